@@ -1,0 +1,65 @@
+# ModernCNN: `make chapters` and `make test` do all the set-up on a fresh machine.
+# `make` alone lists the targets.
+
+SWIFT      ?= swift
+RELEASE    := $(SWIFT) build -c release
+BIN        := .build/release
+CHAPTERS   := tensors
+# Debian packages the build, the chapters and the tests need. dataset-fashion-mnist is the real
+# Fashion-MNIST in /usr/share/datasets/fashion-mnist (no downloads at run time).
+PACKAGES   := libgraphviz-dev zlib1g-dev pkg-config dataset-fashion-mnist
+
+.PHONY: help setup build chapters test bench clean $(CHAPTERS)
+
+help:
+	@echo "ModernCNN targets:"
+	@echo "  make chapters   set up, build in release, run every chapter in order (quick mode)"
+	@echo "  make test       set up, build, run the whole test suite"
+	@echo "  make bench      kernel throughput beside OpenBLAS (if installed)"
+	@echo "  make setup      install the missing Debian packages: $(PACKAGES)"
+	@echo "  make clean      remove build products and chapter output"
+	@echo "One chapter: $(addprefix make ,$(CHAPTERS)); pass flags with ARGS, e.g."
+	@echo "  make tensors ARGS='--size 1024 --threads 1'"
+
+# Installs only what is missing, so a second `make` starts at once. apt-get needs `update` on a
+# fresh machine before it can find anything.
+setup:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	  else echo "setup: missing Debian packages:$$missing"; \
+	       echo "setup: run as root: apt-get update && apt-get install -y$$missing"; exit 1; fi; \
+	  echo "setup: installing$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null || \
+	  { echo "setup: apt-get could not install$$missing; install them by hand and run make again"; exit 1; }; \
+	fi
+
+build: setup
+	$(RELEASE)
+
+# Each chapter in order; the first failure stops the run and names the chapter.
+chapters: build
+	@for c in $(CHAPTERS); do \
+	  echo ">>> chapter $$c"; \
+	  $(BIN)/$$c || { echo "make chapters: chapter '$$c' failed"; exit 1; }; \
+	done
+
+$(CHAPTERS): build
+	$(BIN)/$@ $(ARGS)
+
+# Tests build in release: the kernels' naive-loop sweeps are far too slow in debug builds.
+# -enable-testing lets the tests reach internal helpers with @testable import.
+test: setup
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
+	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing
+
+bench: build
+	$(BIN)/bench $(ARGS)
+
+clean:
+	rm -rf .build
+	find output -mindepth 1 ! -name README.md -exec rm -rf {} +

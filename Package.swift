@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+// ModernCNN: a literate walk from tensors to GoogLeNet, every kernel our own.
+import PackageDescription
+
+// The kernels are hand-vectorised with SIMD16<Float>. Without `-target-cpu native` the
+// compiler lowers those vectors to SSE2 and the microkernel runs ~100x slower, so release
+// builds of the numeric targets get the host's full instruction set. Debug builds keep the
+// defaults so that they stay debuggable (and portable).
+let nativeRelease: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "ModernCNN",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ModernCNN", targets: ["ModernCNN"]),
+        .executable(name: "tensors", targets: ["tensors"]),
+        .executable(name: "bench", targets: ["bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CPrefetch"),
+        .target(name: "Kernels", dependencies: ["CPrefetch"], swiftSettings: nativeRelease),
+        .target(name: "ModernCNN", dependencies: ["Kernels"], swiftSettings: nativeRelease),
+        .target(
+            name: "Notebook",
+            dependencies: ["ModernCNN", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "tensors",
+            dependencies: [
+                "ModernCNN", "Notebook", "Kernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "chapters/01-tensors",
+            swiftSettings: nativeRelease),
+        .executableTarget(
+            name: "bench",
+            dependencies: [
+                "ModernCNN", "Notebook", "Kernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Bench",
+            swiftSettings: nativeRelease),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "ModernCNNTests", dependencies: ["ModernCNN"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+    ]
+)
