@@ -1,0 +1,188 @@
+// Gemm.swift: single-precision matrix multiply, BLIS style.
+//
+//   C := alpha * op(A) * op(B) + beta * C      all matrices row-major
+//   op(A) is M x K (A is M x K, or K x M when transposed), op(B) is K x N, C is M x N.
+//
+// The five loops around the microkernel (Goto & van de Geijn; BLIS's KernelsHowTo):
+//   jc over N in steps of NC   B block  (KC x NC) packed once, lives in L3
+//   pc over K in steps of KC
+//   ic over M in steps of MC   A block  (MC x KC) packed, lives in L2
+//   jr over the block in NR    B micro-panel (KC x NR) streams from L1
+//   ir over the block in MR    the microkernel: an MR x NR tile of C held in registers
+// Packing copies each block into the exact order the microkernel reads it, zero-padded up to
+// whole tiles, so the microkernel never needs an edge case; edge tiles of C are written through
+// a small scratch tile instead.
+
+/// Blocking constants, all in one place.
+///
+/// The register tile is 6 x 16: sixteen floats are one SIMD16<Float> (one AVX-512 register, or
+/// two AVX2 registers), and six rows give 12 AVX2 accumulators + 2 for the B row + 1 broadcast =
+/// 15 of the 16 ymm registers. KC = 256 keeps one A micro-panel (6 KB) and one B micro-panel
+/// (16 KB) in a 32 KB L1; MC x KC (144 KB) sits in a 512 KB L2; KC x NC (4 MB) in L3.
+public enum GemmBlocking {
+    public static let mr = 6
+    public static let nr = 16
+    public static let kc = 256
+    public static let mc = 144
+    public static let nc = 4080
+
+    /// Floats of packing space one worker needs: one A block and one B block.
+    public static let workspacePerWorker = mc * kc + kc * nc
+
+    /// Below this many multiply-adds, starting threads costs more than it saves.
+    static let threadingThreshold = 1 << 17
+}
+
+/// Packing buffers for `sgemm`, one A block and one B block per worker. Keep one and pass it to
+/// every call on a hot path, so that nothing is allocated or page-faulted per call.
+public struct GemmWorkspace: ~Copyable {
+    public let workers: Int
+    let storage: AlignedBuffer
+
+    public init(workers: Int = Parallel.threadCount) {
+        self.workers = max(1, workers)
+        storage = AlignedBuffer(count: self.workers * GemmBlocking.workspacePerWorker)
+    }
+
+    func aBlock(worker: Int) -> UnsafeMutablePointer<Float> {
+        storage.pointer + worker * GemmBlocking.workspacePerWorker
+    }
+
+    func bBlock(worker: Int) -> UnsafeMutablePointer<Float> {
+        aBlock(worker: worker) + GemmBlocking.mc * GemmBlocking.kc
+    }
+}
+
+/// The operands of one multiply, as raw pointers plus leading dimensions (row strides).
+struct GemmOperands {
+    var transA: Bool, transB: Bool
+    var a: UnsafePointer<Float>, lda: Int
+    var b: UnsafePointer<Float>, ldb: Int
+    var c: UnsafeMutablePointer<Float>, ldc: Int
+    var alpha: Float, beta: Float
+}
+
+/// C := alpha * op(A) * op(B) + beta * C, row-major, threaded over `workspace.workers` workers.
+///
+/// When beta == 0, C is only written, never read (it may hold garbage or NaN). Leading
+/// dimensions are row strides in floats: at least K (or M) for A, N (or K) for B, N for C.
+public func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    workspace: borrowing GemmWorkspace
+) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size")
+    precondition(lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
+                 "sgemm: leading dimension smaller than the row it strides over")
+    if m == 0 || n == 0 { return }
+    let ops = GemmOperands(transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb,
+                           c: c, ldc: ldc, alpha: alpha, beta: beta)
+    if k == 0 || alpha == 0 {
+        scaleMatrix(ops.c, rows: m, columns: n, ldc: ldc, by: beta)
+        return
+    }
+    // Split C into one slab per worker along its longer side, aligned to whole register tiles so
+    // that no tile is shared. Each worker runs the whole serial algorithm on its slab with its own
+    // packing buffers. (On two cores this beats splitting inner loops: no barrier per block.)
+    let splitColumns = n >= m
+    let tile = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
+    let tiles = ((splitColumns ? n : m) + tile - 1) / tile
+    let worthThreading = m * n * k >= GemmBlocking.threadingThreshold
+    let workers = worthThreading ? min(workspace.workers, tiles) : 1
+    let space = UncheckedSendable(workspace.storage.pointer)
+    Parallel.forEachWorker(workers) { worker in
+        let ownTiles = Parallel.chunk(worker, of: workers, splitting: tiles)
+        let first = ownTiles.lowerBound * tile
+        let last = min(ownTiles.upperBound * tile, splitColumns ? n : m)
+        if first >= last { return }
+        let aBlock = space.value + worker * GemmBlocking.workspacePerWorker
+        let bBlock = aBlock + GemmBlocking.mc * GemmBlocking.kc
+        if splitColumns {
+            gemmSerial(ops, rows: 0..<m, columns: first..<last, k: k, aBlock: aBlock, bBlock: bBlock)
+        } else {
+            gemmSerial(ops, rows: first..<last, columns: 0..<n, k: k, aBlock: aBlock, bBlock: bBlock)
+        }
+    }
+}
+
+/// Convenience form that allocates a workspace for this one call. Fine for teaching code and
+/// tests; hot paths keep a `GemmWorkspace` and use the form above.
+public func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    threads: Int = Parallel.threadCount
+) {
+    let workspace = GemmWorkspace(workers: threads)
+    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, workspace: workspace)
+}
+
+/// The five BLIS loops on one worker's slab of C: rows x columns of op(A) * op(B).
+private func gemmSerial(_ ops: GemmOperands, rows: Range<Int>, columns: Range<Int>, k: Int,
+                        aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>) {
+    let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
+    for jc in stride(from: columns.lowerBound, to: columns.upperBound, by: GemmBlocking.nc) {
+        let nc = min(GemmBlocking.nc, columns.upperBound - jc)
+        for pc in stride(from: 0, to: k, by: GemmBlocking.kc) {
+            let kc = min(GemmBlocking.kc, k - pc)
+            // Only the first K block applies the caller's beta; later ones accumulate.
+            let beta: Float = pc == 0 ? ops.beta : 1
+            packB(ops, k: pc..<(pc + kc), columns: jc..<(jc + nc), into: bBlock)
+            for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GemmBlocking.mc) {
+                let mc = min(GemmBlocking.mc, rows.upperBound - ic)
+                packA(ops, rows: ic..<(ic + mc), k: pc..<(pc + kc), into: aBlock)
+                for jr in stride(from: 0, to: nc, by: nr) {
+                    let tileColumns = min(nr, nc - jr)
+                    for ir in stride(from: 0, to: mc, by: mr) {
+                        let tileRows = min(mr, mc - ir)
+                        let cTile = ops.c + (ic + ir) * ops.ldc + jc + jr
+                        let aPanel = UnsafePointer(aBlock + ir * kc)
+                        let bPanel = UnsafePointer(bBlock + jr * kc)
+                        if tileRows == mr && tileColumns == nr {
+                            microkernel6x16(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
+                                            alpha: ops.alpha, beta: beta)
+                        } else {
+                            edgeTile(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
+                                     rows: tileRows, columns: tileColumns,
+                                     alpha: ops.alpha, beta: beta)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A partial tile at the bottom or right edge of C: the microkernel computes the full padded
+/// tile into scratch, and only the valid rows x columns are merged into C.
+private func edgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+                      alpha: Float, beta: Float) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: GemmBlocking.mr * GemmBlocking.nr) {
+        scratch in
+        let tile = scratch.baseAddress!
+        microkernel6x16(kc: kc, a: a, b: b, c: tile, ldc: GemmBlocking.nr, alpha: alpha, beta: 0)
+        for i in 0..<rows {
+            for j in 0..<columns {
+                let product = tile[i * GemmBlocking.nr + j]
+                c[i * ldc + j] = beta == 0 ? product : product + beta * c[i * ldc + j]
+            }
+        }
+    }
+}
+
+/// C := beta * C, treating beta == 0 as "overwrite with zeros" (so NaN in C does not survive).
+func scaleMatrix(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
+    for i in 0..<rows {
+        let row = c + i * ldc
+        if beta == 0 {
+            row.update(repeating: 0, count: columns)
+        } else if beta != 1 {
+            for j in 0..<columns { row[j] *= beta }
+        }
+    }
+}

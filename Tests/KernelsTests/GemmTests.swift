@@ -1,0 +1,161 @@
+// GemmTests.swift: the packed SGEMM against the naive oracle on sizes that hit every edge:
+// single rows and columns, sizes that are not multiples of the 6 x 16 tile, and sizes that cross
+// each cache block (MC = 144, KC = 256, NC = 4080).
+
+import Testing
+@testable import Kernels
+
+/// Operands for one sgemm call, with leading dimensions padded by `padding` to catch code that
+/// assumes tightly packed rows. Padding cells of C hold a sentinel that must survive.
+struct GemmCase: CustomStringConvertible {
+    var transA = false, transB = false
+    var m: Int, n: Int, k: Int
+    var alpha: Float = 1, beta: Float = 0
+    var padding = 0
+
+    var description: String {
+        "\(transA ? "T" : "N")\(transB ? "T" : "N") m\(m) n\(n) k\(k) alpha\(alpha) beta\(beta) pad\(padding)"
+    }
+
+    var lda: Int { (transA ? m : k) + padding }
+    var ldb: Int { (transB ? k : n) + padding }
+    var ldc: Int { n + padding }
+}
+
+let sentinel: Float = -12345
+
+/// Deterministic values in [-1, 1) without depending on the library under test.
+func testValues(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(state >> 40) / Float(1 << 23) - 1
+    }
+}
+
+/// Runs `sgemm` with `threads` workers and the Double-accumulating reference on the same
+/// operands; returns both C matrices (including their padding columns).
+func runBoth(_ test: GemmCase, threads: Int = 2) -> (ours: [Float], reference: [Float]) {
+    let a = testValues((test.transA ? test.k : test.m) * test.lda, seed: 1)
+    let b = testValues((test.transB ? test.n : test.k) * test.ldb, seed: 2)
+    var initial = testValues(test.m * test.ldc, seed: 3)
+    for i in 0..<test.m { for j in test.n..<test.ldc { initial[i * test.ldc + j] = sentinel } }
+    var ours = initial, reference = initial
+    sgemm(transA: test.transA, transB: test.transB, m: test.m, n: test.n, k: test.k, alpha: test.alpha,
+          a: a, lda: test.lda, b: b, ldb: test.ldb, beta: test.beta, c: &ours, ldc: test.ldc, threads: threads)
+    sgemmReference(transA: test.transA, transB: test.transB, m: test.m, n: test.n, k: test.k,
+                   alpha: test.alpha, a: a, lda: test.lda, b: b, ldb: test.ldb, beta: test.beta,
+                   c: &reference, ldc: test.ldc)
+    return (ours, reference)
+}
+
+/// Float32 rounding grows like sqrt(K) for sums of K terms of unit size.
+func tolerance(k: Int) -> Float { 2e-6 * Float(k).squareRoot() + 1e-6 }
+
+func expectClose(_ test: GemmCase, threads: Int = 2) {
+    let (ours, reference) = runBoth(test, threads: threads)
+    var worst: Float = 0
+    for i in 0..<test.m {
+        for j in 0..<test.ldc {
+            let index = i * test.ldc + j
+            if j >= test.n {
+                #expect(ours[index] == sentinel, "\(test): padding C[\(i), \(j)] was overwritten")
+            } else {
+                worst = max(worst, abs(ours[index] - reference[index]))
+            }
+        }
+    }
+    #expect(worst <= tolerance(k: test.k) * max(1, abs(test.alpha) + abs(test.beta)),
+            "\(test): max |ours - reference| = \(worst)")
+}
+
+let transposes = [(false, false), (true, false), (false, true), (true, true)]
+
+@Test("square sizes, every transpose", arguments: [1, 2, 7, 16, 33, 100, 257])
+func squareSizes(size: Int) {
+    for (transA, transB) in transposes {
+        expectClose(GemmCase(transA: transA, transB: transB, m: size, n: size, k: size))
+    }
+}
+
+@Test("1000 x 1000 x 1000 crosses MC, KC and the tile edges", arguments: transposes.indices)
+func thousand(transposeIndex: Int) {
+    let (transA, transB) = transposes[transposeIndex]
+    expectClose(GemmCase(transA: transA, transB: transB, m: 1000, n: 1000, k: 1000))
+}
+
+@Test("non-square mixes", arguments: [
+    (1, 1, 1), (1, 37, 5), (37, 1, 5), (5, 7, 1), (6, 16, 256), (7, 17, 257), (145, 15, 300),
+    (13, 4100, 3), (3, 4097, 520), (290, 33, 17), (2, 300, 1000), (300, 2, 700),
+])
+func nonSquare(shape: (Int, Int, Int)) {
+    for (transA, transB) in transposes {
+        expectClose(GemmCase(transA: transA, transB: transB, m: shape.0, n: shape.1, k: shape.2))
+    }
+}
+
+@Test("alpha and beta", arguments: [(Float(1), Float(0)), (2.5, 0), (1, 1), (-0.5, 2), (0, 3), (1.5, -1)])
+func alphaBeta(scales: (Float, Float)) {
+    for (transA, transB) in transposes {
+        expectClose(GemmCase(transA: transA, transB: transB, m: 23, n: 41, k: 300,
+                             alpha: scales.0, beta: scales.1))
+    }
+}
+
+@Test("leading dimensions larger than the rows they stride", arguments: [1, 5, 16])
+func paddedLeadingDimensions(padding: Int) {
+    for (transA, transB) in transposes {
+        expectClose(GemmCase(transA: transA, transB: transB, m: 19, n: 35, k: 270, alpha: 1, beta: 0.5,
+                             padding: padding))
+    }
+}
+
+@Test("beta = 0 overwrites C without reading it, even when C holds NaN")
+func betaZeroIgnoresOldC() {
+    let (m, n, k) = (9, 20, 11)
+    let a = testValues(m * k, seed: 4), b = testValues(k * n, seed: 5)
+    var c = [Float](repeating: .nan, count: m * n)
+    var reference = [Float](repeating: 0, count: m * n)
+    sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+          beta: 0, c: &c, ldc: n)
+    sgemmReference(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                   beta: 0, c: &reference, ldc: n)
+    #expect(c.allSatisfy { !$0.isNaN })
+    #expect(zip(c, reference).allSatisfy { abs($0 - $1) <= tolerance(k: k) })
+}
+
+@Test("K = 0 leaves beta * C")
+func emptyInnerDimension() {
+    let a: [Float] = [0], b: [Float] = [0]
+    var c: [Float] = [1, 2, 3, 4, 5, 6]
+    sgemm(transA: false, transB: false, m: 2, n: 3, k: 0, alpha: 1, a: a, lda: 1, b: b, ldb: 3,
+          beta: 2, c: &c, ldc: 3)
+    #expect(c == [2, 4, 6, 8, 10, 12])
+}
+
+@Test("the result does not depend on the thread count, to the bit", arguments: transposes.indices)
+func threadCountIndependence(transposeIndex: Int) {
+    let (transA, transB) = transposes[transposeIndex]
+    for test in [GemmCase(transA: transA, transB: transB, m: 301, n: 517, k: 300),
+                 GemmCase(transA: transA, transB: transB, m: 700, n: 45, k: 260, alpha: 0.5, beta: 1.5)] {
+        let one = runBoth(test, threads: 1).ours
+        for threads in [2, 3, 4] {
+            #expect(runBoth(test, threads: threads).ours == one, "\(test) with \(threads) threads")
+        }
+        expectClose(test, threads: 1)
+    }
+}
+
+@Test("a workspace is reusable across calls of different shapes")
+func workspaceReuse() {
+    let workspace = GemmWorkspace(workers: 2)
+    for (m, n, k) in [(50, 70, 300), (7, 5000, 20), (300, 9, 600)] {
+        let a = testValues(m * k, seed: 6), b = testValues(k * n, seed: 7)
+        var c = [Float](repeating: 0, count: m * n), reference = c
+        sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+              beta: 0, c: &c, ldc: n, workspace: workspace)
+        sgemmReference(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                       beta: 0, c: &reference, ldc: n)
+        #expect(zip(c, reference).allSatisfy { abs($0 - $1) <= tolerance(k: k) }, "m\(m) n\(n) k\(k)")
+    }
+}
