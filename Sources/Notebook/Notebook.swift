@@ -1,0 +1,97 @@
+// Notebook.swift: how a chapter speaks. A chapter is a sequence of cells, as in a Jupyter
+// notebook: a heading, some prose, the code's printed result, the next heading. Every word a
+// chapter shows goes through one Notebook, so that the same calls can later also fill the
+// chapter's page and a test can capture the transcript.
+
+import Foundation
+
+public struct Notebook {
+    /// Column at which narration wraps; results and tables are never wrapped.
+    public let width: Int
+    private let write: (String) -> Void
+
+    /// A notebook writing to standard output.
+    public init(width: Int = 92) {
+        self.init(width: width) { text in print(text, terminator: "") }
+    }
+
+    /// A notebook writing to `sink` (tests collect the transcript this way).
+    public init(width: Int = 92, sink: @escaping (String) -> Void) {
+        self.width = width
+        write = sink
+    }
+
+    /// The chapter's title, once at the top.
+    public func title(_ text: String) {
+        let rule = String(repeating: "=", count: min(width, text.count + 8))
+        write("\(rule)\n    \(text)\n\(rule)\n\n")
+    }
+
+    /// A numbered section heading, e.g. "1.3 Strides".
+    public func section(_ text: String) {
+        write("\n## \(text)\n\n")
+    }
+
+    /// Prose, wrapped at `width`. Blank lines in `text` separate paragraphs; a paragraph whose
+    /// lines start with "- " is kept as a list, one item per line.
+    public func say(_ text: String) {
+        for paragraph in Self.paragraphs(of: text) {
+            write(Self.wrap(paragraph, width: width) + "\n\n")
+        }
+    }
+
+    /// A cell's printed result, set off by a gutter so that it reads as output, not prose.
+    public func show(_ result: String) {
+        let lines = result.split(separator: "\n", omittingEmptySubsequences: false)
+        write(lines.map { "  | \($0)" }.joined(separator: "\n") + "\n\n")
+    }
+
+    /// A labelled one-line result: `show("strides", [3, 1])` prints `  | strides: [3, 1]`.
+    public func show(_ label: String, _ value: Any) {
+        show("\(label): \(value)")
+    }
+
+    /// A table as a cell result.
+    public func show(_ table: TextTable) {
+        show(table.rendered())
+    }
+
+    /// A plain line (progress, warnings) with no decoration.
+    public func note(_ text: String) {
+        write(text + "\n")
+    }
+
+    static func paragraphs(of text: String) -> [String] {
+        text.components(separatedBy: "\n\n")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+    }
+
+    /// Greedy word wrap. List paragraphs ("- item" lines) wrap item by item with a hanging indent.
+    static func wrap(_ paragraph: String, width: Int) -> String {
+        let lines = paragraph.split(separator: "\n").map(String.init)
+        if lines.allSatisfy({ $0.hasPrefix("- ") }) {
+            return lines.map { fill(String($0.dropFirst(2)), width: width, first: "- ", rest: "  ") }
+                .joined(separator: "\n")
+        }
+        return fill(lines.joined(separator: " "), width: width, first: "", rest: "")
+    }
+
+    private static func fill(_ text: String, width: Int, first: String, rest: String) -> String {
+        var lines: [String] = []
+        var line = first
+        var lineHasWord = false
+        for word in text.split(separator: " ") {
+            if lineHasWord && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = rest
+                lineHasWord = false
+            }
+            line += (lineHasWord ? " " : "") + word
+            lineHasWord = true
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
+    }
+}
+

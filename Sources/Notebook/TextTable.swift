@@ -1,0 +1,44 @@
+// TextTable.swift: fixed-width tables for the terminal. Numbers align right and text left, so
+// that a column of GFLOP/s can be compared at a glance.
+
+import Foundation
+
+public struct TextTable {
+    public enum Alignment { case left, right }
+
+    public let headers: [String]
+    public private(set) var rows: [[String]] = []
+    public let alignments: [Alignment]
+
+    /// Columns default to left alignment for the first and right for the rest (labels, then numbers).
+    public init(headers: [String], alignments: [Alignment]? = nil) {
+        self.headers = headers
+        self.alignments = alignments ?? headers.indices.map { $0 == 0 ? .left : .right }
+    }
+
+    public mutating func append(_ row: [String]) {
+        precondition(row.count == headers.count,
+                     "table row has \(row.count) cells for \(headers.count) columns: \(row)")
+        rows.append(row)
+    }
+
+    public func rendered() -> String {
+        let widths = headers.indices.map { column in
+            ([headers[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+        }
+        func line(_ cells: [String]) -> String {
+            cells.indices.map { column in
+                let padding = String(repeating: " ", count: widths[column] - cells[column].count)
+                return alignments[column] == .left ? cells[column] + padding : padding + cells[column]
+            }.joined(separator: "  ")
+        }
+        let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
+        return ([line(headers), rule] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+/// Fixed-point formatting for tables: `formatted(3.14159, digits: 2)` is "3.14".
+public func formatted(_ value: Double, digits: Int) -> String {
+    String(format: "%.\(digits)f", value)
+}
+
