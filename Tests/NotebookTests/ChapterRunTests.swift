@@ -1,0 +1,75 @@
+// ChapterRunTests.swift: the built chapters, run as a reader runs them. The deterministic part of
+// a transcript (everything before timings) is compared with a golden file, the way
+// swift-argument-parser tests its example executables. To refresh a golden file after an
+// intended change: `.build/release/tensors --size 64 --repeats 1 | sed '/^## 1.4/,$d' >
+// Tests/NotebookTests/Golden/tensors.txt`.
+
+import Foundation
+import Testing
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// Runs a built executable of this package; returns its exit status, standard output and error.
+func runExecutable(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    let candidates = ["release", "debug"].map { packageRoot.appendingPathComponent(".build/\($0)/\(name)") }
+    guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0].path])
+    }
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.currentDirectoryURL = FileManager.default.temporaryDirectory
+    let output = Pipe(), error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+            String(decoding: errorData, as: UTF8.self))
+}
+
+@Test("an unknown flag prints the usage and fails")
+func unknownFlag() throws {
+    let run = try runExecutable("tensors", ["--no-such-flag"])
+    #expect(run.status != 0)
+    #expect(run.error.contains("Unknown option '--no-such-flag'"))
+    #expect(run.error.contains("Usage: tensors"))
+}
+
+@Test("a bad value names the flag")
+func badValue() throws {
+    let run = try runExecutable("tensors", ["--size", "0"])
+    #expect(run.status != 0)
+    #expect(run.error.contains("--size must be at least 1"))
+}
+
+@Test("--help lists the shared chapter flags")
+func help() throws {
+    let run = try runExecutable("tensors", ["--help"])
+    #expect(run.status == 0)
+    for flag in ["--threads", "--seed", "--output", "--size", "--full"] {
+        #expect(run.output.contains(flag), "help should mention \(flag)")
+    }
+}
+
+@Test("chapter 01's deterministic transcript matches the golden file, and every rung agrees")
+func tensorsTranscript() throws {
+    let run = try runExecutable("tensors", ["--size", "64", "--repeats", "1", "--threads", "2"])
+    #expect(run.status == 0, "tensors failed: \(run.error)")
+    let ladderStart = try #require(run.output.range(of: "\n## 1.4"))
+    let golden = try String(contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/tensors.txt"),
+                            encoding: .utf8)
+    #expect(String(run.output[..<ladderStart.lowerBound]) + "\n" == golden)
+
+    // The ladder's timings vary; its shape and its correctness column do not.
+    let rows = run.output.split(separator: "\n").filter { $0.hasPrefix("  | ") && $0.contains(" GFLOP") == false }
+        .filter { line in ["1 naive", "2 loop", "3 cache", "4 SIMD", "5 packing", "6 threads"].contains { line.contains($0) } }
+    #expect(rows.count == 6)
+    for row in rows {
+        let difference = try #require(Float(row.split(separator: " ").last!))
+        #expect(difference < 1e-4, "rung disagrees with the naive result: \(row)")
+    }
+}
