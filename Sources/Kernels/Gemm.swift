@@ -26,8 +26,19 @@ public enum GemmBlocking {
     public static let mc = 144
     public static let nc = 4080
 
+    /// Floats of one packed A block and one packed B block. Packing always writes whole
+    /// micro-panels (zero-padded), so a block holds MC and NC rounded up to whole tiles. The A
+    /// block is also rounded to 16 floats so that the B block after it starts on 64 bytes, which
+    /// the microkernel's aligned loads of B require.
+    static let packedABlock = roundedUp(roundedUp(mc, toMultipleOf: mr) * kc, toMultipleOf: 16)
+    static let packedBBlock = kc * roundedUp(nc, toMultipleOf: nr)
+
     /// Floats of packing space one worker needs: one A block and one B block.
-    public static let workspacePerWorker = mc * kc + kc * nc
+    public static let workspacePerWorker = packedABlock + packedBBlock
+
+    static func roundedUp(_ value: Int, toMultipleOf step: Int) -> Int {
+        (value + step - 1) / step * step
+    }
 
     /// Below this many multiply-adds, starting threads costs more than it saves.
     static let threadingThreshold = 1 << 17
@@ -44,12 +55,11 @@ public struct GemmWorkspace: ~Copyable {
         storage = AlignedBuffer(count: self.workers * GemmBlocking.workspacePerWorker)
     }
 
-    func aBlock(worker: Int) -> UnsafeMutablePointer<Float> {
-        storage.pointer + worker * GemmBlocking.workspacePerWorker
-    }
-
-    func bBlock(worker: Int) -> UnsafeMutablePointer<Float> {
-        aBlock(worker: worker) + GemmBlocking.mc * GemmBlocking.kc
+    /// Where `worker`'s packed A and B blocks start in a workspace whose storage begins at `base`.
+    static func packingBlocks(at base: UnsafeMutablePointer<Float>, worker: Int)
+        -> (a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) {
+        let a = base + worker * GemmBlocking.workspacePerWorker
+        return (a, a + GemmBlocking.packedABlock)
     }
 }
 
@@ -83,10 +93,11 @@ public func sgemm(
         scaleMatrix(ops.c, rows: m, columns: n, ldc: ldc, by: beta)
         return
     }
-    // Split C into one slab per worker along its longer side, aligned to whole register tiles so
-    // that no tile is shared. Each worker runs the whole serial algorithm on its slab with its own
-    // packing buffers. (On two cores this beats splitting inner loops: no barrier per block.)
-    let splitColumns = n >= m
+    // Split C into one slab per worker, aligned to whole register tiles so that no tile is shared.
+    // Each worker runs the whole serial algorithm on its slab with its own packing buffers (on two
+    // cores this beats splitting inner loops: no barrier per block). The price is packing done
+    // twice: a column split has every worker pack all of A, a row split all of B.
+    let splitColumns = prefersColumnSplit(ops, m: m, n: n, k: k, workers: workspace.workers)
     let tile = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
     let tiles = ((splitColumns ? n : m) + tile - 1) / tile
     let worthThreading = m * n * k >= GemmBlocking.threadingThreshold
@@ -97,14 +108,31 @@ public func sgemm(
         let first = ownTiles.lowerBound * tile
         let last = min(ownTiles.upperBound * tile, splitColumns ? n : m)
         if first >= last { return }
-        let aBlock = space.value + worker * GemmBlocking.workspacePerWorker
-        let bBlock = aBlock + GemmBlocking.mc * GemmBlocking.kc
+        let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: space.value, worker: worker)
         if splitColumns {
             gemmSerial(ops, rows: 0..<m, columns: first..<last, k: k, aBlock: aBlock, bBlock: bBlock)
         } else {
             gemmSerial(ops, rows: first..<last, columns: 0..<n, k: k, aBlock: aBlock, bBlock: bBlock)
         }
     }
+}
+
+/// Whether splitting C by columns duplicates less packing work than splitting it by rows.
+///
+/// A column split makes each worker pack all of A once per NC block of its columns; a row split
+/// makes each pack all of B. Copies whose lanes are adjacent in memory run as vector row copies;
+/// the strided (scatter) path costs about four times as much per float, measured on the benchmark.
+func prefersColumnSplit(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: Int) -> Bool {
+    if workers <= 1 { return n >= m }
+    let scatterCost = 4
+    let columnsPerWorker = (n + workers - 1) / workers
+    let blocksPerWorker = (columnsPerWorker + GemmBlocking.nc - 1) / GemmBlocking.nc
+    let duplicatedByColumnSplit = m * k * blocksPerWorker * (ops.transA ? 1 : scatterCost)
+    let duplicatedByRowSplit = k * n * (ops.transB ? scatterCost : 1)
+    // A row split also needs enough row tiles to keep every worker busy.
+    let rowTiles = (m + GemmBlocking.mr - 1) / GemmBlocking.mr
+    if rowTiles < 4 * workers { return true }
+    return duplicatedByColumnSplit <= duplicatedByRowSplit
 }
 
 /// Convenience form that allocates a workspace for this one call. Fine for teaching code and

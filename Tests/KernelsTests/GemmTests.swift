@@ -159,3 +159,40 @@ func workspaceReuse() {
         #expect(zip(c, reference).allSatisfy { abs($0 - $1) <= tolerance(k: k) }, "m\(m) n\(n) k\(k)")
     }
 }
+
+@Test("packing writes whole zero-padded panels and nothing past them",
+      arguments: [(1, 1, 6), (5, 3, 6), (6, 4, 6), (7, 9, 6), (15, 5, 16), (16, 2, 16), (33, 7, 16)])
+func packingBounds(example: (lanes: Int, depth: Int, width: Int)) {
+    let (lanes, depth, width) = example
+    let panels = (lanes + width - 1) / width
+    let written = panels * width * depth
+    // Lane l at depth p holds 1000 * l + p, in both source layouts the packer meets.
+    for (laneStride, depthStride) in [(1, lanes), (depth, 1)] {
+        var source = [Float](repeating: 0, count: lanes * depth)
+        for l in 0..<lanes { for p in 0..<depth { source[l * laneStride + p * depthStride] = Float(1000 * l + p) } }
+        var packed = [Float](repeating: sentinel, count: written + 32)
+        source.withUnsafeBufferPointer { src in
+            packed.withUnsafeMutableBufferPointer { dst in
+                packPanels(from: src.baseAddress!, laneStride: laneStride, depthStride: depthStride,
+                           lanes: lanes, depth: depth, width: width, into: dst.baseAddress!)
+            }
+        }
+        #expect(packed[written...].allSatisfy { $0 == sentinel }, "wrote past \(written) floats")
+        for q in 0..<panels {
+            for p in 0..<depth {
+                for l in 0..<width {
+                    let lane = q * width + l
+                    let expected: Float = lane < lanes ? Float(1000 * lane + p) : 0
+                    #expect(packed[q * width * depth + p * width + l] == expected)
+                }
+            }
+        }
+    }
+}
+
+@Test("the workspace holds whole packed blocks for every worker")
+func workspaceSize() {
+    let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
+    let aPanels = (GemmBlocking.mc + mr - 1) / mr, bPanels = (GemmBlocking.nc + nr - 1) / nr
+    #expect(GemmBlocking.workspacePerWorker >= GemmBlocking.kc * (aPanels * mr + bPanels * nr))
+}
