@@ -1,6 +1,11 @@
 // GemmBenchmark.swift: SGEMM throughput on square sizes and on the matrix products that
 // AlexNet's convolutions lower to at batch 128 (im2col over the whole batch), forward and the
 // two transposed products of backward.
+//
+// Ours runs first on every shape, and only then is OpenBLAS loaded and run: OpenBLAS's idle
+// workers keep spinning in sched_yield for a while after each call, and when our runs were
+// interleaved with its calls our second worker shared a core with them (512^3 measured at half
+// speed). In two phases neither library ever runs beside the other's threads.
 
 import Kernels
 import ModernCNN
@@ -40,38 +45,42 @@ struct GemmShape {
     }()
 }
 
-struct GemmResult {
-    let shape: GemmShape
-    let ours: Double
-    let openBLAS: Double?
+/// Operands for one shape, filled with seeded values in [-1, 1).
+struct GemmOperandsForBench: ~Copyable {
+    let a: AlignedBuffer, b: AlignedBuffer, c: AlignedBuffer
+    let lda: Int, ldb: Int
+
+    init(_ shape: GemmShape) {
+        var generator = SeededGenerator(seed: 7)
+        a = AlignedBuffer(count: shape.m * shape.k)
+        b = AlignedBuffer(count: shape.k * shape.n)
+        c = AlignedBuffer(count: shape.m * shape.n)
+        for i in 0..<a.count { a.pointer[i] = 2 * generator.nextUnitFloat() - 1 }
+        for i in 0..<b.count { b.pointer[i] = 2 * generator.nextUnitFloat() - 1 }
+        lda = shape.transA ? shape.m : shape.k
+        ldb = shape.transB ? shape.k : shape.n
+    }
 }
 
-/// Times our sgemm and OpenBLAS's on the same operands, alternating run by run so that both see
-/// the same background load, and keeps each one's best.
-func benchmarkGemm(_ shape: GemmShape, threads: Int, repeats: Int, openBLAS: OpenBLAS?) -> GemmResult {
-    var generator = SeededGenerator(seed: 7)
-    let aCount = shape.m * shape.k, bCount = shape.k * shape.n
-    let a = AlignedBuffer(count: aCount), b = AlignedBuffer(count: bCount), c = AlignedBuffer(count: shape.m * shape.n)
-    for i in 0..<aCount { a.pointer[i] = 2 * generator.nextUnitFloat() - 1 }
-    for i in 0..<bCount { b.pointer[i] = 2 * generator.nextUnitFloat() - 1 }
-    let lda = shape.transA ? shape.m : shape.k, ldb = shape.transB ? shape.k : shape.n
+/// Our sgemm's best GFLOP/s on `shape` over `repeats` runs after a warm-up.
+func measureOurs(_ shape: GemmShape, threads: Int, repeats: Int) -> Double {
+    let operands = GemmOperandsForBench(shape)
     let workspace = GemmWorkspace(workers: threads)
-    let runOurs = {
+    let seconds = bestTime(repeats: repeats) {
         sgemm(transA: shape.transA, transB: shape.transB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
-              a: a.pointer, lda: lda, b: b.pointer, ldb: ldb, beta: 0, c: c.pointer, ldc: shape.n,
-              workspace: workspace)
+              a: operands.a.pointer, lda: operands.lda, b: operands.b.pointer, ldb: operands.ldb,
+              beta: 0, c: operands.c.pointer, ldc: shape.n, workspace: workspace)
     }
-    let runTheirs = openBLAS.map { blas in {
+    return shape.flops / seconds / 1e9
+}
+
+/// OpenBLAS's best GFLOP/s on the same operands.
+func measureOpenBLAS(_ shape: GemmShape, _ blas: OpenBLAS, repeats: Int) -> Double {
+    let operands = GemmOperandsForBench(shape)
+    let seconds = bestTime(repeats: repeats) {
         blas.sgemm(transA: shape.transA, transB: shape.transB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
-                   a: a.pointer, lda: lda, b: b.pointer, ldb: ldb, beta: 0, c: c.pointer, ldc: shape.n)
-    } }
-    runOurs()
-    runTheirs?()
-    var ours = Double.infinity, theirs = Double.infinity
-    for _ in 0..<repeats {
-        ours = min(ours, bestTime(repeats: 1, warmUp: false, runOurs))
-        if let runTheirs { theirs = min(theirs, bestTime(repeats: 1, warmUp: false, runTheirs)) }
+                   a: operands.a.pointer, lda: operands.lda, b: operands.b.pointer, ldb: operands.ldb,
+                   beta: 0, c: operands.c.pointer, ldc: shape.n)
     }
-    return GemmResult(shape: shape, ours: shape.flops / ours / 1e9,
-                      openBLAS: runTheirs == nil ? nil : shape.flops / theirs / 1e9)
+    return shape.flops / seconds / 1e9
 }

@@ -17,6 +17,17 @@ struct OpenBLAS {
     let setThreadsFunction: SetThreads?
     let path: String
 
+    /// The name of the first OpenBLAS the loader can find, without keeping it loaded (its
+    /// threads start only on first use, but the bench keeps even the library out of our process).
+    static var available: String? {
+        for name in libraryNames {
+            guard let handle = dlopen(name, RTLD_LAZY) else { continue }
+            dlclose(handle)
+            return name
+        }
+        return nil
+    }
+
     /// The first OpenBLAS found on the loader's path, or nil.
     static func load() -> OpenBLAS? {
         for name in libraryNames {
