@@ -18,13 +18,17 @@
 /// The register tile is 6 x 16: sixteen floats are one SIMD16<Float> (one AVX-512 register, or
 /// two AVX2 registers), and six rows give 12 AVX2 accumulators + 2 for the B row + 1 broadcast =
 /// 15 of the 16 ymm registers. KC = 256 keeps one A micro-panel (6 KB) and one B micro-panel
-/// (16 KB) in a 32 KB L1; MC x KC (144 KB) sits in a 512 KB L2; KC x NC (4 MB) in L3.
+/// (16 KB) in a 32 KB L1; MC x KC (144 KB) sits in a 512 KB L2; KC x NC (2 MB) in L3. NC is
+/// half of what L3 alone would allow: each worker's block of C (M x NC) is re-read once per
+/// K-block and must stay in L3 too, and on a shared virtual machine other tenants use the same
+/// L3. Measured on AlexNet's conv2 at batch 128 (C is 88 MB): NC = 4080 gave 0.94x OpenBLAS,
+/// 2048 gave 1.00x. KC = 384 (L1 overflows) and MC = 96 or 240 measured worse.
 public enum GemmBlocking {
     public static let mr = 6
     public static let nr = 16
     public static let kc = 256
     public static let mc = 144
-    public static let nc = 4080
+    public static let nc = 2048
 
     /// Floats of one packed A block and one packed B block. Packing always writes whole
     /// micro-panels (zero-padded), so a block holds MC and NC rounded up to whole tiles. The A
