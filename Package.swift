@@ -22,8 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "CPrefetch"),
-        .target(name: "Kernels", dependencies: ["CPrefetch"], swiftSettings: nativeRelease),
+        .target(name: "CPUHints"),
+        .target(name: "Kernels", dependencies: ["CPUHints"], swiftSettings: nativeRelease),
         .target(name: "ModernCNN", dependencies: ["Kernels"], swiftSettings: nativeRelease),
         .target(
             name: "Notebook",

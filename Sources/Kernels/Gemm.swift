@@ -106,13 +106,13 @@ public func sgemm(
     let tiles = ((splitColumns ? n : m) + tile - 1) / tile
     let worthThreading = m * n * k >= GemmBlocking.threadingThreshold
     let workers = worthThreading ? min(workspace.workers, tiles) : 1
-    let space = UncheckedSendable(workspace.storage.pointer)
+    let packingSpace = workspace.storage.pointer
     Parallel.forEachWorker(workers) { worker in
         let ownTiles = Parallel.chunk(worker, of: workers, splitting: tiles)
         let first = ownTiles.lowerBound * tile
         let last = min(ownTiles.upperBound * tile, splitColumns ? n : m)
         if first >= last { return }
-        let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: space.value, worker: worker)
+        let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker)
         if splitColumns {
             gemmSerial(ops, rows: 0..<m, columns: first..<last, k: k, aBlock: aBlock, bBlock: bBlock)
         } else {

@@ -7,7 +7,7 @@
 // added into six 16-wide accumulators that never leave registers during the loop. With AVX2
 // that is 12 fused multiply-adds per 2 loads of B and 6 broadcasts.
 
-import CPrefetch
+import CPUHints
 
 @inline(__always)
 func microkernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,

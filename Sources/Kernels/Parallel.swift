@@ -5,7 +5,6 @@
 // reproducible for a given count because every kernel splits its work by worker index, never by
 // which thread finishes first.
 
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -34,23 +33,21 @@ public enum Parallel {
         return value
     }
 
+    /// The pool, started on first use with one thread per core, or more if --threads asked for
+    /// more. A job with more workers than the pool has threads runs several on each thread.
+    private static let pool = WorkerPool(size: max(threadCount, ProcessInfo.processInfo.activeProcessorCount))
+
     /// Runs `body(worker)` for worker in 0..<workers, concurrently when workers > 1.
     ///
     /// Each worker must write only to memory no other worker writes (its own rows of C, its own
-    /// scratch). Under that contract the unsynchronised pointer captures in `body` are safe,
-    /// which is what the `@unchecked Sendable` box below asserts to the compiler: Swift 6 cannot
-    /// see disjointness through raw pointers, and downgrading the whole package to Swift 5 mode
-    /// would hide real races elsewhere.
+    /// scratch). Under that contract the unsynchronised pointer captures in `body` are safe; Swift
+    /// 6 cannot see disjointness through raw pointers, and downgrading the whole package to Swift
+    /// 5 mode would hide real races elsewhere. A call made while the pool is busy (from inside a
+    /// worker, or from another thread) runs its workers one after another on the calling thread:
+    /// the same results, without the parallelism.
     public static func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
-        if workers <= 1 {
-            body(0)
-            return
-        }
-        withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                box.value(worker)
-            }
+        if workers <= 1 || !pool.run(workers: workers, body) {
+            for worker in 0..<max(1, workers) { body(worker) }
         }
     }
 
@@ -74,10 +71,4 @@ public enum Parallel {
         let start = worker * base + min(worker, extra)
         return start..<(start + base + (worker < extra ? 1 : 0))
     }
-}
-
-/// Carries a value across the `@Sendable` boundary of `concurrentPerform`. See `forEachWorker`.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
