@@ -51,8 +51,7 @@ struct Bench: ParsableCommand {
         let reference = OpenBLAS.available
         let book = Notebook()
         book.title("ModernCNN benchmarks")
-        let peak = PeakProbe.flopsPerSecond(threads: threads)
-        book.note("threads: \(threads); FMA peak (probe): \(formatted(peak / 1e9, digits: 1)) GFLOP/s")
+        book.note("threads: \(threads)")
         if let reference {
             book.note("reference: OpenBLAS cblas_sgemm from \(reference), \(threads) threads")
         } else {
@@ -63,9 +62,13 @@ struct Bench: ParsableCommand {
         // sides alike. OpenBLAS runs in a child process: its idle workers spin in sched_yield
         // after each call, and in one process our next phase shared a core with them (512^3
         // measured at half speed). When the child exits, its threads are gone.
+        // The peak probe is re-measured each round, like the workloads: one noisy reading would
+        // otherwise put every "% of peak" off.
+        var peak = 0.0
         var ours = shapes.map { _ in 0.0 }
         var theirs: [Double?] = shapes.map { _ in nil }
         for round in 1...rounds {
+            peak = max(peak, PeakProbe.flopsPerSecond(threads: threads))
             book.note("round \(round) of \(rounds): our sgemm on \(shapes.count) shapes")
             for (index, shape) in shapes.enumerated() {
                 ours[index] = max(ours[index], measureOurs(shape, threads: threads, repeats: repeats))
@@ -77,6 +80,7 @@ struct Bench: ParsableCommand {
                 if let value = measured[index] { theirs[index] = max(theirs[index] ?? 0, value) }
             }
         }
+        book.note("FMA peak (probe, best of \(rounds) rounds): \(formatted(peak / 1e9, digits: 1)) GFLOP/s")
         book.note("")
 
         var table = TextTable(headers: ["SGEMM", "trans", "M", "N", "K", "ours GFLOP/s", "% of peak",

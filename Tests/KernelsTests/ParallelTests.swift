@@ -22,3 +22,45 @@ func parallelForVisitsAll(workers: Int) {
     }
     #expect(visits.allSatisfy { $0 == 1 })
 }
+
+@Test("a nested call runs inline instead of deadlocking, and still visits everything")
+func nestedCalls() {
+    let outer = 4, inner = 50
+    var visits = [Int](repeating: 0, count: outer * inner)
+    visits.withUnsafeMutableBufferPointer { counters in
+        let counters = counters
+        Parallel.forEachWorker(outer) { o in
+            Parallel.parallelFor(inner, workers: 2) { i in counters[o * inner + i] += 1 }
+        }
+    }
+    #expect(visits.allSatisfy { $0 == 1 })
+}
+
+@Test("more workers than pool threads: each worker runs exactly once", arguments: [3, 5, 16])
+func moreWorkersThanThreads(workers: Int) {
+    var runs = [Int](repeating: 0, count: workers)
+    runs.withUnsafeMutableBufferPointer { counters in
+        let counters = counters
+        Parallel.forEachWorker(workers) { w in counters[w] += 1 }
+    }
+    #expect(runs == [Int](repeating: 1, count: workers))
+}
+
+@Test("concurrent callers on different threads all get complete, correct results")
+func concurrentCallers() async {
+    let results = await withTaskGroup(of: Bool.self) { group in
+        for caller in 0..<6 {
+            group.addTask {
+                let count = 2000 + caller
+                var sums = [Int](repeating: 0, count: count)
+                sums.withUnsafeMutableBufferPointer { values in
+                    let values = values
+                    for _ in 0..<20 { Parallel.parallelFor(count, workers: 2) { i in values[i] += i } }
+                }
+                return sums.enumerated().allSatisfy { $0.element == 20 * $0.offset }
+            }
+        }
+        return await group.reduce(into: [Bool]()) { $0.append($1) }
+    }
+    #expect(results.count == 6 && results.allSatisfy { $0 })
+}
