@@ -1,11 +1,7 @@
 // GemmBenchmark.swift: SGEMM throughput on square sizes and on the matrix products that
 // AlexNet's convolutions lower to at batch 128 (im2col over the whole batch), forward and the
 // two transposed products of backward.
-//
-// Ours runs first on every shape, and only then is OpenBLAS loaded and run: OpenBLAS's idle
-// workers keep spinning in sched_yield for a while after each call, and when our runs were
-// interleaved with its calls our second worker shared a core with them (512^3 measured at half
-// speed). In two phases neither library ever runs beside the other's threads.
+// How the two libraries are kept from disturbing each other is in main.swift.
 
 import Kernels
 import ModernCNN

@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs per workload, library and round; the best is kept.")
     var repeats = 3
 
-    @Option(help: "Rounds of alternating phases (ours on every shape, then OpenBLAS).")
+    @Option(help: "Rounds over all workloads; each library keeps its best.")
     var rounds = 2
 
     @Flag(help: "Square sizes only (a fast check of the build flags and the microkernel).")
@@ -38,11 +38,15 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden)
     var openBLASChild = false
 
+    @Option(help: .hidden)
+    var exact: String?
+
     func run() throws {
         if let threads { Parallel.setThreadCount(threads) }
         let threads = Parallel.threadCount
         let shapes = ([256, 512, 1024, 2048].map(GemmShape.square) + (quick ? [] : GemmShape.alexNet))
             .filter { shape in only.map { shape.name.contains($0) } ?? true }
+            .filter { shape in exact.map { shape.name == $0 } ?? true }
         if shapes.isEmpty { throw ValidationError("no workload matches --only \(only ?? "")") }
         if openBLASChild {
             try runOpenBLASPhase(shapes, threads: threads)
@@ -57,27 +61,22 @@ struct Bench: ParsableCommand {
         } else {
             book.note("reference: OpenBLAS not found; install it to compare (\(OpenBLAS.installHint)).")
         }
-        // Phases alternate (ours on every shape, then OpenBLAS on every shape) for several
-        // rounds, and each library keeps its best, so drift in the machine's load reaches both
-        // sides alike. OpenBLAS runs in a child process: its idle workers spin in sched_yield
-        // after each call, and in one process our next phase shared a core with them (512^3
-        // measured at half speed). When the child exits, its threads are gone.
-        // The peak probe is re-measured each round, like the workloads: one noisy reading would
-        // otherwise put every "% of peak" off.
+        // For each shape, ours runs and then OpenBLAS, in a child process (its idle workers spin
+        // in sched_yield after each call, and in one process our next runs shared a core with
+        // them; when the child exits its threads are gone). Rounds repeat the whole sweep and
+        // each side keeps its best, so a burst of load on this shared machine reaches both sides
+        // of a pair, seconds apart, rather than one side of a sweep minutes long.
         var peak = 0.0
         var ours = shapes.map { _ in 0.0 }
         var theirs: [Double?] = shapes.map { _ in nil }
         for round in 1...rounds {
             peak = max(peak, PeakProbe.flopsPerSecond(threads: threads))
-            book.note("round \(round) of \(rounds): our sgemm on \(shapes.count) shapes")
+            book.note("round \(round) of \(rounds)" + (reference == nil ? "" : ", OpenBLAS in a child process"))
             for (index, shape) in shapes.enumerated() {
                 ours[index] = max(ours[index], measureOurs(shape, threads: threads, repeats: repeats))
-            }
-            guard reference != nil else { continue }
-            book.note("round \(round) of \(rounds): OpenBLAS, in a child process")
-            let measured = try measureOpenBLASInChild(threads: threads)
-            for index in shapes.indices {
-                if let value = measured[index] { theirs[index] = max(theirs[index] ?? 0, value) }
+                guard reference != nil else { continue }
+                let measured = try measureOpenBLASInChild(shape: shape.name, threads: threads)
+                theirs[index] = max(theirs[index] ?? 0, measured)
             }
         }
         book.note("FMA peak (probe, best of \(rounds) rounds): \(formatted(peak / 1e9, digits: 1)) GFLOP/s")
@@ -97,36 +96,29 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
-    /// In the child: measures OpenBLAS on every shape and prints one line per shape,
-    /// "<index> <GFLOP/s>", for the parent to read.
+    /// In the child: measures OpenBLAS on every selected shape and prints "<GFLOP/s>" per line.
     func runOpenBLASPhase(_ shapes: [GemmShape], threads: Int) throws {
         guard let blas = OpenBLAS.load() else { throw ValidationError("OpenBLAS not found") }
         blas.setThreads(threads)
-        for (index, shape) in shapes.enumerated() {
-            print(index, measureOpenBLAS(shape, blas, repeats: repeats))
-        }
+        for shape in shapes { print(measureOpenBLAS(shape, blas, repeats: repeats)) }
     }
 
-    /// Runs this executable again with --open-blas-child and the same flags; returns GFLOP/s by shape index.
-    func measureOpenBLASInChild(threads: Int) throws -> [Int: Double] {
+    /// Runs this executable again with --open-blas-child for the one shape named; returns its GFLOP/s.
+    func measureOpenBLASInChild(shape name: String, threads: Int) throws -> Double {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--open-blas-child", "--threads", "\(threads)", "--repeats", "\(repeats)"]
-            + (quick ? ["--quick"] : []) + (only.map { ["--only", $0] } ?? [])
+        process.arguments = ["--open-blas-child", "--threads", "\(threads)", "--repeats", "\(repeats)",
+                             "--exact", name]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("the OpenBLAS child process failed (status \(process.terminationStatus))")
+        guard process.terminationStatus == 0,
+              let value = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ValidationError("the OpenBLAS child process failed on \(name) (status \(process.terminationStatus))")
         }
-        var results: [Int: Double] = [:]
-        for line in output.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count == 2, let index = Int(fields[0]), let value = Double(fields[1]) { results[index] = value }
-        }
-        return results
+        return value
     }
 }
 

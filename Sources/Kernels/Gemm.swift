@@ -98,15 +98,19 @@ public func sgemm(
         return
     }
     // Split C into one slab per worker, aligned to whole register tiles so that no tile is shared.
-    // Each worker runs the whole serial algorithm on its slab with its own packing buffers (on two
-    // cores this beats splitting inner loops: no barrier per block). The price is packing done
-    // twice: a column split has every worker pack all of A, a row split all of B.
+    // Column slabs: each worker runs the whole serial algorithm on its columns with its own
+    // packing buffers, and every worker packs all of A. Row slabs: the workers share each packed
+    // B block (packing it together) and each packs only its own rows of A.
     let splitColumns = prefersColumnSplit(ops, m: m, n: n, k: k, workers: workspace.workers)
     let tile = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
     let tiles = ((splitColumns ? n : m) + tile - 1) / tile
     let worthThreading = m * n * k >= GemmBlocking.threadingThreshold
     let workers = worthThreading ? min(workspace.workers, tiles) : 1
     let packingSpace = workspace.storage.pointer
+    if !splitColumns && workers > 1 {
+        gemmSharingB(ops, m: m, n: n, k: k, workers: workers, packingSpace: packingSpace)
+        return
+    }
     Parallel.forEachWorker(workers) { worker in
         let ownTiles = Parallel.chunk(worker, of: workers, splitting: tiles)
         let first = ownTiles.lowerBound * tile
@@ -121,11 +125,13 @@ public func sgemm(
     }
 }
 
-/// Whether splitting C by columns duplicates less packing work than splitting it by rows.
+/// Whether splitting C by columns costs less packing than splitting it by rows.
 ///
-/// A column split makes each worker pack all of A once per NC block of its columns; a row split
-/// makes each pack all of B. Copies whose lanes are adjacent in memory run as vector row copies;
-/// the strided (scatter) path costs about four times as much per float, measured on the benchmark.
+/// A column split makes each worker pack all of A once per NC block of its columns. A row split
+/// packs B once, shared, but each (NC, KC) block then takes two parallel steps (pack, compute),
+/// and workers wait for each other at each; it is charged like packing B once more. Copies whose
+/// lanes are adjacent in memory run as vector row copies; the strided path costs about four
+/// times as much per float, measured on the benchmark.
 func prefersColumnSplit(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: Int) -> Bool {
     if workers <= 1 { return n >= m }
     let scatterCost = 4
@@ -153,36 +159,72 @@ public func sgemm(
           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, workspace: workspace)
 }
 
+/// Row slabs over shared B blocks. For each (NC, KC) block of op(B), the workers first pack its
+/// micro-panels together into one buffer, then each runs the inner loops on its own rows. Two
+/// consecutive parallel steps need no barrier: each step returns only when all workers finish.
+private func gemmSharingB(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: Int,
+                          packingSpace: UnsafeMutablePointer<Float>) {
+    let nr = GemmBlocking.nr
+    let sharedB = GemmWorkspace.packingBlocks(at: packingSpace, worker: 0).b
+    let rowTiles = (m + GemmBlocking.mr - 1) / GemmBlocking.mr
+    for jc in stride(from: 0, to: n, by: GemmBlocking.nc) {
+        let nc = min(GemmBlocking.nc, n - jc)
+        let panels = (nc + nr - 1) / nr
+        for pc in stride(from: 0, to: k, by: GemmBlocking.kc) {
+            let kc = min(GemmBlocking.kc, k - pc)
+            Parallel.forEachWorker(workers) { worker in
+                let own = Parallel.chunk(worker, of: workers, splitting: panels)
+                if own.isEmpty { return }
+                let columns = (jc + own.lowerBound * nr)..<min(jc + own.upperBound * nr, jc + nc)
+                packB(ops, k: pc..<(pc + kc), columns: columns, into: sharedB + own.lowerBound * nr * kc)
+            }
+            Parallel.forEachWorker(workers) { worker in
+                let own = Parallel.chunk(worker, of: workers, splitting: rowTiles)
+                let rows = (own.lowerBound * GemmBlocking.mr)..<min(own.upperBound * GemmBlocking.mr, m)
+                if rows.isEmpty { return }
+                let aBlock = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker).a
+                macroKernel(ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: sharedB)
+            }
+        }
+    }
+}
+
 /// The five BLIS loops on one worker's slab of C: rows x columns of op(A) * op(B).
 private func gemmSerial(_ ops: GemmOperands, rows: Range<Int>, columns: Range<Int>, k: Int,
                         aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>) {
-    let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
     for jc in stride(from: columns.lowerBound, to: columns.upperBound, by: GemmBlocking.nc) {
         let nc = min(GemmBlocking.nc, columns.upperBound - jc)
         for pc in stride(from: 0, to: k, by: GemmBlocking.kc) {
             let kc = min(GemmBlocking.kc, k - pc)
-            // Only the first K block applies the caller's beta; later ones accumulate.
-            let beta: Float = pc == 0 ? ops.beta : 1
             packB(ops, k: pc..<(pc + kc), columns: jc..<(jc + nc), into: bBlock)
-            for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GemmBlocking.mc) {
-                let mc = min(GemmBlocking.mc, rows.upperBound - ic)
-                packA(ops, rows: ic..<(ic + mc), k: pc..<(pc + kc), into: aBlock)
-                for jr in stride(from: 0, to: nc, by: nr) {
-                    let tileColumns = min(nr, nc - jr)
-                    for ir in stride(from: 0, to: mc, by: mr) {
-                        let tileRows = min(mr, mc - ir)
-                        let cTile = ops.c + (ic + ir) * ops.ldc + jc + jr
-                        let aPanel = UnsafePointer(aBlock + ir * kc)
-                        let bPanel = UnsafePointer(bBlock + jr * kc)
-                        if tileRows == mr && tileColumns == nr {
-                            microkernel6x16(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
-                                            alpha: ops.alpha, beta: beta)
-                        } else {
-                            edgeTile(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
-                                     rows: tileRows, columns: tileColumns,
-                                     alpha: ops.alpha, beta: beta)
-                        }
-                    }
+            macroKernel(ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: bBlock)
+        }
+    }
+}
+
+/// The three inner BLIS loops: every register tile of C[rows, jc ..< jc+nc] from one packed B
+/// block (op(B)[pc ..< pc+kc, jc ..< jc+nc]), packing A one MC block of `rows` at a time.
+private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
+                         aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>) {
+    let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
+    // Only the first K block applies the caller's beta; later ones accumulate.
+    let beta: Float = pc == 0 ? ops.beta : 1
+    for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GemmBlocking.mc) {
+        let mc = min(GemmBlocking.mc, rows.upperBound - ic)
+        packA(ops, rows: ic..<(ic + mc), k: pc..<(pc + kc), into: aBlock)
+        for jr in stride(from: 0, to: nc, by: nr) {
+            let tileColumns = min(nr, nc - jr)
+            for ir in stride(from: 0, to: mc, by: mr) {
+                let tileRows = min(mr, mc - ir)
+                let cTile = ops.c + (ic + ir) * ops.ldc + jc + jr
+                let aPanel = UnsafePointer(aBlock + ir * kc)
+                let bPanel = UnsafePointer(bBlock + jr * kc)
+                if tileRows == mr && tileColumns == nr {
+                    microkernel6x16(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
+                                    alpha: ops.alpha, beta: beta)
+                } else {
+                    edgeTile(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
+                             rows: tileRows, columns: tileColumns, alpha: ops.alpha, beta: beta)
                 }
             }
         }
