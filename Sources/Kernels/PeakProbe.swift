@@ -6,10 +6,11 @@ import Dispatch
 public enum PeakProbe {
     /// Peak single-precision FLOP/s on `threads` workers, from a loop of independent fused
     /// multiply-adds that never touches memory: six SIMD16<Float> chains, the microkernel's
-    /// shape, so the figure is the ceiling our kernels could reach. Best of several short runs.
+    /// shape, so the figure is the ceiling our kernels could reach. Best of five short runs: on a
+    /// shared virtual machine one vCPU can stall for tens of milliseconds, longer than one run.
     public static func flopsPerSecond(threads: Int, iterations: Int = 4_000_000) -> Double {
         var best = Double.infinity
-        for _ in 0..<3 {
+        for _ in 0..<5 {
             let start = DispatchTime.now().uptimeNanoseconds
             Parallel.forEachWorker(threads) { _ in blackHole(fmaChains(iterations)) }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
