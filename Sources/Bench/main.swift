@@ -35,6 +35,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Only the workloads whose name contains this text, e.g. 'conv3' or 'square'.")
     var only: String?
 
+    @Flag(help: "Measure only our kernels, without OpenBLAS beside them.")
+    var noReference = false
+
     @Flag(help: .hidden)
     var openBLASChild = false
 
@@ -52,7 +55,7 @@ struct Bench: ParsableCommand {
             try runOpenBLASPhase(shapes, threads: threads)
             return
         }
-        let reference = OpenBLAS.available
+        let reference = noReference ? nil : OpenBLAS.available
         let book = Notebook()
         book.title("ModernCNN benchmarks")
         book.note("threads: \(threads)")
