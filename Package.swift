@@ -46,6 +46,6 @@ let package = Package(
             swiftSettings: nativeRelease),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModernCNNTests", dependencies: ["ModernCNN"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook"], exclude: ["Golden"]),
     ]
 )

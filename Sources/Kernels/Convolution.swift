@@ -1,0 +1,99 @@
+// Convolution.swift: 2-D convolution forward, backward-data and backward-filter, as SGEMMs.
+//
+// Letters as in ConvolutionGeometry.swift. Per image n and group g (K_g = K/G, CRS = C/G*R*S):
+//   forward          y[K_g, PQ]   = w_g[K_g, CRS] * col[CRS, PQ]          (+ bias)
+//   backward-data    dcol[CRS, PQ] = w_g^T * dy[K_g, PQ];  dx = col2im(dcol)
+//   backward-filter  dw_g[K_g, CRS] += dy[K_g, PQ] * col^T;  db[k] += sum over PQ of dy[k, :]
+// where col = im2col(x[n, group g]), or x itself for a pointwise (1x1, stride 1) convolution.
+// Images go one at a time: a whole batch's im2col would not fit in memory (AlexNet's conv2 at
+// batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
+
+/// y = conv(x, w) + b. x: [N, C, H, W], w: [K, C/G, R, S], b: [K] or nil, y: [N, K, P, Q].
+public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
+                               weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+                               output y: UnsafeMutablePointer<Float>,
+                               workspace: borrowing ConvolutionWorkspace) {
+    let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
+    for n in 0..<g.batch {
+        for group in 0..<g.groups {
+            let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
+            let out = y + (n * g.outputChannels + group * kPerGroup) * plane
+            // With a bias, start each output row at its bias and let the GEMM add onto it.
+            if let b {
+                for k in 0..<kPerGroup { (out + k * plane).update(repeating: b[group * kPerGroup + k], count: plane) }
+            }
+            let columns = lowered(g, image: image, workspace: workspace)
+            sgemm(transA: false, transB: false, m: kPerGroup, n: plane, k: g.patchLength,
+                  alpha: 1, a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
+                  b: columns, ldb: plane, beta: b == nil ? 0 : 1, c: out, ldc: plane,
+                  workspace: workspace.gemm)
+        }
+    }
+}
+
+/// dx = the gradient of the loss with respect to x, given dy = its gradient with respect to y.
+/// Overwrites dx: [N, C, H, W]. dy: [N, K, P, Q], w: [K, C/G, R, S].
+public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
+                                    weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+                                    workspace: borrowing ConvolutionWorkspace) {
+    let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
+    for n in 0..<g.batch {
+        for group in 0..<g.groups {
+            let gradient = dy + (n * g.outputChannels + group * kPerGroup) * plane
+            let image = dx + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
+            let weights = w + group * kPerGroup * g.patchLength
+            if g.isPointwise {
+                // The column gradient is the input gradient itself.
+                sgemm(transA: true, transB: false, m: g.patchLength, n: plane, k: kPerGroup,
+                      alpha: 1, a: weights, lda: g.patchLength, b: gradient, ldb: plane,
+                      beta: 0, c: image, ldc: plane, workspace: workspace.gemm)
+                continue
+            }
+            let columns = workspace.columns.pointer
+            sgemm(transA: true, transB: false, m: g.patchLength, n: plane, k: kPerGroup,
+                  alpha: 1, a: weights, lda: g.patchLength, b: gradient, ldb: plane,
+                  beta: 0, c: columns, ldc: plane, workspace: workspace.gemm)
+            image.update(repeating: 0, count: g.inputChannelsPerGroup * g.inputPlane)
+            col2imAccumulate(g, columns: columns, image: image)
+        }
+    }
+}
+
+/// dw += the gradient with respect to the weights, db += with respect to the bias (when given).
+/// Accumulates, so that gradients of several batches (or several uses of a layer) add up.
+/// x: [N, C, H, W], dy: [N, K, P, Q], dw: [K, C/G, R, S], db: [K].
+public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
+                                      outputGradient dy: UnsafePointer<Float>,
+                                      weightGradient dw: UnsafeMutablePointer<Float>,
+                                      biasGradient db: UnsafeMutablePointer<Float>?,
+                                      workspace: borrowing ConvolutionWorkspace) {
+    let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
+    for n in 0..<g.batch {
+        for group in 0..<g.groups {
+            let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
+            let gradient = dy + (n * g.outputChannels + group * kPerGroup) * plane
+            let columns = lowered(g, image: image, workspace: workspace)
+            sgemm(transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: plane,
+                  alpha: 1, a: gradient, lda: plane, b: columns, ldb: plane,
+                  beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength,
+                  workspace: workspace.gemm)
+            if let db {
+                for k in 0..<kPerGroup {
+                    let row = gradient + k * plane
+                    var sum: Float = 0
+                    for i in 0..<plane { sum += row[i] }
+                    db[group * kPerGroup + k] += sum
+                }
+            }
+        }
+    }
+}
+
+/// The GEMM's right-hand matrix [C/G*R*S, P*Q] for one image group: the image itself when
+/// pointwise, otherwise its im2col in the workspace.
+private func lowered(_ g: ConvolutionGeometry, image: UnsafePointer<Float>,
+                     workspace: borrowing ConvolutionWorkspace) -> UnsafePointer<Float> {
+    if g.isPointwise { return image }
+    im2col(g, image: image, columns: workspace.columns.pointer)
+    return UnsafePointer(workspace.columns.pointer)
+}

@@ -1,0 +1,83 @@
+// ConvolutionGeometry.swift: the sizes of one 2-D convolution, and what follows from them.
+//
+// Dimension letters, used in every convolution file:
+//   N batch, C input channels, H W input height and width,
+//   K output channels, R S kernel height and width, P Q output height and width, G groups.
+//   input x: [N, C, H, W]   weight w: [K, C/G, R, S]   bias b: [K]   output y: [N, K, P, Q]
+// With groups, input channels and output channels are split into G equal parts, and output
+// group g sees only input group g (the AlexNet paper's two GPUs are G = 2).
+
+public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
+    public let batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int
+    public let outputChannels: Int, kernelHeight: Int, kernelWidth: Int
+    public let strideHeight: Int, strideWidth: Int
+    public let paddingHeight: Int, paddingWidth: Int
+    public let groups: Int
+
+    /// The caller (a layer) has checked the sizes; a geometry that cannot exist is a programming
+    /// error here.
+    public init(batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int,
+                outputChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                strideHeight: Int = 1, strideWidth: Int = 1,
+                paddingHeight: Int = 0, paddingWidth: Int = 0, groups: Int = 1) {
+        self.batch = batch
+        self.inputChannels = inputChannels
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.outputChannels = outputChannels
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
+        self.paddingHeight = paddingHeight
+        self.paddingWidth = paddingWidth
+        self.groups = groups
+        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
+                     "\(self): channels must divide into \(groups) groups")
+        precondition(strideHeight >= 1 && strideWidth >= 1 && paddingHeight >= 0 && paddingWidth >= 0,
+                     "\(self): strides must be positive and padding non-negative")
+        precondition(outputHeight >= 1 && outputWidth >= 1, "\(self): the kernel does not fit the padded input")
+    }
+
+    /// P = floor((H + 2 * padding - R) / stride) + 1, PyTorch's rounding.
+    public var outputHeight: Int { (inputHeight + 2 * paddingHeight - kernelHeight) / strideHeight + 1 }
+    /// Q = floor((W + 2 * padding - S) / stride) + 1.
+    public var outputWidth: Int { (inputWidth + 2 * paddingWidth - kernelWidth) / strideWidth + 1 }
+
+    public var inputChannelsPerGroup: Int { inputChannels / groups }
+    public var outputChannelsPerGroup: Int { outputChannels / groups }
+    /// Length of one receptive field within a group, C/G * R * S: the GEMM's inner dimension.
+    public var patchLength: Int { inputChannelsPerGroup * kernelHeight * kernelWidth }
+    public var inputPlane: Int { inputHeight * inputWidth }
+    public var outputPlane: Int { outputHeight * outputWidth }
+
+    /// A 1x1 convolution with stride 1 and no padding reads the input plane exactly as the GEMM
+    /// wants it ([C/G, H*W] is already [patchLength, P*Q]), so it needs no im2col.
+    public var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
+            && paddingHeight == 0 && paddingWidth == 0
+    }
+
+    /// Floats of im2col scratch for one image and group: [C/G * R * S, P * Q]; 0 when pointwise.
+    public var columnCount: Int { isPointwise ? 0 : patchLength * outputPlane }
+
+    public var weightCount: Int { outputChannels * patchLength }
+
+    public var description: String {
+        "conv [\(batch), \(inputChannels), \(inputHeight), \(inputWidth)] -> \(outputChannels) channels, "
+            + "kernel \(kernelHeight)x\(kernelWidth), stride \(strideHeight)x\(strideWidth), "
+            + "padding \(paddingHeight)x\(paddingWidth), groups \(groups)"
+    }
+}
+
+/// Scratch for the convolution kernels: one im2col matrix and the SGEMM packing buffers. Keep
+/// one per layer so that training allocates nothing per batch.
+public struct ConvolutionWorkspace: ~Copyable {
+    let columns: AlignedBuffer
+    let gemm: GemmWorkspace
+
+    public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount) {
+        columns = AlignedBuffer(count: geometry.columnCount)
+        gemm = GemmWorkspace(workers: workers)
+    }
+}

@@ -1,0 +1,75 @@
+// Im2col.swift: lowering a convolution to a matrix product, and its adjoint.
+//
+// im2col copies every receptive field of one image group into a column:
+//   col[(c * R + r) * S + s, p * Q + q] = x[c, p * strideH - padH + r, q * strideW - padW + s]
+// (zero where that position falls in the padding). Then the convolution of K_g filters is one
+// matrix product, W[K_g, C/G*R*S] * col[C/G*R*S, P*Q]. col2im is the adjoint: it adds every
+// entry of a column-gradient back to the input position it was copied from; positions covered
+// by several windows (stride < kernel) collect several contributions.
+
+/// x: [C/G, H, W] of one image group -> col: [C/G * R * S, P * Q].
+func im2col(_ g: ConvolutionGeometry, image x: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>) {
+    let (P, Q) = (g.outputHeight, g.outputWidth)
+    var row = col
+    for c in 0..<g.inputChannelsPerGroup {
+        let plane = x + c * g.inputPlane
+        for r in 0..<g.kernelHeight {
+            for s in 0..<g.kernelWidth {
+                // The output columns q whose input column q*stride - pad + s lies inside 0..<W.
+                let valid = validOutputRange(offset: s - g.paddingWidth, stride: g.strideWidth,
+                                             inputSize: g.inputWidth, outputSize: Q)
+                for p in 0..<P {
+                    let h = p * g.strideHeight - g.paddingHeight + r
+                    let out = row + p * Q
+                    guard h >= 0 && h < g.inputHeight else {
+                        out.update(repeating: 0, count: Q)
+                        continue
+                    }
+                    let source = plane + h * g.inputWidth + (s - g.paddingWidth)
+                    out.update(repeating: 0, count: valid.lowerBound)
+                    if g.strideWidth == 1 {
+                        (out + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                    } else {
+                        for q in valid { out[q] = source[q * g.strideWidth] }
+                    }
+                    (out + valid.upperBound).update(repeating: 0, count: Q - valid.upperBound)
+                }
+                row += P * Q
+            }
+        }
+    }
+}
+
+/// dx[C/G, H, W] += the columns' gradients, each added back where im2col copied it from.
+func col2imAccumulate(_ g: ConvolutionGeometry, columns col: UnsafePointer<Float>,
+                      image dx: UnsafeMutablePointer<Float>) {
+    let (P, Q) = (g.outputHeight, g.outputWidth)
+    var row = col
+    for c in 0..<g.inputChannelsPerGroup {
+        let plane = dx + c * g.inputPlane
+        for r in 0..<g.kernelHeight {
+            for s in 0..<g.kernelWidth {
+                let valid = validOutputRange(offset: s - g.paddingWidth, stride: g.strideWidth,
+                                             inputSize: g.inputWidth, outputSize: Q)
+                for p in 0..<P {
+                    let h = p * g.strideHeight - g.paddingHeight + r
+                    guard h >= 0 && h < g.inputHeight else { continue }
+                    let target = plane + h * g.inputWidth + (s - g.paddingWidth)
+                    let source = row + p * Q
+                    for q in valid { target[q * g.strideWidth] += source[q] }
+                }
+                row += P * Q
+            }
+        }
+    }
+}
+
+/// The q in 0..<outputSize for which q * stride + offset lies in 0..<inputSize.
+@inline(__always)
+func validOutputRange(offset: Int, stride: Int, inputSize: Int, outputSize: Int) -> Range<Int> {
+    // Smallest q with q*stride + offset >= 0, and one past the largest with it < inputSize.
+    let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+    let pastLast = inputSize - offset <= 0 ? 0 : (inputSize - offset - 1) / stride + 1
+    let lower = min(first, outputSize), upper = min(max(pastLast, lower), outputSize)
+    return lower..<upper
+}

@@ -1,0 +1,145 @@
+// ConvolutionTests.swift: the SGEMM-lowered convolution against the direct seven-loop oracle, on
+// odd sizes with stride, padding, groups, rectangular kernels and the pointwise fast path; and
+// backward-data against the adjoint identity <conv(x), dy> = <x, conv^T(dy)>, which needs no oracle.
+
+import Testing
+@testable import Kernels
+
+extension ConvolutionGeometry {
+    /// (N, C, H, W) in, K out, kernel (R, S), stride (sh, sw), padding (ph, pw), G groups.
+    init(_ n: Int, _ c: Int, _ h: Int, _ w: Int, k: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+         padding: (Int, Int) = (0, 0), groups: Int = 1) {
+        self.init(batch: n, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: k,
+                  kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: stride.0, strideWidth: stride.1,
+                  paddingHeight: padding.0, paddingWidth: padding.1, groups: groups)
+    }
+
+    var inputCount: Int { batch * inputChannels * inputPlane }
+    var outputCount: Int { batch * outputChannels * outputPlane }
+}
+
+let geometries: [ConvolutionGeometry] = [
+    .init(1, 1, 5, 5, k: 1, kernel: (3, 3)),
+    .init(2, 3, 7, 7, k: 4, kernel: (3, 3), padding: (1, 1)),
+    .init(2, 4, 9, 8, k: 6, kernel: (5, 5), stride: (2, 2), padding: (2, 2), groups: 2),
+    .init(1, 1, 23, 23, k: 5, kernel: (11, 11), stride: (4, 4), padding: (1, 1)),    // AlexNet conv1's arithmetic
+    .init(1, 2, 8, 8, k: 3, kernel: (3, 5), stride: (3, 4), padding: (0, 1)),        // d2l's exercise shape
+    .init(2, 6, 5, 7, k: 8, kernel: (1, 1)),                                          // pointwise
+    .init(1, 6, 5, 7, k: 4, kernel: (1, 1), groups: 2),                               // pointwise, grouped
+    .init(1, 4, 9, 9, k: 6, kernel: (1, 1), stride: (2, 2)),                          // 1x1 but strided: im2col
+    .init(1, 6, 6, 6, k: 6, kernel: (3, 3), padding: (1, 1), groups: 6),              // depthwise
+    .init(3, 5, 13, 11, k: 7, kernel: (3, 3), stride: (2, 1), padding: (2, 0)),
+    .init(1, 2, 4, 4, k: 3, kernel: (4, 4), padding: (3, 3)),                         // padding as wide as the kernel
+    .init(1, 16, 12, 12, k: 33, kernel: (3, 3), padding: (1, 1)),                     // tile edges in M and N
+]
+
+func randomValues(_ count: Int, seed: UInt64) -> [Float] { testValues(count, seed: seed) }
+
+/// Relative-to-scale closeness for sums of `terms` unit-sized products.
+func expectClose(_ ours: [Float], _ reference: [Float], terms: Int, _ what: String) {
+    #expect(ours.count == reference.count)
+    let worst = zip(ours, reference).map { abs($0 - $1) }.max() ?? 0
+    #expect(worst <= tolerance(k: terms), "\(what): max difference \(worst)")
+}
+
+@Test("forward matches the direct definition", arguments: geometries)
+func convolutionForwardMatches(g: ConvolutionGeometry) {
+    let x = randomValues(g.inputCount, seed: 1), w = randomValues(g.weightCount, seed: 2)
+    let b = randomValues(g.outputChannels, seed: 3)
+    let workspace = ConvolutionWorkspace(g, workers: 2)
+    for bias in [nil, b] {
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        let biasPointer = bias.map { Array($0) }
+        biasPointer.withUnsafeBufferPointerIfPresent { bp in
+            convolutionForward(g, input: x, weight: w, bias: bp, output: &y, workspace: workspace)
+        }
+        expectClose(y, ConvolutionReference.forward(g, input: x, weight: w, bias: bias), terms: g.patchLength,
+                    "\(g) bias \(bias != nil)")
+    }
+}
+
+@Test("backward-data matches the direct definition and overwrites stale gradients", arguments: geometries)
+func convolutionBackwardDataMatches(g: ConvolutionGeometry) {
+    let dy = randomValues(g.outputCount, seed: 4), w = randomValues(g.weightCount, seed: 5)
+    var dx = [Float](repeating: 123, count: g.inputCount)
+    convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx,
+                            workspace: ConvolutionWorkspace(g, workers: 2))
+    expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
+                terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, "\(g)")
+}
+
+@Test("backward-filter matches the direct definition and accumulates", arguments: geometries)
+func convolutionBackwardFilterMatches(g: ConvolutionGeometry) {
+    let x = randomValues(g.inputCount, seed: 6), dy = randomValues(g.outputCount, seed: 7)
+    let previousW = randomValues(g.weightCount, seed: 8), previousB = randomValues(g.outputChannels, seed: 9)
+    var dw = previousW, db = previousB
+    convolutionBackwardFilter(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
+                              workspace: ConvolutionWorkspace(g, workers: 2))
+    let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
+    expectClose(dw, zip(previousW, reference.weight).map { $0 + $1 }, terms: g.batch * g.outputPlane, "\(g) weights")
+    expectClose(db, zip(previousB, reference.bias).map { $0 + $1 }, terms: g.batch * g.outputPlane, "\(g) bias")
+}
+
+@Test("backward-data is the adjoint of forward: <conv(x), dy> = <x, conv^T(dy)>", arguments: geometries)
+func adjointIdentity(g: ConvolutionGeometry) {
+    let x = randomValues(g.inputCount, seed: 10), w = randomValues(g.weightCount, seed: 11)
+    let dy = randomValues(g.outputCount, seed: 12)
+    let workspace = ConvolutionWorkspace(g, workers: 2)
+    var y = [Float](repeating: 0, count: g.outputCount), dx = [Float](repeating: 0, count: g.inputCount)
+    convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
+    convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx, workspace: workspace)
+    let left = zip(y, dy).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    let right = zip(x, dx).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    let scale = Double(max(g.outputCount, g.inputCount)).squareRoot() * Double(g.patchLength).squareRoot()
+    #expect(abs(left - right) <= 1e-5 * scale, "\(g): \(left) vs \(right)")
+}
+
+@Test("output sizes follow floor((n + 2p - k) / s) + 1", arguments: [
+    (224, 11, 4, 1, 54), (54, 3, 2, 0, 26), (26, 5, 1, 2, 26), (12, 3, 2, 0, 5), (28, 5, 1, 2, 28), (8, 3, 3, 0, 2),
+])
+func outputSize(example: (n: Int, k: Int, s: Int, p: Int, out: Int)) {
+    let g = ConvolutionGeometry(1, 1, example.n, example.n, k: 1, kernel: (example.k, example.k),
+                                stride: (example.s, example.s), padding: (example.p, example.p))
+    #expect(g.outputHeight == example.out && g.outputWidth == example.out)
+}
+
+@Test("im2col lays out a small example as written by hand")
+func im2colByHand() {
+    // x = [[0, 1, 2], [3, 4, 5], [6, 7, 8]], 2x2 kernel, stride 1: four windows, four positions each.
+    let g = ConvolutionGeometry(1, 1, 3, 3, k: 1, kernel: (2, 2))
+    let x: [Float] = (0..<9).map(Float.init)
+    var columns = [Float](repeating: -1, count: g.columnCount)
+    im2col(g, image: x, columns: &columns)
+    #expect(columns == [0, 1, 3, 4,   // kernel (0, 0) over the four windows
+                        1, 2, 4, 5,   // kernel (0, 1)
+                        3, 4, 6, 7,   // kernel (1, 0)
+                        4, 5, 7, 8])  // kernel (1, 1)
+}
+
+@Test("a grouped convolution equals convolving each group separately and concatenating")
+func groupsAreSplits() {
+    let g = ConvolutionGeometry(2, 4, 7, 6, k: 6, kernel: (3, 3), padding: (1, 1), groups: 2)
+    let x = randomValues(g.inputCount, seed: 13), w = randomValues(g.weightCount, seed: 14)
+    var grouped = [Float](repeating: 0, count: g.outputCount)
+    convolutionForward(g, input: x, weight: w, bias: nil, output: &grouped, workspace: ConvolutionWorkspace(g))
+    let half = ConvolutionGeometry(1, 2, 7, 6, k: 3, kernel: (3, 3), padding: (1, 1))
+    for n in 0..<2 {
+        for group in 0..<2 {
+            let xs = Array(x[((n * 4 + group * 2) * 42)..<((n * 4 + group * 2 + 2) * 42)])
+            let ws = Array(w[(group * 3 * half.patchLength)..<((group + 1) * 3 * half.patchLength)])
+            var part = [Float](repeating: 0, count: half.outputCount)
+            convolutionForward(half, input: xs, weight: ws, bias: nil, output: &part, workspace: ConvolutionWorkspace(half))
+            let start = (n * 6 + group * 3) * g.outputPlane
+            #expect(Array(grouped[start..<(start + part.count)]) == part)
+        }
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    func withUnsafeBufferPointerIfPresent<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let values): return values.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
+}
