@@ -33,7 +33,7 @@ let geometries: [ConvolutionGeometry] = [
     .init(1, 16, 12, 12, k: 33, kernel: (3, 3), padding: (1, 1)),                     // tile edges in M and N
 ]
 
-func randomValues(_ count: Int, seed: UInt64) -> [Float] { testValues(count, seed: seed) }
+
 
 /// Relative-to-scale closeness for sums of `terms` unit-sized products.
 func expectClose(_ ours: [Float], _ reference: [Float], terms: Int, _ what: String) {
@@ -44,8 +44,8 @@ func expectClose(_ ours: [Float], _ reference: [Float], terms: Int, _ what: Stri
 
 @Test("forward matches the direct definition", arguments: geometries)
 func convolutionForwardMatches(g: ConvolutionGeometry) {
-    let x = randomValues(g.inputCount, seed: 1), w = randomValues(g.weightCount, seed: 2)
-    let b = randomValues(g.outputChannels, seed: 3)
+    let x = testValues(g.inputCount, seed: 1), w = testValues(g.weightCount, seed: 2)
+    let b = testValues(g.outputChannels, seed: 3)
     let workspace = ConvolutionWorkspace(g, workers: 2)
     for bias in [nil, b] {
         var y = [Float](repeating: .nan, count: g.outputCount)
@@ -60,7 +60,7 @@ func convolutionForwardMatches(g: ConvolutionGeometry) {
 
 @Test("backward-data matches the direct definition and overwrites stale gradients", arguments: geometries)
 func convolutionBackwardDataMatches(g: ConvolutionGeometry) {
-    let dy = randomValues(g.outputCount, seed: 4), w = randomValues(g.weightCount, seed: 5)
+    let dy = testValues(g.outputCount, seed: 4), w = testValues(g.weightCount, seed: 5)
     var dx = [Float](repeating: 123, count: g.inputCount)
     convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx,
                             workspace: ConvolutionWorkspace(g, workers: 2))
@@ -70,8 +70,8 @@ func convolutionBackwardDataMatches(g: ConvolutionGeometry) {
 
 @Test("backward-filter matches the direct definition and accumulates", arguments: geometries)
 func convolutionBackwardFilterMatches(g: ConvolutionGeometry) {
-    let x = randomValues(g.inputCount, seed: 6), dy = randomValues(g.outputCount, seed: 7)
-    let previousW = randomValues(g.weightCount, seed: 8), previousB = randomValues(g.outputChannels, seed: 9)
+    let x = testValues(g.inputCount, seed: 6), dy = testValues(g.outputCount, seed: 7)
+    let previousW = testValues(g.weightCount, seed: 8), previousB = testValues(g.outputChannels, seed: 9)
     var dw = previousW, db = previousB
     convolutionBackwardFilter(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
                               workspace: ConvolutionWorkspace(g, workers: 2))
@@ -82,8 +82,8 @@ func convolutionBackwardFilterMatches(g: ConvolutionGeometry) {
 
 @Test("backward-data is the adjoint of forward: <conv(x), dy> = <x, conv^T(dy)>", arguments: geometries)
 func adjointIdentity(g: ConvolutionGeometry) {
-    let x = randomValues(g.inputCount, seed: 10), w = randomValues(g.weightCount, seed: 11)
-    let dy = randomValues(g.outputCount, seed: 12)
+    let x = testValues(g.inputCount, seed: 10), w = testValues(g.weightCount, seed: 11)
+    let dy = testValues(g.outputCount, seed: 12)
     let workspace = ConvolutionWorkspace(g, workers: 2)
     var y = [Float](repeating: 0, count: g.outputCount), dx = [Float](repeating: 0, count: g.inputCount)
     convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
@@ -119,7 +119,7 @@ func im2colByHand() {
 @Test("a grouped convolution equals convolving each group separately and concatenating")
 func groupsAreSplits() {
     let g = ConvolutionGeometry(2, 4, 7, 6, k: 6, kernel: (3, 3), padding: (1, 1), groups: 2)
-    let x = randomValues(g.inputCount, seed: 13), w = randomValues(g.weightCount, seed: 14)
+    let x = testValues(g.inputCount, seed: 13), w = testValues(g.weightCount, seed: 14)
     var grouped = [Float](repeating: 0, count: g.outputCount)
     convolutionForward(g, input: x, weight: w, bias: nil, output: &grouped, workspace: ConvolutionWorkspace(g))
     let half = ConvolutionGeometry(1, 2, 7, 6, k: 3, kernel: (3, 3), padding: (1, 1))

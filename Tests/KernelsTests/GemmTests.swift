@@ -24,15 +24,6 @@ struct GemmCase: CustomStringConvertible {
 
 let sentinel: Float = -12345
 
-/// Deterministic values in [-1, 1) without depending on the library under test.
-func testValues(_ count: Int, seed: UInt64) -> [Float] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Float(state >> 40) / Float(1 << 23) - 1
-    }
-}
-
 /// Runs `sgemm` with `threads` workers and the Double-accumulating reference on the same
 /// operands; returns both C matrices (including their padding columns).
 func runBoth(_ test: GemmCase, threads: Int = 2) -> (ours: [Float], reference: [Float]) {

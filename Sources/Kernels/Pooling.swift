@@ -1,0 +1,172 @@
+// Pooling.swift: max, average and adaptive-average pooling, forward and backward.
+//
+// Letters: N batch, C channels, H W input size, R S window size, P Q output size.
+//   x: [N, C, H, W] -> y: [N, C, P, Q], each of the N*C planes pooled on its own (so the planes
+//   are spread over the workers). P = floor((H + 2*pad - R) / stride) + 1, as PyTorch rounds.
+// Max pooling remembers, for every output, which input position won (Caffe's argmax), so that
+// backward is a scatter rather than a second search. Padding never wins a max, and average
+// pooling counts padded positions in its divisor (PyTorch's count_include_pad=True default).
+
+public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
+    public let batch: Int, channels: Int, inputHeight: Int, inputWidth: Int
+    public let windowHeight: Int, windowWidth: Int
+    public let strideHeight: Int, strideWidth: Int
+    public let paddingHeight: Int, paddingWidth: Int
+
+    public init(batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
+                windowHeight: Int, windowWidth: Int, strideHeight: Int, strideWidth: Int,
+                paddingHeight: Int = 0, paddingWidth: Int = 0) {
+        self.batch = batch
+        self.channels = channels
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.windowHeight = windowHeight
+        self.windowWidth = windowWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
+        self.paddingHeight = paddingHeight
+        self.paddingWidth = paddingWidth
+        // PyTorch's rule: padding at most half the window, so every window touches the image.
+        precondition(2 * paddingHeight <= windowHeight && 2 * paddingWidth <= windowWidth,
+                     "\(self): padding must be at most half the window")
+        precondition(outputHeight >= 1 && outputWidth >= 1, "\(self): the window does not fit the input")
+    }
+
+    public var outputHeight: Int { (inputHeight + 2 * paddingHeight - windowHeight) / strideHeight + 1 }
+    public var outputWidth: Int { (inputWidth + 2 * paddingWidth - windowWidth) / strideWidth + 1 }
+    public var planes: Int { batch * channels }
+    public var inputPlane: Int { inputHeight * inputWidth }
+    public var outputPlane: Int { outputHeight * outputWidth }
+
+    /// The input rows and columns window (p, q) covers, clipped to the image.
+    @inline(__always)
+    func window(_ p: Int, _ q: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+        let top = p * strideHeight - paddingHeight, left = q * strideWidth - paddingWidth
+        return (max(top, 0)..<min(top + windowHeight, inputHeight),
+                max(left, 0)..<min(left + windowWidth, inputWidth))
+    }
+
+    public var description: String {
+        "pool [\(batch), \(channels), \(inputHeight), \(inputWidth)], window \(windowHeight)x\(windowWidth), "
+            + "stride \(strideHeight)x\(strideWidth), padding \(paddingHeight)x\(paddingWidth)"
+    }
+}
+
+/// y = the maximum of each window; argmax[i] = the winning position h*W + w within its plane.
+/// A NaN anywhere in a window wins, so that it propagates as in PyTorch.
+public func maxPoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
+                           output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+    Parallel.parallelFor(g.planes) { plane in
+        let input = x + plane * g.inputPlane
+        let output = y + plane * g.outputPlane, winners = argmax + plane * g.outputPlane
+        for p in 0..<g.outputHeight {
+            for q in 0..<g.outputWidth {
+                let (rows, columns) = g.window(p, q)
+                var best = -Float.infinity, bestIndex = rows.lowerBound * g.inputWidth + columns.lowerBound
+                search: for h in rows {
+                    for w in columns {
+                        let value = input[h * g.inputWidth + w]
+                        if value > best || value.isNaN {
+                            best = value
+                            bestIndex = h * g.inputWidth + w
+                            if value.isNaN { break search }
+                        }
+                    }
+                }
+                output[p * g.outputWidth + q] = best
+                winners[p * g.outputWidth + q] = Int32(bestIndex)
+            }
+        }
+    }
+}
+
+/// dx = each output gradient sent back to the position that won its window (overwrites dx).
+public func maxPoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
+                            argmax: UnsafePointer<Int32>, inputGradient dx: UnsafeMutablePointer<Float>) {
+    Parallel.parallelFor(g.planes) { plane in
+        let gradient = dx + plane * g.inputPlane
+        gradient.update(repeating: 0, count: g.inputPlane)
+        let upstream = dy + plane * g.outputPlane, winners = argmax + plane * g.outputPlane
+        // Overlapping windows (AlexNet's 3x3 stride 2) can share a winner: gradients add up.
+        for i in 0..<g.outputPlane { gradient[Int(winners[i])] += upstream[i] }
+    }
+}
+
+/// y = the mean of each window, padding counted as zeros in the divisor R*S.
+public func averagePoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
+                               output y: UnsafeMutablePointer<Float>) {
+    let divisor = Float(g.windowHeight * g.windowWidth)
+    Parallel.parallelFor(g.planes) { plane in
+        let input = x + plane * g.inputPlane, output = y + plane * g.outputPlane
+        for p in 0..<g.outputHeight {
+            for q in 0..<g.outputWidth {
+                let (rows, columns) = g.window(p, q)
+                var sum: Float = 0
+                for h in rows { for w in columns { sum += input[h * g.inputWidth + w] } }
+                output[p * g.outputWidth + q] = sum / divisor
+            }
+        }
+    }
+}
+
+/// dx = each output gradient spread evenly over its window (overwrites dx).
+public func averagePoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
+                                inputGradient dx: UnsafeMutablePointer<Float>) {
+    let divisor = Float(g.windowHeight * g.windowWidth)
+    Parallel.parallelFor(g.planes) { plane in
+        let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
+        gradient.update(repeating: 0, count: g.inputPlane)
+        for p in 0..<g.outputHeight {
+            for q in 0..<g.outputWidth {
+                let (rows, columns) = g.window(p, q)
+                let share = upstream[p * g.outputWidth + q] / divisor
+                for h in rows { for w in columns { gradient[h * g.inputWidth + w] += share } }
+            }
+        }
+    }
+}
+
+/// The input range adaptive pooling averages for output index i of `outputSize`, as PyTorch
+/// computes it: from floor(i * n / out) to ceil((i + 1) * n / out).
+@inline(__always)
+func adaptiveRange(_ i: Int, inputSize n: Int, outputSize out: Int) -> Range<Int> {
+    (i * n / out)..<(((i + 1) * n + out - 1) / out)
+}
+
+/// y[n, c] = averages over an outputHeight x outputWidth grid of near-equal regions of each plane
+/// (NiN's and GoogLeNet's global average pooling is the 1 x 1 case).
+public func adaptiveAveragePoolForward(planes: Int, inputHeight: Int, inputWidth: Int,
+                                       outputHeight: Int, outputWidth: Int,
+                                       input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
+    Parallel.parallelFor(planes) { plane in
+        let input = x + plane * inputHeight * inputWidth, output = y + plane * outputHeight * outputWidth
+        for p in 0..<outputHeight {
+            let rows = adaptiveRange(p, inputSize: inputHeight, outputSize: outputHeight)
+            for q in 0..<outputWidth {
+                let columns = adaptiveRange(q, inputSize: inputWidth, outputSize: outputWidth)
+                var sum: Float = 0
+                for h in rows { for w in columns { sum += input[h * inputWidth + w] } }
+                output[p * outputWidth + q] = sum / Float(rows.count * columns.count)
+            }
+        }
+    }
+}
+
+/// dx = each output gradient spread evenly over its region (overwrites dx).
+public func adaptiveAveragePoolBackward(planes: Int, inputHeight: Int, inputWidth: Int,
+                                        outputHeight: Int, outputWidth: Int,
+                                        outputGradient dy: UnsafePointer<Float>,
+                                        inputGradient dx: UnsafeMutablePointer<Float>) {
+    Parallel.parallelFor(planes) { plane in
+        let gradient = dx + plane * inputHeight * inputWidth, upstream = dy + plane * outputHeight * outputWidth
+        gradient.update(repeating: 0, count: inputHeight * inputWidth)
+        for p in 0..<outputHeight {
+            let rows = adaptiveRange(p, inputSize: inputHeight, outputSize: outputHeight)
+            for q in 0..<outputWidth {
+                let columns = adaptiveRange(q, inputSize: inputWidth, outputSize: outputWidth)
+                let share = upstream[p * outputWidth + q] / Float(rows.count * columns.count)
+                for h in rows { for w in columns { gradient[h * inputWidth + w] += share } }
+            }
+        }
+    }
+}
