@@ -95,10 +95,37 @@ struct Bench: ParsableCommand {
                           baseline.map { formatted(mine / $0, digits: 2) + "x" } ?? "-"])
         }
         book.show(table)
+        if !quick && only == nil { convolutionTable(book, threads: threads, peak: peak) }
     }
 }
 
 extension Bench {
+    /// Per-layer GFLOP/s of AlexNet's convolutions at batch 128 (no reference library yet:
+    /// `make bench-compare` will put PyTorch's whole-model figures beside ours).
+    func convolutionTable(_ book: Notebook, threads: Int, peak: Double) {
+        book.note("")
+        book.note("AlexNet (d2l) convolutions, batch 128, \(threads) threads, best of \(repeats):")
+        var table = TextTable(headers: ["layer", "output", "GMAC", "forward GFLOP/s", "backward-data",
+                                        "backward-filter", "% of peak (fwd)"])
+        var totalMultiplyAdds = 0.0, totalSeconds = 0.0
+        for (index, (name, geometry)) in ConvolutionGeometry.alexNet(batch: 128).enumerated() {
+            let result = benchmarkConvolution(name, geometry, repeats: repeats, skipBackwardData: index == 0)
+            let gflop = 2 * geometry.multiplyAdds / 1e9
+            totalMultiplyAdds += geometry.multiplyAdds * (index == 0 ? 2 : 3)
+            totalSeconds += gflop / result.forward + gflop / result.backwardFilter
+                + (result.backwardData.map { gflop / $0 } ?? 0)
+            table.append([name, "\(geometry.outputChannels)x\(geometry.outputHeight)x\(geometry.outputWidth)",
+                          formatted(geometry.multiplyAdds / 1e9, digits: 1), formatted(result.forward, digits: 1),
+                          result.backwardData.map { formatted($0, digits: 1) } ?? "(skipped)",
+                          formatted(result.backwardFilter, digits: 1),
+                          formatted(100 * result.forward / (peak / 1e9), digits: 0)])
+        }
+        book.show(table)
+        book.note("all five layers, forward + backward: \(formatted(totalSeconds, digits: 2)) s per batch of 128, "
+            + "\(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
+            + "\(formatted(128 / totalSeconds, digits: 1)) images/s for the convolutions alone")
+    }
+
     /// In the child: measures OpenBLAS on every selected shape and prints "<GFLOP/s>" per line.
     func runOpenBLASPhase(_ shapes: [GemmShape], threads: Int) throws {
         guard let blas = OpenBLAS.load() else { throw ValidationError("OpenBLAS not found") }
