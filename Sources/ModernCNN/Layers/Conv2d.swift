@@ -1,0 +1,133 @@
+// Conv2d.swift: 2-D convolution layer, [N, C, H, W] -> [N, K, P, Q], on the Kernels module's
+// SGEMM-lowered convolution. Weight [K, C/G, R, S] and bias [K], named as in PyTorch.
+
+import Kernels
+
+public final class Conv2d: Layer {
+    public let inputChannels: Int, outputChannels: Int
+    public let kernelSize: Int, stride: Int, padding: Int, groups: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+    private var cachedInput: Tensor?
+    private var scratch: ConvolutionScratch?
+
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                groups: Int = 1, bias: Bool = true, initialization: WeightInitialization = .pytorchDefault,
+                generator: inout SeededGenerator) {
+        precondition(inputChannels % groups == 0 && outputChannels % groups == 0,
+                     "Conv2d: \(inputChannels) -> \(outputChannels) channels do not split into \(groups) groups")
+        (self.inputChannels, self.outputChannels) = (inputChannels, outputChannels)
+        (self.kernelSize, self.stride, self.padding, self.groups) = (kernelSize, stride, padding, groups)
+        let (w, b) = initialization.values(
+            weightShape: [outputChannels, inputChannels / groups, kernelSize, kernelSize], generator: &generator)
+        weight = Parameter(name: "weight", value: w)
+        self.bias = bias ? Parameter(name: "bias", value: b) : nil
+    }
+
+    public var description: String {
+        "Conv2d(\(inputChannels), \(outputChannels), kernel: \(kernelSize), stride: \(stride), padding: \(padding)"
+            + (groups > 1 ? ", groups: \(groups))" : ")")
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        guard input.count == 4 else {
+            throw ShapeError(layer: description, input: input, problem: "expected [N, C, H, W]")
+        }
+        guard input[1] == inputChannels else {
+            throw ShapeError(layer: description, input: input,
+                             problem: "expected \(inputChannels) channels, got \(input[1])")
+        }
+        let p = (input[2] + 2 * padding - kernelSize) / stride + 1
+        let q = (input[3] + 2 * padding - kernelSize) / stride + 1
+        guard input[2] + 2 * padding >= kernelSize, input[3] + 2 * padding >= kernelSize else {
+            throw ShapeError(layer: description, input: input,
+                             problem: "a \(kernelSize)x\(kernelSize) kernel does not fit \(input[2])x\(input[3]) "
+                                + "padded by \(padding): is the input too small for this network?")
+        }
+        return [input[0], outputChannels, p, q]
+    }
+
+    func geometry(for input: [Int]) -> ConvolutionGeometry {
+        ConvolutionGeometry(batch: input[0], inputChannels: inputChannels, inputHeight: input[2], inputWidth: input[3],
+                            outputChannels: outputChannels, kernelHeight: kernelSize, kernelWidth: kernelSize,
+                            strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding,
+                            groups: groups)
+    }
+
+    /// The workspace for this input size, kept across batches (its im2col buffer depends only on
+    /// the image size, not on the batch).
+    private func scratch(for g: ConvolutionGeometry) -> ConvolutionScratch {
+        if let scratch, scratch.fits(g) { return scratch }
+        let fresh = ConvolutionScratch(g)
+        scratch = fresh
+        return fresh
+    }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        var y = Tensor(zeros: try outputShape(for: x.shape))
+        let g = geometry(for: x.shape), scratch = scratch(for: g)
+        x.withUnsafeBufferPointer { input in
+            weight.value.withUnsafeBufferPointer { w in
+                y.withUnsafeMutableBufferPointer { output in
+                    if let bias {
+                        bias.value.withUnsafeBufferPointer { b in
+                            convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!,
+                                               output: output.baseAddress!, workspace: scratch.workspace)
+                        }
+                    } else {
+                        convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: nil,
+                                           output: output.baseAddress!, workspace: scratch.workspace)
+                    }
+                }
+            }
+        }
+        cachedInput = training ? x : nil
+        return y
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor {
+        guard let x = cachedInput else { preconditionFailure("\(description): backward without a training forward") }
+        let g = geometry(for: x.shape), scratch = scratch(for: g)
+        var dx = Tensor(zeros: x.shape)
+        dOutput.withUnsafeBufferPointer { dy in
+            weight.value.withUnsafeBufferPointer { w in
+                dx.withUnsafeMutableBufferPointer { dInput in
+                    convolutionBackwardData(g, outputGradient: dy.baseAddress!, weight: w.baseAddress!,
+                                            inputGradient: dInput.baseAddress!, workspace: scratch.workspace)
+                }
+            }
+            x.withUnsafeBufferPointer { input in
+                weight.gradient.withUnsafeMutableBufferPointer { dw in
+                    if let bias {
+                        bias.gradient.withUnsafeMutableBufferPointer { db in
+                            convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy.baseAddress!,
+                                                      weightGradient: dw.baseAddress!, biasGradient: db.baseAddress!,
+                                                      workspace: scratch.workspace)
+                        }
+                    } else {
+                        convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy.baseAddress!,
+                                                  weightGradient: dw.baseAddress!, biasGradient: nil,
+                                                  workspace: scratch.workspace)
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}
+
+/// Owns a ConvolutionWorkspace (non-copyable) so a layer can keep one between batches.
+final class ConvolutionScratch {
+    let workspace: ConvolutionWorkspace
+    private let columnCount: Int, workers: Int
+
+    init(_ g: ConvolutionGeometry) {
+        workers = Parallel.threadCount
+        columnCount = g.columnCount
+        workspace = ConvolutionWorkspace(g, workers: workers)
+    }
+
+    func fits(_ g: ConvolutionGeometry) -> Bool { g.columnCount <= columnCount && workers == Parallel.threadCount }
+}

@@ -1,0 +1,63 @@
+// Layer.swift: what every layer is. No tape and no general autograd: each layer owns an explicit
+// forward and backward, the way Caffe and llm.c write them, so that every gradient is visible.
+//
+// A layer caches, during a training forward, exactly what its backward needs; backward takes
+// dL/dy and returns dL/dx, adding its parameter gradients into `Parameter.gradient` (so that
+// gradients of several uses add up, and an optimizer step reads and then zeroes them).
+
+public protocol Layer: AnyObject, CustomStringConvertible {
+    /// The output shape for an input shape, without computing anything: what shape traces and
+    /// summaries use, and what forward checks first so that a mismatch fails before any work.
+    func outputShape(for input: [Int]) throws -> [Int]
+    /// y = layer(x). With `training`, caches what backward needs (and dropout drops).
+    func forward(_ x: Tensor, training: Bool) throws -> Tensor
+    /// dL/dx from dL/dy, for the input of the most recent training forward.
+    func backward(_ dOutput: Tensor) -> Tensor
+    /// This layer's own parameters (not its children's), named as in PyTorch ("weight", "bias").
+    var parameters: [Parameter] { get }
+    /// Named sub-layers of a container ("0", "1", ... or "p1_1"); empty for a plain layer.
+    var children: [(name: String, layer: any Layer)] { get }
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+    public var children: [(name: String, layer: any Layer)] { [] }
+
+    /// Every parameter in this layer and below, with PyTorch state_dict names ("3.weight").
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        parameters.map { ($0.name, $0) } + children.flatMap { child in
+            child.layer.namedParameters.map { ("\(child.name).\($0.name)", $0.parameter) }
+        }
+    }
+
+    /// Number of learnable floats in this layer and below.
+    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }
+}
+
+/// A learnable tensor and the gradient that backward accumulates for it. A class, because the
+/// layer, the optimizer and a checkpoint must all see the same one.
+public final class Parameter {
+    public let name: String
+    public var value: Tensor
+    public var gradient: Tensor
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+        gradient = Tensor(zeros: value.shape)
+    }
+
+    public func zeroGradient() {
+        gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+}
+
+/// An input that a layer cannot take, found before any compute. The message names the layer and
+/// both shapes, and says what probably went wrong.
+public struct ShapeError: Error, CustomStringConvertible, Equatable {
+    public let layer: String
+    public let input: [Int]
+    public let problem: String
+
+    public var description: String { "\(layer) cannot take input of shape \(input): \(problem)" }
+}

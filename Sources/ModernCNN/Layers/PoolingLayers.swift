@@ -1,0 +1,150 @@
+// PoolingLayers.swift: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d on the Kernels module's pooling.
+// [N, C, H, W] -> [N, C, P, Q] with P = floor((H + 2*padding - kernel) / stride) + 1.
+
+import Kernels
+
+/// Shared shape logic of the two fixed-window pools.
+struct PoolingWindow {
+    let kernelSize: Int, stride: Int, padding: Int
+
+    func geometry(for input: [Int]) -> PoolingGeometry {
+        PoolingGeometry(batch: input[0], channels: input[1], inputHeight: input[2], inputWidth: input[3],
+                        windowHeight: kernelSize, windowWidth: kernelSize, strideHeight: stride, strideWidth: stride,
+                        paddingHeight: padding, paddingWidth: padding)
+    }
+
+    func outputShape(for input: [Int], layer: String) throws -> [Int] {
+        guard input.count == 4 else { throw ShapeError(layer: layer, input: input, problem: "expected [N, C, H, W]") }
+        guard input[2] + 2 * padding >= kernelSize && input[3] + 2 * padding >= kernelSize else {
+            throw ShapeError(layer: layer, input: input,
+                             problem: "a \(kernelSize)x\(kernelSize) window does not fit \(input[2])x\(input[3])")
+        }
+        return [input[0], input[1], (input[2] + 2 * padding - kernelSize) / stride + 1,
+                (input[3] + 2 * padding - kernelSize) / stride + 1]
+    }
+}
+
+public final class MaxPool2d: Layer {
+    let window: PoolingWindow
+    private var cached: (inputShape: [Int], argmax: [Int32])?
+
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        window = PoolingWindow(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding)
+    }
+
+    public var description: String {
+        "MaxPool2d(kernel: \(window.kernelSize), stride: \(window.stride)"
+            + (window.padding > 0 ? ", padding: \(window.padding))" : ")")
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        var y = Tensor(zeros: try outputShape(for: x.shape))
+        let g = window.geometry(for: x.shape)
+        var argmax = [Int32](repeating: 0, count: y.count)
+        x.withUnsafeBufferPointer { input in
+            y.withUnsafeMutableBufferPointer { output in
+                maxPoolForward(g, input: input.baseAddress!, output: output.baseAddress!, argmax: &argmax)
+            }
+        }
+        cached = training ? (x.shape, argmax) : nil
+        return y
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor {
+        guard let cached else { preconditionFailure("\(description): backward without a training forward") }
+        var dx = Tensor(zeros: cached.inputShape)
+        dOutput.withUnsafeBufferPointer { dy in
+            dx.withUnsafeMutableBufferPointer { dInput in
+                maxPoolBackward(window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
+                                argmax: cached.argmax, inputGradient: dInput.baseAddress!)
+            }
+        }
+        return dx
+    }
+}
+
+public final class AvgPool2d: Layer {
+    let window: PoolingWindow
+    private var cachedInputShape: [Int]?
+
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        window = PoolingWindow(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding)
+    }
+
+    public var description: String {
+        "AvgPool2d(kernel: \(window.kernelSize), stride: \(window.stride)"
+            + (window.padding > 0 ? ", padding: \(window.padding))" : ")")
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        var y = Tensor(zeros: try outputShape(for: x.shape))
+        x.withUnsafeBufferPointer { input in
+            y.withUnsafeMutableBufferPointer { output in
+                averagePoolForward(window.geometry(for: x.shape), input: input.baseAddress!, output: output.baseAddress!)
+            }
+        }
+        cachedInputShape = training ? x.shape : nil
+        return y
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor {
+        guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
+        var dx = Tensor(zeros: shape)
+        dOutput.withUnsafeBufferPointer { dy in
+            dx.withUnsafeMutableBufferPointer { dInput in
+                averagePoolBackward(window.geometry(for: shape), outputGradient: dy.baseAddress!,
+                                    inputGradient: dInput.baseAddress!)
+            }
+        }
+        return dx
+    }
+}
+
+/// Averages each channel over an outputSize grid of near-equal regions; (1, 1) is the global
+/// average pooling that ends NiN and GoogLeNet.
+public final class AdaptiveAvgPool2d: Layer {
+    public let outputSize: (height: Int, width: Int)
+    private var cachedInputShape: [Int]?
+
+    public init(outputSize: (height: Int, width: Int)) { self.outputSize = outputSize }
+
+    public var description: String { "AdaptiveAvgPool2d(\(outputSize.height), \(outputSize.width))" }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        guard input.count == 4 else { throw ShapeError(layer: description, input: input, problem: "expected [N, C, H, W]") }
+        guard input[2] >= outputSize.height && input[3] >= outputSize.width else {
+            throw ShapeError(layer: description, input: input, problem: "the input is smaller than the output grid")
+        }
+        return [input[0], input[1], outputSize.height, outputSize.width]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        var y = Tensor(zeros: try outputShape(for: x.shape))
+        x.withUnsafeBufferPointer { input in
+            y.withUnsafeMutableBufferPointer { output in
+                adaptiveAveragePoolForward(planes: x.shape[0] * x.shape[1], inputHeight: x.shape[2], inputWidth: x.shape[3],
+                                           outputHeight: outputSize.height, outputWidth: outputSize.width,
+                                           input: input.baseAddress!, output: output.baseAddress!)
+            }
+        }
+        cachedInputShape = training ? x.shape : nil
+        return y
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor {
+        guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
+        var dx = Tensor(zeros: shape)
+        dOutput.withUnsafeBufferPointer { dy in
+            dx.withUnsafeMutableBufferPointer { dInput in
+                adaptiveAveragePoolBackward(planes: shape[0] * shape[1], inputHeight: shape[2], inputWidth: shape[3],
+                                            outputHeight: outputSize.height, outputWidth: outputSize.width,
+                                            outputGradient: dy.baseAddress!, inputGradient: dInput.baseAddress!)
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,133 @@
+// LayerGradientTests.swift: every layer's backward against central differences of its forward.
+// The loss is L = sum(y * dy) for a fixed random dy, so dL/dx is exactly what backward(dy)
+// must return, and dL/dparameter what it must add to each gradient. Sums run in Double.
+
+import Testing
+@testable import ModernCNN
+
+/// Checks backward against finite differences at up to `samples` positions of the input and of
+/// every parameter. `input` avoids kinks (ReLU at 0, max-pool ties) by construction.
+func checkGradients(_ layer: any Layer, input x: Tensor, step h: Float = 1e-2, samples: Int = 40,
+                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+    var generator = SeededGenerator(seed: 99)
+    let y = try layer.forward(x, training: true)
+    let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
+    for (_, parameter) in layer.namedParameters { parameter.zeroGradient() }
+    let dx = layer.backward(dy)
+    #expect(dx.shape == x.shape, sourceLocation: sourceLocation)
+
+    func loss() throws -> Double {
+        let output = try layer.forward(x, training: false)
+        return zip(output.scalars, dy.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+    func expectMatches(_ analytic: Float, _ numeric: Double, _ what: String) {
+        #expect(abs(numeric - Double(analytic)) <= 2e-3 + 2e-3 * abs(numeric),
+                "\(layer) \(what): numeric \(numeric), backward \(analytic)", sourceLocation: sourceLocation)
+    }
+
+    var input = x
+    for i in stride(from: 0, to: x.count, by: max(1, x.count / samples)) {
+        let original = input.scalars[i]
+        func evaluate(_ value: Float) throws -> Double {
+            input.withUnsafeMutableBufferPointer { $0[i] = value }
+            let output = try layer.forward(input, training: false)
+            return zip(output.scalars, dy.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let numeric = (try evaluate(original + h) - evaluate(original - h)) / Double(2 * h)
+        input.withUnsafeMutableBufferPointer { $0[i] = original }
+        expectMatches(dx.scalars[i], numeric, "dInput[\(i)]")
+    }
+    for (name, parameter) in layer.namedParameters {
+        let gradient = parameter.gradient.scalars
+        for i in stride(from: 0, to: parameter.value.count, by: max(1, parameter.value.count / samples)) {
+            let original = parameter.value.scalars[i]
+            parameter.value.withUnsafeMutableBufferPointer { $0[i] = original + h }
+            let plus = try loss()
+            parameter.value.withUnsafeMutableBufferPointer { $0[i] = original - h }
+            let minus = try loss()
+            parameter.value.withUnsafeMutableBufferPointer { $0[i] = original }
+            expectMatches(gradient[i], (plus - minus) / Double(2 * h), "\(name)[\(i)]")
+        }
+    }
+}
+
+/// Values in [-1, 1] kept at least `margin` away from 0 (ReLU's kink).
+func awayFromZero(_ shape: [Int], margin: Float = 0.05, seed: UInt64) -> Tensor {
+    var generator = SeededGenerator(seed: seed)
+    return Tensor(uniform: shape, in: -1...1, generator: &generator).mapped { $0 >= 0 ? $0 + margin : $0 - margin }
+}
+
+/// Distinct values (no ties for max pooling), spaced 0.1 apart, in a seeded order.
+func distinct(_ shape: [Int], seed: UInt64) throws -> Tensor {
+    var generator = SeededGenerator(seed: seed)
+    let values = (0..<shape.reduce(1, *)).map { Float($0) * 0.1 - 1 }.shuffled(using: &generator)
+    return try Tensor(shape: shape, values: values)
+}
+
+@Test("Conv2d backward: input, weight and bias gradients", arguments: [
+    (3, 4, 3, 1, 1, 1), (3, 4, 3, 2, 0, 1), (4, 6, 3, 1, 1, 2), (2, 3, 1, 1, 0, 1), (1, 2, 5, 1, 2, 1),
+])
+func conv2dGradients(config: (c: Int, k: Int, kernel: Int, stride: Int, padding: Int, groups: Int)) throws {
+    var generator = SeededGenerator(seed: 1)
+    let layer = Conv2d(inputChannels: config.c, outputChannels: config.k, kernelSize: config.kernel,
+                       stride: config.stride, padding: config.padding, groups: config.groups, generator: &generator)
+    try checkGradients(layer, input: Tensor(uniform: [2, config.c, 5, 5], in: -1...1, generator: &generator))
+}
+
+@Test("Linear backward, with and without bias", arguments: [true, false])
+func linearGradients(bias: Bool) throws {
+    var generator = SeededGenerator(seed: 2)
+    let layer = Linear(inputFeatures: 7, outputFeatures: 5, bias: bias, generator: &generator)
+    try checkGradients(layer, input: Tensor(uniform: [3, 7], in: -1...1, generator: &generator))
+}
+
+@Test("activation backwards")
+func activationGradients() throws {
+    try checkGradients(ReLU(), input: awayFromZero([2, 3, 4, 4], seed: 3))
+    var generator = SeededGenerator(seed: 4)
+    try checkGradients(Sigmoid(), input: Tensor(uniform: [2, 3, 4, 4], in: -3...3, generator: &generator))
+}
+
+@Test("pooling backwards")
+func poolingGradients() throws {
+    try checkGradients(MaxPool2d(kernelSize: 2), input: try distinct([2, 3, 6, 6], seed: 5))
+    try checkGradients(MaxPool2d(kernelSize: 3, stride: 2), input: try distinct([2, 2, 7, 7], seed: 6))
+    var generator = SeededGenerator(seed: 7)
+    try checkGradients(AvgPool2d(kernelSize: 3, stride: 2, padding: 1),
+                       input: Tensor(uniform: [2, 3, 7, 6], in: -1...1, generator: &generator))
+    try checkGradients(AdaptiveAvgPool2d(outputSize: (2, 3)),
+                       input: Tensor(uniform: [2, 3, 5, 7], in: -1...1, generator: &generator))
+}
+
+@Test("a small network end to end: every parameter's gradient through Sequential")
+func sequentialGradients() throws {
+    var generator = SeededGenerator(seed: 8)
+    let network = Sequential(
+        Conv2d(inputChannels: 1, outputChannels: 3, kernelSize: 3, padding: 1, generator: &generator), Sigmoid(),
+        AvgPool2d(kernelSize: 2), Flatten(), Linear(inputFeatures: 12, outputFeatures: 4, generator: &generator))
+    try checkGradients(network, input: Tensor(uniform: [2, 1, 4, 4], in: -1...1, generator: &generator))
+    #expect(network.namedParameters.map(\.name) == ["0.weight", "0.bias", "4.weight", "4.bias"])
+}
+
+@Test("parameter gradients accumulate across backward calls until zeroed")
+func gradientsAccumulate() throws {
+    var generator = SeededGenerator(seed: 9)
+    let layers: [any Layer] = [
+        Conv2d(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, generator: &generator),
+        Linear(inputFeatures: 6, outputFeatures: 4, generator: &generator),
+    ]
+    let inputs = [Tensor(uniform: [2, 2, 4, 4], in: -1...1, generator: &generator),
+                  Tensor(uniform: [3, 6], in: -1...1, generator: &generator)]
+    for (layer, x) in zip(layers, inputs) {
+        let y = try layer.forward(x, training: true)
+        let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
+        for (_, parameter) in layer.namedParameters { parameter.zeroGradient() }
+        _ = layer.backward(dy)
+        let once = layer.namedParameters.map { $0.parameter.gradient }
+        _ = layer.backward(dy)
+        for ((name, parameter), single) in zip(layer.namedParameters, once) {
+            #expect(parameter.gradient.isApproximatelyEqual(to: single * 2, relativeTolerance: 1e-5, absoluteTolerance: 1e-6),
+                    "\(layer) \(name) should hold the sum of both backward passes")
+        }
+    }
+}
