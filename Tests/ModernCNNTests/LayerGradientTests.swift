@@ -131,3 +131,56 @@ func gradientsAccumulate() throws {
         }
     }
 }
+
+@Test("LocalResponseNorm backward (odd and even windows)", arguments: [5, 4])
+func localResponseNormGradients(size: Int) throws {
+    var generator = SeededGenerator(seed: 10)
+    try checkGradients(LocalResponseNorm(size: size, alpha: 0.5, beta: 0.75, k: 2),
+                       input: Tensor(uniform: [2, 7, 3, 3], in: -2...2, generator: &generator))
+}
+
+@Test("Concat backward: branch gradients are split by channel and summed at the input")
+func concatGradients() throws {
+    var generator = SeededGenerator(seed: 11)
+    let block = Concat([
+        ("p1", Conv2d(inputChannels: 3, outputChannels: 2, kernelSize: 1, generator: &generator)),
+        ("p2", Sequential(Conv2d(inputChannels: 3, outputChannels: 2, kernelSize: 1, generator: &generator), Sigmoid(),
+                          Conv2d(inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: 1, generator: &generator))),
+        ("p4", Sequential(AvgPool2d(kernelSize: 3, stride: 1, padding: 1),
+                          Conv2d(inputChannels: 3, outputChannels: 1, kernelSize: 1, generator: &generator))),
+    ])
+    #expect(try block.outputShape(for: [2, 3, 5, 5]) == [2, 7, 5, 5])
+    try checkGradients(block, input: Tensor(uniform: [2, 3, 5, 5], in: -1...1, generator: &generator))
+    #expect(block.namedParameters.map(\.name).prefix(3) == ["p1.weight", "p1.bias", "p2.0.weight"])
+}
+
+@Test("Concat refuses branches whose spatial sizes differ")
+func concatShapeMismatch() {
+    let block = Concat([("same", ReLU()), ("halved", MaxPool2d(kernelSize: 2))])
+    #expect(throws: ShapeError.self) { try block.outputShape(for: [1, 3, 8, 8]) }
+}
+
+@Test("Dropout: one mask for forward and backward, rate p, scale 1/(1-p), identity at inference")
+func dropout() throws {
+    var generator = SeededGenerator(seed: 12)
+    let x = Tensor(uniform: [4, 8, 16, 16], in: 1...2, generator: &generator)
+    let layer = Dropout(probability: 0.3, seed: 7)
+    let y = try layer.forward(x, training: true)
+    let dy = Tensor(uniform: x.shape, in: 1...2, generator: &generator)
+    let dx = layer.backward(dy)
+    let (xs, ys, dys, dxs) = (x.scalars, y.scalars, dy.scalars, dx.scalars)
+    var dropped = 0
+    for i in xs.indices {
+        let kept = ys[i] != 0
+        #expect(kept == (dxs[i] != 0), "forward and backward must use the same mask")
+        if kept {
+            #expect(abs(ys[i] / xs[i] - 1 / 0.7) < 1e-5 && abs(dxs[i] / dys[i] - 1 / 0.7) < 1e-5)
+        } else {
+            dropped += 1
+        }
+    }
+    let rate = Double(dropped) / Double(xs.count)
+    #expect(abs(rate - 0.3) < 0.02, "dropped \(rate) of the activations")
+    #expect(try layer.forward(x, training: false) == x)
+    #expect(try Dropout(probability: 0.3, seed: 7).forward(x, training: true) == y, "same seed, same mask")
+}
