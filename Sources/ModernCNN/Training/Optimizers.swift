@@ -1,0 +1,120 @@
+// Optimizers.swift: how gradients become weight updates, following PyTorch's update rules so
+// that d2l's recipes (learning rates, momentum, weight decay) carry over unchanged.
+//
+// An optimizer's state (momentum buffers, Adam's moments) is kept by parameter name, the same
+// names a checkpoint uses, so it can be saved and restored with the weights.
+
+import Foundation
+
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    /// Updates every parameter from its accumulated gradient. Does not zero the gradients.
+    func step(_ parameters: [(name: String, parameter: Parameter)])
+    /// Named state tensors, for checkpoints ("momentum.0.weight", "adam.m.0.weight", ...).
+    var state: [String: Tensor] { get set }
+}
+
+/// Stochastic gradient descent, PyTorch's torch.optim.SGD:
+///   g = gradient + weightDecay * w
+///   v = momentum * v + g          (v = g on the first step)
+///   w = w - learningRate * v      (w - learningRate * g without momentum)
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float, weightDecay: Float
+    private var velocity: [String: Tensor] = [:]
+
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        (self.learningRate, self.momentum, self.weightDecay) = (learningRate, momentum, weightDecay)
+    }
+
+    public var state: [String: Tensor] {
+        get { Dictionary(uniqueKeysWithValues: velocity.map { ("momentum.\($0.key)", $0.value) }) }
+        set {
+            velocity = [:]
+            for (key, value) in newValue where key.hasPrefix("momentum.") { velocity[String(key.dropFirst(9))] = value }
+        }
+    }
+
+    public func step(_ parameters: [(name: String, parameter: Parameter)]) {
+        for (name, parameter) in parameters {
+            let count = parameter.value.count
+            var buffer = velocity[name]
+            let first = buffer == nil
+            if momentum != 0 && first { buffer = Tensor(zeros: parameter.value.shape) }
+            parameter.gradient.withUnsafeBufferPointer { g in
+                parameter.value.withUnsafeMutableBufferPointer { w in
+                    if momentum == 0 {
+                        for i in 0..<count { w[i] -= learningRate * (g[i] + weightDecay * w[i]) }
+                        return
+                    }
+                    buffer!.withUnsafeMutableBufferPointer { v in
+                        for i in 0..<count {
+                            let d = g[i] + weightDecay * w[i]
+                            v[i] = first ? d : momentum * v[i] + d
+                            w[i] -= learningRate * v[i]
+                        }
+                    }
+                }
+            }
+            if momentum != 0 { velocity[name] = buffer }
+        }
+    }
+}
+
+/// Adam (Kingma & Ba 2015), PyTorch's torch.optim.Adam (weight decay added to the gradient):
+///   m = beta1 * m + (1 - beta1) * g,   v = beta2 * v + (1 - beta2) * g^2
+///   w = w - learningRate * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + epsilon)
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    private var moments: [String: (m: Tensor, v: Tensor)] = [:]
+    private var steps = 0
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0) {
+        (self.learningRate, self.beta1, self.beta2, self.epsilon, self.weightDecay) =
+            (learningRate, beta1, beta2, epsilon, weightDecay)
+    }
+
+    public var state: [String: Tensor] {
+        get {
+            var result = ["adam.steps": Tensor(shape: [1], repeating: Float(steps))]
+            for (name, moment) in moments {
+                result["adam.m.\(name)"] = moment.m
+                result["adam.v.\(name)"] = moment.v
+            }
+            return result
+        }
+        set {
+            moments = [:]
+            steps = Int(newValue["adam.steps"]?.scalars.first ?? 0)
+            for (key, m) in newValue where key.hasPrefix("adam.m.") {
+                let name = String(key.dropFirst(7))
+                if let v = newValue["adam.v.\(name)"] { moments[name] = (m, v) }
+            }
+        }
+    }
+
+    public func step(_ parameters: [(name: String, parameter: Parameter)]) {
+        steps += 1
+        let correction1 = 1 - pow(beta1, Float(steps)), correction2 = 1 - pow(beta2, Float(steps))
+        for (name, parameter) in parameters {
+            var (m, v) = moments[name] ?? (Tensor(zeros: parameter.value.shape), Tensor(zeros: parameter.value.shape))
+            parameter.gradient.withUnsafeBufferPointer { g in
+                parameter.value.withUnsafeMutableBufferPointer { w in
+                    m.withUnsafeMutableBufferPointer { m in
+                        v.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<w.count {
+                                let d = g[i] + weightDecay * w[i]
+                                m[i] = beta1 * m[i] + (1 - beta1) * d
+                                v[i] = beta2 * v[i] + (1 - beta2) * d * d
+                                w[i] -= learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                            }
+                        }
+                    }
+                }
+            }
+            moments[name] = (m, v)
+        }
+    }
+}
