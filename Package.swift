@@ -4,10 +4,15 @@ import PackageDescription
 
 // The kernels are hand-vectorised with SIMD16<Float>. Without `-target-cpu native` the
 // compiler lowers those vectors to SSE2 and the microkernel runs ~100x slower, so release
-// builds of the numeric targets get the host's full instruction set. Debug builds keep the
+// builds get the host's full instruction set. Only the kernel module also drops its runtime
+// checks (-Ounchecked): the library and the chapters keep theirs, because -Ounchecked removes
+// every precondition, and with it any side effect written inside one. Debug builds keep the
 // defaults so that they stay debuggable (and portable).
-let nativeRelease: [SwiftSetting] = [
+let kernelRelease: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release)),
+]
+let nativeRelease: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -23,8 +28,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "CPUHints"),
-        .target(name: "Kernels", dependencies: ["CPUHints"], swiftSettings: nativeRelease),
-        .target(name: "ModernCNN", dependencies: ["Kernels"], swiftSettings: nativeRelease),
+        .target(name: "Kernels", dependencies: ["CPUHints"], swiftSettings: kernelRelease),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "ModernCNN", dependencies: ["Kernels", "CZlib"], swiftSettings: nativeRelease),
         .target(
             name: "Notebook",
             dependencies: ["ModernCNN", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
