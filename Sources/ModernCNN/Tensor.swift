@@ -153,3 +153,8 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// Tensors cross threads (a batch prepared in the background, a result handed back) the way
+/// Arrays do: the shared storage is only read, its reference count is atomic, and the first write
+/// to a shared copy duplicates it (copy-on-write), so no two threads ever write the same floats.
+extension Tensor: @unchecked Sendable {}
