@@ -15,6 +15,13 @@ public final class Dropout: Layer {
         generator = SeededGenerator(seed: seed)
     }
 
+    /// Restarts the mask sequence from `seed`. The trainer reseeds every dropout layer at each
+    /// batch from (run seed, epoch, batch), so a run resumed from a checkpoint draws the same masks
+    /// as one that never stopped.
+    public func reseed(_ seed: UInt64) {
+        generator = SeededGenerator(seed: seed)
+    }
+
     public var description: String { "Dropout(p: \(probability))" }
     public func outputShape(for input: [Int]) throws -> [Int] { input }
 

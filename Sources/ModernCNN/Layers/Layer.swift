@@ -30,6 +30,9 @@ extension Layer {
         }
     }
 
+    /// This layer and every layer below it, depth first.
+    public var allLayers: [any Layer] { [self] + children.flatMap { $0.layer.allLayers } }
+
     /// Number of learnable floats in this layer and below.
     public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }
 }

@@ -1,0 +1,80 @@
+// TrainerTests.swift: training on real Fashion-MNIST images lowers the loss, and a run stopped
+// mid-epoch and resumed from its checkpoint ends exactly where an uninterrupted run ends.
+
+import Foundation
+import Testing
+@testable import ModernCNN
+
+/// A small modern LeNet (ReLU, max pooling, dropout) for quick runs.
+func smallNetwork(seed: UInt64) -> Sequential {
+    var g = SeededGenerator(seed: seed)
+    return Sequential(
+        Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, initialization: .xavierUniform, generator: &g),
+        ReLU(), MaxPool2d(kernelSize: 2),
+        Conv2d(inputChannels: 6, outputChannels: 16, kernelSize: 5, initialization: .xavierUniform, generator: &g),
+        ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
+        Linear(inputFeatures: 400, outputFeatures: 84, initialization: .xavierUniform, generator: &g), ReLU(),
+        Dropout(probability: 0.2),
+        Linear(inputFeatures: 84, outputFeatures: 10, initialization: .xavierUniform, generator: &g))
+}
+
+@Test("training on a few hundred real images lowers the loss")
+func trainingLowersLoss() throws {
+    let train = try FashionMNIST(split: .train), test = try FashionMNIST(split: .test)
+    let trainer = Trainer(model: smallNetwork(seed: 3), optimizer: SGD(learningRate: 0.1, momentum: 0.9),
+                          train: train, test: test,
+                          configuration: TrainingConfiguration(epochs: 3, batchSize: 32, trainLimit: 512, testLimit: 256))
+    var firstBatchLoss: Float?
+    try trainer.run { event in
+        if case let .batch(_, batch, _, loss, _, _) = event, batch == 1, firstBatchLoss == nil { firstBatchLoss = loss }
+    }
+    let history = trainer.history
+    #expect(history.count == 3)
+    #expect(history[2].trainLoss < history[0].trainLoss, "\(history)")
+    #expect(history[2].trainLoss < firstBatchLoss! * 0.8)
+    #expect(history[2].testAccuracy > 0.5, "after 3 short epochs on 512 images: \(history[2].testAccuracy)")
+}
+
+@Test("stopping mid-epoch and resuming gives the same weights and history as an uninterrupted run")
+func resumeEqualsUninterrupted() throws {
+    let train = try FashionMNIST(split: .train), test = try FashionMNIST(split: .test)
+    let folder = try temporaryFolder()
+    func configuration(_ name: String) -> TrainingConfiguration {
+        TrainingConfiguration(epochs: 2, batchSize: 32, seed: 7, trainLimit: 256, testLimit: 64,
+                              checkpointPath: "\(folder)/\(name).safetensors")
+    }
+    let straight = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+                           train: train, test: test, configuration: configuration("straight"))
+    #expect(try straight.run())
+
+    let interrupted = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+                              train: train, test: test, configuration: configuration("resumed"))
+    let finished = try interrupted.run { event in
+        if case let .batch(epoch, batch, _, _, _, _) = event, epoch == 1, batch == 3 { interrupted.requestStop() }
+    }
+    #expect(!finished)
+    // A fresh process would start from different weights; the checkpoint must replace all of it.
+    let resumed = Trainer(model: smallNetwork(seed: 99), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+                          train: train, test: test, configuration: configuration("resumed"))
+    try resumed.resume(from: "\(folder)/resumed.safetensors")
+    #expect(try resumed.run())
+
+    for ((name, a), (_, b)) in zip(straight.model.namedParameters, resumed.model.namedParameters) {
+        #expect(a.value == b.value, "\(name) differs after resuming")
+    }
+    #expect(straight.history.map(\.trainLoss) == resumed.history.map(\.trainLoss))
+    #expect(straight.history.map(\.testAccuracy) == resumed.history.map(\.testAccuracy))
+}
+
+@Test("resuming with another seed is refused with the reason")
+func resumeWithWrongSeed() throws {
+    let train = try FashionMNIST(split: .test)
+    let path = try temporaryFolder() + "/seeded.safetensors"
+    let first = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
+                        configuration: TrainingConfiguration(epochs: 1, batchSize: 64, seed: 1, trainLimit: 64,
+                                                             testLimit: 64, checkpointPath: path))
+    try first.run()
+    let other = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
+                        configuration: TrainingConfiguration(epochs: 1, batchSize: 64, seed: 2, trainLimit: 64, testLimit: 64))
+    #expect(throws: CheckpointError.self) { try other.resume(from: path) }
+}
