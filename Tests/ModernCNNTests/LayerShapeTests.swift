@@ -5,8 +5,8 @@ import Testing
 @testable import ModernCNN
 
 /// d2l's LeNet: sigmoid activations, average pooling, 28x28 inputs.
-func d2lLeNet() -> Sequential {
-    var g = SeededGenerator(seed: 0)
+func d2lLeNet(seed: UInt64 = 0) -> Sequential {
+    var g = SeededGenerator(seed: seed)
     return Sequential(
         Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, generator: &g), Sigmoid(),
         AvgPool2d(kernelSize: 2, stride: 2),

@@ -1,63 +1,59 @@
-// Activations.swift: ReLU and sigmoid. Both cache their output, which is all their backward needs.
+// Activations.swift: elementwise activations. Each caches its output, which is all its backward
+// needs (ReLU's slope is 1 where y > 0; sigmoid's is y(1 - y)), so one class serves them all and
+// each activation names its two kernels.
 
 import Kernels
 
-public final class ReLU: Layer {
+public class Activation: Layer {
+    typealias Forward = (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    typealias Backward = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+
+    public let description: String
+    private let forwardKernel: Forward
+    private let backwardKernel: Backward
     private var cachedOutput: Tensor?
-    public init() {}
-    public var description: String { "ReLU()" }
+
+    init(_ description: String, forward: @escaping Forward, backward: @escaping Backward) {
+        self.description = description
+        forwardKernel = forward
+        backwardKernel = backward
+    }
+
     public func outputShape(for input: [Int]) throws -> [Int] { input }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         var y = Tensor(zeros: x.shape)
         x.withUnsafeBufferPointer { input in
-            y.withUnsafeMutableBufferPointer { reluForward(input.baseAddress!, $0.baseAddress!, count: x.count) }
+            y.withUnsafeMutableBufferPointer { forwardKernel(input.baseAddress!, $0.baseAddress!, x.count) }
         }
         cachedOutput = training ? y : nil
         return y
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor {
-        guard let y = cachedOutput else { preconditionFailure("ReLU: backward without a training forward") }
+        guard let y = cachedOutput else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(zeros: y.shape)
         dOutput.withUnsafeBufferPointer { dy in
             y.withUnsafeBufferPointer { output in
-                dx.withUnsafeMutableBufferPointer {
-                    reluBackward(outputGradient: dy.baseAddress!, output: output.baseAddress!,
-                                 inputGradient: $0.baseAddress!, count: y.count)
-                }
+                dx.withUnsafeMutableBufferPointer { backwardKernel(dy.baseAddress!, output.baseAddress!, $0.baseAddress!, y.count) }
             }
         }
         return dx
     }
 }
 
-public final class Sigmoid: Layer {
-    private var cachedOutput: Tensor?
-    public init() {}
-    public var description: String { "Sigmoid()" }
-    public func outputShape(for input: [Int]) throws -> [Int] { input }
-
-    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = Tensor(zeros: x.shape)
-        x.withUnsafeBufferPointer { input in
-            y.withUnsafeMutableBufferPointer { sigmoidForward(input.baseAddress!, $0.baseAddress!, count: x.count) }
-        }
-        cachedOutput = training ? y : nil
-        return y
+/// max(0, x): no saturation for positive inputs, so gradients reach deep layers (AlexNet's change).
+public final class ReLU: Activation {
+    public init() {
+        super.init("ReLU()", forward: { reluForward($0, $1, count: $2) },
+                   backward: { reluBackward(outputGradient: $0, output: $1, inputGradient: $2, count: $3) })
     }
+}
 
-    public func backward(_ dOutput: Tensor) -> Tensor {
-        guard let y = cachedOutput else { preconditionFailure("Sigmoid: backward without a training forward") }
-        var dx = Tensor(zeros: y.shape)
-        dOutput.withUnsafeBufferPointer { dy in
-            y.withUnsafeBufferPointer { output in
-                dx.withUnsafeMutableBufferPointer {
-                    sigmoidBackward(outputGradient: dy.baseAddress!, output: output.baseAddress!,
-                                    inputGradient: $0.baseAddress!, count: y.count)
-                }
-            }
-        }
-        return dx
+/// 1 / (1 + e^-x): LeNet's activation, whose slope vanishes for large |x|.
+public final class Sigmoid: Activation {
+    public init() {
+        super.init("Sigmoid()", forward: { sigmoidForward($0, $1, count: $2) },
+                   backward: { sigmoidBackward(outputGradient: $0, output: $1, inputGradient: $2, count: $3) })
     }
 }

@@ -13,6 +13,11 @@ struct PoolingWindow {
                         paddingHeight: padding, paddingWidth: padding)
     }
 
+    /// "MaxPool2d(kernel: 3, stride: 2)", with the padding when there is some.
+    func describe(_ kind: String) -> String {
+        "\(kind)(kernel: \(kernelSize), stride: \(stride)" + (padding > 0 ? ", padding: \(padding))" : ")")
+    }
+
     func outputShape(for input: [Int], layer: String) throws -> [Int] {
         guard input.count == 4 else { throw ShapeError(layer: layer, input: input, problem: "expected [N, C, H, W]") }
         guard input[2] + 2 * padding >= kernelSize && input[3] + 2 * padding >= kernelSize else {
@@ -32,10 +37,7 @@ public final class MaxPool2d: Layer {
         window = PoolingWindow(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding)
     }
 
-    public var description: String {
-        "MaxPool2d(kernel: \(window.kernelSize), stride: \(window.stride)"
-            + (window.padding > 0 ? ", padding: \(window.padding))" : ")")
-    }
+    public var description: String { window.describe("MaxPool2d") }
 
     public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
 
@@ -73,10 +75,7 @@ public final class AvgPool2d: Layer {
         window = PoolingWindow(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding)
     }
 
-    public var description: String {
-        "AvgPool2d(kernel: \(window.kernelSize), stride: \(window.stride)"
-            + (window.padding > 0 ? ", padding: \(window.padding))" : ")")
-    }
+    public var description: String { window.describe("AvgPool2d") }
 
     public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
 
