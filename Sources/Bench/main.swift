@@ -95,7 +95,10 @@ struct Bench: ParsableCommand {
                           baseline.map { formatted(mine / $0, digits: 2) + "x" } ?? "-"])
         }
         book.show(table)
-        if !quick && only == nil { convolutionTable(book, threads: threads, peak: peak) }
+        if !quick && only == nil {
+            convolutionTable(book, threads: threads, peak: peak)
+            try modelTable(book, threads: threads)
+        }
     }
 }
 
@@ -124,6 +127,17 @@ extension Bench {
         book.note("all five layers, forward + backward: \(formatted(totalSeconds, digits: 2)) s per batch of 128, "
             + "\(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
             + "\(formatted(128 / totalSeconds, digits: 1)) images/s for the convolutions alone")
+    }
+
+    /// Whole models on real batches. PyTorch's figures for the same workloads come from
+    /// `make bench-compare` (to be added), which runs both in one session.
+    func modelTable(_ book: Notebook, threads: Int) throws {
+        book.note("")
+        book.note("Whole models on real Fashion-MNIST batches, \(threads) threads, best of \(repeats):")
+        var table = TextTable(headers: ["model", "input", "batch", "train images/s", "inference images/s"])
+        let lenet = try benchmarkModel(d2lLeNetForBench(), batchSize: 256, imageSize: 28, repeats: max(repeats, 5))
+        table.append(["LeNet (d2l)", "1x28x28", "256", formatted(lenet.train, digits: 0), formatted(lenet.infer, digits: 0)])
+        book.show(table)
     }
 
     /// In the child: measures OpenBLAS on every selected shape and prints "<GFLOP/s>" per line.
