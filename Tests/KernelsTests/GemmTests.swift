@@ -152,7 +152,8 @@ func workspaceReuse() {
 }
 
 @Test("packing writes whole zero-padded panels and nothing past them",
-      arguments: [(1, 1, 6), (5, 3, 6), (6, 4, 6), (7, 9, 6), (15, 5, 16), (16, 2, 16), (33, 7, 16)])
+      arguments: [(1, 1, 6), (5, 3, 6), (6, 4, 6), (7, 9, 6), (15, 5, 16), (16, 2, 16), (33, 7, 16),
+                  (5, 16, 6), (13, 37, 6), (17, 48, 16), (3, 35, 16)])  // 16-deep blocks and remainders
 func packingBounds(example: (lanes: Int, depth: Int, width: Int)) {
     let (lanes, depth, width) = example
     let panels = (lanes + width - 1) / width
