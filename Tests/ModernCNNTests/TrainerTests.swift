@@ -26,7 +26,7 @@ func trainingLowersLoss() throws {
                           configuration: TrainingConfiguration(epochs: 3, batchSize: 32, trainLimit: 512, testLimit: 256))
     var firstBatchLoss: Float?
     try trainer.run { event in
-        if case let .batch(_, batch, _, loss, _, _) = event, batch == 1, firstBatchLoss == nil { firstBatchLoss = loss }
+        if case let .batch(_, batch, _, loss, _, _, _) = event, batch == 1, firstBatchLoss == nil { firstBatchLoss = loss }
     }
     let history = trainer.history
     #expect(history.count == 3)
@@ -43,14 +43,19 @@ func resumeEqualsUninterrupted() throws {
         TrainingConfiguration(epochs: 2, batchSize: 32, seed: 7, trainLimit: 256, testLimit: 64,
                               checkpointPath: "\(folder)/\(name).safetensors")
     }
+    var straightConfiguration = configuration("straight")
+    straightConfiguration.metricsPath = "\(folder)/metrics.json"
     let straight = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
-                           train: train, test: test, configuration: configuration("straight"))
+                           train: train, test: test, configuration: straightConfiguration)
     #expect(try straight.run())
+    let recorded = try JSONDecoder().decode([EpochMetrics].self,
+                                            from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/metrics.json")))
+    #expect(recorded == straight.history && recorded.count == 2)
 
     let interrupted = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
                               train: train, test: test, configuration: configuration("resumed"))
     let finished = try interrupted.run { event in
-        if case let .batch(epoch, batch, _, _, _, _) = event, epoch == 1, batch == 3 { interrupted.requestStop() }
+        if case let .batch(epoch, batch, _, _, _, _, _) = event, epoch == 1, batch == 3 { interrupted.requestStop() }
     }
     #expect(!finished)
     // A fresh process would start from different weights; the checkpoint must replace all of it.

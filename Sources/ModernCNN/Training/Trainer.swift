@@ -22,11 +22,14 @@ public struct TrainingConfiguration: Sendable {
     public var testLimit: Int?
     /// Where to write the checkpoint (nil: no checkpoints).
     public var checkpointPath: String?
+    /// Where to write every finished epoch's metrics as a JSON array (nil: nowhere).
+    public var metricsPath: String?
 
     public init(epochs: Int, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64 = 42,
-                trainLimit: Int? = nil, testLimit: Int? = nil, checkpointPath: String? = nil) {
+                trainLimit: Int? = nil, testLimit: Int? = nil, checkpointPath: String? = nil, metricsPath: String? = nil) {
         (self.epochs, self.batchSize, self.imageSize, self.seed) = (epochs, batchSize, imageSize, seed)
         (self.trainLimit, self.testLimit, self.checkpointPath) = (trainLimit, testLimit, checkpointPath)
+        self.metricsPath = metricsPath
     }
 }
 
@@ -37,11 +40,18 @@ public struct EpochMetrics: Sendable, Codable, Equatable {
     public let trainAccuracy: Float
     public let testAccuracy: Float
     public let imagesPerSecond: Double
+
+    public init(epoch: Int, trainLoss: Float, trainAccuracy: Float, testAccuracy: Float, imagesPerSecond: Double) {
+        (self.epoch, self.trainLoss, self.trainAccuracy) = (epoch, trainLoss, trainAccuracy)
+        (self.testAccuracy, self.imagesPerSecond) = (testAccuracy, imagesPerSecond)
+    }
 }
 
 /// What the trainer reports while it works, for a progress bar.
 public enum TrainingEvent: Sendable {
-    case batch(epoch: Int, batch: Int, of: Int, loss: Float, accuracy: Float, imagesPerSecond: Double)
+    /// Running loss and accuracy of the epoch so far, its speed, and the seconds it has left.
+    case batch(epoch: Int, batch: Int, of: Int, loss: Float, accuracy: Float, imagesPerSecond: Double,
+               secondsLeft: Double)
     case epoch(EpochMetrics)
     case checkpoint(path: String)
     case interrupted(path: String?)
@@ -108,8 +118,10 @@ public final class Trainer {
                 seen += data.labels.count
                 batch += 1
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                let batchesDone = Double(seen - startImages) / Double(configuration.batchSize)
                 report(.batch(epoch: epoch, batch: batch, of: trainPlan.batchesPerEpoch, loss: Float(lossSum / Double(seen)),
-                              accuracy: Float(correct) / Float(seen), imagesPerSecond: Double(seen - startImages) / seconds))
+                              accuracy: Float(correct) / Float(seen), imagesPerSecond: Double(seen - startImages) / seconds,
+                              secondsLeft: seconds / batchesDone * Double(trainPlan.batchesPerEpoch - batch)))
                 if stopRequested || interruptRequested.load(ordering: .relaxed) {
                     stopRequested = false
                     try saveCheckpoint(report: report)
@@ -124,6 +136,7 @@ public final class Trainer {
             history.append(metrics)
             (epoch, batch, lossSum, correct, seen) = (epoch + 1, 0, 0, 0, 0)
             report(.epoch(metrics))
+            try saveMetrics()
             try saveCheckpoint(report: report)
         }
         return true
@@ -155,7 +168,16 @@ public final class Trainer {
         return (loss, correct, gradient)
     }
 
-    // MARK: checkpoints
+    // MARK: metrics and checkpoints
+
+    /// The whole history so far, rewritten atomically each epoch (so a resumed run's file is
+    /// complete too).
+    private func saveMetrics() throws {
+        guard let path = configuration.metricsPath else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try SafeTensors.writeAtomically([UInt8](try encoder.encode(history)), to: path)
+    }
 
     private func saveCheckpoint(report: (TrainingEvent) -> Void) throws {
         guard let path = configuration.checkpointPath else { return }

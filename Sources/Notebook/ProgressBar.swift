@@ -1,0 +1,73 @@
+// ProgressBar.swift: what a chapter shows while it trains. On a terminal, one line redrawn in
+// place; in a log or a pipe (CI, `make chapters > file`), a plain line every tenth of an epoch.
+//
+//   epoch 2/10 [#########...........] 105/235  6,012 img/s  loss 0.5123  acc 0.812  ETA 0:21
+
+import Foundation
+import ModernCNN
+
+public final class ProgressBar {
+    let epochs: Int
+    let interactive: Bool
+    private let write: (String) -> Void
+    private var lastPrintedTenth = -1
+
+    /// `interactive` defaults to whether standard output is a terminal.
+    public init(epochs: Int, interactive: Bool = isatty(STDOUT_FILENO) != 0,
+                write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+        self.epochs = epochs
+        self.interactive = interactive
+        self.write = write
+    }
+
+    /// Renders one trainer event.
+    public func show(_ event: TrainingEvent) {
+        switch event {
+        case let .batch(epoch, batch, total, loss, accuracy, imagesPerSecond, secondsLeft):
+            let line = Self.line(epoch: epoch, of: epochs, batch: batch, of: total, loss: loss, accuracy: accuracy,
+                                 imagesPerSecond: imagesPerSecond, secondsLeft: secondsLeft)
+            if interactive {
+                write("\r" + line)
+            } else {
+                let tenth = batch * 10 / max(total, 1)
+                if tenth != lastPrintedTenth && (tenth > lastPrintedTenth || batch == 1) {
+                    lastPrintedTenth = tenth
+                    write(line + "\n")
+                }
+            }
+        case let .epoch(metrics):
+            lastPrintedTenth = -1
+            write((interactive ? "\n" : "") + String(
+                format: "epoch %d: train loss %.4f, train acc %.3f, test acc %.3f, %.0f img/s\n",
+                metrics.epoch, metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy, metrics.imagesPerSecond))
+        case let .checkpoint(path):
+            if !interactive { write("checkpoint: \(path)\n") }
+        case let .interrupted(path):
+            write("\nstopped after the current batch" + (path.map {
+                "; the checkpoint is \($0). Continue with the same flags plus --resume."
+            } ?? " (no checkpoint was configured).") + "\n")
+        }
+    }
+
+    /// One progress line; `secondsLeft` is what remains of this epoch at the measured speed.
+    static func line(epoch: Int, of epochs: Int, batch: Int, of total: Int, loss: Float, accuracy: Float,
+                     imagesPerSecond: Double, secondsLeft: Double) -> String {
+        let width = 20, filled = total == 0 ? width : batch * width / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let left = Int(secondsLeft.rounded())
+        return String(format: "epoch %d/%d [%@] %d/%d  %@ img/s  loss %.4f  acc %.3f  ETA %d:%02d",
+                      epoch + 1, epochs, bar, batch, total, grouped(imagesPerSecond), loss, accuracy,
+                      left / 60, left % 60)
+    }
+
+    /// 6012.4 -> "6,012".
+    static func grouped(_ value: Double) -> String {
+        let digits = String(Int(value.rounded()))
+        var result = ""
+        for (index, character) in digits.reversed().enumerated() {
+            if index > 0 && index % 3 == 0 { result.append(",") }
+            result.append(character)
+        }
+        return String(result.reversed())
+    }
+}
