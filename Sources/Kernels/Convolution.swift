@@ -8,13 +8,54 @@
 // Images go one at a time: a whole batch's im2col would not fit in memory (AlexNet's conv2 at
 // batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
 
+/// Where one image group's products run: threaded over all workers, or whole on one worker
+/// (when the batch itself is split over the workers).
+struct GemmTarget {
+    let packingSpace: UnsafeMutablePointer<Float>
+    let workers: Int
+    let worker: Int?
+
+    func multiply(transA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                  b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if let worker {
+            sgemmOnOneWorker(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                             beta: beta, c: c, ldc: ldc, packingSpace: packingSpace, worker: worker)
+        } else {
+            sgemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc, packingSpace: packingSpace, workers: workers)
+        }
+    }
+}
+
+/// Calls `body(n, target, columns)` for every image. When one image's products are small, the
+/// batch is split over the workers and each runs its images' products whole, with its own im2col
+/// buffer; otherwise images go one by one and each product is threaded. Either way every image
+/// writes only its own output, so the split needs no synchronisation.
+private func forEachImage(_ g: ConvolutionGeometry, workspace: borrowing ConvolutionWorkspace,
+                          _ body: (Int, GemmTarget, UnsafeMutablePointer<Float>) -> Void) {
+    let (packing, workers) = (workspace.gemm.storage.pointer, workspace.workers)
+    let columns = workspace.columns.pointer, perWorker = workspace.columnsPerWorker
+    let small = g.multiplyAddsPerImageGroup * g.groups < ConvolutionGeometry.imageParallelThreshold
+    if small && workers > 1 && g.batch > 1 {
+        Parallel.forEachWorker(workers) { worker in
+            let target = GemmTarget(packingSpace: packing, workers: 1, worker: worker)
+            for n in Parallel.chunk(worker, of: workers, splitting: g.batch) {
+                body(n, target, columns + worker * perWorker)
+            }
+        }
+    } else {
+        let target = GemmTarget(packingSpace: packing, workers: workers, worker: nil)
+        for n in 0..<g.batch { body(n, target, columns) }
+    }
+}
+
 /// y = conv(x, w) + b. x: [N, C, H, W], w: [K, C/G, R, S], b: [K] or nil, y: [N, K, P, Q].
 public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
                                weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
                                output y: UnsafeMutablePointer<Float>,
                                workspace: borrowing ConvolutionWorkspace) {
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
-    for n in 0..<g.batch {
+    forEachImage(g, workspace: workspace) { n, target, scratch in
         for group in 0..<g.groups {
             let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
             let out = y + (n * g.outputChannels + group * kPerGroup) * plane
@@ -22,11 +63,10 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
             if let b {
                 for k in 0..<kPerGroup { (out + k * plane).update(repeating: b[group * kPerGroup + k], count: plane) }
             }
-            let columns = lowered(g, image: image, workspace: workspace)
-            sgemm(transA: false, transB: false, m: kPerGroup, n: plane, k: g.patchLength,
-                  alpha: 1, a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
-                  b: columns, ldb: plane, beta: b == nil ? 0 : 1, c: out, ldc: plane,
-                  workspace: workspace.gemm)
+            target.multiply(transA: false, m: kPerGroup, n: plane, k: g.patchLength,
+                            a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
+                            b: lowered(g, image: image, scratch: scratch), ldb: plane,
+                            beta: b == nil ? 0 : 1, c: out, ldc: plane)
         }
     }
 }
@@ -37,24 +77,19 @@ public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy:
                                     weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
                                     workspace: borrowing ConvolutionWorkspace) {
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
-    for n in 0..<g.batch {
+    forEachImage(g, workspace: workspace) { n, target, scratch in
         for group in 0..<g.groups {
             let gradient = dy + (n * g.outputChannels + group * kPerGroup) * plane
             let image = dx + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
             let weights = w + group * kPerGroup * g.patchLength
-            if g.isPointwise {
-                // The column gradient is the input gradient itself.
-                sgemm(transA: true, transB: false, m: g.patchLength, n: plane, k: kPerGroup,
-                      alpha: 1, a: weights, lda: g.patchLength, b: gradient, ldb: plane,
-                      beta: 0, c: image, ldc: plane, workspace: workspace.gemm)
-                continue
+            // A pointwise convolution's column gradient is the input gradient itself.
+            let columns = g.isPointwise ? image : scratch
+            target.multiply(transA: true, m: g.patchLength, n: plane, k: kPerGroup, a: weights, lda: g.patchLength,
+                            b: gradient, ldb: plane, beta: 0, c: columns, ldc: plane)
+            if !g.isPointwise {
+                image.update(repeating: 0, count: g.inputChannelsPerGroup * g.inputPlane)
+                col2imAccumulate(g, columns: columns, image: image)
             }
-            let columns = workspace.columns.pointer
-            sgemm(transA: true, transB: false, m: g.patchLength, n: plane, k: kPerGroup,
-                  alpha: 1, a: weights, lda: g.patchLength, b: gradient, ldb: plane,
-                  beta: 0, c: columns, ldc: plane, workspace: workspace.gemm)
-            image.update(repeating: 0, count: g.inputChannelsPerGroup * g.inputPlane)
-            col2imAccumulate(g, columns: columns, image: image)
         }
     }
 }
@@ -72,7 +107,7 @@ public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafeP
         for group in 0..<g.groups {
             let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
             let gradient = dy + (n * g.outputChannels + group * kPerGroup) * plane
-            let columns = lowered(g, image: image, workspace: workspace)
+            let columns = lowered(g, image: image, scratch: workspace.columns.pointer)
             sgemm(transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: plane,
                   alpha: 1, a: gradient, lda: plane, b: columns, ldb: plane,
                   beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength,
@@ -90,10 +125,10 @@ public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafeP
 }
 
 /// The GEMM's right-hand matrix [C/G*R*S, P*Q] for one image group: the image itself when
-/// pointwise, otherwise its im2col in the workspace.
+/// pointwise, otherwise its im2col in `scratch`.
 private func lowered(_ g: ConvolutionGeometry, image: UnsafePointer<Float>,
-                     workspace: borrowing ConvolutionWorkspace) -> UnsafePointer<Float> {
+                     scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
     if g.isPointwise { return image }
-    im2col(g, image: image, columns: workspace.columns.pointer)
-    return UnsafePointer(workspace.columns.pointer)
+    im2col(g, image: image, columns: scratch)
+    return UnsafePointer(scratch)
 }

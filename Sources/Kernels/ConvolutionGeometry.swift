@@ -63,6 +63,14 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
 
     public var weightCount: Int { outputChannels * patchLength }
 
+    /// Multiply-adds of one image and group's GEMM.
+    var multiplyAddsPerImageGroup: Int { outputChannelsPerGroup * outputPlane * patchLength }
+
+    /// Below this many multiply-adds per image (about 90 microseconds on one core), the batch is
+    /// split over the workers, each running whole single-threaded products, instead of every
+    /// small product being split: LeNet's conv1 is a 6 x 784 x 25 product per image.
+    static let imageParallelThreshold = 1 << 22
+
     public var description: String {
         "conv [\(batch), \(inputChannels), \(inputHeight), \(inputWidth)] -> \(outputChannels) channels, "
             + "kernel \(kernelHeight)x\(kernelWidth), stride \(strideHeight)x\(strideWidth), "
@@ -70,14 +78,20 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Scratch for the convolution kernels: one im2col matrix and the SGEMM packing buffers. Keep
-/// one per layer so that training allocates nothing per batch.
+/// Scratch for the convolution kernels: an im2col matrix and SGEMM packing space per worker.
+/// Keep one per layer so that training allocates nothing per batch.
 public struct ConvolutionWorkspace: ~Copyable {
     let columns: AlignedBuffer
+    let columnsPerWorker: Int
     let gemm: GemmWorkspace
 
     public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount) {
-        columns = AlignedBuffer(count: geometry.columnCount)
+        columnsPerWorker = geometry.columnCount
+        columns = AlignedBuffer(count: geometry.columnCount * max(1, workers))
         gemm = GemmWorkspace(workers: workers)
     }
+
+    var workers: Int { gemm.workers }
+
+    func columns(worker: Int) -> UnsafeMutablePointer<Float> { columns.pointer + worker * columnsPerWorker }
 }

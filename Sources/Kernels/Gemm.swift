@@ -87,6 +87,19 @@ public func sgemm(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
     workspace: borrowing GemmWorkspace
 ) {
+    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+          beta: beta, c: c, ldc: ldc, packingSpace: workspace.storage.pointer, workers: workspace.workers)
+}
+
+/// The body of `sgemm`, on a workspace's raw packing space (`workers` slices of
+/// `GemmBlocking.workspacePerWorker` floats), so that kernels can call it from closures.
+func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    packingSpace: UnsafeMutablePointer<Float>, workers availableWorkers: Int
+) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size")
     precondition(lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
                  "sgemm: leading dimension smaller than the row it strides over")
@@ -101,12 +114,11 @@ public func sgemm(
     // Column slabs: each worker runs the whole serial algorithm on its columns with its own
     // packing buffers, and every worker packs all of A. Row slabs: the workers share each packed
     // B block (packing it together) and each packs only its own rows of A.
-    let splitColumns = prefersColumnSplit(ops, m: m, n: n, k: k, workers: workspace.workers)
+    let splitColumns = prefersColumnSplit(ops, m: m, n: n, k: k, workers: availableWorkers)
     let tile = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
     let tiles = ((splitColumns ? n : m) + tile - 1) / tile
     let worthThreading = m * n * k >= GemmBlocking.threadingThreshold
-    let workers = worthThreading ? min(workspace.workers, tiles) : 1
-    let packingSpace = workspace.storage.pointer
+    let workers = worthThreading ? min(availableWorkers, tiles) : 1
     if !splitColumns && workers > 1 {
         gemmSharingB(ops, m: m, n: n, k: k, workers: workers, packingSpace: packingSpace)
         return
@@ -143,6 +155,27 @@ func prefersColumnSplit(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: In
     let rowTiles = (m + GemmBlocking.mr - 1) / GemmBlocking.mr
     if rowTiles < 4 * workers { return true }
     return duplicatedByColumnSplit <= duplicatedByRowSplit
+}
+
+/// C := alpha * op(A) * op(B) + beta * C on the calling thread only, packing into `worker`'s
+/// slice of the workspace: for callers that run many small independent products in parallel
+/// themselves (one image each), where waking workers per product would cost more than it saves.
+func sgemmOnOneWorker(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    packingSpace: UnsafeMutablePointer<Float>, worker: Int
+) {
+    if m == 0 || n == 0 { return }
+    let ops = GemmOperands(transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb,
+                           c: c, ldc: ldc, alpha: alpha, beta: beta)
+    if k == 0 || alpha == 0 {
+        scaleMatrix(c, rows: m, columns: n, ldc: ldc, by: beta)
+        return
+    }
+    let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker)
+    gemmSerial(ops, rows: 0..<m, columns: 0..<n, k: k, aBlock: aBlock, bBlock: bBlock)
 }
 
 /// Convenience form that allocates a workspace for this one call. Fine for teaching code and

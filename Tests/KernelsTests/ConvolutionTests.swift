@@ -31,7 +31,18 @@ let geometries: [ConvolutionGeometry] = [
     .init(3, 5, 13, 11, k: 7, kernel: (3, 3), stride: (2, 1), padding: (2, 0)),
     .init(1, 2, 4, 4, k: 3, kernel: (4, 4), padding: (3, 3)),                         // padding as wide as the kernel
     .init(1, 16, 12, 12, k: 33, kernel: (3, 3), padding: (1, 1)),                     // tile edges in M and N
+    // Products above ConvolutionGeometry.imageParallelThreshold: images one by one, each GEMM
+    // threaded (the small geometries above split the batch over the workers instead).
+    .init(1, 64, 16, 16, k: 64, kernel: (3, 3), padding: (1, 1)),
+    .init(2, 64, 16, 16, k: 144, kernel: (3, 3), padding: (1, 1), groups: 2),
 ]
+
+@Test("the test table covers both ways of running a convolution")
+func bothPathsCovered() {
+    let threshold = ConvolutionGeometry.imageParallelThreshold
+    #expect(geometries.contains { $0.batch > 1 && $0.multiplyAddsPerImageGroup * $0.groups < threshold })
+    #expect(geometries.contains { $0.batch > 1 && $0.multiplyAddsPerImageGroup * $0.groups >= threshold })
+}
 
 
 
