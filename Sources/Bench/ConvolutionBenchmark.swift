@@ -6,9 +6,8 @@ import Kernels
 import ModernCNN
 import Notebook
 
+/// GFLOP/s of each kernel on one layer (backward-data nil where it was not measured).
 struct ConvolutionLayerResult {
-    let name: String
-    let geometry: ConvolutionGeometry
     let forward: Double, backwardData: Double?, backwardFilter: Double
 }
 
@@ -34,7 +33,7 @@ extension ConvolutionGeometry {
 }
 
 /// Best GFLOP/s of each convolution kernel on one layer.
-func benchmarkConvolution(_ name: String, _ g: ConvolutionGeometry, repeats: Int, skipBackwardData: Bool)
+func benchmarkConvolution(_ g: ConvolutionGeometry, repeats: Int, skipBackwardData: Bool)
     -> ConvolutionLayerResult {
     var generator = SeededGenerator(seed: 11)
     let x = AlignedBuffer(count: g.batch * g.inputChannels * g.inputPlane)
@@ -59,7 +58,7 @@ func benchmarkConvolution(_ name: String, _ g: ConvolutionGeometry, repeats: Int
         convolutionBackwardFilter(g, input: x.pointer, outputGradient: y.pointer, weightGradient: dw.pointer,
                                   biasGradient: db.pointer, workspace: workspace)
     }
-    return ConvolutionLayerResult(name: name, geometry: g, forward: gigaflops / forward,
+    return ConvolutionLayerResult(forward: gigaflops / forward,
                                   backwardData: backwardData.map { gigaflops / $0 },
                                   backwardFilter: gigaflops / backwardFilter)
 }

@@ -112,7 +112,7 @@ extension Bench {
                                         "backward-filter", "% of peak (fwd)"])
         var totalMultiplyAdds = 0.0, totalSeconds = 0.0
         for (index, (name, geometry)) in ConvolutionGeometry.alexNet(batch: 128).enumerated() {
-            let result = benchmarkConvolution(name, geometry, repeats: repeats, skipBackwardData: index == 0)
+            let result = benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: index == 0)
             let gflop = 2 * geometry.multiplyAdds / 1e9
             totalMultiplyAdds += geometry.multiplyAdds * (index == 0 ? 2 : 3)
             totalSeconds += gflop / result.forward + gflop / result.backwardFilter

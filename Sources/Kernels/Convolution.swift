@@ -8,22 +8,16 @@
 // Images go one at a time: a whole batch's im2col would not fit in memory (AlexNet's conv2 at
 // batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
 
-/// Where one image group's products run: threaded over all workers, or whole on one worker
-/// (when the batch itself is split over the workers).
+/// Where one image group's products run: threaded over `workers` slices of packing space, or,
+/// when the batch itself is split over the workers, on one worker's own slice (workers: 1).
 struct GemmTarget {
     let packingSpace: UnsafeMutablePointer<Float>
     let workers: Int
-    let worker: Int?
 
     func multiply(transA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if let worker {
-            sgemmOnOneWorker(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-                             beta: beta, c: c, ldc: ldc, packingSpace: packingSpace, worker: worker)
-        } else {
-            sgemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-                  beta: beta, c: c, ldc: ldc, packingSpace: packingSpace, workers: workers)
-        }
+        sgemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc, packingSpace: packingSpace, workers: workers)
     }
 }
 
@@ -38,13 +32,14 @@ private func forEachImage(_ g: ConvolutionGeometry, workspace: borrowing Convolu
     let small = g.multiplyAddsPerImageGroup * g.groups < ConvolutionGeometry.imageParallelThreshold
     if small && workers > 1 && g.batch > 1 {
         Parallel.forEachWorker(workers) { worker in
-            let target = GemmTarget(packingSpace: packing, workers: 1, worker: worker)
+            let ownSlice = GemmWorkspace.packingBlocks(at: packing, worker: worker).a
+            let target = GemmTarget(packingSpace: ownSlice, workers: 1)
             for n in Parallel.chunk(worker, of: workers, splitting: g.batch) {
                 body(n, target, columns + worker * perWorker)
             }
         }
     } else {
-        let target = GemmTarget(packingSpace: packing, workers: workers, worker: nil)
+        let target = GemmTarget(packingSpace: packing, workers: workers)
         for n in 0..<g.batch { body(n, target, columns) }
     }
 }

@@ -92,6 +92,4 @@ public struct ConvolutionWorkspace: ~Copyable {
     }
 
     var workers: Int { gemm.workers }
-
-    func columns(worker: Int) -> UnsafeMutablePointer<Float> { columns.pointer + worker * columnsPerWorker }
 }

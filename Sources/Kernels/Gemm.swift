@@ -157,27 +157,6 @@ func prefersColumnSplit(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: In
     return duplicatedByColumnSplit <= duplicatedByRowSplit
 }
 
-/// C := alpha * op(A) * op(B) + beta * C on the calling thread only, packing into `worker`'s
-/// slice of the workspace: for callers that run many small independent products in parallel
-/// themselves (one image each), where waking workers per product would cost more than it saves.
-func sgemmOnOneWorker(
-    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-    alpha: Float, a: UnsafePointer<Float>, lda: Int,
-    b: UnsafePointer<Float>, ldb: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-    packingSpace: UnsafeMutablePointer<Float>, worker: Int
-) {
-    if m == 0 || n == 0 { return }
-    let ops = GemmOperands(transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb,
-                           c: c, ldc: ldc, alpha: alpha, beta: beta)
-    if k == 0 || alpha == 0 {
-        scaleMatrix(c, rows: m, columns: n, ldc: ldc, by: beta)
-        return
-    }
-    let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker)
-    gemmSerial(ops, rows: 0..<m, columns: 0..<n, k: k, aBlock: aBlock, bBlock: bBlock)
-}
-
 /// Convenience form that allocates a workspace for this one call. Fine for teaching code and
 /// tests; hot paths keep a `GemmWorkspace` and use the form above.
 public func sgemm(
