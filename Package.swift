@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .library(name: "ModernCNN", targets: ["ModernCNN"]),
         .executable(name: "tensors", targets: ["tensors"]),
+        .executable(name: "lenet", targets: ["lenet"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "ModernCNN", dependencies: ["Kernels", "CZlib"], swiftSettings: nativeRelease),
         .target(
             name: "Notebook",
-            dependencies: ["ModernCNN", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ModernCNN", "Kernels", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "tensors",
             dependencies: [
@@ -41,6 +42,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/01-tensors",
+            swiftSettings: nativeRelease),
+        .executableTarget(
+            name: "lenet",
+            dependencies: [
+                "ModernCNN", "Notebook",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "chapters/03-lenet",
             swiftSettings: nativeRelease),
         .executableTarget(
             name: "bench",

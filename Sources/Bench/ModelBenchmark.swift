@@ -5,19 +5,6 @@ import Foundation
 import ModernCNN
 import Notebook
 
-/// d2l's LeNet (sigmoid, average pooling) as chapter 03 trains it.
-func d2lLeNetForBench() -> Sequential {
-    var g = SeededGenerator(seed: 0)
-    return Sequential(
-        Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, initialization: .xavierUniform, generator: &g),
-        Sigmoid(), AvgPool2d(kernelSize: 2, stride: 2),
-        Conv2d(inputChannels: 6, outputChannels: 16, kernelSize: 5, initialization: .xavierUniform, generator: &g),
-        Sigmoid(), AvgPool2d(kernelSize: 2, stride: 2), Flatten(),
-        Linear(inputFeatures: 400, outputFeatures: 120, initialization: .xavierUniform, generator: &g), Sigmoid(),
-        Linear(inputFeatures: 120, outputFeatures: 84, initialization: .xavierUniform, generator: &g), Sigmoid(),
-        Linear(inputFeatures: 84, outputFeatures: 10, initialization: .xavierUniform, generator: &g))
-}
-
 /// Best training and inference images/s of `model` on batches of `batchSize` real test images.
 func benchmarkModel(_ model: any Layer, batchSize: Int, imageSize: Int, repeats: Int) throws
     -> (train: Double, infer: Double) {

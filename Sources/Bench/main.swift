@@ -6,6 +6,7 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import ModernCNN
 import Notebook
 
 
@@ -135,7 +136,7 @@ extension Bench {
         book.note("")
         book.note("Whole models on real Fashion-MNIST batches, \(threads) threads, best of \(repeats):")
         var table = TextTable(headers: ["model", "input", "batch", "train images/s", "inference images/s"])
-        let lenet = try benchmarkModel(d2lLeNetForBench(), batchSize: 256, imageSize: 28, repeats: max(repeats, 5))
+        let lenet = try benchmarkModel(LeNet.d2l(), batchSize: 256, imageSize: 28, repeats: max(repeats, 5))
         table.append(["LeNet (d2l)", "1x28x28", "256", formatted(lenet.train, digits: 0), formatted(lenet.infer, digits: 0)])
         book.show(table)
     }

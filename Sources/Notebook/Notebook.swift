@@ -10,9 +10,10 @@ public struct Notebook {
     public let width: Int
     private let write: (String) -> Void
 
-    /// A notebook writing to standard output.
+    /// A notebook writing to standard output, unbuffered, so that its cells and a progress bar
+    /// (which writes to the same file) appear in the order they happen.
     public init(width: Int = 92) {
-        self.init(width: width) { text in print(text, terminator: "") }
+        self.init(width: width) { text in FileHandle.standardOutput.write(Data(text.utf8)) }
     }
 
     /// A notebook writing to `sink` (tests collect the transcript this way).

@@ -56,18 +56,7 @@ public final class ProgressBar {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let left = Int(secondsLeft.rounded())
         return String(format: "epoch %d/%d [%@] %d/%d  %@ img/s  loss %.4f  acc %.3f  ETA %d:%02d",
-                      epoch + 1, epochs, bar, batch, total, grouped(imagesPerSecond), loss, accuracy,
+                      epoch + 1, epochs, bar, batch, total, grouped(Int(imagesPerSecond.rounded())), loss, accuracy,
                       left / 60, left % 60)
-    }
-
-    /// 6012.4 -> "6,012".
-    static func grouped(_ value: Double) -> String {
-        let digits = String(Int(value.rounded()))
-        var result = ""
-        for (index, character) in digits.reversed().enumerated() {
-            if index > 0 && index % 3 == 0 { result.append(",") }
-            result.append(character)
-        }
-        return String(result.reversed())
     }
 }

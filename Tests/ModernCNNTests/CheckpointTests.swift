@@ -39,9 +39,9 @@ func atomicOverwrite() throws {
 @Test("a model's state dict moves into another model with the same names")
 func stateDictTransfer() throws {
     let path = try temporaryFolder() + "/lenet.safetensors"
-    let source = d2lLeNet()
+    let source = LeNet.d2l()
     try SafeTensors.write(source.stateDict, metadata: ["epoch": "1"], to: path)
-    let target = d2lLeNet(seed: 5)
+    let target = LeNet.d2l(seed: 5)
     var g = SeededGenerator(seed: 6)
     let x = Tensor(uniform: [2, 1, 28, 28], in: 0...1, generator: &g)
     #expect(try target.forward(x, training: false) != source.forward(x, training: false))
@@ -88,7 +88,7 @@ func damagedCheckpoints() throws {
         try SafeTensors.read(from: "\(folder)/absent")
     }
 
-    let lenet = d2lLeNet()
+    let lenet = LeNet.d2l()
     var state = Dictionary(uniqueKeysWithValues: lenet.stateDict.map { ($0.name, $0.tensor) })
     state["optimizer.momentum.0.weight"] = Tensor(zeros: [1])
     try lenet.loadStateDict(state, from: "ok", ignoringPrefixes: ["optimizer."])

@@ -4,19 +4,6 @@
 import Testing
 @testable import ModernCNN
 
-/// d2l's LeNet: sigmoid activations, average pooling, 28x28 inputs.
-func d2lLeNet(seed: UInt64 = 0) -> Sequential {
-    var g = SeededGenerator(seed: seed)
-    return Sequential(
-        Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, generator: &g), Sigmoid(),
-        AvgPool2d(kernelSize: 2, stride: 2),
-        Conv2d(inputChannels: 6, outputChannels: 16, kernelSize: 5, generator: &g), Sigmoid(),
-        AvgPool2d(kernelSize: 2, stride: 2), Flatten(),
-        Linear(inputFeatures: 400, outputFeatures: 120, generator: &g), Sigmoid(),
-        Linear(inputFeatures: 120, outputFeatures: 84, generator: &g), Sigmoid(),
-        Linear(inputFeatures: 84, outputFeatures: 10, generator: &g))
-}
-
 /// The shape after each layer, for an input shape.
 func trace(_ network: Sequential, _ input: [Int]) throws -> [[Int]] {
     var shape = input
@@ -28,8 +15,10 @@ func trace(_ network: Sequential, _ input: [Int]) throws -> [[Int]] {
 
 @Test("LeNet: 61,706 parameters and d2l's shape trace")
 func lenetShapes() throws {
-    let lenet = d2lLeNet()
+    let lenet = LeNet.d2l()
     #expect(lenet.parameterCount == 61_706)
+    #expect(LeNet.modern().parameterCount == 61_706)
+    #expect(try trace(LeNet.modern(), [1, 1, 28, 28]) == trace(lenet, [1, 1, 28, 28]))
     #expect(try trace(lenet, [1, 1, 28, 28]) == [
         [1, 6, 28, 28], [1, 6, 28, 28], [1, 6, 14, 14], [1, 16, 10, 10], [1, 16, 10, 10], [1, 16, 5, 5],
         [1, 400], [1, 120], [1, 120], [1, 84], [1, 84], [1, 10],
@@ -79,5 +68,5 @@ func shapeErrors() throws {
     #expect(throws: ShapeError.self) { try conv.outputShape(for: [1, 3, 4, 4]) }    // kernel larger than image
     #expect(throws: ShapeError.self) { try MaxPool2d(kernelSize: 3).outputShape(for: [1, 3, 2, 2]) }
     // LeNet on a 32x32 image: the flattened features no longer match the first Linear.
-    #expect(throws: ShapeError.self) { try d2lLeNet().outputShape(for: [1, 1, 32, 32]) }
+    #expect(throws: ShapeError.self) { try LeNet.d2l().outputShape(for: [1, 1, 32, 32]) }
 }

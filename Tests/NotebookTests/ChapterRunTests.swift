@@ -73,3 +73,34 @@ func tensorsTranscript() throws {
         #expect(difference < 1e-4, "rung disagrees with the naive result: \(row)")
     }
 }
+
+@Test("chapter 03 on a small slice: golden shape trace and summary, training files, resume of a finished run")
+func lenetTranscript() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let quick = ["--epochs", "1", "--train-limit", "512", "--test-limit", "256", "--threads", "2", "--output", folder]
+    let run = try runExecutable("lenet", quick)
+    #expect(run.status == 0, "lenet failed: \(run.error)")
+    let trainingStart = try #require(run.output.range(of: "\n## 3.3"))
+    let golden = try String(contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/lenet.txt"),
+                            encoding: .utf8)
+    #expect(String(run.output[..<trainingStart.lowerBound]) + "\n" == golden)
+    #expect(run.output.contains("1 epoch over the first 512 of 60,000 training images"))
+    for file in ["checkpoint.safetensors", "metrics.json", "modern-checkpoint.safetensors", "modern-metrics.json",
+                 "lenet-curves.svg", "modern-lenet-curves.svg", "lenet-samples.png"] {
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
+    }
+    // Resuming a finished run trains nothing more and reports the same final accuracy.
+    let resumed = try runExecutable("lenet", quick + ["--resume"])
+    #expect(resumed.status == 0, "lenet --resume failed: \(resumed.error)")
+    #expect(resumed.output.contains("resuming from") && !resumed.output.contains("epoch 1/1 ["))
+    func finalLine(_ text: String) -> String? { text.split(separator: "\n").first { $0.hasPrefix("Test accuracy") }.map(String.init) }
+    #expect(finalLine(resumed.output) == finalLine(run.output) && finalLine(run.output) != nil)
+}
+
+@Test("a missing dataset names the package and the flag")
+func missingDataset() throws {
+    let run = try runExecutable("lenet", ["--data-dir", "/nonexistent", "--epochs", "1"])
+    #expect(run.status != 0)
+    #expect((run.output + run.error).contains("dataset-fashion-mnist") && (run.output + run.error).contains("--data-dir"))
+}

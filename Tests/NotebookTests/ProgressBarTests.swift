@@ -37,5 +37,5 @@ func terminalMode() {
 
 @Test("grouping thousands")
 func grouping() {
-    #expect(ProgressBar.grouped(6012.4) == "6,012" && ProgressBar.grouped(97800) == "97,800" && ProgressBar.grouped(12) == "12")
+    #expect(grouped(6012) == "6,012" && grouped(97800) == "97,800" && grouped(12) == "12" && grouped(-1234) == "-1,234")
 }

@@ -3,7 +3,7 @@
 
 import Kernels
 
-public final class Conv2d: Layer {
+public final class Conv2d: SlidingWindowLayer {
     public let inputChannels: Int, outputChannels: Int
     public let kernelSize: Int, stride: Int, padding: Int, groups: Int
     public let weight: Parameter

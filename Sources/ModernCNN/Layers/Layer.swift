@@ -37,6 +37,14 @@ extension Layer {
     public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }
 }
 
+/// A layer that slides a square window over H and W: convolutions and pools. Its output size
+/// along each axis is floor((n + 2 * padding - kernelSize) / stride) + 1, which shape traces print.
+public protocol SlidingWindowLayer: Layer {
+    var kernelSize: Int { get }
+    var stride: Int { get }
+    var padding: Int { get }
+}
+
 /// A learnable tensor and the gradient that backward accumulates for it. A class, because the
 /// layer, the optimizer and a checkpoint must all see the same one.
 public final class Parameter {

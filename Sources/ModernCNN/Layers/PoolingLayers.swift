@@ -29,8 +29,11 @@ struct PoolingWindow {
     }
 }
 
-public final class MaxPool2d: Layer {
+public final class MaxPool2d: SlidingWindowLayer {
     let window: PoolingWindow
+    public var kernelSize: Int { window.kernelSize }
+    public var stride: Int { window.stride }
+    public var padding: Int { window.padding }
     private var cached: (inputShape: [Int], argmax: [Int32])?
 
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
@@ -67,8 +70,11 @@ public final class MaxPool2d: Layer {
     }
 }
 
-public final class AvgPool2d: Layer {
+public final class AvgPool2d: SlidingWindowLayer {
     let window: PoolingWindow
+    public var kernelSize: Int { window.kernelSize }
+    public var stride: Int { window.stride }
+    public var padding: Int { window.padding }
     private var cachedInputShape: [Int]?
 
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {

@@ -185,6 +185,8 @@ public final class Trainer {
         let history = String(decoding: try JSONEncoder().encode(self.history), as: UTF8.self)
         try SafeTensors.write(model.stateDict + optimizerState, metadata: [
             "epoch": "\(epoch)", "batch": "\(batch)", "seed": "\(configuration.seed)",
+            "batch_size": "\(configuration.batchSize)", "image_size": "\(configuration.imageSize)",
+            "train_images": "\(trainPlan.limit)",
             "loss_sum": "\(lossSum)", "correct": "\(correct)", "seen": "\(seen)", "history": history,
         ], to: path)
         report(.checkpoint(path: path))
@@ -202,6 +204,16 @@ public final class Trainer {
         let seed: UInt64 = try number("seed")
         guard seed == configuration.seed else {
             throw CheckpointError.badHeader(path: path, detail: "it was trained with --seed \(seed); resume with the same seed")
+        }
+        // The position inside an epoch only means something for the same batches.
+        for (key, flag, expected) in [("batch_size", "--batch-size", configuration.batchSize),
+                                      ("image_size", "an image size of", configuration.imageSize),
+                                      ("train_images", "--train-limit", trainPlan.limit)] {
+            let saved: Int = try number(key)
+            guard saved == expected else {
+                throw CheckpointError.badHeader(path: path, detail: "it was trained with \(flag) \(saved), this run uses "
+                                                    + "\(expected); resume with the same flags")
+            }
         }
         try model.loadStateDict(tensors, from: path, ignoringPrefixes: ["optimizer."])
         optimizer.state = Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix("optimizer.") }

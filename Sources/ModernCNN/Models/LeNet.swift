@@ -1,0 +1,33 @@
+// LeNet.swift: LeNet-5 (LeCun et al., 1998) as d2l writes it for 28x28 Fashion-MNIST, and the
+// "modern" variant d2l's exercises suggest. d2l deviates from the 1998 network: no Gaussian
+// output layer and no sparse connection table between conv1 and conv2, and a padded first
+// convolution so that 28x28 inputs give the 1998 network's 32x32 geometry.
+
+/// The two LeNets of chapter 03, both [N, 1, 28, 28] -> [N, 10] with 61,706 parameters.
+public enum LeNet {
+    /// d2l's network: sigmoid activations and 2x2 average pooling, Xavier-uniform weights.
+    public static func d2l(seed: UInt64 = 0) -> Sequential {
+        build(activation: Sigmoid.init, pool: { AvgPool2d(kernelSize: 2, stride: 2) }, seed: seed)
+    }
+
+    /// The same layers with what later networks use instead: ReLU and 2x2 max pooling.
+    public static func modern(seed: UInt64 = 0) -> Sequential {
+        build(activation: ReLU.init, pool: { MaxPool2d(kernelSize: 2, stride: 2) }, seed: seed)
+    }
+
+    // conv 6@5x5 pad 2 -> pool -> conv 16@5x5 -> pool -> 400 -> 120 -> 84 -> 10
+    private static func build(activation: () -> any Layer, pool: () -> any Layer, seed: UInt64) -> Sequential {
+        var g = SeededGenerator(seed: seed)
+        return Sequential(
+            Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, initialization: .xavierUniform,
+                   generator: &g),
+            activation(), pool(),
+            Conv2d(inputChannels: 6, outputChannels: 16, kernelSize: 5, initialization: .xavierUniform, generator: &g),
+            activation(), pool(), Flatten(),
+            Linear(inputFeatures: 16 * 5 * 5, outputFeatures: 120, initialization: .xavierUniform, generator: &g),
+            activation(),
+            Linear(inputFeatures: 120, outputFeatures: 84, initialization: .xavierUniform, generator: &g),
+            activation(),
+            Linear(inputFeatures: 84, outputFeatures: 10, initialization: .xavierUniform, generator: &g))
+    }
+}

@@ -1,0 +1,63 @@
+// ModelSummary.swift: a torchinfo-style summary of a ModelProfile (name, type, output shape,
+// parameters, multiply-adds and activation memory per layer, then totals) and an estimate of
+// the memory a batch needs for inference and for training.
+
+import ModernCNN
+
+/// What one training or inference step keeps in memory, in bytes (Float32 everywhere).
+public struct MemoryEstimate: Equatable {
+    public let weights: Int
+    public let gradients: Int
+    /// Momentum (SGD) or the two moment estimates (Adam).
+    public let optimizerState: Int
+    /// The outputs that a training forward keeps for backward, for the whole batch.
+    public let savedActivations: Int
+    /// Weights plus the largest input and output alive at once during an inference forward.
+    public let inference: Int
+
+    public var training: Int { weights + gradients + optimizerState + savedActivations }
+}
+
+extension ModelProfile {
+    /// The summary as a table. `depth` folds every block below it into one row (nil: every layer).
+    public func summaryTable(depth: Int? = nil) -> TextTable {
+        var table = TextTable(headers: ["Layer", "Type", "Output shape", "Params", "Mult-adds", "Activations"],
+                              alignments: [.left, .left, .left, .right, .right, .right])
+        let shown = depth.map { entries(toDepth: $0) } ?? entries.filter { $0.depth >= 0 }
+        for entry in shown {
+            let indent = String(repeating: "  ", count: entry.depth)
+            table.append([indent + entry.path, entry.isContainer ? entry.typeName : entry.layer.description,
+                          "\(entry.outputShape)", grouped(entry.parameterCount), grouped(entry.multiplyAdds),
+                          byteCount(entry.outputBytes)])
+        }
+        table.append(["Total", "", "\(model.outputShape)", grouped(model.parameterCount), grouped(model.multiplyAdds),
+                      byteCount(activationBytes)])
+        return table
+    }
+
+    /// Bytes of every plain layer's output for the profiled input: a training forward's footprint.
+    public var activationBytes: Int { leaves.reduce(0) { $0 + $1.outputBytes } }
+
+    /// Memory for a batch of `batchSize` (the profile's own batch is taken as 1 per example),
+    /// with `optimizerSlots` floats of optimizer state per parameter (SGD 0, momentum 1, Adam 2).
+    public func memoryEstimate(batchSize: Int, optimizerSlots: Int) -> MemoryEstimate {
+        let perExample = inputShape.first.map { max($0, 1) } ?? 1
+        let scale = { (bytes: Int) in bytes / perExample * batchSize }
+        let weights = model.parameterCount * MemoryLayout<Float>.size
+        let inputBytes = inputShape.reduce(1, *) * MemoryLayout<Float>.size
+        let widest = leaves.map { $0.inputShape.reduce(1, *) * MemoryLayout<Float>.size + $0.outputBytes }.max() ?? 0
+        return MemoryEstimate(weights: weights, gradients: weights, optimizerState: optimizerSlots * weights,
+                              savedActivations: scale(inputBytes + activationBytes), inference: weights + scale(widest))
+    }
+}
+
+/// 61706 -> "61,706": digits grouped by thousands, as tables print counts.
+public func grouped(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var result = ""
+    for (index, character) in digits.reversed().enumerated() {
+        if index > 0 && index % 3 == 0 { result.append(",") }
+        result.append(character)
+    }
+    return (value < 0 ? "-" : "") + String(result.reversed())
+}

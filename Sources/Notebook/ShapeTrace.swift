@@ -1,0 +1,37 @@
+// ShapeTrace.swift: d2l's shape trace, one line per layer, read from a ModelProfile:
+//
+//   Conv2d output shape: [1, 96, 54, 54]      (224 + 2*1 - 11) / 4 + 1 = 54
+//
+// The optional right-hand column works out the output size of a sliding-window layer with
+// out = floor((n + 2p - k) / s) + 1, the formula chapter 02 derives.
+
+import ModernCNN
+
+extension ModelProfile {
+    /// One line per entry at `depth` (0: the model's own children, as d2l prints them; a larger
+    /// depth opens blocks up), with the output-size arithmetic of convolutions and pools when
+    /// `arithmetic` is set.
+    public func shapeTrace(depth: Int = 0, arithmetic: Bool = false) -> String {
+        let lines = entries(toDepth: depth).map { entry in
+            ("\(entry.typeName) output shape: \(entry.outputShape)", arithmetic ? Self.arithmetic(of: entry) : nil)
+        }
+        let width = lines.map(\.0.count).max() ?? 0
+        return lines.map { text, note in
+            guard let note else { return text }
+            return text + String(repeating: " ", count: width - text.count) + "   " + note
+        }.joined(separator: "\n")
+    }
+
+    /// "(224 + 2*1 - 11) / 4 + 1 = 54" for a conv or pool layer; nil for anything else.
+    static func arithmetic(of entry: Entry) -> String? {
+        guard let window = entry.layer as? SlidingWindowLayer, entry.inputShape.count == 4 else { return nil }
+        func axis(_ n: Int) -> String {
+            let padded = window.padding == 0 ? "\(n)" : "\(n) + 2*\(window.padding)"
+            let out = (n + 2 * window.padding - window.kernelSize) / window.stride + 1
+            return window.stride == 1 ? "\(padded) - \(window.kernelSize) + 1 = \(out)"
+                : "(\(padded) - \(window.kernelSize)) / \(window.stride) + 1 = \(out)"
+        }
+        let (h, w) = (entry.inputShape[2], entry.inputShape[3])
+        return h == w ? axis(h) : "height \(axis(h)); width \(axis(w))"
+    }
+}

@@ -1,0 +1,85 @@
+// TrainingOptions.swift: the training flags every training chapter shares, and the recipe they
+// resolve to. A chapter states two recipes, its quick default (fits the chapter budget) and
+// `--full` (d2l's recipe); single flags then override either.
+
+import ArgumentParser
+import ModernCNN
+
+/// How a model is trained: what d2l calls the hyperparameters, plus how much data.
+public struct Recipe: Sendable, Equatable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    /// Side of the (resized) square input images.
+    public var imageSize: Int
+    /// nil: all 60,000 training images.
+    public var trainLimit: Int?
+    /// nil: all 10,000 test images.
+    public var testLimit: Int?
+
+    public init(epochs: Int, batchSize: Int, learningRate: Float, imageSize: Int = FashionMNIST.side,
+                trainLimit: Int? = nil, testLimit: Int? = nil) {
+        (self.epochs, self.batchSize, self.learningRate, self.imageSize) = (epochs, batchSize, learningRate, imageSize)
+        (self.trainLimit, self.testLimit) = (trainLimit, testLimit)
+    }
+
+    /// "10 epochs of 60,000 images at 28x28, batch 256, lr 0.9" (what a chapter says it ran).
+    public var summary: String {
+        let train = trainLimit.map { "the first \(grouped(min($0, 60_000))) of 60,000" } ?? "all 60,000"
+        let test = testLimit.map { "the first \(grouped(min($0, 10_000)))" } ?? "all 10,000"
+        return "\(epochs) epoch\(epochs == 1 ? "" : "s") over \(train) training images at \(imageSize)x\(imageSize), "
+            + "batch \(batchSize), lr \(learningRate); tested on \(test) test images"
+    }
+}
+
+public struct TrainingOptions: ParsableArguments {
+    @Flag(help: "Train with d2l's full recipe (all epochs, all data); may take long on a CPU.")
+    public var full = false
+
+    @Option(help: "Epochs (overrides the recipe).")
+    public var epochs: Int?
+
+    @Option(help: "Mini-batch size (overrides the recipe).")
+    public var batchSize: Int?
+
+    @Option(help: "Learning rate (overrides the recipe).")
+    public var lr: Float?
+
+    @Option(help: "Train on only the first N training images (overrides the recipe).")
+    public var trainLimit: Int?
+
+    @Option(help: "Evaluate on only the first N test images (overrides the recipe).")
+    public var testLimit: Int?
+
+    @Flag(help: "Continue from the chapter's last checkpoint (same flags, seed and threads).")
+    public var resume = false
+
+    @Option(help: "Folder with Fashion-MNIST's four *-ubyte.gz files.")
+    public var dataDir: String = FashionMNIST.defaultDirectory
+
+    public init() {}
+
+    public func validate() throws {
+        for (flag, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--train-limit", trainLimit),
+                              ("--test-limit", testLimit)] {
+            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value)") }
+        }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
+    }
+
+    /// `quick` or, with --full, `full`, with any single flag given applied on top.
+    public func recipe(quick: Recipe, full fullRecipe: Recipe) -> Recipe {
+        var recipe = full ? fullRecipe : quick
+        if let epochs { recipe.epochs = epochs }
+        if let batchSize { recipe.batchSize = batchSize }
+        if let lr { recipe.learningRate = lr }
+        if let trainLimit { recipe.trainLimit = trainLimit }
+        if let testLimit { recipe.testLimit = testLimit }
+        return recipe
+    }
+
+    /// Whether the user changed the recipe by hand (the chapter then says so).
+    public var overridesRecipe: Bool {
+        epochs != nil || batchSize != nil || lr != nil || trainLimit != nil || testLimit != nil
+    }
+}
