@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .library(name: "ModernCNN", targets: ["ModernCNN"]),
         .executable(name: "tensors", targets: ["tensors"]),
+        .executable(name: "convolutions", targets: ["convolutions"]),
         .executable(name: "lenet", targets: ["lenet"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
@@ -42,6 +43,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/01-tensors",
+            swiftSettings: nativeRelease),
+        .executableTarget(
+            name: "convolutions",
+            dependencies: [
+                "ModernCNN", "Notebook", "Kernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "chapters/02-convolutions",
             swiftSettings: nativeRelease),
         .executableTarget(
             name: "lenet",

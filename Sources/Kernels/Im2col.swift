@@ -8,7 +8,7 @@
 // by several windows (stride < kernel) collect several contributions.
 
 /// x: [C/G, H, W] of one image group -> col: [C/G * R * S, P * Q].
-func im2col(_ g: ConvolutionGeometry, image x: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>) {
+public func im2col(_ g: ConvolutionGeometry, image x: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>) {
     let (P, Q) = (g.outputHeight, g.outputWidth)
     var row = col
     for c in 0..<g.inputChannelsPerGroup {

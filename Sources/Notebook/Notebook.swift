@@ -47,9 +47,11 @@ public struct Notebook {
         write(lines.map { "  | \($0)" }.joined(separator: "\n") + "\n\n")
     }
 
-    /// A labelled one-line result: `show("strides", [3, 1])` prints `  | strides: [3, 1]`.
+    /// A labelled result: `show("strides", [3, 1])` prints `  | strides: [3, 1]`; a value that starts
+    /// with a newline (a printed tensor) goes below its label.
     public func show(_ label: String, _ value: Any) {
-        show("\(label): \(value)")
+        let text = "\(value)"
+        show("\(label):" + (text.hasPrefix("\n") ? "" : " ") + text)
     }
 
     /// A table as a cell result.

@@ -30,19 +30,7 @@ func lenetShapes() throws {
 
 @Test("AlexNet (d2l): 46,764,746 parameters and the published shape trace")
 func alexnetShapes() throws {
-    var g = SeededGenerator(seed: 0)
-    let alexnet = Sequential(
-        Conv2d(inputChannels: 1, outputChannels: 96, kernelSize: 11, stride: 4, padding: 1, generator: &g), ReLU(),
-        MaxPool2d(kernelSize: 3, stride: 2),
-        Conv2d(inputChannels: 96, outputChannels: 256, kernelSize: 5, padding: 2, generator: &g), ReLU(),
-        MaxPool2d(kernelSize: 3, stride: 2),
-        Conv2d(inputChannels: 256, outputChannels: 384, kernelSize: 3, padding: 1, generator: &g), ReLU(),
-        Conv2d(inputChannels: 384, outputChannels: 384, kernelSize: 3, padding: 1, generator: &g), ReLU(),
-        Conv2d(inputChannels: 384, outputChannels: 256, kernelSize: 3, padding: 1, generator: &g), ReLU(),
-        MaxPool2d(kernelSize: 3, stride: 2), Flatten(),
-        Linear(inputFeatures: 6400, outputFeatures: 4096, generator: &g), ReLU(),
-        Linear(inputFeatures: 4096, outputFeatures: 4096, generator: &g), ReLU(),
-        Linear(inputFeatures: 4096, outputFeatures: 10, generator: &g))
+    let alexnet = AlexNet.d2l()
     #expect(alexnet.parameterCount == 46_764_746)
     let shapes = try trace(alexnet, [1, 1, 224, 224])
     #expect(shapes[0] == [1, 96, 54, 54] && shapes[2] == [1, 96, 26, 26] && shapes[3] == [1, 256, 26, 26])

@@ -104,3 +104,16 @@ func missingDataset() throws {
     #expect(run.status != 0)
     #expect((run.output + run.error).contains("dataset-fashion-mnist") && (run.output + run.error).contains("--data-dir"))
 }
+
+@Test("chapter 02: golden worked examples, and the timed kernel agrees with the definition")
+func convolutionsTranscript() throws {
+    let run = try runExecutable("convolutions", ["--threads", "2"])
+    #expect(run.status == 0, "convolutions failed: \(run.error)")
+    let timingStart = try #require(run.output.range(of: "\n## 2.7"))
+    let golden = try String(contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/convolutions.txt"),
+                            encoding: .utf8)
+    #expect(String(run.output[..<timingStart.lowerBound]) + "\n" == golden)
+    let row = try #require(run.output.split(separator: "\n").first { $0.contains("im2col + packed SGEMM") })
+    let difference = try #require(Float(row.split(separator: " ").last!))
+    #expect(difference < 1e-4)
+}

@@ -1,0 +1,312 @@
+// Chapter 02: convolutions: the operation, its arithmetic, and how it becomes a matrix product.
+//
+// Every number printed here is computed by the same layers and kernels the networks use, on
+// inputs small enough to check by eye; the last section times the naive definition against
+// the im2col + SGEMM kernel on one of AlexNet's layers.
+
+import ArgumentParser
+import Foundation
+import Kernels
+import ModernCNN
+import Notebook
+
+struct ConvolutionsChapter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convolutions",
+        abstract: "Chapter 02: cross-correlation, padding and stride, channels, 1x1 convolutions, pooling, im2col.")
+
+    @OptionGroup var options: ChapterOptions
+
+    @Option(help: "Images in the timed AlexNet conv2 batch.")
+    var batchSize = 1
+
+    @Flag(help: "Time a batch of 8 images instead of 1.")
+    var full = false
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    }
+
+    func run() throws {
+        options.applyThreads()
+        let book = Notebook()
+        book.title("Chapter 02 · Convolutions")
+        try crossCorrelation(book)
+        try paddingAndStride(book)
+        try channels(book)
+        try pointwise(book)
+        try pooling(book)
+        try loweringToGemm(book)
+        try timing(book, batch: full ? max(batchSize, 8) : batchSize)
+        summary(book)
+    }
+
+    /// A Conv2d layer with the given weights and zero bias (bias: false keeps the sums visible).
+    func convolution(_ weights: [Float], input: Int, output: Int, kernel: Int, stride: Int = 1,
+                     padding: Int = 0) throws -> Conv2d {
+        var g = SeededGenerator(seed: options.seed)
+        let conv = Conv2d(inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride,
+                          padding: padding, bias: false, generator: &g)
+        conv.weight.value = try Tensor(shape: [output, input, kernel, kernel], values: weights)
+        return conv
+    }
+
+    // MARK: 2.1
+
+    func crossCorrelation(_ book: Notebook) throws {
+        book.section("2.1 Sliding a window: cross-correlation")
+        book.say("""
+            A convolutional layer slides a small grid of weights, the kernel, over its input. At \
+            each position it multiplies the kernel with the patch beneath it, element by \
+            element, and adds everything up: one output number per position. Strictly this is \
+            cross-correlation (a true convolution would flip the kernel first), but since the \
+            kernel is learned the flip changes nothing, and deep learning calls it convolution.
+            """)
+        let x = try Tensor(shape: [1, 1, 3, 4], values: [1, 2, 0, 3,
+                                                        4, 1, 5, 2,
+                                                        0, 6, 1, 1])
+        let conv = try convolution([1, 0,
+                                    0, -1], input: 1, output: 1, kernel: 2)
+        let y = try conv.forward(x, training: false)
+        book.say("A 3x4 input and a 2x2 kernel that subtracts each pixel's lower-right neighbour from it:")
+        book.show("input", "\n\(x)")
+        book.show("kernel", "\n\(conv.weight.value)")
+        book.show("output", "\n\(y)")
+        let first = y.withUnsafeBufferPointer { $0[0] }
+        book.say("""
+            The top-left output is 1*1 + 2*0 + 4*0 + 1*(-1) = \(formatted(Double(first), digits: 0)). A 3x4 \
+            input has 2x3 positions for a 2x2 window: the output shrinks by the kernel size \
+            minus one in each direction. Large values mark where brightness falls along the \
+            diagonal: this kernel is a tiny edge detector, the kind of feature the first layer \
+            of a trained network discovers by itself.
+            """)
+    }
+
+    // MARK: 2.2
+
+    func paddingAndStride(_ book: Notebook) throws {
+        book.section("2.2 Padding, stride, and the output-size formula")
+        book.say("""
+            Two knobs control the output size. Padding p adds p rows and columns of zeros around \
+            the input, so the window can centre on border pixels; stride s moves the window s \
+            pixels at a time. Along one axis of size n with a kernel of size k the window fits \
+            floor((n + 2p - k) / s) + 1 times. With k = 2p + 1 and s = 1 the size is kept \
+            ("same" padding); with s = 2 it is halved.
+            """)
+        var table = TextTable(headers: ["input", "kernel", "padding", "stride", "formula", "layer's output"])
+        for (n, k, p, s) in [(8, 3, 1, 1), (8, 3, 0, 1), (8, 3, 1, 2), (8, 5, 2, 3)] {
+            let conv = try convolution([Float](repeating: 1, count: k * k), input: 1, output: 1, kernel: k, stride: s,
+                                       padding: p)
+            let y = try conv.forward(Tensor(zeros: [1, 1, n, n]), training: false)
+            table.append(["\(n)x\(n)", "\(k)x\(k)", "\(p)", "\(s)", "(\(n) + \(2 * p) - \(k)) / \(s) + 1 = \((n + 2 * p - k) / s + 1)",
+                          "\(y.shape[2])x\(y.shape[3])"])
+        }
+        book.show(table)
+        book.say("""
+            The right column is what the layer actually produced. Here is the formula at work \
+            on the first layers of AlexNet (chapter 04), for one 224x224 image:
+            """)
+        let profile = try ModelProfile(AlexNet.d2l(), inputShape: [1, 1, 224, 224])
+        book.show(profile.shapeTrace(arithmetic: true).split(separator: "\n").prefix(6).joined(separator: "\n"))
+        book.say("""
+            conv1's stride of 4 cuts 224 to 54 in one step; the 3x3 pools with stride 2 overlap \
+            (each window shares a row with the next), which AlexNet's authors found to overfit \
+            slightly less than the non-overlapping 2x2 pools of LeNet. The flooring matters: \
+            (224 + 2 - 11) / 4 = 53.75, so the last three columns of the padded input are never read.
+            """)
+    }
+
+    // MARK: 2.3
+
+    func channels(_ book: Notebook) throws {
+        book.section("2.3 Several input and output channels")
+        book.say("""
+            Real inputs have channels (red, green, blue; or the 96 feature maps of a previous \
+            layer). A kernel then has one 2-D slice per input channel, and its output is the sum \
+            of the slices' cross-correlations: the channels are mixed, not kept apart. To get K \
+            output channels the layer holds K such kernels, so its weight has shape \
+            [K, C, R, S] = [outputs, inputs, height, width].
+            """)
+        let x = try Tensor(shape: [1, 2, 3, 3], values: (0..<18).map { Float($0 % 9) + ($0 < 9 ? 0 : 1) })
+        // Kernel 0 adds the channels' 2x2 patches, kernel 1 takes their difference, kernel 2 reads channel 1 only.
+        let conv = try convolution([1, 1, 1, 1,   1, 1, 1, 1,
+                                    1, 1, 1, 1,  -1, -1, -1, -1,
+                                    0, 0, 0, 0,   1, 0, 0, 0], input: 2, output: 3, kernel: 2)
+        let y = try conv.forward(x, training: false)
+        book.show("input [1, 2, 3, 3] (channel 1 is channel 0 plus one)", "\n\(x)")
+        book.show("output [1, 3, 2, 2]", "\n\(y)")
+        book.say("""
+            Output channel 0 sums both channels' windows; channel 1 subtracts them, and since the \
+            second input channel is the first plus one everywhere, every window differs by \
+            exactly -4; channel 2 just picks the top-left pixel of channel 1. The layer has \
+            \(conv.parameterCount) weights: 3 outputs x 2 inputs x 2 x 2.
+            """)
+    }
+
+    // MARK: 2.4
+
+    func pointwise(_ book: Notebook) throws {
+        book.section("2.4 A 1x1 convolution is a matrix product")
+        book.say("""
+            With a 1x1 kernel a convolution looks at no neighbours at all: each output pixel is \
+            a weighted sum of the input channels at that same pixel. Lay the input out as a \
+            [C, H*W] matrix, one column per pixel, and the layer is W[K, C] times that matrix. \
+            NiN and GoogLeNet (chapters 06, 07) use it to mix and shrink channels cheaply, and \
+            our kernel computes it as exactly this GEMM, with no rearranging of the input.
+            """)
+        var g = SeededGenerator(seed: options.seed)
+        let x = Tensor(uniform: [1, 3, 4, 4], in: -1...1, generator: &g)
+        let weights = Tensor(uniform: [2, 3], in: -1...1, generator: &g)
+        let conv = try convolution(Array(weights.scalars), input: 3, output: 2, kernel: 1)
+        let viaConvolution = try conv.forward(x, training: false)
+        let viaMatmul = try weights.matmul(try x.reshaped([3, 16]))
+        let difference = try (viaConvolution.reshaped([2, 16]) - viaMatmul).scalars.map(abs).max() ?? 0
+        book.show("conv1x1(x) as [2, 16]", "\n\(try viaConvolution.reshaped([2, 16]))")
+        book.show("W[2, 3] x X[3, 16]", "\n\(viaMatmul)")
+        book.show("largest difference", String(format: "%.1e", difference))
+    }
+
+    // MARK: 2.5
+
+    func pooling(_ book: Notebook) throws {
+        book.section("2.5 Pooling")
+        book.say("""
+            A pooling layer slides a window too, but has no weights: it reports the largest \
+            (max pooling) or the mean (average pooling) value in each window, channel by \
+            channel. It makes the output less sensitive to exactly where a feature appears, and \
+            with a stride it shrinks the image. The size formula is the convolution's; as in \
+            PyTorch, average pooling divides by the whole window even where it overlaps the \
+            padding.
+            """)
+        let x = try Tensor(shape: [1, 1, 4, 4], values: [1, 3, 2, 0,
+                                                        4, 8, 1, 1,
+                                                        0, 2, 6, 5,
+                                                        1, 1, 7, 3])
+        book.show("input", "\n\(x)")
+        for (name, layer) in [("MaxPool2d(kernel: 2, stride: 2)", MaxPool2d(kernelSize: 2, stride: 2) as any Layer),
+                              ("AvgPool2d(kernel: 2, stride: 2)", AvgPool2d(kernelSize: 2, stride: 2)),
+                              ("MaxPool2d(kernel: 3, stride: 1, padding: 1)", MaxPool2d(kernelSize: 3, stride: 1, padding: 1))] {
+            book.show(name, "\n\(try layer.forward(x, training: false))")
+        }
+        book.say("""
+            Max pooling keeps the strongest response of each 2x2 block (8, 2, 2, 7); average \
+            pooling blurs them (4, 1, 1, 5.25). With a 3x3 window, padding 1 and stride 1 the \
+            size is kept and each pixel becomes the largest value around it.
+            """)
+    }
+
+    // MARK: 2.6
+
+    func loweringToGemm(_ book: Notebook) throws {
+        book.section("2.6 im2col: a convolution as one matrix product")
+        book.say("""
+            Sliding windows are awkward to make fast; matrix products are what chapter 01 made \
+            fast. im2col ("image to columns") copies every window of the input into a column of \
+            a matrix: for C channels and an R x S kernel, a column holds the C*R*S values under \
+            one window position, and there are P*Q columns, one per output pixel. Then the \
+            convolution is a single product W[K, C*R*S] x columns[C*R*S, P*Q], the output in \
+            [K, P*Q] order, which is already NCHW. The price is memory: each input value is \
+            copied into up to R*S columns.
+            """)
+        let x = try Tensor(shape: [1, 2, 3, 3], values: (1...18).map(Float.init))
+        let g = ConvolutionGeometry(batch: 1, inputChannels: 2, inputHeight: 3, inputWidth: 3, outputChannels: 1,
+                                    kernelHeight: 2, kernelWidth: 2)
+        var columns = Tensor(zeros: [g.patchLength, g.outputPlane])
+        x.withUnsafeBufferPointer { image in
+            columns.withUnsafeMutableBufferPointer { im2col(g, image: image.baseAddress!, columns: $0.baseAddress!) }
+        }
+        book.show("input [1, 2, 3, 3]", "\n\(x)")
+        book.show("columns [C*R*S, P*Q] = [8, 4]", "\n\(columns)")
+        let weights: [Float] = [1, 0, 0, 1, 0, 1, 1, 0]
+        let conv = try convolution(weights, input: 2, output: 1, kernel: 2)
+        let direct = try conv.forward(x, training: false)
+        let lowered = try Tensor(shape: [1, 8], values: weights).matmul(columns)
+        book.say("""
+            Column 0 is the top-left window: 1, 2, 4, 5 from channel 0, then 10, 11, 13, 14 from \
+            channel 1. With a kernel of weights \(weights.map { "\(Int($0))" }.joined(separator: " ")) \
+            the product and the layer agree:
+            """)
+        book.show("W[1, 8] x columns", lowered.scalars.map { Int($0) })
+        book.show("Conv2d output", direct.scalars.map { Int($0) })
+        book.say("""
+            Backward is the same trick run in reverse: the gradient of the weights is \
+            dY[K, P*Q] x columns^T, and the gradient of the input is W^T x dY, scattered back \
+            from columns into the image (col2im), adding where windows overlap. Our kernel \
+            lowers one image at a time into a reused buffer: for AlexNet's conv2 a whole batch \
+            of 128 would need a 2400 x 86,528 matrix, 830 MB.
+            """)
+    }
+
+    // MARK: 2.7
+
+    func timing(_ book: Notebook, batch: Int) throws {
+        book.section("2.7 The definition against the kernel, on AlexNet's conv2")
+        let g = ConvolutionGeometry(batch: batch, inputChannels: 96, inputHeight: 26, inputWidth: 26,
+                                    outputChannels: 256, kernelHeight: 5, kernelWidth: 5, paddingHeight: 2, paddingWidth: 2)
+        let macs = g.outputChannels * g.outputPlane * g.patchLength * batch
+        book.say("""
+            Finally the speed. AlexNet's conv2 takes 96 channels of 26x26 to 256 channels of \
+            26x26 through 5x5 kernels: \(grouped(macs / batch)) multiply-adds per image. First the \
+            seven nested loops of the definition (the oracle our tests compare every kernel \
+            against, accumulating in Double), then im2col plus our SGEMM on \(Parallel.threadCount) \
+            thread\(Parallel.threadCount == 1 ? "" : "s"), both on a batch of \(batch).
+            """)
+        var generator = SeededGenerator(seed: options.seed)
+        let x = Tensor(uniform: [batch, 96, 26, 26], in: -1...1, generator: &generator)
+        let w = Tensor(uniform: [256, 96, 5, 5], in: -0.05...0.05, generator: &generator)
+        let (xs, ws) = (Array(x.scalars), Array(w.scalars))
+        var reference: [Float] = []
+        let naiveSeconds = bestTime(repeats: 1) { reference = ConvolutionReference.forward(g, input: xs, weight: ws, bias: nil) }
+        var y = [Float](repeating: 0, count: batch * 256 * g.outputPlane)
+        let workspace = ConvolutionWorkspace(g)
+        let fastSeconds = bestTime(repeats: 5) {
+            xs.withUnsafeBufferPointer { input in
+                ws.withUnsafeBufferPointer { weight in
+                    y.withUnsafeMutableBufferPointer { output in
+                        convolutionForward(g, input: input.baseAddress!, weight: weight.baseAddress!, bias: nil,
+                                           output: output.baseAddress!, workspace: workspace)
+                    }
+                }
+            }
+        }
+        let difference = zip(reference, y).map { abs($0 - $1) }.max() ?? 0
+        let flops = 2 * Double(macs)
+        var table = TextTable(headers: ["method", "time (ms)", "GFLOP/s", "speed-up", "max |difference|"])
+        table.append(["7 nested loops (Double)", formatted(naiveSeconds * 1e3, digits: 1),
+                      formatted(flops / naiveSeconds / 1e9, digits: 2), "1.0x", "-"])
+        table.append(["im2col + packed SGEMM", formatted(fastSeconds * 1e3, digits: 1),
+                      formatted(flops / fastSeconds / 1e9, digits: 1),
+                      formatted(naiveSeconds / fastSeconds, digits: 0) + "x", String(format: "%.1e", difference)])
+        book.show(table)
+        book.say("""
+            Same numbers, up to float rounding, \(formatted(naiveSeconds / fastSeconds, digits: 0)) times \
+            faster. The loops touch the input in an order the caches do not like and use one \
+            float at a time; the lowered version spends a little time copying windows into \
+            columns and the rest inside the microkernel of chapter 01. Timings move by 10-20% \
+            between runs on a shared machine; try --threads 1 or --full (a batch of 8).
+            """)
+    }
+
+    func summary(_ book: Notebook) {
+        book.section("Summary")
+        book.say("""
+            - A convolution slides a kernel over the input and sums elementwise products; with C \
+            input and K output channels its weight is [K, C, R, S].
+            - Output size per axis: floor((n + 2p - k) / s) + 1. Padding keeps the size, stride \
+            shrinks it.
+            - A 1x1 convolution is a matrix product over channels; pooling slides a window with \
+            no weights.
+            - im2col turns any convolution into one GEMM, which is how every network in this \
+            book runs on the kernel of chapter 01.
+            """)
+        book.say("""
+            Exercises (d2l 7.2-7.5): what output size would conv1 give with stride 2 instead \
+            of 4, and how many multiply-adds would that cost? Can a 2x2 max pool be written as a \
+            convolution, and if not, what is missing? For which input size does AlexNet's \
+            flatten give 9216 features, the count of the original network? The formula in 2.2 \
+            answers all three; chapter 04 checks the last.
+            """)
+    }
+}
+
+ConvolutionsChapter.main()
