@@ -66,3 +66,16 @@ func batchContents() throws {
     #expect(large.images.shape == [2, 1, 224, 224])
     #expect(large.images.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
 }
+
+@Test("the prefetcher hands out exactly the plan's batches, in order or out of it")
+func prefetchedBatches() throws {
+    let data = try FashionMNIST(split: .test)
+    let plan = BatchPlan(dataset: data, batchSize: 64, imageSize: 32, seed: 7, limit: 300)
+    let order = plan.order(epoch: 2)
+    let prefetcher = BatchPrefetcher(plan: plan, order: order)
+    // In order (each one was prepared in the background), then a jump back (made on the spot).
+    for index in [0, 1, 2, 3, 4, 1, 2] {
+        let expected = plan.batch(index, of: order), actual = prefetcher.batch(index)
+        #expect(actual.labels == expected.labels && actual.images.scalars == expected.images.scalars, "batch \(index)")
+    }
+}

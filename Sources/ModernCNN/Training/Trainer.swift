@@ -100,11 +100,11 @@ public final class Trainer {
     public func run(report: (TrainingEvent) -> Void = { _ in }) throws -> Bool {
         let parameters = model.namedParameters
         while epoch < configuration.epochs {
-            let order = trainPlan.order(epoch: epoch)
+            let batches = BatchPrefetcher(plan: trainPlan, order: trainPlan.order(epoch: epoch))
             let started = DispatchTime.now().uptimeNanoseconds
             let startImages = seen
             while batch < trainPlan.batchesPerEpoch {
-                let data = trainPlan.batch(batch, of: order)
+                let data = batches.batch(batch)
                 for layer in model.allLayers {
                     (layer as? Dropout)?.reseed(configuration.seed &* 1_000_003 &+ UInt64(epoch * 100_000 + batch))
                 }
@@ -144,10 +144,10 @@ public final class Trainer {
 
     /// Accuracy on the test images, in inference mode (dropout off).
     public func evaluate() throws -> Float {
-        let order = Array(0..<testPlan.limit)
+        let batches = BatchPrefetcher(plan: testPlan, order: Array(0..<testPlan.limit))
         var right = 0
         for index in 0..<testPlan.batchesPerEpoch {
-            let data = testPlan.batch(index, of: order)
+            let data = batches.batch(index)
             right += Self.loss(try model.forward(data.images, training: false), labels: data.labels).correct
         }
         return Float(right) / Float(testPlan.limit)
