@@ -9,13 +9,18 @@ CHAPTERS   := tensors convolutions lenet
 # Fashion-MNIST in /usr/share/datasets/fashion-mnist (no downloads at run time).
 PACKAGES   := libgraphviz-dev zlib1g-dev pkg-config dataset-fashion-mnist
 
-.PHONY: help setup build chapters test bench clean $(CHAPTERS)
+# bench-compare's Python (PyTorch, onnxruntime) lives here, made on first use; tests and CI never
+# need it. PyPI's torch wheel brings its CUDA libraries along (about 5 GB, a minute or two).
+VENV       := .venv-bench
+
+.PHONY: help setup build chapters test bench bench-compare clean $(CHAPTERS)
 
 help:
 	@echo "ModernCNN targets:"
 	@echo "  make chapters   set up, build in release, run every chapter in order (quick mode)"
 	@echo "  make test       set up, build, run the whole test suite"
-	@echo "  make bench      kernel throughput beside OpenBLAS (if installed)"
+	@echo "  make bench      kernel throughput beside OpenBLAS (if installed), then whole models"
+	@echo "  make bench-compare  LeNet and AlexNet beside PyTorch and onnxruntime (installs them in $(VENV))"
 	@echo "  make setup      install the missing Debian packages: $(PACKAGES)"
 	@echo "  make clean      remove build products and chapter output"
 	@echo "One chapter: $(addprefix make ,$(CHAPTERS)); pass flags with ARGS, e.g."
@@ -59,6 +64,15 @@ test: setup
 
 bench: build
 	$(BIN)/bench $(ARGS)
+
+bench-compare: build $(VENV)/.installed
+	$(BIN)/bench --compare $(VENV)/bin/python $(ARGS)
+
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet torch onnx onnxruntime numpy
+	touch $@
 
 clean:
 	rm -rf .build

@@ -67,6 +67,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Bench",
+            exclude: ["reference"],
             swiftSettings: nativeRelease),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModernCNNTests", dependencies: ["ModernCNN"]),

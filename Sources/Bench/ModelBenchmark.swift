@@ -1,25 +1,128 @@
-// ModelBenchmark.swift: whole-model throughput on real Fashion-MNIST batches: a training step
-// (forward, backward, SGD step) and inference, in images per second.
+// ModelBenchmark.swift: whole models on real Fashion-MNIST batches: a training step (forward,
+// backward, SGD step) and inference in images/s, and the peak memory of training, for ours and
+// (with --compare) for PyTorch and onnxruntime on the same workload.
+//
+// Each side runs in a child process of its own, one workload at a time, ours then theirs, so
+// the peak memory is the workload's alone and a burst of load on this shared machine reaches
+// both sides of a pair seconds apart.
 
+import ArgumentParser
 import Foundation
 import ModernCNN
 import Notebook
 
-/// Best training and inference images/s of `model` on batches of `batchSize` real test images.
-func benchmarkModel(_ model: any Layer, batchSize: Int, imageSize: Int, repeats: Int) throws
-    -> (train: Double, infer: Double) {
+/// One model at d2l's batch size and resolution.
+struct ModelWorkload: Sendable {
+    let name: String
+    let title: String
+    let batchSize: Int
+    let imageSize: Int
+    let build: @Sendable () -> Sequential
+
+    static let all = [
+        ModelWorkload(name: "lenet", title: "LeNet (d2l)", batchSize: 256, imageSize: 28, build: { LeNet.d2l() }),
+        ModelWorkload(name: "alexnet", title: "AlexNet (d2l)", batchSize: 128, imageSize: 224, build: { AlexNet.d2l() }),
+    ]
+}
+
+/// What one side measured; the JSON a child prints.
+struct ModelFigures: Codable {
+    var train: Double
+    var infer: Double
+    var peakTrainBytes: Int
+    var onnxruntime: Double?
+    var torch: String?
+    var onnxruntimeError: String?
+
+    enum CodingKeys: String, CodingKey {
+        case train, infer, torch, onnxruntime
+        case peakTrainBytes = "peak_train_bytes"
+        case onnxruntimeError = "onnxruntime_error"
+    }
+}
+
+/// Peak resident memory of this process so far, in bytes (Linux reports kilobytes).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return usage.ru_maxrss * 1024
+}
+
+/// In the child: best training and inference images/s of the workload, and the peak memory of
+/// training, on a batch of real test images.
+func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFigures {
+    let model = workload.build()
     let data = try FashionMNIST(split: .test)
-    let plan = BatchPlan(dataset: data, batchSize: batchSize, imageSize: imageSize, seed: 1)
+    let plan = BatchPlan(dataset: data, batchSize: workload.batchSize, imageSize: workload.imageSize, seed: 1)
     let batch = plan.batch(0, of: plan.order(epoch: 0))
     let parameters = model.namedParameters
     let optimizer = SGD(learningRate: 0.01)
     let train = bestTime(repeats: repeats) {
         for (_, parameter) in parameters { parameter.zeroGradient() }
         let logits = try! model.forward(batch.images, training: true)
-        // A stand-in loss gradient of the right shape: the backward pass costs the same.
-        _ = model.backward(logits * (1 / Float(batchSize)))
+        let (_, _, gradient) = Trainer.loss(logits, labels: batch.labels)
+        _ = model.backward(gradient)
         optimizer.step(parameters)
     }
+    let peak = peakResidentBytes()
     let infer = bestTime(repeats: repeats) { _ = try! model.forward(batch.images, training: false) }
-    return (Double(batchSize) / train, Double(batchSize) / infer)
+    return ModelFigures(train: Double(workload.batchSize) / train, infer: Double(workload.batchSize) / infer,
+                        peakTrainBytes: peak)
+}
+
+/// Runs `arguments` with `executable` and decodes the JSON object on the last line it prints.
+func figuresFromChild(_ executable: String, _ arguments: [String], what: String) throws -> ModelFigures {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0,
+          let line = output.split(separator: "\n").last,
+          let figures = try? JSONDecoder().decode(ModelFigures.self, from: Data(line.utf8)) else {
+        throw ValidationError("\(what) failed (status \(process.terminationStatus)); its output: \(output.suffix(400))")
+    }
+    return figures
+}
+
+extension Bench {
+    /// Whole models, ours and (with a Python) PyTorch's and onnxruntime's, with the ratios.
+    func modelTable(_ book: Notebook, threads: Int, workloads: [ModelWorkload]) throws {
+        book.note("")
+        book.note("Whole models on one batch, \(threads) threads, best of \(repeats) after a warm-up"
+            + (compare == nil ? "" : "; PyTorch and onnxruntime from \(compare!)") + ":")
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        var table = TextTable(headers: ["model", "batch", "ours train img/s", "ours infer img/s", "ours peak (train)"]
+            + (compare == nil ? [] : ["PyTorch train", "infer", "peak", "onnxruntime infer",
+                                      "train ratio", "infer vs PyTorch", "infer vs ORT"]))
+        var versions = ""
+        for workload in workloads {
+            let ours = try figuresFromChild(me, ["--model-child", workload.name, "--threads", "\(threads)",
+                                                 "--repeats", "\(repeats)"], what: "our \(workload.name) child")
+            var row = [workload.title, "\(workload.batchSize)", formatted(ours.train, digits: 1),
+                       formatted(ours.infer, digits: 1), byteCount(ours.peakTrainBytes)]
+            if let python = compare {
+                let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                    .appendingPathComponent("reference/pytorch_models.py").path
+                let theirs = try figuresFromChild(python, [script, workload.name, "\(threads)", "\(repeats)"],
+                                                  what: "the PyTorch \(workload.name) child")
+                versions = "torch \(theirs.torch ?? "?")" + (theirs.onnxruntime == nil
+                    ? "; onnxruntime unavailable: \(theirs.onnxruntimeError ?? "?")" : "")
+                row += [formatted(theirs.train, digits: 1), formatted(theirs.infer, digits: 1),
+                        byteCount(theirs.peakTrainBytes), theirs.onnxruntime.map { formatted($0, digits: 1) } ?? "-",
+                        formatted(ours.train / theirs.train, digits: 2) + "x",
+                        formatted(ours.infer / theirs.infer, digits: 2) + "x",
+                        theirs.onnxruntime.map { formatted(ours.infer / $0, digits: 2) + "x" } ?? "-"]
+            }
+            table.append(row)
+        }
+        book.show(table)
+        if !versions.isEmpty { book.note(versions) }
+        book.note("Peak is the resident memory of the whole process during training (PyTorch's includes its own "
+            + "libraries). Goals (DESIGN.md): LeNet train 5x and infer 1.3x PyTorch; AlexNet train 1.3x PyTorch, "
+            + "infer at least onnxruntime, peak below PyTorch's.")
+    }
 }

@@ -39,8 +39,18 @@ struct Bench: ParsableCommand {
     @Flag(help: "Measure only our kernels, without OpenBLAS beside them.")
     var noReference = false
 
+    @Flag(help: "Only the whole-model table (LeNet, AlexNet).")
+    var models = false
+
+    @Option(help: ArgumentHelp("Python with torch (and onnxruntime) to measure the same models beside ours.",
+                               discussion: "`make bench-compare` makes that Python in a git-ignored virtual environment."))
+    var compare: String?
+
     @Flag(help: .hidden)
     var openBLASChild = false
+
+    @Option(help: .hidden)
+    var modelChild: String?
 
     @Option(help: .hidden)
     var exact: String?
@@ -52,6 +62,21 @@ struct Bench: ParsableCommand {
             .filter { shape in only.map { shape.name.contains($0) } ?? true }
             .filter { shape in exact.map { shape.name == $0 } ?? true }
         if shapes.isEmpty { throw ValidationError("no workload matches --only \(only ?? "")") }
+        if let modelChild {
+            guard let workload = ModelWorkload.all.first(where: { $0.name == modelChild }) else {
+                throw ValidationError("no model workload named \(modelChild)")
+            }
+            let figures = try measureOurModel(workload, repeats: repeats)
+            print(String(decoding: try JSONEncoder().encode(figures), as: UTF8.self))
+            return
+        }
+        if models || compare != nil {
+            let book = Notebook()
+            book.title("ModernCNN model benchmarks")
+            let workloads = ModelWorkload.all.filter { workload in only.map { workload.name.contains($0) } ?? true }
+            try modelTable(book, threads: threads, workloads: workloads)
+            return
+        }
         if openBLASChild {
             try runOpenBLASPhase(shapes, threads: threads)
             return
@@ -98,7 +123,7 @@ struct Bench: ParsableCommand {
         book.show(table)
         if !quick && only == nil {
             convolutionTable(book, threads: threads, peak: peak)
-            try modelTable(book, threads: threads)
+            try modelTable(book, threads: threads, workloads: ModelWorkload.all)
         }
     }
 }
@@ -128,17 +153,6 @@ extension Bench {
         book.note("all five layers, forward + backward: \(formatted(totalSeconds, digits: 2)) s per batch of 128, "
             + "\(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
             + "\(formatted(128 / totalSeconds, digits: 1)) images/s for the convolutions alone")
-    }
-
-    /// Whole models on real batches. PyTorch's figures for the same workloads come from
-    /// `make bench-compare` (to be added), which runs both in one session.
-    func modelTable(_ book: Notebook, threads: Int) throws {
-        book.note("")
-        book.note("Whole models on real Fashion-MNIST batches, \(threads) threads, best of \(repeats):")
-        var table = TextTable(headers: ["model", "input", "batch", "train images/s", "inference images/s"])
-        let lenet = try benchmarkModel(LeNet.d2l(), batchSize: 256, imageSize: 28, repeats: max(repeats, 5))
-        table.append(["LeNet (d2l)", "1x28x28", "256", formatted(lenet.train, digits: 0), formatted(lenet.infer, digits: 0)])
-        book.show(table)
     }
 
     /// In the child: measures OpenBLAS on every selected shape and prints "<GFLOP/s>" per line.

@@ -154,7 +154,7 @@ public final class Trainer {
     }
 
     /// Mean softmax cross-entropy of a batch, how many it got right, and dL/dlogits.
-    static func loss(_ logits: Tensor, labels: [Int32]) -> (loss: Float, correct: Int, gradient: Tensor) {
+    public static func loss(_ logits: Tensor, labels: [Int32]) -> (loss: Float, correct: Int, gradient: Tensor) {
         var gradient = Tensor(zeros: logits.shape)
         let (rows, classes) = (logits.shape[0], logits.shape[1])
         let (loss, correct) = logits.withUnsafeBufferPointer { z in

@@ -1,0 +1,96 @@
+"""The reference side of `make bench-compare`: the same model workloads as ours, in PyTorch on
+the CPU and (for inference) in onnxruntime from PyTorch's ONNX export.
+
+Prints one JSON object: images/s for training (forward, backward, SGD step) and inference, and
+the peak resident memory of this process. Run by `bench --compare`, never by the tests.
+usage: python pytorch_models.py MODEL THREADS REPEATS   (MODEL: lenet | alexnet)
+"""
+import json
+import warnings
+import os
+import resource
+import sys
+import tempfile
+import time
+
+import torch
+from torch import nn
+
+
+def lenet():
+    # d2l's LeNet: sigmoid, average pooling, 61,706 parameters.
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
+        nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
+
+
+def alexnet():
+    # d2l's AlexNet for 1x224x224 Fashion-MNIST: 46,764,746 parameters.
+    return nn.Sequential(
+        nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2), nn.Flatten(),
+        nn.Linear(6400, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4096, 10))
+
+
+WORKLOADS = {"lenet": (lenet, 256, 28), "alexnet": (alexnet, 128, 224)}
+
+
+def best_seconds(step, repeats):
+    step()  # warm-up: allocator, kernels chosen on first call
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main():
+    warnings.filterwarnings("ignore")
+    name, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    build, batch, size = WORKLOADS[name]
+    model = build()
+    images = torch.rand(batch, 1, size, size)
+    labels = torch.randint(0, 10, (batch,))
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def train_step():
+        optimizer.zero_grad()
+        loss_fn(model(images), labels).backward()
+        optimizer.step()
+
+    model.train()
+    train = best_seconds(train_step, repeats)
+    peak_train = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    model.eval()
+    with torch.no_grad():
+        infer = best_seconds(lambda: model(images), repeats)
+    result = {"torch": torch.__version__, "train": batch / train, "infer": batch / infer,
+              "peak_train_bytes": peak_train}
+    try:
+        import onnxruntime as ort
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, name + ".onnx")
+            torch.onnx.export(model, (images,), path, input_names=["x"], output_names=["y"], dynamo=False)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+            feed = {"x": images.numpy()}
+            result["onnxruntime"] = batch / best_seconds(lambda: session.run(None, feed), repeats)
+            result["onnxruntime_version"] = ort.__version__
+    except Exception as error:  # onnxruntime is optional; say why it is missing
+        result["onnxruntime_error"] = f"{type(error).__name__}: {error}"
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
