@@ -32,10 +32,14 @@ let package = Package(
         .target(name: "CPUHints"),
         .target(name: "Kernels", dependencies: ["CPUHints"], swiftSettings: kernelRelease),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
         .target(name: "ModernCNN", dependencies: ["Kernels", "CZlib"], swiftSettings: nativeRelease),
         .target(
             name: "Notebook",
-            dependencies: ["ModernCNN", "Kernels", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "ModernCNN", "Kernels", "CZlib", "CGraphviz",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "tensors",
             dependencies: [

@@ -52,7 +52,11 @@ public func train(_ model: any Layer, optimizer: any Optimizer, recipe: Recipe, 
     Trainer.stopOnInterrupt()
     let bar = ProgressBar(epochs: recipe.epochs)
     let started = DispatchTime.now().uptimeNanoseconds
-    let finished = try trainer.run(report: bar.show)
+    // The page keeps the epoch lines; the live progress is for the terminal only.
+    let finished = try trainer.run { event in
+        bar.show(event)
+        if case let .epoch(metrics) = event { book.page.append(.note(ProgressBar.epochLine(metrics))) }
+    }
     guard finished else { throw ExitCode(130) }
     return TrainingOutcome(history: trainer.history, checkpointPath: checkpoint, metricsPath: metrics,
                            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)

@@ -1,7 +1,7 @@
 // Notebook.swift: how a chapter speaks. A chapter is a sequence of cells, as in a Jupyter
 // notebook: a heading, some prose, the code's printed result, the next heading. Every word a
-// chapter shows goes through one Notebook, so that the same calls can later also fill the
-// chapter's page and a test can capture the transcript.
+// chapter shows goes through one Notebook, so that the same calls fill both the terminal
+// transcript and the chapter's page (ChapterPage), and a test can capture the transcript.
 
 import Foundation
 
@@ -9,6 +9,8 @@ public struct Notebook {
     /// Column at which narration wraps; results and tables are never wrapped.
     public let width: Int
     private let write: (String) -> Void
+    /// Everything said so far, as blocks for the chapter's Markdown and HTML page.
+    public let page = ChapterPage()
 
     /// A notebook writing to standard output, unbuffered, so that its cells and a progress bar
     /// (which writes to the same file) appear in the order they happen.
@@ -26,11 +28,13 @@ public struct Notebook {
     public func title(_ text: String) {
         let rule = String(repeating: "=", count: min(width, text.count + 8))
         write("\(rule)\n    \(text)\n\(rule)\n\n")
+        page.append(.title(text))
     }
 
     /// A numbered section heading, e.g. "1.3 Strides".
     public func section(_ text: String) {
         write("\n## \(text)\n\n")
+        page.append(.section(text))
     }
 
     /// Prose, wrapped at `width`. Blank lines in `text` separate paragraphs; a paragraph whose
@@ -38,6 +42,7 @@ public struct Notebook {
     public func say(_ text: String) {
         for paragraph in Self.paragraphs(of: text) {
             write(Self.wrap(paragraph, width: width) + "\n\n")
+            page.append(.prose(paragraph))
         }
     }
 
@@ -45,6 +50,7 @@ public struct Notebook {
     public func show(_ result: String) {
         let lines = result.split(separator: "\n", omittingEmptySubsequences: false)
         write(lines.map { "  | \($0)" }.joined(separator: "\n") + "\n\n")
+        page.append(.result(result))
     }
 
     /// A labelled result: `show("strides", [3, 1])` prints `  | strides: [3, 1]`; a value that starts
@@ -62,6 +68,7 @@ public struct Notebook {
     /// A plain line (progress, warnings) with no decoration.
     public func note(_ text: String) {
         write(text + "\n")
+        page.append(.note(text))
     }
 
     static func paragraphs(of text: String) -> [String] {
@@ -98,3 +105,23 @@ public struct Notebook {
     }
 }
 
+
+extension Notebook {
+    /// Writes `diagram` as .dot, .svg and .png into `folder` and says where; when Graphviz cannot
+    /// render, says why and goes on (the chapter does not need its pictures to teach).
+    public func diagram(_ diagram: ArchitectureDiagram, in folder: URL, name: String, caption: String) {
+        do {
+            try diagram.write(to: folder, name: name)
+            figure("\(name).svg", caption: caption, folder: folder)
+        } catch {
+            note("(no diagram: \(error))")
+        }
+    }
+
+    /// A picture the chapter wrote into its folder, with a caption: a line in the terminal (with the
+    /// file's name only, so that transcripts do not depend on --output), the picture on the page.
+    public func figure(_ file: String, caption: String, folder: URL) {
+        write(Self.wrap("[figure: \(file)] \(caption)", width: width) + "\n\n")
+        page.append(.figure(file: file, caption: caption))
+    }
+}

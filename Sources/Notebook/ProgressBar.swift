@@ -37,9 +37,7 @@ public final class ProgressBar {
             }
         case let .epoch(metrics):
             lastPrintedTenth = -1
-            write((interactive ? "\n" : "") + String(
-                format: "epoch %d: train loss %.4f, train acc %.3f, test acc %.3f, %.0f img/s\n",
-                metrics.epoch, metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy, metrics.imagesPerSecond))
+            write((interactive ? "\n" : "") + Self.epochLine(metrics) + "\n")
         case let .checkpoint(path):
             if !interactive { write("checkpoint: \(path)\n") }
         case let .interrupted(path):
@@ -47,6 +45,12 @@ public final class ProgressBar {
                 "; the checkpoint is \($0). Continue with the same flags plus --resume."
             } ?? " (no checkpoint was configured).") + "\n")
         }
+    }
+
+    /// The line that closes an epoch.
+    public static func epochLine(_ metrics: EpochMetrics) -> String {
+        String(format: "epoch %d: train loss %.4f, train acc %.3f, test acc %.3f, %.0f img/s", metrics.epoch,
+               metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy, metrics.imagesPerSecond)
     }
 
     /// One progress line; `secondsLeft` is what remains of this epoch at the measured speed.

@@ -40,6 +40,7 @@ struct TensorsChapter: ParsableCommand {
         try arithmetic(book)
         let ladder = matmulLadder(book, size: full ? max(size, 1024) : size)
         summary(book, ladder)
+        try book.page.write(to: try options.outputDirectory(chapter: "01-tensors"), chapter: "01-tensors")
     }
 
     // MARK: 1.1 to 1.3: what a tensor is

@@ -39,6 +39,7 @@ struct ConvolutionsChapter: ParsableCommand {
         try loweringToGemm(book)
         try timing(book, batch: full ? max(batchSize, 8) : batchSize)
         summary(book)
+        try book.page.write(to: try options.outputDirectory(chapter: "02-convolutions"), chapter: "02-convolutions")
     }
 
     /// A Conv2d layer with the given weights and zero bias (bias: false keeps the sums visible).

@@ -29,18 +29,20 @@ struct LeNetChapter: ParsableCommand {
         let folder = try options.outputDirectory(chapter: "03-lenet")
         book.title("Chapter 03 · LeNet")
         let lenet = LeNet.d2l(seed: options.seed)
-        try introduce(book, lenet)
+        try introduce(book, lenet, folder: folder)
         let data = try FashionMNISTSplits(directory: training.dataDir)
         let recipe = training.recipe(quick: Self.d2lRecipe, full: Self.d2lRecipe)
         let outcome = try trainD2L(book, lenet, data: data, recipe: recipe, folder: folder)
         try showPredictions(book, lenet, data: data, folder: folder)
         let modern = try trainModern(book, data: data, folder: folder, baseline: outcome)
         summary(book, d2l: outcome, modern: modern, recipe: recipe)
+        book.note("This chapter's files (diagram, curves, samples, checkpoints, metrics, index.html) are in \(folder.path).")
+        try book.page.write(to: folder, chapter: "03-lenet")
     }
 
     // MARK: 3.1 and 3.2: the network
 
-    func introduce(_ book: Notebook, _ lenet: Sequential) throws {
+    func introduce(_ book: Notebook, _ lenet: Sequential, folder: URL) throws {
         book.section("3.1 A network that learns its own features")
         book.say("""
             Before convolutional networks, recognising an image meant two separate jobs: people \
@@ -83,6 +85,9 @@ struct LeNetChapter: ParsableCommand {
             \(busiest.layer.description): convolutions reuse few weights many times, dense layers \
             use many weights once. AlexNet in chapter 04 shows the same split, hundreds of times larger.
             """)
+        book.diagram(ArchitectureDiagram(profile, title: "LeNet (d2l), one 28x28 image"), in: folder, name: "lenet",
+                     caption: "LeNet, layer by layer: each box gives the layer's settings, its output shape and "
+                        + "parameters, shaded by its share of the multiply-adds; edges carry the tensor's shape.")
     }
 
     // MARK: 3.3: training with d2l's recipe
@@ -109,6 +114,8 @@ struct LeNetChapter: ParsableCommand {
         book.show(table)
         let plot = LinePlot.learningCurves(outcome.history, title: "LeNet (d2l recipe)")
         try writeAtomically(plot.svg(), to: folder.appendingPathComponent("lenet-curves.svg"))
+        book.figure("lenet-curves.svg", caption: "Training loss, training accuracy and test accuracy per epoch.",
+                    folder: folder)
         let reached = outcome.final?.testAccuracy ?? 0
         book.say("""
             Test accuracy \(formatted(Double(reached), digits: 3)) after \(epochs(outcome.history.count)) \
@@ -116,8 +123,8 @@ struct LeNetChapter: ParsableCommand {
             The loss sits near ln 10 = 2.30 (guessing) for the first epoch and then falls \
             quickly: sigmoid networks start slowly, because with small random weights every \
             unit sits near the flat middle of its curve and the signal that reaches conv1 is \
-            weak. Learning curves: \(folder.lastPathComponent)/lenet-curves.svg; weights, \
-            optimizer state and position: \(outcome.checkpointPath) (safetensors, PyTorch's names).
+            weak. Weights, optimizer state and position in training are in \
+            \(outcome.checkpointPath) (safetensors, with PyTorch's names).
             """)
         return outcome
     }
@@ -144,11 +151,9 @@ struct LeNetChapter: ParsableCommand {
         }
         book.show(samples)
         try grid.write(to: folder.appendingPathComponent("lenet-samples.png"))
-        book.say("""
-            \(folder.lastPathComponent)/lenet-samples.png shows the same twelve images, with a \
-            green bar under each right answer and a red one under each mistake. Per class, over \
-            all \(grouped(data.test.count)) test images:
-            """)
+        book.figure("lenet-samples.png", caption: "The same twelve images, a green bar under each right answer "
+                        + "and a red one under each mistake.", folder: folder)
+        book.say("Per class, over all \(grouped(data.test.count)) test images:")
         var perClass = TextTable(headers: ["class", "accuracy", "most often mistaken for"])
         var accuracies: [(name: String, accuracy: Double)] = []
         for label in names.indices {
@@ -191,6 +196,7 @@ struct LeNetChapter: ParsableCommand {
                                 book: book)
         try writeAtomically(LinePlot.learningCurves(outcome.history, title: "LeNet with ReLU and max pooling").svg(),
                             to: folder.appendingPathComponent("modern-lenet-curves.svg"))
+        book.figure("modern-lenet-curves.svg", caption: "The modern LeNet's learning curves.", folder: folder)
         var table = TextTable(headers: ["model", "epochs", "lr", "test acc after epoch 1", "final test acc"])
         for (name, run, lr) in [("LeNet (d2l: sigmoid, avg pool)", baseline, training.recipe(quick: Self.d2lRecipe, full: Self.d2lRecipe).learningRate),
                                 ("LeNet (ReLU, max pool)", outcome, recipe.learningRate)] {

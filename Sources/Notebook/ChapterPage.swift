@@ -1,0 +1,160 @@
+// ChapterPage.swift: the chapter as a page, output/<NN-name>/index.md and index.html, built from
+// the very blocks the Notebook printed (so the page and the terminal never disagree): narration,
+// printed cells, log lines, and the chapter's pictures inline. The HTML carries its own style
+// and needs nothing but the images in the same folder; it is also well-formed XML (XHTML-style
+// empty elements), so tests can parse it.
+
+import Foundation
+
+public final class ChapterPage {
+    public enum Block: Equatable {
+        case title(String)
+        case section(String)
+        /// One paragraph (or a "- " list) of narration, unwrapped.
+        case prose(String)
+        /// A printed cell: a result or a table.
+        case result(String)
+        /// A plain line (progress, warnings).
+        case note(String)
+        /// A picture in the chapter's folder.
+        case figure(file: String, caption: String)
+    }
+
+    /// The book's chapters written so far, in order: folder name and title, for the links
+    /// between pages (a chapter joins the list when it exists, so no link leads nowhere).
+    public static let chapters: [(folder: String, title: String)] = [
+        ("01-tensors", "Tensors and the matmul ladder"), ("02-convolutions", "Convolutions"), ("03-lenet", "LeNet"),
+    ]
+
+    public private(set) var blocks: [Block] = []
+
+    public init() {}
+
+    func append(_ block: Block) { blocks.append(block) }
+
+    /// Writes index.md and index.html into `folder` (atomically), linking the chapters before
+    /// and after `chapter` (its folder name, e.g. "03-lenet").
+    public func write(to folder: URL, chapter: String) throws {
+        try writeAtomically(markdown(chapter: chapter), to: folder.appendingPathComponent("index.md"))
+        try writeAtomically(html(chapter: chapter), to: folder.appendingPathComponent("index.html"))
+    }
+
+    // MARK: Markdown
+
+    public func markdown(chapter: String) -> String {
+        var out: [String] = []
+        for block in mergedNotes() {
+            switch block {
+            case let .title(text): out.append("# \(text)")
+            case let .section(text): out.append("## \(text)")
+            case let .prose(text): out.append(text)
+            case let .result(text): out.append("```text\n\(text)\n```")
+            case let .note(text): out.append("```text\n\(text)\n```")
+            case let .figure(file, caption): out.append("![\(caption)](\(file))\n\n*\(caption)*")
+            }
+        }
+        out.append(navigation(chapter: chapter).map { "[\($0.label)](../\($0.folder)/index.md)" }.joined(separator: " · "))
+        return out.joined(separator: "\n\n") + "\n"
+    }
+
+    // MARK: HTML
+
+    public func html(chapter: String) -> String {
+        let title = blocks.lazy.compactMap { block -> String? in
+            if case let .title(text) = block { return text }
+            return nil
+        }.first ?? chapter
+        var body: [String] = []
+        for block in mergedNotes() {
+            switch block {
+            case let .title(text): body.append("<h1>\(escapeXML(text))</h1>")
+            case let .section(text): body.append("<h2>\(escapeXML(text))</h2>")
+            case let .prose(text): body.append(Self.proseHTML(text))
+            case let .result(text): body.append("<pre class=\"cell\">\(escapeXML(text))</pre>")
+            case let .note(text): body.append("<pre class=\"log\">\(escapeXML(text))</pre>")
+            case let .figure(file, caption):
+                body.append("<figure><img src=\"\(escapeXML(file))\" alt=\"\(escapeXML(caption))\"/>"
+                    + "<figcaption>\(escapeXML(caption))</figcaption></figure>")
+            }
+        }
+        let links = navigation(chapter: chapter).map { "<a href=\"../\($0.folder)/index.html\">\(escapeXML($0.label))</a>" }
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8"/>
+            <meta name="viewport" content="width=device-width, initial-scale=1"/>
+            <title>\(escapeXML(title))</title>
+            <style>
+            body { font-family: Georgia, "Times New Roman", serif; line-height: 1.55; color: #222; \
+            max-width: 1100px; margin: 2em auto; padding: 0 1.5em; }
+            h1, h2 { font-family: Helvetica, Arial, sans-serif; }
+            h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+            pre { font-family: Menlo, Consolas, monospace; font-size: 13px; background: #f6f8fa; \
+            border: 1px solid #e1e4e8; border-radius: 4px; padding: 0.7em 1em; overflow-x: auto; }
+            pre.log { background: #fff; color: #555; }
+            code { font-family: Menlo, Consolas, monospace; font-size: 0.92em; background: #f3f3f3; padding: 0 0.2em; }
+            figure { margin: 1.5em 0; text-align: center; }
+            figure img { max-width: 100%; max-height: 900px; border: 1px solid #eee; }
+            figcaption { font-size: 0.9em; color: #555; margin-top: 0.4em; }
+            nav { font-family: Helvetica, Arial, sans-serif; margin: 2em 0; }
+            nav a { margin-right: 1.5em; }
+            </style>
+            </head>
+            <body>
+            \(body.joined(separator: "\n"))
+            <nav>\(links.joined(separator: "\n"))</nav>
+            </body>
+            </html>
+
+            """
+    }
+
+    /// A paragraph as HTML: a list when every line starts with "- ", `backticks` as code.
+    static func proseHTML(_ text: String) -> String {
+        let lines = text.split(separator: "\n").map(String.init)
+        if lines.allSatisfy({ $0.hasPrefix("- ") }) {
+            return "<ul>\n" + lines.map { "<li>\(inlineHTML(String($0.dropFirst(2))))</li>" }.joined(separator: "\n") + "\n</ul>"
+        }
+        return "<p>\(inlineHTML(lines.joined(separator: " ")))</p>"
+    }
+
+    /// Escapes the text and turns `code` spans into <code> elements.
+    static func inlineHTML(_ text: String) -> String {
+        let parts = escapeXML(text).split(separator: "`", omittingEmptySubsequences: false)
+        guard parts.count >= 3 else { return escapeXML(text) }
+        return parts.enumerated().map { index, part in
+            index % 2 == 1 && index < parts.count - 1 ? "<code>\(part)</code>" : String(part)
+        }.joined()
+    }
+
+    /// Runs of log lines become one block, as they appeared in the terminal.
+    func mergedNotes() -> [Block] {
+        var merged: [Block] = []
+        for block in blocks {
+            if case let .note(text) = block, case let .note(previous)? = merged.last {
+                merged[merged.count - 1] = .note(previous + "\n" + text)
+            } else if case let .note(text) = block, text.isEmpty {
+                continue
+            } else {
+                merged.append(block)
+            }
+        }
+        return merged
+    }
+
+    /// Links to the chapters before and after this one, and to the first (the contents).
+    func navigation(chapter: String) -> [(label: String, folder: String)] {
+        guard let index = Self.chapters.firstIndex(where: { $0.folder == chapter }) else { return [] }
+        var links: [(label: String, folder: String)] = []
+        if index > 0 {
+            let previous = Self.chapters[index - 1]
+            links.append(("← \(previous.folder.prefix(2)) \(previous.title)", previous.folder))
+        }
+        if index + 1 < Self.chapters.count {
+            let next = Self.chapters[index + 1]
+            links.append(("\(next.folder.prefix(2)) \(next.title) →", next.folder))
+        }
+        return links
+    }
+}
