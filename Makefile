@@ -13,12 +13,13 @@ PACKAGES   := libgraphviz-dev zlib1g-dev pkg-config dataset-fashion-mnist
 # need it. PyPI's torch wheel brings its CUDA libraries along (about 5 GB, a minute or two).
 VENV       := .venv-bench
 
-.PHONY: help setup build chapters test bench bench-compare clean $(CHAPTERS)
+.PHONY: help setup build chapters test exercises bench bench-compare clean $(CHAPTERS)
 
 help:
 	@echo "ModernCNN targets:"
 	@echo "  make chapters   set up, build in release, run every chapter in order (quick mode)"
 	@echo "  make test       set up, build, run the whole test suite"
+	@echo "  make exercises  only the exercise tests (replace an answer with yours and check it)"
 	@echo "  make bench      kernel throughput beside OpenBLAS (if installed), then whole models"
 	@echo "  make bench-compare  LeNet and AlexNet beside PyTorch and onnxruntime (installs them in $(VENV))"
 	@echo "  make setup      install the missing Debian packages: $(PACKAGES)"
@@ -61,6 +62,10 @@ $(CHAPTERS): build
 test: setup
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
 	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing
+
+exercises: setup
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
+	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing --filter ExercisesTests
 
 bench: build
 	$(BIN)/bench $(ARGS)

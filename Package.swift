@@ -40,6 +40,7 @@ let package = Package(
                 "ModernCNN", "Kernels", "CZlib", "CGraphviz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .target(name: "Exercises", dependencies: ["ModernCNN", "Notebook", "Kernels"], swiftSettings: nativeRelease),
         .executableTarget(
             name: "tensors",
             dependencies: [
@@ -76,5 +77,6 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModernCNNTests", dependencies: ["ModernCNN"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"], exclude: ["Golden"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "ModernCNN", "Notebook", "Kernels"]),
     ]
 )

@@ -58,10 +58,6 @@ struct Bench: ParsableCommand {
     func run() throws {
         if let threads { Parallel.setThreadCount(threads) }
         let threads = Parallel.threadCount
-        let shapes = ([256, 512, 1024, 2048].map(GemmShape.square) + (quick ? [] : GemmShape.alexNet))
-            .filter { shape in only.map { shape.name.contains($0) } ?? true }
-            .filter { shape in exact.map { shape.name == $0 } ?? true }
-        if shapes.isEmpty { throw ValidationError("no workload matches --only \(only ?? "")") }
         if let modelChild {
             guard let workload = ModelWorkload.all.first(where: { $0.name == modelChild }) else {
                 throw ValidationError("no model workload named \(modelChild)")
@@ -77,6 +73,10 @@ struct Bench: ParsableCommand {
             try modelTable(book, threads: threads, workloads: workloads)
             return
         }
+        let shapes = ([256, 512, 1024, 2048].map(GemmShape.square) + (quick ? [] : GemmShape.alexNet))
+            .filter { shape in only.map { shape.name.contains($0) } ?? true }
+            .filter { shape in exact.map { shape.name == $0 } ?? true }
+        if shapes.isEmpty { throw ValidationError("no workload matches --only \(only ?? "")") }
         if openBLASChild {
             try runOpenBLASPhase(shapes, threads: threads)
             return

@@ -104,6 +104,7 @@ func sgemm(
     precondition(lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
                  "sgemm: leading dimension smaller than the row it strides over")
     if m == 0 || n == 0 { return }
+    MultiplyAddCounter.record(m: m, n: n, k: k)
     let ops = GemmOperands(transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb,
                            c: c, ldc: ldc, alpha: alpha, beta: beta)
     if k == 0 || alpha == 0 {

@@ -5,7 +5,7 @@
 import ModernCNN
 
 /// What one training or inference step keeps in memory, in bytes (Float32 everywhere).
-public struct MemoryEstimate: Equatable {
+public struct MemoryEstimate: Equatable, Sendable {
     public let weights: Int
     public let gradients: Int
     /// Momentum (SGD) or the two moment estimates (Adam).

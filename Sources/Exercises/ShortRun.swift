@@ -1,0 +1,45 @@
+// ShortRun.swift: the small, seeded training runs that experimental exercises answer with. A
+// run trains on the first few hundred or thousand images, writes no files, and reports every
+// epoch's metrics and its speed, so a test can check that the loss fell and that a table says
+// exactly what the run produced.
+
+import Foundation
+import ModernCNN
+import Notebook
+
+/// What one short run produced.
+public struct ShortRun: Sendable {
+    public let name: String
+    public let parameterCount: Int
+    public let history: [EpochMetrics]
+    /// Loss of the first and of the last training batch: did it learn at all?
+    public let firstBatchLoss: Float
+    public let lastBatchLoss: Float
+    public var finalTestAccuracy: Float { history.last?.testAccuracy ?? 0 }
+    /// Best training speed over the epochs.
+    public var imagesPerSecond: Double { history.map(\.imagesPerSecond).max() ?? 0 }
+}
+
+/// Trains `model` with `optimizer` on the first `recipe.trainLimit` training images and tests on
+/// the first `recipe.testLimit` test images.
+public func shortRun(_ name: String, model: any Layer, optimizer: any Optimizer, recipe: Recipe,
+                     data: FashionMNISTSplits, seed: UInt64) throws -> ShortRun {
+    let configuration = TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize,
+                                              imageSize: recipe.imageSize, seed: seed, trainLimit: recipe.trainLimit,
+                                              testLimit: recipe.testLimit)
+    let trainer = Trainer(model: model, optimizer: optimizer, train: data.train, test: data.test,
+                          configuration: configuration)
+    var losses: [Float] = []
+    var (previousMean, previousSeen) = (Float(0), 0)
+    try trainer.run { event in
+        // The trainer reports the epoch's running mean; each batch's own loss is the difference
+        // of consecutive running sums.
+        guard case let .batch(_, batch, _, mean, _, _, _) = event else { return }
+        if batch == 1 { (previousMean, previousSeen) = (0, 0) }
+        let seen = min(batch * recipe.batchSize, trainer.trainingImages)
+        losses.append((mean * Float(seen) - previousMean * Float(previousSeen)) / Float(seen - previousSeen))
+        (previousMean, previousSeen) = (mean, seen)
+    }
+    return ShortRun(name: name, parameterCount: model.parameterCount, history: trainer.history,
+                    firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan)
+}
