@@ -4,7 +4,7 @@
 SWIFT      ?= swift
 RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release
-CHAPTERS   := tensors convolutions lenet
+CHAPTERS   := tensors convolutions lenet alexnet
 # Debian packages the build, the chapters and the tests need. dataset-fashion-mnist is the real
 # Fashion-MNIST in /usr/share/datasets/fashion-mnist (no downloads at run time).
 PACKAGES   := libgraphviz-dev zlib1g-dev pkg-config dataset-fashion-mnist

@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "tensors", targets: ["tensors"]),
         .executable(name: "convolutions", targets: ["convolutions"]),
         .executable(name: "lenet", targets: ["lenet"]),
+        .executable(name: "alexnet", targets: ["alexnet"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
@@ -64,6 +65,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/03-lenet",
+            swiftSettings: nativeRelease),
+        .executableTarget(
+            name: "alexnet",
+            dependencies: [
+                "ModernCNN", "Notebook", "Kernels", "Exercises",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "chapters/04-alexnet",
             swiftSettings: nativeRelease),
         .executableTarget(
             name: "bench",

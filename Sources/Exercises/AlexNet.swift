@@ -87,11 +87,11 @@ public enum AlexNetExercises {
     }
 
     /// Exercise 3. Can a simpler AlexNet train faster and keep its accuracy? Trains d2l's AlexNet
-    /// and `simplified()` with the same recipe (224x224, SGD) and reports both runs.
+    /// and `simplified()` with the same recipe (224x224, SGD with momentum 0.9) and reports both runs.
     public static func simplifiedComparison(data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0) throws
         -> [ShortRun] {
         try [("AlexNet (d2l)", AlexNet.d2l(seed: seed)), ("simplified AlexNet", simplified(seed: seed))].map {
-            try shortRun($0.0, model: $0.1, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe,
+            try shortRun($0.0, model: $0.1, optimizer: SGD(learningRate: recipe.learningRate, momentum: 0.9), recipe: recipe,
                          data: data, seed: seed)
         }
     }
@@ -133,7 +133,7 @@ public enum AlexNetExercises {
     /// 28x28 AlexNet on the same images once per batch size (with lr scaled with the batch, as
     /// is usual) and estimates training memory from the summary.
     public static func batchSizeStudy(batchSizes: [Int], data: FashionMNISTSplits, images: Int, testImages: Int,
-                                      learningRatePer128: Float = 0.01, seed: UInt64 = 0) throws -> [BatchSizeRow] {
+                                      learningRatePer128: Float = 0.04, seed: UInt64 = 0) throws -> [BatchSizeRow] {
         let profile = try ModelProfile(alexNetFor28(seed: seed), inputShape: [1, 1, 28, 28])
         return try batchSizes.map { batch in
             let lr = learningRatePer128 * Float(batch) / 128

@@ -1,25 +1,27 @@
 // MultiplyAddCounter.swift: an instrument, not a timer. While `counting` runs its body, every
-// SGEMM adds M * N * K to a counter, so the multiply-adds a real forward pass performs can be
-// compared with the closed formulas of a model summary (every convolution and linear layer is a
-// GEMM here). Off, it costs one relaxed atomic load per GEMM call.
+// SGEMM that body starts (on its own thread, or on workers it hands work to) adds M * N * K to
+// a counter, so the multiply-adds a real forward pass performs can be compared with the closed
+// formulas of a model summary (every convolution and linear layer is a GEMM here). The counter
+// lives in a thread-local slot, so GEMMs of other threads (tests running beside it) are not
+// counted; off, it costs one thread-local read per GEMM call.
 
-import Synchronization
+import CPUHints
 
 public enum MultiplyAddCounter {
-    static let isCounting = Atomic<Bool>(false)
-    static let total = Atomic<Int>(0)
-
-    /// The multiply-adds SGEMM performed while `body` ran. Not reentrant: one count at a time.
+    /// The multiply-adds SGEMM performed on behalf of `body`.
     public static func counting(_ body: () throws -> Void) rethrows -> Int {
-        total.store(0, ordering: .relaxed)
-        isCounting.store(true, ordering: .sequentiallyConsistent)
-        defer { isCounting.store(false, ordering: .sequentiallyConsistent) }
+        let slot = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        slot.initialize(to: 0)
+        defer { slot.deallocate() }
+        let outer = moderncnnCounterSlot()
+        moderncnnSetCounterSlot(slot)
+        defer { moderncnnSetCounterSlot(outer) }
         try body()
-        return total.load(ordering: .sequentiallyConsistent)
+        return slot.pointee
     }
 
     @inline(__always)
     static func record(m: Int, n: Int, k: Int) {
-        if isCounting.load(ordering: .relaxed) { total.add(m * n * k, ordering: .relaxed) }
+        if let slot = moderncnnCounterSlot() { moderncnnCounterAdd(slot, m * n * k) }
     }
 }

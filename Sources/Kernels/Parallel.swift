@@ -5,6 +5,7 @@
 // reproducible for a given count because every kernel splits its work by worker index, never by
 // which thread finishes first.
 
+import CPUHints
 import Foundation
 import Synchronization
 
@@ -46,6 +47,17 @@ public enum Parallel {
     /// worker, or from another thread) runs its workers one after another on the calling thread:
     /// the same results, without the parallelism.
     public static func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
+        guard let slot = moderncnnCounterSlot() else { return runWorkers(workers, body) }
+        // A multiply-add count is running on this thread: the workers count into it too.
+        runWorkers(workers) { worker in
+            let outer = moderncnnCounterSlot()
+            moderncnnSetCounterSlot(slot)
+            body(worker)
+            moderncnnSetCounterSlot(outer)
+        }
+    }
+
+    private static func runWorkers(_ workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 || !pool.run(workers: workers, body) {
             for worker in 0..<max(1, workers) { body(worker) }
         }

@@ -32,7 +32,7 @@ public struct TrainingOutcome {
 /// into `directory` (the chapter's main model uses the stem ""; others "modern-" and so on).
 /// With `resume`, continues from that checkpoint when there is one. If Ctrl-C stops the run,
 /// the progress bar says how to resume and the chapter exits with status 130.
-public func train(_ model: any Layer, optimizer: any Optimizer, recipe: Recipe, data: FashionMNISTSplits,
+public func runTraining(_ model: any Layer, optimizer: any Optimizer, recipe: Recipe, data: FashionMNISTSplits,
                   seed: UInt64, directory: URL, stem: String = "", resume: Bool, book: Notebook) throws -> TrainingOutcome {
     let checkpoint = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
     let metrics = directory.appendingPathComponent("\(stem)metrics.json").path

@@ -122,3 +122,26 @@ func convolutionsTranscript() throws {
     let difference = try #require(Float(row.split(separator: " ").last!))
     #expect(difference < 1e-4)
 }
+
+@Test("chapter 04 in its fastest form: golden traces and summary, the paper's counts, files, a page")
+func alexnetTranscript() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("alexnet-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let run = try runExecutable("alexnet", ["--skip-experiments", "--train-limit", "64", "--test-limit", "32",
+                                            "--batch-size", "32", "--threads", "2", "--output", folder])
+    #expect(run.status == 0, "alexnet failed: \(run.error)")
+    let paperStart = try #require(run.output.range(of: "\n## 4.4"))
+    let golden = try String(contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/alexnet.txt"),
+                            encoding: .utf8)
+    #expect(String(run.output[..<paperStart.lowerBound]) + "\n" == golden)
+    #expect(run.output.contains("parameters with groups = 2 (the paper): 60,965,224"))
+    #expect(run.output.contains("parameters if every conv saw all channels: 62,378,344"))
+    #expect(run.output.contains("parameters: 29,983,434"))
+    #expect(run.output.contains("logits [2, 1000]"))
+    #expect(run.output.contains("counted        938,146,176"))
+    for file in ["alexnet-d2l.svg", "alexnet-d2l.png", "alexnet-paper.svg", "alexnet-paper.png", "augmentation.png",
+                 "alexnet-curves.svg", "checkpoint.safetensors", "metrics.json", "index.md", "index.html"] {
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
+    }
+    _ = try elementNames(try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8))
+}

@@ -103,7 +103,7 @@ struct LeNetChapter: ParsableCommand {
             cheap, so it runs in full by default.
             """)
         book.show("recipe", recipe.summary + (training.overridesRecipe ? " (changed by flags)" : ""))
-        let outcome = try train(lenet, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
+        let outcome = try runTraining(lenet, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
                                 seed: options.seed, directory: folder, resume: training.resume, book: book)
         var table = TextTable(headers: ["epoch", "train loss", "train acc", "test acc", "img/s"])
         for metrics in outcome.history {
@@ -191,7 +191,7 @@ struct LeNetChapter: ParsableCommand {
         if training.lr == nil { recipe.learningRate = Self.modernQuick.learningRate }
         book.show("recipe", recipe.summary)
         let model = LeNet.modern(seed: options.seed)
-        let outcome = try train(model, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
+        let outcome = try runTraining(model, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
                                 seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
                                 book: book)
         try writeAtomically(LinePlot.learningCurves(outcome.history, title: "LeNet with ReLU and max pooling").svg(),

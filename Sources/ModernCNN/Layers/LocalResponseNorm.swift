@@ -13,7 +13,8 @@ public final class LocalResponseNorm: Layer {
     }
 
     public var description: String {
-        "LocalResponseNorm(size: \(normalization.size), alpha: \(normalization.alpha), beta: \(normalization.beta), k: \(normalization.k))"
+        let p = normalization
+        return "LocalResponseNorm(size: \(p.size), alpha: \(compact(p.alpha)), beta: \(compact(p.beta)), k: \(compact(p.k)))"
     }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
@@ -56,4 +57,11 @@ public final class LocalResponseNorm: Layer {
         }
         return dx
     }
+}
+
+/// 0.00049999997 -> "0.0005": a Float with the digits it was written with.
+func compact(_ value: Float) -> String {
+    var text = "\(Double(String(format: "%.6g", Double(value)))!)"
+    if text.hasSuffix(".0") { text.removeLast(2) }
+    return text
 }
