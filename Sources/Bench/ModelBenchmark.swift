@@ -8,6 +8,7 @@
 
 import ArgumentParser
 import Foundation
+import Kernels
 import ModernCNN
 import Notebook
 
@@ -52,6 +53,8 @@ func peakResidentBytes() -> Int {
 /// training, on a batch of real test images.
 func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFigures {
     let model = workload.build()
+    // As the Trainer does: nothing needs the gradient of the images (PyTorch skips it too).
+    (model.layers.first as? Conv2d)?.computesInputGradient = false
     let data = try FashionMNIST(split: .test)
     let plan = BatchPlan(dataset: data, batchSize: workload.batchSize, imageSize: workload.imageSize, seed: 1)
     let batch = plan.batch(0, of: plan.order(epoch: 0))
@@ -124,5 +127,48 @@ extension Bench {
         book.note("Peak is the resident memory of the whole process during training (PyTorch's includes its own "
             + "libraries). Goals (DESIGN.md): LeNet train 5x and infer 1.3x PyTorch; AlexNet train 1.3x PyTorch, "
             + "infer at least onnxruntime, peak below PyTorch's.")
+    }
+}
+
+extension Bench {
+    /// Where a training step's time goes: forward and backward milliseconds of every layer of
+    /// the workload's model, on one batch (best of `repeats`).
+    func layerProfile(_ book: Notebook, workload: ModelWorkload) throws {
+        let model = workload.build()
+        (model.layers.first as? Conv2d)?.computesInputGradient = false
+        let data = try FashionMNIST(split: .test)
+        let plan = BatchPlan(dataset: data, batchSize: workload.batchSize, imageSize: workload.imageSize, seed: 1)
+        let input = plan.batch(0, of: plan.order(epoch: 0)).images
+        let profile = try ModelProfile(model, inputShape: [1] + input.shape.dropFirst())
+        var forward = [Double](repeating: .infinity, count: model.layers.count)
+        var backward = forward
+        for _ in 0...repeats {   // the first pass warms up
+            var activations = [input]
+            for (index, layer) in model.layers.enumerated() {
+                var output = activations[index]
+                forward[index] = min(forward[index], bestTime(repeats: 1, warmUp: false) {
+                    output = try! layer.forward(activations[index], training: true)
+                })
+                activations.append(output)
+            }
+            var gradient = activations.last! * (1 / Float(workload.batchSize))
+            for (index, layer) in model.layers.enumerated().reversed() {
+                var next = gradient
+                backward[index] = min(backward[index], bestTime(repeats: 1, warmUp: false) { next = layer.backward(gradient) })
+                gradient = next
+            }
+        }
+        var table = TextTable(headers: ["layer", "type", "forward ms", "backward ms", "GFLOP/s (fwd+bwd)"])
+        for (index, layer) in model.layers.enumerated() {
+            let macs = Double(profile.leaves[index].multiplyAdds * workload.batchSize)
+            let seconds = forward[index] + backward[index]
+            table.append(["\(index)", layer.description, formatted(forward[index] * 1e3, digits: 1),
+                          formatted(backward[index] * 1e3, digits: 1),
+                          macs > 0 ? formatted(6 * macs / seconds / 1e9, digits: 1) : "-"])
+        }
+        table.append(["total", "", formatted(forward.reduce(0, +) * 1e3, digits: 1),
+                      formatted(backward.reduce(0, +) * 1e3, digits: 1), ""])
+        book.note("\(workload.title), batch \(workload.batchSize), \(Parallel.threadCount) threads, best of \(repeats):")
+        book.show(table)
     }
 }

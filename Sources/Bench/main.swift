@@ -46,6 +46,9 @@ struct Bench: ParsableCommand {
                                discussion: "`make bench-compare` makes that Python in a git-ignored virtual environment."))
     var compare: String?
 
+    @Option(help: "Per-layer forward and backward times of one model (lenet or alexnet).")
+    var layers: String?
+
     @Flag(help: .hidden)
     var openBLASChild = false
 
@@ -58,6 +61,13 @@ struct Bench: ParsableCommand {
     func run() throws {
         if let threads { Parallel.setThreadCount(threads) }
         let threads = Parallel.threadCount
+        if let layers {
+            guard let workload = ModelWorkload.all.first(where: { $0.name == layers }) else {
+                throw ValidationError("no model workload named \(layers)")
+            }
+            try layerProfile(Notebook(), workload: workload)
+            return
+        }
         if let modelChild {
             guard let workload = ModelWorkload.all.first(where: { $0.name == modelChild }) else {
                 throw ValidationError("no model workload named \(modelChild)")

@@ -1,6 +1,8 @@
 // AlignedBuffer.swift: 64-byte aligned Float storage, the alignment of one AVX-512 register and
 // of one cache line, so that packed panels never straddle lines and aligned SIMD loads are legal.
 
+import CPUHints
+
 /// Owns `count` floats aligned to 64 bytes; freed when the owner goes away. Non-copyable, so the
 /// memory has exactly one owner and can never be freed twice.
 public struct AlignedBuffer: ~Copyable {
@@ -8,7 +10,18 @@ public struct AlignedBuffer: ~Copyable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
 
+    /// glibc serves blocks over 32 MB with fresh mmap'd pages and unmaps them on free, so a
+    /// training step that allocates the same 143 MB activation every batch page-faults through
+    /// all of it every time (the kernel zeroes each 4 KB page: ~100 ms per step for AlexNet).
+    /// Keeping large blocks on the heap lets the next batch reuse them, as PyTorch's caching
+    /// allocator does. Set once, before the first allocation.
+    static let heapConfigured: Bool = {
+        moderncnnKeepLargeBlocksOnHeap()
+        return true
+    }()
+
     public init(count: Int) {
+        _ = Self.heapConfigured
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Self.alignment)

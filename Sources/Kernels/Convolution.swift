@@ -14,9 +14,9 @@ struct GemmTarget {
     let packingSpace: UnsafeMutablePointer<Float>
     let workers: Int
 
-    func multiply(transA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    func multiply(transA: Bool, transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        sgemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
               beta: beta, c: c, ldc: ldc, packingSpace: packingSpace, workers: workers)
     }
 }
@@ -29,8 +29,7 @@ private func forEachImage(_ g: ConvolutionGeometry, workspace: borrowing Convolu
                           _ body: (Int, GemmTarget, UnsafeMutablePointer<Float>) -> Void) {
     let (packing, workers) = (workspace.gemm.storage.pointer, workspace.workers)
     let columns = workspace.columns.pointer, perWorker = workspace.columnsPerWorker
-    let small = g.multiplyAddsPerImageGroup * g.groups < ConvolutionGeometry.imageParallelThreshold
-    if small && workers > 1 && g.batch > 1 {
+    if g.splitsBatch(workers: workers) {
         Parallel.forEachWorker(workers) { worker in
             let ownSlice = GemmWorkspace.packingBlocks(at: packing, worker: worker).a
             let target = GemmTarget(packingSpace: ownSlice, workers: 1)
@@ -97,23 +96,55 @@ public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafeP
                                       weightGradient dw: UnsafeMutablePointer<Float>,
                                       biasGradient db: UnsafeMutablePointer<Float>?,
                                       workspace: borrowing ConvolutionWorkspace) {
+    let workers = workspace.workers
+    guard g.splitsBatch(workers: workers) else {
+        let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)
+        for n in 0..<g.batch {
+            accumulateFilterGradient(g, image: n, x: x, dy: dy, dw: dw, db: db, target: target,
+                                     scratch: workspace.columns.pointer)
+        }
+        return
+    }
+    // Small images: each worker sums its share of the batch into its own partial gradients, then
+    // the partials are added in worker order (a fixed order, so the result repeats exactly).
+    let (packing, columns, perWorker) = (workspace.gemm.storage.pointer, workspace.columns.pointer,
+                                         workspace.columnsPerWorker)
+    let stride = g.weightCount + g.outputChannels, partials = workspace.partialGradients.pointer
+    Parallel.forEachWorker(workers) { worker in
+        let own = partials + worker * stride
+        own.update(repeating: 0, count: stride)
+        let target = GemmTarget(packingSpace: GemmWorkspace.packingBlocks(at: packing, worker: worker).a, workers: 1)
+        for n in Parallel.chunk(worker, of: workers, splitting: g.batch) {
+            accumulateFilterGradient(g, image: n, x: x, dy: dy, dw: own, db: db == nil ? nil : own + g.weightCount,
+                                     target: target, scratch: columns + worker * perWorker)
+        }
+    }
+    for worker in 0..<workers {
+        let own = partials + worker * stride
+        for i in 0..<g.weightCount { dw[i] += own[i] }
+        if let db { for k in 0..<g.outputChannels { db[k] += own[g.weightCount + k] } }
+    }
+}
+
+/// dw += dy[n] * col(x[n])^T and db += the row sums of dy[n], for image n, every group.
+private func accumulateFilterGradient(_ g: ConvolutionGeometry, image n: Int, x: UnsafePointer<Float>,
+                                      dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                      db: UnsafeMutablePointer<Float>?, target: GemmTarget,
+                                      scratch: UnsafeMutablePointer<Float>) {
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
-    for n in 0..<g.batch {
-        for group in 0..<g.groups {
-            let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
-            let gradient = dy + (n * g.outputChannels + group * kPerGroup) * plane
-            let columns = lowered(g, image: image, scratch: workspace.columns.pointer)
-            sgemm(transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: plane,
-                  alpha: 1, a: gradient, lda: plane, b: columns, ldb: plane,
-                  beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength,
-                  workspace: workspace.gemm)
-            if let db {
-                for k in 0..<kPerGroup {
-                    let row = gradient + k * plane
-                    var sum: Float = 0
-                    for i in 0..<plane { sum += row[i] }
-                    db[group * kPerGroup + k] += sum
-                }
+    for group in 0..<g.groups {
+        let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
+        let gradient = dy + (n * g.outputChannels + group * kPerGroup) * plane
+        let columns = lowered(g, image: image, scratch: scratch)
+        target.multiply(transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: plane,
+                        a: gradient, lda: plane, b: columns, ldb: plane,
+                        beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength)
+        if let db {
+            for k in 0..<kPerGroup {
+                let row = gradient + k * plane
+                var sum: Float = 0
+                for i in 0..<plane { sum += row[i] }
+                db[group * kPerGroup + k] += sum
             }
         }
     }

@@ -71,6 +71,11 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
     /// small product being split: LeNet's conv1 is a 6 x 784 x 25 product per image.
     static let imageParallelThreshold = 1 << 22
 
+    /// Whether the kernels split this batch over `workers` rather than threading each product.
+    func splitsBatch(workers: Int) -> Bool {
+        multiplyAddsPerImageGroup * groups < Self.imageParallelThreshold && workers > 1 && batch > 1
+    }
+
     public var description: String {
         "conv [\(batch), \(inputChannels), \(inputHeight), \(inputWidth)] -> \(outputChannels) channels, "
             + "kernel \(kernelHeight)x\(kernelWidth), stride \(strideHeight)x\(strideWidth), "
@@ -84,11 +89,16 @@ public struct ConvolutionWorkspace: ~Copyable {
     let columns: AlignedBuffer
     let columnsPerWorker: Int
     let gemm: GemmWorkspace
+    /// Per-worker partial weight and bias gradients, [workers][K * C/G * R * S + K], for the
+    /// backward-filter pass when the batch is split over the workers (small images only).
+    let partialGradients: AlignedBuffer
 
     public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount) {
         columnsPerWorker = geometry.columnCount
         columns = AlignedBuffer(count: geometry.columnCount * max(1, workers))
         gemm = GemmWorkspace(workers: workers)
+        partialGradients = AlignedBuffer(count: geometry.splitsBatch(workers: workers)
+            ? workers * (geometry.weightCount + geometry.outputChannels) : 0)
     }
 
     var workers: Int { gemm.workers }

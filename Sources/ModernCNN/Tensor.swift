@@ -25,6 +25,14 @@ public struct Tensor {
         storage.buffer.pointer.update(repeating: value, count: storage.count)
     }
 
+    /// Storage for a layer's output that its kernel overwrites completely: skipping the zero fill
+    /// saves a pass over memory, which for AlexNet's 143 MB activations is a tenth of a ReLU.
+    init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        self.shape = shape
+        storage = TensorStorage(count: shape.reduce(1, *))
+    }
+
     /// A tensor holding `values` in row-major order; their number must match the shape.
     public init(shape: [Int], values: [Float]) throws {
         let count = shape.reduce(1, *)

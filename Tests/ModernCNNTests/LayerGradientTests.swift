@@ -184,3 +184,25 @@ func dropout() throws {
     #expect(try layer.forward(x, training: false) == x)
     #expect(try Dropout(probability: 0.3, seed: 7).forward(x, training: true) == y, "same seed, same mask")
 }
+
+@Test("a first layer that skips its input gradient still gets the same weight gradients")
+func firstLayerSkipsInputGradient() throws {
+    var g = SeededGenerator(seed: 21)
+    let x = Tensor(uniform: [3, 2, 7, 7], in: -1...1, generator: &g)
+    let dy = Tensor(uniform: [3, 4, 7, 7], in: -1...1, generator: &g)
+    func gradients(skipping: Bool) throws -> (dx: Tensor, dw: Tensor, db: Tensor) {
+        var seed = SeededGenerator(seed: 4)
+        let conv = Conv2d(inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: 1, generator: &seed)
+        conv.computesInputGradient = !skipping
+        _ = try conv.forward(x, training: true)
+        let dx = conv.backward(dy)
+        return (dx, conv.weight.gradient, conv.bias!.gradient)
+    }
+    let full = try gradients(skipping: false), skipped = try gradients(skipping: true)
+    #expect(full.dw.scalars == skipped.dw.scalars && full.db.scalars == skipped.db.scalars)
+    #expect(skipped.dx.scalars.allSatisfy { $0 == 0 } && full.dx.scalars.contains { $0 != 0 })
+    // The Trainer finds the layer that sees the images, through nested Sequentials.
+    let nested = Sequential(named: [("conv", Sequential(Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, generator: &g),
+                                                       ReLU())), ("flatten", Flatten())])
+    #expect(Trainer.firstLayer(of: nested) === nested.layers[0].children[0].layer)
+}

@@ -1,4 +1,5 @@
-// Two processor hints Swift has no intrinsic for. Each is a static inline function, which Swift
+// What Swift cannot say itself: two processor hints, a thread-local slot, and a malloc setting.
+// The processor hints have no Swift intrinsic. Each is a static inline function, which Swift
 // imports and inlines, so each costs one instruction.
 #ifndef MODERNCNN_CPU_HINTS_H
 #define MODERNCNN_CPU_HINTS_H
@@ -26,6 +27,10 @@ static inline void moderncnnCounterAdd(long *slot, long value) {
     __atomic_fetch_add(slot, value, __ATOMIC_RELAXED);
 }
 
+// Asks glibc to serve large blocks from the heap and keep them after free (see AlignedBuffer).
+// Does nothing on other C libraries.
+void moderncnnKeepLargeBlocksOnHeap(void);
+
 #endif
 }
 
@@ -37,5 +42,9 @@ void moderncnnSetCounterSlot(long *slot);
 static inline void moderncnnCounterAdd(long *slot, long value) {
     __atomic_fetch_add(slot, value, __ATOMIC_RELAXED);
 }
+
+// Asks glibc to serve large blocks from the heap and keep them after free (see AlignedBuffer).
+// Does nothing on other C libraries.
+void moderncnnKeepLargeBlocksOnHeap(void);
 
 #endif

@@ -22,7 +22,7 @@ public class Activation: Layer {
     public func outputShape(for input: [Int]) throws -> [Int] { input }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = Tensor(zeros: x.shape)
+        var y = Tensor(uninitializedShape: x.shape)
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { forwardKernel(input.baseAddress!, $0.baseAddress!, x.count) }
         }
@@ -32,7 +32,7 @@ public class Activation: Layer {
 
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("\(description): backward without a training forward") }
-        var dx = Tensor(zeros: y.shape)
+        var dx = Tensor(uninitializedShape: y.shape)
         dOutput.withUnsafeBufferPointer { dy in
             y.withUnsafeBufferPointer { output in
                 dx.withUnsafeMutableBufferPointer { backwardKernel(dy.baseAddress!, output.baseAddress!, $0.baseAddress!, y.count) }

@@ -30,7 +30,7 @@ public final class Concat: Layer {
         let shape = try outputShape(for: x.shape)
         let outputs = try branches.map { try $0.layer.forward(x, training: training) }
         let plane = shape[2] * shape[3]
-        var y = Tensor(zeros: shape)
+        var y = Tensor(uninitializedShape: shape)
         y.withUnsafeMutableBufferPointer { target in
             var channelOffset = 0
             for output in outputs {
@@ -54,7 +54,7 @@ public final class Concat: Layer {
         var dx: Tensor?
         var channelOffset = 0
         for (branch, count) in zip(branches, channels) {
-            var slice = Tensor(zeros: [batch, count, dOutput.shape[2], dOutput.shape[3]])
+            var slice = Tensor(uninitializedShape: [batch, count, dOutput.shape[2], dOutput.shape[3]])
             dOutput.withUnsafeBufferPointer { source in
                 slice.withUnsafeMutableBufferPointer { target in
                     for n in 0..<batch {

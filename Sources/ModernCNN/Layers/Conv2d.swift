@@ -8,6 +8,10 @@ public final class Conv2d: SlidingWindowLayer {
     public let kernelSize: Int, stride: Int, padding: Int, groups: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// Whether backward computes dL/dx. The first layer of a network can skip it (nothing
+    /// upstream wants it), as PyTorch does for inputs that need no gradient; backward then
+    /// returns zeros. The Trainer turns it off for the first layer.
+    public var computesInputGradient = true
     private var cachedInput: Tensor?
     private var scratch: ConvolutionScratch?
 
@@ -66,7 +70,7 @@ public final class Conv2d: SlidingWindowLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = Tensor(zeros: try outputShape(for: x.shape))
+        var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         let g = geometry(for: x.shape), scratch = scratch(for: g)
         x.withUnsafeBufferPointer { input in
             weight.value.withUnsafeBufferPointer { w in
@@ -90,12 +94,14 @@ public final class Conv2d: SlidingWindowLayer {
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("\(description): backward without a training forward") }
         let g = geometry(for: x.shape), scratch = scratch(for: g)
-        var dx = Tensor(zeros: x.shape)
+        var dx = computesInputGradient ? Tensor(uninitializedShape: x.shape) : Tensor(zeros: x.shape)
         dOutput.withUnsafeBufferPointer { dy in
-            weight.value.withUnsafeBufferPointer { w in
-                dx.withUnsafeMutableBufferPointer { dInput in
-                    convolutionBackwardData(g, outputGradient: dy.baseAddress!, weight: w.baseAddress!,
-                                            inputGradient: dInput.baseAddress!, workspace: scratch.workspace)
+            if computesInputGradient {
+                weight.value.withUnsafeBufferPointer { w in
+                    dx.withUnsafeMutableBufferPointer { dInput in
+                        convolutionBackwardData(g, outputGradient: dy.baseAddress!, weight: w.baseAddress!,
+                                                inputGradient: dInput.baseAddress!, workspace: scratch.workspace)
+                    }
                 }
             }
             x.withUnsafeBufferPointer { input in

@@ -31,7 +31,7 @@ public final class Dropout: Layer {
             return x
         }
         let keep = 1 / (1 - probability)
-        var mask = Tensor(zeros: x.shape)
+        var mask = Tensor(uninitializedShape: x.shape)
         mask.withUnsafeMutableBufferPointer { values in
             for i in values.indices { values[i] = generator.nextUnitFloat() < probability ? 0 : keep }
         }
@@ -46,7 +46,7 @@ public final class Dropout: Layer {
     }
 
     private func apply(_ mask: Tensor, to x: Tensor) -> Tensor {
-        var y = Tensor(zeros: x.shape)
+        var y = Tensor(uninitializedShape: x.shape)
         x.withUnsafeBufferPointer { input in
             mask.withUnsafeBufferPointer { m in
                 y.withUnsafeMutableBufferPointer { multiply(input.baseAddress!, by: m.baseAddress!, into: $0.baseAddress!, count: x.count) }

@@ -37,7 +37,7 @@ public final class Linear: Layer {
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         let rows = try outputShape(for: x.shape)[0]
-        var y = Tensor(zeros: [rows, outputFeatures])
+        var y = Tensor(uninitializedShape: [rows, outputFeatures])
         y.withUnsafeMutableBufferPointer { output in
             // Start each row at the bias, then let the GEMM add x W^T onto it.
             if let bias {
@@ -60,7 +60,7 @@ public final class Linear: Layer {
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("\(description): backward without a training forward") }
         let rows = x.shape[0]
-        var dx = Tensor(zeros: x.shape)
+        var dx = Tensor(uninitializedShape: x.shape)
         dOutput.withUnsafeBufferPointer { dy in
             weight.value.withUnsafeBufferPointer { w in
                 dx.withUnsafeMutableBufferPointer { dInput in

@@ -24,7 +24,7 @@ public final class LocalResponseNorm: Layer {
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         _ = try outputShape(for: x.shape)
-        var y = Tensor(zeros: x.shape), scale = Tensor(zeros: x.shape)
+        var y = Tensor(uninitializedShape: x.shape), scale = Tensor(uninitializedShape: x.shape)
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { output in
                 scale.withUnsafeMutableBufferPointer { s in
@@ -40,7 +40,7 @@ public final class LocalResponseNorm: Layer {
 
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let (x, y, scale) = cached else { preconditionFailure("\(description): backward without a training forward") }
-        var dx = Tensor(zeros: x.shape)
+        var dx = Tensor(uninitializedShape: x.shape)
         x.withUnsafeBufferPointer { input in
             y.withUnsafeBufferPointer { output in
                 scale.withUnsafeBufferPointer { s in

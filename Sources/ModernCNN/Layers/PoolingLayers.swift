@@ -45,7 +45,7 @@ public final class MaxPool2d: SlidingWindowLayer {
     public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = Tensor(zeros: try outputShape(for: x.shape))
+        var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         let g = window.geometry(for: x.shape)
         var argmax = [Int32](repeating: 0, count: y.count)
         x.withUnsafeBufferPointer { input in
@@ -59,7 +59,7 @@ public final class MaxPool2d: SlidingWindowLayer {
 
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let cached else { preconditionFailure("\(description): backward without a training forward") }
-        var dx = Tensor(zeros: cached.inputShape)
+        var dx = Tensor(uninitializedShape: cached.inputShape)
         dOutput.withUnsafeBufferPointer { dy in
             dx.withUnsafeMutableBufferPointer { dInput in
                 maxPoolBackward(window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
@@ -86,7 +86,7 @@ public final class AvgPool2d: SlidingWindowLayer {
     public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = Tensor(zeros: try outputShape(for: x.shape))
+        var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { output in
                 averagePoolForward(window.geometry(for: x.shape), input: input.baseAddress!, output: output.baseAddress!)
@@ -98,7 +98,7 @@ public final class AvgPool2d: SlidingWindowLayer {
 
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
-        var dx = Tensor(zeros: shape)
+        var dx = Tensor(uninitializedShape: shape)
         dOutput.withUnsafeBufferPointer { dy in
             dx.withUnsafeMutableBufferPointer { dInput in
                 averagePoolBackward(window.geometry(for: shape), outputGradient: dy.baseAddress!,
@@ -128,7 +128,7 @@ public final class AdaptiveAvgPool2d: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = Tensor(zeros: try outputShape(for: x.shape))
+        var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { output in
                 adaptiveAveragePoolForward(planes: x.shape[0] * x.shape[1], inputHeight: x.shape[2], inputWidth: x.shape[3],
@@ -142,7 +142,7 @@ public final class AdaptiveAvgPool2d: Layer {
 
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
-        var dx = Tensor(zeros: shape)
+        var dx = Tensor(uninitializedShape: shape)
         dOutput.withUnsafeBufferPointer { dy in
             dx.withUnsafeMutableBufferPointer { dInput in
                 adaptiveAveragePoolBackward(planes: shape[0] * shape[1], inputHeight: shape[2], inputWidth: shape[3],

@@ -77,10 +77,18 @@ public final class Trainer {
         self.model = model
         self.optimizer = optimizer
         self.configuration = configuration
+        Self.firstLayer(of: model).map { ($0 as? Conv2d)?.computesInputGradient = false }
         trainPlan = BatchPlan(dataset: train, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
                               seed: configuration.seed, limit: configuration.trainLimit)
         testPlan = BatchPlan(dataset: test, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
                              seed: configuration.seed, limit: configuration.testLimit)
+    }
+
+    /// The layer that sees the images first, following first children down Sequentials: its
+    /// input gradient is never used, so its backward can skip computing it.
+    static func firstLayer(of model: any Layer) -> (any Layer)? {
+        guard let sequential = model as? Sequential else { return model.children.isEmpty ? model : nil }
+        return sequential.layers.first.flatMap(firstLayer)
     }
 
     /// Training and test images actually used (quick runs use fewer).
