@@ -35,6 +35,20 @@ extension ModelProfile {
         return table
     }
 
+    /// Training memory beside inference memory at `batchSize`, as a table (what the summary's
+    /// footer shows: where a batch's bytes go).
+    public func memoryTable(batchSize: Int, optimizerSlots: Int, optimizer: String) -> TextTable {
+        let estimate = memoryEstimate(batchSize: batchSize, optimizerSlots: optimizerSlots)
+        var table = TextTable(headers: ["memory at batch \(batchSize)", "training (\(optimizer))", "inference"])
+        table.append(["weights", byteCount(estimate.weights), byteCount(estimate.weights)])
+        table.append(["gradients", byteCount(estimate.gradients), "-"])
+        table.append(["optimizer state", byteCount(estimate.optimizerState), "-"])
+        table.append(["activations (saved / live)", byteCount(estimate.savedActivations),
+                      byteCount(estimate.inference - estimate.weights)])
+        table.append(["total", byteCount(estimate.training), byteCount(estimate.inference)])
+        return table
+    }
+
     /// Bytes of every plain layer's output for the profiled input: a training forward's footprint.
     public var activationBytes: Int { leaves.reduce(0) { $0 + $1.outputBytes } }
 

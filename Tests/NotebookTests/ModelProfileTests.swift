@@ -83,3 +83,15 @@ func memoryEstimate() throws {
 func profileShapeError() {
     #expect(throws: ShapeError.self) { try ModelProfile(LeNet.d2l(), inputShape: [1, 1, 32, 32]) }
 }
+
+@Test("AlexNet's summary: 46,764,746 parameters in the total row, and a memory table at batch 128")
+func alexnetSummary() throws {
+    let profile = try ModelProfile(AlexNet.d2l(), inputShape: [1, 1, 224, 224])
+    let table = profile.summaryTable()
+    let total = try #require(table.rows.last)
+    #expect(total[0] == "Total" && total[3] == "46,764,746" && total[2] == "[1, 10]")
+    #expect(table.rows.count == 21 + 1)
+    let memory = profile.memoryTable(batchSize: 128, optimizerSlots: 1, optimizer: "SGD with momentum")
+    #expect(memory.rows.map { $0[0] } == ["weights", "gradients", "optimizer state", "activations (saved / live)", "total"])
+    #expect(memory.rows[0][1] == byteCount(46_764_746 * 4) && memory.rows[2][2] == "-")
+}

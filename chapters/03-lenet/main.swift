@@ -85,6 +85,11 @@ struct LeNetChapter: ParsableCommand {
             \(busiest.layer.description): convolutions reuse few weights many times, dense layers \
             use many weights once. AlexNet in chapter 04 shows the same split, hundreds of times larger.
             """)
+        book.say("""
+            What a batch of 256 costs in memory, training with plain SGD (no optimizer state) \
+            against inference, which keeps only one layer's input and output alive at a time:
+            """)
+        book.show(profile.memoryTable(batchSize: 256, optimizerSlots: 0, optimizer: "SGD"))
         book.diagram(ArchitectureDiagram(profile, title: "LeNet (d2l), one 28x28 image"), in: folder, name: "lenet",
                      caption: "LeNet, layer by layer: each box gives the layer's settings, its output shape and "
                         + "parameters, shaded by its share of the multiply-adds; edges carry the tensor's shape.")

@@ -107,6 +107,7 @@ struct AlexNetChapter: ParsableCommand {
         let profile = try ModelProfile(model, inputShape: [1, 1, 224, 224])
         book.show(profile.shapeTrace(arithmetic: true))
         book.show(profile.summaryTable())
+        book.show(profile.memoryTable(batchSize: 128, optimizerSlots: 1, optimizer: "SGD with momentum"))
         let flatten = profile.leaves.firstIndex { $0.layer is Flatten }!
         let convParameters = profile.leaves[..<flatten].reduce(0) { $0 + $1.parameterCount }
         let convMACs = profile.leaves[..<flatten].reduce(0) { $0 + $1.multiplyAdds }
