@@ -73,8 +73,8 @@ func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFig
                         peakTrainBytes: peak)
 }
 
-/// Runs `arguments` with `executable` and decodes the JSON object on the last line it prints.
-func figuresFromChild(_ executable: String, _ arguments: [String], what: String) throws -> ModelFigures {
+/// Runs `executable` with `arguments` to the end; its exit status and standard output.
+func runChild(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -83,10 +83,19 @@ func figuresFromChild(_ executable: String, _ arguments: [String], what: String)
     try process.run()
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    guard process.terminationStatus == 0,
+    return (process.terminationStatus, output)
+}
+
+/// This executable's own path, for running it again as a child.
+var ownExecutable: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path }
+
+/// Runs `arguments` with `executable` and decodes the JSON object on the last line it prints.
+func figuresFromChild(_ executable: String, _ arguments: [String], what: String) throws -> ModelFigures {
+    let (status, output) = try runChild(executable, arguments)
+    guard status == 0,
           let line = output.split(separator: "\n").last,
           let figures = try? JSONDecoder().decode(ModelFigures.self, from: Data(line.utf8)) else {
-        throw ValidationError("\(what) failed (status \(process.terminationStatus)); its output: \(output.suffix(400))")
+        throw ValidationError("\(what) failed (status \(status)); its output: \(output.suffix(400))")
     }
     return figures
 }
@@ -97,13 +106,12 @@ extension Bench {
         book.note("")
         book.note("Whole models on one batch, \(threads) threads, best of \(repeats) after a warm-up"
             + (compare == nil ? "" : "; PyTorch and onnxruntime from \(compare!)") + ":")
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         var table = TextTable(headers: ["model", "batch", "ours train img/s", "ours infer img/s", "ours peak (train)"]
             + (compare == nil ? [] : ["PyTorch train", "infer", "peak", "onnxruntime infer",
                                       "train ratio", "infer vs PyTorch", "infer vs ORT"]))
         var versions = ""
         for workload in workloads {
-            let ours = try figuresFromChild(me, ["--model-child", workload.name, "--threads", "\(threads)",
+            let ours = try figuresFromChild(ownExecutable, ["--model-child", workload.name, "--threads", "\(threads)",
                                                  "--repeats", "\(repeats)"], what: "our \(workload.name) child")
             var row = [workload.title, "\(workload.batchSize)", formatted(ours.train, digits: 1),
                        formatted(ours.infer, digits: 1), byteCount(ours.peakTrainBytes)]

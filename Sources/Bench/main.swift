@@ -174,18 +174,10 @@ extension Bench {
 
     /// Runs this executable again with --open-blas-child for the one shape named; returns its GFLOP/s.
     func measureOpenBLASInChild(shape name: String, threads: Int) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--open-blas-child", "--threads", "\(threads)", "--repeats", "\(repeats)",
-                             "--exact", name]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let value = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ValidationError("the OpenBLAS child process failed on \(name) (status \(process.terminationStatus))")
+        let (status, output) = try runChild(ownExecutable, ["--open-blas-child", "--threads", "\(threads)",
+                                                             "--repeats", "\(repeats)", "--exact", name])
+        guard status == 0, let value = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ValidationError("the OpenBLAS child process failed on \(name) (status \(status))")
         }
         return value
     }
