@@ -34,7 +34,7 @@ public func shortRun(_ name: String, model: any Layer, optimizer: any Optimizer,
     try trainer.run { event in
         // The trainer reports the epoch's running mean; each batch's own loss is the difference
         // of consecutive running sums.
-        guard case let .batch(_, batch, _, mean, _, _, _) = event else { return }
+        guard case let .batch(_, batch, _, mean, _, _, _, _) = event else { return }
         if batch == 1 { (previousMean, previousSeen) = (0, 0) }
         let seen = min(batch * recipe.batchSize, trainer.trainingImages)
         losses.append((mean * Float(seen) - previousMean * Float(previousSeen)) / Float(seen - previousSeen))

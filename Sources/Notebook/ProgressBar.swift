@@ -23,9 +23,10 @@ public final class ProgressBar {
     /// Renders one trainer event.
     public func show(_ event: TrainingEvent) {
         switch event {
-        case let .batch(epoch, batch, total, loss, accuracy, imagesPerSecond, secondsLeft):
+        case let .batch(epoch, batch, total, loss, accuracy, imagesPerSecond, secondsLeft, runSecondsLeft):
             let line = Self.line(epoch: epoch, of: epochs, batch: batch, of: total, loss: loss, accuracy: accuracy,
-                                 imagesPerSecond: imagesPerSecond, secondsLeft: secondsLeft)
+                                 imagesPerSecond: imagesPerSecond, secondsLeft: secondsLeft,
+                                 runSecondsLeft: runSecondsLeft)
             if interactive {
                 write("\r" + line)
             } else {
@@ -53,14 +54,22 @@ public final class ProgressBar {
                metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy, metrics.imagesPerSecond)
     }
 
-    /// One progress line; `secondsLeft` is what remains of this epoch at the measured speed.
+    /// One progress line; `secondsLeft` is what remains of this epoch at the measured speed and
+    /// `runSecondsLeft` of the whole run (shown when later epochs remain).
     static func line(epoch: Int, of epochs: Int, batch: Int, of total: Int, loss: Float, accuracy: Float,
-                     imagesPerSecond: Double, secondsLeft: Double) -> String {
+                     imagesPerSecond: Double, secondsLeft: Double, runSecondsLeft: Double? = nil) -> String {
         let width = 20, filled = total == 0 ? width : batch * width / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let left = Int(secondsLeft.rounded())
-        return String(format: "epoch %d/%d [%@] %d/%d  %@ img/s  loss %.4f  acc %.3f  ETA %d:%02d",
+        let run = runSecondsLeft.flatMap { epoch + 1 < epochs ? "  (run \(clock($0)))" : nil } ?? ""
+        return String(format: "epoch %d/%d [%@] %d/%d  %@ img/s  loss %.4f  acc %.3f  ETA %@",
                       epoch + 1, epochs, bar, batch, total, grouped(Int(imagesPerSecond.rounded())), loss, accuracy,
-                      left / 60, left % 60)
+                      clock(secondsLeft)) + run
+    }
+
+    /// 81.4 -> "1:21"; 11_530 -> "3:12:10".
+    static func clock(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        let (hours, minutes, rest) = (total / 3600, total % 3600 / 60, total % 60)
+        return hours > 0 ? String(format: "%d:%02d:%02d", hours, minutes, rest) : String(format: "%d:%02d", minutes, rest)
     }
 }

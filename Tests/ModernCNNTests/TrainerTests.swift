@@ -26,7 +26,7 @@ func trainingLowersLoss() throws {
                           configuration: TrainingConfiguration(epochs: 3, batchSize: 32, trainLimit: 512, testLimit: 256))
     var firstBatchLoss: Float?
     try trainer.run { event in
-        if case let .batch(_, batch, _, loss, _, _, _) = event, batch == 1, firstBatchLoss == nil { firstBatchLoss = loss }
+        if case let .batch(_, batch, _, loss, _, _, _, _) = event, batch == 1, firstBatchLoss == nil { firstBatchLoss = loss }
     }
     let history = trainer.history
     #expect(history.count == 3)
@@ -55,7 +55,7 @@ func resumeEqualsUninterrupted() throws {
     let interrupted = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
                               train: train, test: test, configuration: configuration("resumed"))
     let finished = try interrupted.run { event in
-        if case let .batch(epoch, batch, _, _, _, _, _) = event, epoch == 1, batch == 3 { interrupted.requestStop() }
+        if case let .batch(epoch, batch, _, _, _, _, _, _) = event, epoch == 1, batch == 3 { interrupted.requestStop() }
     }
     #expect(!finished)
     // A fresh process would start from different weights; the checkpoint must replace all of it.

@@ -49,9 +49,10 @@ public struct EpochMetrics: Sendable, Codable, Equatable {
 
 /// What the trainer reports while it works, for a progress bar.
 public enum TrainingEvent: Sendable {
-    /// Running loss and accuracy of the epoch so far, its speed, and the seconds it has left.
+    /// Running loss and accuracy of the epoch so far, its speed, the seconds the epoch has left,
+    /// and the seconds the whole run has left at this speed (test evaluation not included).
     case batch(epoch: Int, batch: Int, of: Int, loss: Float, accuracy: Float, imagesPerSecond: Double,
-               secondsLeft: Double)
+               secondsLeft: Double, runSecondsLeft: Double)
     case epoch(EpochMetrics)
     case checkpoint(path: String)
     case interrupted(path: String?)
@@ -129,7 +130,9 @@ public final class Trainer {
                 let batchesDone = Double(seen - startImages) / Double(configuration.batchSize)
                 report(.batch(epoch: epoch, batch: batch, of: trainPlan.batchesPerEpoch, loss: Float(lossSum / Double(seen)),
                               accuracy: Float(correct) / Float(seen), imagesPerSecond: Double(seen - startImages) / seconds,
-                              secondsLeft: seconds / batchesDone * Double(trainPlan.batchesPerEpoch - batch)))
+                              secondsLeft: seconds / batchesDone * Double(trainPlan.batchesPerEpoch - batch),
+                              runSecondsLeft: seconds / batchesDone * Double(trainPlan.batchesPerEpoch - batch
+                                  + (configuration.epochs - epoch - 1) * trainPlan.batchesPerEpoch)))
                 if stopRequested || interruptRequested.load(ordering: .relaxed) {
                     stopRequested = false
                     try saveCheckpoint(report: report)
