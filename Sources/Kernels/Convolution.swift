@@ -49,6 +49,10 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                                output y: UnsafeMutablePointer<Float>,
                                workspace: borrowing ConvolutionWorkspace) {
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
+    let images = min(g.imagesPerProduct(workers: workspace.workers), workspace.imagesPerProduct)
+    if images > 1 {
+        return forwardSideBySide(g, images: images, input: x, weight: w, bias: b, output: y, workspace: workspace)
+    }
     forEachImage(g, workspace: workspace) { n, target, scratch in
         for group in 0..<g.groups {
             let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
@@ -61,6 +65,41 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                             a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
                             b: lowered(g, image: image, scratch: scratch), ldb: plane,
                             beta: b == nil ? 0 : 1, c: out, ldc: plane)
+        }
+    }
+}
+
+/// The forward pass for layers with small output planes: `images` images' columns side by side
+/// in one [C/G*R*S, images*P*Q] matrix, one threaded GEMM into [K/G, images*P*Q], then each
+/// image's block copied (with its bias) into its place in the NCHW output.
+private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: UnsafePointer<Float>,
+                               weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+                               output y: UnsafeMutablePointer<Float>, workspace: borrowing ConvolutionWorkspace) {
+    let (kPerGroup, plane, workers) = (g.outputChannelsPerGroup, g.outputPlane, workspace.workers)
+    let (columns, wide) = (workspace.columns.pointer, workspace.wideOutput.pointer)
+    let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)
+    for first in stride(from: 0, to: g.batch, by: images) {
+        let count = min(images, g.batch - first), width = count * plane
+        for group in 0..<g.groups {
+            Parallel.parallelFor(count, workers: workers) { i in
+                let image = x + ((first + i) * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
+                im2col(g, image: image, columns: columns + i * plane, rowStride: width)
+            }
+            target.multiply(transA: false, m: kPerGroup, n: width, k: g.patchLength,
+                            a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
+                            b: columns, ldb: width, beta: 0, c: wide, ldc: width)
+            Parallel.parallelFor(count, workers: workers) { i in
+                for k in 0..<kPerGroup {
+                    let source = wide + k * width + i * plane
+                    let target = y + ((first + i) * g.outputChannels + group * kPerGroup + k) * plane
+                    if let b {
+                        let bias = b[group * kPerGroup + k]
+                        for j in 0..<plane { target[j] = source[j] + bias }
+                    } else {
+                        target.update(from: source, count: plane)
+                    }
+                }
+            }
         }
     }
 }

@@ -71,6 +71,18 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
     /// small product being split: LeNet's conv1 is a 6 x 784 x 25 product per image.
     static let imageParallelThreshold = 1 << 22
 
+    /// Images whose forward products are run as one GEMM, side by side. One image of a 12x12
+    /// layer gives a product only 144 columns wide, and each product re-packs all the weights
+    /// (AlexNet's conv4: 1.3 million floats packed for 191 million multiply-adds); a few images
+    /// at once make it about 1,024 columns wide (2,048 measured slower: the im2col matrix, 28 MB
+    /// for conv4, then no longer stays in the caches).
+    func imagesPerProduct(workers: Int) -> Int {
+        if isPointwise || splitsBatch(workers: workers) { return 1 }
+        return max(1, min(batch, Self.wideProductColumns / outputPlane))
+    }
+
+    static let wideProductColumns = 1024
+
     /// Whether the kernels split this batch over `workers` rather than threading each product.
     func splitsBatch(workers: Int) -> Bool {
         multiplyAddsPerImageGroup * groups < Self.imageParallelThreshold && workers > 1 && batch > 1
@@ -92,10 +104,18 @@ public struct ConvolutionWorkspace: ~Copyable {
     /// Per-worker partial weight and bias gradients, [workers][K * C/G * R * S + K], for the
     /// backward-filter pass when the batch is split over the workers (small images only).
     let partialGradients: AlignedBuffer
+    /// The forward product of several images at once, [K/G, images * P * Q], before it is
+    /// scattered into the NCHW output.
+    let wideOutput: AlignedBuffer
+    /// How many images a forward product may hold (see imagesPerProduct).
+    public let imagesPerProduct: Int
 
     public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount) {
         columnsPerWorker = geometry.columnCount
-        columns = AlignedBuffer(count: geometry.columnCount * max(1, workers))
+        imagesPerProduct = geometry.imagesPerProduct(workers: workers)
+        columns = AlignedBuffer(count: geometry.columnCount * max(1, workers, imagesPerProduct))
+        wideOutput = AlignedBuffer(count: imagesPerProduct > 1
+            ? geometry.outputChannelsPerGroup * imagesPerProduct * geometry.outputPlane : 0)
         gemm = GemmWorkspace(workers: workers)
         partialGradients = AlignedBuffer(count: geometry.splitsBatch(workers: workers)
             ? workers * (geometry.weightCount + geometry.outputChannels) : 0)

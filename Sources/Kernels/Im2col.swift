@@ -7,9 +7,12 @@
 // entry of a column-gradient back to the input position it was copied from; positions covered
 // by several windows (stride < kernel) collect several contributions.
 
-/// x: [C/G, H, W] of one image group -> col: [C/G * R * S, P * Q].
-public func im2col(_ g: ConvolutionGeometry, image x: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>) {
+/// x: [C/G, H, W] of one image group -> col: [C/G * R * S, P * Q], each row `rowStride` floats
+/// apart (P * Q by default; wider when several images share one matrix, side by side).
+public func im2col(_ g: ConvolutionGeometry, image x: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>,
+                   rowStride: Int? = nil) {
     let (P, Q) = (g.outputHeight, g.outputWidth)
+    let rowStride = rowStride ?? P * Q
     var row = col
     for c in 0..<g.inputChannelsPerGroup {
         let plane = x + c * g.inputPlane
@@ -34,7 +37,7 @@ public func im2col(_ g: ConvolutionGeometry, image x: UnsafePointer<Float>, colu
                     }
                     (out + valid.upperBound).update(repeating: 0, count: Q - valid.upperBound)
                 }
-                row += P * Q
+                row += rowStride
             }
         }
     }

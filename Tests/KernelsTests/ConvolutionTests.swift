@@ -35,6 +35,8 @@ let geometries: [ConvolutionGeometry] = [
     // threaded (the small geometries above split the batch over the workers instead).
     .init(1, 64, 16, 16, k: 64, kernel: (3, 3), padding: (1, 1)),
     .init(2, 64, 16, 16, k: 144, kernel: (3, 3), padding: (1, 1), groups: 2),
+    // Small planes: several images' forward products side by side in one GEMM, 5 + 2 here.
+    .init(7, 32, 20, 20, k: 48, kernel: (3, 3), padding: (1, 1)),
 ]
 
 @Test("the test table covers both ways of running a convolution")
@@ -42,6 +44,12 @@ func bothPathsCovered() {
     let threshold = ConvolutionGeometry.imageParallelThreshold
     #expect(geometries.contains { $0.batch > 1 && $0.multiplyAddsPerImageGroup * $0.groups < threshold })
     #expect(geometries.contains { $0.batch > 1 && $0.multiplyAddsPerImageGroup * $0.groups >= threshold })
+    // Side by side, grouped, and with a last product holding fewer images than the others.
+    #expect(geometries.contains { $0.imagesPerProduct(workers: 2) > 1 && $0.groups > 1 })
+    #expect(geometries.contains { g in
+        let images = g.imagesPerProduct(workers: 2)
+        return images > 1 && g.batch % images != 0
+    })
 }
 
 

@@ -127,13 +127,18 @@ public final class Conv2d: SlidingWindowLayer {
 /// Owns a ConvolutionWorkspace (non-copyable) so a layer can keep one between batches.
 final class ConvolutionScratch {
     let workspace: ConvolutionWorkspace
-    private let columnCount: Int, workers: Int
+    private let geometry: ConvolutionGeometry, workers: Int
 
     init(_ g: ConvolutionGeometry) {
         workers = Parallel.threadCount
-        columnCount = g.columnCount
+        geometry = g
         workspace = ConvolutionWorkspace(g, workers: workers)
     }
 
-    func fits(_ g: ConvolutionGeometry) -> Bool { g.columnCount <= columnCount && workers == Parallel.threadCount }
+    /// A workspace made for a batch at least as large (the buffers depend on the image size and,
+    /// for layers that put several images in one product, on the batch) and the same threads.
+    func fits(_ g: ConvolutionGeometry) -> Bool {
+        g.columnCount <= geometry.columnCount && g.outputPlane == geometry.outputPlane && g.batch <= geometry.batch
+            && workers == Parallel.threadCount
+    }
 }
