@@ -18,19 +18,6 @@ static inline void spinPause(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
-// The multiply-add counter's slot for this thread (NULL when not counting): thread-local, so that
-// a count sees only the GEMMs of the work it wraps, even while other threads (other tests) run
-// GEMMs of their own. Swift has no thread-local storage of its own, hence C.
-long *moderncnnCounterSlot(void);
-void moderncnnSetCounterSlot(long *slot);
-static inline void moderncnnCounterAdd(long *slot, long value) {
-    __atomic_fetch_add(slot, value, __ATOMIC_RELAXED);
-}
-
-// Asks glibc to serve large blocks from the heap and keep them after free (see AlignedBuffer).
-// Does nothing on other C libraries.
-void moderncnnKeepLargeBlocksOnHeap(void);
-
 #endif
 }
 
