@@ -23,10 +23,13 @@ public struct Recipe: Sendable, Equatable {
         (self.trainLimit, self.testLimit) = (trainLimit, testLimit)
     }
 
-    /// "10 epochs of 60,000 images at 28x28, batch 256, lr 0.9" (what a chapter says it ran).
-    public var summary: String {
-        let train = trainLimit.map { "the first \(grouped(min($0, 60_000))) of 60,000" } ?? "all 60,000"
-        let test = testLimit.map { "the first \(grouped(min($0, 10_000)))" } ?? "all 10,000"
+    /// "10 epochs over all 60,000 training images at 28x28, batch 256, lr 0.9; ..." (what a
+    /// chapter says it ran on `data`).
+    public func summary(for data: FashionMNISTSplits) -> String {
+        let (trainCount, testCount) = (data.train.count, data.test.count)
+        let train = trainLimit.map { "the first \(grouped(min($0, trainCount))) of \(grouped(trainCount))" }
+            ?? "all \(grouped(trainCount))"
+        let test = testLimit.map { "the first \(grouped(min($0, testCount)))" } ?? "all \(grouped(testCount))"
         return "\(epochs) epoch\(epochs == 1 ? "" : "s") over \(train) training images at \(imageSize)x\(imageSize), "
             + "batch \(batchSize), lr \(learningRate); tested on \(test) test images"
     }

@@ -109,11 +109,16 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         let profile = try ModelProfile(AlexNet.d2l(), inputShape: [1, 1, 224, 224])
         book.show(profile.shapeTrace(arithmetic: true).split(separator: "\n").prefix(6).joined(separator: "\n"))
+        let conv1 = AlexNet.d2l().layers[0] as! Conv2d   // the model starts with it
+        let reach = 224 + 2 * conv1.padding - conv1.kernelSize
+        let unread = reach % conv1.stride
         book.say("""
             conv1's stride of 4 cuts 224 to 54 in one step; the 3x3 pools with stride 2 overlap \
             (each window shares a row with the next), which AlexNet's authors found to overfit \
             slightly less than the non-overlapping 2x2 pools of LeNet. The flooring matters: \
-            (224 + 2 - 11) / 4 = 53.75, so the last three columns of the padded input are never read.
+            (224 + \(2 * conv1.padding) - \(conv1.kernelSize)) / \(conv1.stride) = \
+            \(formatted(Double(reach) / Double(conv1.stride), digits: 2)), so the last \(unread) \
+            column\(unread == 1 ? "" : "s") of the padded input \(unread == 1 ? "is" : "are") never read.
             """)
     }
 
@@ -229,12 +234,16 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         book.show("W[1, 8] x columns", lowered.scalars.map { Int($0) })
         book.show("Conv2d output", direct.scalars.map { Int($0) })
+        let conv2 = ConvolutionGeometry(batch: 128, inputChannels: 96, inputHeight: 26, inputWidth: 26,
+                                        outputChannels: 256, kernelHeight: 5, kernelWidth: 5,
+                                        paddingHeight: 2, paddingWidth: 2)
         book.say("""
             Backward is the same trick run in reverse: the gradient of the weights is \
             dY[K, P*Q] x columns^T, and the gradient of the input is W^T x dY, scattered back \
             from columns into the image (col2im), adding where windows overlap. Our kernel \
             lowers one image at a time into a reused buffer: for AlexNet's conv2 a whole batch \
-            of 128 would need a 2400 x 86,528 matrix, 830 MB.
+            of 128 would need a \(grouped(conv2.patchLength)) x \(grouped(conv2.outputPlane * conv2.batch)) \
+            matrix, \(byteCount(conv2.columnCount * conv2.batch * 4)).
             """)
     }
 

@@ -43,6 +43,7 @@ struct LeNetChapter: ParsableCommand {
     // MARK: 3.1 and 3.2: the network
 
     func introduce(_ book: Notebook, _ lenet: Sequential, folder: URL) throws {
+        let conv1 = lenet.layers[0] as! Conv2d   // LeNet starts with it
         book.section("3.1 A network that learns its own features")
         book.say("""
             Before convolutional networks, recognising an image meant two separate jobs: people \
@@ -56,7 +57,8 @@ struct LeNetChapter: ParsableCommand {
             convolutions, each followed by a nonlinearity and a pooling layer that halves the \
             image) and a dense head of three fully connected layers. The convolutions see small \
             windows and share their weights across the image, so the first layer needs only \
-            6 x 5 x 5 weights to scan all 784 pixels.
+            \(conv1.outputChannels) x \(conv1.kernelSize) x \(conv1.kernelSize) weights to scan all \
+            \(FashionMNIST.side * FashionMNIST.side) pixels.
             """)
 
         book.section("3.2 The shape trace")
@@ -107,7 +109,7 @@ struct LeNetChapter: ParsableCommand {
             so a small rate would barely move the early layers. Our kernels make this recipe \
             cheap, so it runs in full by default.
             """)
-        book.show("recipe", recipe.summary + (training.overridesRecipe ? " (changed by flags)" : ""))
+        book.show("recipe", recipe.summary(for: data) + (training.overridesRecipe ? " (changed by flags)" : ""))
         let outcome = try runTraining(lenet, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
                                 seed: options.seed, directory: folder, resume: training.resume, book: book)
         var table = TextTable(headers: ["epoch", "train loss", "train acc", "test acc", "img/s"])
@@ -189,12 +191,12 @@ struct LeNetChapter: ParsableCommand {
             Every network after LeNet changes two things, and we can try both on LeNet itself. \
             ReLU, max(0, x), has slope 1 wherever a unit is active, so gradients reach the first \
             layer undiminished; and max pooling keeps the strongest response in each window \
-            instead of blurring it with its neighbours. The layers, sizes and 61,706 parameters \
-            stay the same. ReLU networks diverge at lr 0.9, so this one trains at 0.1.
+            instead of blurring it with its neighbours. The layers, sizes and \
+            \(grouped(LeNet.modern().parameterCount)) parameters stay the same. ReLU networks diverge at lr 0.9, so this one trains at \(Self.modernQuick.learningRate).
             """)
         var recipe = training.recipe(quick: Self.modernQuick, full: Self.modernFull)
         if training.lr == nil { recipe.learningRate = Self.modernQuick.learningRate }
-        book.show("recipe", recipe.summary)
+        book.show("recipe", recipe.summary(for: data))
         let model = LeNet.modern(seed: options.seed)
         let outcome = try runTraining(model, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
                                 seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
@@ -227,7 +229,7 @@ struct LeNetChapter: ParsableCommand {
         let speed = d2l.history.map(\.imagesPerSecond).max() ?? 0
         book.say("""
             - LeNet is a convolutional encoder (conv, activation, pool, twice) and a dense head: \
-            61,706 parameters, most of them in the first dense layer, most of the compute in the \
+            \(grouped(LeNet.d2l().parameterCount)) parameters, most of them in the first dense layer, most of the compute in the \
             convolutions.
             - d2l's recipe (\(epochs(recipe.epochs)), lr \(recipe.learningRate), batch \
             \(recipe.batchSize)) reached test accuracy \(formatted(Double(d2l.final?.testAccuracy ?? 0), digits: 3)) \

@@ -112,13 +112,15 @@ struct AlexNetChapter: ParsableCommand {
         let convParameters = profile.leaves[..<flatten].reduce(0) { $0 + $1.parameterCount }
         let convMACs = profile.leaves[..<flatten].reduce(0) { $0 + $1.multiplyAdds }
         let total = profile.model
+        let firstDense = profile.leaves.first { $0.layer is Linear }!
         book.say("""
             \(grouped(total.parameterCount)) parameters and \(formatted(Double(total.multiplyAdds) / 1e9, digits: 2)) \
             billion multiply-adds per image. The split is lopsided both ways: the five \
             convolutions hold \(percent(convParameters, of: total.parameterCount)) of the \
             parameters but do \(percent(convMACs, of: total.multiplyAdds)) of the work, while the \
             three dense layers hold \(percent(total.parameterCount - convParameters, of: total.parameterCount)) \
-            of the parameters (the first alone, 6400 x 4096, has 26 million) for \
+            of the parameters (the first alone, \(firstDense.layer.description), has \
+            \(formatted(Double(firstDense.parameterCount) / 1e6, digits: 1)) million) for \
             \(percent(total.multiplyAdds - convMACs, of: total.multiplyAdds)) of the work. \
             Memory goes to the dense layers, time to the convolutions; later networks (NiN, \
             GoogLeNet) attack the dense layers first.
@@ -198,13 +200,15 @@ struct AlexNetChapter: ParsableCommand {
 
     func cpuNetwork(_ book: Notebook) throws {
         book.section("4.5 A lighter AlexNet for a CPU")
+        let model = AlexNet.cpu(seed: options.seed)
+        let removed = AlexNet.d2l().parameterCount - model.parameterCount
         book.say("""
             A course note that trains AlexNet on a CPU makes two cuts: conv1 loses its padding \
-            (224 still gives 54, since (224 - 11) / 4 + 1 = 54.25 floors to 54) and the classifier \
-            keeps one hidden layer of 4096 instead of two, which removes 16.8 million parameters. \
+            (224 still gives 54, since (224 - 11) / 4 + 1 = \(formatted(Double(224 - 11) / 4 + 1, digits: 2)) floors \
+            to 54) and the classifier keeps one hidden layer of 4096 instead of two, which removes \
+            \(formatted(Double(removed) / 1e6, digits: 1)) million parameters. \
             It trains with Adam at lr 0.001 in batches of 16 (`--variant cpu --recipe cpu`).
             """)
-        let model = AlexNet.cpu(seed: options.seed)
         let profile = try ModelProfile(model, inputShape: [1, 1, 224, 224])
         book.show(profile.shapeTrace(depth: 1))
         book.show("parameters", grouped(model.parameterCount) + " (its state_dict names: "
@@ -295,18 +299,23 @@ struct AlexNetChapter: ParsableCommand {
         let momentum: Float = training.full ? 0 : Self.quickMomentum
         let optimizer: any Optimizer = recipe == .cpu ? Adam(learningRate: chosen.learningRate)
             : SGD(learningRate: chosen.learningRate, momentum: momentum)
+        // Forward, backward-data and backward-filter each cost the forward's multiply-adds.
+        let stepMACs = 3 * Double(d2lProfile.model.multiplyAdds)
+        let (d2lFull, d2lQuick, images) = (Self.d2lFull, Self.d2lQuick, data.train.count)
         book.say("""
-            d2l trains its AlexNet for 10 epochs of all 60,000 images at 224x224, SGD with lr \
-            0.01 and batches of 128, and reports a test accuracy of 0.883. That is 4.7 billion \
-            multiply-adds per image per step (forward and backward) and 600,000 image-steps: \
-            hours on two CPU cores. The quick default trains one epoch on the first 1,536 images \
-            in batches of 64 with momentum 0.9, enough to see it start to learn; `--full` runs \
-            d2l's whole recipe, and the progress bar gives its remaining time.
+            d2l trains its AlexNet for \(d2lFull.epochs) epochs of all \(grouped(images)) images at \
+            \(d2lFull.imageSize)x\(d2lFull.imageSize), SGD with lr \(d2lFull.learningRate) and batches of \(d2lFull.batchSize), \
+            and reports a test accuracy of 0.883. That is about \(formatted(stepMACs / 1e9, digits: 1)) billion \
+            multiply-adds per image per step (forward and backward) and \(grouped(d2lFull.epochs * images)) \
+            image-steps: hours on two CPU cores. The quick default trains one epoch on the first \
+            \(grouped(d2lQuick.trainLimit ?? images)) images in batches of \(d2lQuick.batchSize) with momentum \
+            \(Self.quickMomentum), enough to see it start to learn; `--full` runs d2l's whole recipe, \
+            and the progress bar gives its remaining time.
             """)
         book.show("network", variant == .cpu ? "cpu variant (\(grouped(model.parameterCount)) parameters)"
                     : "d2l (\(grouped(model.parameterCount)) parameters)")
         book.show("recipe", (recipe == .cpu ? "Adam" : momentum > 0 ? "SGD with momentum \(momentum)" : "SGD") + ", "
-                    + chosen.summary
+                    + chosen.summary(for: data)
                     + (training.full ? " (--full)" : training.overridesRecipe ? " (changed by flags)" : " (quick default)"))
         let outcome = try runTraining(model, optimizer: optimizer, recipe: chosen, data: data, seed: options.seed,
                                          directory: folder, resume: training.resume, book: book)
@@ -314,11 +323,11 @@ struct AlexNetChapter: ParsableCommand {
                             to: folder.appendingPathComponent("alexnet-curves.svg"))
         book.figure("alexnet-curves.svg", caption: "Training loss and accuracy, and test accuracy, per epoch.", folder: folder)
         let speed = outcome.history.map(\.imagesPerSecond).max() ?? 0
-        let fullSeconds = Double(full.epochs * 60_000) / max(speed, 1e-9)
+        let fullSeconds = Double(full.epochs * data.train.count) / max(speed, 1e-9)
         book.say("""
             Reached: test accuracy \(formatted(Double(outcome.final?.testAccuracy ?? 0), digits: 3)) on \
-            \(grouped(chosen.testLimit ?? 10_000)) test images after \(chosen.epochs) epoch\(chosen.epochs == 1 ? "" : "s") \
-            over \(grouped(chosen.trainLimit ?? 60_000)) training images, at \(grouped(Int(speed))) \
+            \(grouped(min(chosen.testLimit ?? data.test.count, data.test.count))) test images after \(chosen.epochs) epoch\(chosen.epochs == 1 ? "" : "s") \
+            over \(grouped(min(chosen.trainLimit ?? data.train.count, data.train.count))) training images, at \(grouped(Int(speed))) \
             training images/s. At that speed the full recipe (\(full.epochs) epochs of 60,000) would \
             take about \(formatted(fullSeconds / 3600, digits: 1)) hours on this machine\
             \(chosen.trainLimit == nil ? "" : "; a few thousand images are far too few to approach d2l's 0.883, which needs all of them ten times").
@@ -362,22 +371,25 @@ struct AlexNetChapter: ParsableCommand {
             book.say("(Exercises 3, 5 and 6 train; skipped with --skip-experiments.)")
             return
         }
-        book.say("3. A simplified AlexNet (half the channels, one hidden layer of 1024), one epoch of 512 images at 224x224 each:")
-        let comparison = try AlexNetExercises.simplifiedComparison(
-            data: data, recipe: Recipe(epochs: 1, batchSize: 64, learningRate: 0.01, imageSize: 224, trainLimit: 512,
-                                       testLimit: 256), seed: options.seed)
+        let short = Recipe(epochs: 1, batchSize: 64, learningRate: 0.01, imageSize: 224, trainLimit: 512, testLimit: 256)
+        book.say("3. A simplified AlexNet (half the channels, one hidden layer of 1024): "
+            + short.summary(for: data) + ", SGD with momentum 0.9:")
+        let comparison = try AlexNetExercises.simplifiedComparison(data: data, recipe: short, seed: options.seed)
         book.show(runTable(comparison))
         let speedup = comparison[1].imagesPerSecond / max(comparison[0].imagesPerSecond, 1e-9)
         book.say("""
             The simplified network trains \(formatted(speedup, digits: 1))x faster with \
-            \(percent(comparison[1].parameterCount, of: comparison[0].parameterCount)) of the parameters. Eight steps \
+            \(percent(comparison[1].parameterCount, of: comparison[0].parameterCount)) of the parameters. \
+            \(short.epochs * (short.trainLimit! + short.batchSize - 1) / short.batchSize) steps \
             are too few to compare accuracy (both are near chance); run the chapter with \
             --train-limit and --epochs for the longer comparison, or see VGG and NiN (chapters \
             05 and 06), which take this idea much further.
             """)
-        book.say("5. Batch size against throughput, accuracy and memory (the 28x28 AlexNet, 768 images, lr scaled with the batch):")
-        let rows = try AlexNetExercises.batchSizeStudy(batchSizes: [16, 64, 256], data: data, images: 768,
-                                                        testImages: 512, seed: options.seed)
+        let (studyImages, studyTestImages) = (768, 512)
+        book.say("5. Batch size against throughput, accuracy and memory (the 28x28 AlexNet, one epoch of the first "
+            + "\(studyImages) images, tested on \(studyTestImages), lr scaled with the batch):")
+        let rows = try AlexNetExercises.batchSizeStudy(batchSizes: [16, 64, 256], data: data, images: studyImages,
+                                                        testImages: studyTestImages, seed: options.seed)
         var batches = TextTable(headers: ["batch", "train img/s", "test acc", "first loss", "last loss", "training memory"])
         for row in rows {
             batches.append(["\(row.batchSize)", formatted(row.run.imagesPerSecond, digits: 0),
@@ -390,17 +402,18 @@ struct AlexNetChapter: ParsableCommand {
             Larger batches run faster per image (wider GEMMs) and cost memory in proportion, but \
             over a fixed number of images they take fewer steps, so they learn less per epoch.
             """)
-        book.say("6. Dropout and ReLU on LeNet (3 epochs of 10,000 images):")
-        let lenets = try AlexNetExercises.dropoutAndReLU(
-            data: data, recipe: Recipe(epochs: 3, batchSize: 128, learningRate: 0, trainLimit: 10_000, testLimit: 2000),
-            seed: options.seed)
+        // The learning rate is each variant's own (sigmoid 0.9, ReLU 0.1); the 0 here is unused.
+        let lenetRecipe = Recipe(epochs: 3, batchSize: 128, learningRate: 0, trainLimit: 10_000, testLimit: 2000)
+        book.say("6. Dropout and ReLU on LeNet (\(lenetRecipe.epochs) epochs over the first "
+            + "\(grouped(lenetRecipe.trainLimit!)) images, tested on \(grouped(lenetRecipe.testLimit!))):")
+        let lenets = try AlexNetExercises.dropoutAndReLU(data: data, recipe: lenetRecipe, seed: options.seed)
         book.show(runTable(lenets))
         let (sigmoid, relu) = (lenets[0].finalTestAccuracy, lenets[2].finalTestAccuracy)
         book.say("""
             With the same budget the sigmoid network \(sigmoid < 0.2 ? "has not left chance level yet" : "reaches \(formatted(Double(sigmoid), digits: 3))") \
             while the ReLU network reaches \(formatted(Double(relu), digits: 3)): ReLU is what makes the \
             difference for a network this small and this briefly trained. Dropout is a remedy \
-            for overfitting, which 61,706 parameters after three short epochs hardly do, so \
+            for overfitting, which \(grouped(lenets[0].parameterCount)) parameters after \(lenetRecipe.epochs) short epochs hardly do, so \
             here it mostly adds noise to the gradient.
             """)
     }
@@ -421,8 +434,9 @@ struct AlexNetChapter: ParsableCommand {
             - AlexNet is LeNet's plan at ImageNet scale: eight learned layers, ReLU, dropout, \
             overlapping max pooling, and augmentation, trained on GPUs.
             - Its parameters sit in the dense layers and its compute in the convolutions.
-            - The paper's two-GPU split survives as grouped convolutions (60,965,224 parameters \
-            instead of 62,378,344).
+            - The paper's two-GPU split survives as grouped convolutions \
+            (\(grouped(AlexNet.paper().parameterCount)) parameters instead of \
+            \(grouped(AlexNet.paper(groups: 1).parameterCount))).
             """)
     }
 }
