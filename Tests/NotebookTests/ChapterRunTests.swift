@@ -76,7 +76,7 @@ func tensorsTranscript() throws {
 
 @Test("chapter 03 on a small slice: golden shape trace and summary, training files, resume of a finished run")
 func lenetTranscript() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-\(UUID().uuidString)").path
+    let folder = try temporaryFolder("lenet").path
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let quick = ["--epochs", "1", "--train-limit", "512", "--test-limit", "256", "--threads", "2", "--output", folder]
     let run = try runExecutable("lenet", quick)
@@ -125,7 +125,7 @@ func convolutionsTranscript() throws {
 
 @Test("chapter 04 in its fastest form: golden traces and summary, the paper's counts, files, a page")
 func alexnetTranscript() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("alexnet-\(UUID().uuidString)").path
+    let folder = try temporaryFolder("alexnet").path
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let run = try runExecutable("alexnet", ["--skip-experiments", "--train-limit", "64", "--test-limit", "32",
                                             "--batch-size", "32", "--threads", "2", "--output", folder])

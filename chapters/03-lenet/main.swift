@@ -248,8 +248,4 @@ struct LeNetChapter: ParsableCommand {
 
 func epochs(_ count: Int) -> String { count == 1 ? "1 epoch" : "\(count) epochs" }
 
-func percent(_ part: Int, of whole: Int) -> String {
-    formatted(100 * Double(part) / Double(max(whole, 1)), digits: 0) + "%"
-}
-
 LeNetChapter.main()

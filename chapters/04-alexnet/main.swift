@@ -191,8 +191,8 @@ struct AlexNetChapter: ParsableCommand {
         var g = SeededGenerator(seed: options.seed)
         let batch = Tensor(uniform: [2, 3, 227, 227], in: 0...1, generator: &g)
         var logits = Tensor(zeros: [1])
-        let seconds = try timed {
-            logits = try paper.forward(batch, training: true)
+        let seconds = bestTime(repeats: 1, warmUp: false) {
+            logits = try! paper.forward(batch, training: true)   // the shape is the paper's own
             _ = paper.backward(logits * (1 / 2))
         }
         book.show("forward + backward, 2 images of 3x227x227", "logits \(logits.shape), \(formatted(seconds, digits: 2)) s")
@@ -439,17 +439,6 @@ struct AlexNetChapter: ParsableCommand {
             \(grouped(AlexNet.paper(groups: 1).parameterCount))).
             """)
     }
-}
-
-func percent(_ part: Int, of whole: Int) -> String {
-    formatted(100 * Double(part) / Double(max(whole, 1)), digits: 0) + "%"
-}
-
-/// Wall-clock seconds of one run of `body`.
-func timed(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
 AlexNetChapter.main()
