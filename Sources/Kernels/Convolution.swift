@@ -48,6 +48,16 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                                weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
                                output y: UnsafeMutablePointer<Float>,
                                workspace: borrowing ConvolutionWorkspace) {
+    if workspace.algorithm == .winograd {
+        winogradTransformFilters(w, outputChannels: g.outputChannels, inputChannels: g.inputChannels, rotated: false,
+                                 into: workspace.winograd.transformedFilters.pointer, workers: workspace.workers)
+        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
+            winogradConvolve(WinogradProblem(forward: g), input: x,
+                             transformedFilters: workspace.winograd.transformedFilters.pointer, bias: b, output: y,
+                             buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
+                             workers: workspace.workers)
+        }
+    }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     let images = min(g.imagesPerProduct(workers: workspace.workers), workspace.imagesPerProduct)
     if images > 1 {
@@ -109,6 +119,17 @@ private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: U
 public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
                                     weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
                                     workspace: borrowing ConvolutionWorkspace) {
+    if workspace.algorithm == .winograd {
+        // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift).
+        winogradTransformFilters(w, outputChannels: g.inputChannels, inputChannels: g.outputChannels, rotated: true,
+                                 into: workspace.winograd.transformedFilters.pointer, workers: workspace.workers)
+        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
+            winogradConvolve(WinogradProblem(backwardData: g), input: dy,
+                             transformedFilters: workspace.winograd.transformedFilters.pointer, bias: nil, output: dx,
+                             buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
+                             workers: workspace.workers)
+        }
+    }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     forEachImage(g, workspace: workspace) { n, target, scratch in
         for group in 0..<g.groups {

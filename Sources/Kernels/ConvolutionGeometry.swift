@@ -95,8 +95,24 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Scratch for the convolution kernels: an im2col matrix and SGEMM packing space per worker.
-/// Keep one per layer so that training allocates nothing per batch.
+/// How a convolution's forward and backward-data passes run (backward-filter is always im2col).
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+    /// Lowered to SGEMM: the filters times im2col of the input (the input itself when pointwise).
+    case im2col
+    /// Winograd F(4x4, 3x3): 36 SGEMMs on transformed 6x6 tiles, a quarter of the multiplies.
+    /// 3x3 filters with stride 1 and one group only (`ConvolutionGeometry.supportsWinograd`).
+    case winograd
+
+    /// Winograd where it applies and the channels are wide enough (16 or more each way) for its
+    /// 36 products, whose inner dimension is the input channels, to run near full speed.
+    public static func preferred(for g: ConvolutionGeometry) -> ConvolutionAlgorithm {
+        g.supportsWinograd && g.inputChannels >= 16 && g.outputChannels >= 16 ? .winograd : .im2col
+    }
+}
+
+/// Scratch for the convolution kernels: an im2col matrix and SGEMM packing space per worker,
+/// and Winograd's buffers when that algorithm runs. Keep one per layer so that training
+/// allocates nothing per batch.
 public struct ConvolutionWorkspace: ~Copyable {
     let columns: AlignedBuffer
     let columnsPerWorker: Int
@@ -109,10 +125,19 @@ public struct ConvolutionWorkspace: ~Copyable {
     let wideOutput: AlignedBuffer
     /// How many images a forward product may hold (see imagesPerProduct).
     public let imagesPerProduct: Int
+    public let algorithm: ConvolutionAlgorithm
+    let winograd: WinogradBuffers
 
-    public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount) {
+    /// `algorithm` defaults to `ConvolutionAlgorithm.preferred(for:)`; asking for Winograd where
+    /// it does not apply is a programming error.
+    public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount,
+                algorithm: ConvolutionAlgorithm? = nil) {
+        let algorithm = algorithm ?? .preferred(for: geometry)
+        precondition(algorithm != .winograd || geometry.supportsWinograd, "\(geometry): Winograd needs 3x3, stride 1, one group")
+        self.algorithm = algorithm
+        winograd = algorithm == .winograd ? WinogradBuffers(geometry, workers: max(1, workers)) : WinogradBuffers()
         columnsPerWorker = geometry.columnCount
-        imagesPerProduct = geometry.imagesPerProduct(workers: workers)
+        imagesPerProduct = algorithm == .winograd ? 1 : geometry.imagesPerProduct(workers: workers)
         columns = AlignedBuffer(count: geometry.columnCount * max(1, workers, imagesPerProduct))
         wideOutput = AlignedBuffer(count: imagesPerProduct > 1
             ? geometry.outputChannelsPerGroup * imagesPerProduct * geometry.outputPlane : 0)

@@ -37,7 +37,28 @@ let geometries: [ConvolutionGeometry] = [
     .init(2, 64, 16, 16, k: 144, kernel: (3, 3), padding: (1, 1), groups: 2),
     // Small planes: several images' forward products side by side in one GEMM, 5 + 2 here.
     .init(7, 32, 20, 20, k: 48, kernel: (3, 3), padding: (1, 1)),
+    // Winograd's edges: padding 0 and 2, planes that are not whole 4x4 blocks, and batches of
+    // several chunks (64 blocks per image, 4 images per chunk), the last one short.
+    .init(2, 16, 9, 10, k: 20, kernel: (3, 3), padding: (2, 0)),
+    .init(9, 3, 30, 29, k: 5, kernel: (3, 3), padding: (2, 1)),
 ]
+
+/// Every geometry with every algorithm that can run it.
+let algorithmCases: [(ConvolutionGeometry, ConvolutionAlgorithm)] = geometries.flatMap { g in
+    ConvolutionAlgorithm.allCases.filter { $0 == .im2col || g.supportsWinograd }.map { (g, $0) }
+}
+
+@Test("Winograd is preferred for AlexNet's 3x3 layers, and only where it applies")
+func winogradChoice() {
+    let conv3 = ConvolutionGeometry(128, 256, 12, 12, k: 384, kernel: (3, 3), padding: (1, 1))
+    #expect(ConvolutionAlgorithm.preferred(for: conv3) == .winograd)
+    let conv2 = ConvolutionGeometry(128, 96, 26, 26, k: 256, kernel: (5, 5), padding: (2, 2))
+    let strided = ConvolutionGeometry(1, 32, 12, 12, k: 32, kernel: (3, 3), stride: (2, 2))
+    let grouped = ConvolutionGeometry(1, 32, 12, 12, k: 32, kernel: (3, 3), padding: (1, 1), groups: 2)
+    let thin = ConvolutionGeometry(1, 3, 12, 12, k: 32, kernel: (3, 3), padding: (1, 1))
+    for g in [conv2, strided, grouped, thin] { #expect(ConvolutionAlgorithm.preferred(for: g) == .im2col, "\(g)") }
+    #expect(algorithmCases.filter { $0.1 == .winograd }.count >= 6)
+}
 
 @Test("the test table covers both ways of running a convolution")
 func bothPathsCovered() {
@@ -54,18 +75,22 @@ func bothPathsCovered() {
 
 
 
-/// Relative-to-scale closeness for sums of `terms` unit-sized products.
-func expectClose(_ ours: [Float], _ reference: [Float], terms: Int, _ what: String) {
+/// Relative-to-scale closeness for sums of `terms` unit-sized products. Winograd's transforms
+/// (entries up to 8, and 1/24) amplify rounding: 4.5x the GEMM's worst case was measured on these
+/// cases, so it gets 10x; a wrong transform is off by whole units, not by 1e-4.
+func expectClose(_ ours: [Float], _ reference: [Float], terms: Int, algorithm: ConvolutionAlgorithm = .im2col,
+                 _ what: String) {
     #expect(ours.count == reference.count)
     let worst = zip(ours, reference).map { abs($0 - $1) }.max() ?? 0
-    #expect(worst <= tolerance(k: terms), "\(what): max difference \(worst)")
+    let allowed = tolerance(k: terms) * (algorithm == .winograd ? 10 : 1)
+    #expect(worst <= allowed, "\(what): max difference \(worst)")
 }
 
-@Test("forward matches the direct definition", arguments: geometries)
-func convolutionForwardMatches(g: ConvolutionGeometry) {
+@Test("forward matches the direct definition", arguments: algorithmCases)
+func convolutionForwardMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
     let x = testValues(g.inputCount, seed: 1), w = testValues(g.weightCount, seed: 2)
     let b = testValues(g.outputChannels, seed: 3)
-    let workspace = ConvolutionWorkspace(g, workers: 2)
+    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: algorithm)
     for bias in [nil, b] {
         var y = [Float](repeating: .nan, count: g.outputCount)
         let biasPointer = bias.map { Array($0) }
@@ -73,18 +98,19 @@ func convolutionForwardMatches(g: ConvolutionGeometry) {
             convolutionForward(g, input: x, weight: w, bias: bp, output: &y, workspace: workspace)
         }
         expectClose(y, ConvolutionReference.forward(g, input: x, weight: w, bias: bias), terms: g.patchLength,
-                    "\(g) bias \(bias != nil)")
+                    algorithm: algorithm, "\(g) \(algorithm) bias \(bias != nil)")
     }
 }
 
-@Test("backward-data matches the direct definition and overwrites stale gradients", arguments: geometries)
-func convolutionBackwardDataMatches(g: ConvolutionGeometry) {
+@Test("backward-data matches the direct definition and overwrites stale gradients", arguments: algorithmCases)
+func convolutionBackwardDataMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
     let dy = testValues(g.outputCount, seed: 4), w = testValues(g.weightCount, seed: 5)
     var dx = [Float](repeating: 123, count: g.inputCount)
     convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx,
-                            workspace: ConvolutionWorkspace(g, workers: 2))
+                            workspace: ConvolutionWorkspace(g, workers: 2, algorithm: algorithm))
     expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
-                terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, "\(g)")
+                terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, algorithm: algorithm,
+                "\(g) \(algorithm)")
 }
 
 @Test("backward-filter matches the direct definition and accumulates", arguments: geometries)
@@ -99,11 +125,11 @@ func convolutionBackwardFilterMatches(g: ConvolutionGeometry) {
     expectClose(db, zip(previousB, reference.bias).map { $0 + $1 }, terms: g.batch * g.outputPlane, "\(g) bias")
 }
 
-@Test("backward-data is the adjoint of forward: <conv(x), dy> = <x, conv^T(dy)>", arguments: geometries)
-func adjointIdentity(g: ConvolutionGeometry) {
+@Test("backward-data is the adjoint of forward: <conv(x), dy> = <x, conv^T(dy)>", arguments: algorithmCases)
+func adjointIdentity(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
     let x = testValues(g.inputCount, seed: 10), w = testValues(g.weightCount, seed: 11)
     let dy = testValues(g.outputCount, seed: 12)
-    let workspace = ConvolutionWorkspace(g, workers: 2)
+    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: algorithm)
     var y = [Float](repeating: 0, count: g.outputCount), dx = [Float](repeating: 0, count: g.inputCount)
     convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
     convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx, workspace: workspace)

@@ -27,3 +27,19 @@ func countsOnlyItsOwnWork() throws {
     #expect(counted == 8 * 5 * 144 * 27)
     #expect(MultiplyAddCounter.counting {} == 0)
 }
+
+@Test("a Winograd convolution counts the multiply-adds of the convolution it computes")
+func countsWinogradNominally() {
+    let g = ConvolutionGeometry(batch: 3, inputChannels: 16, inputHeight: 10, inputWidth: 10, outputChannels: 16,
+                                kernelHeight: 3, kernelWidth: 3, paddingHeight: 1, paddingWidth: 1)
+    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: .winograd)
+    let x = [Float](repeating: 0.5, count: 3 * 16 * 100), w = [Float](repeating: 0.1, count: 16 * 16 * 9)
+    var y = [Float](repeating: 0, count: 3 * 16 * 100), dx = x
+    let direct = 3 * 16 * 100 * 16 * 9
+    #expect(MultiplyAddCounter.counting {
+        convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
+    } == direct)
+    #expect(MultiplyAddCounter.counting {
+        convolutionBackwardData(g, outputGradient: y, weight: w, inputGradient: &dx, workspace: workspace)
+    } == direct)
+}

@@ -1,0 +1,303 @@
+// Winograd.swift: 3x3 stride-1 convolutions with Winograd's minimal filtering F(4x4, 3x3)
+// (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+//
+// A 4x4 block of output needs a 6x6 block of input. Directly, one block and one pair of
+// channels cost 16 * 9 = 144 multiplies. Winograd transforms the input block, V = B^T d B, and
+// the 3x3 filter, U = G g G^T, into 6x6 tiles in which the convolution is an element-wise
+// product (36 multiplies), then transforms the product back to the 4x4 block, Y = A^T M A:
+// 4x fewer multiplies. Summed over input channels, each of the 36 tile positions xi becomes an
+// ordinary matrix product, which runs on our SGEMM:
+//   M[xi][K, T] = U[xi][K, C] * V[xi][C, T]         T = the 4x4 blocks of a chunk of images
+// The price is the transforms (cheap: additions and small constants) and rounding: the
+// matrices hold 1/24 and 8, and results differ from direct convolution by a few parts in a
+// million of the sum of |terms|, which the tests bound. F(6x6, 3x3) would save more multiplies
+// but loses several bits (../shared/PERFORMANCE.md).
+//
+// Backward-data of a stride-1 convolution is itself a stride-1 convolution: of dy, with every
+// filter rotated by 180 degrees, input and output channels swapped, and padding R - 1 - pad.
+// So the same code runs both directions; only the filter transform reads w differently.
+
+/// The sizes of one Winograd convolution: input [N, C, H, W] with zero padding, 3x3 filters,
+/// output [N, K, P, Q]. For backward-data, "input" is dy and "output" is dx.
+struct WinogradProblem {
+    let batch: Int, inputChannels: Int, outputChannels: Int
+    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    let paddingHeight: Int, paddingWidth: Int
+
+    static let outputTile = 4, inputTile = 6, positions = 36
+
+    /// The forward pass of `g`.
+    init(forward g: ConvolutionGeometry) {
+        batch = g.batch
+        inputChannels = g.inputChannels
+        outputChannels = g.outputChannels
+        (inputHeight, inputWidth, outputHeight, outputWidth) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
+        (paddingHeight, paddingWidth) = (g.paddingHeight, g.paddingWidth)
+    }
+
+    /// Backward-data of `g`: dy [N, K, P, Q] convolved to dx [N, C, H, W] with padding 2 - pad.
+    init(backwardData g: ConvolutionGeometry) {
+        batch = g.batch
+        inputChannels = g.outputChannels
+        outputChannels = g.inputChannels
+        (inputHeight, inputWidth, outputHeight, outputWidth) = (g.outputHeight, g.outputWidth, g.inputHeight, g.inputWidth)
+        (paddingHeight, paddingWidth) = (2 - g.paddingHeight, 2 - g.paddingWidth)
+    }
+
+    var tilesHigh: Int { (outputHeight + 3) / 4 }
+    var tilesWide: Int { (outputWidth + 3) / 4 }
+    var tilesPerImage: Int { tilesHigh * tilesWide }
+    var inputPlane: Int { inputHeight * inputWidth }
+    var outputPlane: Int { outputHeight * outputWidth }
+
+    /// The zero-bordered copy of one input plane that every tile reads without bounds checks:
+    /// 4 * tilesHigh + 2 rows of 4 * tilesWide + 4 floats (two spare, so that an 8-wide load at
+    /// the last tile stays inside).
+    var paddedRowStride: Int { 4 * tilesWide + 4 }
+    var paddedPlane: Int { (4 * tilesHigh + 2) * paddedRowStride }
+
+    /// Images per chunk: about `WinogradProblem.chunkColumns` tiles, so that one chunk's
+    /// transformed input and products ([36, C, T] and [36, K, T]) stay in L3.
+    var imagesPerChunk: Int { max(1, min(batch, Self.chunkColumns / tilesPerImage)) }
+    static let chunkColumns = 256
+
+    var columnsPerChunk: Int { imagesPerChunk * tilesPerImage }
+}
+
+extension ConvolutionGeometry {
+    /// Whether Winograd F(4x4, 3x3) can compute this convolution: 3x3 filters, stride 1, one
+    /// group, and padding at most 2 (so that backward-data's padding 2 - pad is not negative).
+    public var supportsWinograd: Bool {
+        kernelHeight == 3 && kernelWidth == 3 && strideHeight == 1 && strideWidth == 1 && groups == 1
+            && paddingHeight <= 2 && paddingWidth <= 2
+    }
+}
+
+/// Transforms every 3x3 filter into its 6x6 tile, U = G g G^T, stored as u[xi][o][i] (the
+/// left-hand matrices of the 36 products). Forward: filter (o, i) is w[o, i]. Backward-data
+/// (`rotated`): filter (o, i) is w[i, o] turned by 180 degrees.
+func winogradTransformFilters(_ w: UnsafePointer<Float>, outputChannels: Int, inputChannels: Int,
+                              rotated: Bool, into u: UnsafeMutablePointer<Float>, workers: Int) {
+    let stride = outputChannels * inputChannels
+    Parallel.parallelFor(outputChannels, workers: workers) { o in
+        for i in 0..<inputChannels {
+            let g = rotated ? w + (i * outputChannels + o) * 9 : w + (o * inputChannels + i) * 9
+            // Row r of the filter as a vector over its columns (rotated: rows and columns reversed).
+            func row(_ r: Int) -> SIMD8<Float> {
+                rotated ? SIMD8(g[8 - 3 * r], g[7 - 3 * r], g[6 - 3 * r], 0, 0, 0, 0, 0)
+                        : SIMD8(g[3 * r], g[3 * r + 1], g[3 * r + 2], 0, 0, 0, 0, 0)
+            }
+            // G g down the rows; then G along them, through the three columns of G g: lane r of
+            // `uc` is U[r][c].
+            let (l0, l1, l2, l3, l4, l5) = filterTransform(row(0), row(1), row(2))
+            func column(_ s: Int) -> SIMD8<Float> { SIMD8(l0[s], l1[s], l2[s], l3[s], l4[s], l5[s], 0, 0) }
+            let (u0, u1, u2, u3, u4, u5) = filterTransform(column(0), column(1), column(2))
+            let target = u + o * inputChannels + i
+            for r in 0..<6 {
+                let base = target + r * 6 * stride
+                base[0] = u0[r]
+                base[stride] = u1[r]
+                base[2 * stride] = u2[r]
+                base[3 * stride] = u3[r]
+                base[4 * stride] = u4[r]
+                base[5 * stride] = u5[r]
+            }
+        }
+    }
+}
+
+/// G applied down three rows: six rows out.
+@inline(__always)
+private func filterTransform(_ g0: SIMD8<Float>, _ g1: SIMD8<Float>, _ g2: SIMD8<Float>)
+    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    let outer = g0 + g2
+    return (g0 / 4, -(outer + g1) / 6, -(outer - g1) / 6,
+            g0 / 24 + g1 / 12 + g2 / 6, g0 / 24 - g1 / 12 + g2 / 6, g2)
+}
+
+/// B^T applied down six rows (each a vector over columns): the input transform's first half.
+@inline(__always)
+private func inputTransform(_ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>,
+                            _ d4: SIMD8<Float>, _ d5: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                                                                       SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    let t0 = 4 * d0 - 5 * d2 + d4
+    let t1 = -4 * (d1 + d2) + d3 + d4
+    let t2 = 4 * (d1 - d2) - d3 + d4
+    let t3 = 2 * (d3 - d1) - d2 + d4
+    let t4 = 2 * (d1 - d3) - d2 + d4
+    let t5 = 4 * d1 - 5 * d3 + d5
+    return (t0, t1, t2, t3, t4, t5)
+}
+
+/// A^T applied down six rows: the output transform's first half (four rows out).
+@inline(__always)
+private func outputTransform(_ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>,
+                             _ m4: SIMD8<Float>, _ m5: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>,
+                                                                        SIMD8<Float>, SIMD8<Float>) {
+    let (sum12, difference12) = (m1 + m2, m1 - m2)
+    let (sum34, difference34) = (m3 + m4, m3 - m4)
+    return (m0 + sum12 + sum34, difference12 + 2 * difference34, sum12 + 4 * sum34, difference12 + 8 * difference34 + m5)
+}
+
+/// Column j of six row vectors, as one vector (lanes 6 and 7 zero).
+@inline(__always)
+private func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+                    _ r4: SIMD8<Float>, _ r5: SIMD8<Float>) -> SIMD8<Float> {
+    SIMD8(r0[j], r1[j], r2[j], r3[j], r4[j], r5[j], 0, 0)
+}
+
+/// y = conv(x, filters) (+ bias) by F(4x4, 3x3), for filters already transformed into `u`
+/// ([36, K, C]). Works through the batch in chunks of `imagesPerChunk` images; each chunk's
+/// three steps (input transform, 36 products, output transform) are split over the workers.
+func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, transformedFilters u: UnsafePointer<Float>,
+                      bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                      buffers: borrowing WinogradBuffers, packingSpace: UnsafeMutablePointer<Float>, workers: Int) {
+    let (C, K, tiles) = (s.inputChannels, s.outputChannels, s.tilesPerImage)
+    let (v, m, padded) = (buffers.transformedInput.pointer, buffers.products.pointer, buffers.paddedPlanes.pointer)
+    let chunk = min(buffers.imagesPerChunk, s.imagesPerChunk)
+    for first in stride(from: 0, to: s.batch, by: chunk) {
+        let count = min(chunk, s.batch - first), T = count * tiles
+        // 1. V[xi][c][t] = B^T d B for every 6x6 input block d of every image and channel.
+        Parallel.forEachWorker(workers) { worker in
+            let plane = padded + worker * s.paddedPlane
+            for item in Parallel.chunk(worker, of: workers, splitting: count * C) {
+                let (i, c) = item.quotientAndRemainder(dividingBy: C)
+                copyPadded(s, plane: x + ((first + i) * C + c) * s.inputPlane, into: plane)
+                transformInputTiles(s, paddedPlane: plane, into: v + c * T + i * tiles, positionStride: C * T)
+            }
+        }
+        // 2. The 36 products, each single-threaded on its worker's packing space.
+        Parallel.forEachWorker(workers) { worker in
+            let ownSpace = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker).a
+            for xi in Parallel.chunk(worker, of: workers, splitting: WinogradProblem.positions) {
+                sgemm(transA: false, transB: false, m: K, n: T, k: C, alpha: 1, a: u + xi * K * C, lda: C,
+                      b: v + xi * C * T, ldb: T, beta: 0, c: m + xi * K * T, ldc: T,
+                      packingSpace: ownSpace, workers: 1)
+            }
+        }
+        // 3. Y = A^T M A for every block, plus the bias, cut to the output's edges.
+        Parallel.forEachWorker(workers) { worker in
+            for item in Parallel.chunk(worker, of: workers, splitting: count * K) {
+                let (i, k) = item.quotientAndRemainder(dividingBy: K)
+                transformOutputTiles(s, products: m + k * T + i * tiles, positionStride: K * T,
+                                     bias: bias?[k] ?? 0, into: y + ((first + i) * K + k) * s.outputPlane)
+            }
+        }
+    }
+}
+
+/// Copies one H x W plane into the middle of a zero border: `padding` rows and columns before,
+/// and after it as many as the last tile needs.
+private func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+    let rowStride = s.paddedRowStride, rows = s.paddedPlane / rowStride
+    for r in 0..<rows {
+        let to = padded + r * rowStride, h = r - s.paddingHeight
+        guard h >= 0 && h < s.inputHeight else {
+            to.update(repeating: 0, count: rowStride)
+            continue
+        }
+        let copied = min(s.inputWidth, rowStride - s.paddingWidth)
+        to.update(repeating: 0, count: s.paddingWidth)
+        (to + s.paddingWidth).update(from: x + h * s.inputWidth, count: copied)
+        (to + s.paddingWidth + copied).update(repeating: 0, count: rowStride - s.paddingWidth - copied)
+    }
+}
+
+/// V = B^T d B for every block of one padded plane; block t's 36 values go to v[xi * stride + t].
+private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
+                                 into v: UnsafeMutablePointer<Float>, positionStride: Int) {
+    let rowStride = s.paddedRowStride
+    var t = 0
+    for th in 0..<s.tilesHigh {
+        for tw in 0..<s.tilesWide {
+            let corner = UnsafeRawPointer(paddedPlane + 4 * th * rowStride + 4 * tw)
+            func load(_ r: Int) -> SIMD8<Float> {
+                (corner + r * rowStride * 4).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            // Down the rows (B^T d), then along them: the columns of B^T d, transformed the same way,
+            // are the columns of V (lane i of `vj` is V[i][j]).
+            let (r0, r1, r2, r3, r4, r5) = inputTransform(load(0), load(1), load(2), load(3), load(4), load(5))
+            let (v0, v1, v2, v3, v4, v5) = inputTransform(
+                column(0, r0, r1, r2, r3, r4, r5), column(1, r0, r1, r2, r3, r4, r5),
+                column(2, r0, r1, r2, r3, r4, r5), column(3, r0, r1, r2, r3, r4, r5),
+                column(4, r0, r1, r2, r3, r4, r5), column(5, r0, r1, r2, r3, r4, r5))
+            // Position xi = i * 6 + j holds V[i][j] = lane j of row i of V; the transformed
+            // columns hold V^T, so row i of V is lane i of each of v0...v5.
+            let target = v + t
+            for i in 0..<6 {
+                let base = target + i * 6 * positionStride
+                base[0] = v0[i]
+                base[positionStride] = v1[i]
+                base[2 * positionStride] = v2[i]
+                base[3 * positionStride] = v3[i]
+                base[4 * positionStride] = v4[i]
+                base[5 * positionStride] = v5[i]
+            }
+            t += 1
+        }
+    }
+}
+
+/// Y = A^T M A (+ bias) for every block of one output plane, M read from m[xi * stride + t].
+private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointer<Float>, positionStride: Int,
+                                  bias: Float, into y: UnsafeMutablePointer<Float>) {
+    var t = 0
+    for th in 0..<s.tilesHigh {
+        for tw in 0..<s.tilesWide {
+            let source = m + t
+            func row(_ i: Int) -> SIMD8<Float> {
+                let base = source + i * 6 * positionStride
+                return SIMD8(base[0], base[positionStride], base[2 * positionStride], base[3 * positionStride],
+                             base[4 * positionStride], base[5 * positionStride], 0, 0)
+            }
+            let (r0, r1, r2, r3) = outputTransform(row(0), row(1), row(2), row(3), row(4), row(5))
+            // Along the rows: lane i of `oj` is Y[i][j].
+            let (o0, o1, o2, o3) = outputTransform(
+                column(0, r0, r1, r2, r3, .zero, .zero), column(1, r0, r1, r2, r3, .zero, .zero),
+                column(2, r0, r1, r2, r3, .zero, .zero), column(3, r0, r1, r2, r3, .zero, .zero),
+                column(4, r0, r1, r2, r3, .zero, .zero), column(5, r0, r1, r2, r3, .zero, .zero))
+            let (top, left) = (4 * th, 4 * tw)
+            let rows = min(4, s.outputHeight - top), columns = min(4, s.outputWidth - left)
+            for i in 0..<rows {
+                let out = y + (top + i) * s.outputWidth + left
+                let values = SIMD4(o0[i], o1[i], o2[i], o3[i]) + bias
+                if columns == 4 {
+                    UnsafeMutableRawPointer(out).storeBytes(of: values, as: SIMD4<Float>.self)
+                } else {
+                    for j in 0..<columns { out[j] = values[j] }
+                }
+            }
+            t += 1
+        }
+    }
+}
+
+/// Scratch for Winograd convolutions of one geometry, forward and backward-data: the
+/// transformed filters, one chunk's transformed input and products, and a padded plane per worker.
+public struct WinogradBuffers: ~Copyable {
+    let transformedFilters: AlignedBuffer
+    let transformedInput: AlignedBuffer
+    let products: AlignedBuffer
+    let paddedPlanes: AlignedBuffer
+    let imagesPerChunk: Int
+
+    init(_ g: ConvolutionGeometry, workers: Int) {
+        let forward = WinogradProblem(forward: g), backward = WinogradProblem(backwardData: g)
+        imagesPerChunk = min(forward.imagesPerChunk, backward.imagesPerChunk)
+        let columns = imagesPerChunk * max(forward.tilesPerImage, backward.tilesPerImage)
+        let channels = max(g.inputChannels, g.outputChannels)
+        transformedFilters = AlignedBuffer(count: WinogradProblem.positions * g.inputChannels * g.outputChannels)
+        transformedInput = AlignedBuffer(count: WinogradProblem.positions * channels * columns)
+        products = AlignedBuffer(count: WinogradProblem.positions * channels * columns)
+        paddedPlanes = AlignedBuffer(count: workers * max(forward.paddedPlane, backward.paddedPlane))
+    }
+
+    /// No buffers, for convolutions that do not use Winograd.
+    init() {
+        transformedFilters = AlignedBuffer(count: 0)
+        transformedInput = AlignedBuffer(count: 0)
+        products = AlignedBuffer(count: 0)
+        paddedPlanes = AlignedBuffer(count: 0)
+        imagesPerChunk = 0
+    }
+}
