@@ -146,11 +146,11 @@ private func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD
     SIMD8(r0[j], r1[j], r2[j], r3[j], r4[j], r5[j], 0, 0)
 }
 
-/// y = conv(x, filters) (+ bias) by F(4x4, 3x3), for filters already transformed into `u`
+/// y = conv(x, filters) (+ bias, then ReLU when asked) by F(4x4, 3x3), for filters already transformed into `u`
 /// ([36, K, C]). Works through the batch in chunks of `imagesPerChunk` images; each chunk's
 /// three steps (input transform, 36 products, output transform) are split over the workers.
 func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, transformedFilters u: UnsafePointer<Float>,
-                      bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                      bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, applyingReLU relu: Bool = false,
                       buffers: borrowing WinogradBuffers, packingSpace: UnsafeMutablePointer<Float>, workers: Int) {
     let (C, K, tiles) = (s.inputChannels, s.outputChannels, s.tilesPerImage)
     let (v, m, padded) = (buffers.transformedInput.pointer, buffers.products.pointer, buffers.paddedPlanes.pointer)
@@ -180,7 +180,7 @@ func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, trans
             for item in Parallel.chunk(worker, of: workers, splitting: count * K) {
                 let (i, k) = item.quotientAndRemainder(dividingBy: K)
                 transformOutputTiles(s, products: m + k * T + i * tiles, positionStride: K * T,
-                                     bias: bias?[k] ?? 0, into: y + ((first + i) * K + k) * s.outputPlane)
+                                     bias: bias?[k] ?? 0, applyingReLU: relu, into: y + ((first + i) * K + k) * s.outputPlane)
             }
         }
     }
@@ -238,9 +238,9 @@ private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutabl
     }
 }
 
-/// Y = A^T M A (+ bias) for every block of one output plane, M read from m[xi * stride + t].
+/// Y = A^T M A (+ bias, then max(0, y) with `relu`) for every block of one output plane, M read from m[xi * stride + t].
 private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointer<Float>, positionStride: Int,
-                                  bias: Float, into y: UnsafeMutablePointer<Float>) {
+                                  bias: Float, applyingReLU relu: Bool, into y: UnsafeMutablePointer<Float>) {
     var t = 0
     for th in 0..<s.tilesHigh {
         for tw in 0..<s.tilesWide {
@@ -260,7 +260,8 @@ private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointe
             let rows = min(4, s.outputHeight - top), columns = min(4, s.outputWidth - left)
             for i in 0..<rows {
                 let out = y + (top + i) * s.outputWidth + left
-                let values = SIMD4(o0[i], o1[i], o2[i], o3[i]) + bias
+                var values = SIMD4(o0[i], o1[i], o2[i], o3[i]) + bias
+                if relu { values = pointwiseMax(values, .zero) }
                 if columns == 4 {
                     UnsafeMutableRawPointer(out).storeBytes(of: values, as: SIMD4<Float>.self)
                 } else {

@@ -66,6 +66,7 @@ func distinct(_ shape: [Int], seed: UInt64) throws -> Tensor {
 
 @Test("Conv2d backward: input, weight and bias gradients", arguments: [
     (3, 4, 3, 1, 1, 1), (3, 4, 3, 2, 0, 1), (4, 6, 3, 1, 1, 2), (2, 3, 1, 1, 0, 1), (1, 2, 5, 1, 2, 1),
+    (16, 16, 3, 1, 1, 1),   // wide enough for Winograd
 ])
 func conv2dGradients(config: (c: Int, k: Int, kernel: Int, stride: Int, padding: Int, groups: Int)) throws {
     var generator = SeededGenerator(seed: 1)
@@ -205,4 +206,30 @@ func firstLayerSkipsInputGradient() throws {
     let nested = Sequential(named: [("conv", Sequential(Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, generator: &g),
                                                        ReLU())), ("flatten", Flatten())])
     #expect(Trainer.firstLayer(of: nested) === nested.layers[0].children[0].layer)
+}
+
+@Test("Conv2d then ReLU in a Sequential runs fused, with the same outputs and gradients as layer by layer",
+      arguments: [(16, 3, 1), (3, 5, 2)])   // a Winograd convolution and an im2col one
+func fusedConvolutionReLU(config: (channels: Int, kernel: Int, padding: Int)) throws {
+    func network() -> Sequential {
+        var generator = SeededGenerator(seed: 9)
+        return Sequential(
+            Conv2d(inputChannels: config.channels, outputChannels: 16, kernelSize: config.kernel, padding: config.padding,
+                   generator: &generator),
+            ReLU(), Flatten())
+    }
+    let fused = network(), separate = network()
+    var generator = SeededGenerator(seed: 10)
+    let x = Tensor(uniform: [3, config.channels, 9, 9], in: -1...1, generator: &generator)
+    let y = try fused.forward(x, training: true)
+    let steps = try separate.layers.reduce(x) { try $1.forward($0, training: true) }
+    #expect(y.shape == steps.shape && y.scalars == steps.scalars)
+    #expect(y.scalars.contains { $0 == 0 } && y.scalars.contains { $0 > 0 })
+    let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
+    let dx = fused.backward(dy)
+    let dxSteps = separate.layers.reversed().reduce(dy) { $1.backward($0) }
+    #expect(dx.scalars == dxSteps.scalars)
+    for (a, b) in zip(fused.namedParameters, separate.namedParameters) {
+        #expect(a.parameter.gradient.scalars == b.parameter.gradient.scalars, "\(a.name)")
+    }
 }

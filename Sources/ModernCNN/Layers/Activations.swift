@@ -30,6 +30,13 @@ public class Activation: Layer {
         return y
     }
 
+    /// Takes an output that the previous layer already passed through this activation (a fused
+    /// convolution), keeping it for backward as `forward` would have.
+    func adopt(fusedOutput y: Tensor, training: Bool) -> Tensor {
+        cachedOutput = training ? y : nil
+        return y
+    }
+
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: y.shape)

@@ -70,6 +70,11 @@ public final class Conv2d: SlidingWindowLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        try forward(x, training: training, applyingReLU: false)
+    }
+
+    /// y = conv(x) + b, then max(0, y) when `applyingReLU` (a ReLU layer fused into this one).
+    public func forward(_ x: Tensor, training: Bool, applyingReLU relu: Bool) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         let g = geometry(for: x.shape), scratch = scratch(for: g)
         x.withUnsafeBufferPointer { input in
@@ -78,11 +83,12 @@ public final class Conv2d: SlidingWindowLayer {
                     if let bias {
                         bias.value.withUnsafeBufferPointer { b in
                             convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!,
-                                               output: output.baseAddress!, workspace: scratch.workspace)
+                                               output: output.baseAddress!, applyingReLU: relu,
+                                               workspace: scratch.workspace)
                         }
                     } else {
                         convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: nil,
-                                           output: output.baseAddress!, workspace: scratch.workspace)
+                                           output: output.baseAddress!, applyingReLU: relu, workspace: scratch.workspace)
                     }
                 }
             }
