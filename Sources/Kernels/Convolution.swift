@@ -52,7 +52,7 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                                output y: UnsafeMutablePointer<Float>, applyingReLU relu: Bool = false,
                                workspace: borrowing ConvolutionWorkspace) {
     if workspace.algorithm == .winograd {
-        winogradTransformFilters(w, outputChannels: g.outputChannels, inputChannels: g.inputChannels, rotated: false,
+        winogradTransformFilters(w, tile: WinogradTile(kernel: g.kernelHeight)!, outputChannels: g.outputChannels, inputChannels: g.inputChannels, rotated: false,
                                  into: workspace.winograd.transformedFilters.pointer, workers: workspace.workers)
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
             winogradConvolve(WinogradProblem(forward: g), input: x,
@@ -135,7 +135,7 @@ public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy:
                                     workspace: borrowing ConvolutionWorkspace) {
     if workspace.algorithm == .winograd {
         // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift).
-        winogradTransformFilters(w, outputChannels: g.inputChannels, inputChannels: g.outputChannels, rotated: true,
+        winogradTransformFilters(w, tile: WinogradTile(kernel: g.kernelHeight)!, outputChannels: g.inputChannels, inputChannels: g.outputChannels, rotated: true,
                                  into: workspace.winograd.transformedFilters.pointer, workers: workspace.workers)
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
             winogradConvolve(WinogradProblem(backwardData: g), input: dy,

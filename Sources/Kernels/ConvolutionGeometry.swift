@@ -99,8 +99,9 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// Lowered to SGEMM: the filters times im2col of the input (the input itself when pointwise).
     case im2col
-    /// Winograd F(4x4, 3x3): 36 SGEMMs on transformed 6x6 tiles, a quarter of the multiplies.
-    /// 3x3 filters with stride 1 and one group only (`ConvolutionGeometry.supportsWinograd`).
+    /// Winograd F(4x4, 3x3) or F(2x2, 5x5): 36 SGEMMs on transformed 6x6 tiles, a quarter (3x3)
+    /// or 36% (5x5) of the multiplies. 3x3 and 5x5 filters with stride 1 and one group only
+    /// (`ConvolutionGeometry.supportsWinograd`).
     case winograd
 
     /// Winograd where it applies and the channels are wide enough (16 or more each way) for its

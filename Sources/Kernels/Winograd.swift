@@ -1,33 +1,63 @@
-// Winograd.swift: 3x3 stride-1 convolutions with Winograd's minimal filtering F(4x4, 3x3)
-// (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+// Winograd.swift: stride-1 convolutions by Winograd's minimal filtering (Lavin & Gray, "Fast
+// Algorithms for Convolutional Neural Networks", 2016): F(4x4, 3x3) for 3x3 filters and
+// F(2x2, 5x5) for 5x5 ones. Both work on 6x6 tiles of input.
 //
-// A 4x4 block of output needs a 6x6 block of input. Directly, one block and one pair of
-// channels cost 16 * 9 = 144 multiplies. Winograd transforms the input block, V = B^T d B, and
-// the 3x3 filter, U = G g G^T, into 6x6 tiles in which the convolution is an element-wise
-// product (36 multiplies), then transforms the product back to the 4x4 block, Y = A^T M A:
-// 4x fewer multiplies. Summed over input channels, each of the 36 tile positions xi becomes an
+// In F(4x4, 3x3), a 4x4 block of output needs a 6x6 block of input. Directly, one block and one
+// pair of channels cost 16 * 9 = 144 multiplies. Winograd transforms the input block,
+// V = B^T d B, and the filter, U = G g G^T, into 6x6 tiles in which the convolution is an
+// element-wise product (36 multiplies), then transforms the product back, Y = A^T M A: 4x fewer
+// multiplies. F(2x2, 5x5) does a 2x2 block of a 5x5 filter (100 multiplies directly) in the same
+// 36: 2.8x fewer. Summed over input channels, each of the 36 tile positions xi becomes an
 // ordinary matrix product, which runs on our SGEMM:
-//   M[xi][K, T] = U[xi][K, C] * V[xi][C, T]         T = the 4x4 blocks of a chunk of images
-// The price is the transforms (cheap: additions and small constants) and rounding: the
-// matrices hold 1/24 and 8, and results differ from direct convolution by a few parts in a
-// million of the sum of |terms|, which the tests bound. F(6x6, 3x3) would save more multiplies
-// but loses several bits (../shared/PERFORMANCE.md).
+//   M[xi][K, T] = U[xi][K, C] * V[xi][C, T]         T = the output blocks of a chunk of images
+// The price is the transforms (additions and small constants) and rounding: the matrices hold
+// 1/24 and 8 (16 for 5x5), and results differ from direct convolution by a few parts in a
+// million of the sum of |terms|, which the tests bound. Bigger tiles, F(6x6, 3x3), would save
+// more multiplies but lose several bits (../shared/PERFORMANCE.md).
+//
+// Where the matrices come from: both are Toom-Cook on the six points 0, 1, -1, 2, -2 and
+// infinity. G evaluates the filter polynomial at the points (row j: p_j^0 ... p_j^(r-1), scaled
+// by 1/4, -1/6, -1/6, 1/24, 1/24, 1), B^T is the matching interpolation, which depends only on
+// the points, so the two variants share it, and A^T (row i: p_j^i) sums the products back.
 //
 // Backward-data of a stride-1 convolution is itself a stride-1 convolution: of dy, with every
 // filter rotated by 180 degrees, input and output channels swapped, and padding R - 1 - pad.
 // So the same code runs both directions; only the filter transform reads w differently.
 
-/// The sizes of one Winograd convolution: input [N, C, H, W] with zero padding, 3x3 filters,
+/// The two tile sizes: m x m outputs from a 6x6 input tile, for r x r filters (m + r - 1 = 6).
+enum WinogradTile {
+    case f4x4Kernel3x3, f2x2Kernel5x5
+
+    init?(kernel: Int) {
+        switch kernel {
+        case 3: self = .f4x4Kernel3x3
+        case 5: self = .f2x2Kernel5x5
+        default: return nil
+        }
+    }
+
+    /// m: output rows and columns per tile.
+    var outputSize: Int { self == .f4x4Kernel3x3 ? 4 : 2 }
+    /// r: the filter's size.
+    var kernelSize: Int { self == .f4x4Kernel3x3 ? 3 : 5 }
+    /// Blocks per product chunk: enough columns for the 36 products to run well, few enough
+    /// that one chunk's transformed input and products stay near the caches.
+    var chunkColumns: Int { self == .f4x4Kernel3x3 ? 256 : 512 }
+}
+
+/// The sizes of one Winograd convolution: input [N, C, H, W] with zero padding, r x r filters,
 /// output [N, K, P, Q]. For backward-data, "input" is dy and "output" is dx.
 struct WinogradProblem {
+    let tile: WinogradTile
     let batch: Int, inputChannels: Int, outputChannels: Int
     let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     let paddingHeight: Int, paddingWidth: Int
 
-    static let outputTile = 4, inputTile = 6, positions = 36
+    static let inputTile = 6, positions = 36
 
     /// The forward pass of `g`.
     init(forward g: ConvolutionGeometry) {
+        tile = WinogradTile(kernel: g.kernelHeight)!
         batch = g.batch
         inputChannels = g.inputChannels
         outputChannels = g.outputChannels
@@ -35,84 +65,91 @@ struct WinogradProblem {
         (paddingHeight, paddingWidth) = (g.paddingHeight, g.paddingWidth)
     }
 
-    /// Backward-data of `g`: dy [N, K, P, Q] convolved to dx [N, C, H, W] with padding 2 - pad.
+    /// Backward-data of `g`: dy [N, K, P, Q] convolved to dx [N, C, H, W] with padding r - 1 - pad.
     init(backwardData g: ConvolutionGeometry) {
+        tile = WinogradTile(kernel: g.kernelHeight)!
         batch = g.batch
         inputChannels = g.outputChannels
         outputChannels = g.inputChannels
         (inputHeight, inputWidth, outputHeight, outputWidth) = (g.outputHeight, g.outputWidth, g.inputHeight, g.inputWidth)
-        (paddingHeight, paddingWidth) = (2 - g.paddingHeight, 2 - g.paddingWidth)
+        let reach = g.kernelHeight - 1
+        (paddingHeight, paddingWidth) = (reach - g.paddingHeight, reach - g.paddingWidth)
     }
 
-    var tilesHigh: Int { (outputHeight + 3) / 4 }
-    var tilesWide: Int { (outputWidth + 3) / 4 }
+    var tilesHigh: Int { (outputHeight + tile.outputSize - 1) / tile.outputSize }
+    var tilesWide: Int { (outputWidth + tile.outputSize - 1) / tile.outputSize }
     var tilesPerImage: Int { tilesHigh * tilesWide }
     var inputPlane: Int { inputHeight * inputWidth }
     var outputPlane: Int { outputHeight * outputWidth }
 
     /// The zero-bordered copy of one input plane that every tile reads without bounds checks:
-    /// 4 * tilesHigh + 2 rows of 4 * tilesWide + 4 floats (two spare, so that an 8-wide load at
-    /// the last tile stays inside).
-    var paddedRowStride: Int { 4 * tilesWide + 4 }
-    var paddedPlane: Int { (4 * tilesHigh + 2) * paddedRowStride }
+    /// m * tilesHigh + r - 1 rows of m * tilesWide + r + 1 floats (two spare, so that an 8-wide
+    /// load at the last tile stays inside).
+    var paddedRowStride: Int { tile.outputSize * tilesWide + tile.kernelSize + 1 }
+    var paddedPlane: Int { (tile.outputSize * tilesHigh + tile.kernelSize - 1) * paddedRowStride }
 
-    /// Images per chunk: about `WinogradProblem.chunkColumns` tiles, so that one chunk's
-    /// transformed input and products ([36, C, T] and [36, K, T]) stay in L3.
-    var imagesPerChunk: Int { max(1, min(batch, Self.chunkColumns / tilesPerImage)) }
-    static let chunkColumns = 256
-
-    var columnsPerChunk: Int { imagesPerChunk * tilesPerImage }
+    /// Images per chunk: about `tile.chunkColumns` blocks.
+    var imagesPerChunk: Int { max(1, min(batch, tile.chunkColumns / tilesPerImage)) }
 }
 
 extension ConvolutionGeometry {
-    /// Whether Winograd F(4x4, 3x3) can compute this convolution: 3x3 filters, stride 1, one
-    /// group, and padding at most 2 (so that backward-data's padding 2 - pad is not negative).
+    /// Whether Winograd can compute this convolution: 3x3 or 5x5 filters, stride 1, one group,
+    /// and padding at most r - 1 (so that backward-data's padding r - 1 - pad is not negative).
     public var supportsWinograd: Bool {
-        kernelHeight == 3 && kernelWidth == 3 && strideHeight == 1 && strideWidth == 1 && groups == 1
-            && paddingHeight <= 2 && paddingWidth <= 2
+        (kernelHeight == 3 || kernelHeight == 5) && kernelWidth == kernelHeight
+            && strideHeight == 1 && strideWidth == 1 && groups == 1
+            && paddingHeight < kernelHeight && paddingWidth < kernelWidth
     }
 }
 
-/// Transforms every 3x3 filter into its 6x6 tile, U = G g G^T, stored as u[xi][o][i] (the
+/// Transforms every r x r filter into its 6x6 tile, U = G g G^T, stored as u[xi][o][i] (the
 /// left-hand matrices of the 36 products). Forward: filter (o, i) is w[o, i]. Backward-data
 /// (`rotated`): filter (o, i) is w[i, o] turned by 180 degrees.
-func winogradTransformFilters(_ w: UnsafePointer<Float>, outputChannels: Int, inputChannels: Int,
+func winogradTransformFilters(_ w: UnsafePointer<Float>, tile: WinogradTile, outputChannels: Int, inputChannels: Int,
                               rotated: Bool, into u: UnsafeMutablePointer<Float>, workers: Int) {
-    let stride = outputChannels * inputChannels
+    let stride = outputChannels * inputChannels, r = tile.kernelSize, area = r * r
     Parallel.parallelFor(outputChannels, workers: workers) { o in
         for i in 0..<inputChannels {
-            let g = rotated ? w + (i * outputChannels + o) * 9 : w + (o * inputChannels + i) * 9
-            // Row r of the filter as a vector over its columns (rotated: rows and columns reversed).
-            func row(_ r: Int) -> SIMD8<Float> {
-                rotated ? SIMD8(g[8 - 3 * r], g[7 - 3 * r], g[6 - 3 * r], 0, 0, 0, 0, 0)
-                        : SIMD8(g[3 * r], g[3 * r + 1], g[3 * r + 2], 0, 0, 0, 0, 0)
+            let g = rotated ? w + (i * outputChannels + o) * area : w + (o * inputChannels + i) * area
+            // Row `row` of the filter as a vector over its columns (rotated: rows and columns reversed).
+            func row(_ row: Int) -> SIMD8<Float> {
+                var v = SIMD8<Float>()
+                for s in 0..<r { v[s] = rotated ? g[area - 1 - row * r - s] : g[row * r + s] }
+                return v
             }
-            // G g down the rows; then G along them, through the three columns of G g: lane r of
-            // `uc` is U[r][c].
-            let (l0, l1, l2, l3, l4, l5) = filterTransform(row(0), row(1), row(2))
+            // G g down the rows; then G along them, through the r columns of G g: lane j of `uc`
+            // is U[j][c].
+            let rows = (row(0), row(1), row(2), r == 5 ? row(3) : .zero, r == 5 ? row(4) : .zero)
+            let (l0, l1, l2, l3, l4, l5) = filterTransform(tile, rows.0, rows.1, rows.2, rows.3, rows.4)
             func column(_ s: Int) -> SIMD8<Float> { SIMD8(l0[s], l1[s], l2[s], l3[s], l4[s], l5[s], 0, 0) }
-            let (u0, u1, u2, u3, u4, u5) = filterTransform(column(0), column(1), column(2))
+            let (u0, u1, u2, u3, u4, u5) = filterTransform(tile, column(0), column(1), column(2),
+                                                           r == 5 ? column(3) : .zero, r == 5 ? column(4) : .zero)
             let target = u + o * inputChannels + i
-            for r in 0..<6 {
-                let base = target + r * 6 * stride
-                base[0] = u0[r]
-                base[stride] = u1[r]
-                base[2 * stride] = u2[r]
-                base[3 * stride] = u3[r]
-                base[4 * stride] = u4[r]
-                base[5 * stride] = u5[r]
+            for j in 0..<6 {
+                let base = target + j * 6 * stride
+                base[0] = u0[j]
+                base[stride] = u1[j]
+                base[2 * stride] = u2[j]
+                base[3 * stride] = u3[j]
+                base[4 * stride] = u4[j]
+                base[5 * stride] = u5[j]
             }
         }
     }
 }
 
-/// G applied down three rows: six rows out.
+/// G applied down r rows (g3 and g4 are zero for 3x3 filters): six rows out, one per point
+/// 0, 1, -1, 2, -2, infinity.
 @inline(__always)
-private func filterTransform(_ g0: SIMD8<Float>, _ g1: SIMD8<Float>, _ g2: SIMD8<Float>)
+private func filterTransform(_ tile: WinogradTile, _ g0: SIMD8<Float>, _ g1: SIMD8<Float>, _ g2: SIMD8<Float>,
+                             _ g3: SIMD8<Float>, _ g4: SIMD8<Float>)
     -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-    let outer = g0 + g2
-    return (g0 / 4, -(outer + g1) / 6, -(outer - g1) / 6,
-            g0 / 24 + g1 / 12 + g2 / 6, g0 / 24 - g1 / 12 + g2 / 6, g2)
+    // The filter polynomial g(p) = g0 + g1 p + g2 p^2 (+ g3 p^3 + g4 p^4), split into its even
+    // and odd parts so that g(1), g(-1), g(2), g(-2) share them.
+    let even1 = g0 + g2 + g4, odd1 = g1 + g3
+    let even2 = g0 + 4 * g2 + 16 * g4, odd2 = 2 * g1 + 8 * g3
+    let last = tile == .f4x4Kernel3x3 ? g2 : g4
+    return (g0 / 4, -(even1 + odd1) / 6, -(even1 - odd1) / 6, (even2 + odd2) / 24, (even2 - odd2) / 24, last)
 }
 
 /// B^T applied down six rows (each a vector over columns): the input transform's first half.
@@ -129,14 +166,18 @@ private func inputTransform(_ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<
     return (t0, t1, t2, t3, t4, t5)
 }
 
-/// A^T applied down six rows: the output transform's first half (four rows out).
+/// A^T applied down six rows: the output transform's first half, m rows out (four rows are
+/// returned; for F(2x2, 5x5) only the first two mean anything). Row i weighs the point p by p^i,
+/// and the point at infinity only in the last row.
 @inline(__always)
-private func outputTransform(_ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>,
-                             _ m4: SIMD8<Float>, _ m5: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>,
-                                                                        SIMD8<Float>, SIMD8<Float>) {
+private func outputTransform(_ tile: WinogradTile, _ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>,
+                             _ m3: SIMD8<Float>, _ m4: SIMD8<Float>, _ m5: SIMD8<Float>)
+    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
     let (sum12, difference12) = (m1 + m2, m1 - m2)
     let (sum34, difference34) = (m3 + m4, m3 - m4)
-    return (m0 + sum12 + sum34, difference12 + 2 * difference34, sum12 + 4 * sum34, difference12 + 8 * difference34 + m5)
+    let row1 = difference12 + 2 * difference34
+    if tile == .f2x2Kernel5x5 { return (m0 + sum12 + sum34, row1 + m5, .zero, .zero) }
+    return (m0 + sum12 + sum34, row1, sum12 + 4 * sum34, difference12 + 8 * difference34 + m5)
 }
 
 /// Column j of six row vectors, as one vector (lanes 6 and 7 zero).
@@ -206,11 +247,11 @@ private func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, int
 /// V = B^T d B for every block of one padded plane; block t's 36 values go to v[xi * stride + t].
 private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
                                  into v: UnsafeMutablePointer<Float>, positionStride: Int) {
-    let rowStride = s.paddedRowStride
+    let rowStride = s.paddedRowStride, m = s.tile.outputSize
     var t = 0
     for th in 0..<s.tilesHigh {
         for tw in 0..<s.tilesWide {
-            let corner = UnsafeRawPointer(paddedPlane + 4 * th * rowStride + 4 * tw)
+            let corner = UnsafeRawPointer(paddedPlane + m * (th * rowStride + tw))
             func load(_ r: Int) -> SIMD8<Float> {
                 (corner + r * rowStride * 4).loadUnaligned(as: SIMD8<Float>.self)
             }
@@ -241,6 +282,7 @@ private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutabl
 /// Y = A^T M A (+ bias, then max(0, y) with `relu`) for every block of one output plane, M read from m[xi * stride + t].
 private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointer<Float>, positionStride: Int,
                                   bias: Float, applyingReLU relu: Bool, into y: UnsafeMutablePointer<Float>) {
+    let size = s.tile.outputSize
     var t = 0
     for th in 0..<s.tilesHigh {
         for tw in 0..<s.tilesWide {
@@ -250,14 +292,14 @@ private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointe
                 return SIMD8(base[0], base[positionStride], base[2 * positionStride], base[3 * positionStride],
                              base[4 * positionStride], base[5 * positionStride], 0, 0)
             }
-            let (r0, r1, r2, r3) = outputTransform(row(0), row(1), row(2), row(3), row(4), row(5))
+            let (r0, r1, r2, r3) = outputTransform(s.tile, row(0), row(1), row(2), row(3), row(4), row(5))
             // Along the rows: lane i of `oj` is Y[i][j].
-            let (o0, o1, o2, o3) = outputTransform(
+            let (o0, o1, o2, o3) = outputTransform(s.tile,
                 column(0, r0, r1, r2, r3, .zero, .zero), column(1, r0, r1, r2, r3, .zero, .zero),
                 column(2, r0, r1, r2, r3, .zero, .zero), column(3, r0, r1, r2, r3, .zero, .zero),
                 column(4, r0, r1, r2, r3, .zero, .zero), column(5, r0, r1, r2, r3, .zero, .zero))
-            let (top, left) = (4 * th, 4 * tw)
-            let rows = min(4, s.outputHeight - top), columns = min(4, s.outputWidth - left)
+            let (top, left) = (size * th, size * tw)
+            let rows = min(size, s.outputHeight - top), columns = min(size, s.outputWidth - left)
             for i in 0..<rows {
                 let out = y + (top + i) * s.outputWidth + left
                 var values = SIMD4(o0[i], o1[i], o2[i], o3[i]) + bias

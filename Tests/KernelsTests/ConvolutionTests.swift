@@ -41,6 +41,10 @@ let geometries: [ConvolutionGeometry] = [
     // several chunks (64 blocks per image, 4 images per chunk), the last one short.
     .init(2, 16, 9, 10, k: 20, kernel: (3, 3), padding: (2, 0)),
     .init(9, 3, 30, 29, k: 5, kernel: (3, 3), padding: (2, 1)),
+    // F(2x2, 5x5): padding 2 and the extremes 4 and 0, odd planes, and one image per chunk.
+    .init(2, 16, 11, 9, k: 20, kernel: (5, 5), padding: (2, 1)),
+    .init(2, 3, 13, 12, k: 4, kernel: (5, 5), padding: (4, 0)),
+    .init(3, 2, 40, 40, k: 3, kernel: (5, 5), padding: (2, 2)),
 ]
 
 /// Every geometry with every algorithm that can run it.
@@ -48,16 +52,18 @@ let algorithmCases: [(ConvolutionGeometry, ConvolutionAlgorithm)] = geometries.f
     ConvolutionAlgorithm.allCases.filter { $0 == .im2col || g.supportsWinograd }.map { (g, $0) }
 }
 
-@Test("Winograd is preferred for AlexNet's 3x3 layers, and only where it applies")
+@Test("Winograd is preferred for AlexNet's 3x3 and 5x5 layers, and only where it applies")
 func winogradChoice() {
     let conv3 = ConvolutionGeometry(128, 256, 12, 12, k: 384, kernel: (3, 3), padding: (1, 1))
-    #expect(ConvolutionAlgorithm.preferred(for: conv3) == .winograd)
     let conv2 = ConvolutionGeometry(128, 96, 26, 26, k: 256, kernel: (5, 5), padding: (2, 2))
+    #expect(ConvolutionAlgorithm.preferred(for: conv3) == .winograd && ConvolutionAlgorithm.preferred(for: conv2) == .winograd)
+    let conv1 = ConvolutionGeometry(128, 1, 224, 224, k: 96, kernel: (11, 11), stride: (4, 4), padding: (1, 1))
     let strided = ConvolutionGeometry(1, 32, 12, 12, k: 32, kernel: (3, 3), stride: (2, 2))
     let grouped = ConvolutionGeometry(1, 32, 12, 12, k: 32, kernel: (3, 3), padding: (1, 1), groups: 2)
     let thin = ConvolutionGeometry(1, 3, 12, 12, k: 32, kernel: (3, 3), padding: (1, 1))
-    for g in [conv2, strided, grouped, thin] { #expect(ConvolutionAlgorithm.preferred(for: g) == .im2col, "\(g)") }
-    #expect(algorithmCases.filter { $0.1 == .winograd }.count >= 6)
+    for g in [conv1, strided, grouped, thin] { #expect(ConvolutionAlgorithm.preferred(for: g) == .im2col, "\(g)") }
+    #expect(algorithmCases.filter { $0.1 == .winograd && $0.0.kernelHeight == 3 }.count >= 6)
+    #expect(algorithmCases.filter { $0.1 == .winograd && $0.0.kernelHeight == 5 }.count >= 3)
 }
 
 @Test("the test table covers both ways of running a convolution")
