@@ -95,13 +95,14 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// How a convolution's forward and backward-data passes run (backward-filter is always im2col).
+/// How a convolution's three passes (forward, backward-data, backward-filter) run.
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// Lowered to SGEMM: the filters times im2col of the input (the input itself when pointwise).
     case im2col
     /// Winograd F(4x4, 3x3) or F(2x2, 5x5): 36 SGEMMs on transformed 6x6 tiles, a quarter (3x3)
     /// or 36% (5x5) of the multiplies. 3x3 and 5x5 filters with stride 1 and one group only
-    /// (`ConvolutionGeometry.supportsWinograd`).
+    /// (`ConvolutionGeometry.supportsWinograd`). The 5x5 filter gradient stays im2col (see
+    /// convolutionBackwardFilter).
     case winograd
 
     /// Winograd where it applies and the channels are wide enough (16 or more each way) for its

@@ -182,12 +182,12 @@ private func outputTransform(_ tile: WinogradTile, _ m0: SIMD8<Float>, _ m1: SIM
 
 /// Column j of six row vectors, as one vector (lanes 6 and 7 zero).
 @inline(__always)
-private func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
                     _ r4: SIMD8<Float>, _ r5: SIMD8<Float>) -> SIMD8<Float> {
     SIMD8(r0[j], r1[j], r2[j], r3[j], r4[j], r5[j], 0, 0)
 }
 
-/// y = conv(x, filters) (+ bias, then ReLU when asked) by F(4x4, 3x3), for filters already transformed into `u`
+/// y = conv(x, filters) (+ bias, then ReLU when asked) by Winograd, for filters already transformed into `u`
 /// ([36, K, C]). Works through the batch in chunks of `imagesPerChunk` images; each chunk's
 /// three steps (input transform, 36 products, output transform) are split over the workers.
 func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, transformedFilters u: UnsafePointer<Float>,
@@ -229,7 +229,7 @@ func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, trans
 
 /// Copies one H x W plane into the middle of a zero border: `padding` rows and columns before,
 /// and after it as many as the last tile needs.
-private func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
     let rowStride = s.paddedRowStride, rows = s.paddedPlane / rowStride
     for r in 0..<rows {
         let to = padded + r * rowStride, h = r - s.paddingHeight
@@ -245,7 +245,7 @@ private func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, int
 }
 
 /// V = B^T d B for every block of one padded plane; block t's 36 values go to v[xi * stride + t].
-private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
+func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
                                  into v: UnsafeMutablePointer<Float>, positionStride: Int) {
     let rowStride = s.paddedRowStride, m = s.tile.outputSize
     var t = 0

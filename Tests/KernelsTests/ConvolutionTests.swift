@@ -119,16 +119,18 @@ func convolutionBackwardDataMatches(g: ConvolutionGeometry, algorithm: Convoluti
                 "\(g) \(algorithm)")
 }
 
-@Test("backward-filter matches the direct definition and accumulates", arguments: geometries)
-func convolutionBackwardFilterMatches(g: ConvolutionGeometry) {
+@Test("backward-filter matches the direct definition and accumulates", arguments: algorithmCases)
+func convolutionBackwardFilterMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
     let x = testValues(g.inputCount, seed: 6), dy = testValues(g.outputCount, seed: 7)
     let previousW = testValues(g.weightCount, seed: 8), previousB = testValues(g.outputChannels, seed: 9)
     var dw = previousW, db = previousB
     convolutionBackwardFilter(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
-                              workspace: ConvolutionWorkspace(g, workers: 2))
+                              workspace: ConvolutionWorkspace(g, workers: 2, algorithm: algorithm))
     let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
-    expectClose(dw, zip(previousW, reference.weight).map { $0 + $1 }, terms: g.batch * g.outputPlane, "\(g) weights")
-    expectClose(db, zip(previousB, reference.bias).map { $0 + $1 }, terms: g.batch * g.outputPlane, "\(g) bias")
+    expectClose(dw, zip(previousW, reference.weight).map { $0 + $1 }, terms: g.batch * g.outputPlane,
+                algorithm: algorithm, "\(g) \(algorithm) weights")
+    expectClose(db, zip(previousB, reference.bias).map { $0 + $1 }, terms: g.batch * g.outputPlane,
+                algorithm: algorithm, "\(g) \(algorithm) bias")
 }
 
 @Test("backward-data is the adjoint of forward: <conv(x), dy> = <x, conv^T(dy)>", arguments: algorithmCases)
@@ -193,4 +195,18 @@ extension Optional where Wrapped == [Float] {
         case .none: return body(nil)
         }
     }
+}
+
+@Test("Winograd's filter gradient is right for 5x5 too, though training uses im2col's there")
+func winogradFilterGradient5x5() {
+    let g = ConvolutionGeometry(3, 4, 11, 10, k: 6, kernel: (5, 5), padding: (2, 1))
+    let x = testValues(g.inputCount, seed: 15), dy = testValues(g.outputCount, seed: 16)
+    var dw = [Float](repeating: 0, count: g.weightCount), db = [Float](repeating: 0, count: g.outputChannels)
+    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: .winograd)
+    winogradFilterGradient(WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: &dw,
+                           biasGradient: &db, buffers: workspace.winograd,
+                           packingSpace: workspace.gemm.storage.pointer, workers: 2)
+    let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
+    expectClose(dw, reference.weight, terms: g.batch * g.outputPlane, algorithm: .winograd, "weights")
+    expectClose(db, reference.bias, terms: g.batch * g.outputPlane, algorithm: .winograd, "bias")
 }

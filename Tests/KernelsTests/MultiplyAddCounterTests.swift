@@ -42,4 +42,9 @@ func countsWinogradNominally() {
     #expect(MultiplyAddCounter.counting {
         convolutionBackwardData(g, outputGradient: y, weight: w, inputGradient: &dx, workspace: workspace)
     } == direct)
+    var dw = w
+    #expect(MultiplyAddCounter.counting {
+        convolutionBackwardFilter(g, input: x, outputGradient: y, weightGradient: &dw, biasGradient: nil,
+                                  workspace: workspace)
+    } == direct)
 }
