@@ -144,7 +144,7 @@ extension Bench {
     func convolutionTable(_ book: Notebook, threads: Int, peak: Double) {
         book.note("")
         book.note("AlexNet (d2l) convolutions, batch 128, \(threads) threads, best of \(repeats):")
-        var table = TextTable(headers: ["layer", "output", "GMAC", "forward GFLOP/s", "backward-data",
+        var table = TextTable(headers: ["layer", "output", "GMAC", "algorithm", "forward GFLOP/s", "backward-data",
                                         "backward-filter", "% of peak (fwd)"])
         var totalMultiplyAdds = 0.0, totalSeconds = 0.0
         for (index, (name, geometry)) in ConvolutionGeometry.alexNet(batch: 128).enumerated() {
@@ -154,7 +154,8 @@ extension Bench {
             totalSeconds += gflop / result.forward + gflop / result.backwardFilter
                 + (result.backwardData.map { gflop / $0 } ?? 0)
             table.append([name, "\(geometry.outputChannels)x\(geometry.outputHeight)x\(geometry.outputWidth)",
-                          formatted(geometry.multiplyAdds / 1e9, digits: 1), formatted(result.forward, digits: 1),
+                          formatted(geometry.multiplyAdds / 1e9, digits: 1),
+                          ConvolutionAlgorithm.preferred(for: geometry).rawValue, formatted(result.forward, digits: 1),
                           result.backwardData.map { formatted($0, digits: 1) } ?? "(skipped)",
                           formatted(result.backwardFilter, digits: 1),
                           formatted(100 * result.forward / (peak / 1e9), digits: 0)])
@@ -163,6 +164,8 @@ extension Bench {
         book.note("all five layers, forward + backward: \(formatted(totalSeconds, digits: 2)) s per batch of 128, "
             + "\(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
             + "\(formatted(128 / totalSeconds, digits: 1)) images/s for the convolutions alone")
+        book.note("GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
+            + "(and % of peak) are effective rates and can pass 100%. conv2's backward-filter is im2col.")
     }
 
     /// In the child: measures OpenBLAS on every selected shape and prints "<GFLOP/s>" per line.

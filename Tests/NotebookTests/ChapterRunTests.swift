@@ -121,6 +121,8 @@ func convolutionsTranscript() throws {
     let row = try #require(run.output.split(separator: "\n").first { $0.contains("im2col + packed SGEMM") })
     let difference = try #require(Float(row.split(separator: " ").last!))
     #expect(difference < 1e-4)
+    let winograd = try #require(run.output.split(separator: "\n").first { $0.contains("Winograd F(2x2, 5x5)") })
+    #expect(try #require(Float(winograd.split(separator: " ").last!)) < 1e-3)
 }
 
 @Test("chapter 04 in its fastest form: golden traces and summary, the paper's counts, files, a page")

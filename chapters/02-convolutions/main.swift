@@ -258,8 +258,9 @@ struct ConvolutionsChapter: ParsableCommand {
             Finally the speed. AlexNet's conv2 takes 96 channels of 26x26 to 256 channels of \
             26x26 through 5x5 kernels: \(grouped(macs / batch)) multiply-adds per image. First the \
             seven nested loops of the definition (the oracle our tests compare every kernel \
-            against, accumulating in Double), then im2col plus our SGEMM on \(Parallel.threadCount) \
-            thread\(Parallel.threadCount == 1 ? "" : "s"), both on a batch of \(batch).
+            against, accumulating in Double), then the two ways our kernels run it on \
+            \(Parallel.threadCount) thread\(Parallel.threadCount == 1 ? "" : "s"), all on a batch of \(batch): \
+            im2col plus SGEMM, and Winograd's transformed tiles (below the table).
             """)
         var generator = SeededGenerator(seed: options.seed)
         let x = Tensor(uniform: [batch, 96, 26, 26], in: -1...1, generator: &generator)
@@ -267,33 +268,54 @@ struct ConvolutionsChapter: ParsableCommand {
         let (xs, ws) = (Array(x.scalars), Array(w.scalars))
         var reference: [Float] = []
         let naiveSeconds = bestTime(repeats: 1) { reference = ConvolutionReference.forward(g, input: xs, weight: ws, bias: nil) }
-        var y = [Float](repeating: 0, count: batch * 256 * g.outputPlane)
-        let workspace = ConvolutionWorkspace(g)
-        let fastSeconds = bestTime(repeats: 5) {
-            xs.withUnsafeBufferPointer { input in
-                ws.withUnsafeBufferPointer { weight in
-                    y.withUnsafeMutableBufferPointer { output in
-                        convolutionForward(g, input: input.baseAddress!, weight: weight.baseAddress!, bias: nil,
-                                           output: output.baseAddress!, workspace: workspace)
+        /// Best time and largest difference from the definition of one algorithm.
+        func measure(_ algorithm: ConvolutionAlgorithm) -> (seconds: Double, difference: Float) {
+            var y = [Float](repeating: 0, count: batch * 256 * g.outputPlane)
+            let workspace = ConvolutionWorkspace(g, algorithm: algorithm)
+            let seconds = bestTime(repeats: 5) {
+                xs.withUnsafeBufferPointer { input in
+                    ws.withUnsafeBufferPointer { weight in
+                        y.withUnsafeMutableBufferPointer { output in
+                            convolutionForward(g, input: input.baseAddress!, weight: weight.baseAddress!, bias: nil,
+                                               output: output.baseAddress!, workspace: workspace)
+                        }
                     }
                 }
             }
+            return (seconds, zip(reference, y).map { abs($0 - $1) }.max() ?? 0)
         }
-        let difference = zip(reference, y).map { abs($0 - $1) }.max() ?? 0
+        let lowered = measure(.im2col), winograd = measure(.winograd)
         let flops = 2 * Double(macs)
         var table = TextTable(headers: ["method", "time (ms)", "GFLOP/s", "speed-up", "max |difference|"])
         table.append(["7 nested loops (Double)", formatted(naiveSeconds * 1e3, digits: 1),
                       formatted(flops / naiveSeconds / 1e9, digits: 2), "1.0x", "-"])
-        table.append(["im2col + packed SGEMM", formatted(fastSeconds * 1e3, digits: 1),
-                      formatted(flops / fastSeconds / 1e9, digits: 1),
-                      formatted(naiveSeconds / fastSeconds, digits: 0) + "x", String(format: "%.1e", difference)])
+        for (name, result) in [("im2col + packed SGEMM", lowered), ("Winograd F(2x2, 5x5)", winograd)] {
+            table.append([name, formatted(result.seconds * 1e3, digits: 1),
+                          formatted(flops / result.seconds / 1e9, digits: 1),
+                          formatted(naiveSeconds / result.seconds, digits: 0) + "x",
+                          String(format: "%.1e", result.difference)])
+        }
         book.show(table)
         book.say("""
-            Same numbers, up to float rounding, \(formatted(naiveSeconds / fastSeconds, digits: 0)) times \
-            faster. The loops touch the input in an order the caches do not like and use one \
-            float at a time; the lowered version spends a little time copying windows into \
-            columns and the rest inside the microkernel of chapter 01. Timings move by 10-20% \
-            between runs on a shared machine; try --threads 1 or --full (a batch of 8).
+            Same numbers, up to float rounding, \(formatted(naiveSeconds / lowered.seconds, digits: 0)) times \
+            faster with im2col. The loops touch the input in an order the caches do not like and \
+            use one float at a time; the lowered version spends a little time copying windows \
+            into columns and the rest inside the microkernel of chapter 01.
+            """)
+        book.say("""
+            Winograd's row counts as many multiply-adds as the others (the convolution's own), so \
+            its GFLOP/s can pass the machine's peak: it does fewer. It cuts the input into 6x6 \
+            tiles, each giving a 2x2 block of output, and moves tiles and filters into a basis in \
+            which the 5x5 convolution of a tile becomes 36 element-wise products instead of 100 \
+            multiply-adds. Summed over channels, each of the 36 positions is one matrix product, \
+            run on the same SGEMM. The price is a larger rounding error (the last column) and \
+            the work of transforming: here it ran \(formatted(lowered.seconds / winograd.seconds, digits: 2))x \
+            the speed of im2col. With few images its 36 products are thin (\(batch * 169) columns \
+            for \(batch) image\(batch == 1 ? "" : "s")); a training batch makes them wide, which is \
+            where it wins (make bench shows AlexNet at batch 128). 3x3 layers use 4x4 blocks, a quarter of the multiplies; the \
+            training chapters use Winograd wherever a layer is 3x3 or 5x5 with stride 1. \
+            Timings move by 10-20% between runs on a shared machine; try --threads 1 or --full \
+            (a batch of 8).
             """)
     }
 
@@ -306,8 +328,8 @@ struct ConvolutionsChapter: ParsableCommand {
             shrinks it.
             - A 1x1 convolution is a matrix product over channels; pooling slides a window with \
             no weights.
-            - im2col turns any convolution into one GEMM, which is how every network in this \
-            book runs on the kernel of chapter 01.
+            - im2col turns any convolution into one GEMM on the kernel of chapter 01; Winograd's \
+            tiles turn a stride-1 3x3 or 5x5 one into 36 smaller GEMMs with fewer multiplies.
             """)
         book.say("""
             Exercises (d2l 7.2-7.5): what output size would conv1 give with stride 2 instead \
