@@ -43,13 +43,13 @@ private func forEachImage(_ g: ConvolutionGeometry, workspace: borrowing Convolu
     }
 }
 
-/// y = conv(x, w) + b, then max(0, y) when `applyingReLU`. x: [N, C, H, W], w: [K, C/G, R, S],
-/// b: [K] or nil, y: [N, K, P, Q]. The bias and the ReLU are applied to each image's output
-/// while it is still in the cache, rather than in passes of their own over the whole batch (for
-/// AlexNet's conv1 at batch 128 such a pass reads and writes 143 MB).
+/// y = f(conv(x, w) + b) for the fused activation f (none, ReLU or sigmoid). x: [N, C, H, W],
+/// w: [K, C/G, R, S], b: [K] or nil, y: [N, K, P, Q]. The bias and the activation are applied to
+/// each image's output while it is still in the cache, rather than in passes of their own over
+/// the whole batch (for AlexNet's conv1 at batch 128 such a pass reads and writes 143 MB).
 public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
                                weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
-                               output y: UnsafeMutablePointer<Float>, applyingReLU relu: Bool = false,
+                               output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
                                workspace: borrowing ConvolutionWorkspace) {
     if workspace.algorithm == .winograd {
         winogradTransformFilters(w, tile: WinogradTile(kernel: g.kernelHeight)!, outputChannels: g.outputChannels, inputChannels: g.inputChannels, rotated: false,
@@ -57,14 +57,14 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
             winogradConvolve(WinogradProblem(forward: g), input: x,
                              transformedFilters: workspace.winograd.transformedFilters.pointer, bias: b, output: y,
-                             applyingReLU: relu, buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
+                             activation: activation, buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
                              workers: workspace.workers)
         }
     }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     let images = min(g.imagesPerProduct(workers: workspace.workers), workspace.imagesPerProduct)
     if images > 1 {
-        return forwardSideBySide(g, images: images, input: x, weight: w, bias: b, output: y, applyingReLU: relu,
+        return forwardSideBySide(g, images: images, input: x, weight: w, bias: b, output: y, activation: activation,
                                  workspace: workspace)
     }
     forEachImage(g, workspace: workspace) { n, target, scratch in
@@ -76,32 +76,21 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                             b: lowered(g, image: image, scratch: scratch, workers: target.workers), ldb: plane,
                             beta: 0, c: out + group * kPerGroup * plane, ldc: plane)
         }
-        if b != nil || relu {
+        if b != nil || activation != .none {
             Parallel.parallelFor(g.outputChannels, workers: target.workers) { k in
                 let row = out + k * plane
-                finishOutputRow(from: row, to: row, count: plane, bias: b?[k] ?? 0, applyingReLU: relu)
+                applyActivation(row, row, count: plane, bias: b?[k] ?? 0, activation)
             }
         }
     }
 }
 
-/// to[j] = from[j] + bias, or max(0, from[j] + bias); from and to may be the same row.
-@inline(__always)
-func finishOutputRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int,
-                     bias: Float, applyingReLU relu: Bool) {
-    if relu {
-        for j in 0..<count { target[j] = max(0, source[j] + bias) }
-    } else {
-        for j in 0..<count { target[j] = source[j] + bias }
-    }
-}
-
 /// The forward pass for layers with small output planes: `images` images' columns side by side
 /// in one [C/G*R*S, images*P*Q] matrix, one threaded GEMM into [K/G, images*P*Q], then each
-/// image's block copied (with its bias and ReLU) into its place in the NCHW output.
+/// image's block copied (with its bias and activation) into its place in the NCHW output.
 private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: UnsafePointer<Float>,
                                weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
-                               output y: UnsafeMutablePointer<Float>, applyingReLU relu: Bool,
+                               output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
                                workspace: borrowing ConvolutionWorkspace) {
     let (kPerGroup, plane, workers) = (g.outputChannelsPerGroup, g.outputPlane, workspace.workers)
     let (columns, wide) = (workspace.columns.pointer, workspace.wideOutput.pointer)
@@ -120,8 +109,7 @@ private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: U
                 for k in 0..<kPerGroup {
                     let source = wide + k * width + i * plane
                     let target = y + ((first + i) * g.outputChannels + group * kPerGroup + k) * plane
-                    finishOutputRow(from: source, to: target, count: plane, bias: b?[group * kPerGroup + k] ?? 0,
-                                    applyingReLU: relu)
+                    applyActivation(source, target, count: plane, bias: b?[group * kPerGroup + k] ?? 0, activation)
                 }
             }
         }

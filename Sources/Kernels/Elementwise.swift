@@ -29,16 +29,41 @@ public func reluBackward(outputGradient dy: UnsafePointer<Float>, output y: Unsa
 /// stays a normal Float and y is already 0 or 1 to within a Float's rounding.
 public func sigmoidForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
     forEachChunk(count) { range in
-        var i = range.lowerBound
-        while i + 16 <= range.upperBound {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-            let result = 1 / (1 + exp16(-v))
-            UnsafeMutableRawPointer(y + i).storeBytes(of: result, as: SIMD16<Float>.self)
-            i += 16
+        applyActivation(x + range.lowerBound, y + range.lowerBound, count: range.count, bias: 0, .sigmoid)
+    }
+}
+
+/// An activation a convolution applies to its output as it writes it, instead of a pass of its own.
+public enum FusedActivation: Sendable {
+    case none, relu, sigmoid
+}
+
+/// y[i] = f(x[i] + bias), sixteen lanes at a time (a short tail is padded to sixteen, so every
+/// element goes through the same arithmetic and the result does not depend on where a chunk
+/// starts). x and y may be the same row.
+@inline(__always)
+func applyActivation(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, bias: Float,
+                     _ activation: FusedActivation) {
+    @inline(__always)
+    func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        let shifted = v + bias
+        switch activation {
+        case .none: return shifted
+        case .relu: return pointwiseMax(shifted, .zero)
+        case .sigmoid: return 1 / (1 + exp16(-shifted))
         }
-        for j in i..<range.upperBound {
-            y[j] = 1 / (1 + Foundation.exp(-min(max(x[j], -87), 87)))
-        }
+    }
+    var i = 0
+    while i + 16 <= count {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: apply(v), as: SIMD16<Float>.self)
+        i += 16
+    }
+    if i < count {
+        var v = SIMD16<Float>()
+        for j in i..<count { v[j - i] = x[j] }
+        let result = apply(v)
+        for j in i..<count { y[j] = result[j - i] }
     }
 }
 

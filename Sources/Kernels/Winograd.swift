@@ -187,11 +187,11 @@ func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>
     SIMD8(r0[j], r1[j], r2[j], r3[j], r4[j], r5[j], 0, 0)
 }
 
-/// y = conv(x, filters) (+ bias, then ReLU when asked) by Winograd, for filters already transformed into `u`
+/// y = f(conv(x, filters) + bias) for a fused activation f, by Winograd, for filters already transformed into `u`
 /// ([36, K, C]). Works through the batch in chunks of `imagesPerChunk` images; each chunk's
 /// three steps (input transform, 36 products, output transform) are split over the workers.
 func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, transformedFilters u: UnsafePointer<Float>,
-                      bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, applyingReLU relu: Bool = false,
+                      bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
                       buffers: borrowing WinogradBuffers, packingSpace: UnsafeMutablePointer<Float>, workers: Int) {
     let (C, K, tiles) = (s.inputChannels, s.outputChannels, s.tilesPerImage)
     let (v, m, padded) = (buffers.transformedInput.pointer, buffers.products.pointer, buffers.paddedPlanes.pointer)
@@ -220,8 +220,10 @@ func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, trans
         Parallel.forEachWorker(workers) { worker in
             for item in Parallel.chunk(worker, of: workers, splitting: count * K) {
                 let (i, k) = item.quotientAndRemainder(dividingBy: K)
+                let plane = y + ((first + i) * K + k) * s.outputPlane
                 transformOutputTiles(s, products: m + k * T + i * tiles, positionStride: K * T,
-                                     bias: bias?[k] ?? 0, applyingReLU: relu, into: y + ((first + i) * K + k) * s.outputPlane)
+                                     bias: bias?[k] ?? 0, into: plane)
+                if activation != .none { applyActivation(plane, plane, count: s.outputPlane, bias: 0, activation) }
             }
         }
     }
@@ -279,9 +281,9 @@ func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer
     }
 }
 
-/// Y = A^T M A (+ bias, then max(0, y) with `relu`) for every block of one output plane, M read from m[xi * stride + t].
+/// Y = A^T M A (+ bias) for every block of one output plane, M read from m[xi * stride + t].
 private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointer<Float>, positionStride: Int,
-                                  bias: Float, applyingReLU relu: Bool, into y: UnsafeMutablePointer<Float>) {
+                                  bias: Float, into y: UnsafeMutablePointer<Float>) {
     let size = s.tile.outputSize
     var t = 0
     for th in 0..<s.tilesHigh {
@@ -302,8 +304,7 @@ private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointe
             let rows = min(size, s.outputHeight - top), columns = min(size, s.outputWidth - left)
             for i in 0..<rows {
                 let out = y + (top + i) * s.outputWidth + left
-                var values = SIMD4(o0[i], o1[i], o2[i], o3[i]) + bias
-                if relu { values = pointwiseMax(values, .zero) }
+                let values = SIMD4(o0[i], o1[i], o2[i], o3[i]) + bias
                 if columns == 4 {
                     UnsafeMutableRawPointer(out).storeBytes(of: values, as: SIMD4<Float>.self)
                 } else {

@@ -20,6 +20,10 @@ let poolings: [PoolingGeometry] = [
     .init(2, 2, 28, 28, window: 2, stride: 2),              // LeNet
     .init(1, 3, 11, 6, window: 3, stride: 1, padding: 1),
     .init(1, 1, 5, 5, window: 5, stride: 5),
+    // The 2x2 fast path: an odd edge no window covers, overlapping windows, and gaps.
+    .init(1, 2, 7, 9, window: 2, stride: 2),
+    .init(2, 1, 6, 5, window: 2, stride: 1),
+    .init(1, 1, 8, 8, window: 2, stride: 3),
 ]
 
 /// Pools by building the zero- (average) or -inf- (max) padded plane first, then sliding the

@@ -13,8 +13,13 @@ public class Activation: Layer {
     private let backwardKernel: Backward
     private var cachedOutput: Tensor?
 
-    init(_ description: String, forward: @escaping Forward, backward: @escaping Backward) {
+    /// The same activation as a convolution can apply while writing its output (Sequential
+    /// fuses the two).
+    let fusedKind: FusedActivation?
+
+    init(_ description: String, fusedKind: FusedActivation?, forward: @escaping Forward, backward: @escaping Backward) {
         self.description = description
+        self.fusedKind = fusedKind
         forwardKernel = forward
         backwardKernel = backward
     }
@@ -52,7 +57,7 @@ public class Activation: Layer {
 /// max(0, x): no saturation for positive inputs, so gradients reach deep layers (AlexNet's change).
 public final class ReLU: Activation {
     public init() {
-        super.init("ReLU()", forward: { reluForward($0, $1, count: $2) },
+        super.init("ReLU()", fusedKind: .relu, forward: { reluForward($0, $1, count: $2) },
                    backward: { reluBackward(outputGradient: $0, output: $1, inputGradient: $2, count: $3) })
     }
 }
@@ -60,7 +65,7 @@ public final class ReLU: Activation {
 /// 1 / (1 + e^-x): LeNet's activation, whose slope vanishes for large |x|.
 public final class Sigmoid: Activation {
     public init() {
-        super.init("Sigmoid()", forward: { sigmoidForward($0, $1, count: $2) },
+        super.init("Sigmoid()", fusedKind: .sigmoid, forward: { sigmoidForward($0, $1, count: $2) },
                    backward: { sigmoidBackward(outputGradient: $0, output: $1, inputGradient: $2, count: $3) })
     }
 }

@@ -70,11 +70,11 @@ public final class Conv2d: SlidingWindowLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        try forward(x, training: training, applyingReLU: false)
+        try forward(x, training: training, activation: .none)
     }
 
-    /// y = conv(x) + b, then max(0, y) when `applyingReLU` (a ReLU layer fused into this one).
-    public func forward(_ x: Tensor, training: Bool, applyingReLU relu: Bool) throws -> Tensor {
+    /// y = f(conv(x) + b): an activation layer that follows this one, fused into it.
+    public func forward(_ x: Tensor, training: Bool, activation: FusedActivation) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         let g = geometry(for: x.shape), scratch = scratch(for: g)
         x.withUnsafeBufferPointer { input in
@@ -83,12 +83,12 @@ public final class Conv2d: SlidingWindowLayer {
                     if let bias {
                         bias.value.withUnsafeBufferPointer { b in
                             convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!,
-                                               output: output.baseAddress!, applyingReLU: relu,
+                                               output: output.baseAddress!, activation: activation,
                                                workspace: scratch.workspace)
                         }
                     } else {
                         convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: nil,
-                                           output: output.baseAddress!, applyingReLU: relu, workspace: scratch.workspace)
+                                           output: output.baseAddress!, activation: activation, workspace: scratch.workspace)
                     }
                 }
             }

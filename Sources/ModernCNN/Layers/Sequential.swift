@@ -27,16 +27,18 @@ public final class Sequential: Layer {
         try layers.reduce(input) { shape, layer in try layer.outputShape(for: shape) }
     }
 
-    /// A convolution followed by a ReLU runs as one fused pass: the convolution applies max(0, y)
-    /// as it writes each image's output, instead of the ReLU reading and writing the whole batch's
-    /// activations again (143 MB for AlexNet's conv1 at batch 128). The ReLU layer keeps that
-    /// output for its backward, so backward is unchanged, and so is the result, bit for bit.
+    /// A convolution followed by a ReLU or a sigmoid runs as one fused pass: the convolution
+    /// applies the activation as it writes each image's output, instead of the activation layer
+    /// reading and writing the whole batch's activations again (143 MB for AlexNet's conv1 at
+    /// batch 128). The activation layer keeps that output for its backward, so backward is
+    /// unchanged, and so is the result, bit for bit.
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         var value = x, i = 0
         while i < layers.count {
-            if let convolution = layers[i] as? Conv2d, i + 1 < layers.count, let relu = layers[i + 1] as? ReLU {
-                let y = try convolution.forward(value, training: training, applyingReLU: true)
-                value = relu.adopt(fusedOutput: y, training: training)
+            if let convolution = layers[i] as? Conv2d, i + 1 < layers.count, let activation = layers[i + 1] as? Activation,
+               let fused = activation.fusedKind {
+                let y = try convolution.forward(value, training: training, activation: fused)
+                value = activation.adopt(fusedOutput: y, training: training)
                 i += 2
             } else {
                 value = try layers[i].forward(value, training: training)
