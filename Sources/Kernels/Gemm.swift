@@ -254,9 +254,18 @@ private func edgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         let tile = scratch.baseAddress!
         microkernel6x16(kc: kc, a: a, b: b, c: tile, ldc: GemmBlocking.nr, alpha: alpha, beta: 0)
         for i in 0..<rows {
+            let row = c + i * ldc
+            if columns == GemmBlocking.nr {
+                // A bottom-edge tile with whole rows (LeNet's 16 channels are 6 + 6 + 4 rows):
+                // one vector per row instead of sixteen branches.
+                var product = UnsafeRawPointer(tile + i * GemmBlocking.nr).loadUnaligned(as: SIMD16<Float>.self)
+                if beta != 0 { product = product.addingProduct(beta, UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)) }
+                UnsafeMutableRawPointer(row).storeBytes(of: product, as: SIMD16<Float>.self)
+                continue
+            }
             for j in 0..<columns {
                 let product = tile[i * GemmBlocking.nr + j]
-                c[i * ldc + j] = beta == 0 ? product : product + beta * c[i * ldc + j]
+                row[j] = beta == 0 ? product : product + beta * row[j]
             }
         }
     }

@@ -183,13 +183,14 @@ private func outputTransform(_ tile: WinogradTile, _ m0: SIMD8<Float>, _ m1: SIM
 /// Column j of six row vectors, as one vector (lanes 6 and 7 zero).
 @inline(__always)
 func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
-                    _ r4: SIMD8<Float>, _ r5: SIMD8<Float>) -> SIMD8<Float> {
+            _ r4: SIMD8<Float>, _ r5: SIMD8<Float>) -> SIMD8<Float> {
     SIMD8(r0[j], r1[j], r2[j], r3[j], r4[j], r5[j], 0, 0)
 }
 
-/// y = f(conv(x, filters) + bias) for a fused activation f, by Winograd, for filters already transformed into `u`
-/// ([36, K, C]). Works through the batch in chunks of `imagesPerChunk` images; each chunk's
-/// three steps (input transform, 36 products, output transform) are split over the workers.
+/// y = f(conv(x, filters) + bias) for a fused activation f, by Winograd, with the filters already
+/// transformed into `u` ([36, K, C]). Works through the batch in chunks of `imagesPerChunk`
+/// images; each chunk's three steps (input transform, 36 products, output transform) are split
+/// over the workers.
 func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, transformedFilters u: UnsafePointer<Float>,
                       bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
                       buffers: borrowing WinogradBuffers, packingSpace: UnsafeMutablePointer<Float>, workers: Int) {
@@ -316,8 +317,9 @@ private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointe
     }
 }
 
-/// Scratch for Winograd convolutions of one geometry, forward and backward-data: the
-/// transformed filters, one chunk's transformed input and products, and a padded plane per worker.
+/// Scratch for Winograd convolutions of one geometry, all three passes: the transformed filters
+/// (or the filter gradient's 36 products), one chunk's transformed input and products, and a
+/// padded plane per worker.
 public struct WinogradBuffers: ~Copyable {
     let transformedFilters: AlignedBuffer
     let transformedInput: AlignedBuffer
