@@ -63,6 +63,15 @@ final class WorkerPool: @unchecked Sendable {
         for worker in stride(from: thread, to: workers, by: size) { body(worker) }
     }
 
+    /// Runs this thread's share of the published job. A function of its own so that the
+    /// helper's copy of the closure is released when it returns, before `pending` tells the
+    /// caller the job is done: unoptimized builds otherwise kept it alive past that point, and
+    /// the caller's `withoutActuallyEscaping` check then saw the closure escape and trapped.
+    @inline(never)
+    private func runCurrentJob(_ thread: Int) {
+        if let job { runShare(of: thread, body: job, workers: jobWorkers) }
+    }
+
     private func helperLoop(_ thread: Int) {
         var seen = 0
         while true {
@@ -78,7 +87,7 @@ final class WorkerPool: @unchecked Sendable {
                 }
             }
             seen = generation.load(ordering: .acquiring)
-            if let job { runShare(of: thread, body: job, workers: jobWorkers) }
+            runCurrentJob(thread)
             pending.subtract(1, ordering: .releasing)
         }
     }
