@@ -52,14 +52,8 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                                output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
                                workspace: borrowing ConvolutionWorkspace) {
     if workspace.algorithm == .winograd {
-        winogradTransformFilters(w, tile: WinogradTile(kernel: g.kernelHeight)!, outputChannels: g.outputChannels, inputChannels: g.inputChannels, rotated: false,
-                                 into: workspace.winograd.transformedFilters.pointer, workers: workspace.workers)
-        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            winogradConvolve(WinogradProblem(forward: g), input: x,
-                             transformedFilters: workspace.winograd.transformedFilters.pointer, bias: b, output: y,
-                             activation: activation, buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
-                             workers: workspace.workers)
-        }
+        return runWinograd(g, WinogradProblem(forward: g), rotatingFilters: false, input: x, weight: w, bias: b,
+                           output: y, activation: activation, workspace: workspace)
     }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     let images = min(g.imagesPerProduct(workers: workspace.workers), workspace.imagesPerProduct)
@@ -82,6 +76,24 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                 applyActivation(row, row, count: plane, bias: b?[k] ?? 0, activation)
             }
         }
+    }
+}
+
+/// One Winograd convolution of `problem` (the forward pass of g, or its backward-data): the
+/// filters transformed (rotated for backward-data), then the tiles. The multiply-add counter
+/// records the convolution's own count.
+private func runWinograd(_ g: ConvolutionGeometry, _ problem: WinogradProblem, rotatingFilters rotated: Bool,
+                         input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+                         output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
+                         workspace: borrowing ConvolutionWorkspace) {
+    let filters = workspace.winograd.transformedFilters.pointer
+    winogradTransformFilters(w, tile: problem.tile, outputChannels: problem.outputChannels,
+                             inputChannels: problem.inputChannels, rotated: rotated, into: filters,
+                             workers: workspace.workers)
+    MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
+        winogradConvolve(problem, input: x, transformedFilters: filters, bias: b, output: y, activation: activation,
+                         buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
+                         workers: workspace.workers)
     }
 }
 
@@ -123,14 +135,8 @@ public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy:
                                     workspace: borrowing ConvolutionWorkspace) {
     if workspace.algorithm == .winograd {
         // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift).
-        winogradTransformFilters(w, tile: WinogradTile(kernel: g.kernelHeight)!, outputChannels: g.inputChannels, inputChannels: g.outputChannels, rotated: true,
-                                 into: workspace.winograd.transformedFilters.pointer, workers: workspace.workers)
-        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            winogradConvolve(WinogradProblem(backwardData: g), input: dy,
-                             transformedFilters: workspace.winograd.transformedFilters.pointer, bias: nil, output: dx,
-                             buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
-                             workers: workspace.workers)
-        }
+        return runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w, bias: nil,
+                           output: dx, activation: .none, workspace: workspace)
     }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     forEachImage(g, workspace: workspace) { n, target, scratch in

@@ -124,16 +124,7 @@ func winogradTransformFilters(_ w: UnsafePointer<Float>, tile: WinogradTile, out
             func column(_ s: Int) -> SIMD8<Float> { SIMD8(l0[s], l1[s], l2[s], l3[s], l4[s], l5[s], 0, 0) }
             let (u0, u1, u2, u3, u4, u5) = filterTransform(tile, column(0), column(1), column(2),
                                                            r == 5 ? column(3) : .zero, r == 5 ? column(4) : .zero)
-            let target = u + o * inputChannels + i
-            for j in 0..<6 {
-                let base = target + j * 6 * stride
-                base[0] = u0[j]
-                base[stride] = u1[j]
-                base[2 * stride] = u2[j]
-                base[3 * stride] = u3[j]
-                base[4 * stride] = u4[j]
-                base[5 * stride] = u5[j]
-            }
+            scatterTile(u0, u1, u2, u3, u4, u5, to: u + o * inputChannels + i, positionStride: stride)
         }
     }
 }
@@ -180,6 +171,31 @@ private func outputTransform(_ tile: WinogradTile, _ m0: SIMD8<Float>, _ m1: SIM
     return (m0 + sum12 + sum34, row1, sum12 + 4 * sum34, difference12 + 8 * difference34 + m5)
 }
 
+/// Stores a 6x6 tile given by its columns (lane i of `cj` is tile[i][j]) into the 36 position
+/// matrices: tile[i][j] goes to target[(i * 6 + j) * positionStride].
+@inline(__always)
+func scatterTile(_ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c3: SIMD8<Float>,
+                 _ c4: SIMD8<Float>, _ c5: SIMD8<Float>, to target: UnsafeMutablePointer<Float>, positionStride: Int) {
+    for i in 0..<6 {
+        let base = target + i * 6 * positionStride
+        base[0] = c0[i]
+        base[positionStride] = c1[i]
+        base[2 * positionStride] = c2[i]
+        base[3 * positionStride] = c3[i]
+        base[4 * positionStride] = c4[i]
+        base[5 * positionStride] = c5[i]
+    }
+}
+
+/// Row i of a 6x6 tile stored in the 36 position matrices (as scatterTile stores it), as a
+/// vector over its columns.
+@inline(__always)
+func gatherTileRow(_ i: Int, from source: UnsafePointer<Float>, positionStride: Int) -> SIMD8<Float> {
+    let base = source + i * 6 * positionStride
+    return SIMD8(base[0], base[positionStride], base[2 * positionStride], base[3 * positionStride],
+                 base[4 * positionStride], base[5 * positionStride], 0, 0)
+}
+
 /// Column j of six row vectors, as one vector (lanes 6 and 7 zero).
 @inline(__always)
 func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
@@ -200,14 +216,7 @@ func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, trans
     for first in stride(from: 0, to: s.batch, by: chunk) {
         let count = min(chunk, s.batch - first), T = count * tiles
         // 1. V[xi][c][t] = B^T d B for every 6x6 input block d of every image and channel.
-        Parallel.forEachWorker(workers) { worker in
-            let plane = padded + worker * s.paddedPlane
-            for item in Parallel.chunk(worker, of: workers, splitting: count * C) {
-                let (i, c) = item.quotientAndRemainder(dividingBy: C)
-                copyPadded(s, plane: x + ((first + i) * C + c) * s.inputPlane, into: plane)
-                transformInputTiles(s, paddedPlane: plane, into: v + c * T + i * tiles, positionStride: C * T)
-            }
-        }
+        transformInputChunk(s, input: x, images: first..<(first + count), into: v, paddedPlanes: padded, workers: workers)
         // 2. The 36 products, each single-threaded on its worker's packing space.
         Parallel.forEachWorker(workers) { worker in
             let ownSpace = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker).a
@@ -230,9 +239,24 @@ func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, trans
     }
 }
 
+/// V[xi][c][t] = B^T d B for the 6x6 input blocks of `images` (a chunk of the batch), every
+/// channel, block t of the chunk's T; split over the workers, each with its own padded plane.
+func transformInputChunk(_ s: WinogradProblem, input x: UnsafePointer<Float>, images: Range<Int>,
+                         into v: UnsafeMutablePointer<Float>, paddedPlanes: UnsafeMutablePointer<Float>, workers: Int) {
+    let (C, tiles) = (s.inputChannels, s.tilesPerImage), T = images.count * tiles
+    Parallel.forEachWorker(workers) { worker in
+        let plane = paddedPlanes + worker * s.paddedPlane
+        for item in Parallel.chunk(worker, of: workers, splitting: images.count * C) {
+            let (i, c) = item.quotientAndRemainder(dividingBy: C)
+            copyPadded(s, plane: x + ((images.lowerBound + i) * C + c) * s.inputPlane, into: plane)
+            transformInputTiles(s, paddedPlane: plane, into: v + c * T + i * tiles, positionStride: C * T)
+        }
+    }
+}
+
 /// Copies one H x W plane into the middle of a zero border: `padding` rows and columns before,
 /// and after it as many as the last tile needs.
-func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+private func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
     let rowStride = s.paddedRowStride, rows = s.paddedPlane / rowStride
     for r in 0..<rows {
         let to = padded + r * rowStride, h = r - s.paddingHeight
@@ -248,7 +272,7 @@ func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, into padded
 }
 
 /// V = B^T d B for every block of one padded plane; block t's 36 values go to v[xi * stride + t].
-func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
+private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
                                  into v: UnsafeMutablePointer<Float>, positionStride: Int) {
     let rowStride = s.paddedRowStride, m = s.tile.outputSize
     var t = 0
@@ -265,18 +289,7 @@ func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer
                 column(0, r0, r1, r2, r3, r4, r5), column(1, r0, r1, r2, r3, r4, r5),
                 column(2, r0, r1, r2, r3, r4, r5), column(3, r0, r1, r2, r3, r4, r5),
                 column(4, r0, r1, r2, r3, r4, r5), column(5, r0, r1, r2, r3, r4, r5))
-            // Position xi = i * 6 + j holds V[i][j] = lane j of row i of V; the transformed
-            // columns hold V^T, so row i of V is lane i of each of v0...v5.
-            let target = v + t
-            for i in 0..<6 {
-                let base = target + i * 6 * positionStride
-                base[0] = v0[i]
-                base[positionStride] = v1[i]
-                base[2 * positionStride] = v2[i]
-                base[3 * positionStride] = v3[i]
-                base[4 * positionStride] = v4[i]
-                base[5 * positionStride] = v5[i]
-            }
+            scatterTile(v0, v1, v2, v3, v4, v5, to: v + t, positionStride: positionStride)
             t += 1
         }
     }
@@ -289,12 +302,7 @@ private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointe
     var t = 0
     for th in 0..<s.tilesHigh {
         for tw in 0..<s.tilesWide {
-            let source = m + t
-            func row(_ i: Int) -> SIMD8<Float> {
-                let base = source + i * 6 * positionStride
-                return SIMD8(base[0], base[positionStride], base[2 * positionStride], base[3 * positionStride],
-                             base[4 * positionStride], base[5 * positionStride], 0, 0)
-            }
+            func row(_ i: Int) -> SIMD8<Float> { gatherTileRow(i, from: m + t, positionStride: positionStride) }
             let (r0, r1, r2, r3) = outputTransform(s.tile, row(0), row(1), row(2), row(3), row(4), row(5))
             // Along the rows: lane i of `oj` is Y[i][j].
             let (o0, o1, o2, o3) = outputTransform(s.tile,

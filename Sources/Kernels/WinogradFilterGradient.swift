@@ -21,13 +21,8 @@ func winogradFilterGradient(_ s: WinogradProblem, input x: UnsafePointer<Float>,
     for first in stride(from: 0, to: s.batch, by: chunk) {
         let count = min(chunk, s.batch - first), T = count * tiles
         // 1. V for every input block (as in forward) and dY~ = A dy A^T for every output block.
+        transformInputChunk(s, input: x, images: first..<(first + count), into: v, paddedPlanes: padded, workers: workers)
         Parallel.forEachWorker(workers) { worker in
-            let plane = padded + worker * s.paddedPlane
-            for item in Parallel.chunk(worker, of: workers, splitting: count * C) {
-                let (i, c) = item.quotientAndRemainder(dividingBy: C)
-                copyPadded(s, plane: x + ((first + i) * C + c) * s.inputPlane, into: plane)
-                transformInputTiles(s, paddedPlane: plane, into: v + c * T + i * tiles, positionStride: C * T)
-            }
             for item in Parallel.chunk(worker, of: workers, splitting: count * K) {
                 let (i, k) = item.quotientAndRemainder(dividingBy: K)
                 spreadOutputGradientTiles(s, plane: dy + ((first + i) * K + k) * s.outputPlane,
@@ -48,12 +43,7 @@ func winogradFilterGradient(_ s: WinogradProblem, input x: UnsafePointer<Float>,
     let r = s.tile.kernelSize, stride = K * C
     Parallel.parallelFor(K, workers: workers) { k in
         for c in 0..<C {
-            let source = UnsafePointer(dU + k * C + c)
-            func row(_ i: Int) -> SIMD8<Float> {
-                let base = source + i * 6 * stride
-                return SIMD8(base[0], base[stride], base[2 * stride], base[3 * stride], base[4 * stride],
-                             base[5 * stride], 0, 0)
-            }
+            func row(_ i: Int) -> SIMD8<Float> { gatherTileRow(i, from: dU + k * C + c, positionStride: stride) }
             let (z0, z1, z2, z3, z4) = gatherTaps(s.tile, row(0), row(1), row(2), row(3), row(4), row(5))
             // Along the rows: lane a of `hb` is dg[a][b].
             let (h0, h1, h2, h3, h4) = gatherTaps(s.tile, column(0, z0, z1, z2, z3, z4, .zero),
@@ -111,16 +101,7 @@ private func spreadOutputGradientTiles(_ s: WinogradProblem, plane dy: UnsafePoi
             let (f0, f1, f2, f3, f4, f5) = spreadOverPoints(
                 s.tile, column(0, e0, e1, e2, e3, e4, e5), column(1, e0, e1, e2, e3, e4, e5),
                 column(2, e0, e1, e2, e3, e4, e5), column(3, e0, e1, e2, e3, e4, e5))
-            let target = spread + t
-            for a in 0..<6 {
-                let base = target + a * 6 * positionStride
-                base[0] = f0[a]
-                base[positionStride] = f1[a]
-                base[2 * positionStride] = f2[a]
-                base[3 * positionStride] = f3[a]
-                base[4 * positionStride] = f4[a]
-                base[5 * positionStride] = f5[a]
-            }
+            scatterTile(f0, f1, f2, f3, f4, f5, to: spread + t, positionStride: positionStride)
             t += 1
         }
     }
