@@ -7,6 +7,8 @@
 // where col = im2col(x[n, group g]), or x itself for a pointwise (1x1, stride 1) convolution.
 // Images go one at a time: a whole batch's im2col would not fit in memory (AlexNet's conv2 at
 // batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
+// A workspace whose algorithm is Winograd (stride-1 3x3 and 5x5 layers) sends the passes to
+// Winograd.swift and WinogradFilterGradient.swift instead; this file is the im2col route.
 
 /// Where one image group's products run: threaded over `workers` slices of packing space, or,
 /// when the batch itself is split over the workers, on one worker's own slice (workers: 1).
