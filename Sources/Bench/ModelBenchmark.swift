@@ -52,12 +52,7 @@ func peakResidentBytes() -> Int {
 /// In the child: best training and inference images/s of the workload, and the peak memory of
 /// training, on a batch of real test images.
 func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFigures {
-    let model = workload.build()
-    // As the Trainer does: nothing needs the gradient of the images (PyTorch skips it too).
-    (model.layers.first as? Conv2d)?.computesInputGradient = false
-    let data = try FashionMNIST(split: .test)
-    let plan = BatchPlan(dataset: data, batchSize: workload.batchSize, imageSize: workload.imageSize, seed: 1)
-    let batch = plan.batch(0, of: plan.order(epoch: 0))
+    let (model, batch) = try prepare(workload)
     let parameters = model.namedParameters
     let optimizer = SGD(learningRate: 0.01)
     let train = bestTime(repeats: repeats) {
@@ -71,6 +66,16 @@ func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFig
     let infer = bestTime(repeats: repeats) { _ = try! model.forward(batch.images, training: false) }
     return ModelFigures(train: Double(workload.batchSize) / train, infer: Double(workload.batchSize) / infer,
                         peakTrainBytes: peak)
+}
+
+/// The workload's model, set up for training as the Trainer sets it up (nothing needs the
+/// gradient of the images; PyTorch skips it too), and one batch of real test images.
+func prepare(_ workload: ModelWorkload) throws -> (model: Sequential, batch: Batch) {
+    let model = workload.build()
+    Trainer.skipImageGradient(of: model)
+    let data = try FashionMNIST(split: .test)
+    let plan = BatchPlan(dataset: data, batchSize: workload.batchSize, imageSize: workload.imageSize, seed: 1)
+    return (model, plan.batch(0, of: plan.order(epoch: 0)))
 }
 
 /// Runs `executable` with `arguments` to the end; its exit status and standard output.
@@ -142,11 +147,8 @@ extension Bench {
     /// Where a training step's time goes: forward and backward milliseconds of every layer of
     /// the workload's model, on one batch (best of `repeats`).
     func layerProfile(_ book: Notebook, workload: ModelWorkload) throws {
-        let model = workload.build()
-        (model.layers.first as? Conv2d)?.computesInputGradient = false
-        let data = try FashionMNIST(split: .test)
-        let plan = BatchPlan(dataset: data, batchSize: workload.batchSize, imageSize: workload.imageSize, seed: 1)
-        let input = plan.batch(0, of: plan.order(epoch: 0)).images
+        let (model, batch) = try prepare(workload)
+        let input = batch.images
         let profile = try ModelProfile(model, inputShape: [1] + input.shape.dropFirst())
         var forward = [Double](repeating: .infinity, count: model.layers.count)
         var backward = forward
