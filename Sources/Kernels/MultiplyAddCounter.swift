@@ -15,11 +15,17 @@ public enum MultiplyAddCounter {
         let slot = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         slot.initialize(to: 0)
         defer { slot.deallocate() }
+        try counting(into: slot, body)
+        return slot.pointee
+    }
+
+    /// Runs `body` with this thread counting into `slot` (nil: not counting), then restores the
+    /// slot it had: how a count follows work handed to pool threads, and how it pauses.
+    static func counting<R>(into slot: UnsafeMutablePointer<Int>?, _ body: () throws -> R) rethrows -> R {
         let outer = moderncnnCounterSlot()
         moderncnnSetCounterSlot(slot)
         defer { moderncnnSetCounterSlot(outer) }
-        try body()
-        return slot.pointee
+        return try body()
     }
 
     @inline(__always)
@@ -32,8 +38,6 @@ public enum MultiplyAddCounter {
     static func recordingNominal(_ count: Int, _ body: () -> Void) {
         guard let slot = moderncnnCounterSlot() else { return body() }
         moderncnnCounterAdd(slot, count)
-        moderncnnSetCounterSlot(nil)
-        body()
-        moderncnnSetCounterSlot(slot)
+        counting(into: nil, body)
     }
 }

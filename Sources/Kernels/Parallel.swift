@@ -49,12 +49,7 @@ public enum Parallel {
     public static func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
         guard let slot = moderncnnCounterSlot() else { return runWorkers(workers, body) }
         // A multiply-add count is running on this thread: the workers count into it too.
-        runWorkers(workers) { worker in
-            let outer = moderncnnCounterSlot()
-            moderncnnSetCounterSlot(slot)
-            body(worker)
-            moderncnnSetCounterSlot(outer)
-        }
+        runWorkers(workers) { worker in MultiplyAddCounter.counting(into: slot) { body(worker) } }
     }
 
     private static func runWorkers(_ workers: Int, _ body: (Int) -> Void) {

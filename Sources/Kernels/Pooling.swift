@@ -38,6 +38,9 @@ public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
     public var inputPlane: Int { inputHeight * inputWidth }
     public var outputPlane: Int { outputHeight * outputWidth }
 
+    /// A 2x2 window without padding (LeNet's): it never leaves the image, so nothing needs clipping.
+    var isUnpadded2x2: Bool { windowHeight == 2 && windowWidth == 2 && paddingHeight == 0 && paddingWidth == 0 }
+
     /// The input rows and columns window (p, q) covers, clipped to the image.
     @inline(__always)
     func window(_ p: Int, _ q: Int) -> (rows: Range<Int>, columns: Range<Int>) {
@@ -95,10 +98,8 @@ public func maxPoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePoint
 /// y = the mean of each window, padding counted as zeros in the divisor R*S.
 public func averagePoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
                                output y: UnsafeMutablePointer<Float>) {
+    if g.isUnpadded2x2 { return averagePool2x2Forward(g, input: x, output: y) }
     let divisor = Float(g.windowHeight * g.windowWidth)
-    if g.paddingHeight == 0 && g.paddingWidth == 0 && g.windowHeight == 2 && g.windowWidth == 2 {
-        return averagePool2x2Forward(g, input: x, output: y)
-    }
     Parallel.parallelFor(g.planes) { plane in
         let input = x + plane * g.inputPlane, output = y + plane * g.outputPlane
         for p in 0..<g.outputHeight {
@@ -115,10 +116,8 @@ public func averagePoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Floa
 /// dx = each output gradient spread evenly over its window (overwrites dx).
 public func averagePoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
                                 inputGradient dx: UnsafeMutablePointer<Float>) {
+    if g.isUnpadded2x2 { return averagePool2x2Backward(g, outputGradient: dy, inputGradient: dx) }
     let divisor = Float(g.windowHeight * g.windowWidth)
-    if g.paddingHeight == 0 && g.paddingWidth == 0 && g.windowHeight == 2 && g.windowWidth == 2 {
-        return averagePool2x2Backward(g, outputGradient: dy, inputGradient: dx)
-    }
     Parallel.parallelFor(g.planes) { plane in
         let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
         gradient.update(repeating: 0, count: g.inputPlane)
