@@ -289,7 +289,11 @@ struct ConvolutionsChapter: ParsableCommand {
         var table = TextTable(headers: ["method", "time (ms)", "GFLOP/s", "speed-up", "max |difference|"])
         table.append(["7 nested loops (Double)", formatted(naiveSeconds * 1e3, digits: 1),
                       formatted(flops / naiveSeconds / 1e9, digits: 2), "1.0x", "-"])
-        for (name, result) in [("im2col + packed SGEMM", lowered), ("Winograd F(2x2, 5x5)", winograd)] {
+        // Winograd's sizes for this layer: m x m output blocks from (m + r - 1)-wide input tiles.
+        let (r, m) = (g.kernelHeight, 2)
+        let tile = m + r - 1, blocks = ((g.outputHeight + m - 1) / m) * ((g.outputWidth + m - 1) / m)
+        let winogradName = "Winograd F(\(m)x\(m), \(r)x\(r))"
+        for (name, result) in [("im2col + packed SGEMM", lowered), (winogradName, winograd)] {
             table.append([name, formatted(result.seconds * 1e3, digits: 1),
                           formatted(flops / result.seconds / 1e9, digits: 1),
                           formatted(naiveSeconds / result.seconds, digits: 0) + "x",
@@ -304,16 +308,18 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         book.say("""
             Winograd's row counts as many multiply-adds as the others (the convolution's own), so \
-            its GFLOP/s can pass the machine's peak: it does fewer. It cuts the input into 6x6 \
-            tiles, each giving a 2x2 block of output, and moves tiles and filters into a basis in \
-            which the 5x5 convolution of a tile becomes 36 element-wise products instead of 100 \
-            multiply-adds. Summed over channels, each of the 36 positions is one matrix product, \
-            run on the same SGEMM. The price is a larger rounding error (the last column) and \
-            the work of transforming: here it ran \(formatted(lowered.seconds / winograd.seconds, digits: 2))x \
-            the speed of im2col. With few images its 36 products are thin (\(batch * 169) columns \
-            for \(batch) image\(batch == 1 ? "" : "s")); a training batch makes them wide, which is \
-            where it wins (make bench shows AlexNet at batch 128). 3x3 layers use 4x4 blocks, a quarter of the multiplies; the \
-            training chapters use Winograd wherever a layer is 3x3 or 5x5 with stride 1. \
+            its GFLOP/s can pass the machine's peak: it does fewer. It cuts the input into \
+            \(tile)x\(tile) tiles, each giving a \(m)x\(m) block of output, and moves tiles and filters \
+            into a basis in which the \(r)x\(r) convolution of a tile becomes \(tile * tile) element-wise \
+            products instead of \(m * m * r * r) multiply-adds. Summed over channels, each of the \
+            \(tile * tile) positions is one matrix product, run on the same SGEMM. The price is a \
+            larger rounding error (the last column) and the work of transforming: here it ran \
+            \(formatted(lowered.seconds / winograd.seconds, digits: 2))x the speed of im2col. With \
+            few images its \(tile * tile) products are thin (\(batch * blocks) columns for \(batch) \
+            image\(batch == 1 ? "" : "s")); a training batch makes them wide, which is where it wins \
+            (make bench shows AlexNet at batch 128). 3x3 layers use 4x4 blocks from the same \
+            \(tile)x\(tile) tiles: \(tile * tile) products instead of \(4 * 4 * 3 * 3). The training \
+            chapters use Winograd wherever a layer is 3x3 or 5x5 with stride 1. \
             Timings move by 10-20% between runs on a shared machine; try --threads 1 or --full \
             (a batch of 8).
             """)
