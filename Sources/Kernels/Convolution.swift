@@ -8,7 +8,9 @@
 // Images go one at a time: a whole batch's im2col would not fit in memory (AlexNet's conv2 at
 // batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
 // A workspace whose algorithm is Winograd (stride-1 3x3 and 5x5 layers) sends the passes to
-// Winograd.swift and WinogradFilterGradient.swift instead; this file is the im2col route.
+// Winograd.swift and WinogradFilterGradient.swift instead, and one whose algorithm is direct
+// (thin stride-1 layers) to DirectConvolution.swift and DirectFilterGradient.swift; this file
+// is the im2col route.
 
 /// Where one image group's products run: threaded over `workers` slices of packing space, or,
 /// when the batch itself is split over the workers, on one worker's own slice (workers: 1).
@@ -53,9 +55,16 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                                weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
                                output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
                                workspace: borrowing ConvolutionWorkspace) {
-    if workspace.algorithm == .winograd {
+    switch workspace.algorithm {
+    case .winograd:
         return runWinograd(g, WinogradProblem(forward: g), rotatingFilters: false, input: x, weight: w, bias: b,
                            output: y, activation: activation, workspace: workspace)
+    case .direct:
+        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
+            directConvolve(DirectProblem(forward: g), input: x, weight: w, bias: b, output: y, activation: activation,
+                           buffers: workspace.direct, workers: workspace.workers)
+        }
+    case .im2col: break
     }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     let images = min(g.imagesPerProduct(workers: workspace.workers), workspace.imagesPerProduct)
@@ -135,10 +144,17 @@ private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: U
 public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
                                     weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
                                     workspace: borrowing ConvolutionWorkspace) {
-    if workspace.algorithm == .winograd {
+    switch workspace.algorithm {
+    case .winograd:
         // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift).
         return runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w, bias: nil,
                            output: dx, activation: .none, workspace: workspace)
+    case .direct:
+        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
+            directConvolve(DirectProblem(backwardData: g), input: dy, weight: w, bias: nil, output: dx,
+                           activation: .none, buffers: workspace.direct, workers: workspace.workers)
+        }
+    case .im2col: break
     }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     forEachImage(g, workspace: workspace) { n, target, scratch in
@@ -175,6 +191,12 @@ public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafeP
             winogradFilterGradient(WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: dw,
                                    biasGradient: db, buffers: workspace.winograd,
                                    packingSpace: workspace.gemm.storage.pointer, workers: workers)
+        }
+    }
+    if workspace.algorithm == .direct {
+        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
+            directFilterGradient(DirectProblem(forward: g), input: x, outputGradient: dy, weightGradient: dw,
+                                 biasGradient: db, buffers: workspace.direct, workers: workers)
         }
     }
     guard g.splitsBatch(workers: workers) else {

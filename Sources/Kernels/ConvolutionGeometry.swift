@@ -104,16 +104,36 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// (`ConvolutionGeometry.supportsWinograd`). The 5x5 filter gradient stays im2col (see
     /// convolutionBackwardFilter).
     case winograd
+    /// Straight from a zero-bordered copy of each image, sixteen outputs per load
+    /// (DirectConvolution.swift): for stride-1 layers too thin for a GEMM to pay for its copies.
+    /// Stride 1, one group (`ConvolutionGeometry.supportsDirect`).
+    case direct
 
     /// Winograd where it applies and the channels are wide enough (16 or more each way) for its
-    /// 36 products, whose inner dimension is the input channels, to run near full speed.
+    /// 36 products, whose inner dimension is the input channels, to run near full speed. Direct
+    /// for stride-1 layers with fewer than 16 channels on a side (LeNet's), whose products are
+    /// too small to pay for im2col and packing. im2col for the rest.
     public static func preferred(for g: ConvolutionGeometry) -> ConvolutionAlgorithm {
-        g.supportsWinograd && g.inputChannels >= 16 && g.outputChannels >= 16 ? .winograd : .im2col
+        let thin = g.inputChannels < 16 || g.outputChannels < 16
+        if g.supportsWinograd && !thin { return .winograd }
+        if g.supportsDirect && thin && !g.isPointwise { return .direct }
+        return .im2col
+    }
+}
+
+extension ConvolutionGeometry {
+    /// Whether `algorithm` can compute this convolution.
+    public func supports(_ algorithm: ConvolutionAlgorithm) -> Bool {
+        switch algorithm {
+        case .im2col: true
+        case .winograd: supportsWinograd
+        case .direct: supportsDirect
+        }
     }
 }
 
 /// Scratch for the convolution kernels: an im2col matrix and SGEMM packing space per worker,
-/// and Winograd's buffers when that algorithm runs. Keep one per layer so that training
+/// and Winograd's or the direct kernels' buffers when that algorithm runs. Keep one per layer so that training
 /// allocates nothing per batch.
 public struct ConvolutionWorkspace: ~Copyable {
     let columns: AlignedBuffer
@@ -129,22 +149,25 @@ public struct ConvolutionWorkspace: ~Copyable {
     public let imagesPerProduct: Int
     public let algorithm: ConvolutionAlgorithm
     let winograd: WinogradBuffers
+    let direct: DirectBuffers
 
     /// `algorithm` defaults to `ConvolutionAlgorithm.preferred(for:)`; asking for Winograd where
     /// it does not apply is a programming error.
     public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount,
                 algorithm: ConvolutionAlgorithm? = nil) {
         let algorithm = algorithm ?? .preferred(for: geometry)
-        precondition(algorithm != .winograd || geometry.supportsWinograd, "\(geometry): Winograd needs 3x3, stride 1, one group")
+        precondition(geometry.supports(algorithm), "\(geometry) cannot run as \(algorithm)")
         self.algorithm = algorithm
         winograd = algorithm == .winograd ? WinogradBuffers(geometry, workers: max(1, workers)) : WinogradBuffers()
-        columnsPerWorker = geometry.columnCount
-        imagesPerProduct = algorithm == .winograd ? 1 : geometry.imagesPerProduct(workers: workers)
-        columns = AlignedBuffer(count: geometry.columnCount * max(1, workers, imagesPerProduct))
+        direct = algorithm == .direct ? DirectBuffers(geometry, workers: workers) : DirectBuffers()
+        let lowered = algorithm != .direct
+        columnsPerWorker = lowered ? geometry.columnCount : 0
+        imagesPerProduct = algorithm == .im2col ? geometry.imagesPerProduct(workers: workers) : 1
+        columns = AlignedBuffer(count: columnsPerWorker * max(1, workers, imagesPerProduct))
         wideOutput = AlignedBuffer(count: imagesPerProduct > 1
             ? geometry.outputChannelsPerGroup * imagesPerProduct * geometry.outputPlane : 0)
         gemm = GemmWorkspace(workers: workers)
-        partialGradients = AlignedBuffer(count: geometry.splitsBatch(workers: workers)
+        partialGradients = AlignedBuffer(count: lowered && geometry.splitsBatch(workers: workers)
             ? workers * (geometry.weightCount + geometry.outputChannels) : 0)
     }
 

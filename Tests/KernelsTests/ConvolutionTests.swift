@@ -45,25 +45,39 @@ let geometries: [ConvolutionGeometry] = [
     .init(2, 16, 11, 9, k: 20, kernel: (5, 5), padding: (2, 1)),
     .init(2, 3, 13, 12, k: 4, kernel: (5, 5), padding: (4, 0)),
     .init(3, 2, 40, 40, k: 3, kernel: (5, 5), padding: (2, 2)),
+    // Direct: a rectangular kernel, and more than one channel block (6) in both directions.
+    .init(3, 7, 9, 11, k: 10, kernel: (3, 5), padding: (2, 1)),
 ]
 
 /// Every geometry with every algorithm that can run it.
 let algorithmCases: [(ConvolutionGeometry, ConvolutionAlgorithm)] = geometries.flatMap { g in
-    ConvolutionAlgorithm.allCases.filter { $0 == .im2col || g.supportsWinograd }.map { (g, $0) }
+    ConvolutionAlgorithm.allCases.filter { g.supports($0) }.map { (g, $0) }
 }
 
-@Test("Winograd is preferred for AlexNet's 3x3 and 5x5 layers, and only where it applies")
-func winogradChoice() {
+@Test("each layer gets the algorithm that suits it: Winograd for AlexNet's 3x3 and 5x5, direct for thin layers")
+func algorithmChoice() {
     let conv3 = ConvolutionGeometry(128, 256, 12, 12, k: 384, kernel: (3, 3), padding: (1, 1))
     let conv2 = ConvolutionGeometry(128, 96, 26, 26, k: 256, kernel: (5, 5), padding: (2, 2))
     #expect(ConvolutionAlgorithm.preferred(for: conv3) == .winograd && ConvolutionAlgorithm.preferred(for: conv2) == .winograd)
     let conv1 = ConvolutionGeometry(128, 1, 224, 224, k: 96, kernel: (11, 11), stride: (4, 4), padding: (1, 1))
     let strided = ConvolutionGeometry(1, 32, 12, 12, k: 32, kernel: (3, 3), stride: (2, 2))
     let grouped = ConvolutionGeometry(1, 32, 12, 12, k: 32, kernel: (3, 3), padding: (1, 1), groups: 2)
+    let pointwise = ConvolutionGeometry(1, 3, 12, 12, k: 8, kernel: (1, 1))
+    for g in [conv1, strided, grouped, pointwise] { #expect(ConvolutionAlgorithm.preferred(for: g) == .im2col, "\(g)") }
+    // LeNet's two layers, and a thin 3x3 one that Winograd could run but whose 3 input
+    // channels would make its 36 products too thin.
+    let lenet1 = ConvolutionGeometry(256, 1, 28, 28, k: 6, kernel: (5, 5), padding: (2, 2))
+    let lenet2 = ConvolutionGeometry(256, 6, 14, 14, k: 16, kernel: (5, 5))
     let thin = ConvolutionGeometry(1, 3, 12, 12, k: 32, kernel: (3, 3), padding: (1, 1))
-    for g in [conv1, strided, grouped, thin] { #expect(ConvolutionAlgorithm.preferred(for: g) == .im2col, "\(g)") }
+    for g in [lenet1, lenet2, thin] { #expect(ConvolutionAlgorithm.preferred(for: g) == .direct, "\(g)") }
     #expect(algorithmCases.filter { $0.1 == .winograd && $0.0.kernelHeight == 3 }.count >= 6)
     #expect(algorithmCases.filter { $0.1 == .winograd && $0.0.kernelHeight == 5 }.count >= 3)
+    // Direct: more than one channel block (6) forward and back, rectangular kernels, and
+    // padding 0 up to kernel - 1.
+    let direct = algorithmCases.filter { $0.1 == .direct }.map(\.0)
+    #expect(direct.contains { $0.outputChannels > 6 && $0.inputChannels > 6 })
+    #expect(direct.contains { $0.kernelHeight != $0.kernelWidth })
+    #expect(direct.contains { $0.paddingHeight == $0.kernelHeight - 1 } && direct.contains { $0.paddingWidth == 0 })
 }
 
 @Test("the test table covers both ways of running a convolution")

@@ -1,0 +1,222 @@
+// DirectConvolution.swift: stride-1 convolutions with few channels, computed straight from a
+// zero-bordered copy of each image: no im2col matrix and no packing.
+//
+// Why a third way: LeNet's layers are tiny products. Its conv1 (1 -> 6 channels, 5x5 on 28x28) is
+// a 6 x 25 x 784 GEMM per image. Lowered, the 25 x 784 im2col matrix is written, packed again
+// and read once more, all for 6 multiply-adds per float, so the copies cost as much as the
+// arithmetic. Here the image is copied once, into a padded plane that stays in L1, and every
+// multiply-add reads it in place.
+//
+// One trick keeps every load a plain 16-lane load. The padded plane is stored flat, its rows
+// `rowStride` = W + 2 * padW floats apart, and the output is computed over the same flat index:
+//   flat[k, i] = sum over c, r, s of w[k, c, r, s] * padded[c, i + r * rowStride + s]
+// For i = p * rowStride + q with q < Q this is y[k, p, q]. The other lanes (q >= Q) wrap into
+// the next row: garbage, dropped when the result is copied into NCHW. So sixteen outputs at a
+// time, whichever rows they straddle, cost one load per filter tap, shared by six output
+// channels that stay in registers (the 6 x 16 tile of GemmMicrokernel.swift, with the
+// padded image standing in for the packed B panel).
+//
+// Backward-data is the same kernel run on dy, with the filters turned by 180 degrees and their
+// channel axes swapped (as Winograd.swift does). Backward-filter multiplies the same flat planes:
+//   dw[k, c, r, s] = sum over n and i of dyFlat[n, k, i] * padded[n, c, i + r * rowStride + s]
+// where dyFlat is dy laid out with the padded plane's row stride and zeros in the garbage lanes.
+
+/// The sizes of one direct convolution: the forward pass of a layer, or its backward-data.
+struct DirectProblem {
+    let batch: Int, inputChannels: Int, outputChannels: Int
+    let inputHeight: Int, inputWidth: Int, kernelHeight: Int, kernelWidth: Int
+    let paddingHeight: Int, paddingWidth: Int
+    /// Whether the filters are read turned by 180 degrees with their channel axes swapped.
+    let rotated: Bool
+
+    init(forward g: ConvolutionGeometry) {
+        (batch, inputChannels, outputChannels) = (g.batch, g.inputChannels, g.outputChannels)
+        (inputHeight, inputWidth, kernelHeight, kernelWidth) = (g.inputHeight, g.inputWidth, g.kernelHeight, g.kernelWidth)
+        (paddingHeight, paddingWidth, rotated) = (g.paddingHeight, g.paddingWidth, false)
+    }
+
+    /// dy [N, K, P, Q] convolved back to dx [N, C, H, W] with padding r - 1 - pad.
+    init(backwardData g: ConvolutionGeometry) {
+        (batch, inputChannels, outputChannels) = (g.batch, g.outputChannels, g.inputChannels)
+        (inputHeight, inputWidth, kernelHeight, kernelWidth) = (g.outputHeight, g.outputWidth, g.kernelHeight, g.kernelWidth)
+        (paddingHeight, paddingWidth) = (g.kernelHeight - 1 - g.paddingHeight, g.kernelWidth - 1 - g.paddingWidth)
+        rotated = true
+    }
+
+    static let lanes = 16
+    /// Output channels per register tile of the forward kernel.
+    static let channelBlock = 6
+
+    var rowStride: Int { inputWidth + 2 * paddingWidth }
+    var paddedHeight: Int { inputHeight + 2 * paddingHeight }
+    var outputHeight: Int { paddedHeight - kernelHeight + 1 }
+    var outputWidth: Int { rowStride - kernelWidth + 1 }
+    var taps: Int { inputChannels * kernelHeight * kernelWidth }
+    /// Flat outputs per channel, in whole vectors: P * rowStride rounded up to 16.
+    var flatLength: Int { GemmBlocking.roundedUp(outputHeight * rowStride, toMultipleOf: Self.lanes) }
+    /// Floats per padded input channel: the plane, and the zeros past it that the last vector's
+    /// far taps read (they feed garbage lanes only).
+    var channelStride: Int {
+        GemmBlocking.roundedUp(flatLength + (kernelHeight - 1) * rowStride + kernelWidth - 1, toMultipleOf: Self.lanes)
+    }
+    var paddedImage: Int { inputChannels * channelStride }
+    var channelBlocks: Int { (outputChannels + Self.channelBlock - 1) / Self.channelBlock }
+
+    /// Where tap t = (c * R + r) * S + s of a window starts, relative to the window's first float.
+    func tapOffsets() -> [Int] {
+        var offsets: [Int] = []
+        for c in 0..<inputChannels {
+            for r in 0..<kernelHeight {
+                for s in 0..<kernelWidth { offsets.append(c * channelStride + r * rowStride + s) }
+            }
+        }
+        return offsets
+    }
+
+    /// Copies image `n` of x [N, C, H, W] into `padded`, inside its zero border.
+    func pad(image n: Int, of x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+        padded.update(repeating: 0, count: paddedImage)
+        for c in 0..<inputChannels {
+            let source = x + (n * inputChannels + c) * inputHeight * inputWidth
+            let target = padded + c * channelStride + paddingHeight * rowStride + paddingWidth
+            for h in 0..<inputHeight {
+                (target + h * rowStride).update(from: source + h * inputWidth, count: inputWidth)
+            }
+        }
+    }
+
+    /// The filters as the kernel reads them: [channel block][tap][6 channels], zero past the
+    /// last channel. Forward, filter (o, i) is w[o, i]; rotated, it is w[i, o] turned by 180 degrees.
+    func packFilters(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let (block, area) = (Self.channelBlock, kernelHeight * kernelWidth)
+        for b in 0..<channelBlocks {
+            for t in 0..<taps {
+                let (i, tap) = t.quotientAndRemainder(dividingBy: area)
+                for j in 0..<block {
+                    let o = b * block + j
+                    let value: Float
+                    if o >= outputChannels { value = 0 }
+                    else if rotated { value = w[(i * outputChannels + o) * area + area - 1 - tap] }
+                    else { value = w[(o * inputChannels + i) * area + tap] }
+                    packed[(b * taps + t) * block + j] = value
+                }
+            }
+        }
+    }
+}
+
+extension ConvolutionGeometry {
+    /// Whether the direct kernels can compute this convolution: stride 1, one group, and padding
+    /// below the kernel size (backward-data pads by r - 1 - pad).
+    public var supportsDirect: Bool {
+        strideHeight == 1 && strideWidth == 1 && groups == 1
+            && paddingHeight < kernelHeight && paddingWidth < kernelWidth
+    }
+}
+
+/// Scratch for the direct kernels: each worker's padded image and flat rows, the packed
+/// filters, and per-worker partial filter gradients, sized for both of a layer's problems.
+public struct DirectBuffers: ~Copyable {
+    let padded: AlignedBuffer, paddedPerWorker: Int
+    let flat: AlignedBuffer, flatPerWorker: Int
+    let packedFilters: AlignedBuffer
+    let partialGradients: AlignedBuffer, partialsPerWorker: Int
+    let forwardOffsets: [Int], backwardOffsets: [Int]
+
+    init(_ g: ConvolutionGeometry, workers: Int) {
+        let forward = DirectProblem(forward: g), backward = DirectProblem(backwardData: g)
+        let workers = max(1, workers), block = DirectProblem.channelBlock
+        paddedPerWorker = max(forward.paddedImage, backward.paddedImage)
+        // Forward and backward-data write whole channel blocks; backward-filter keeps dy's
+        // channels, rounded up to its pairs.
+        flatPerWorker = max(forward.channelBlocks * block * forward.flatLength,
+                            backward.channelBlocks * block * backward.flatLength)
+        padded = AlignedBuffer(count: workers * paddedPerWorker)
+        flat = AlignedBuffer(count: workers * flatPerWorker)
+        packedFilters = AlignedBuffer(count: max(forward.channelBlocks * forward.taps, backward.channelBlocks * backward.taps) * block)
+        partialsPerWorker = FilterGradientTile.partials(forward)
+        partialGradients = AlignedBuffer(count: workers * partialsPerWorker)
+        forwardOffsets = forward.tapOffsets()
+        backwardOffsets = backward.tapOffsets()
+    }
+
+    /// No buffers, for convolutions that do not run directly.
+    init() {
+        padded = AlignedBuffer(count: 0)
+        flat = AlignedBuffer(count: 0)
+        packedFilters = AlignedBuffer(count: 0)
+        partialGradients = AlignedBuffer(count: 0)
+        (paddedPerWorker, flatPerWorker, partialsPerWorker) = (0, 0, 0)
+        (forwardOffsets, backwardOffsets) = ([], [])
+    }
+}
+
+/// y = f(conv(x) + b) for every image of `problem` (its forward pass or a layer's backward-data),
+/// the batch split over the workers. x: [N, inputChannels, H, W], y: [N, outputChannels, P, Q].
+func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                    bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                    activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int) {
+    let packed = buffers.packedFilters.pointer
+    problem.packFilters(w, into: packed)
+    let (padded, paddedStride) = (buffers.padded.pointer, buffers.paddedPerWorker)
+    let (flat, flatStride) = (buffers.flat.pointer, buffers.flatPerWorker)
+    let (P, Q, L) = (problem.outputHeight, problem.outputWidth, problem.flatLength)
+    let (rowStride, taps) = (problem.rowStride, problem.taps)
+    let workers = max(1, min(workers, problem.batch))
+    buffers.forwardOrBackwardOffsets(problem).withUnsafeBufferPointer { offsets in
+        Parallel.forEachWorker(workers) { worker in
+            let (image, rows) = (padded + worker * paddedStride, flat + worker * flatStride)
+            for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
+                problem.pad(image: n, of: x, into: image)
+                for block in 0..<problem.channelBlocks {
+                    directTile(taps: taps, offsets: offsets.baseAddress!, image: image,
+                               filters: packed + block * taps * DirectProblem.channelBlock,
+                               rows: rows + block * DirectProblem.channelBlock * L, flatLength: L)
+                }
+                // Bias and activation over whole flat rows (garbage lanes too: they are dropped),
+                // then each output row's Q valid floats into place.
+                for k in 0..<problem.outputChannels {
+                    let row = rows + k * L, out = y + (n * problem.outputChannels + k) * P * Q
+                    if b != nil || activation != .none { applyActivation(row, row, count: L, bias: b?[k] ?? 0, activation) }
+                    for p in 0..<P { (out + p * Q).update(from: row + p * rowStride, count: Q) }
+                }
+            }
+        }
+    }
+}
+
+extension DirectBuffers {
+    fileprivate func forwardOrBackwardOffsets(_ problem: DirectProblem) -> [Int] {
+        problem.rotated ? backwardOffsets : forwardOffsets
+    }
+}
+
+/// Six channels' flat rows from one padded image: rows[j * L + i] = sum over taps t of
+/// filters[t * 6 + j] * image[i + offsets[t]], for i in 0..<L, sixteen at a time.
+@inline(__always)
+private func directTile(taps: Int, offsets: UnsafePointer<Int>, image: UnsafePointer<Float>,
+                        filters: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, flatLength: Int) {
+    typealias V = SIMD16<Float>
+    for i in stride(from: 0, to: flatLength, by: DirectProblem.lanes) {
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+        let window = UnsafeRawPointer(image + i)
+        var f = filters
+        for t in 0..<taps {
+            let x = (window + offsets[t] * MemoryLayout<Float>.stride).loadUnaligned(as: V.self)
+            c0 = c0.addingProduct(f[0], x)
+            c1 = c1.addingProduct(f[1], x)
+            c2 = c2.addingProduct(f[2], x)
+            c3 = c3.addingProduct(f[3], x)
+            c4 = c4.addingProduct(f[4], x)
+            c5 = c5.addingProduct(f[5], x)
+            f += 6
+        }
+        let out = UnsafeMutableRawPointer(rows + i), rowBytes = flatLength * MemoryLayout<Float>.stride
+        out.storeBytes(of: c0, as: V.self)
+        (out + rowBytes).storeBytes(of: c1, as: V.self)
+        (out + 2 * rowBytes).storeBytes(of: c2, as: V.self)
+        (out + 3 * rowBytes).storeBytes(of: c3, as: V.self)
+        (out + 4 * rowBytes).storeBytes(of: c4, as: V.self)
+        (out + 5 * rowBytes).storeBytes(of: c5, as: V.self)
+    }
+}

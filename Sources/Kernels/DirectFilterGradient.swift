@@ -1,0 +1,121 @@
+// DirectFilterGradient.swift: the filter and bias gradients of a direct convolution.
+//
+// With the flat planes of DirectConvolution.swift, every filter tap's gradient is one long dot
+// product per image:
+//   dw[k, t] += sum over i of dyFlat[k, i] * padded[i + offset(t)],   t = (c * R + r) * S + s
+// dyFlat is dy[n, k] laid out with the padded plane's row stride and zeros in the garbage lanes,
+// so those lanes add nothing whatever the padded plane holds there. A register tile takes two
+// output channels and three taps: five 16-lane loads feed six multiply-adds. Its six sums stay
+// 16 lanes wide in a per-worker buffer until the whole batch is done; then each is reduced once
+// and the workers' parts are added in worker order, so the result repeats exactly.
+
+/// The register tile of the filter gradient and the per-worker buffer of its partial sums:
+/// [output channels rounded to pairs][taps rounded to triples] vectors, then one vector per
+/// channel for the bias.
+enum FilterGradientTile {
+    static let channels = 2, taps = 3
+
+    static func paddedChannels(_ problem: DirectProblem) -> Int {
+        GemmBlocking.roundedUp(problem.outputChannels, toMultipleOf: channels)
+    }
+
+    static func paddedTaps(_ problem: DirectProblem) -> Int { GemmBlocking.roundedUp(problem.taps, toMultipleOf: taps) }
+
+    /// Floats of partial sums per worker.
+    static func partials(_ problem: DirectProblem) -> Int {
+        (paddedChannels(problem) * paddedTaps(problem) + paddedChannels(problem)) * DirectProblem.lanes
+    }
+}
+
+/// dw += the gradient with respect to the weights, db += with respect to the bias (when given),
+/// of the forward `problem`. x: [N, C, H, W], dy: [N, K, P, Q], dw: [K, C, R, S], db: [K].
+func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float>,
+                          outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
+                          biasGradient db: UnsafeMutablePointer<Float>?, buffers: borrowing DirectBuffers,
+                          workers: Int) {
+    typealias V = SIMD16<Float>
+    let (K, P, Q, L) = (problem.outputChannels, problem.outputHeight, problem.outputWidth, problem.flatLength)
+    let (kPadded, tPadded) = (FilterGradientTile.paddedChannels(problem), FilterGradientTile.paddedTaps(problem))
+    // The taps past the last one (to make whole triples) read the window's first float; their
+    // sums are never used.
+    let offsets = buffers.forwardOffsets + Array(repeating: 0, count: tPadded - problem.taps)
+    let (padded, paddedStride) = (buffers.padded.pointer, buffers.paddedPerWorker)
+    let (flat, flatStride) = (buffers.flat.pointer, buffers.flatPerWorker)
+    let (partials, partialStride) = (buffers.partialGradients.pointer, buffers.partialsPerWorker)
+    let workers = max(1, min(workers, problem.batch))
+    Parallel.forEachWorker(workers) { worker in
+        let (image, gradient) = (padded + worker * paddedStride, flat + worker * flatStride)
+        let sums = UnsafeMutableRawPointer(partials + worker * partialStride)
+        sums.initializeMemory(as: Float.self, repeating: 0, count: partialStride)
+        for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
+            problem.pad(image: n, of: x, into: image)
+            gradient.update(repeating: 0, count: kPadded * L)
+            for k in 0..<K {
+                for p in 0..<P {
+                    (gradient + k * L + p * problem.rowStride).update(from: dy + ((n * K + k) * P + p) * Q, count: Q)
+                }
+            }
+            for k in stride(from: 0, to: kPadded, by: FilterGradientTile.channels) {
+                for t in stride(from: 0, to: tPadded, by: FilterGradientTile.taps) {
+                    accumulateTile(gradient: gradient + k * L, flatLength: L, image: image,
+                                   offsets: (offsets[t], offsets[t + 1], offsets[t + 2]),
+                                   into: sums + (k * tPadded + t) * MemoryLayout<V>.stride,
+                                   nextChannel: tPadded * MemoryLayout<V>.stride)
+                }
+            }
+            for k in 0..<K {
+                var total = V()
+                for i in stride(from: 0, to: L, by: DirectProblem.lanes) {
+                    total += UnsafeRawPointer(gradient + k * L + i).load(as: V.self)
+                }
+                let slot = sums + (kPadded * tPadded + k) * MemoryLayout<V>.stride
+                slot.storeBytes(of: slot.load(as: V.self) + total, as: V.self)
+            }
+        }
+    }
+    // Each partial reduced once, the workers' parts added in worker order.
+    func reduced(_ index: Int) -> Float {
+        var sum: Float = 0
+        for worker in 0..<workers {
+            sum += UnsafeRawPointer(partials + worker * partialStride + index * DirectProblem.lanes).load(as: V.self).sum()
+        }
+        return sum
+    }
+    for k in 0..<K {
+        for t in 0..<problem.taps { dw[k * problem.taps + t] += reduced(k * tPadded + t) }
+        db?[k] += reduced(kPadded * tPadded + k)
+    }
+}
+
+/// Six partial sums, channels k and k + 1 by three taps, over one image: sixteen lanes each,
+/// added into their slots (`nextChannel` bytes apart between the two channels).
+@inline(__always)
+private func accumulateTile(gradient: UnsafePointer<Float>, flatLength: Int, image: UnsafePointer<Float>,
+                            offsets: (Int, Int, Int), into slots: UnsafeMutableRawPointer, nextChannel: Int) {
+    typealias V = SIMD16<Float>
+    var a0 = V(), a1 = V(), a2 = V(), b0 = V(), b1 = V(), b2 = V()
+    let (x0, x1, x2) = (image + offsets.0, image + offsets.1, image + offsets.2)
+    for i in stride(from: 0, to: flatLength, by: DirectProblem.lanes) {
+        let d0 = UnsafeRawPointer(gradient + i).load(as: V.self)
+        let d1 = UnsafeRawPointer(gradient + flatLength + i).load(as: V.self)
+        let v0 = UnsafeRawPointer(x0 + i).loadUnaligned(as: V.self)
+        let v1 = UnsafeRawPointer(x1 + i).loadUnaligned(as: V.self)
+        let v2 = UnsafeRawPointer(x2 + i).loadUnaligned(as: V.self)
+        a0 = a0.addingProduct(d0, v0)
+        a1 = a1.addingProduct(d0, v1)
+        a2 = a2.addingProduct(d0, v2)
+        b0 = b0.addingProduct(d1, v0)
+        b1 = b1.addingProduct(d1, v1)
+        b2 = b2.addingProduct(d1, v2)
+    }
+    let stride = MemoryLayout<V>.stride
+    func add(_ v: V, at offset: Int) {
+        slots.storeBytes(of: (slots + offset).load(as: V.self) + v, toByteOffset: offset, as: V.self)
+    }
+    add(a0, at: 0)
+    add(a1, at: stride)
+    add(a2, at: 2 * stride)
+    add(b0, at: nextChannel)
+    add(b1, at: nextChannel + stride)
+    add(b2, at: nextChannel + 2 * stride)
+}
