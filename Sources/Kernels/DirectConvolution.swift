@@ -199,10 +199,10 @@ private func directTile(taps: Int, offsets: UnsafePointer<Int>, image: UnsafePoi
     typealias V = SIMD16<Float>
     for i in stride(from: 0, to: flatLength, by: DirectProblem.lanes) {
         var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
-        let window = UnsafeRawPointer(image + i)
+        let window = image + i
         var f = filters
         for t in 0..<taps {
-            let x = (window + offsets[t] * MemoryLayout<Float>.stride).loadUnaligned(as: V.self)
+            let x = loadVector(window + offsets[t])
             c0 = c0.addingProduct(f[0], x)
             c1 = c1.addingProduct(f[1], x)
             c2 = c2.addingProduct(f[2], x)
@@ -211,12 +211,12 @@ private func directTile(taps: Int, offsets: UnsafePointer<Int>, image: UnsafePoi
             c5 = c5.addingProduct(f[5], x)
             f += 6
         }
-        let out = UnsafeMutableRawPointer(rows + i), rowBytes = flatLength * MemoryLayout<Float>.stride
-        out.storeBytes(of: c0, as: V.self)
-        (out + rowBytes).storeBytes(of: c1, as: V.self)
-        (out + 2 * rowBytes).storeBytes(of: c2, as: V.self)
-        (out + 3 * rowBytes).storeBytes(of: c3, as: V.self)
-        (out + 4 * rowBytes).storeBytes(of: c4, as: V.self)
-        (out + 5 * rowBytes).storeBytes(of: c5, as: V.self)
+        let out = rows + i
+        storeVector(c0, to: out)
+        storeVector(c1, to: out + flatLength)
+        storeVector(c2, to: out + 2 * flatLength)
+        storeVector(c3, to: out + 3 * flatLength)
+        storeVector(c4, to: out + 4 * flatLength)
+        storeVector(c5, to: out + 5 * flatLength)
     }
 }

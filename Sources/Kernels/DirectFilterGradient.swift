@@ -45,8 +45,8 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
     let workers = max(1, min(workers, problem.batch))
     Parallel.forEachWorker(workers) { worker in
         let (image, gradient) = (padded + worker * paddedStride, flat + worker * flatStride)
-        let sums = UnsafeMutableRawPointer(partials + worker * partialStride)
-        sums.initializeMemory(as: Float.self, repeating: 0, count: partialStride)
+        let sums = partials + worker * partialStride
+        sums.update(repeating: 0, count: partialStride)
         for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
             problem.pad(image: n, of: x, into: image)
             gradient.update(repeating: 0, count: kPadded * L)
@@ -59,17 +59,17 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
                 for t in stride(from: 0, to: tPadded, by: FilterGradientTile.taps) {
                     accumulateTile(gradient: gradient + k * L, flatLength: L, image: image,
                                    offsets: (offsets[t], offsets[t + 1], offsets[t + 2]),
-                                   into: sums + (k * tPadded + t) * MemoryLayout<V>.stride,
-                                   nextChannel: tPadded * MemoryLayout<V>.stride)
+                                   into: sums + (k * tPadded + t) * DirectProblem.lanes,
+                                   nextChannel: tPadded * DirectProblem.lanes)
                 }
             }
             for k in 0..<K {
                 var total = V()
                 for i in stride(from: 0, to: L, by: DirectProblem.lanes) {
-                    total += UnsafeRawPointer(gradient + k * L + i).load(as: V.self)
+                    total += loadVector(gradient + k * L + i)
                 }
-                let slot = sums + (kPadded * tPadded + k) * MemoryLayout<V>.stride
-                slot.storeBytes(of: slot.load(as: V.self) + total, as: V.self)
+                let slot = sums + (kPadded * tPadded + k) * DirectProblem.lanes
+                storeVector(loadVector(slot) + total, to: slot)
             }
         }
     }
@@ -77,7 +77,8 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
     func reduced(_ index: Int) -> Float {
         var sum: Float = 0
         for worker in 0..<workers {
-            sum += UnsafeRawPointer(partials + worker * partialStride + index * DirectProblem.lanes).load(as: V.self).sum()
+            let lanes = partials + worker * partialStride + index * DirectProblem.lanes
+            for lane in 0..<DirectProblem.lanes { sum += lanes[lane] }
         }
         return sum
     }
@@ -88,19 +89,16 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
 }
 
 /// Six partial sums, channels k and k + 1 by three taps, over one image: sixteen lanes each,
-/// added into their slots (`nextChannel` bytes apart between the two channels).
+/// added into their slots (`nextChannel` floats apart between the two channels).
 @inline(__always)
 private func accumulateTile(gradient: UnsafePointer<Float>, flatLength: Int, image: UnsafePointer<Float>,
-                            offsets: (Int, Int, Int), into slots: UnsafeMutableRawPointer, nextChannel: Int) {
+                            offsets: (Int, Int, Int), into slots: UnsafeMutablePointer<Float>, nextChannel: Int) {
     typealias V = SIMD16<Float>
     var a0 = V(), a1 = V(), a2 = V(), b0 = V(), b1 = V(), b2 = V()
     let (x0, x1, x2) = (image + offsets.0, image + offsets.1, image + offsets.2)
     for i in stride(from: 0, to: flatLength, by: DirectProblem.lanes) {
-        let d0 = UnsafeRawPointer(gradient + i).load(as: V.self)
-        let d1 = UnsafeRawPointer(gradient + flatLength + i).load(as: V.self)
-        let v0 = UnsafeRawPointer(x0 + i).loadUnaligned(as: V.self)
-        let v1 = UnsafeRawPointer(x1 + i).loadUnaligned(as: V.self)
-        let v2 = UnsafeRawPointer(x2 + i).loadUnaligned(as: V.self)
+        let (d0, d1) = (loadVector(gradient + i), loadVector(gradient + flatLength + i))
+        let (v0, v1, v2) = (loadVector(x0 + i), loadVector(x1 + i), loadVector(x2 + i))
         a0 = a0.addingProduct(d0, v0)
         a1 = a1.addingProduct(d0, v1)
         a2 = a2.addingProduct(d0, v2)
@@ -108,14 +106,12 @@ private func accumulateTile(gradient: UnsafePointer<Float>, flatLength: Int, ima
         b1 = b1.addingProduct(d1, v1)
         b2 = b2.addingProduct(d1, v2)
     }
-    let stride = MemoryLayout<V>.stride
-    func add(_ v: V, at offset: Int) {
-        slots.storeBytes(of: (slots + offset).load(as: V.self) + v, toByteOffset: offset, as: V.self)
-    }
+    let lanes = DirectProblem.lanes
+    func add(_ v: V, at offset: Int) { storeVector(loadVector(slots + offset) + v, to: slots + offset) }
     add(a0, at: 0)
-    add(a1, at: stride)
-    add(a2, at: 2 * stride)
+    add(a1, at: lanes)
+    add(a2, at: 2 * lanes)
     add(b0, at: nextChannel)
-    add(b1, at: nextChannel + stride)
-    add(b2, at: nextChannel + 2 * stride)
+    add(b1, at: nextChannel + lanes)
+    add(b2, at: nextChannel + 2 * lanes)
 }

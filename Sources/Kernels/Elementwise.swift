@@ -55,8 +55,7 @@ func applyActivation(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
     }
     var i = 0
     while i + 16 <= count {
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: apply(v), as: SIMD16<Float>.self)
+        storeVector(apply(loadVector(x + i)), to: y + i)
         i += 16
     }
     if i < count {

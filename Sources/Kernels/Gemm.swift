@@ -226,6 +226,11 @@ private func gemmSerial(_ ops: GemmOperands, rows: Range<Int>, columns: Range<In
 
 /// The three inner BLIS loops: every register tile of C[rows, jc ..< jc+nc] from one packed B
 /// block (op(B)[pc ..< pc+kc, jc ..< jc+nc]), packing A one MC block of `rows` at a time.
+/// Never inlined: its callers grow large, and in a large function the optimizer stops inlining
+/// even the vector loads (VectorMemory.swift), which halved SGEMM's speed when it happened. Kept
+/// apart, the microkernel's loop is optimized as the small function it is; one call per block
+/// of MC x NC x KC multiply-adds costs nothing.
+@inline(never)
 private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
                          aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>) {
     let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
@@ -267,9 +272,9 @@ private func edgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
             if columns == GemmBlocking.nr {
                 // A bottom-edge tile with whole rows (LeNet's 16 channels are 6 + 6 + 4 rows):
                 // one vector per row instead of sixteen branches.
-                var product = UnsafeRawPointer(tile + i * GemmBlocking.nr).loadUnaligned(as: SIMD16<Float>.self)
-                if beta != 0 { product = product.addingProduct(beta, UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)) }
-                UnsafeMutableRawPointer(row).storeBytes(of: product, as: SIMD16<Float>.self)
+                var product = loadVector(tile + i * GemmBlocking.nr)
+                if beta != 0 { product = product.addingProduct(beta, loadVector(row)) }
+                storeVector(product, to: row)
                 continue
             }
             for j in 0..<columns {

@@ -21,9 +21,9 @@ func microkernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         prefetchForWrite(c + r * ldc + 15)
     }
     var ap = a
-    var bp = UnsafeRawPointer(b)  // packed panels are 64-byte aligned: aligned loads are legal
+    var bp = b
     for _ in 0..<kc {
-        let row = bp.load(as: V.self)
+        let row = loadVector(bp)
         c0 = c0.addingProduct(ap[0], row)
         c1 = c1.addingProduct(ap[1], row)
         c2 = c2.addingProduct(ap[2], row)
@@ -31,7 +31,7 @@ func microkernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c4 = c4.addingProduct(ap[4], row)
         c5 = c5.addingProduct(ap[5], row)
         ap += 6
-        bp += MemoryLayout<V>.stride
+        bp += 16
     }
     storeRow(c0, to: c, alpha: alpha, beta: beta)
     storeRow(c1, to: c + ldc, alpha: alpha, beta: beta)
@@ -44,10 +44,7 @@ func microkernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
 /// row of C := alpha * acc + beta * row; with beta == 0 the old row is never read.
 @inline(__always)
 private func storeRow(_ acc: SIMD16<Float>, to row: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
-    let raw = UnsafeMutableRawPointer(row)
     var result = alpha == 1 ? acc : acc * alpha
-    if beta != 0 {
-        result = result.addingProduct(beta, raw.loadUnaligned(as: SIMD16<Float>.self))
-    }
-    raw.storeBytes(of: result, as: SIMD16<Float>.self)
+    if beta != 0 { result = result.addingProduct(beta, loadVector(row)) }
+    storeVector(result, to: row)
 }

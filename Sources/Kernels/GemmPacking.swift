@@ -64,7 +64,7 @@ func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride:
                 // (L1-resident) panel, so every source line is read once, in full.
                 while p0 + 16 <= depth {
                     for l in 0..<valid {
-                        let line = UnsafeRawPointer(start + l * laneStride + p0).loadUnaligned(as: SIMD16<Float>.self)
+                        let line = loadVector(start + l * laneStride + p0)
                         let to = panel + p0 * width + l
                         for i in 0..<16 { to[i * width] = line[i] }
                     }
@@ -86,8 +86,7 @@ func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride:
 @inline(__always)
 private func copyLanes(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>, count: Int, width: Int) {
     if count == 16 && width == 16 {
-        let row = UnsafeRawPointer(from).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(to).storeBytes(of: row, as: SIMD16<Float>.self)
+        storeVector(loadVector(from), to: to)
         return
     }
     for l in 0..<count { to[l] = from[l] }

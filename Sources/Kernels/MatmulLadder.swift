@@ -68,14 +68,14 @@ public enum MatmulLadder {
             for j in stride(from: 0, to: fullColumns, by: 16) {
                 var c0 = V(), c1 = V(), c2 = V(), c3 = V()
                 for p in 0..<k {
-                    let row = UnsafeRawPointer(b + p * n + j).loadUnaligned(as: V.self)
+                    let row = loadVector(b + p * n + j)
                     c0 = c0.addingProduct(a[i * k + p], row)
                     c1 = c1.addingProduct(a[(i + 1) * k + p], row)
                     c2 = c2.addingProduct(a[(i + 2) * k + p], row)
                     c3 = c3.addingProduct(a[(i + 3) * k + p], row)
                 }
                 for (r, value) in [c0, c1, c2, c3].enumerated() {
-                    UnsafeMutableRawPointer(c + (i + r) * n + j).storeBytes(of: value, as: V.self)
+                    storeVector(value, to: c + (i + r) * n + j)
                 }
             }
         }
