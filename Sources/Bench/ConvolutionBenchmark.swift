@@ -1,6 +1,6 @@
-// ConvolutionBenchmark.swift: AlexNet's (d2l) five convolutions at batch 128, each kernel timed
-// on its own: forward, backward-data, backward-filter. conv1's backward-data is not needed in
-// training (its input is the image), so it is not measured.
+// ConvolutionBenchmark.swift: AlexNet's (d2l) five convolutions at batch 128 and LeNet's two at
+// batch 256, each kernel timed on its own: forward, backward-data, backward-filter. A first
+// layer's backward-data is not needed in training (its input is the image), so it is not measured.
 
 import Kernels
 import ModernCNN
@@ -19,16 +19,24 @@ extension ConvolutionGeometry {
 
     /// d2l's AlexNet on 1 x 224 x 224 inputs: (name, geometry) for conv1 ... conv5.
     static func alexNet(batch: Int) -> [(String, ConvolutionGeometry)] {
-        func conv(_ c: Int, _ hw: Int, _ k: Int, _ kernel: Int, stride: Int = 1, padding: Int) -> ConvolutionGeometry {
-            ConvolutionGeometry(batch: batch, inputChannels: c, inputHeight: hw, inputWidth: hw, outputChannels: k,
-                                kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
-                                paddingHeight: padding, paddingWidth: padding)
-        }
-        return [("conv1 11x11/4", conv(1, 224, 96, 11, stride: 4, padding: 1)),
-                ("conv2 5x5", conv(96, 26, 256, 5, padding: 2)),
-                ("conv3 3x3", conv(256, 12, 384, 3, padding: 1)),
-                ("conv4 3x3", conv(384, 12, 384, 3, padding: 1)),
-                ("conv5 3x3", conv(384, 12, 256, 3, padding: 1))]
+        return [("conv1 11x11/4", conv(1, 224, 96, 11, stride: 4, padding: 1, batch: batch)),
+                ("conv2 5x5", conv(96, 26, 256, 5, padding: 2, batch: batch)),
+                ("conv3 3x3", conv(256, 12, 384, 3, padding: 1, batch: batch)),
+                ("conv4 3x3", conv(384, 12, 384, 3, padding: 1, batch: batch)),
+                ("conv5 3x3", conv(384, 12, 256, 3, padding: 1, batch: batch))]
+    }
+
+    /// d2l's LeNet on 1 x 28 x 28 inputs: conv1 and conv2.
+    static func lenet(batch: Int) -> [(String, ConvolutionGeometry)] {
+        [("conv1 5x5", conv(1, 28, 6, 5, padding: 2, batch: batch)), ("conv2 5x5", conv(6, 14, 16, 5, padding: 0, batch: batch))]
+    }
+
+    /// A square convolution: c channels of hw x hw in, k out, a kernel x kernel filter.
+    private static func conv(_ c: Int, _ hw: Int, _ k: Int, _ kernel: Int, stride: Int = 1, padding: Int,
+                             batch: Int) -> ConvolutionGeometry {
+        ConvolutionGeometry(batch: batch, inputChannels: c, inputHeight: hw, inputWidth: hw, outputChannels: k,
+                            kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+                            paddingHeight: padding, paddingWidth: padding)
     }
 }
 

@@ -42,6 +42,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the whole-model table (LeNet, AlexNet).")
     var models = false
 
+    @Flag(help: "Only the per-layer convolution tables (AlexNet, LeNet).")
+    var convolutions = false
+
     @Option(help: ArgumentHelp("Python with torch (and onnxruntime) to measure the same models beside ours.",
                                discussion: "`make bench-compare` makes that Python in a git-ignored virtual environment."))
     var compare: String?
@@ -74,6 +77,14 @@ struct Bench: ParsableCommand {
             }
             let figures = try measureOurModel(workload, repeats: repeats)
             print(String(decoding: try JSONEncoder().encode(figures), as: UTF8.self))
+            return
+        }
+        if convolutions {
+            let book = Notebook()
+            book.title("ModernCNN convolution benchmarks")
+            let peak = PeakProbe.flopsPerSecond(threads: threads)
+            book.note("FMA peak (probe): \(formatted(peak / 1e9, digits: 1)) GFLOP/s")
+            convolutionTables(book, threads: threads, peak: peak)
             return
         }
         if models || compare != nil {
@@ -132,22 +143,32 @@ struct Bench: ParsableCommand {
         }
         book.show(table)
         if !quick && only == nil {
-            convolutionTable(book, threads: threads, peak: peak)
+            convolutionTables(book, threads: threads, peak: peak)
             try modelTable(book, threads: threads, workloads: ModelWorkload.all)
         }
     }
 }
 
 extension Bench {
-    /// Per-layer GFLOP/s of AlexNet's convolutions at batch 128 (no reference library yet:
-    /// `make bench-compare` will put PyTorch's whole-model figures beside ours).
-    func convolutionTable(_ book: Notebook, threads: Int, peak: Double) {
+    func convolutionTables(_ book: Notebook, threads: Int, peak: Double) {
+        convolutionTable(book, "AlexNet (d2l) convolutions, batch 128", ConvolutionGeometry.alexNet(batch: 128),
+                         threads: threads, peak: peak)
+        convolutionTable(book, "LeNet (d2l) convolutions, batch 256", ConvolutionGeometry.lenet(batch: 256),
+                         threads: threads, peak: peak)
+    }
+
+    /// Per-layer GFLOP/s of one model's convolutions (`make bench-compare` puts PyTorch's
+    /// whole-model figures beside ours). The first layer's backward-data is skipped: training
+    /// never computes the image's gradient.
+    func convolutionTable(_ book: Notebook, _ title: String, _ layers: [(String, ConvolutionGeometry)], threads: Int,
+                          peak: Double) {
         book.note("")
-        book.note("AlexNet (d2l) convolutions, batch 128, \(threads) threads, best of \(repeats):")
+        book.note("\(title), \(threads) threads, best of \(repeats):")
         var table = TextTable(headers: ["layer", "output", "GMAC", "algorithm", "forward GFLOP/s", "backward-data",
                                         "backward-filter", "% of peak (fwd)"])
         var totalMultiplyAdds = 0.0, totalSeconds = 0.0
-        for (index, (name, geometry)) in ConvolutionGeometry.alexNet(batch: 128).enumerated() {
+        let batch = layers.first?.1.batch ?? 0
+        for (index, (name, geometry)) in layers.enumerated() {
             let result = benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: index == 0)
             let gflop = 2 * geometry.multiplyAdds / 1e9
             totalMultiplyAdds += geometry.multiplyAdds * (index == 0 ? 2 : 3)
@@ -161,11 +182,13 @@ extension Bench {
                           formatted(100 * result.forward / (peak / 1e9), digits: 0)])
         }
         book.show(table)
-        book.note("all five layers, forward + backward: \(formatted(totalSeconds, digits: 2)) s per batch of 128, "
-            + "\(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
-            + "\(formatted(128 / totalSeconds, digits: 1)) images/s for the convolutions alone")
-        book.note("GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
-            + "(and % of peak) are effective rates and can pass 100%. conv2's backward-filter is im2col.")
+        book.note("all \(layers.count) layers, forward + backward: \(formatted(1000 * totalSeconds, digits: 1)) ms "
+            + "per batch of \(batch), \(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
+            + "\(formatted(Double(batch) / totalSeconds, digits: 1)) images/s for the convolutions alone")
+        if layers.contains(where: { ConvolutionAlgorithm.preferred(for: $0.1) == .winograd }) {
+            book.note("GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
+                + "(and % of peak) are effective rates and can pass 100%. A 5x5 layer's backward-filter is im2col.")
+        }
     }
 
     /// In the child: measures OpenBLAS on every selected shape and prints "<GFLOP/s>" per line.
