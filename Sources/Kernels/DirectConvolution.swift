@@ -73,14 +73,15 @@ struct DirectProblem {
         return offsets
     }
 
-    /// Copies image `n` of x [N, C, H, W] into `padded`, inside its zero border.
+    /// Copies image `n` of x [N, C, H, W] into `padded`, inside its zero border. Only the
+    /// interior is written: the border and the spare floats were zeroed once, when the buffer
+    /// was made (DirectBuffers), and stay zero.
     func pad(image n: Int, of x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
-        padded.update(repeating: 0, count: paddedImage)
         for c in 0..<inputChannels {
             let source = x + (n * inputChannels + c) * inputHeight * inputWidth
             let target = padded + c * channelStride + paddingHeight * rowStride + paddingWidth
             for h in 0..<inputHeight {
-                (target + h * rowStride).update(from: source + h * inputWidth, count: inputWidth)
+                copyFloats(from: source + h * inputWidth, to: target + h * rowStride, count: inputWidth)
             }
         }
     }
@@ -114,41 +115,64 @@ extension ConvolutionGeometry {
     }
 }
 
-/// Scratch for the direct kernels: each worker's padded image and flat rows, the packed
-/// filters, and per-worker partial filter gradients, sized for both of a layer's problems.
+/// Per-worker slices of one buffer: worker w's `perWorker` floats start at w * perWorker.
+struct WorkerSlices: ~Copyable {
+    let buffer: AlignedBuffer, perWorker: Int
+
+    /// `zeroed`: for layouts whose borders and garbage lanes must read as zero; the kernels
+    /// write only the other floats, so one zeroing here lasts for the buffer's life.
+    init(workers: Int, perWorker: Int, zeroed: Bool = false) {
+        self.perWorker = perWorker
+        buffer = AlignedBuffer(count: workers * perWorker)
+        if zeroed { buffer.pointer.update(repeating: 0, count: workers * perWorker) }
+    }
+
+    subscript(worker: Int) -> UnsafeMutablePointer<Float> { buffer.pointer + worker * perWorker }
+}
+
+/// Scratch for the direct kernels: each worker's padded images (one layout per problem, so
+/// that their zero borders never need rewriting), flat output rows and flat copy of dy, the
+/// packed filters, and per-worker partial filter gradients.
 public struct DirectBuffers: ~Copyable {
-    let padded: AlignedBuffer, paddedPerWorker: Int
-    let flat: AlignedBuffer, flatPerWorker: Int
+    let forwardPadded: WorkerSlices, backwardPadded: WorkerSlices
+    let flat: WorkerSlices, gradientRows: WorkerSlices, partialGradients: WorkerSlices
     let packedFilters: AlignedBuffer
-    let partialGradients: AlignedBuffer, partialsPerWorker: Int
     let forwardOffsets: [Int], backwardOffsets: [Int]
 
     init(_ g: ConvolutionGeometry, workers: Int) {
         let forward = DirectProblem(forward: g), backward = DirectProblem(backwardData: g)
         let workers = max(1, workers), block = DirectProblem.channelBlock
-        paddedPerWorker = max(forward.paddedImage, backward.paddedImage)
-        // Forward and backward-data write whole channel blocks; backward-filter keeps dy's
-        // channels, rounded up to its pairs.
-        flatPerWorker = max(forward.channelBlocks * block * forward.flatLength,
-                            backward.channelBlocks * block * backward.flatLength)
-        padded = AlignedBuffer(count: workers * paddedPerWorker)
-        flat = AlignedBuffer(count: workers * flatPerWorker)
+        forwardPadded = WorkerSlices(workers: workers, perWorker: forward.paddedImage, zeroed: true)
+        backwardPadded = WorkerSlices(workers: workers, perWorker: backward.paddedImage, zeroed: true)
+        // Forward and backward-data write whole channel blocks, every lane.
+        flat = WorkerSlices(workers: workers, perWorker: max(forward.channelBlocks * block * forward.flatLength,
+                                                             backward.channelBlocks * block * backward.flatLength))
+        gradientRows = WorkerSlices(workers: workers, perWorker: FilterGradientTile.paddedChannels(forward) * forward.flatLength,
+                                    zeroed: true)
+        partialGradients = WorkerSlices(workers: workers, perWorker: FilterGradientTile.partials(forward))
         packedFilters = AlignedBuffer(count: max(forward.channelBlocks * forward.taps, backward.channelBlocks * backward.taps) * block)
-        partialsPerWorker = FilterGradientTile.partials(forward)
-        partialGradients = AlignedBuffer(count: workers * partialsPerWorker)
         forwardOffsets = forward.tapOffsets()
         backwardOffsets = backward.tapOffsets()
     }
 
     /// No buffers, for convolutions that do not run directly.
     init() {
-        padded = AlignedBuffer(count: 0)
-        flat = AlignedBuffer(count: 0)
+        forwardPadded = WorkerSlices(workers: 0, perWorker: 0)
+        backwardPadded = WorkerSlices(workers: 0, perWorker: 0)
+        flat = WorkerSlices(workers: 0, perWorker: 0)
+        gradientRows = WorkerSlices(workers: 0, perWorker: 0)
+        partialGradients = WorkerSlices(workers: 0, perWorker: 0)
         packedFilters = AlignedBuffer(count: 0)
-        partialGradients = AlignedBuffer(count: 0)
-        (paddedPerWorker, flatPerWorker, partialsPerWorker) = (0, 0, 0)
         (forwardOffsets, backwardOffsets) = ([], [])
     }
+
+    /// Worker `worker`'s padded image, laid out for `problem`.
+    func paddedImage(for problem: DirectProblem, worker: Int) -> UnsafeMutablePointer<Float> {
+        problem.rotated ? backwardPadded[worker] : forwardPadded[worker]
+    }
+
+    /// Where each filter tap of `problem` reads, relative to the window's first float.
+    func tapOffsets(for problem: DirectProblem) -> [Int] { problem.rotated ? backwardOffsets : forwardOffsets }
 }
 
 /// y = f(conv(x) + b) for every image of `problem` (its forward pass or a layer's backward-data),
@@ -158,14 +182,12 @@ func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, wei
                     activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int) {
     let packed = buffers.packedFilters.pointer
     problem.packFilters(w, into: packed)
-    let (padded, paddedStride) = (buffers.padded.pointer, buffers.paddedPerWorker)
-    let (flat, flatStride) = (buffers.flat.pointer, buffers.flatPerWorker)
     let (P, Q, L) = (problem.outputHeight, problem.outputWidth, problem.flatLength)
     let (rowStride, taps) = (problem.rowStride, problem.taps)
     let workers = max(1, min(workers, problem.batch))
-    buffers.forwardOrBackwardOffsets(problem).withUnsafeBufferPointer { offsets in
+    buffers.tapOffsets(for: problem).withUnsafeBufferPointer { offsets in
         Parallel.forEachWorker(workers) { worker in
-            let (image, rows) = (padded + worker * paddedStride, flat + worker * flatStride)
+            let (image, rows) = (buffers.paddedImage(for: problem, worker: worker), buffers.flat[worker])
             for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
                 problem.pad(image: n, of: x, into: image)
                 for block in 0..<problem.channelBlocks {
@@ -178,16 +200,10 @@ func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, wei
                 for k in 0..<problem.outputChannels {
                     let row = rows + k * L, out = y + (n * problem.outputChannels + k) * P * Q
                     if b != nil || activation != .none { applyActivation(row, row, count: L, bias: b?[k] ?? 0, activation) }
-                    for p in 0..<P { (out + p * Q).update(from: row + p * rowStride, count: Q) }
+                    for p in 0..<P { copyFloats(from: row + p * rowStride, to: out + p * Q, count: Q) }
                 }
             }
         }
-    }
-}
-
-extension DirectBuffers {
-    fileprivate func forwardOrBackwardOffsets(_ problem: DirectProblem) -> [Int] {
-        problem.rotated ? backwardOffsets : forwardOffsets
     }
 }
 

@@ -38,21 +38,20 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
     let (kPadded, tPadded) = (FilterGradientTile.paddedChannels(problem), FilterGradientTile.paddedTaps(problem))
     // The taps past the last one (to make whole triples) read the window's first float; their
     // sums are never used.
-    let offsets = buffers.forwardOffsets + Array(repeating: 0, count: tPadded - problem.taps)
-    let (padded, paddedStride) = (buffers.padded.pointer, buffers.paddedPerWorker)
-    let (flat, flatStride) = (buffers.flat.pointer, buffers.flatPerWorker)
-    let (partials, partialStride) = (buffers.partialGradients.pointer, buffers.partialsPerWorker)
+    let offsets = buffers.tapOffsets(for: problem) + Array(repeating: 0, count: tPadded - problem.taps)
+    let partialStride = buffers.partialGradients.perWorker
     let workers = max(1, min(workers, problem.batch))
     Parallel.forEachWorker(workers) { worker in
-        let (image, gradient) = (padded + worker * paddedStride, flat + worker * flatStride)
-        let sums = partials + worker * partialStride
+        let (image, gradient) = (buffers.paddedImage(for: problem, worker: worker), buffers.gradientRows[worker])
+        let sums = buffers.partialGradients[worker]
         sums.update(repeating: 0, count: partialStride)
         for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
             problem.pad(image: n, of: x, into: image)
-            gradient.update(repeating: 0, count: kPadded * L)
+            // Only the valid lanes are written: the garbage lanes (and the rows past K) were
+            // zeroed when the buffer was made and stay zero.
             for k in 0..<K {
                 for p in 0..<P {
-                    (gradient + k * L + p * problem.rowStride).update(from: dy + ((n * K + k) * P + p) * Q, count: Q)
+                    copyFloats(from: dy + ((n * K + k) * P + p) * Q, to: gradient + k * L + p * problem.rowStride, count: Q)
                 }
             }
             for k in stride(from: 0, to: kPadded, by: FilterGradientTile.channels) {
@@ -77,7 +76,7 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
     func reduced(_ index: Int) -> Float {
         var sum: Float = 0
         for worker in 0..<workers {
-            let lanes = partials + worker * partialStride + index * DirectProblem.lanes
+            let lanes = buffers.partialGradients[worker] + index * DirectProblem.lanes
             for lane in 0..<DirectProblem.lanes { sum += lanes[lane] }
         }
         return sum

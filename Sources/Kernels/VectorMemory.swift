@@ -22,3 +22,26 @@ func loadVector(_ p: UnsafePointer<Float>) -> Vector16 {
 func storeVector(_ v: Vector16, to p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector16.self)
 }
+
+/// to[0 ..< count] = from[0 ..< count] for the short rows the convolution kernels move (10 to
+/// 60 floats): whole vectors, the last one overlapping the one before it, so nothing outside
+/// either row is read or written. Much cheaper than a memmove call per row. The rows must not
+/// overlap each other.
+@inline(__always)
+func copyFloats(from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, count: Int) {
+    if count >= 16 {
+        var i = 0
+        while i + 16 <= count {
+            storeVector(loadVector(from + i), to: to + i)
+            i += 16
+        }
+        if i < count { storeVector(loadVector(from + count - 16), to: to + count - 16) }
+    } else if count >= 8 {
+        let (head, tail) = (UnsafeRawPointer(from).loadUnaligned(as: SIMD8<Float>.self),
+                            UnsafeRawPointer(from + count - 8).loadUnaligned(as: SIMD8<Float>.self))
+        UnsafeMutableRawPointer(to).storeBytes(of: head, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(to + count - 8).storeBytes(of: tail, as: SIMD8<Float>.self)
+    } else {
+        for i in 0..<count { to[i] = from[i] }
+    }
+}

@@ -161,6 +161,30 @@ func adjointIdentity(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
     #expect(abs(left - right) <= 1e-5 * scale, "\(g): \(left) vs \(right)")
 }
 
+@Test("one workspace serves every pass in turn, batch after batch, with nothing left over from the last", arguments: algorithmCases)
+func workspaceReuse(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
+    // The direct kernels zero their padded borders once and rely on nothing writing there; the
+    // others reuse their scratch too. Interleave the passes on new data and check each one.
+    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: algorithm)
+    let w = testValues(g.weightCount, seed: 20)
+    for round in 0..<2 {
+        let x = testValues(g.inputCount, seed: UInt64(21 + round)), dy = testValues(g.outputCount, seed: UInt64(31 + round))
+        var y = [Float](repeating: .nan, count: g.outputCount), dx = [Float](repeating: .nan, count: g.inputCount)
+        var dw = [Float](repeating: 0, count: g.weightCount), db = [Float](repeating: 0, count: g.outputChannels)
+        convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
+        convolutionBackwardFilter(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
+                                  workspace: workspace)
+        convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx, workspace: workspace)
+        expectClose(y, ConvolutionReference.forward(g, input: x, weight: w, bias: nil), terms: g.patchLength,
+                    algorithm: algorithm, "\(g) \(algorithm) round \(round) forward")
+        expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
+                    terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, algorithm: algorithm,
+                    "\(g) \(algorithm) round \(round) backward-data")
+        expectClose(dw, ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy).weight,
+                    terms: g.batch * g.outputPlane, algorithm: algorithm, "\(g) \(algorithm) round \(round) weights")
+    }
+}
+
 @Test("output sizes follow floor((n + 2p - k) / s) + 1", arguments: [
     (224, 11, 4, 1, 54), (54, 3, 2, 0, 26), (26, 5, 1, 2, 26), (12, 3, 2, 0, 5), (28, 5, 1, 2, 28), (8, 3, 3, 0, 2),
 ])
