@@ -137,6 +137,8 @@ public struct DirectBuffers: ~Copyable {
     let forwardPadded: WorkerSlices, backwardPadded: WorkerSlices
     let flat: WorkerSlices, gradientRows: WorkerSlices, partialGradients: WorkerSlices
     let packedFilters: AlignedBuffer
+    /// The bias of every output channel, zero past the last (and for backward-data).
+    let packedBias: AlignedBuffer
     let forwardOffsets: [Int], backwardOffsets: [Int]
 
     init(_ g: ConvolutionGeometry, workers: Int) {
@@ -151,6 +153,7 @@ public struct DirectBuffers: ~Copyable {
                                     zeroed: true)
         partialGradients = WorkerSlices(workers: workers, perWorker: FilterGradientTile.partials(forward))
         packedFilters = AlignedBuffer(count: max(forward.channelBlocks * forward.taps, backward.channelBlocks * backward.taps) * block)
+        packedBias = AlignedBuffer(count: max(forward.channelBlocks, backward.channelBlocks) * block)
         forwardOffsets = forward.tapOffsets()
         backwardOffsets = backward.tapOffsets()
     }
@@ -163,6 +166,7 @@ public struct DirectBuffers: ~Copyable {
         gradientRows = WorkerSlices(workers: 0, perWorker: 0)
         partialGradients = WorkerSlices(workers: 0, perWorker: 0)
         packedFilters = AlignedBuffer(count: 0)
+        packedBias = AlignedBuffer(count: 0)
         (forwardOffsets, backwardOffsets) = ([], [])
     }
 
@@ -180,8 +184,10 @@ public struct DirectBuffers: ~Copyable {
 func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                     bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
                     activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int) {
-    let packed = buffers.packedFilters.pointer
+    let (packed, biases) = (buffers.packedFilters.pointer, buffers.packedBias.pointer)
     problem.packFilters(w, into: packed)
+    biases.update(repeating: 0, count: problem.channelBlocks * DirectProblem.channelBlock)
+    if let b { biases.update(from: b, count: problem.outputChannels) }
     let (P, Q, L) = (problem.outputHeight, problem.outputWidth, problem.flatLength)
     let (rowStride, taps) = (problem.rowStride, problem.taps)
     let workers = max(1, min(workers, problem.batch))
@@ -191,30 +197,35 @@ func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, wei
             for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
                 problem.pad(image: n, of: x, into: image)
                 for block in 0..<problem.channelBlocks {
+                    let first = block * DirectProblem.channelBlock
                     directTile(taps: taps, offsets: offsets.baseAddress!, image: image,
-                               filters: packed + block * taps * DirectProblem.channelBlock,
-                               rows: rows + block * DirectProblem.channelBlock * L, flatLength: L)
+                               filters: packed + first * taps, bias: biases + first, rows: rows + first * L,
+                               flatLength: L)
                 }
-                // Bias and activation over whole flat rows (garbage lanes too: they are dropped),
-                // then each output row's Q valid floats into place.
+                // Each output row's Q valid floats into place, then the activation over the
+                // image's whole output at once (no garbage lanes, no short rows).
+                let out = y + n * problem.outputChannels * P * Q
                 for k in 0..<problem.outputChannels {
-                    let row = rows + k * L, out = y + (n * problem.outputChannels + k) * P * Q
-                    if b != nil || activation != .none { applyActivation(row, row, count: L, bias: b?[k] ?? 0, activation) }
-                    for p in 0..<P { copyFloats(from: row + p * rowStride, to: out + p * Q, count: Q) }
+                    for p in 0..<P { copyFloats(from: rows + k * L + p * rowStride, to: out + (k * P + p) * Q, count: Q) }
+                }
+                if activation != .none {
+                    applyActivation(out, out, count: problem.outputChannels * P * Q, bias: 0, activation)
                 }
             }
         }
     }
 }
 
-/// Six channels' flat rows from one padded image: rows[j * L + i] = sum over taps t of
-/// filters[t * 6 + j] * image[i + offsets[t]], for i in 0..<L, sixteen at a time.
+/// Six channels' flat rows from one padded image: rows[j * L + i] = bias[j] + the sum over taps
+/// t of filters[t * 6 + j] * image[i + offsets[t]], for i in 0..<L, sixteen at a time.
 @inline(__always)
 private func directTile(taps: Int, offsets: UnsafePointer<Int>, image: UnsafePointer<Float>,
-                        filters: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, flatLength: Int) {
+                        filters: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>,
+                        flatLength: Int) {
     typealias V = SIMD16<Float>
     for i in stride(from: 0, to: flatLength, by: DirectProblem.lanes) {
-        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+        var c0 = V(repeating: bias[0]), c1 = V(repeating: bias[1]), c2 = V(repeating: bias[2])
+        var c3 = V(repeating: bias[3]), c4 = V(repeating: bias[4]), c5 = V(repeating: bias[5])
         let window = image + i
         var f = filters
         for t in 0..<taps {
