@@ -21,25 +21,46 @@
 //   dw[k, c, r, s] = sum over n and i of dyFlat[n, k, i] * padded[n, c, i + r * rowStride + s]
 // where dyFlat is dy laid out with the padded plane's row stride and zeros in the garbage lanes.
 
-/// The sizes of one direct convolution: the forward pass of a layer, or its backward-data.
+/// The sizes of one direct convolution: the forward pass of a layer, or its backward-data. Both
+/// use the forward pass's flat layout: rows `rowStride` = W + 2 * padW floats apart.
 struct DirectProblem {
     let batch: Int, inputChannels: Int, outputChannels: Int
+    /// The dense planes copied in (x forward, dy backward), and the filter size.
     let inputHeight: Int, inputWidth: Int, kernelHeight: Int, kernelWidth: Int
-    let paddingHeight: Int, paddingWidth: Int
+    let rowStride: Int
+    /// Where the input's (0, 0) sits in its zero-bordered flat plane.
+    let inputOrigin: Int
+    /// Rows of flat outputs computed, and where the output's (0, 0) sits among them.
+    let flatRows: Int, outputOrigin: Int
+    let outputHeight: Int, outputWidth: Int
     /// Whether the filters are read turned by 180 degrees with their channel axes swapped.
     let rotated: Bool
 
+    /// x [N, C, H, W] -> y [N, K, P, Q]: x sits inside its padding, and flat output i is y at
+    /// (i / rowStride, i % rowStride).
     init(forward g: ConvolutionGeometry) {
         (batch, inputChannels, outputChannels) = (g.batch, g.inputChannels, g.outputChannels)
         (inputHeight, inputWidth, kernelHeight, kernelWidth) = (g.inputHeight, g.inputWidth, g.kernelHeight, g.kernelWidth)
-        (paddingHeight, paddingWidth, rotated) = (g.paddingHeight, g.paddingWidth, false)
+        rowStride = g.inputWidth + 2 * g.paddingWidth
+        inputOrigin = g.paddingHeight * rowStride + g.paddingWidth
+        (flatRows, outputOrigin, outputHeight, outputWidth) = (g.outputHeight, 0, g.outputHeight, g.outputWidth)
+        rotated = false
     }
 
-    /// dy [N, K, P, Q] convolved back to dx [N, C, H, W] with padding r - 1 - pad.
+    /// dy [N, K, P, Q] -> dx [N, C, H, W], computed over the padded input plane of the forward
+    /// pass, (H + 2 padH) x rowStride, and cut out of it:
+    ///   dxPadded[j] = sum over k, r, s of w[k, c, r, s] * dy at flat index j - r * rowStride - s
+    /// With dy stored (R - 1) * rowStride + S - 1 floats in, that is the forward kernel on the
+    /// rotated filters. Where j - s wraps into the row before, it lands on a lane q >= Q of dy's
+    /// plane, which is zero, so the wrap adds nothing.
     init(backwardData g: ConvolutionGeometry) {
         (batch, inputChannels, outputChannels) = (g.batch, g.outputChannels, g.inputChannels)
         (inputHeight, inputWidth, kernelHeight, kernelWidth) = (g.outputHeight, g.outputWidth, g.kernelHeight, g.kernelWidth)
-        (paddingHeight, paddingWidth) = (g.kernelHeight - 1 - g.paddingHeight, g.kernelWidth - 1 - g.paddingWidth)
+        rowStride = g.inputWidth + 2 * g.paddingWidth
+        inputOrigin = (g.kernelHeight - 1) * rowStride + g.kernelWidth - 1
+        flatRows = g.inputHeight + 2 * g.paddingHeight
+        outputOrigin = g.paddingHeight * rowStride + g.paddingWidth
+        (outputHeight, outputWidth) = (g.inputHeight, g.inputWidth)
         rotated = true
     }
 
@@ -47,15 +68,12 @@ struct DirectProblem {
     /// Output channels per register tile of the forward kernel.
     static let channelBlock = 6
 
-    var rowStride: Int { inputWidth + 2 * paddingWidth }
-    var paddedHeight: Int { inputHeight + 2 * paddingHeight }
-    var outputHeight: Int { paddedHeight - kernelHeight + 1 }
-    var outputWidth: Int { rowStride - kernelWidth + 1 }
     var taps: Int { inputChannels * kernelHeight * kernelWidth }
-    /// Flat outputs per channel, in whole vectors: P * rowStride rounded up to 16.
-    var flatLength: Int { GemmBlocking.roundedUp(outputHeight * rowStride, toMultipleOf: Self.lanes) }
+    /// Flat outputs per channel, in whole vectors: flatRows * rowStride rounded up to 16.
+    var flatLength: Int { GemmBlocking.roundedUp(flatRows * rowStride, toMultipleOf: Self.lanes) }
     /// Floats per padded input channel: the plane, and the zeros past it that the last vector's
-    /// far taps read (they feed garbage lanes only).
+    /// far taps read (they feed garbage lanes only). It holds the input: inputOrigin +
+    /// (inputHeight - 1) * rowStride + inputWidth <= flatRows * rowStride + (R - 1) * rowStride.
     var channelStride: Int {
         GemmBlocking.roundedUp(flatLength + (kernelHeight - 1) * rowStride + kernelWidth - 1, toMultipleOf: Self.lanes)
     }
@@ -79,7 +97,7 @@ struct DirectProblem {
     func pad(image n: Int, of x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
         for c in 0..<inputChannels {
             let source = x + (n * inputChannels + c) * inputHeight * inputWidth
-            let target = padded + c * channelStride + paddingHeight * rowStride + paddingWidth
+            let target = padded + c * channelStride + inputOrigin
             for h in 0..<inputHeight {
                 copyFloats(from: source + h * inputWidth, to: target + h * rowStride, count: inputWidth)
             }
@@ -107,12 +125,8 @@ struct DirectProblem {
 }
 
 extension ConvolutionGeometry {
-    /// Whether the direct kernels can compute this convolution: stride 1, one group, and padding
-    /// below the kernel size (backward-data pads by r - 1 - pad).
-    public var supportsDirect: Bool {
-        strideHeight == 1 && strideWidth == 1 && groups == 1
-            && paddingHeight < kernelHeight && paddingWidth < kernelWidth
-    }
+    /// Whether the direct kernels can compute this convolution: stride 1 and one group.
+    public var supportsDirect: Bool { strideHeight == 1 && strideWidth == 1 && groups == 1 }
 }
 
 /// Per-worker slices of one buffer: worker w's `perWorker` floats start at w * perWorker.
@@ -206,7 +220,8 @@ func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, wei
                 // image's whole output at once (no garbage lanes, no short rows).
                 let out = y + n * problem.outputChannels * P * Q
                 for k in 0..<problem.outputChannels {
-                    for p in 0..<P { copyFloats(from: rows + k * L + p * rowStride, to: out + (k * P + p) * Q, count: Q) }
+                    let origin = rows + k * L + problem.outputOrigin
+                    for p in 0..<P { copyFloats(from: origin + p * rowStride, to: out + (k * P + p) * Q, count: Q) }
                 }
                 if activation != .none {
                     applyActivation(out, out, count: problem.outputChannels * P * Q, bias: 0, activation)

@@ -45,8 +45,10 @@ let geometries: [ConvolutionGeometry] = [
     .init(2, 16, 11, 9, k: 20, kernel: (5, 5), padding: (2, 1)),
     .init(2, 3, 13, 12, k: 4, kernel: (5, 5), padding: (4, 0)),
     .init(3, 2, 40, 40, k: 3, kernel: (5, 5), padding: (2, 2)),
-    // Direct: a rectangular kernel, and more than one channel block (6) in both directions.
+    // Direct: a rectangular kernel, and more than one channel block (6) in both directions;
+    // padding wider than the kernel.
     .init(3, 7, 9, 11, k: 10, kernel: (3, 5), padding: (2, 1)),
+    .init(2, 3, 5, 6, k: 4, kernel: (2, 3), padding: (3, 4)),
 ]
 
 /// Every geometry with every algorithm that can run it.
@@ -73,11 +75,12 @@ func algorithmChoice() {
     #expect(algorithmCases.filter { $0.1 == .winograd && $0.0.kernelHeight == 3 }.count >= 6)
     #expect(algorithmCases.filter { $0.1 == .winograd && $0.0.kernelHeight == 5 }.count >= 3)
     // Direct: more than one channel block (6) forward and back, rectangular kernels, and
-    // padding 0 up to kernel - 1.
+    // padding from 0 to past the kernel.
     let direct = algorithmCases.filter { $0.1 == .direct }.map(\.0)
     #expect(direct.contains { $0.outputChannels > 6 && $0.inputChannels > 6 })
     #expect(direct.contains { $0.kernelHeight != $0.kernelWidth })
     #expect(direct.contains { $0.paddingHeight == $0.kernelHeight - 1 } && direct.contains { $0.paddingWidth == 0 })
+    #expect(direct.contains { $0.paddingHeight > $0.kernelHeight && $0.paddingWidth > $0.kernelWidth })
 }
 
 @Test("the test table covers both ways of running a convolution")
