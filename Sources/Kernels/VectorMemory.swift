@@ -1,4 +1,4 @@
-// VectorMemory.swift: sixteen floats to and from memory, the one way every kernel moves them.
+// VectorMemory.swift: sixteen (or eight) floats to and from memory, the one way every kernel moves them.
 //
 // Why a helper for one line: the standard library's generic loadUnaligned and storeBytes are
 // inlinable, not always-inline, and the optimizer stops inlining into a function it already finds
@@ -37,11 +37,22 @@ func copyFloats(from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, cou
         }
         if i < count { storeVector(loadVector(from + count - 16), to: to + count - 16) }
     } else if count >= 8 {
-        let (head, tail) = (UnsafeRawPointer(from).loadUnaligned(as: SIMD8<Float>.self),
-                            UnsafeRawPointer(from + count - 8).loadUnaligned(as: SIMD8<Float>.self))
-        UnsafeMutableRawPointer(to).storeBytes(of: head, as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(to + count - 8).storeBytes(of: tail, as: SIMD8<Float>.self)
+        let (head, tail) = (loadVector8(from), loadVector8(from + count - 8))
+        storeVector8(head, to: to)
+        storeVector8(tail, to: to + count - 8)
     } else {
         for i in 0..<count { to[i] = from[i] }
     }
+}
+
+/// p[0 ..< 8] as one vector; p need not be aligned.
+@inline(__always)
+func loadVector8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// p[0 ..< 8] = v; p need not be aligned.
+@inline(__always)
+func storeVector8(_ v: SIMD8<Float>, to p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }

@@ -272,56 +272,105 @@ private func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, int
 }
 
 /// V = B^T d B for every block of one padded plane; block t's 36 values go to v[xi * stride + t].
+/// Eight blocks at a time, one per lane: each block's 36 inputs are gathered into lanes, and
+/// then both halves of the transform are plain vector arithmetic and V's values for eight
+/// consecutive blocks are one store per position (they are adjacent in v).
 private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
                                  into v: UnsafeMutablePointer<Float>, positionStride: Int) {
-    let rowStride = s.paddedRowStride, m = s.tile.outputSize
-    var t = 0
-    for th in 0..<s.tilesHigh {
-        for tw in 0..<s.tilesWide {
-            let corner = UnsafeRawPointer(paddedPlane + m * (th * rowStride + tw))
-            func load(_ r: Int) -> SIMD8<Float> {
-                (corner + r * rowStride * 4).loadUnaligned(as: SIMD8<Float>.self)
+    let rowStride = s.paddedRowStride
+    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: WinogradProblem.positions) { scratch in
+        let half = scratch.baseAddress!  // half[i * 6 + j] = (B^T d)[i][j], eight blocks wide
+        for first in stride(from: 0, to: s.tilesPerImage, by: 8) {
+            let count = min(8, s.tilesPerImage - first)
+            let corner = s.blockCorners(first: first, count: count, rowStride: rowStride)
+            // B^T down each column j of the blocks.
+            for j in 0..<6 {
+                func d(_ i: Int) -> SIMD8<Float> {
+                    let base = paddedPlane + i * rowStride + j
+                    return SIMD8(base[corner[0]], base[corner[1]], base[corner[2]], base[corner[3]],
+                                 base[corner[4]], base[corner[5]], base[corner[6]], base[corner[7]])
+                }
+                let (t0, t1, t2, t3, t4, t5) = inputTransform(d(0), d(1), d(2), d(3), d(4), d(5))
+                (half[j], half[6 + j], half[12 + j], half[18 + j], half[24 + j], half[30 + j]) = (t0, t1, t2, t3, t4, t5)
             }
-            // Down the rows (B^T d), then along them: the columns of B^T d, transformed the same way,
-            // are the columns of V (lane i of `vj` is V[i][j]).
-            let (r0, r1, r2, r3, r4, r5) = inputTransform(load(0), load(1), load(2), load(3), load(4), load(5))
-            let (v0, v1, v2, v3, v4, v5) = inputTransform(
-                column(0, r0, r1, r2, r3, r4, r5), column(1, r0, r1, r2, r3, r4, r5),
-                column(2, r0, r1, r2, r3, r4, r5), column(3, r0, r1, r2, r3, r4, r5),
-                column(4, r0, r1, r2, r3, r4, r5), column(5, r0, r1, r2, r3, r4, r5))
-            scatterTile(v0, v1, v2, v3, v4, v5, to: v + t, positionStride: positionStride)
-            t += 1
+            // Then along each row i: V[i][j], position i * 6 + j.
+            for i in 0..<6 {
+                let row = half + i * 6
+                let (v0, v1, v2, v3, v4, v5) = inputTransform(row[0], row[1], row[2], row[3], row[4], row[5])
+                func put(_ j: Int, _ value: SIMD8<Float>) {
+                    let target = v + (i * 6 + j) * positionStride + first
+                    if count == 8 { storeVector8(value, to: target) } else { for l in 0..<count { target[l] = value[l] } }
+                }
+                put(0, v0)
+                put(1, v1)
+                put(2, v2)
+                put(3, v3)
+                put(4, v4)
+                put(5, v5)
+            }
         }
     }
 }
 
 /// Y = A^T M A (+ bias) for every block of one output plane, M read from m[xi * stride + t].
+/// Eight blocks at a time, one per lane, as transformInputTiles: M's values for eight
+/// consecutive blocks are one load per position; each lane's m x m result is then written to
+/// its place in the plane, cut to the plane's edges.
 private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointer<Float>, positionStride: Int,
                                   bias: Float, into y: UnsafeMutablePointer<Float>) {
     let size = s.tile.outputSize
-    var t = 0
-    for th in 0..<s.tilesHigh {
-        for tw in 0..<s.tilesWide {
-            func row(_ i: Int) -> SIMD8<Float> { gatherTileRow(i, from: m + t, positionStride: positionStride) }
-            let (r0, r1, r2, r3) = outputTransform(s.tile, row(0), row(1), row(2), row(3), row(4), row(5))
-            // Along the rows: lane i of `oj` is Y[i][j].
-            let (o0, o1, o2, o3) = outputTransform(s.tile,
-                column(0, r0, r1, r2, r3, .zero, .zero), column(1, r0, r1, r2, r3, .zero, .zero),
-                column(2, r0, r1, r2, r3, .zero, .zero), column(3, r0, r1, r2, r3, .zero, .zero),
-                column(4, r0, r1, r2, r3, .zero, .zero), column(5, r0, r1, r2, r3, .zero, .zero))
-            let (top, left) = (size * th, size * tw)
-            let rows = min(size, s.outputHeight - top), columns = min(size, s.outputWidth - left)
-            for i in 0..<rows {
-                let out = y + (top + i) * s.outputWidth + left
-                let values = SIMD4(o0[i], o1[i], o2[i], o3[i]) + bias
-                if columns == 4 {
-                    UnsafeMutableRawPointer(out).storeBytes(of: values, as: SIMD4<Float>.self)
-                } else {
-                    for j in 0..<columns { out[j] = values[j] }
+    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: WinogradProblem.positions + 16) { scratch in
+        // half[a * 6 + j] = (A^T M)[a][j] for a < 4; result[a * 4 + b] = Y[a][b].
+        let (half, result) = (scratch.baseAddress!, scratch.baseAddress! + 24)
+        for first in stride(from: 0, to: s.tilesPerImage, by: 8) {
+            let count = min(8, s.tilesPerImage - first)
+            for j in 0..<6 {
+                func products(_ i: Int) -> SIMD8<Float> {
+                    let source = m + (i * 6 + j) * positionStride + first
+                    if count == 8 { return loadVector8(source) }
+                    var lanes = SIMD8<Float>()
+                    for l in 0..<count { lanes[l] = source[l] }
+                    return lanes
+                }
+                let (r0, r1, r2, r3) = outputTransform(s.tile, products(0), products(1), products(2), products(3),
+                                                       products(4), products(5))
+                (half[j], half[6 + j], half[12 + j], half[18 + j]) = (r0, r1, r2, r3)
+            }
+            for a in 0..<size {
+                let row = half + a * 6
+                let (o0, o1, o2, o3) = outputTransform(s.tile, row[0], row[1], row[2], row[3], row[4], row[5])
+                (result[a * 4], result[a * 4 + 1], result[a * 4 + 2], result[a * 4 + 3]) = (o0, o1, o2, o3)
+            }
+            for l in 0..<count {
+                let (th, tw) = (first + l).quotientAndRemainder(dividingBy: s.tilesWide)
+                let (top, left) = (size * th, size * tw)
+                let rows = min(size, s.outputHeight - top), columns = min(size, s.outputWidth - left)
+                for a in 0..<rows {
+                    let out = y + (top + a) * s.outputWidth + left
+                    let values = SIMD4(result[a * 4][l], result[a * 4 + 1][l], result[a * 4 + 2][l],
+                                       result[a * 4 + 3][l]) + bias
+                    if columns == 4 {
+                        UnsafeMutableRawPointer(out).storeBytes(of: values, as: SIMD4<Float>.self)
+                    } else {
+                        for b in 0..<columns { out[b] = values[b] }
+                    }
                 }
             }
-            t += 1
         }
+    }
+}
+
+extension WinogradProblem {
+    /// The offsets in the padded plane of blocks first ..< first + count, one per lane; lanes
+    /// past the last block repeat it, so that every lane reads inside the plane.
+    @inline(__always)
+    func blockCorners(first: Int, count: Int, rowStride: Int) -> SIMD8<Int> {
+        var corner = SIMD8<Int>()
+        for l in 0..<8 {
+            let (th, tw) = (first + min(l, count - 1)).quotientAndRemainder(dividingBy: tilesWide)
+            corner[l] = tile.outputSize * (th * rowStride + tw)
+        }
+        return corner
     }
 }
 
