@@ -42,7 +42,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the whole-model table (LeNet, AlexNet).")
     var models = false
 
-    @Flag(help: "Only the per-layer convolution tables (AlexNet, LeNet).")
+    @Flag(help: "Only the per-layer convolution tables (AlexNet, LeNet); --only picks layers, e.g. 'LeNet' or 'conv2'.")
     var convolutions = false
 
     @Option(help: ArgumentHelp("Python with torch (and onnxruntime) to measure the same models beside ours.",
@@ -150,11 +150,13 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
+    /// Both models' tables; with --only, only the layers whose name contains that text.
     func convolutionTables(_ book: Notebook, threads: Int, peak: Double) {
-        convolutionTable(book, "AlexNet (d2l) convolutions, batch 128", ConvolutionGeometry.alexNet(batch: 128),
-                         threads: threads, peak: peak)
-        convolutionTable(book, "LeNet (d2l) convolutions, batch 256", ConvolutionGeometry.lenet(batch: 256),
-                         threads: threads, peak: peak)
+        for (title, layers) in [("AlexNet (d2l) convolutions, batch 128", ConvolutionGeometry.alexNet(batch: 128)),
+                                ("LeNet (d2l) convolutions, batch 256", ConvolutionGeometry.lenet(batch: 256))] {
+            let chosen = layers.filter { layer in only.map { "\(title) \(layer.0)".contains($0) } ?? true }
+            if !chosen.isEmpty { convolutionTable(book, title, chosen, threads: threads, peak: peak) }
+        }
     }
 
     /// Per-layer GFLOP/s of one model's convolutions (`make bench-compare` puts PyTorch's
@@ -168,10 +170,11 @@ extension Bench {
                                         "backward-filter", "% of peak (fwd)"])
         var totalMultiplyAdds = 0.0, totalSeconds = 0.0
         let batch = layers.first?.1.batch ?? 0
-        for (index, (name, geometry)) in layers.enumerated() {
-            let result = benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: index == 0)
+        for (name, geometry) in layers {
+            let first = name.hasPrefix("conv1 ")
+            let result = benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: first)
             let gflop = 2 * geometry.multiplyAdds / 1e9
-            totalMultiplyAdds += geometry.multiplyAdds * (index == 0 ? 2 : 3)
+            totalMultiplyAdds += geometry.multiplyAdds * (first ? 2 : 3)
             totalSeconds += gflop / result.forward + gflop / result.backwardFilter
                 + (result.backwardData.map { gflop / $0 } ?? 0)
             table.append([name, "\(geometry.outputChannels)x\(geometry.outputHeight)x\(geometry.outputWidth)",
