@@ -110,7 +110,7 @@ func missingDataset() throws {
     #expect((run.output + run.error).contains("dataset-fashion-mnist") && (run.output + run.error).contains("--data-dir"))
 }
 
-@Test("chapter 02: golden worked examples, and the timed kernel agrees with the definition")
+@Test("chapter 02: golden worked examples, and the timed kernels agree with the definition")
 func convolutionsTranscript() throws {
     let run = try runExecutable("convolutions", ["--threads", "2"])
     #expect(run.status == 0, "convolutions failed: \(run.error)")
@@ -123,6 +123,9 @@ func convolutionsTranscript() throws {
     #expect(difference < 1e-4)
     let winograd = try #require(run.output.split(separator: "\n").first { $0.contains("Winograd F(2x2, 5x5)") })
     #expect(try #require(Float(winograd.split(separator: " ").last!)) < 1e-3)
+    // 2.8: LeNet's conv2 run directly agrees with the definition as closely as im2col does.
+    let direct = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("  | direct ") })
+    #expect(try #require(Float(direct.split(separator: " ").last!)) < 1e-4)
 }
 
 @Test("chapter 04 in its fastest form: golden traces and summary, the paper's counts, files, a page")

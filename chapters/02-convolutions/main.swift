@@ -38,6 +38,7 @@ struct ConvolutionsChapter: ParsableCommand {
         try pooling(book)
         try loweringToGemm(book)
         try timing(book, batch: full ? max(batchSize, 8) : batchSize)
+        try thinLayers(book)
         summary(book)
         try book.page.write(to: try options.outputDirectory(chapter: "02-convolutions"), chapter: "02-convolutions")
     }
@@ -319,9 +320,85 @@ struct ConvolutionsChapter: ParsableCommand {
             image\(batch == 1 ? "" : "s")); a training batch makes them wide, which is where it wins \
             (make bench shows AlexNet at batch 128). 3x3 layers use 4x4 blocks from the same \
             \(tile)x\(tile) tiles: \(tile * tile) products instead of \(4 * 4 * 3 * 3). The training \
-            chapters use Winograd wherever a layer is 3x3 or 5x5 with stride 1. \
+            chapters use Winograd wherever a layer is 3x3 or 5x5 with stride 1 and has 16 or more \
+            channels on each side; thinner layers are the next section's. \
             Timings move by 10-20% between runs on a shared machine; try --threads 1 or --full \
             (a batch of 8).
+            """)
+    }
+
+    // MARK: 2.8
+
+    /// The three passes of one layer, timed with one algorithm: (forward, backward-data,
+    /// backward-filter) in seconds, and the forward's largest difference from `reference`.
+    func passTimes(_ g: ConvolutionGeometry, _ algorithm: ConvolutionAlgorithm, x: [Float], w: [Float], dy: [Float],
+                   reference: [Float]) -> (forward: Double, data: Double, filter: Double, difference: Float) {
+        let workspace = ConvolutionWorkspace(g, algorithm: algorithm)
+        var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
+        var dw = [Float](repeating: 0, count: w.count)
+        let forward = bestTime(repeats: 5) {
+            convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
+        }
+        let data = bestTime(repeats: 5) {
+            convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx, workspace: workspace)
+        }
+        let filter = bestTime(repeats: 5) {
+            convolutionBackwardFilter(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: nil,
+                                      workspace: workspace)
+        }
+        return (forward, data, filter, zip(reference, y).map { abs($0 - $1) }.max() ?? 0)
+    }
+
+    func thinLayers(_ book: Notebook) throws {
+        book.section("2.8 Thin layers: a direct convolution, on LeNet's conv2")
+        let batch = 256
+        let g = ConvolutionGeometry(batch: batch, inputChannels: 6, inputHeight: 14, inputWidth: 14, outputChannels: 16,
+                                    kernelHeight: 5, kernelWidth: 5)
+        let lanes = 16, rowStride = g.inputWidth + 2 * g.paddingWidth
+        let flat = (g.outputHeight * rowStride + lanes - 1) / lanes * lanes
+        book.say("""
+            LeNet's layers are the opposite of AlexNet's: conv2 takes \(g.inputChannels) channels of \
+            \(g.inputHeight)x\(g.inputWidth) to \(g.outputChannels) of \(g.outputHeight)x\(g.outputWidth), \
+            \(grouped(g.outputChannels * g.outputPlane * g.patchLength)) multiply-adds per image. Lowered, each image is a \
+            \(g.outputChannels) x \(g.patchLength) x \(g.outputPlane) matrix product whose \
+            \(g.patchLength) x \(g.outputPlane) im2col matrix is written, packed and read again for only \
+            \(g.outputChannels) multiply-adds per float: the copies cost as much as the arithmetic. \
+            Winograd does not help either: its 36 products would have \(g.inputChannels) as their \
+            inner dimension.
+            """)
+        book.say("""
+            So thin stride-1 layers (fewer than 16 channels on a side) run a third way. Each image \
+            is copied once into a zero-bordered plane whose rows are \(rowStride) floats apart, and \
+            the output is computed over the same flat index, i = p * \(rowStride) + q: output i is \
+            the sum over the taps of w[k, c, r, s] * x[c, i + r * \(rowStride) + s]. Sixteen \
+            consecutive outputs are then one vector load per tap, whichever rows they straddle, \
+            shared by six output channels held in registers. Lanes with q >= \(g.outputWidth) wrap \
+            into the next row and are thrown away: here \(g.outputPlane) of every \(flat) lanes are \
+            kept. Backward-data is the same kernel on dy with the filters turned by 180 degrees; \
+            backward-filter multiplies the same flat planes, dy's thrown-away lanes set to zero.
+            """)
+        var generator = SeededGenerator(seed: options.seed)
+        let x = Array(Tensor(uniform: [batch, 6, 14, 14], in: 0...1, generator: &generator).scalars)
+        let w = Array(Tensor(uniform: [16, 6, 5, 5], in: -0.2...0.2, generator: &generator).scalars)
+        let dy = Array(Tensor(uniform: [batch, 16, 10, 10], in: -1...1, generator: &generator).scalars)
+        let reference = ConvolutionReference.forward(g, input: x, weight: w, bias: nil)
+        let lowered = passTimes(g, .im2col, x: x, w: w, dy: dy, reference: reference)
+        let direct = passTimes(g, .direct, x: x, w: w, dy: dy, reference: reference)
+        var table = TextTable(headers: ["method", "forward (ms)", "backward-data (ms)", "backward-filter (ms)",
+                                        "all three (ms)", "max |difference| (forward)"])
+        for (name, result) in [("im2col + packed SGEMM", lowered), ("direct", direct)] {
+            table.append([name, formatted(result.forward * 1e3, digits: 2), formatted(result.data * 1e3, digits: 2),
+                          formatted(result.filter * 1e3, digits: 2),
+                          formatted((result.forward + result.data + result.filter) * 1e3, digits: 2),
+                          String(format: "%.1e", result.difference)])
+        }
+        book.show(table)
+        let speedUp = (lowered.forward + lowered.data + lowered.filter) / (direct.forward + direct.data + direct.filter)
+        book.say("""
+            A batch of \(batch) on \(Parallel.threadCount) thread\(Parallel.threadCount == 1 ? "" : "s"): the \
+            direct kernels ran the layer's three passes \(formatted(speedUp, digits: 1))x as fast as \
+            im2col. The batch is split over the threads, an image each at a time, so nothing waits \
+            on a shared product. Chapter 03 trains LeNet on them.
             """)
     }
 
@@ -335,7 +412,8 @@ struct ConvolutionsChapter: ParsableCommand {
             - A 1x1 convolution is a matrix product over channels; pooling slides a window with \
             no weights.
             - im2col turns any convolution into one GEMM on the kernel of chapter 01; Winograd's \
-            tiles turn a stride-1 3x3 or 5x5 one into 36 smaller GEMMs with fewer multiplies.
+            tiles turn a stride-1 3x3 or 5x5 one into 36 smaller GEMMs with fewer multiplies; a \
+            thin stride-1 layer runs fastest straight from a padded copy of each image.
             """)
         book.say("""
             Exercises (d2l 7.2-7.5): what output size would conv1 give with stride 2 instead \
