@@ -141,6 +141,10 @@ private func averagePool2x2Forward(_ g: PoolingGeometry, input x: UnsafePointer<
         let input = x + plane * g.inputPlane, output = y + plane * g.outputPlane
         for p in 0..<g.outputHeight {
             let top = input + p * sh * W, out = output + p * Q
+            if sh == 2 && sw == 2 && Q >= 8 {
+                averagePairsOfRows(top, top + W, into: out, count: Q)
+                continue
+            }
             for q in 0..<Q {
                 let corner = top + q * sw
                 out[q] = (corner[0] + corner[1] + corner[W] + corner[W + 1]) * 0.25
@@ -149,12 +153,60 @@ private func averagePool2x2Forward(_ g: PoolingGeometry, input x: UnsafePointer<
     }
 }
 
+/// out[q] = the mean of top[2q], top[2q + 1], bottom[2q], bottom[2q + 1] for q in 0..<count
+/// (count >= 8), eight outputs from two 16-float loads, the last eight overlapping the ones
+/// before. Summed in the scalar path's order, so both give the same bits.
+@inline(__always)
+private func averagePairsOfRows(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>,
+                                into out: UnsafeMutablePointer<Float>, count: Int) {
+    func eight(_ q: Int) {
+        let (upper, lower) = (loadVector(top + 2 * q), loadVector(bottom + 2 * q))
+        storeVector8((upper.evenHalf + upper.oddHalf + lower.evenHalf + lower.oddHalf) * 0.25, to: out + q)
+    }
+    var q = 0
+    while q + 8 <= count {
+        eight(q)
+        q += 8
+    }
+    if q < count { eight(count - 8) }
+}
+
+/// out[2q] = out[2q + 1] = values[q] / 4 for q in 0..<count (count >= 8): one output
+/// gradient's share to both columns of its window, eight at a time.
+@inline(__always)
+private func spreadQuarters(_ values: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    func eight(_ q: Int) {
+        let v = loadVector8(values + q) * 0.25
+        storeVector(SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]),
+                    to: out + 2 * q)
+    }
+    var q = 0
+    while q + 8 <= count {
+        eight(q)
+        q += 8
+    }
+    if q < count { eight(count - 8) }
+}
+
 /// The adjoint of averagePool2x2Forward: a quarter of each output gradient to its four inputs.
 private func averagePool2x2Backward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
                                     inputGradient dx: UnsafeMutablePointer<Float>) {
     let (W, Q, sh, sw) = (g.inputWidth, g.outputWidth, g.strideHeight, g.strideWidth)
     Parallel.parallelFor(g.planes) { plane in
         let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
+        if sh == 2 && sw == 2 && Q >= 8 {
+            // Windows tile the plane without overlap: each covered input gets its share once;
+            // an odd last column or row, which no window covers, gets zero.
+            for p in 0..<g.outputHeight {
+                let top = gradient + 2 * p * W
+                spreadQuarters(upstream + p * Q, into: top, count: Q)
+                copyFloats(from: top, to: top + W, count: 2 * Q)
+                if W > 2 * Q { top[W - 1] = 0; top[2 * W - 1] = 0 }
+            }
+            let covered = 2 * g.outputHeight * W
+            (gradient + covered).update(repeating: 0, count: g.inputPlane - covered)
+            return
+        }
         // Inputs no window covers (a stride above 2, or an odd edge) get zero; overlapping
         // windows (stride 1) add up.
         gradient.update(repeating: 0, count: g.inputPlane)

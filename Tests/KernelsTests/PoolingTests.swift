@@ -24,6 +24,9 @@ let poolings: [PoolingGeometry] = [
     .init(1, 2, 7, 9, window: 2, stride: 2),
     .init(2, 1, 6, 5, window: 2, stride: 1),
     .init(1, 1, 8, 8, window: 2, stride: 3),
+    // Its vector path (eight or more outputs per row): whole eights, an overlapping last eight,
+    // and an odd last row and column that no window covers.
+    .init(2, 1, 19, 35, window: 2, stride: 2),
 ]
 
 /// Pools by building the zero- (average) or -inf- (max) padded plane first, then sliding the
