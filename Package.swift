@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "tensors",
             dependencies: [
-                "ModernCNN", "Notebook", "Kernels",
+                "ModernCNN", "Notebook", "Kernels", "Exercises",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/01-tensors",

@@ -65,13 +65,22 @@ func tensorsTranscript() throws {
     #expect(String(run.output[..<ladderStart.lowerBound]) + "\n" == golden)
 
     // The ladder's timings vary; its shape and its correctness column do not.
-    let rows = run.output.split(separator: "\n").filter { $0.hasPrefix("  | ") && $0.contains(" GFLOP") == false }
+    let exercisesStart = try #require(run.output.range(of: "\n## 1.5 Exercises"))
+    let ladder = run.output[ladderStart.lowerBound..<exercisesStart.lowerBound]
+    let rows = ladder.split(separator: "\n").filter { $0.hasPrefix("  | ") && $0.contains(" GFLOP") == false }
         .filter { line in ["1 naive", "2 loop", "3 cache", "4 SIMD", "5 packing", "6 threads"].contains { line.contains($0) } }
     #expect(rows.count == 6)
     for row in rows {
         let difference = try #require(Float(row.split(separator: " ").last!))
         #expect(difference < 1e-4, "rung disagrees with the naive result: \(row)")
     }
+    // The exercises: four traffic rows, and the transposed product agreeing exactly.
+    let exercises = run.output[exercisesStart.lowerBound...]
+    let trafficRows = exercises.split(separator: "\n").filter { line in
+        ["  | 1 naive", "  | 2 loop", "  | 4 SIMD", "  | 5 packing"].contains { line.hasPrefix($0) }
+    }
+    #expect(trafficRows.count == 4)
+    #expect(exercises.replacingOccurrences(of: "\n", with: " ").contains("the results differ by 0.0 (the same sums"))
 }
 
 @Test("chapter 03 on a small slice: golden shape trace and summary, training files, resume of a finished run")

@@ -5,6 +5,7 @@
 // each measured against this machine's own peak.
 
 import ArgumentParser
+import Exercises
 import Foundation
 import Kernels
 import ModernCNN
@@ -38,7 +39,9 @@ struct TensorsChapter: ParsableCommand {
         book.title("Chapter 01 · Tensors and the matmul ladder")
         try tensorsInMemory(book)
         try arithmetic(book)
-        let ladder = matmulLadder(book, size: full ? max(size, 1024) : size)
+        let n = full ? max(size, 1024) : size
+        let ladder = matmulLadder(book, size: n)
+        exercises(book, ladder, size: n)
         summary(book, ladder)
         try book.page.write(to: try options.outputDirectory(chapter: "01-tensors"), chapter: "01-tensors")
     }
@@ -127,6 +130,8 @@ struct TensorsChapter: ParsableCommand {
         let firstGflops: Double
         let lastGflops: Double
         let lastPercentOfPeak: Double
+        /// Each rung's % of the peak, by its number ("1" ... "6").
+        let percentOfPeak: [String: Double]
     }
 
     func matmulLadder(_ book: Notebook, size n: Int) -> LadderResult {
@@ -209,8 +214,12 @@ struct TensorsChapter: ParsableCommand {
         let gflops = measured.map { flops / $0.seconds / 1e9 }
         explainLadder(book, size: n, reorderedGflops: gflops[1], blockedGflops: gflops[2])
         let lastTime = measured.last!.seconds
+        var percents: [String: Double] = [:]
+        for (rung, seconds, _) in measured {
+            percents[String(rung.name.prefix(1))] = 100 * flops / seconds / (rung.threads == 1 ? peakOne : peakAll)
+        }
         return LadderResult(firstGflops: flops / firstTime / 1e9, lastGflops: flops / lastTime / 1e9,
-                            lastPercentOfPeak: 100 * flops / lastTime / peakAll)
+                            lastPercentOfPeak: 100 * flops / lastTime / peakAll, percentOfPeak: percents)
     }
 
     func explainLadder(_ book: Notebook, size n: Int, reorderedGflops: Double, blockedGflops: Double) {
@@ -251,6 +260,84 @@ struct TensorsChapter: ParsableCommand {
             tiles, and reading C once per K-block of 256. These machines are shared and \
             virtual, so run the chapter twice and expect the figures to move by 10-20%; the \
             ratios between rungs are what to read.
+            """)
+    }
+
+    // MARK: 1.5 Exercises
+
+    func exercises(_ book: Notebook, _ ladder: LadderResult, size n: Int) {
+        book.section("1.5 Exercises")
+        book.say("""
+            1. How far is each rung from the peak, and why? Count the bytes each rung's inner \
+            loops bring into the nearest cache per multiply-add, once the matrices are larger \
+            than that cache (TensorsExercises.trafficPerMultiplyAdd; the test replays each loop \
+            nest through a simulated cache and gets the same figures).
+            """)
+        var traffic = TextTable(headers: ["rung", "bytes per multiply-add", "where they come from", "% of peak (1.4)"],
+                                alignments: [.left, .right, .left, .right])
+        let answers = TensorsExercises.trafficPerMultiplyAdd(size: n)
+        for answer in answers {
+            let measured = ladder.percentOfPeak[String(answer.rung.prefix(1))]
+            traffic.append([answer.rung, formatted(answer.bytesPerMultiplyAdd, digits: 2), answer.reason,
+                            measured.map { formatted($0, digits: 1) } ?? "-"])
+        }
+        book.show(traffic)
+        book.say("""
+            A core does two FMA instructions per cycle (8 floats each with AVX2, 16 with \
+            AVX-512) and loads about two vectors per cycle from L1, far fewer from L2 and beyond. A rung needing \(formatted(answers[0].bytesPerMultiplyAdd, digits: 0)) bytes per \
+            multiply-add is bound by memory long before the FMA units; one needing \
+            \(formatted(answers.last!.bytesPerMultiplyAdd, digits: 2)), all of it from L1, is bound by the FMAs, \
+            which is why only the packed rungs come near the peak.
+            """)
+        let caches = CacheSizes.current()
+        let sizes = TensorsExercises.sizesAroundCaches(caches.bytes.keys.sorted().compactMap { caches.bytes[$0] },
+                                                       largest: full ? 1024 : 512)
+        book.say("""
+            2. Where does each rung fall off as the matrices outgrow the caches \
+            (\(caches.summary))? Sizes whose three matrices just fit each level, then \
+            \(sizes.last ?? 0), one thread each (TensorsExercises.sizeSweep):
+            """)
+        let sweep = TensorsExercises.sizeSweep(sizes: sizes, seed: options.seed)
+        var sweepTable = TextTable(headers: ["n", "one matrix"] + TensorsExercises.sweptRungs.map { "\($0) GFLOP/s" })
+        for point in sweep {
+            sweepTable.append(["\(point.size)", byteCount(point.matrixBytes)]
+                + TensorsExercises.sweptRungs.map { formatted(point.gflops[$0] ?? 0, digits: 2) })
+        }
+        book.show(sweepTable)
+        // Each rung's best size and how far it fell from there by the largest.
+        let fallOff = TensorsExercises.sweptRungs.map { rung -> String in
+            let rates = sweep.map { ($0.size, $0.gflops[rung] ?? 0) }
+            let best = rates.max { $0.1 < $1.1 }!, last = rates.last!
+            if best.0 == last.0 {
+                return "\(rung): from \(formatted(rates[0].1, digits: 1)) GFLOP/s at n = \(rates[0].0) up to "
+                    + "\(formatted(last.1, digits: 1)) at n = \(last.0), its best"
+            }
+            return "\(rung): best \(formatted(best.1, digits: 1)) GFLOP/s at n = \(best.0), "
+                + "\(formatted(last.1, digits: 1)) at n = \(last.0) (\(formatted(best.1 / max(last.1, 1e-9), digits: 1))x lower)"
+        }
+        book.say(fallOff.map { "- " + $0 }.joined(separator: "\n"))
+        book.say("""
+            The naive rung reuses a line of B only if the whole column it walks (n lines) is still \
+            cached when the next column starts, so it falls first and furthest. i-k-j streams \
+            rows and loses less, when B stops fitting a level. The packed kernel blocks for each \
+            level on purpose: it is slow only on tiny matrices, where packing and the edge tiles \
+            outweigh the products, and holds its rate as n grows.
+            """)
+        let transposed = TensorsExercises.transposingB(size: min(n, 512), seed: options.seed)
+        let verdict = transposed.speedUp >= 1
+            ? "\(formatted(transposed.speedUp, digits: 1))x faster in all"
+            : "\(formatted(1 / transposed.speedUp, digits: 1))x slower in all: at this size B "
+                + "(\(byteCount(transposed.size * transposed.size * 4))) stays cached, L1 being "
+                + "\(byteCount(caches.bytes[1] ?? 0)), so the column walk costs little (try the default --size)"
+        book.say("""
+            3. What does transposing B before the naive multiply change? At n = \(transposed.size): \
+            naive \(formatted(transposed.naiveSeconds * 1e3, digits: 1)) ms; transpose \
+            \(formatted(transposed.transposeSeconds * 1e3, digits: 2)) ms plus the product on the \
+            transposed copy \(formatted(transposed.transposedSeconds * 1e3, digits: 1)) ms, \
+            \(verdict), and the results differ by \(transposed.difference) (the same sums in the \
+            same order). The inner loop now reads both operands along rows: one cache line serves \
+            16 multiply-adds instead of one. The transpose moves n^2 floats once, against n^3 \
+            multiply-adds.
             """)
     }
 

@@ -1,0 +1,146 @@
+// Tensors.swift: chapter 01's exercises (../shared/EXERCISES.md, "01 tensors"), each a function
+// whose doc comment asks the question in our words and whose return value is the answer.
+// ExercisesTests checks them: the traffic model against a traced, cache-simulated run of each
+// loop nest, the experiments against what their runs produced.
+
+import Foundation
+import Kernels
+import ModernCNN
+import Notebook
+
+public enum TensorsExercises {
+    // MARK: 1. Traffic per multiply-add
+
+    /// One rung's memory traffic: bytes brought into the core's nearest cache per multiply-add,
+    /// when the matrices are far larger than that cache.
+    public struct Traffic: Sendable {
+        public let rung: String
+        public let bytesPerMultiplyAdd: Double
+        /// Where the bytes come from, in words.
+        public let reason: String
+    }
+
+    /// Exercise 1. Why does each rung of the matmul ladder sit where it does below the peak?
+    /// Count the memory traffic per multiply-add of each rung's inner loops: a core does two
+    /// FMAs per cycle but loads only a few lines per cycle, so a rung that needs a new cache
+    /// line for every multiply-add cannot come near the peak, and one that needs under a byte
+    /// can. Lines are 64 bytes (16 floats); the matrices are n x n.
+    public static func trafficPerMultiplyAdd(size n: Int) -> [Traffic] {
+        let line = 64.0, float = 4.0
+        return [
+            Traffic(rung: "1 naive i-j-k",
+                    bytesPerMultiplyAdd: line + float + 2 * float / Double(n),
+                    reason: "a new line of B for every multiply-add (a column walk), A's row streams"),
+            Traffic(rung: "2 loop order i-k-j",
+                    bytesPerMultiplyAdd: 3 * float + float / Double(n),
+                    reason: "rows of B and C stream: B read, C read and written back, 4 bytes each"),
+            Traffic(rung: "4 SIMD registers (4x16 tile)",
+                    bytesPerMultiplyAdd: (16 * float + 4 * float) / 64 + 2 * 4 * line / (64 * Double(n)),
+                    reason: "per k: one 16-float row of B and 4 floats of A feed 64 multiply-adds"),
+            Traffic(rung: "5 packing + microkernel (6x16)",
+                    bytesPerMultiplyAdd: (16 * float + 6 * float) / 96
+                        + 2 * 6 * line / (96 * Double(min(n, GemmBlocking.kc))),
+                    reason: "per k: 16 floats of packed B and 6 of packed A feed 96 multiply-adds; C once per K block"),
+        ]
+    }
+
+    // MARK: 2. Sizes around the caches
+
+    /// One size of the sweep: GFLOP/s of each rung measured.
+    public struct SizePoint: Sendable {
+        public let size: Int
+        /// Bytes of one matrix.
+        public var matrixBytes: Int { size * size * 4 }
+        public let gflops: [String: Double]
+    }
+
+    /// The rungs the sweep times (one thread each), in ladder order.
+    public static let sweptRungs = ["1 naive i-j-k", "2 loop order i-k-j", "5 packing + microkernel"]
+
+    /// Exercise 2. Where does each rung fall off as the matrices outgrow L1, L2 and L3? Times
+    /// the naive, i-k-j and packed rungs on one thread at each size. The naive rung falls first:
+    /// its column walk needs all n lines of a column of B to stay cached, and stops hitting as
+    /// soon as they do not; i-k-j falls when a row of C and B's rows no longer fit; packing keeps
+    /// its blocks in the caches by construction, so it barely moves.
+    public static func sizeSweep(sizes: [Int], repeats: Int = 2, seed: UInt64 = 0) -> [SizePoint] {
+        sizes.map { n in
+            var generator = SeededGenerator(seed: seed)
+            let a = Tensor(uniform: [n, n], in: -1...1, generator: &generator)
+            let b = Tensor(uniform: [n, n], in: -1...1, generator: &generator)
+            var c = Tensor(zeros: [n, n])
+            let flops = 2 * Double(n) * Double(n) * Double(n)
+            var gflops: [String: Double] = [:]
+            for rung in sweptRungs {
+                let seconds = a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            bestTime(repeats: repeats) {
+                                let (x, y, z) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+                                switch rung {
+                                case sweptRungs[0]: MatmulLadder.naive(m: n, n: n, k: n, a: x, b: y, c: z)
+                                case sweptRungs[1]: MatmulLadder.reordered(m: n, n: n, k: n, a: x, b: y, c: z)
+                                default: MatmulLadder.packed(m: n, n: n, k: n, a: x, b: y, c: z, threads: 1)
+                                }
+                            }
+                        }
+                    }
+                }
+                gflops[rung] = flops / seconds / 1e9
+            }
+            return SizePoint(size: n, gflops: gflops)
+        }
+    }
+
+    /// For each cache size in bytes, the largest multiple of 16 whose three n x n matrices
+    /// (3 * n * n * 4 bytes) fit in it; then `largest`. Sizes above `largest` are dropped.
+    public static func sizesAroundCaches(_ cacheBytes: [Int], largest: Int) -> [Int] {
+        let fits = cacheBytes.map { bytes in max(16, Int((Double(bytes) / 12).squareRoot()) / 16 * 16) }
+        return Array(Set(fits + [largest])).filter { $0 <= largest }.sorted()
+    }
+
+    // MARK: 3. Transposing B
+
+    /// What the transposed-B experiment measured.
+    public struct TransposedB: Sendable {
+        public let size: Int
+        public let naiveSeconds: Double
+        /// The transpose itself, then the product with both inner walks contiguous.
+        public let transposeSeconds: Double, transposedSeconds: Double
+        /// Largest |difference| between the two products (same sums, same order: 0).
+        public let difference: Float
+        public var speedUp: Double { naiveSeconds / (transposeSeconds + transposedSeconds) }
+    }
+
+    /// c[i][j] = sum over p of a[i][p] * bt[j][p], with bt = B transposed: both inner walks run
+    /// along rows, so each cache line of A and of bt serves 16 multiply-adds.
+    public static func naiveTransposed(n: Int, a: UnsafePointer<Float>, bt: UnsafePointer<Float>,
+                                       c: UnsafeMutablePointer<Float>) {
+        for i in 0..<n {
+            for j in 0..<n {
+                var sum: Float = 0
+                for p in 0..<n { sum += a[i * n + p] * bt[j * n + p] }
+                c[i * n + j] = sum
+            }
+        }
+    }
+
+    /// Exercise 3. What does transposing B before the naive multiply change, and why? The
+    /// naive loop reads B down a column, one new cache line per multiply-add; reading the
+    /// transposed copy along its rows instead uses every line whole. The sums and their order
+    /// are unchanged, so the results are identical; the transpose costs n^2 moves against n^3
+    /// multiply-adds.
+    public static func transposingB(size n: Int, seed: UInt64 = 0) -> TransposedB {
+        var generator = SeededGenerator(seed: seed)
+        let a = Array(Tensor(uniform: [n, n], in: -1...1, generator: &generator).scalars)
+        let b = Array(Tensor(uniform: [n, n], in: -1...1, generator: &generator).scalars)
+        var plain = [Float](repeating: 0, count: n * n), viaTranspose = plain, bt = plain
+        let naiveSeconds = bestTime(repeats: 1) { MatmulLadder.naive(m: n, n: n, k: n, a: a, b: b, c: &plain) }
+        let transposeSeconds = bestTime(repeats: 3) {
+            for p in 0..<n { for j in 0..<n { bt[j * n + p] = b[p * n + j] } }
+        }
+        let transposedSeconds = bestTime(repeats: 1) { naiveTransposed(n: n, a: a, bt: bt, c: &viaTranspose) }
+        let difference = zip(plain, viaTranspose).map { abs($0 - $1) }.max() ?? 0
+        return TransposedB(size: n, naiveSeconds: naiveSeconds, transposeSeconds: transposeSeconds,
+                           transposedSeconds: transposedSeconds, difference: difference)
+    }
+}

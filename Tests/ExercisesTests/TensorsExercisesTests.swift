@@ -1,0 +1,136 @@
+// TensorsExercisesTests.swift: chapter 01's answers. The traffic model is checked against a
+// simulation: each rung's loop nest is replayed address by address through a small LRU cache
+// that counts the bytes it fetches and writes back. The experiments are checked against what
+// their runs produced.
+
+import Testing
+import Kernels
+@testable import Exercises
+
+/// A fully associative cache of `capacity` 64-byte lines with least-recently-used eviction:
+/// a line comes in (64 bytes) on its first touch after eviction, and a written line goes back
+/// out (64 more) when it is evicted.
+struct LineCache {
+    let capacity: Int
+    private var lines: [(line: Int, used: Int, dirty: Bool)] = []
+    private var clock = 0
+    private(set) var bytes = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func touch(_ address: Int, write: Bool = false) {
+        let line = address >> 6
+        clock += 1
+        if let index = lines.firstIndex(where: { $0.line == line }) {
+            lines[index].used = clock
+            lines[index].dirty = lines[index].dirty || write
+            return
+        }
+        bytes += 64
+        if lines.count == capacity {
+            let victim = lines.indices.min { lines[$0].used < lines[$1].used }!
+            if lines[victim].dirty { bytes += 64 }
+            lines.remove(at: victim)
+        }
+        lines.append((line, clock, write))
+    }
+}
+
+/// Byte addresses of three n x n float matrices, each starting on its own far-apart line.
+struct Matrices {
+    let n: Int
+    func a(_ i: Int, _ p: Int) -> Int { (i * n + p) * 4 }
+    func b(_ p: Int, _ j: Int) -> Int { (1 << 28) + (p * n + j) * 4 }
+    func c(_ i: Int, _ j: Int) -> Int { (2 << 28) + (i * n + j) * 4 }
+}
+
+/// Bytes per multiply-add of each rung's loop nest, replayed over a slice of the product (every
+/// slice behaves alike) through a 32-line cache, far smaller than the matrices.
+func simulatedTraffic(_ rung: String) -> Double {
+    var cache = LineCache(capacity: 32)
+    var multiplyAdds = 0
+    switch rung {
+    case "1 naive i-j-k":
+        let m = Matrices(n: 256)
+        for j in 0..<m.n {
+            for p in 0..<m.n { cache.touch(m.a(0, p)); cache.touch(m.b(p, j)); multiplyAdds += 1 }
+            cache.touch(m.c(0, j), write: true)
+        }
+    case "2 loop order i-k-j":
+        let m = Matrices(n: 512)
+        for i in 0..<2 {
+            for p in 0..<m.n {
+                cache.touch(m.a(i, p))
+                for j in 0..<m.n { cache.touch(m.b(p, j)); cache.touch(m.c(i, j), write: true); multiplyAdds += 1 }
+            }
+        }
+    case "4 SIMD registers (4x16 tile)":
+        let m = Matrices(n: 512)
+        for j0 in stride(from: 0, to: m.n, by: 16) {
+            for p in 0..<m.n {
+                for r in 0..<4 { cache.touch(m.a(r, p)) }
+                for j in j0..<(j0 + 16) { cache.touch(m.b(p, j)) }
+                multiplyAdds += 64
+            }
+            for r in 0..<4 { for j in j0..<(j0 + 16) { cache.touch(m.c(r, j), write: true) } }
+        }
+    default:  // packed: 6 x k panels of A and k x 16 panels of B, each contiguous
+        let n = 96
+        let packedA = { (p: Int, r: Int) in (p * 6 + r) * 4 }
+        let packedB = { (panel: Int, p: Int, j: Int) in (1 << 28) + ((panel * n + p) * 16 + j) * 4 }
+        let c = Matrices(n: n)
+        for panel in 0..<(n / 16) {
+            for p in 0..<n {
+                for r in 0..<6 { cache.touch(packedA(p, r)) }
+                for j in 0..<16 { cache.touch(packedB(panel, p, j)) }
+                multiplyAdds += 96
+            }
+            for r in 0..<6 { for j in 0..<16 { cache.touch(c.c(r, panel * 16 + j), write: true) } }
+        }
+    }
+    return Double(cache.bytes) / Double(multiplyAdds)
+}
+
+@Test("exercise 1: bytes per multiply-add of each rung agree with a cache simulation of its loops")
+func trafficAnswer() {
+    for size in [96, 256, 512] {
+        let answer = TensorsExercises.trafficPerMultiplyAdd(size: size)
+        #expect(answer.map(\.rung) == ["1 naive i-j-k", "2 loop order i-k-j", "4 SIMD registers (4x16 tile)",
+                                        "5 packing + microkernel (6x16)"])
+        #expect(zip(answer, answer.dropFirst()).allSatisfy { $0.bytesPerMultiplyAdd > $1.bytesPerMultiplyAdd })
+    }
+    // Each simulation at the size it replays.
+    for (rung, size) in [("1 naive i-j-k", 256), ("2 loop order i-k-j", 512), ("4 SIMD registers (4x16 tile)", 512),
+                         ("5 packing + microkernel (6x16)", 96)] {
+        let modelled = TensorsExercises.trafficPerMultiplyAdd(size: size).first { $0.rung == rung }!.bytesPerMultiplyAdd
+        let simulated = simulatedTraffic(rung)
+        #expect(abs(modelled - simulated) <= 0.05 * simulated, "\(rung): model \(modelled), simulation \(simulated)")
+    }
+}
+
+@Test("exercise 2: the sweep reports every rung at every size it ran, and picks sizes that fit each cache")
+func sizeSweepAnswer() {
+    let points = TensorsExercises.sizeSweep(sizes: [16, 48], repeats: 1)
+    #expect(points.map(\.size) == [16, 48])
+    for point in points {
+        #expect(Set(point.gflops.keys) == Set(TensorsExercises.sweptRungs))
+        #expect(point.gflops.values.allSatisfy { $0.isFinite && $0 > 0 })
+    }
+    // 32 KB, 512 KB and 32 MB caches: each size is the largest multiple of 16 whose three
+    // matrices fit (the next multiple of 16 does not); sizes past the largest are dropped.
+    let caches = [32 << 10, 512 << 10, 32 << 20]
+    let sizes = TensorsExercises.sizesAroundCaches(caches, largest: 1024)
+    #expect(sizes.last == 1024 && sizes == sizes.sorted())
+    for (bytes, n) in zip(caches.dropLast(), sizes) {
+        #expect(n % 16 == 0 && 3 * n * n * 4 <= bytes && 3 * (n + 16) * (n + 16) * 4 > bytes, "\(bytes): \(n)")
+    }
+    #expect(!sizes.contains { $0 > 1024 })
+}
+
+@Test("exercise 3: the transposed-B product gives the same bits and reports its own timings")
+func transposedBAnswer() {
+    let answer = TensorsExercises.transposingB(size: 64)
+    #expect(answer.size == 64 && answer.difference == 0)
+    #expect(answer.naiveSeconds > 0 && answer.transposeSeconds > 0 && answer.transposedSeconds > 0)
+    #expect(abs(answer.speedUp - answer.naiveSeconds / (answer.transposeSeconds + answer.transposedSeconds)) < 1e-12)
+}
