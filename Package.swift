@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "lenet",
             dependencies: [
-                "ModernCNN", "Notebook",
+                "ModernCNN", "Notebook", "Exercises",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/03-lenet",

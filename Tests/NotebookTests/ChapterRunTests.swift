@@ -97,12 +97,12 @@ func lenetTranscript() throws {
     #expect(run.output.contains("1 epoch over the first 512 of 60,000 training images"))
     for file in ["checkpoint.safetensors", "metrics.json", "modern-checkpoint.safetensors", "modern-metrics.json",
                  "lenet-curves.svg", "modern-lenet-curves.svg", "lenet-samples.png", "lenet.dot", "lenet.svg",
-                 "lenet.png", "index.md", "index.html"] {
+                 "lenet.png", "lenet-activations.png", "index.md", "index.html"] {
         #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
     }
     let page = try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8)
     let elements = try elementNames(page)
-    #expect(elements.filter { $0 == "img" }.count == 4 && elements.filter { $0 == "h2" }.count == 6)
+    #expect(elements.filter { $0 == "img" }.count == 5 && elements.filter { $0 == "h2" }.count == 7)
     #expect(page.contains("Conv2d output shape: [1, 6, 28, 28]") && page.contains("epoch 1: train loss"))
     // Resuming a finished run trains nothing more and reports the same final accuracy.
     let resumed = try runExecutable("lenet", quick + ["--resume"])

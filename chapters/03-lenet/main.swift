@@ -5,6 +5,7 @@
 // two changes every later network makes: ReLU and max pooling.
 
 import ArgumentParser
+import Exercises
 import Foundation
 import ModernCNN
 import Notebook
@@ -16,6 +17,9 @@ struct LeNetChapter: ParsableCommand {
 
     @OptionGroup var options: ChapterOptions
     @OptionGroup var training: TrainingOptions
+
+    @Flag(help: "Exercise 2's grid on all the training images for 10 epochs each (minutes, not seconds).")
+    var explore = false
 
     /// d2l's recipe: SGD with lr 0.9, batch 256, 10 epochs on all of Fashion-MNIST.
     static let d2lRecipe = Recipe(epochs: 10, batchSize: 256, learningRate: 0.9)
@@ -35,6 +39,7 @@ struct LeNetChapter: ParsableCommand {
         let outcome = try trainD2L(book, lenet, data: data, recipe: recipe, folder: folder)
         try showPredictions(book, lenet, data: data, folder: folder)
         let modern = try trainModern(book, data: data, folder: folder, baseline: outcome)
+        try exercises(book, lenet, data: data, folder: folder, d2l: outcome, modern: modern)
         summary(book, d2l: outcome, modern: modern, recipe: recipe)
         book.note("This chapter's files (diagram, curves, samples, checkpoints, metrics, index.html) are in \(folder.path).")
         try book.page.write(to: folder, chapter: "03-lenet")
@@ -224,6 +229,94 @@ struct LeNetChapter: ParsableCommand {
         return outcome
     }
 
+    // MARK: 3.6 Exercises
+
+    func exercises(_ book: Notebook, _ lenet: Sequential, data: FashionMNISTSplits, folder: URL,
+                   d2l: TrainingOutcome, modern: TrainingOutcome) throws {
+        book.section("3.6 Exercises")
+        book.say("""
+            1. Modernise LeNet with max pooling and ReLU: section 3.5 is this exercise's long \
+            run, \(formatted(Double(modern.final?.testAccuracy ?? 0), digits: 3)) against \
+            \(formatted(Double(d2l.final?.testAccuracy ?? 0), digits: 3)); LeNetExercises.modernised \
+            is its short form, which the tests run.
+            """)
+        let epochs = training.epochs ?? (explore ? 10 : 2)
+        let recipe = Recipe(epochs: epochs, batchSize: training.batchSize ?? 256, learningRate: 0.1,
+                            trainLimit: training.trainLimit ?? (explore ? nil : 10_000),
+                            testLimit: training.testLimit ?? (explore ? nil : 2_000))
+        let variants = LeNetExercises.variants(epochs: epochs)
+        book.say("""
+            2. What else helps? Each row changes one thing in the modern LeNet of 3.5 (it learns \
+            within an epoch, so a short run can tell the variants apart) and trains it on the same \
+            \(grouped(min(recipe.trainLimit ?? data.train.count, data.train.count))) images for \
+            \(epochs) epoch\(epochs == 1 ? "" : "s") (the last row for twice as many), tested on \
+            \(grouped(min(recipe.testLimit ?? data.test.count, data.test.count))). `--explore` runs \
+            the grid on all the data for 10 epochs each.
+            """)
+        let runs = try LeNetExercises.explore(variants, data: data, recipe: recipe, seed: options.seed)
+        var table = TextTable(headers: ["variant", "parameters", "lr", "epochs", "final train loss", "test accuracy"])
+        for (variant, run) in zip(variants, runs) {
+            table.append([run.name, grouped(run.parameterCount), "\(variant.learningRate)", "\(run.history.count)",
+                          formatted(Double(run.history.last?.trainLoss ?? .nan), digits: 3),
+                          formatted(Double(run.finalTestAccuracy), digits: 3)])
+        }
+        book.show(table)
+        let baseline = runs[0].finalTestAccuracy
+        let better = runs.dropFirst().filter { $0.finalTestAccuracy > baseline }.map(\.name)
+        let best = runs.max { $0.finalTestAccuracy < $1.finalTestAccuracy }!
+        book.say("""
+            Against the modern LeNet at \(formatted(Double(baseline), digits: 3)), \
+            \(better.isEmpty ? "no single change did better" : "better: " + better.joined(separator: ", ")); \
+            the best was \(best.name) (\(formatted(Double(best.finalTestAccuracy), digits: 3))). Differences \
+            of a point or two are within what another seed would change; with --explore the \
+            ranking can change too, so read it as one run's answer.
+            """)
+        // 3. The activations of both layers for a pullover, a coat and noise.
+        func firstTest(_ label: Int) -> [Float] {
+            let index = data.test.labels.firstIndex(of: Int32(label))!
+            return data.test.images[(index * 784)..<((index + 1) * 784)].map { Float($0) / 255 }
+        }
+        let names = FashionMNIST.classNames
+        let inputs = [(names[2], firstTest(2)), (names[4], firstTest(4)), ("noise", LeNetExercises.noise(seed: options.seed))]
+        let maps = try inputs.map { try LeNetExercises.activationMaps(of: lenet, image: $0.1) }
+        var image = PNGImage(width: 56 + 12 + 6 * 60 + 12 + 16 * 34, height: 3 * 64, channels: 1)
+        for (row, ((_, pixels), map)) in zip(inputs, maps).enumerated() {
+            let input = try Tensor(shape: [1, 28, 28], values: pixels)
+            LeNetExercises.draw(input, into: &image, x: 0, y: row * 64, scale: 2, gap: 0)
+            LeNetExercises.draw(map.first, into: &image, x: 68, y: row * 64, scale: 2, gap: 4)
+            LeNetExercises.draw(map.second, into: &image, x: 68 + 6 * 60 + 12, y: row * 64 + 13, scale: 3, gap: 4)
+        }
+        try image.write(to: folder.appendingPathComponent("lenet-activations.png"))
+        /// How alike two inputs' maps are: the correlation of their values.
+        func correlation(_ a: Tensor, _ b: Tensor) -> Double {
+            let (x, y) = (a.scalars.map(Double.init), b.scalars.map(Double.init))
+            let (mx, my) = (x.reduce(0, +) / Double(x.count), y.reduce(0, +) / Double(y.count))
+            let covariance = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
+            let spread = (x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) } * y.reduce(0) { $0 + ($1 - my) * ($1 - my) }).squareRoot()
+            return covariance / max(spread, 1e-12)
+        }
+        book.say("""
+            3. What do the layers respond to? The trained d2l LeNet's conv1 (6 maps, 28x28) and \
+            conv2 (16 maps, 10x10) after their sigmoid, for the first \(names[2].lowercased()) and \
+            the first \(names[4].lowercased()) of the test set and for uniform noise, each map \
+            stretched from its own minimum (white) to its maximum (black):
+            """)
+        book.figure("lenet-activations.png", caption: "Rows: \(names[2]), \(names[4]), noise. Left to right: the input, "
+                        + "conv1's 6 maps, conv2's 16 maps.", folder: folder)
+        let (garments, garmentAndNoise) = (correlation(maps[0].second, maps[1].second),
+                                           correlation(maps[0].second, maps[2].second))
+        book.say("""
+            conv1's maps are the input seen through six 5x5 filters, so they still look like the \
+            garment (or like noise). The correlation of the two garments' conv1 maps is \
+            \(formatted(correlation(maps[0].first, maps[1].first), digits: 2)), of the \
+            \(names[2].lowercased())'s and the noise's \(formatted(correlation(maps[0].first, maps[2].first), digits: 2)). \
+            conv2's 10x10 maps say which of its 16 features occur where: their correlation is \
+            \(formatted(garments, digits: 2)) between the garments and \(formatted(garmentAndNoise, digits: 2)) \
+            between \(names[2].lowercased()) and noise, so to this network's second layer the two \
+            garments look \(garments > garmentAndNoise ? "more alike than a garment and noise do" : "no more alike than a garment and noise (it has not learned much yet)").
+            """)
+    }
+
     func summary(_ book: Notebook, d2l: TrainingOutcome, modern: TrainingOutcome, recipe: Recipe) {
         book.section("Summary")
         let speed = d2l.history.map(\.imagesPerSecond).max() ?? 0
@@ -239,7 +332,7 @@ struct LeNetChapter: ParsableCommand {
             \(epochs(modern.history.count)).
             """)
         book.say("""
-            Exercises (d2l 7.6): try a different learning rate, more or fewer channels, a third \
+            Try more yourself: a different learning rate, more or fewer channels, a third \
             convolution, or more epochs with `swift run -c release lenet --epochs 20 --lr 0.5`, \
             and watch the curves in output/03-lenet/.
             """)

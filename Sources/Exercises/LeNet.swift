@@ -1,0 +1,142 @@
+// LeNet.swift: chapter 03's exercises (../shared/EXERCISES.md, "03 lenet"), each a function whose
+// doc comment asks the question in our words and whose return value is the answer.
+// ExercisesTests checks them: the variants against their own shapes and counts, the short runs
+// against what they produced, the activation maps against the convolution's definition.
+
+import Foundation
+import Kernels
+import ModernCNN
+import Notebook
+
+public enum LeNetExercises {
+    // MARK: 1. A modern LeNet
+
+    /// Exercise 1. Does LeNet improve with max pooling instead of average pooling and ReLU
+    /// instead of sigmoid? Two short runs on the same images: d2l's LeNet at its lr 0.9, the
+    /// modern one at 0.1 (ReLU networks diverge at 0.9). Chapter 03's section 3.5 runs the
+    /// longer version.
+    public static func modernised(data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0) throws -> [ShortRun] {
+        try [("sigmoid, average pool", LeNet.d2l(seed: seed), Float(0.9)),
+             ("ReLU, max pool", LeNet.modern(seed: seed), Float(0.1))].map { name, model, learningRate in
+            var variant = recipe
+            variant.learningRate = learningRate
+            return try shortRun(name, model: model, optimizer: SGD(learningRate: learningRate), recipe: variant,
+                                data: data, seed: seed)
+        }
+    }
+
+    // MARK: 2. What else helps?
+
+    /// One change to the modern LeNet (exercise 1's: ReLU and max pooling, which learns within
+    /// an epoch, so a short run can tell variants apart): what it is, how to build and train it.
+    public struct Variant: Sendable {
+        public let name: String
+        public let kernelSize: Int
+        public let channels: (Int, Int)
+        /// Hidden dense layers' widths (d2l: 120 and 84).
+        public let hidden: [Int]
+        public let learningRate: Float
+        public let initialization: WeightInitialization
+        public let epochs: Int
+
+        /// conv(k, pad (k-1)/2 keeps 28x28) -> ReLU -> max pool -> conv(k) -> ReLU -> max pool
+        /// -> dense layers -> 10, as the modern LeNet but for the changed knob.
+        public func model(seed: UInt64) -> Sequential {
+            var g = SeededGenerator(seed: seed)
+            let side = ((28 / 2) - kernelSize + 1) / 2
+            var layers: [any Layer] = [
+                Conv2d(inputChannels: 1, outputChannels: channels.0, kernelSize: kernelSize, padding: (kernelSize - 1) / 2,
+                       initialization: initialization, generator: &g),
+                ReLU(), MaxPool2d(kernelSize: 2, stride: 2),
+                Conv2d(inputChannels: channels.0, outputChannels: channels.1, kernelSize: kernelSize,
+                       initialization: initialization, generator: &g),
+                ReLU(), MaxPool2d(kernelSize: 2, stride: 2), Flatten(),
+            ]
+            var features = channels.1 * side * side
+            for width in hidden {
+                layers += [Linear(inputFeatures: features, outputFeatures: width, initialization: initialization,
+                                  generator: &g), ReLU()]
+                features = width
+            }
+            layers.append(Linear(inputFeatures: features, outputFeatures: 10, initialization: initialization,
+                                 generator: &g))
+            return Sequential(layers)
+        }
+    }
+
+    /// The modern LeNet, then one knob turned at a time.
+    public static func variants(epochs: Int) -> [Variant] {
+        let d2l = Variant(name: "modern LeNet", kernelSize: 5, channels: (6, 16), hidden: [120, 84], learningRate: 0.1,
+                          initialization: .xavierUniform, epochs: epochs)
+        func changed(_ name: String, kernel: Int? = nil, channels: (Int, Int)? = nil, hidden: [Int]? = nil,
+                     lr: Float? = nil, initialization: WeightInitialization? = nil, epochs more: Int? = nil) -> Variant {
+            Variant(name: name, kernelSize: kernel ?? d2l.kernelSize, channels: channels ?? d2l.channels,
+                    hidden: hidden ?? d2l.hidden, learningRate: lr ?? d2l.learningRate,
+                    initialization: initialization ?? d2l.initialization, epochs: more ?? d2l.epochs)
+        }
+        return [d2l,
+                changed("3x3 kernels", kernel: 3),
+                changed("twice the channels (12, 32)", channels: (12, 32)),
+                changed("one dense layer (no 120, 84)", hidden: []),
+                changed("lr 0.03", lr: 0.03),
+                changed("lr 0.3", lr: 0.3),
+                changed("PyTorch's default init", initialization: .pytorchDefault),
+                changed("twice the epochs", epochs: 2 * epochs)]
+    }
+
+    /// Exercise 2. Which changes to LeNet improve its accuracy: the window size, the number of
+    /// channels, the dense layers, the learning rate, the initialisation, the epochs? One short
+    /// run per variant, each changing one thing from the modern LeNet, all on the same images.
+    public static func explore(_ variants: [Variant], data: FashionMNISTSplits, recipe: Recipe,
+                               seed: UInt64 = 0) throws -> [ShortRun] {
+        try variants.map { variant in
+            var own = recipe
+            (own.learningRate, own.epochs) = (variant.learningRate, variant.epochs)
+            return try shortRun(variant.name, model: variant.model(seed: seed),
+                                optimizer: SGD(learningRate: variant.learningRate), recipe: own, data: data, seed: seed)
+        }
+    }
+
+    // MARK: 3. What the layers see
+
+    /// The activations of LeNet's two convolutions (after their sigmoid) for one image.
+    public struct ActivationMaps: Sendable {
+        /// [6, 28, 28] and [16, 10, 10].
+        public let first: Tensor, second: Tensor
+    }
+
+    /// Exercise 3. What do LeNet's first and second layers respond to? The outputs of both
+    /// convolutions (after their activation) for one 28x28 image in [0, 1]: the chapter draws
+    /// them for a pullover, a coat and noise.
+    public static func activationMaps(of model: Sequential, image: [Float]) throws -> ActivationMaps {
+        var x = try Tensor(shape: [1, 1, 28, 28], values: image)
+        var outputs: [Tensor] = []
+        for layer in model.layers.prefix(5) {
+            x = try layer.forward(x, training: false)
+            outputs.append(x)
+        }
+        return ActivationMaps(first: try outputs[1].reshaped([6, 28, 28]), second: try outputs[4].reshaped([16, 10, 10]))
+    }
+
+    /// A 28x28 image of uniform noise in [0, 1].
+    public static func noise(seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return Array(Tensor(uniform: [784], in: 0...1, generator: &g).scalars)
+    }
+
+    /// Draws each map of `maps` ([channels, side, side]) as a grey tile, stretched from its own
+    /// minimum (white) to its maximum (black), `scale` pixels per value, in one row starting at
+    /// (x, y) with `gap` pixels between tiles.
+    public static func draw(_ maps: Tensor, into image: inout PNGImage, x: Int, y: Int, scale: Int, gap: Int) {
+        let (channels, side) = (maps.shape[0], maps.shape[1])
+        let values = Array(maps.scalars)
+        for c in 0..<channels {
+            let plane = values[(c * side * side)..<((c + 1) * side * side)]
+            let (low, high) = (plane.min() ?? 0, plane.max() ?? 1)
+            let grey = plane.map { UInt8(max(0, min(255, (($0 - low) / max(high - low, 1e-12)) * 255))) }
+            grey.withUnsafeBufferPointer { pixels in
+                image.paste(grey: pixels, side: side, x: x + c * (side * scale + gap), y: y, scale: scale)
+            }
+        }
+    }
+}
