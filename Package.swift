@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "convolutions",
             dependencies: [
-                "ModernCNN", "Notebook", "Kernels",
+                "ModernCNN", "Notebook", "Kernels", "Exercises",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/02-convolutions",

@@ -5,6 +5,7 @@
 // the im2col + SGEMM kernel on one of AlexNet's layers.
 
 import ArgumentParser
+import Exercises
 import Foundation
 import Kernels
 import ModernCNN
@@ -39,6 +40,7 @@ struct ConvolutionsChapter: ParsableCommand {
         try loweringToGemm(book)
         try timing(book, batch: full ? max(batchSize, 8) : batchSize)
         try thinLayers(book)
+        try exercises(book)
         summary(book)
         try book.page.write(to: try options.outputDirectory(chapter: "02-convolutions"), chapter: "02-convolutions")
     }
@@ -399,6 +401,69 @@ struct ConvolutionsChapter: ParsableCommand {
             direct kernels ran the layer's three passes \(formatted(speedUp, digits: 1))x as fast as \
             im2col. The batch is split over the threads, an image each at a time, so nothing waits \
             on a shared product. Chapter 03 trains LeNet on them.
+            """)
+    }
+
+    // MARK: 2.9 Exercises
+
+    func exercises(_ book: Notebook) throws {
+        book.section("2.9 Exercises")
+        let shape = ConvolutionsExercises.outputShape()
+        book.say("""
+            1. Kernel (3, 5), padding (0, 1), stride (3, 4) on an 8x8 input: the formula gives \
+            floor((8 + 0 - 3) / 3) + 1 = \(shape.byFormula.height) rows and floor((8 + 2 - 5) / 4) + 1 = \
+            \(shape.byFormula.width) columns; running that convolution gives \(shape.byRunning).
+            """)
+        let small: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        let mirrored = ConvolutionsExercises.mirrorPadded(small, height: 3, width: 3, padding: 1)
+        book.say("""
+            2. Mirror padding reflects the image about its edge instead of adding zeros, so a \
+            border pixel's window sees plausible image rather than black. The 3x3 image 1 ... 9, \
+            padded by 1:
+            """)
+        book.show((0..<5).map { row in mirrored[(row * 5)..<(row * 5 + 5)].map { "\(Int($0))" }.joined(separator: " ") }
+            .joined(separator: "\n"))
+        var generator = SeededGenerator(seed: options.seed)
+        let a = Array(Tensor(uniform: [9], in: -1...1, generator: &generator).scalars)
+        let b = Array(Tensor(uniform: [25], in: -1...1, generator: &generator).scalars)
+        let combined = ConvolutionsExercises.combinedKernel(a, size: 3, b, size: 5)
+        let x = Tensor(uniform: [1, 1, 16, 16], in: -1...1, generator: &generator)
+        let stacked = try convolution(b, input: 1, output: 1, kernel: 5)
+            .forward(try convolution(a, input: 1, output: 1, kernel: 3).forward(x, training: false), training: false)
+        let single = try convolution(combined, input: 1, output: 1, kernel: 7).forward(x, training: false)
+        book.say("""
+            3. Two convolutions with nothing between them are one: a 3x3 then a 5x5 equal a single \
+            \(Int(Double(combined.count).squareRoot()))x\(Int(Double(combined.count).squareRoot())) \
+            kernel, each of its entries the sum of a[r] * b[s] over r + s = t. On a 16x16 input both \
+            give \(stacked.shape) and differ by at most \
+            \(String(format: "%.1e", try stacked.maxAbsoluteDifference(from: single))). That is why a \
+            deep network needs a nonlinearity between its layers.
+            """)
+        let (channels, side, images) = (64, 28, 8)
+        let cost = ConvolutionsExercises.groupedCost(channels: channels, groups: 4, side: side, batch: images)
+        let timeRatio = cost.seconds.full / cost.seconds.grouped
+        book.say("""
+            4. A convolution in \(cost.groups) groups multiplies by a block-diagonal matrix: \
+            \(cost.groups) blocks of (c/\(cost.groups))^2 instead of c^2, \(cost.groups) times \
+            fewer multiply-adds. Counted by the kernels on a \(channels)-channel 3x3 layer, \(side)x\(side), batch \(images): \
+            \(grouped(cost.multiplyAdds.full)) against \(grouped(cost.multiplyAdds.grouped)); \
+            timed, \(formatted(cost.seconds.full * 1e3, digits: 2)) ms against \
+            \(formatted(cost.seconds.grouped * 1e3, digits: 2)) ms \
+            (\(formatted(timeRatio, digits: 1))x)\(timeRatio < Double(cost.groups) - 0.5
+                ? ": smaller products run further from the peak, so the time falls by less than the count"
+                : ", about what the count promises").
+            """)
+        let pool = try AvgPool2d(kernelSize: 2, stride: 2).forward(x, training: false)
+        let asConvolution = try ConvolutionsExercises.averagePoolAsConvolution(channels: 1, window: 2, stride: 2)
+            .forward(x, training: false)
+        book.say("""
+            5. Average pooling is a convolution: each channel on its own (groups = channels) with \
+            a k x k kernel of 1/k^2 and the pool's stride; on the 16x16 input the two differ by \
+            \(String(format: "%.1e", try pool.maxAbsoluteDifference(from: asConvolution))). Max pooling is \
+            not (a maximum is no weighted sum), but ReLU builds it: max(a, b) = b + ReLU(a - b), \
+            e.g. max(-2, 0.5) = \(ConvolutionsExercises.maximum(-2, 0.5)) and max(3, 1) = \
+            \(ConvolutionsExercises.maximum(3, 1)); a 2x2 window needs three of them. A pooling layer \
+            costs k^2 operations per output and has no weights.
             """)
     }
 

@@ -1,0 +1,119 @@
+// Convolutions.swift: chapter 02's exercises (../shared/EXERCISES.md, "02 convolutions"), each a
+// function whose doc comment asks the question in our words and whose return value is the
+// answer. ExercisesTests checks each against a run of the real layers or kernels.
+
+import Foundation
+import Kernels
+import ModernCNN
+import Notebook
+
+public enum ConvolutionsExercises {
+    // MARK: Output shape
+
+    /// An output shape worked out by the formula, and the same convolution actually run.
+    public struct OutputShape: Sendable {
+        public let byFormula: (height: Int, width: Int)
+        public let byRunning: [Int]
+    }
+
+    /// What output does a kernel (3, 5) with padding (0, 1) and stride (3, 4) give on an 8x8
+    /// input? By floor((n + 2p - k) / s) + 1 per axis, then by running that convolution.
+    public static func outputShape() -> OutputShape {
+        let formula = ((8 + 2 * 0 - 3) / 3 + 1, (8 + 2 * 1 - 5) / 4 + 1)
+        let g = ConvolutionGeometry(batch: 1, inputChannels: 1, inputHeight: 8, inputWidth: 8, outputChannels: 1,
+                                    kernelHeight: 3, kernelWidth: 5, strideHeight: 3, strideWidth: 4,
+                                    paddingHeight: 0, paddingWidth: 1)
+        let x = [Float](repeating: 1, count: 64), w = [Float](repeating: 1, count: 15)
+        var y = [Float](repeating: 0, count: g.outputPlane)
+        convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: ConvolutionWorkspace(g, workers: 1))
+        return OutputShape(byFormula: formula, byRunning: [1, 1, g.outputHeight, g.outputWidth])
+    }
+
+    // MARK: Mirror padding
+
+    /// How would a convolution pad by mirroring the image instead of adding zeros? Reflects
+    /// `padding` rows and columns about the edge (the edge itself not repeated, PyTorch's
+    /// "reflect"): row -1 is row 1, row H is row H - 2. x: [H, W] -> [H + 2p, W + 2p].
+    public static func mirrorPadded(_ x: [Float], height: Int, width: Int, padding p: Int) -> [Float] {
+        precondition(p < height && p < width, "mirror padding must be smaller than the image")
+        func reflect(_ i: Int, _ n: Int) -> Int { i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i) }
+        var out: [Float] = []
+        for h in -p..<(height + p) {
+            for w in -p..<(width + p) { out.append(x[reflect(h, height) * width + reflect(w, width)]) }
+        }
+        return out
+    }
+
+    // MARK: Two convolutions in a row
+
+    /// Two stacked convolutions with no nonlinearity between them: are they one convolution,
+    /// and of what size? Yes: sliding b over the result of sliding a sums products a[r] b[s]
+    /// x[p + r + s], so the single kernel is c[t] = the sum of a[r] b[s] over r + s = t, of size
+    /// (ka + kb - 1) per axis. a: [ka, ka], b: [kb, kb] -> c: [ka + kb - 1, ka + kb - 1].
+    public static func combinedKernel(_ a: [Float], size ka: Int, _ b: [Float], size kb: Int) -> [Float] {
+        let kc = ka + kb - 1
+        var c = [Float](repeating: 0, count: kc * kc)
+        for r0 in 0..<ka {
+            for r1 in 0..<ka {
+                for s0 in 0..<kb {
+                    for s1 in 0..<kb { c[(r0 + s0) * kc + r1 + s1] += a[r0 * ka + r1] * b[s0 * kb + s1] }
+                }
+            }
+        }
+        return c
+    }
+
+    // MARK: Groups
+
+    /// What grouping saved, counted and timed.
+    public struct GroupedCost: Sendable {
+        public let groups: Int
+        public let multiplyAdds: (full: Int, grouped: Int)
+        public let seconds: (full: Double, grouped: Double)
+    }
+
+    /// Multiplying by a block-diagonal c x c matrix of b blocks, which is what a 1x1 convolution
+    /// with b groups does: how much cheaper is it? b times fewer multiply-adds (b blocks of
+    /// (c/b)^2 instead of c^2). Counted with the instrumented kernels and timed on one
+    /// `channels`-channel layer of `side` x `side` pixels, 3x3.
+    public static func groupedCost(channels: Int, groups: Int, side: Int = 28, batch: Int = 8) -> GroupedCost {
+        func geometry(_ g: Int) -> ConvolutionGeometry {
+            ConvolutionGeometry(batch: batch, inputChannels: channels, inputHeight: side, inputWidth: side,
+                                outputChannels: channels, kernelHeight: 3, kernelWidth: 3, paddingHeight: 1,
+                                paddingWidth: 1, groups: g)
+        }
+        func run(_ g: ConvolutionGeometry) -> (Int, Double) {
+            var generator = SeededGenerator(seed: 5)
+            let x = Array(Tensor(uniform: [g.batch * g.inputChannels * g.inputPlane], in: -1...1, generator: &generator).scalars)
+            let w = Array(Tensor(uniform: [g.weightCount], in: -1...1, generator: &generator).scalars)
+            var y = [Float](repeating: 0, count: g.batch * g.outputChannels * g.outputPlane)
+            // im2col for both, so that the count and the time compare one algorithm.
+            let workspace = ConvolutionWorkspace(g, algorithm: .im2col)
+            let count = MultiplyAddCounter.counting {
+                convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
+            }
+            let seconds = bestTime(repeats: 5) {
+                convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
+            }
+            return (count, seconds)
+        }
+        let (full, grouped) = (run(geometry(1)), run(geometry(groups)))
+        return GroupedCost(groups: groups, multiplyAdds: (full.0, grouped.0), seconds: (full.1, grouped.1))
+    }
+
+    // MARK: Pooling
+
+    /// Average pooling is a convolution: each channel convolved on its own (groups = channels)
+    /// with a k x k kernel of 1 / k^2, stride as the pool's. This returns that layer.
+    public static func averagePoolAsConvolution(channels: Int, window k: Int, stride: Int) throws -> Conv2d {
+        var g = SeededGenerator(seed: 0)
+        let conv = Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: k, stride: stride,
+                          groups: channels, bias: false, generator: &g)
+        conv.weight.value = Tensor(shape: [channels, 1, k, k], repeating: 1 / Float(k * k))
+        return conv
+    }
+
+    /// Max pooling is not a convolution (a maximum is not a weighted sum), but ReLU builds it:
+    /// max(a, b) = b + ReLU(a - b).
+    public static func maximum(_ a: Float, _ b: Float) -> Float { b + Swift.max(a - b, 0) }
+}

@@ -1,0 +1,73 @@
+// ConvolutionsExercisesTests.swift: chapter 02's answers, each against the real layers: the
+// output shape against a run, mirror padding against a hand-written example, the combined
+// kernel against two stacked layers, the grouped saving against the instrumented count, and
+// pooling against the pooling layer.
+
+import Kernels
+import ModernCNN
+import Testing
+@testable import Exercises
+
+@Test("output shape of kernel (3, 5), padding (0, 1), stride (3, 4) on 8x8: the formula agrees with a run")
+func outputShapeAnswer() {
+    let answer = ConvolutionsExercises.outputShape()
+    #expect(answer.byRunning == [1, 1, answer.byFormula.height, answer.byFormula.width])
+    #expect(answer.byFormula.height == 2 && answer.byFormula.width == 2)
+}
+
+@Test("mirror padding reflects about the edge, and keeps a constant image constant")
+func mirrorPaddingAnswer() {
+    let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    let padded = ConvolutionsExercises.mirrorPadded(x, height: 3, width: 3, padding: 1)
+    #expect(padded == [5, 4, 5, 6, 5,
+                       2, 1, 2, 3, 2,
+                       5, 4, 5, 6, 5,
+                       8, 7, 8, 9, 8,
+                       5, 4, 5, 6, 5])
+    let constant = ConvolutionsExercises.mirrorPadded([Float](repeating: 7, count: 20), height: 4, width: 5, padding: 3)
+    #expect(constant.count == 10 * 11 && constant.allSatisfy { $0 == 7 })
+}
+
+@Test("two stacked convolutions equal one with the combined (ka + kb - 1) kernel")
+func combinedKernelAnswer() throws {
+    var g = SeededGenerator(seed: 2)
+    let a = Array(Tensor(uniform: [9], in: -1...1, generator: &g).scalars)
+    let b = Array(Tensor(uniform: [4], in: -1...1, generator: &g).scalars)
+    let x = Tensor(uniform: [2, 1, 10, 10], in: -1...1, generator: &g)
+    func layer(_ weights: [Float], _ k: Int) throws -> Conv2d {
+        var generator = SeededGenerator(seed: 0)
+        let conv = Conv2d(inputChannels: 1, outputChannels: 1, kernelSize: k, bias: false, generator: &generator)
+        conv.weight.value = try Tensor(shape: [1, 1, k, k], values: weights)
+        return conv
+    }
+    let stacked = try layer(b, 2).forward(try layer(a, 3).forward(x, training: false), training: false)
+    let c = ConvolutionsExercises.combinedKernel(a, size: 3, b, size: 2)
+    #expect(c.count == 16)
+    let single = try layer(c, 4).forward(x, training: false)
+    #expect(stacked.shape == [2, 1, 7, 7] && single.shape == stacked.shape)
+    #expect(zip(stacked.scalars, single.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
+}
+
+@Test("b groups cost b times fewer multiply-adds, counted by the instrumented kernels")
+func groupedCostAnswer() {
+    let answer = ConvolutionsExercises.groupedCost(channels: 32, groups: 4, side: 14, batch: 2)
+    #expect(answer.multiplyAdds.full == 2 * 32 * 14 * 14 * 32 * 9)
+    #expect(answer.multiplyAdds.full == 4 * answer.multiplyAdds.grouped)
+    #expect(answer.seconds.full > 0 && answer.seconds.grouped > 0)
+}
+
+@Test("average pooling is a depthwise convolution of 1/k^2; max comes from ReLU")
+func poolingAnswers() throws {
+    var g = SeededGenerator(seed: 3)
+    for (side, window, stride) in [(8, 2, 2), (9, 3, 2)] {
+        let x = Tensor(uniform: [2, 3, side, side], in: -1...1, generator: &g)
+        let pooled = try AvgPool2d(kernelSize: window, stride: stride).forward(x, training: false)
+        let convolved = try ConvolutionsExercises.averagePoolAsConvolution(channels: 3, window: window, stride: stride)
+            .forward(x, training: false)
+        #expect(pooled.shape == convolved.shape)
+        #expect(zip(pooled.scalars, convolved.scalars).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+    for a in [-2, -0.5, 0, 1.5, 3] as [Float] {
+        for b in [-1, 0, 0.25, 3] as [Float] { #expect(ConvolutionsExercises.maximum(a, b) == max(a, b)) }
+    }
+}
