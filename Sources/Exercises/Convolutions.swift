@@ -117,3 +117,37 @@ public enum ConvolutionsExercises {
     /// max(a, b) = b + ReLU(a - b).
     public static func maximum(_ a: Float, _ b: Float) -> Float { b + Swift.max(a - b, 0) }
 }
+
+// MARK: Cost of a convolution
+
+extension ConvolutionsExercises {
+    /// What one convolution layer costs, per image.
+    public struct LayerCost: Sendable {
+        public let name: String
+        public let geometry: ConvolutionGeometry
+        /// Multiply-adds of the forward pass; backward-data and backward-filter do as many each.
+        public let forward: Int
+        public var training: Int { 3 * forward }
+        /// Floats: the input, the output (and their gradients in training), the weights.
+        public let inputFloats: Int, outputFloats: Int, weightFloats: Int
+    }
+
+    /// What does a convolution cost forward and backward, for an input c_i x h x w and a kernel
+    /// c_o x c_i x k_h x k_w, and what does doubling the channels or the padding do? Forward is
+    /// c_o * P * Q * c_i * k_h * k_w multiply-adds (each output sums one window per input
+    /// channel); backward-data and backward-filter are products of the same three sizes, so a
+    /// training step costs three times that. Doubling both channel counts quadruples it;
+    /// doubling the padding adds rows and columns of output, each as dear as the others.
+    public static func layerCosts(inputChannels c: Int, side: Int, outputChannels k: Int, kernel r: Int,
+                                  padding p: Int) -> [LayerCost] {
+        func cost(_ name: String, _ c: Int, _ k: Int, _ p: Int) -> LayerCost {
+            let g = ConvolutionGeometry(batch: 1, inputChannels: c, inputHeight: side, inputWidth: side,
+                                        outputChannels: k, kernelHeight: r, kernelWidth: r, paddingHeight: p,
+                                        paddingWidth: p)
+            return LayerCost(name: name, geometry: g, forward: k * g.outputPlane * c * r * r,
+                             inputFloats: c * side * side, outputFloats: k * g.outputPlane, weightFloats: k * c * r * r)
+        }
+        return [cost("as given", c, k, p), cost("input channels doubled", 2 * c, k, p),
+                cost("both channel counts doubled", 2 * c, 2 * k, p), cost("padding doubled", c, k, 2 * p)]
+    }
+}

@@ -71,3 +71,32 @@ func poolingAnswers() throws {
         for b in [-1, 0, 0.25, 3] as [Float] { #expect(ConvolutionsExercises.maximum(a, b) == max(a, b)) }
     }
 }
+
+@Test("a convolution's cost: forward, backward-data and backward-filter counted by the kernels, and its tensors' sizes")
+func layerCostAnswer() {
+    let costs = ConvolutionsExercises.layerCosts(inputChannels: 6, side: 12, outputChannels: 10, kernel: 3, padding: 1)
+    #expect(costs.count == 4)
+    for cost in costs {
+        let g = cost.geometry
+        let x = [Float](repeating: 0.5, count: cost.inputFloats), w = [Float](repeating: 0.25, count: cost.weightFloats)
+        var y = [Float](repeating: 0, count: cost.outputFloats), dx = x, dw = w
+        // im2col counts its own products; the same sizes whatever the algorithm.
+        let workspace = ConvolutionWorkspace(g, workers: 1, algorithm: .im2col)
+        let forward = MultiplyAddCounter.counting {
+            convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
+        }
+        let data = MultiplyAddCounter.counting {
+            convolutionBackwardData(g, outputGradient: y, weight: w, inputGradient: &dx, workspace: workspace)
+        }
+        let filter = MultiplyAddCounter.counting {
+            convolutionBackwardFilter(g, input: x, outputGradient: y, weightGradient: &dw, biasGradient: nil,
+                                      workspace: workspace)
+        }
+        #expect(forward == cost.forward && data == cost.forward && filter == cost.forward, "\(cost.name)")
+        #expect(cost.training == forward + data + filter)
+        #expect(cost.outputFloats == y.count && y.count == g.outputChannels * g.outputHeight * g.outputWidth)
+    }
+    #expect(costs[1].forward == 2 * costs[0].forward && costs[2].forward == 4 * costs[0].forward)
+    // Padding 1 -> 2 with a 3x3 kernel: 12x12 outputs become 14x14.
+    #expect(costs[3].geometry.outputHeight == 14 && costs[3].forward * 144 == costs[0].forward * 196)
+}

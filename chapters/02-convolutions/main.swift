@@ -465,6 +465,31 @@ struct ConvolutionsChapter: ParsableCommand {
             \(ConvolutionsExercises.maximum(3, 1)); a 2x2 window needs three of them. A pooling layer \
             costs k^2 operations per output and has no weights.
             """)
+        let costs = ConvolutionsExercises.layerCosts(inputChannels: 64, side: 28, outputChannels: 128, kernel: 3,
+                                                     padding: 1)
+        book.say("""
+            6. What a convolution costs, per image: forward is c_o x P x Q x c_i x k_h x k_w \
+            multiply-adds, and backward-data and backward-filter are products of the same sizes, \
+            so a training step costs three times as much. For a 3x3 layer on 28x28 and what \
+            doubling does (the tests count the same numbers with the instrumented kernels):
+            """)
+        var table = TextTable(headers: ["layer", "c_i", "c_o", "padding", "output", "forward MACs", "training MACs",
+                                        "input + output floats", "weights"])
+        for cost in costs {
+            let g = cost.geometry
+            table.append([cost.name, "\(g.inputChannels)", "\(g.outputChannels)", "\(g.paddingHeight)",
+                          "\(g.outputChannels)x\(g.outputHeight)x\(g.outputWidth)", grouped(cost.forward),
+                          grouped(cost.training), grouped(cost.inputFloats + cost.outputFloats), grouped(cost.weightFloats)])
+        }
+        book.show(table)
+        book.say("""
+            Doubling the input channels doubles the work (\(formatted(Double(costs[1].forward) / Double(costs[0].forward), digits: 1))x); \
+            doubling both channel counts quadruples it (\(formatted(Double(costs[2].forward) / Double(costs[0].forward), digits: 1))x); \
+            doubling the padding only adds the border's outputs \
+            (\(formatted(Double(costs[3].forward) / Double(costs[0].forward), digits: 2))x), each as dear as the others. \
+            Training also keeps the input for backward-filter and needs a gradient as large as \
+            each tensor.
+            """)
     }
 
     func summary(_ book: Notebook) {
