@@ -151,3 +151,32 @@ extension ConvolutionsExercises {
                 cost("both channel counts doubled", 2 * c, 2 * k, p), cost("padding doubled", c, k, 2 * p)]
     }
 }
+
+// MARK: Kernels by hand
+
+extension ConvolutionsExercises {
+    /// A 2x2 kernel that responds to change along `direction` (v1 across, v2 down) and not at
+    /// all across it, so it finds edges orthogonal to that direction: v1 times the horizontal
+    /// difference plus v2 times the vertical one, [[-(v1 + v2), v1], [v2, 0]]. On an image that
+    /// grows by a per column and b per row it gives v1 * a + v2 * b everywhere.
+    public static func edgeDetector(orthogonalTo direction: (Float, Float)) -> [Float] {
+        [-(direction.0 + direction.1), direction.0, direction.1, 0]
+    }
+
+    /// The row kernel of the d-th derivative: the d-th finite difference, the binomial
+    /// coefficients with alternating signs, (-1)^(d-k) C(d, k) for k = 0 ... d. The second
+    /// derivative is [1, -2, 1]. It needs d + 1 taps: on samples 0 ... d it must give 0 for
+    /// 1, x, ..., x^(d-1) and d! for x^d, d + 1 conditions that d taps cannot all meet.
+    public static func finiteDifference(order d: Int) -> [Float] {
+        var coefficients: [Float] = []
+        var binomial = 1
+        for k in 0...d {
+            coefficients.append(Float((d - k) % 2 == 0 ? binomial : -binomial))
+            binomial = binomial * (d - k) / (k + 1)
+        }
+        return coefficients
+    }
+
+    /// A blur: the k x k mean, each weight 1 / k^2.
+    public static func blur(size k: Int) -> [Float] { [Float](repeating: 1 / Float(k * k), count: k * k) }
+}

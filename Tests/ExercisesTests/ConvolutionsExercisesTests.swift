@@ -3,6 +3,7 @@
 // kernel against two stacked layers, the grouped saving against the instrumented count, and
 // pooling against the pooling layer.
 
+import Foundation
 import Kernels
 import ModernCNN
 import Testing
@@ -99,4 +100,46 @@ func layerCostAnswer() {
     #expect(costs[1].forward == 2 * costs[0].forward && costs[2].forward == 4 * costs[0].forward)
     // Padding 1 -> 2 with a 3x3 kernel: 12x12 outputs become 14x14.
     #expect(costs[3].geometry.outputHeight == 14 && costs[3].forward * 144 == costs[0].forward * 196)
+}
+
+@Test("kernels by hand: the edge detector gives the directional derivative; the d-th difference needs d + 1 taps")
+func kernelsByHandAnswer() throws {
+    // On a ramp image a * column + b * row, the edge kernel for (v1, v2) gives v1 * a + v2 * b.
+    for (v, a, b) in [((Float(1), Float(0)), Float(2), Float(5)), ((0.6, 0.8), -1, 3), ((0, 1), 4, 0.5)] {
+        let kernel = ConvolutionsExercises.edgeDetector(orthogonalTo: v)
+        var generator = SeededGenerator(seed: 0)
+        let conv = Conv2d(inputChannels: 1, outputChannels: 1, kernelSize: 2, bias: false, generator: &generator)
+        conv.weight.value = try Tensor(shape: [1, 1, 2, 2], values: kernel)
+        let ramp = try Tensor(shape: [1, 1, 6, 7], values: (0..<42).map { a * Float($0 % 7) + b * Float($0 / 7) })
+        let response = try conv.forward(ramp, training: false)
+        #expect(response.scalars.allSatisfy { abs($0 - (v.0 * a + v.1 * b)) < 1e-4 }, "\(v)")
+    }
+    for d in 1...5 {
+        let kernel = ConvolutionsExercises.finiteDifference(order: d)
+        #expect(kernel.count == d + 1)
+        // Slid over x^j sampled at x0, x0 + 1, ...: zero below degree d, d! at degree d.
+        for j in 0...d {
+            for x0 in [0.0, 2.0, -3.0] {
+                let value = kernel.enumerated().reduce(0.0) { $0 + Double($1.element) * pow(x0 + Double($1.offset), Double(j)) }
+                let expected = j == d ? Double((1...d).reduce(1, *)) : 0
+                #expect(abs(value - expected) < 1e-6 * max(1, expected), "order \(d), x^\(j)")
+            }
+        }
+        // d taps cannot do it: the only d-tap kernel giving 0 on 1, x, ..., x^(d-1) is zero,
+        // because that d x d system (entries k^j) has a nonzero determinant.
+        var m = (0..<d).map { j in (0..<d).map { k in pow(Double(k), Double(j)) } }
+        var determinant = 1.0
+        for column in 0..<d {
+            let pivot = (column..<d).max { abs(m[$0][column]) < abs(m[$1][column]) }!
+            if pivot != column { m.swapAt(pivot, column); determinant = -determinant }
+            determinant *= m[column][column]
+            for row in (column + 1)..<d where m[column][column] != 0 {
+                let factor = m[row][column] / m[column][column]
+                for k in column..<d { m[row][k] -= factor * m[column][k] }
+            }
+        }
+        #expect(abs(determinant) > 0.5, "order \(d)")
+    }
+    #expect(ConvolutionsExercises.finiteDifference(order: 2) == [1, -2, 1])
+    #expect(abs(ConvolutionsExercises.blur(size: 3).reduce(0, +) - 1) < 1e-6)
 }

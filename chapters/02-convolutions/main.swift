@@ -490,6 +490,19 @@ struct ConvolutionsChapter: ParsableCommand {
             Training also keeps the input for backward-filter and needs a gradient as large as \
             each tensor.
             """)
+        let direction: (Float, Float) = (0.6, 0.8)
+        let edge = ConvolutionsExercises.edgeDetector(orthogonalTo: direction)
+        let orders = (1...4).map { ($0, ConvolutionsExercises.finiteDifference(order: $0)) }
+        func row(_ values: [Float]) -> String { "[" + values.map { formatted(Double($0), digits: 2) }.joined(separator: ", ") + "]" }
+        book.say("""
+            7. Kernels by hand. An edge detector for edges orthogonal to the direction \
+            (\(direction.0), \(direction.1)) is the derivative along it: \(direction.0) times the \
+            horizontal difference plus \(direction.1) times the vertical one, the 2x2 kernel \
+            \(row(edge)) (row by row). The d-th derivative is the d-th finite difference, which \
+            needs d + 1 taps: \(orders.map { "order \($0.0): \(row($0.1))" }.joined(separator: "; ")). \
+            So the second derivative needs at least 3. A blur is a mean: the 3x3 kernel of \
+            \(formatted(Double(ConvolutionsExercises.blur(size: 3)[0]), digits: 3)) everywhere.
+            """)
     }
 
     func summary(_ book: Notebook) {
