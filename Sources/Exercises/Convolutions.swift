@@ -180,3 +180,42 @@ extension ConvolutionsExercises {
     /// A blur: the k x k mean, each weight 1 / k^2.
     public static func blur(size k: Int) -> [Float] { [Float](repeating: 1 / Float(k * k), count: k * k) }
 }
+
+// MARK: Edges on a diagonal
+
+extension ConvolutionsExercises {
+    /// A picture, and what a difference kernel finds in it three ways. Matrices are row-major.
+    public struct DiagonalEdges: Sendable {
+        public let side: Int
+        /// 1 on and above the diagonal, 0 below: an edge running diagonally.
+        public let picture: [Float]
+        /// [1, -1] across the picture: side x (side - 1).
+        public let horizontal: [Float]
+        /// [1, -1] across the transposed picture: side x (side - 1).
+        public let transposedPicture: [Float]
+        /// The kernel transposed, [1; -1], down the picture: (side - 1) x side.
+        public let transposedKernel: [Float]
+    }
+
+    /// What does the edge kernel [1, -1] find in a picture with a diagonal edge; in the
+    /// picture transposed; and when the kernel is transposed instead? A diagonal edge is both a
+    /// horizontal and a vertical change, so all three find it, along the diagonal. Transposing
+    /// the picture moves the edge to the other side of the step (the sign flips: dark-to-light
+    /// becomes light-to-dark along the rows), and transposing the kernel gives the transpose of
+    /// what the kernel finds in the transposed picture.
+    public static func diagonalEdges(side n: Int = 6) -> DiagonalEdges {
+        let picture = (0..<(n * n)).map { Float($0 % n >= $0 / n ? 1 : 0) }
+        let transposed = (0..<(n * n)).map { picture[($0 % n) * n + $0 / n] }
+        func slide(_ x: [Float], kernelHeight: Int, kernelWidth: Int) -> [Float] {
+            let g = ConvolutionGeometry(batch: 1, inputChannels: 1, inputHeight: n, inputWidth: n, outputChannels: 1,
+                                        kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+            var y = [Float](repeating: 0, count: g.outputPlane)
+            convolutionForward(g, input: x, weight: [1, -1], bias: nil, output: &y,
+                               workspace: ConvolutionWorkspace(g, workers: 1))
+            return y
+        }
+        return DiagonalEdges(side: n, picture: picture, horizontal: slide(picture, kernelHeight: 1, kernelWidth: 2),
+                             transposedPicture: slide(transposed, kernelHeight: 1, kernelWidth: 2),
+                             transposedKernel: slide(picture, kernelHeight: 2, kernelWidth: 1))
+    }
+}

@@ -143,3 +143,25 @@ func kernelsByHandAnswer() throws {
     #expect(ConvolutionsExercises.finiteDifference(order: 2) == [1, -2, 1])
     #expect(abs(ConvolutionsExercises.blur(size: 3).reduce(0, +) - 1) < 1e-6)
 }
+
+@Test("a diagonal edge under [1, -1]: found along the diagonal all three ways, and the transposes agree")
+func diagonalEdgesAnswer() {
+    let n = 7
+    let answer = ConvolutionsExercises.diagonalEdges(side: n)
+    // The picture, and the three slides, by plain loops.
+    let x = { (i: Int, j: Int) -> Float in j >= i ? 1 : 0 }
+    #expect(answer.picture == (0..<(n * n)).map { x($0 / n, $0 % n) })
+    var horizontal: [Float] = [], transposedPicture: [Float] = [], transposedKernel: [Float] = []
+    for i in 0..<n { for j in 0..<(n - 1) { horizontal.append(x(i, j) - x(i, j + 1)) } }
+    for i in 0..<n { for j in 0..<(n - 1) { transposedPicture.append(x(j, i) - x(j + 1, i)) } }
+    for i in 0..<(n - 1) { for j in 0..<n { transposedKernel.append(x(i, j) - x(i + 1, j)) } }
+    #expect(answer.horizontal == horizontal && answer.transposedPicture == transposedPicture)
+    #expect(answer.transposedKernel == transposedKernel)
+    // Sliding K^T over X is the transpose of sliding K over X^T.
+    #expect((0..<((n - 1) * n)).allSatisfy { answer.transposedKernel[$0] == answer.transposedPicture[($0 % n) * (n - 1) + $0 / n] })
+    // Each finds the edge once per row (or column), on the diagonal: n - 1 nonzero outputs.
+    for found in [answer.horizontal, answer.transposedPicture, answer.transposedKernel] {
+        #expect(found.filter { $0 != 0 }.count == n - 1)
+    }
+    #expect(answer.horizontal.allSatisfy { $0 <= 0 } && answer.transposedPicture.allSatisfy { $0 >= 0 })
+}

@@ -439,11 +439,36 @@ struct ConvolutionsChapter: ParsableCommand {
             \(String(format: "%.1e", try stacked.maxAbsoluteDifference(from: single))). That is why a \
             deep network needs a nonlinearity between its layers.
             """)
+        let edges = ConvolutionsExercises.diagonalEdges()
+        func matrix(_ values: [Float], columns: Int) -> String {
+            stride(from: 0, to: values.count, by: columns).map { start in
+                values[start..<(start + columns)].map { String(format: "%2d", Int($0)) }.joined(separator: " ")
+            }.joined(separator: "\n")
+        }
+        book.say("""
+            4. A picture with a diagonal edge (1 on and above the diagonal), the edge kernel \
+            [1, -1] slid across it, across the transposed picture, and the kernel transposed, \
+            [1; -1], slid down it:
+            """)
+        book.show("picture", "\n" + matrix(edges.picture, columns: edges.side))
+        book.show("[1, -1] across it", "\n" + matrix(edges.horizontal, columns: edges.side - 1))
+        book.show("[1, -1] across the transposed picture", "\n" + matrix(edges.transposedPicture, columns: edges.side - 1))
+        book.show("[1; -1] down the picture", "\n" + matrix(edges.transposedKernel, columns: edges.side))
+        book.say("""
+            A diagonal edge is a change along the rows and down the columns at once, so the \
+            kernel finds it either way round: \
+            \(edges.horizontal.filter { $0 != 0 }.count), \(edges.transposedPicture.filter { $0 != 0 }.count) and \
+            \(edges.transposedKernel.filter { $0 != 0 }.count) responses, all along the diagonal. \
+            Transposing the picture flips the sign (along a row the step now goes down instead of \
+            up); the \
+            transposed kernel on the picture gives exactly the transpose of the kernel on the \
+            transposed picture.
+            """)
         let (channels, side, images) = (64, 28, 8)
         let cost = ConvolutionsExercises.groupedCost(channels: channels, groups: 4, side: side, batch: images)
         let timeRatio = cost.seconds.full / cost.seconds.grouped
         book.say("""
-            4. A convolution in \(cost.groups) groups multiplies by a block-diagonal matrix: \
+            5. A convolution in \(cost.groups) groups multiplies by a block-diagonal matrix: \
             \(cost.groups) blocks of (c/\(cost.groups))^2 instead of c^2, \(cost.groups) times \
             fewer multiply-adds. Counted by the kernels on a \(channels)-channel 3x3 layer, \(side)x\(side), batch \(images): \
             \(grouped(cost.multiplyAdds.full)) against \(grouped(cost.multiplyAdds.grouped)); \
@@ -457,7 +482,7 @@ struct ConvolutionsChapter: ParsableCommand {
         let asConvolution = try ConvolutionsExercises.averagePoolAsConvolution(channels: 1, window: 2, stride: 2)
             .forward(x, training: false)
         book.say("""
-            5. Average pooling is a convolution: each channel on its own (groups = channels) with \
+            6. Average pooling is a convolution: each channel on its own (groups = channels) with \
             a k x k kernel of 1/k^2 and the pool's stride; on the 16x16 input the two differ by \
             \(String(format: "%.1e", try pool.maxAbsoluteDifference(from: asConvolution))). Max pooling is \
             not (a maximum is no weighted sum), but ReLU builds it: max(a, b) = b + ReLU(a - b), \
@@ -468,7 +493,7 @@ struct ConvolutionsChapter: ParsableCommand {
         let costs = ConvolutionsExercises.layerCosts(inputChannels: 64, side: 28, outputChannels: 128, kernel: 3,
                                                      padding: 1)
         book.say("""
-            6. What a convolution costs, per image: forward is c_o x P x Q x c_i x k_h x k_w \
+            7. What a convolution costs, per image: forward is c_o x P x Q x c_i x k_h x k_w \
             multiply-adds, and backward-data and backward-filter are products of the same sizes, \
             so a training step costs three times as much. For a 3x3 layer on 28x28 and what \
             doubling does (the tests count the same numbers with the instrumented kernels):
@@ -495,7 +520,7 @@ struct ConvolutionsChapter: ParsableCommand {
         let orders = (1...4).map { ($0, ConvolutionsExercises.finiteDifference(order: $0)) }
         func row(_ values: [Float]) -> String { "[" + values.map { formatted(Double($0), digits: 2) }.joined(separator: ", ") + "]" }
         book.say("""
-            7. Kernels by hand. An edge detector for edges orthogonal to the direction \
+            8. Kernels by hand. An edge detector for edges orthogonal to the direction \
             (\(direction.0), \(direction.1)) is the derivative along it: \(direction.0) times the \
             horizontal difference plus \(direction.1) times the vertical one, the 2x2 kernel \
             \(row(edge)) (row by row). The d-th derivative is the d-th finite difference, which \
