@@ -159,33 +159,34 @@ private func averagePool2x2Forward(_ g: PoolingGeometry, input x: UnsafePointer<
 @inline(__always)
 private func averagePairsOfRows(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>,
                                 into out: UnsafeMutablePointer<Float>, count: Int) {
-    func eight(_ q: Int) {
+    forEachEight(count) { q in
         let (upper, lower) = (loadVector(top + 2 * q), loadVector(bottom + 2 * q))
         storeVector8((upper.evenHalf + upper.oddHalf + lower.evenHalf + lower.oddHalf) * 0.25, to: out + q)
     }
-    var q = 0
-    while q + 8 <= count {
-        eight(q)
-        q += 8
-    }
-    if q < count { eight(count - 8) }
 }
 
 /// out[2q] = out[2q + 1] = values[q] / 4 for q in 0..<count (count >= 8): one output
 /// gradient's share to both columns of its window, eight at a time.
 @inline(__always)
 private func spreadQuarters(_ values: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
-    func eight(_ q: Int) {
+    forEachEight(count) { q in
         let v = loadVector8(values + q) * 0.25
         storeVector(SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]),
                     to: out + 2 * q)
     }
+}
+
+/// body(q) for q = 0, 8, 16, ... while q + 8 <= count, then once more for count - 8 if a
+/// remainder is left: eight-wide steps covering 0..<count (count >= 8), the last one
+/// overlapping the one before, so a row of any length needs no scalar tail.
+@inline(__always)
+private func forEachEight(_ count: Int, _ body: (Int) -> Void) {
     var q = 0
     while q + 8 <= count {
-        eight(q)
+        body(q)
         q += 8
     }
-    if q < count { eight(count - 8) }
+    if q < count { body(count - 8) }
 }
 
 /// The adjoint of averagePool2x2Forward: a quarter of each output gradient to its four inputs.
