@@ -74,9 +74,10 @@ public enum MatmulLadder {
                     c2 = c2.addingProduct(a[(i + 2) * k + p], row)
                     c3 = c3.addingProduct(a[(i + 3) * k + p], row)
                 }
-                for (r, value) in [c0, c1, c2, c3].enumerated() {
-                    storeVector(value, to: c + (i + r) * n + j)
-                }
+                storeVector(c0, to: c + i * n + j)
+                storeVector(c1, to: c + (i + 1) * n + j)
+                storeVector(c2, to: c + (i + 2) * n + j)
+                storeVector(c3, to: c + (i + 3) * n + j)
             }
         }
         // The ragged right columns and bottom rows, by the definition.
