@@ -39,28 +39,10 @@ public enum LeNetExercises {
         public let initialization: WeightInitialization
         public let epochs: Int
 
-        /// conv(k, pad (k-1)/2 keeps 28x28) -> ReLU -> max pool -> conv(k) -> ReLU -> max pool
-        /// -> dense layers -> 10, as the modern LeNet but for the changed knob.
+        /// The modern LeNet (ReLU, 2x2 max pooling) with this variant's knobs.
         public func model(seed: UInt64) -> Sequential {
-            var g = SeededGenerator(seed: seed)
-            let side = ((28 / 2) - kernelSize + 1) / 2
-            var layers: [any Layer] = [
-                Conv2d(inputChannels: 1, outputChannels: channels.0, kernelSize: kernelSize, padding: (kernelSize - 1) / 2,
-                       initialization: initialization, generator: &g),
-                ReLU(), MaxPool2d(kernelSize: 2, stride: 2),
-                Conv2d(inputChannels: channels.0, outputChannels: channels.1, kernelSize: kernelSize,
-                       initialization: initialization, generator: &g),
-                ReLU(), MaxPool2d(kernelSize: 2, stride: 2), Flatten(),
-            ]
-            var features = channels.1 * side * side
-            for width in hidden {
-                layers += [Linear(inputFeatures: features, outputFeatures: width, initialization: initialization,
-                                  generator: &g), ReLU()]
-                features = width
-            }
-            layers.append(Linear(inputFeatures: features, outputFeatures: 10, initialization: initialization,
-                                 generator: &g))
-            return Sequential(layers)
+            LeNet.custom(kernelSize: kernelSize, channels: channels, hidden: hidden, initialization: initialization,
+                         activation: ReLU.init, pool: { MaxPool2d(kernelSize: 2, stride: 2) }, seed: seed)
         }
     }
 
