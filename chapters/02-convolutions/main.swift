@@ -478,8 +478,9 @@ struct ConvolutionsChapter: ParsableCommand {
                 ? ": smaller products run further from the peak, so the time falls by less than the count"
                 : ", about what the count promises").
             """)
-        let pool = try AvgPool2d(kernelSize: 2, stride: 2).forward(x, training: false)
-        let asConvolution = try ConvolutionsExercises.averagePoolAsConvolution(channels: 1, window: 2, stride: 2)
+        let window = 2
+        let pool = try AvgPool2d(kernelSize: window, stride: window).forward(x, training: false)
+        let asConvolution = try ConvolutionsExercises.averagePoolAsConvolution(channels: 1, window: window, stride: window)
             .forward(x, training: false)
         book.say("""
             6. Average pooling is a convolution: each channel on its own (groups = channels) with \
@@ -487,7 +488,7 @@ struct ConvolutionsChapter: ParsableCommand {
             \(String(format: "%.1e", try pool.maxAbsoluteDifference(from: asConvolution))). Max pooling is \
             not (a maximum is no weighted sum), but ReLU builds it: max(a, b) = b + ReLU(a - b), \
             e.g. max(-2, 0.5) = \(ConvolutionsExercises.maximum(-2, 0.5)) and max(3, 1) = \
-            \(ConvolutionsExercises.maximum(3, 1)); a 2x2 window needs three of them. A pooling layer \
+            \(ConvolutionsExercises.maximum(3, 1)); a \(window)x\(window) window needs \(window * window - 1) of them. A pooling layer \
             costs k^2 operations per output and has no weights.
             """)
         let costs = ConvolutionsExercises.layerCosts(inputChannels: 64, side: 28, outputChannels: 128, kernel: 3,

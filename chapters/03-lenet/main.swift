@@ -295,22 +295,24 @@ struct LeNetChapter: ParsableCommand {
             let spread = (x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) } * y.reduce(0) { $0 + ($1 - my) * ($1 - my) }).squareRoot()
             return covariance / max(spread, 1e-12)
         }
+        let (first, second) = (maps[0].first.shape, maps[0].second.shape)
+        let filter = (lenet.layers[0] as? Conv2d)?.weight.value.shape.last ?? 0
         book.say("""
-            3. What do the layers respond to? The trained d2l LeNet's conv1 (6 maps, 28x28) and \
-            conv2 (16 maps, 10x10) after their sigmoid, for the first \(names[2].lowercased()) and \
+            3. What do the layers respond to? The trained d2l LeNet's conv1 (\(first[0]) maps, \
+            \(first[1])x\(first[2])) and conv2 (\(second[0]) maps, \(second[1])x\(second[2])) after their sigmoid, for the first \(names[2].lowercased()) and \
             the first \(names[4].lowercased()) of the test set and for uniform noise, each map \
             stretched from its own minimum (white) to its maximum (black):
             """)
         book.figure("lenet-activations.png", caption: "Rows: \(names[2]), \(names[4]), noise. Left to right: the input, "
-                        + "conv1's 6 maps, conv2's 16 maps.", folder: folder)
+                        + "conv1's \(first[0]) maps, conv2's \(second[0]) maps.", folder: folder)
         let (garments, garmentAndNoise) = (correlation(maps[0].second, maps[1].second),
                                            correlation(maps[0].second, maps[2].second))
         book.say("""
-            conv1's maps are the input seen through six 5x5 filters, so they still look like the \
+            conv1's maps are the input seen through \(first[0]) \(filter)x\(filter) filters, so they still look like the \
             garment (or like noise). The correlation of the two garments' conv1 maps is \
             \(formatted(correlation(maps[0].first, maps[1].first), digits: 2)), of the \
             \(names[2].lowercased())'s and the noise's \(formatted(correlation(maps[0].first, maps[2].first), digits: 2)). \
-            conv2's 10x10 maps say which of its 16 features occur where: their correlation is \
+            conv2's \(second[1])x\(second[2]) maps say which of its \(second[0]) features occur where: their correlation is \
             \(formatted(garments, digits: 2)) between the garments and \(formatted(garmentAndNoise, digits: 2)) \
             between \(names[2].lowercased()) and noise, so to this network's second layer the two \
             garments look \(garments > garmentAndNoise ? "more alike than a garment and noise do" : "no more alike than a garment and noise (it has not learned much yet)").
