@@ -80,6 +80,16 @@ struct DirectProblem {
     var paddedImage: Int { inputChannels * channelStride }
     var channelBlocks: Int { (outputChannels + Self.channelBlock - 1) / Self.channelBlock }
 
+    /// Floats of one image's output before it goes into NCHW: flat rows in whole channel blocks,
+    /// or transposed [positions][channels] when the vectors run along the channels.
+    var outputScratch: Int {
+        vectorsAlongChannels ? paddedPositions * paddedOutputChannels : channelBlocks * Self.channelBlock * flatLength
+    }
+
+    /// Floats of packed filters and of packed bias: blocks of 6 channels, or one block of all.
+    var packedFilterCount: Int { taps * packedBiasCount }
+    var packedBiasCount: Int { vectorsAlongChannels ? paddedOutputChannels : channelBlocks * Self.channelBlock }
+
     /// Where tap t = (c * R + r) * S + s of a window starts, relative to the window's first float.
     func tapOffsets() -> [Int] {
         var offsets: [Int] = []
@@ -104,11 +114,12 @@ struct DirectProblem {
         }
     }
 
-    /// The filters as the kernel reads them: [channel block][tap][6 channels], zero past the
-    /// last channel. Forward, filter (o, i) is w[o, i]; rotated, it is w[i, o] turned by 180 degrees.
-    func packFilters(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
-        let (block, area) = (Self.channelBlock, kernelHeight * kernelWidth)
-        for b in 0..<channelBlocks {
+    /// The filters as the kernels read them: [channel block][tap][`block` channels], zero past
+    /// the last channel. Forward, filter (o, i) is w[o, i]; rotated, it is w[i, o] turned by 180
+    /// degrees.
+    func packFilters(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>, block: Int = channelBlock) {
+        let area = kernelHeight * kernelWidth
+        for b in 0..<(outputChannels + block - 1) / block {
             for t in 0..<taps {
                 let (i, tap) = t.quotientAndRemainder(dividingBy: area)
                 for j in 0..<block {
@@ -154,22 +165,26 @@ public struct DirectBuffers: ~Copyable {
     /// The bias of every output channel, zero past the last (and for backward-data).
     let packedBias: AlignedBuffer
     let forwardOffsets: [Int], backwardOffsets: [Int]
+    /// Where each output position sits in the flat plane, for the channel-vector kernels.
+    let forwardPositions: [Int], backwardPositions: [Int]
 
     init(_ g: ConvolutionGeometry, workers: Int) {
         let forward = DirectProblem(forward: g), backward = DirectProblem(backwardData: g)
-        let workers = max(1, workers), block = DirectProblem.channelBlock
+        let workers = max(1, workers)
         forwardPadded = WorkerSlices(workers: workers, perWorker: forward.paddedImage, zeroed: true)
         backwardPadded = WorkerSlices(workers: workers, perWorker: backward.paddedImage, zeroed: true)
-        // Forward and backward-data write whole channel blocks, every lane.
-        flat = WorkerSlices(workers: workers, perWorker: max(forward.channelBlocks * block * forward.flatLength,
-                                                             backward.channelBlocks * block * backward.flatLength))
-        gradientRows = WorkerSlices(workers: workers, perWorker: FilterGradientTile.paddedChannels(forward) * forward.flatLength,
-                                    zeroed: true)
-        partialGradients = WorkerSlices(workers: workers, perWorker: FilterGradientTile.partials(forward))
-        packedFilters = AlignedBuffer(count: max(forward.channelBlocks * forward.taps, backward.channelBlocks * backward.taps) * block)
-        packedBias = AlignedBuffer(count: max(forward.channelBlocks, backward.channelBlocks) * block)
-        forwardOffsets = forward.tapOffsets()
-        backwardOffsets = backward.tapOffsets()
+        // Forward and backward-data write whole tiles, every lane.
+        flat = WorkerSlices(workers: workers, perWorker: max(forward.outputScratch, backward.outputScratch))
+        // The filter gradient's copy of dy: flat rows, or transposed [positions][channels].
+        gradientRows = WorkerSlices(workers: workers, perWorker: forward.vectorsAlongChannels
+            ? forward.outputHeight * forward.outputWidth * forward.paddedOutputChannels
+            : FilterGradientTile.paddedChannels(forward) * forward.flatLength, zeroed: true)
+        partialGradients = WorkerSlices(workers: workers, perWorker: forward.vectorsAlongChannels
+            ? ChannelVectorTile.partials(forward) : FilterGradientTile.partials(forward))
+        packedFilters = AlignedBuffer(count: max(forward.packedFilterCount, backward.packedFilterCount))
+        packedBias = AlignedBuffer(count: max(forward.packedBiasCount, backward.packedBiasCount))
+        (forwardOffsets, backwardOffsets) = (forward.tapOffsets(), backward.tapOffsets())
+        (forwardPositions, backwardPositions) = (forward.positionOffsets(), backward.positionOffsets())
     }
 
     /// No buffers, for convolutions that do not run directly.
@@ -182,6 +197,7 @@ public struct DirectBuffers: ~Copyable {
         packedFilters = AlignedBuffer(count: 0)
         packedBias = AlignedBuffer(count: 0)
         (forwardOffsets, backwardOffsets) = ([], [])
+        (forwardPositions, backwardPositions) = ([], [])
     }
 
     /// Worker `worker`'s padded image, laid out for `problem`.
@@ -191,6 +207,9 @@ public struct DirectBuffers: ~Copyable {
 
     /// Where each filter tap of `problem` reads, relative to the window's first float.
     func tapOffsets(for problem: DirectProblem) -> [Int] { problem.rotated ? backwardOffsets : forwardOffsets }
+
+    /// Where each output position of `problem` sits in its flat plane.
+    func positionOffsets(for problem: DirectProblem) -> [Int] { problem.rotated ? backwardPositions : forwardPositions }
 }
 
 /// y = f(conv(x) + b) for every image of `problem` (its forward pass or a layer's backward-data),
@@ -198,6 +217,10 @@ public struct DirectBuffers: ~Copyable {
 func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                     bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
                     activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int) {
+    if problem.vectorsAlongChannels {
+        return channelVectorConvolve(problem, input: x, weight: w, bias: b, output: y, activation: activation,
+                                     buffers: buffers, workers: workers)
+    }
     let (packed, biases) = (buffers.packedFilters.pointer, buffers.packedBias.pointer)
     problem.packFilters(w, into: packed)
     biases.update(repeating: 0, count: problem.channelBlocks * DirectProblem.channelBlock)

@@ -33,6 +33,10 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
                           outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
                           biasGradient db: UnsafeMutablePointer<Float>?, buffers: borrowing DirectBuffers,
                           workers: Int) {
+    if problem.vectorsAlongChannels {
+        return channelVectorFilterGradient(problem, input: x, outputGradient: dy, weightGradient: dw,
+                                           biasGradient: db, buffers: buffers, workers: workers)
+    }
     typealias V = SIMD16<Float>
     let (K, P, Q, L) = (problem.outputChannels, problem.outputHeight, problem.outputWidth, problem.flatLength)
     let (kPadded, tPadded) = (FilterGradientTile.paddedChannels(problem), FilterGradientTile.paddedTaps(problem))

@@ -49,6 +49,11 @@ let geometries: [ConvolutionGeometry] = [
     // padding wider than the kernel.
     .init(3, 7, 9, 11, k: 10, kernel: (3, 5), padding: (2, 1)),
     .init(2, 3, 5, 6, k: 4, kernel: (2, 3), padding: (3, 4)),
+    // LeNet's conv2 at an odd batch: forward and filter gradient with a vector of 16 output
+    // channels, backward-data on flat rows.
+    .init(3, 6, 14, 14, k: 16, kernel: (5, 5)),
+    // The other way round: backward-data with 20 channels to a vector, the last one part-filled.
+    .init(2, 20, 7, 6, k: 5, kernel: (3, 3), padding: (1, 2)),
 ]
 
 /// Every geometry with every algorithm that can run it.
@@ -81,6 +86,12 @@ func algorithmChoice() {
     #expect(direct.contains { $0.kernelHeight != $0.kernelWidth })
     #expect(direct.contains { $0.paddingHeight == $0.kernelHeight - 1 } && direct.contains { $0.paddingWidth == 0 })
     #expect(direct.contains { $0.paddingHeight > $0.kernelHeight && $0.paddingWidth > $0.kernelWidth })
+    // Both layouts of the direct kernels: vectors along the flat rows (few output channels) and
+    // along the channels (16 or more), the latter with a part-filled last vector, forward and back.
+    for problem in [DirectProblem.init(forward:), DirectProblem.init(backwardData:)] {
+        #expect(direct.contains { !problem($0).vectorsAlongChannels })
+        #expect(direct.contains { problem($0).vectorsAlongChannels && problem($0).outputChannels % 16 != 0 })
+    }
 }
 
 @Test("the test table covers both ways of running a convolution")
