@@ -21,7 +21,11 @@ public func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Flo
 /// y > 0 exactly where x > 0, and y is what an in-place ReLU leaves behind.
 public func reluBackward(outputGradient dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
                          inputGradient dx: UnsafeMutablePointer<Float>, count: Int) {
-    forEachChunk(count) { range in for i in range { dx[i] = y[i] > 0 ? dy[i] : 0 } }
+    forEachChunk(count) { range in
+        let start = range.lowerBound
+        applyActivationGradient(.relu, outputGradient: dy + start, output: y + start, inputGradient: dx + start,
+                                count: range.count)
+    }
 }
 
 /// y = 1 / (1 + e^-x). Sixteen lanes at a time with our own exp (the C library's takes one float
@@ -94,7 +98,46 @@ func exp16(_ v: SIMD16<Float>) -> SIMD16<Float> {
 /// which is why deep sigmoid networks (LeNet's era) learned slowly.
 public func sigmoidBackward(outputGradient dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
                             inputGradient dx: UnsafeMutablePointer<Float>, count: Int) {
-    forEachChunk(count) { range in for i in range { dx[i] = dy[i] * y[i] * (1 - y[i]) } }
+    forEachChunk(count) { range in
+        let start = range.lowerBound
+        applyActivationGradient(.sigmoid, outputGradient: dy + start, output: y + start, inputGradient: dx + start,
+                                count: range.count)
+    }
+}
+
+/// dx = dy * f'(x), on this thread, from f's output y: the one place each activation's slope is
+/// written, shared by the backward passes above and by the pooling backward that runs them
+/// fused (Pooling.swift). dx may be dy.
+@inline(__always)
+func applyActivationGradient(_ activation: FusedActivation, outputGradient dy: UnsafePointer<Float>,
+                             output y: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+                             count: Int) {
+    switch activation {
+    case .none: if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
+    case .relu: for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+    case .sigmoid: for i in 0..<count { dx[i] = dy[i] * y[i] * (1 - y[i]) }
+    }
+}
+
+/// The output of the activation that a pooling layer's input came from: with it, the pooling
+/// backward applies the activation's slope to each plane while the plane is still in cache,
+/// instead of the activation layer reading and writing the whole batch's gradient again.
+public struct ActivationOutput {
+    public let activation: FusedActivation
+    /// y = f(x), shaped like the pooling layer's input.
+    public let output: UnsafePointer<Float>
+
+    public init(_ activation: FusedActivation, output: UnsafePointer<Float>) {
+        self.activation = activation
+        self.output = output
+    }
+
+    /// gradient[0 ..< count] *= f'(x) for the plane starting `offset` floats in.
+    @inline(__always)
+    func applySlope(to gradient: UnsafeMutablePointer<Float>, offset: Int, count: Int) {
+        applyActivationGradient(activation, outputGradient: gradient, output: output + offset, inputGradient: gradient,
+                                count: count)
+    }
 }
 
 /// y = x * mask, elementwise: dropout's forward (mask holds 0 or 1/(1-p)) and its backward.

@@ -83,15 +83,18 @@ public func maxPoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
     }
 }
 
-/// dx = each output gradient sent back to the position that won its window (overwrites dx).
+/// dx = each output gradient sent back to the position that won its window (overwrites dx),
+/// then, when the input came out of an activation, times that activation's slope.
 public func maxPoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
-                            argmax: UnsafePointer<Int32>, inputGradient dx: UnsafeMutablePointer<Float>) {
+                            argmax: UnsafePointer<Int32>, inputGradient dx: UnsafeMutablePointer<Float>,
+                            through activation: ActivationOutput? = nil) {
     Parallel.parallelFor(g.planes) { plane in
         let gradient = dx + plane * g.inputPlane
         gradient.update(repeating: 0, count: g.inputPlane)
         let upstream = dy + plane * g.outputPlane, winners = argmax + plane * g.outputPlane
         // Overlapping windows (AlexNet's 3x3 stride 2) can share a winner: gradients add up.
         for i in 0..<g.outputPlane { gradient[Int(winners[i])] += upstream[i] }
+        activation?.applySlope(to: gradient, offset: plane * g.inputPlane, count: g.inputPlane)
     }
 }
 
@@ -113,20 +116,33 @@ public func averagePoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Floa
     }
 }
 
-/// dx = each output gradient spread evenly over its window (overwrites dx).
+/// dx = each output gradient spread evenly over its window (overwrites dx), then, when the
+/// input came out of an activation, times that activation's slope.
 public func averagePoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
-                                inputGradient dx: UnsafeMutablePointer<Float>) {
-    if g.isUnpadded2x2 { return averagePool2x2Backward(g, outputGradient: dy, inputGradient: dx) }
+                                inputGradient dx: UnsafeMutablePointer<Float>,
+                                through activation: ActivationOutput? = nil) {
     let divisor = Float(g.windowHeight * g.windowWidth)
     Parallel.parallelFor(g.planes) { plane in
-        let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
-        gradient.update(repeating: 0, count: g.inputPlane)
-        for p in 0..<g.outputHeight {
-            for q in 0..<g.outputWidth {
-                let (rows, columns) = g.window(p, q)
-                let share = upstream[p * g.outputWidth + q] / divisor
-                for h in rows { for w in columns { gradient[h * g.inputWidth + w] += share } }
-            }
+        if g.isUnpadded2x2 {
+            averagePool2x2Backward(g, plane: plane, outputGradient: dy, inputGradient: dx)
+        } else {
+            averagePoolPlaneBackward(g, plane: plane, divisor: divisor, outputGradient: dy, inputGradient: dx)
+        }
+        activation?.applySlope(to: dx + plane * g.inputPlane, offset: plane * g.inputPlane, count: g.inputPlane)
+    }
+}
+
+/// One plane of the general average pooling's backward.
+private func averagePoolPlaneBackward(_ g: PoolingGeometry, plane: Int, divisor: Float,
+                                      outputGradient dy: UnsafePointer<Float>,
+                                      inputGradient dx: UnsafeMutablePointer<Float>) {
+    let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
+    gradient.update(repeating: 0, count: g.inputPlane)
+    for p in 0..<g.outputHeight {
+        for q in 0..<g.outputWidth {
+            let (rows, columns) = g.window(p, q)
+            let share = upstream[p * g.outputWidth + q] / divisor
+            for h in rows { for w in columns { gradient[h * g.inputWidth + w] += share } }
         }
     }
 }
@@ -189,37 +205,36 @@ private func forEachEight(_ count: Int, _ body: (Int) -> Void) {
     if q < count { body(count - 8) }
 }
 
-/// The adjoint of averagePool2x2Forward: a quarter of each output gradient to its four inputs.
-private func averagePool2x2Backward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
+/// The adjoint of averagePool2x2Forward on one plane: a quarter of each output gradient to its
+/// four inputs.
+private func averagePool2x2Backward(_ g: PoolingGeometry, plane: Int, outputGradient dy: UnsafePointer<Float>,
                                     inputGradient dx: UnsafeMutablePointer<Float>) {
     let (W, Q, sh, sw) = (g.inputWidth, g.outputWidth, g.strideHeight, g.strideWidth)
-    Parallel.parallelFor(g.planes) { plane in
-        let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
-        if sh == 2 && sw == 2 && Q >= 8 {
-            // Windows tile the plane without overlap: each covered input gets its share once;
-            // an odd last column or row, which no window covers, gets zero.
-            for p in 0..<g.outputHeight {
-                let top = gradient + 2 * p * W
-                spreadQuarters(upstream + p * Q, into: top, count: Q)
-                copyFloats(from: top, to: top + W, count: 2 * Q)
-                if W > 2 * Q { top[W - 1] = 0; top[2 * W - 1] = 0 }
-            }
-            let covered = 2 * g.outputHeight * W
-            (gradient + covered).update(repeating: 0, count: g.inputPlane - covered)
-            return
-        }
-        // Inputs no window covers (a stride above 2, or an odd edge) get zero; overlapping
-        // windows (stride 1) add up.
-        gradient.update(repeating: 0, count: g.inputPlane)
+    let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
+    if sh == 2 && sw == 2 && Q >= 8 {
+        // Windows tile the plane without overlap: each covered input gets its share once;
+        // an odd last column or row, which no window covers, gets zero.
         for p in 0..<g.outputHeight {
-            let top = gradient + p * sh * W, row = upstream + p * Q
-            for q in 0..<Q {
-                let corner = top + q * sw, share = row[q] * 0.25
-                corner[0] += share
-                corner[1] += share
-                corner[W] += share
-                corner[W + 1] += share
-            }
+            let top = gradient + 2 * p * W
+            spreadQuarters(upstream + p * Q, into: top, count: Q)
+            copyFloats(from: top, to: top + W, count: 2 * Q)
+            if W > 2 * Q { top[W - 1] = 0; top[2 * W - 1] = 0 }
+        }
+        let covered = 2 * g.outputHeight * W
+        (gradient + covered).update(repeating: 0, count: g.inputPlane - covered)
+        return
+    }
+    // Inputs no window covers (a stride above 2, or an odd edge) get zero; overlapping
+    // windows (stride 1) add up.
+    gradient.update(repeating: 0, count: g.inputPlane)
+    for p in 0..<g.outputHeight {
+        let top = gradient + p * sh * W, row = upstream + p * Q
+        for q in 0..<Q {
+            let corner = top + q * sw, share = row[q] * 0.25
+            corner[0] += share
+            corner[1] += share
+            corner[W] += share
+            corner[W + 1] += share
         }
     }
 }

@@ -208,19 +208,34 @@ func firstLayerSkipsInputGradient() throws {
     #expect(Trainer.firstLayer(of: nested) === nested.layers[0].children[0].layer)
 }
 
-@Test("Conv2d then ReLU or sigmoid in a Sequential runs fused, with the same outputs and gradients as layer by layer",
-      arguments: [(16, 3, 1, true), (3, 5, 2, true), (16, 5, 2, false), (3, 3, 1, false)])   // Winograd and im2col
-func fusedConvolutionActivation(config: (channels: Int, kernel: Int, padding: Int, relu: Bool)) throws {
+/// Which pooling layer follows the activation in the fusion test, if any.
+enum PoolAfterActivation: Sendable { case none, max3x3, average2x2, average3x3 }
+
+@Test("Conv2d then ReLU or sigmoid (then a pool) in a Sequential runs fused, with the same outputs and gradients as layer by layer",
+      arguments: [(16, 3, 1, true, .none), (3, 5, 2, true, .max3x3), (16, 5, 2, false, .average2x2),
+                  (3, 3, 1, false, .average3x3), (2, 3, 1, true, .average2x2), (1, 5, 2, false, .max3x3)]
+          as [(Int, Int, Int, Bool, PoolAfterActivation)])   // Winograd, im2col and direct
+func fusedConvolutionActivation(config: (channels: Int, kernel: Int, padding: Int, relu: Bool,
+                                         pool: PoolAfterActivation)) throws {
     func network() -> Sequential {
         var generator = SeededGenerator(seed: 9)
-        return Sequential(
+        let pool: [any Layer] = switch config.pool {
+        case .none: []
+        case .max3x3: [MaxPool2d(kernelSize: 3, stride: 2)]
+        case .average2x2: [AvgPool2d(kernelSize: 2)]
+        case .average3x3: [AvgPool2d(kernelSize: 3, stride: 2, padding: 1)]
+        }
+        return Sequential([
             Conv2d(inputChannels: config.channels, outputChannels: 16, kernelSize: config.kernel, padding: config.padding,
                    generator: &generator),
-            config.relu ? ReLU() : Sigmoid(), Flatten())
+            config.relu ? ReLU() : Sigmoid()] + pool + [Flatten()])
     }
     let fused = network(), separate = network()
     var generator = SeededGenerator(seed: 10)
-    let x = Tensor(uniform: [3, config.channels, 9, 9], in: -1...1, generator: &generator)
+    // 9x9 planes take the general 2x2 pooling path; 19x19 ones (a last odd row and column)
+    // the vectorized one.
+    let size = config.channels == 2 ? 19 : 9
+    let x = Tensor(uniform: [3, config.channels, size, size], in: -1...1, generator: &generator)
     let y = try fused.forward(x, training: true)
     let steps = try separate.layers.reduce(x) { try $1.forward($0, training: true) }
     #expect(y.shape == steps.shape && y.scalars == steps.scalars)

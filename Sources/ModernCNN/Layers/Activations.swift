@@ -42,6 +42,18 @@ public class Activation: Layer {
         return y
     }
 
+    /// The gradient through `pool` and then this activation, in one pass: the pooling layer
+    /// (which Sequential found right after this one) applies the slope as it writes each plane.
+    /// The same arithmetic in the same order as the two backward passes, so the same result.
+    func backward(_ dOutput: Tensor, throughPool pool: any ActivationFusingPool) -> Tensor {
+        guard let y = cachedOutput, let fusedKind else {
+            preconditionFailure("\(description): backward without a training forward")
+        }
+        return y.withUnsafeBufferPointer { output in
+            pool.backward(dOutput, through: ActivationOutput(fusedKind, output: output.baseAddress!))
+        }
+    }
+
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: y.shape)

@@ -3,6 +3,13 @@
 
 import Kernels
 
+/// A pooling layer whose backward can also apply the slope of the activation before it (see
+/// Sequential.backward).
+protocol ActivationFusingPool: Layer {
+    /// dL/dx of the activation's input: the pooling backward of dOutput, times the activation's slope.
+    func backward(_ dOutput: Tensor, through activation: ActivationOutput) -> Tensor
+}
+
 /// Shared shape logic of the two fixed-window pools.
 struct PoolingWindow {
     let kernelSize: Int, stride: Int, padding: Int
@@ -29,7 +36,7 @@ struct PoolingWindow {
     }
 }
 
-public final class MaxPool2d: SlidingWindowLayer {
+public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
     let window: PoolingWindow
     public var kernelSize: Int { window.kernelSize }
     public var stride: Int { window.stride }
@@ -57,20 +64,26 @@ public final class MaxPool2d: SlidingWindowLayer {
         return y
     }
 
-    public func backward(_ dOutput: Tensor) -> Tensor {
+    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, activation: nil) }
+
+    func backward(_ dOutput: Tensor, through activation: ActivationOutput) -> Tensor {
+        backward(dOutput, activation: activation)
+    }
+
+    private func backward(_ dOutput: Tensor, activation: ActivationOutput?) -> Tensor {
         guard let cached else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: cached.inputShape)
         dOutput.withUnsafeBufferPointer { dy in
             dx.withUnsafeMutableBufferPointer { dInput in
                 maxPoolBackward(window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
-                                argmax: cached.argmax, inputGradient: dInput.baseAddress!)
+                                argmax: cached.argmax, inputGradient: dInput.baseAddress!, through: activation)
             }
         }
         return dx
     }
 }
 
-public final class AvgPool2d: SlidingWindowLayer {
+public final class AvgPool2d: SlidingWindowLayer, ActivationFusingPool {
     let window: PoolingWindow
     public var kernelSize: Int { window.kernelSize }
     public var stride: Int { window.stride }
@@ -96,13 +109,19 @@ public final class AvgPool2d: SlidingWindowLayer {
         return y
     }
 
-    public func backward(_ dOutput: Tensor) -> Tensor {
+    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, activation: nil) }
+
+    func backward(_ dOutput: Tensor, through activation: ActivationOutput) -> Tensor {
+        backward(dOutput, activation: activation)
+    }
+
+    private func backward(_ dOutput: Tensor, activation: ActivationOutput?) -> Tensor {
         guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: shape)
         dOutput.withUnsafeBufferPointer { dy in
             dx.withUnsafeMutableBufferPointer { dInput in
                 averagePoolBackward(window.geometry(for: shape), outputGradient: dy.baseAddress!,
-                                    inputGradient: dInput.baseAddress!)
+                                    inputGradient: dInput.baseAddress!, through: activation)
             }
         }
         return dx

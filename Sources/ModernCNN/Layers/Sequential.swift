@@ -48,7 +48,23 @@ public final class Sequential: Layer {
         return value
     }
 
+    /// An activation followed by a pooling layer runs backward as one pass: the pooling backward
+    /// applies the activation's slope to each plane of the gradient as it writes it, instead of
+    /// the activation layer reading and writing the whole batch's gradient again (4.8 MB for
+    /// LeNet's first sigmoid at batch 256, 143 MB for AlexNet's first ReLU at 128). Same
+    /// arithmetic, same result, bit for bit.
     public func backward(_ dOutput: Tensor) -> Tensor {
-        layers.reversed().reduce(dOutput) { gradient, layer in layer.backward(gradient) }
+        var gradient = dOutput, i = layers.count - 1
+        while i >= 0 {
+            if i >= 1, let pool = layers[i] as? any ActivationFusingPool, let activation = layers[i - 1] as? Activation,
+               activation.fusedKind != nil {
+                gradient = activation.backward(gradient, throughPool: pool)
+                i -= 2
+            } else {
+                gradient = layers[i].backward(gradient)
+                i -= 1
+            }
+        }
+        return gradient
     }
 }
