@@ -11,6 +11,9 @@ public final class Linear: Layer {
     public let weight: Parameter
     public let bias: Parameter?
     private var cachedInput: Tensor?
+    /// SGEMM's packing space, kept across batches: the one-call form of sgemm allocates 2 MB per
+    /// worker each time, three times per training step.
+    private var gemmScratch: GemmScratch?
 
     public init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true,
                 initialization: WeightInitialization = .pytorchDefault, generator: inout SeededGenerator) {
@@ -38,6 +41,7 @@ public final class Linear: Layer {
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         let rows = try outputShape(for: x.shape)[0]
         var y = Tensor(uninitializedShape: [rows, outputFeatures])
+        let scratch = GemmScratch.reused(&gemmScratch)
         y.withUnsafeMutableBufferPointer { output in
             // Start each row at the bias, then let the GEMM add x W^T onto it.
             if let bias {
@@ -49,7 +53,8 @@ public final class Linear: Layer {
                 weight.value.withUnsafeBufferPointer { w in
                     sgemm(transA: false, transB: true, m: rows, n: outputFeatures, k: inputFeatures, alpha: 1,
                           a: input.baseAddress!, lda: inputFeatures, b: w.baseAddress!, ldb: inputFeatures,
-                          beta: bias == nil ? 0 : 1, c: output.baseAddress!, ldc: outputFeatures)
+                          beta: bias == nil ? 0 : 1, c: output.baseAddress!, ldc: outputFeatures,
+                          workspace: scratch.workspace)
                 }
             }
         }
@@ -61,19 +66,20 @@ public final class Linear: Layer {
         guard let x = cachedInput else { preconditionFailure("\(description): backward without a training forward") }
         let rows = x.shape[0]
         var dx = Tensor(uninitializedShape: x.shape)
+        let scratch = GemmScratch.reused(&gemmScratch)
         dOutput.withUnsafeBufferPointer { dy in
             weight.value.withUnsafeBufferPointer { w in
                 dx.withUnsafeMutableBufferPointer { dInput in
                     sgemm(transA: false, transB: false, m: rows, n: inputFeatures, k: outputFeatures, alpha: 1,
                           a: dy.baseAddress!, lda: outputFeatures, b: w.baseAddress!, ldb: inputFeatures,
-                          beta: 0, c: dInput.baseAddress!, ldc: inputFeatures)
+                          beta: 0, c: dInput.baseAddress!, ldc: inputFeatures, workspace: scratch.workspace)
                 }
             }
             x.withUnsafeBufferPointer { input in
                 weight.gradient.withUnsafeMutableBufferPointer { dw in
                     sgemm(transA: true, transB: false, m: outputFeatures, n: inputFeatures, k: rows, alpha: 1,
                           a: dy.baseAddress!, lda: outputFeatures, b: input.baseAddress!, ldb: inputFeatures,
-                          beta: 1, c: dw.baseAddress!, ldc: inputFeatures)
+                          beta: 1, c: dw.baseAddress!, ldc: inputFeatures, workspace: scratch.workspace)
                 }
             }
             bias?.gradient.withUnsafeMutableBufferPointer { db in
@@ -81,5 +87,18 @@ public final class Linear: Layer {
             }
         }
         return dx
+    }
+}
+
+/// Owns a GemmWorkspace (non-copyable) so that a layer can keep one between batches.
+final class GemmScratch {
+    let workspace = GemmWorkspace(workers: Parallel.threadCount)
+
+    /// The scratch in `slot`, made again when there is none or the thread count has changed.
+    static func reused(_ slot: inout GemmScratch?) -> GemmScratch {
+        if let scratch = slot, scratch.workspace.workers == Parallel.threadCount { return scratch }
+        let fresh = GemmScratch()
+        slot = fresh
+        return fresh
     }
 }
