@@ -9,8 +9,8 @@
 // batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
 // A workspace whose algorithm is Winograd (stride-1 3x3 and 5x5 layers) sends the passes to
 // Winograd.swift and WinogradFilterGradient.swift instead, and one whose algorithm is direct
-// (thin stride-1 layers) to DirectConvolution.swift and DirectFilterGradient.swift; this file
-// is the im2col route.
+// (thin stride-1 layers) to DirectConvolution.swift, DirectFilterGradient.swift and
+// DirectChannelVectors.swift; this file is the im2col route.
 
 /// Where one image group's products run: threaded over `workers` slices of packing space, or,
 /// when the batch itself is split over the workers, on one worker's own slice (workers: 1).

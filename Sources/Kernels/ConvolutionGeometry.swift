@@ -104,8 +104,10 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// (`ConvolutionGeometry.supportsWinograd`). The 5x5 filter gradient stays im2col (see
     /// convolutionBackwardFilter).
     case winograd
-    /// Straight from a zero-bordered copy of each image, sixteen outputs per load
-    /// (DirectConvolution.swift): for stride-1 layers too thin for a GEMM to pay for its copies.
+    /// Straight from a zero-bordered copy of each image, sixteen outputs of a row per load
+    /// (DirectConvolution.swift) or, with 16 or more output channels, sixteen channels of one
+    /// position (DirectChannelVectors.swift): for stride-1 layers too thin for a GEMM to pay
+    /// for its copies.
     /// Stride 1, one group (`ConvolutionGeometry.supportsDirect`).
     case direct
 

@@ -20,6 +20,8 @@
 // channel axes swapped (as Winograd.swift does). Backward-filter multiplies the same flat planes:
 //   dw[k, c, r, s] = sum over n and i of dyFlat[n, k, i] * padded[n, c, i + r * rowStride + s]
 // where dyFlat is dy laid out with the padded plane's row stride and zeros in the garbage lanes.
+// A problem with 16 or more output channels runs the same sums with its vectors along the
+// channels instead (DirectChannelVectors.swift).
 
 /// The sizes of one direct convolution: the forward pass of a layer, or its backward-data. Both
 /// use the forward pass's flat layout: rows `rowStride` = W + 2 * padW floats apart.

@@ -369,15 +369,28 @@ struct ConvolutionsChapter: ParsableCommand {
             inner dimension.
             """)
         book.say("""
-            So thin stride-1 layers (fewer than 16 channels on a side) run a third way. Each image \
-            is copied once into a zero-bordered plane whose rows are \(rowStride) floats apart, and \
-            the output is computed over the same flat index, i = p * \(rowStride) + q: output i is \
-            the sum over the taps of w[k, c, r, s] * x[c, i + r * \(rowStride) + s]. Sixteen \
-            consecutive outputs are then one vector load per tap, whichever rows they straddle, \
-            shared by six output channels held in registers. Lanes with q >= \(g.outputWidth) wrap \
-            into the next row and are thrown away: here \(g.outputPlane) of every \(flat) lanes are \
-            kept. Backward-data is the same kernel on dy with the filters turned by 180 degrees; \
-            backward-filter multiplies the same flat planes, dy's thrown-away lanes set to zero.
+            So thin stride-1 layers (fewer than 16 channels on a side) run a third way, straight \
+            from a copy of each image inside a zero border, with no im2col matrix. The copy's rows \
+            are \(rowStride) floats apart, so the window of output (p, q) starts at the flat index \
+            i = p * \(rowStride) + q, and the output is the sum over the taps of \
+            w[k, c, r, s] * x[c, i + r * \(rowStride) + s]. There are two ways to fill vectors with it.
+            """)
+        book.say("""
+            Along the row: sixteen consecutive flat outputs are one vector load per tap, whichever \
+            rows they straddle, shared by six output channels held in registers. Lanes with \
+            q >= \(g.outputWidth) wrap into the next row and are thrown away: run this way, \
+            conv2's forward would keep \(g.outputPlane) of every \(flat) lanes.
+            """)
+        book.say("""
+            Along the channels, once a layer has \(lanes) or more output channels (conv2 has \
+            \(g.outputChannels)): a vector holds one output position for \(lanes) channels, and a \
+            tile of six positions takes, per tap, one load of the filters and six broadcast \
+            inputs. That is the SGEMM microkernel's 6 x 16 tile with the bordered image standing in \
+            for the packed panel. No lane is thrown away; the price is a transpose of each image's \
+            output into NCHW. Conv2's forward and backward-filter run this way. Its backward-data, \
+            whose outputs are the \(g.inputChannels) input channels, runs along the row: the \
+            forward kernel on dy with the filters turned by 180 degrees, skipping the kernel rows \
+            that would only meet dy's zero border.
             """)
         var generator = SeededGenerator(seed: options.seed)
         let x = Array(Tensor(uniform: [batch, 6, 14, 14], in: 0...1, generator: &generator).scalars)
