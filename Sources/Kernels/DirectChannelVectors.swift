@@ -64,25 +64,23 @@ func channelVectorConvolve(_ problem: DirectProblem, input x: UnsafePointer<Floa
     let (tapOffsets, positionOffsets) = (buffers.tapOffsets(for: problem), buffers.positionOffsets(for: problem))
     tapOffsets.withUnsafeBufferPointer { tapOffsets in
         positionOffsets.withUnsafeBufferPointer { positionOffsets in
-            Parallel.forEachWorker(workers) { worker in
+            Parallel.forEachItem(problem.batch, workers: workers) { worker, n in
                 // rows: [padded positions][padded channels], the output before its transpose.
                 let (image, rows) = (buffers.paddedImage(for: problem, worker: worker), buffers.flat[worker])
-                for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
-                    problem.pad(image: n, of: x, into: image)
-                    for k in stride(from: 0, to: kPadded, by: DirectProblem.lanes) {
-                        for p in stride(from: 0, to: problem.paddedPositions, by: ChannelVectorTile.rows) {
-                            positionTile(taps: taps, tapOffsets: tapOffsets.baseAddress!, image: image,
-                                         positions: positionOffsets.baseAddress! + p, filters: filters + k,
-                                         filterStride: kPadded, bias: biases + k,
-                                         output: rows + p * kPadded + k, outputStride: kPadded)
-                        }
+                problem.pad(image: n, of: x, into: image)
+                for k in stride(from: 0, to: kPadded, by: DirectProblem.lanes) {
+                    for p in stride(from: 0, to: problem.paddedPositions, by: ChannelVectorTile.rows) {
+                        positionTile(taps: taps, tapOffsets: tapOffsets.baseAddress!, image: image,
+                                     positions: positionOffsets.baseAddress! + p, filters: filters + k,
+                                     filterStride: kPadded, bias: biases + k,
+                                     output: rows + p * kPadded + k, outputStride: kPadded)
                     }
-                    let out = y + n * K * plane
-                    for k in 0..<K {
-                        for p in 0..<plane { out[k * plane + p] = rows[p * kPadded + k] }
-                    }
-                    if activation != .none { applyActivation(out, out, count: K * plane, bias: 0, activation) }
                 }
+                let out = y + n * K * plane
+                for k in 0..<K {
+                    for p in 0..<plane { out[k * plane + p] = rows[p * kPadded + k] }
+                }
+                if activation != .none { applyActivation(out, out, count: K * plane, bias: 0, activation) }
             }
         }
     }

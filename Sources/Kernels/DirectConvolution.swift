@@ -230,25 +230,23 @@ func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, wei
     let (P, Q, L) = (problem.outputHeight, problem.outputWidth, problem.flatLength)
     let (rowStride, taps) = (problem.rowStride, problem.taps)
     let workers = max(1, min(workers, problem.batch))
-    Parallel.forEachWorker(workers) { worker in
+    Parallel.forEachItem(problem.batch, workers: workers) { worker, n in
         let (image, rows) = (buffers.paddedImage(for: problem, worker: worker), buffers.flat[worker])
-        for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
-            problem.pad(image: n, of: x, into: image)
-            for block in 0..<problem.channelBlocks {
-                let first = block * DirectProblem.channelBlock
-                directTile(problem, image: image, filters: packed + first * taps, bias: biases + first,
-                           rows: rows + first * L)
-            }
-            // Each output row's Q valid floats into place, then the activation over the
-            // image's whole output at once (no garbage lanes, no short rows).
-            let out = y + n * problem.outputChannels * P * Q
-            for k in 0..<problem.outputChannels {
-                let origin = rows + k * L + problem.outputOrigin
-                for p in 0..<P { copyFloats(from: origin + p * rowStride, to: out + (k * P + p) * Q, count: Q) }
-            }
-            if activation != .none {
-                applyActivation(out, out, count: problem.outputChannels * P * Q, bias: 0, activation)
-            }
+        problem.pad(image: n, of: x, into: image)
+        for block in 0..<problem.channelBlocks {
+            let first = block * DirectProblem.channelBlock
+            directTile(problem, image: image, filters: packed + first * taps, bias: biases + first,
+                       rows: rows + first * L)
+        }
+        // Each output row's Q valid floats into place, then the activation over the
+        // image's whole output at once (no garbage lanes, no short rows).
+        let out = y + n * problem.outputChannels * P * Q
+        for k in 0..<problem.outputChannels {
+            let origin = rows + k * L + problem.outputOrigin
+            for p in 0..<P { copyFloats(from: origin + p * rowStride, to: out + (k * P + p) * Q, count: Q) }
+        }
+        if activation != .none {
+            applyActivation(out, out, count: problem.outputChannels * P * Q, bias: 0, activation)
         }
     }
 }

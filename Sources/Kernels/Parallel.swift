@@ -2,8 +2,9 @@
 //
 // The worker count comes from, in order: `Parallel.setThreadCount(_:)` (a chapter's `--threads`),
 // the MODERNCNN_THREADS environment variable, and otherwise all active cores. Results are
-// reproducible for a given count because every kernel splits its work by worker index, never by
-// which thread finishes first.
+// reproducible for a given count: work whose result depends on how it is split (per-worker
+// partial sums) is split by worker index, never by which thread finishes first, and work that
+// `forEachItem` hands out as the workers come free gives each item the same result on any worker.
 
 import CPUHints
 import Foundation
@@ -58,17 +59,49 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(i)` for every i in 0..<count, spread over `workers` in contiguous chunks so
-    /// that neighbouring indices (neighbouring rows, images) stay on one core's caches.
+    /// Runs `body(i)` for every i in 0..<count, spread over `workers` as `forEachItem` spreads
+    /// them. `body(i)` must write only what item i owns.
     public static func parallelFor(_ count: Int, workers: Int = Parallel.threadCount,
                                    _ body: (Int) -> Void) {
+        forEachItem(count, workers: workers) { _, i in body(i) }
+    }
+
+    /// Runs `body(worker, item)` for every item in 0..<count, each on one worker.
+    ///
+    /// With two workers the split is made as the work goes: worker 0 takes items from the front
+    /// and worker 1 from the back, a few at a time against one shared ticket counter, until they
+    /// meet. A worker that this shared machine slows down (another tenant, an interrupt) leaves
+    /// its last items to the other one instead of keeping it waiting; fixed halves made every
+    /// step as slow as its slowest moment. Each worker still walks its own end in order, so
+    /// neighbouring items (an image's planes, the images a layer before wrote) stay in one core's
+    /// caches. Which worker ran an item must not change its result, so per-worker partial sums
+    /// (the filter gradients) keep to `chunk` instead. Other worker counts split in fixed chunks.
+    public static func forEachItem(_ count: Int, workers: Int = Parallel.threadCount,
+                                   _ body: (_ worker: Int, _ item: Int) -> Void) {
         let workers = min(workers, count)
         if workers <= 1 {
-            for i in 0..<count { body(i) }
+            for i in 0..<count { body(0, i) }
             return
         }
-        forEachWorker(workers) { worker in
-            for i in chunk(worker, of: workers, splitting: count) { body(i) }
+        guard workers == 2 else {
+            forEachWorker(workers) { worker in
+                for i in chunk(worker, of: workers, splitting: count) { body(worker, i) }
+            }
+            return
+        }
+        // About 64 tickets per call: few enough that the counter's cache line, which the two
+        // cores pass back and forth, costs nothing next to the work.
+        let grain = max(1, count / 64), groups = (count + grain - 1) / grain
+        let tickets = Atomic<Int>(0)
+        forEachWorker(2) { worker in
+            var taken = 0
+            while tickets.wrappingAdd(1, ordering: .relaxed).oldValue < groups {
+                // Group g from the front is items g * grain ..< (g + 1) * grain; from the back,
+                // the last group is the short one.
+                let group = worker == 0 ? taken : groups - 1 - taken
+                for item in (group * grain)..<min(count, (group + 1) * grain) { body(worker, item) }
+                taken += 1
+            }
         }
     }
 

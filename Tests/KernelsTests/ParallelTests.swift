@@ -23,6 +23,29 @@ func parallelForVisitsAll(workers: Int) {
     #expect(visits.allSatisfy { $0 == 1 })
 }
 
+@Test("forEachItem runs every item once; with two workers, worker 0 has a prefix and worker 1 the rest",
+      arguments: [0, 1, 2, 63, 64, 65, 130, 1000])
+func forEachItemSplitsIntoPrefixAndSuffix(count: Int) {
+    for workers in [1, 2, 3] {
+        // Which worker ran each item, and how often each ran; an overlap shows as a visit of 2.
+        var owner = [Int](repeating: -1, count: count), visits = [Int](repeating: 0, count: count)
+        owner.withUnsafeMutableBufferPointer { owner in
+            visits.withUnsafeMutableBufferPointer { visits in
+                let (owner, visits) = (owner, visits)
+                Parallel.forEachItem(count, workers: workers) { worker, item in
+                    owner[item] = worker
+                    visits[item] += 1
+                }
+            }
+        }
+        #expect(visits.allSatisfy { $0 == 1 }, "\(workers) workers")
+        #expect(owner.allSatisfy { (0..<workers).contains($0) })
+        // Each worker's items are one contiguous run (its end of the range, or its chunk), so
+        // neighbouring items share a core's caches: the owners never go back down.
+        #expect(zip(owner, owner.dropFirst()).allSatisfy { $0 <= $1 }, "\(workers) workers: \(owner)")
+    }
+}
+
 @Test("a nested call runs inline instead of deadlocking, and still visits everything")
 func nestedCalls() {
     let outer = 4, inner = 50
