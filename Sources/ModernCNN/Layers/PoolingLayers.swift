@@ -6,8 +6,9 @@ import Kernels
 /// A pooling layer whose backward can also apply the slope of the activation before it (see
 /// Sequential.backward).
 protocol ActivationFusingPool: Layer {
-    /// dL/dx of the activation's input: the pooling backward of dOutput, times the activation's slope.
-    func backward(_ dOutput: Tensor, through activation: ActivationOutput) -> Tensor
+    /// dL/dx: the pooling backward of dOutput, times the activation's slope when one is given
+    /// (then dx is the gradient of the activation's input).
+    func backward(_ dOutput: Tensor, through activation: ActivationOutput?) -> Tensor
 }
 
 /// Shared shape logic of the two fixed-window pools.
@@ -64,13 +65,9 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
         return y
     }
 
-    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, activation: nil) }
+    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, through: nil) }
 
-    func backward(_ dOutput: Tensor, through activation: ActivationOutput) -> Tensor {
-        backward(dOutput, activation: activation)
-    }
-
-    private func backward(_ dOutput: Tensor, activation: ActivationOutput?) -> Tensor {
+    func backward(_ dOutput: Tensor, through activation: ActivationOutput?) -> Tensor {
         guard let cached else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: cached.inputShape)
         dOutput.withUnsafeBufferPointer { dy in
@@ -109,13 +106,9 @@ public final class AvgPool2d: SlidingWindowLayer, ActivationFusingPool {
         return y
     }
 
-    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, activation: nil) }
+    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, through: nil) }
 
-    func backward(_ dOutput: Tensor, through activation: ActivationOutput) -> Tensor {
-        backward(dOutput, activation: activation)
-    }
-
-    private func backward(_ dOutput: Tensor, activation: ActivationOutput?) -> Tensor {
+    func backward(_ dOutput: Tensor, through activation: ActivationOutput?) -> Tensor {
         guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: shape)
         dOutput.withUnsafeBufferPointer { dy in
