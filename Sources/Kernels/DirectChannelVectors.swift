@@ -162,9 +162,7 @@ func channelVectorFilterGradient(_ problem: DirectProblem, input x: UnsafePointe
         }
     }
     func reduced(_ index: Int) -> Float {
-        var sum: Float = 0
-        for worker in 0..<workers { sum += buffers.partialGradients[worker][index] }
-        return sum
+        buffers.partialGradients.sumInWorkerOrder(from: index, count: 1, workers: workers)
     }
     for k in 0..<K {
         for t in 0..<taps { dw[k * taps + t] += reduced(t * kPadded + k) }

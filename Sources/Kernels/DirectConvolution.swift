@@ -155,6 +155,17 @@ struct WorkerSlices: ~Copyable {
     }
 
     subscript(worker: Int) -> UnsafeMutablePointer<Float> { buffer.pointer + worker * perWorker }
+
+    /// The sum of floats offset ..< offset + count of the first `workers` slices, added worker by
+    /// worker in order, so that per-worker partial sums reduce to the same result every run.
+    func sumInWorkerOrder(from offset: Int, count: Int, workers: Int) -> Float {
+        var sum: Float = 0
+        for worker in 0..<workers {
+            let partial = self[worker] + offset
+            for j in 0..<count { sum += partial[j] }
+        }
+        return sum
+    }
 }
 
 /// Scratch for the direct kernels: each worker's padded images (one layout per problem, so

@@ -78,12 +78,8 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
     }
     // Each partial reduced once, the workers' parts added in worker order.
     func reduced(_ index: Int) -> Float {
-        var sum: Float = 0
-        for worker in 0..<workers {
-            let lanes = buffers.partialGradients[worker] + index * DirectProblem.lanes
-            for lane in 0..<DirectProblem.lanes { sum += lanes[lane] }
-        }
-        return sum
+        buffers.partialGradients.sumInWorkerOrder(from: index * DirectProblem.lanes, count: DirectProblem.lanes,
+                                                  workers: workers)
     }
     for k in 0..<K {
         for t in 0..<problem.taps { dw[k * problem.taps + t] += reduced(k * tPadded + t) }
