@@ -61,7 +61,7 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
                            output: y, activation: activation, workspace: workspace)
     case .direct:
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            directConvolve(DirectProblem(forward: g), input: x, weight: w, bias: b, output: y, activation: activation,
+            directConvolve(DirectProblem(forward: g), input: .stored(x), weight: w, bias: b, output: y, activation: activation,
                            buffers: workspace.direct, workers: workspace.workers)
         }
     case .im2col: break
@@ -144,18 +144,35 @@ private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: U
 public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
                                     weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
                                     workspace: borrowing ConvolutionWorkspace) {
-    switch workspace.algorithm {
-    case .winograd:
-        // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift).
-        return runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w, bias: nil,
-                           output: dx, activation: .none, workspace: workspace)
-    case .direct:
+    convolutionBackwardData(g, outputGradient: .stored(dy), weight: w, inputGradient: dx, workspace: workspace)
+}
+
+/// The same, with dy stored or made image by image (the gradient through a pooling layer):
+/// the direct kernels make each image where they read it; the others have it made whole first.
+public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient source: ImageBatch,
+                                    weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+                                    workspace: borrowing ConvolutionWorkspace) {
+    if workspace.algorithm == .direct {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            directConvolve(DirectProblem(backwardData: g), input: dy, weight: w, bias: nil, output: dx,
+            directConvolve(DirectProblem(backwardData: g), input: source, weight: w, bias: nil, output: dx,
                            activation: .none, buffers: workspace.direct, workers: workspace.workers)
         }
-    case .im2col: break
     }
+    source.withStored { dy in
+        if workspace.algorithm == .winograd {
+            // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift).
+            return runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w,
+                               bias: nil, output: dx, activation: .none, workspace: workspace)
+        }
+        storedBackwardData(g, outputGradient: dy, weight: w, inputGradient: dx, workspace: workspace)
+    }
+}
+
+/// Backward-data through im2col, from dy stored whole: per image, the column gradient w^T * dy,
+/// added back into place.
+private func storedBackwardData(_ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
+                                weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+                                workspace: borrowing ConvolutionWorkspace) {
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     forEachImage(g, workspace: workspace) { n, target, scratch in
         for group in 0..<g.groups {
@@ -182,6 +199,31 @@ public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafeP
                                       weightGradient dw: UnsafeMutablePointer<Float>,
                                       biasGradient db: UnsafeMutablePointer<Float>?,
                                       workspace: borrowing ConvolutionWorkspace) {
+    convolutionBackwardFilter(g, input: x, outputGradient: .stored(dy), weightGradient: dw, biasGradient: db,
+                              workspace: workspace)
+}
+
+/// The same, with dy stored or made image by image, as for convolutionBackwardData.
+public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
+                                      outputGradient source: ImageBatch,
+                                      weightGradient dw: UnsafeMutablePointer<Float>,
+                                      biasGradient db: UnsafeMutablePointer<Float>?,
+                                      workspace: borrowing ConvolutionWorkspace) {
+    if workspace.algorithm == .direct {
+        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
+            directFilterGradient(DirectProblem(forward: g), input: x, outputGradient: source, weightGradient: dw,
+                                 biasGradient: db, buffers: workspace.direct, workers: workspace.workers)
+        }
+    }
+    source.withStored { dy in
+        storedBackwardFilter(g, input: x, outputGradient: dy, weightGradient: dw, biasGradient: db, workspace: workspace)
+    }
+}
+
+/// Backward-filter by Winograd (3x3 layers) or through im2col, from dy stored whole.
+private func storedBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
+                                  outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
+                                  biasGradient db: UnsafeMutablePointer<Float>?, workspace: borrowing ConvolutionWorkspace) {
     let workers = workspace.workers
     // Winograd's filter gradient for 3x3 layers only: for 5x5 ones F(2x2, 5x5) needs four times
     // as many tiles per output, and its transforms ate the saving (AlexNet's conv2: 114 effective
@@ -191,12 +233,6 @@ public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafeP
             winogradFilterGradient(WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: dw,
                                    biasGradient: db, buffers: workspace.winograd,
                                    packingSpace: workspace.gemm.storage.pointer, workers: workers)
-        }
-    }
-    if workspace.algorithm == .direct {
-        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            directFilterGradient(DirectProblem(forward: g), input: x, outputGradient: dy, weightGradient: dw,
-                                 biasGradient: db, buffers: workspace.direct, workers: workers)
         }
     }
     guard g.splitsBatch(workers: workers) else {

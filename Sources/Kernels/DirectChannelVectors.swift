@@ -51,7 +51,7 @@ enum ChannelVectorTile {
 }
 
 /// y = f(conv(x) + b) as in `directConvolve`, sixteen output channels per vector.
-func channelVectorConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+func channelVectorConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: UnsafePointer<Float>,
                            bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
                            activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int) {
     let (K, kPadded, taps) = (problem.outputChannels, problem.paddedOutputChannels, problem.taps)
@@ -67,7 +67,7 @@ func channelVectorConvolve(_ problem: DirectProblem, input x: UnsafePointer<Floa
             Parallel.forEachItem(problem.batch, workers: workers) { worker, n in
                 // rows: [padded positions][padded channels], the output before its transpose.
                 let (image, rows) = (buffers.paddedImage(for: problem, worker: worker), buffers.flat[worker])
-                problem.pad(image: n, of: x, into: image)
+                problem.pad(x.image(n, size: problem.inputImageSize, scratch: buffers.madeImages[worker]), into: image)
                 for k in stride(from: 0, to: kPadded, by: DirectProblem.lanes) {
                     for p in stride(from: 0, to: problem.paddedPositions, by: ChannelVectorTile.rows) {
                         positionTile(taps: taps, tapOffsets: tapOffsets.baseAddress!, image: image,
@@ -122,7 +122,7 @@ private func positionTile(taps: Int, tapOffsets: UnsafePointer<Int>, image: Unsa
 /// Each worker sums its images into its own partials; they are added in worker order at the end,
 /// so the result repeats exactly.
 func channelVectorFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float>,
-                                 outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
+                                 outputGradient dy: ImageBatch, weightGradient dw: UnsafeMutablePointer<Float>,
                                  biasGradient db: UnsafeMutablePointer<Float>?, buffers: borrowing DirectBuffers,
                                  workers: Int) {
     let (K, kPadded, taps) = (problem.outputChannels, problem.paddedOutputChannels, problem.taps)
@@ -140,8 +140,8 @@ func channelVectorFilterGradient(_ problem: DirectProblem, input x: UnsafePointe
             let sums = buffers.partialGradients[worker]
             sums.update(repeating: 0, count: partialStride)
             for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
-                problem.pad(image: n, of: x, into: image)
-                let source = dy + n * K * plane
+                problem.pad(x + n * problem.inputImageSize, into: image)
+                let source = dy.image(n, size: K * plane, scratch: buffers.madeImages[worker])
                 for k in 0..<K {
                     for p in 0..<plane { transposed[p * kPadded + k] = source[k * plane + p] }
                 }

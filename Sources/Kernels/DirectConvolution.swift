@@ -103,12 +103,15 @@ struct DirectProblem {
         return offsets
     }
 
-    /// Copies image `n` of x [N, C, H, W] into `padded`, inside its zero border. Only the
+    /// Floats in one dense input image: C * H * W.
+    var inputImageSize: Int { inputChannels * inputHeight * inputWidth }
+
+    /// Copies one dense [C, H, W] image into `padded`, inside its zero border. Only the
     /// interior is written: the border and the spare floats were zeroed once, when the buffer
     /// was made (DirectBuffers), and stay zero.
-    func pad(image n: Int, of x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+    func pad(_ image: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
         for c in 0..<inputChannels {
-            let source = x + (n * inputChannels + c) * inputHeight * inputWidth
+            let source = image + c * inputHeight * inputWidth
             let target = padded + c * channelStride + inputOrigin
             for h in 0..<inputHeight {
                 copyFloats(from: source + h * inputWidth, to: target + h * rowStride, count: inputWidth)
@@ -174,6 +177,8 @@ struct WorkerSlices: ~Copyable {
 public struct DirectBuffers: ~Copyable {
     let forwardPadded: WorkerSlices, backwardPadded: WorkerSlices
     let flat: WorkerSlices, gradientRows: WorkerSlices, partialGradients: WorkerSlices
+    /// One image of dy per worker, for a dy made image by image (ImageBatch.throughPool).
+    let madeImages: WorkerSlices
     let packedFilters: AlignedBuffer
     /// The bias of every output channel, zero past the last (and for backward-data).
     let packedBias: AlignedBuffer
@@ -194,6 +199,7 @@ public struct DirectBuffers: ~Copyable {
             : FilterGradientTile.paddedChannels(forward) * forward.flatLength, zeroed: true)
         partialGradients = WorkerSlices(workers: workers, perWorker: forward.vectorsAlongChannels
             ? ChannelVectorTile.partials(forward) : FilterGradientTile.partials(forward))
+        madeImages = WorkerSlices(workers: workers, perWorker: backward.inputImageSize)
         packedFilters = AlignedBuffer(count: max(forward.packedFilterCount, backward.packedFilterCount))
         packedBias = AlignedBuffer(count: max(forward.packedBiasCount, backward.packedBiasCount))
         (forwardOffsets, backwardOffsets) = (forward.tapOffsets(), backward.tapOffsets())
@@ -207,6 +213,7 @@ public struct DirectBuffers: ~Copyable {
         flat = WorkerSlices(workers: 0, perWorker: 0)
         gradientRows = WorkerSlices(workers: 0, perWorker: 0)
         partialGradients = WorkerSlices(workers: 0, perWorker: 0)
+        madeImages = WorkerSlices(workers: 0, perWorker: 0)
         packedFilters = AlignedBuffer(count: 0)
         packedBias = AlignedBuffer(count: 0)
         (forwardOffsets, backwardOffsets) = ([], [])
@@ -227,7 +234,7 @@ public struct DirectBuffers: ~Copyable {
 
 /// y = f(conv(x) + b) for every image of `problem` (its forward pass or a layer's backward-data),
 /// the batch split over the workers. x: [N, inputChannels, H, W], y: [N, outputChannels, P, Q].
-func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+func directConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: UnsafePointer<Float>,
                     bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
                     activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int) {
     if problem.vectorsAlongChannels {
@@ -243,7 +250,7 @@ func directConvolve(_ problem: DirectProblem, input x: UnsafePointer<Float>, wei
     let workers = max(1, min(workers, problem.batch))
     Parallel.forEachItem(problem.batch, workers: workers) { worker, n in
         let (image, rows) = (buffers.paddedImage(for: problem, worker: worker), buffers.flat[worker])
-        problem.pad(image: n, of: x, into: image)
+        problem.pad(x.image(n, size: problem.inputImageSize, scratch: buffers.madeImages[worker]), into: image)
         for block in 0..<problem.channelBlocks {
             let first = block * DirectProblem.channelBlock
             directTile(problem, image: image, filters: packed + first * taps, bias: biases + first,

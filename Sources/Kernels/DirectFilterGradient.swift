@@ -30,7 +30,7 @@ enum FilterGradientTile {
 /// dw += the gradient with respect to the weights, db += with respect to the bias (when given),
 /// of the forward `problem`. x: [N, C, H, W], dy: [N, K, P, Q], dw: [K, C, R, S], db: [K].
 func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float>,
-                          outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
+                          outputGradient dy: ImageBatch, weightGradient dw: UnsafeMutablePointer<Float>,
                           biasGradient db: UnsafeMutablePointer<Float>?, buffers: borrowing DirectBuffers,
                           workers: Int) {
     if problem.vectorsAlongChannels {
@@ -50,12 +50,13 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
         let sums = buffers.partialGradients[worker]
         sums.update(repeating: 0, count: partialStride)
         for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
-            problem.pad(image: n, of: x, into: image)
+            problem.pad(x + n * problem.inputImageSize, into: image)
+            let source = dy.image(n, size: K * P * Q, scratch: buffers.madeImages[worker])
             // Only the valid lanes are written: the garbage lanes (and the rows past K) were
             // zeroed when the buffer was made and stay zero.
             for k in 0..<K {
                 for p in 0..<P {
-                    copyFloats(from: dy + ((n * K + k) * P + p) * Q, to: gradient + k * L + p * problem.rowStride, count: Q)
+                    copyFloats(from: source + (k * P + p) * Q, to: gradient + k * L + p * problem.rowStride, count: Q)
                 }
             }
             for k in stride(from: 0, to: kPadded, by: FilterGradientTile.channels) {

@@ -88,14 +88,7 @@ public func maxPoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
 public func maxPoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
                             argmax: UnsafePointer<Int32>, inputGradient dx: UnsafeMutablePointer<Float>,
                             through activation: ActivationOutput? = nil) {
-    Parallel.parallelFor(g.planes) { plane in
-        let gradient = dx + plane * g.inputPlane
-        gradient.update(repeating: 0, count: g.inputPlane)
-        let upstream = dy + plane * g.outputPlane, winners = argmax + plane * g.outputPlane
-        // Overlapping windows (AlexNet's 3x3 stride 2) can share a winner: gradients add up.
-        for i in 0..<g.outputPlane { gradient[Int(winners[i])] += upstream[i] }
-        activation?.applySlope(to: gradient, offset: plane * g.inputPlane, count: g.inputPlane)
-    }
+    PooledGradient(g, outputGradient: dy, argmax: argmax, through: activation).write(into: dx)
 }
 
 /// y = the mean of each window, padding counted as zeros in the divisor R*S.
@@ -121,22 +114,69 @@ public func averagePoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Floa
 public func averagePoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
                                 inputGradient dx: UnsafeMutablePointer<Float>,
                                 through activation: ActivationOutput? = nil) {
-    let divisor = Float(g.windowHeight * g.windowWidth)
-    Parallel.parallelFor(g.planes) { plane in
-        if g.isUnpadded2x2 {
-            averagePool2x2Backward(g, plane: plane, outputGradient: dy, inputGradient: dx)
+    PooledGradient(g, outputGradient: dy, argmax: nil, through: activation).write(into: dx)
+}
+
+/// The input gradient of a pooling layer (and of the activation before it, when there is one),
+/// plane by plane: what maxPoolBackward and averagePoolBackward write for the whole batch, and
+/// what a convolution before them reads one image at a time (ImageBatch.throughPool), so that
+/// the batch's gradient is never written out whole.
+public struct PooledGradient {
+    let geometry: PoolingGeometry
+    /// dL/d(pool output): [N, C, P, Q].
+    let outputGradient: UnsafePointer<Float>
+    /// Max pooling's winners ([N, C, P, Q], positions within their plane); nil for average pooling.
+    let argmax: UnsafePointer<Int32>?
+    let activation: ActivationOutput?
+
+    public init(_ geometry: PoolingGeometry, outputGradient: UnsafePointer<Float>, argmax: UnsafePointer<Int32>?,
+                through activation: ActivationOutput?) {
+        self.geometry = geometry
+        self.outputGradient = outputGradient
+        self.argmax = argmax
+        self.activation = activation
+    }
+
+    /// Floats in one image's input gradient: C * H * W.
+    var imageSize: Int { geometry.channels * geometry.inputPlane }
+
+    /// [N, C, H, W]: the shape of the input gradient.
+    public var inputShape: [Int] { [geometry.batch, geometry.channels, geometry.inputHeight, geometry.inputWidth] }
+
+    /// The whole batch's input gradient into dx, the planes spread over the workers.
+    public func write(into dx: UnsafeMutablePointer<Float>) {
+        Parallel.parallelFor(geometry.planes) { plane in self.plane(plane, into: dx + plane * geometry.inputPlane) }
+    }
+
+    /// Plane `plane` (of N * C) of the input gradient into `gradient` (H * W floats), overwritten.
+    func plane(_ plane: Int, into gradient: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let upstream = outputGradient + plane * g.outputPlane
+        if let argmax {
+            gradient.update(repeating: 0, count: g.inputPlane)
+            let winners = argmax + plane * g.outputPlane
+            // Overlapping windows (AlexNet's 3x3 stride 2) can share a winner: gradients add up.
+            for i in 0..<g.outputPlane { gradient[Int(winners[i])] += upstream[i] }
+        } else if g.isUnpadded2x2 {
+            averagePool2x2Backward(g, upstream: upstream, into: gradient)
         } else {
-            averagePoolPlaneBackward(g, plane: plane, divisor: divisor, outputGradient: dy, inputGradient: dx)
+            averagePoolPlaneBackward(g, upstream: upstream, into: gradient)
         }
-        activation?.applySlope(to: dx + plane * g.inputPlane, offset: plane * g.inputPlane, count: g.inputPlane)
+        activation?.applySlope(to: gradient, offset: plane * g.inputPlane, count: g.inputPlane)
+    }
+
+    /// Image n's input gradient, [C, H, W], into `gradient`, on the calling thread.
+    public func image(_ n: Int, into gradient: UnsafeMutablePointer<Float>) {
+        for c in 0..<geometry.channels {
+            plane(n * geometry.channels + c, into: gradient + c * geometry.inputPlane)
+        }
     }
 }
 
 /// One plane of the general average pooling's backward.
-private func averagePoolPlaneBackward(_ g: PoolingGeometry, plane: Int, divisor: Float,
-                                      outputGradient dy: UnsafePointer<Float>,
-                                      inputGradient dx: UnsafeMutablePointer<Float>) {
-    let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
+private func averagePoolPlaneBackward(_ g: PoolingGeometry, upstream: UnsafePointer<Float>,
+                                      into gradient: UnsafeMutablePointer<Float>) {
+    let divisor = Float(g.windowHeight * g.windowWidth)
     gradient.update(repeating: 0, count: g.inputPlane)
     for p in 0..<g.outputHeight {
         for q in 0..<g.outputWidth {
@@ -207,10 +247,9 @@ private func forEachEight(_ count: Int, _ body: (Int) -> Void) {
 
 /// The adjoint of averagePool2x2Forward on one plane: a quarter of each output gradient to its
 /// four inputs.
-private func averagePool2x2Backward(_ g: PoolingGeometry, plane: Int, outputGradient dy: UnsafePointer<Float>,
-                                    inputGradient dx: UnsafeMutablePointer<Float>) {
+private func averagePool2x2Backward(_ g: PoolingGeometry, upstream: UnsafePointer<Float>,
+                                    into gradient: UnsafeMutablePointer<Float>) {
     let (W, Q, sh, sw) = (g.inputWidth, g.outputWidth, g.strideHeight, g.strideWidth)
-    let gradient = dx + plane * g.inputPlane, upstream = dy + plane * g.outputPlane
     if sh == 2 && sw == 2 && Q >= 8 {
         // Windows tile the plane without overlap: each covered input gets its share once;
         // an odd last column or row, which no window covers, gets zero.

@@ -212,11 +212,12 @@ func firstLayerSkipsInputGradient() throws {
 enum PoolAfterActivation: Sendable { case none, max3x3, average2x2, average3x3 }
 
 @Test("Conv2d then ReLU or sigmoid (then a pool) in a Sequential runs fused, with the same outputs and gradients as layer by layer",
-      arguments: [(16, 3, 1, true, .none), (3, 5, 2, true, .max3x3), (16, 5, 2, false, .average2x2),
-                  (3, 3, 1, false, .average3x3), (2, 3, 1, true, .average2x2), (1, 5, 2, false, .max3x3)]
-          as [(Int, Int, Int, Bool, PoolAfterActivation)])   // Winograd, im2col and direct
+      arguments: [(16, 3, 1, true, .none, 16), (3, 5, 2, true, .max3x3, 16), (16, 5, 2, false, .average2x2, 16),
+                  (3, 3, 1, false, .average3x3, 16), (2, 3, 1, true, .average2x2, 16), (1, 5, 2, false, .max3x3, 16),
+                  (1, 5, 2, false, .average2x2, 6), (6, 5, 0, false, .average2x2, 16), (2, 3, 1, true, .max3x3, 5)]
+          as [(Int, Int, Int, Bool, PoolAfterActivation, Int)])   // Winograd, im2col, direct (flat and channel vectors)
 func fusedConvolutionActivation(config: (channels: Int, kernel: Int, padding: Int, relu: Bool,
-                                         pool: PoolAfterActivation)) throws {
+                                         pool: PoolAfterActivation, outputs: Int)) throws {
     func network() -> Sequential {
         var generator = SeededGenerator(seed: 9)
         let pool: [any Layer] = switch config.pool {
@@ -226,8 +227,8 @@ func fusedConvolutionActivation(config: (channels: Int, kernel: Int, padding: In
         case .average3x3: [AvgPool2d(kernelSize: 3, stride: 2, padding: 1)]
         }
         return Sequential([
-            Conv2d(inputChannels: config.channels, outputChannels: 16, kernelSize: config.kernel, padding: config.padding,
-                   generator: &generator),
+            Conv2d(inputChannels: config.channels, outputChannels: config.outputs, kernelSize: config.kernel,
+                   padding: config.padding, generator: &generator),
             config.relu ? ReLU() : Sigmoid()] + pool + [Flatten()])
     }
     let fused = network(), separate = network()

@@ -54,6 +54,21 @@ public class Activation: Layer {
         }
     }
 
+    /// The gradient through `pool`, this activation and then `convolution`: the convolution's
+    /// backward makes its dy image by image from the pool's gradient (ImageBatch.throughPool),
+    /// where its kernels read it, so the batch's dy is never written out whole.
+    func backward(_ dOutput: Tensor, throughPool pool: any ActivationFusingPool, andConvolution convolution: Conv2d)
+        -> Tensor {
+        guard let y = cachedOutput, let fusedKind else {
+            preconditionFailure("\(description): backward without a training forward")
+        }
+        return y.withUnsafeBufferPointer { output in
+            pool.withPooledGradient(dOutput, through: ActivationOutput(fusedKind, output: output.baseAddress!)) {
+                convolution.backward(.throughPool($0))
+            }
+        }
+    }
+
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: y.shape)

@@ -98,31 +98,35 @@ public final class Conv2d: SlidingWindowLayer {
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor {
+        dOutput.withUnsafeBufferPointer { dy in backward(.stored(dy.baseAddress!)) }
+    }
+
+    /// dL/dx, with dy stored or made image by image by the pooling layer after this one (see
+    /// Sequential.backward).
+    func backward(_ dy: ImageBatch) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("\(description): backward without a training forward") }
         let g = geometry(for: x.shape), scratch = scratch(for: g)
         var dx = computesInputGradient ? Tensor(uninitializedShape: x.shape) : Tensor(zeros: x.shape)
-        dOutput.withUnsafeBufferPointer { dy in
-            if computesInputGradient {
-                weight.value.withUnsafeBufferPointer { w in
-                    dx.withUnsafeMutableBufferPointer { dInput in
-                        convolutionBackwardData(g, outputGradient: dy.baseAddress!, weight: w.baseAddress!,
-                                                inputGradient: dInput.baseAddress!, workspace: scratch.workspace)
-                    }
+        if computesInputGradient {
+            weight.value.withUnsafeBufferPointer { w in
+                dx.withUnsafeMutableBufferPointer { dInput in
+                    convolutionBackwardData(g, outputGradient: dy, weight: w.baseAddress!,
+                                            inputGradient: dInput.baseAddress!, workspace: scratch.workspace)
                 }
             }
-            x.withUnsafeBufferPointer { input in
-                weight.gradient.withUnsafeMutableBufferPointer { dw in
-                    if let bias {
-                        bias.gradient.withUnsafeMutableBufferPointer { db in
-                            convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy.baseAddress!,
-                                                      weightGradient: dw.baseAddress!, biasGradient: db.baseAddress!,
-                                                      workspace: scratch.workspace)
-                        }
-                    } else {
-                        convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy.baseAddress!,
-                                                  weightGradient: dw.baseAddress!, biasGradient: nil,
+        }
+        x.withUnsafeBufferPointer { input in
+            weight.gradient.withUnsafeMutableBufferPointer { dw in
+                if let bias {
+                    bias.gradient.withUnsafeMutableBufferPointer { db in
+                        convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy,
+                                                  weightGradient: dw.baseAddress!, biasGradient: db.baseAddress!,
                                                   workspace: scratch.workspace)
                     }
+                } else {
+                    convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy,
+                                              weightGradient: dw.baseAddress!, biasGradient: nil,
+                                              workspace: scratch.workspace)
                 }
             }
         }

@@ -3,12 +3,27 @@
 
 import Kernels
 
-/// A pooling layer whose backward can also apply the slope of the activation before it (see
+/// A pooling layer whose backward can also apply the slope of the activation before it, and can
+/// hand its input gradient to a convolution before that one image at a time (see
 /// Sequential.backward).
 protocol ActivationFusingPool: Layer {
-    /// dL/dx: the pooling backward of dOutput, times the activation's slope when one is given
-    /// (then dx is the gradient of the activation's input).
-    func backward(_ dOutput: Tensor, through activation: ActivationOutput?) -> Tensor
+    /// body(dL/dx, ready to be made plane by plane): the pooling backward of dOutput, times the
+    /// activation's slope when one is given (then dx is the gradient of the activation's input).
+    func withPooledGradient<Result>(_ dOutput: Tensor, through activation: ActivationOutput?,
+                                    _ body: (PooledGradient) -> Result) -> Result
+}
+
+extension ActivationFusingPool {
+    /// dL/dx made whole, every plane.
+    func backward(_ dOutput: Tensor, through activation: ActivationOutput?) -> Tensor {
+        withPooledGradient(dOutput, through: activation) { pooled in
+            var dx = Tensor(uninitializedShape: pooled.inputShape)
+            dx.withUnsafeMutableBufferPointer { dInput in pooled.write(into: dInput.baseAddress!) }
+            return dx
+        }
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, through: nil) }
 }
 
 /// Shared shape logic of the two fixed-window pools.
@@ -65,18 +80,15 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
         return y
     }
 
-    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, through: nil) }
-
-    func backward(_ dOutput: Tensor, through activation: ActivationOutput?) -> Tensor {
+    func withPooledGradient<Result>(_ dOutput: Tensor, through activation: ActivationOutput?,
+                                    _ body: (PooledGradient) -> Result) -> Result {
         guard let cached else { preconditionFailure("\(description): backward without a training forward") }
-        var dx = Tensor(uninitializedShape: cached.inputShape)
-        dOutput.withUnsafeBufferPointer { dy in
-            dx.withUnsafeMutableBufferPointer { dInput in
-                maxPoolBackward(window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
-                                argmax: cached.argmax, inputGradient: dInput.baseAddress!, through: activation)
+        return dOutput.withUnsafeBufferPointer { dy in
+            cached.argmax.withUnsafeBufferPointer { argmax in
+                body(PooledGradient(window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
+                                    argmax: argmax.baseAddress!, through: activation))
             }
         }
-        return dx
     }
 }
 
@@ -106,18 +118,13 @@ public final class AvgPool2d: SlidingWindowLayer, ActivationFusingPool {
         return y
     }
 
-    public func backward(_ dOutput: Tensor) -> Tensor { backward(dOutput, through: nil) }
-
-    func backward(_ dOutput: Tensor, through activation: ActivationOutput?) -> Tensor {
+    func withPooledGradient<Result>(_ dOutput: Tensor, through activation: ActivationOutput?,
+                                    _ body: (PooledGradient) -> Result) -> Result {
         guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
-        var dx = Tensor(uninitializedShape: shape)
-        dOutput.withUnsafeBufferPointer { dy in
-            dx.withUnsafeMutableBufferPointer { dInput in
-                averagePoolBackward(window.geometry(for: shape), outputGradient: dy.baseAddress!,
-                                    inputGradient: dInput.baseAddress!, through: activation)
-            }
+        return dOutput.withUnsafeBufferPointer { dy in
+            body(PooledGradient(window.geometry(for: shape), outputGradient: dy.baseAddress!, argmax: nil,
+                                through: activation))
         }
-        return dx
     }
 }
 

@@ -53,13 +53,23 @@ public final class Sequential: Layer {
     /// the activation layer reading and writing the whole batch's gradient again (4.8 MB for
     /// LeNet's first sigmoid at batch 256, 143 MB for AlexNet's first ReLU at 128). Same
     /// arithmetic, same result, bit for bit.
+    ///
+    /// When a convolution comes before the activation, the pooling backward goes one step further
+    /// into it: the convolution's kernels make each image's dy from the pool's gradient as they
+    /// read it (ImageBatch.throughPool), so that dy is never written out whole and read back.
+    /// The same arithmetic again, so the same result.
     public func backward(_ dOutput: Tensor) -> Tensor {
         var gradient = dOutput, i = layers.count - 1
         while i >= 0 {
             if i >= 1, let pool = layers[i] as? any ActivationFusingPool, let activation = layers[i - 1] as? Activation,
                activation.fusedKind != nil {
-                gradient = activation.backward(gradient, throughPool: pool)
-                i -= 2
+                if i >= 2, let convolution = layers[i - 2] as? Conv2d {
+                    gradient = activation.backward(gradient, throughPool: pool, andConvolution: convolution)
+                    i -= 3
+                } else {
+                    gradient = activation.backward(gradient, throughPool: pool)
+                    i -= 2
+                }
             } else {
                 gradient = layers[i].backward(gradient)
                 i -= 1
