@@ -51,20 +51,33 @@ private func forEachImage(_ g: ConvolutionGeometry, workspace: borrowing Convolu
 /// w: [K, C/G, R, S], b: [K] or nil, y: [N, K, P, Q]. The bias and the activation are applied to
 /// each image's output while it is still in the cache, rather than in passes of their own over
 /// the whole batch (for AlexNet's conv1 at batch 128 such a pass reads and writes 143 MB).
+/// afterImage(n) runs once image n's output is complete: right away, on the worker that wrote
+/// it, for the direct kernels (a pooling layer after them pools it while it is in L1); after
+/// the whole pass, spread over the workers, for the others.
 public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
                                weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
                                output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
-                               workspace: borrowing ConvolutionWorkspace) {
+                               workspace: borrowing ConvolutionWorkspace, afterImage: ((Int) -> Void)? = nil) {
+    if workspace.algorithm == .direct {
+        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
+            directConvolve(DirectProblem(forward: g), input: .stored(x), weight: w, bias: b, output: y,
+                           activation: activation, buffers: workspace.direct, workers: workspace.workers,
+                           afterImage: afterImage ?? { _ in })
+        }
+    }
+    storedForward(g, input: x, weight: w, bias: b, output: y, activation: activation, workspace: workspace)
+    if let afterImage { Parallel.parallelFor(g.batch, afterImage) }
+}
+
+/// Forward by Winograd or through im2col.
+private func storedForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                           bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                           activation: FusedActivation, workspace: borrowing ConvolutionWorkspace) {
     switch workspace.algorithm {
     case .winograd:
         return runWinograd(g, WinogradProblem(forward: g), rotatingFilters: false, input: x, weight: w, bias: b,
                            output: y, activation: activation, workspace: workspace)
-    case .direct:
-        return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            directConvolve(DirectProblem(forward: g), input: .stored(x), weight: w, bias: b, output: y, activation: activation,
-                           buffers: workspace.direct, workers: workspace.workers)
-        }
-    case .im2col: break
+    case .direct, .im2col: break
     }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     let images = min(g.imagesPerProduct(workers: workspace.workers), workspace.imagesPerProduct)

@@ -53,7 +53,8 @@ enum ChannelVectorTile {
 /// y = f(conv(x) + b) as in `directConvolve`, sixteen output channels per vector.
 func channelVectorConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: UnsafePointer<Float>,
                            bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
-                           activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int) {
+                           activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int,
+                           afterImage: (Int) -> Void) {
     let (K, kPadded, taps) = (problem.outputChannels, problem.paddedOutputChannels, problem.taps)
     let (filters, biases) = (buffers.packedFilters.pointer, buffers.packedBias.pointer)
     problem.packFilters(w, into: filters, block: kPadded)
@@ -81,6 +82,7 @@ func channelVectorConvolve(_ problem: DirectProblem, input x: ImageBatch, weight
                     for p in 0..<plane { out[k * plane + p] = rows[p * kPadded + k] }
                 }
                 if activation != .none { applyActivation(out, out, count: K * plane, bias: 0, activation) }
+                afterImage(n)
             }
         }
     }

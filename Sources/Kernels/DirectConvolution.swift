@@ -234,12 +234,14 @@ public struct DirectBuffers: ~Copyable {
 
 /// y = f(conv(x) + b) for every image of `problem` (its forward pass or a layer's backward-data),
 /// the batch split over the workers. x: [N, inputChannels, H, W], y: [N, outputChannels, P, Q].
+/// afterImage(n) runs on the worker that wrote image n's output, as soon as it is written.
 func directConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: UnsafePointer<Float>,
                     bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
-                    activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int) {
+                    activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int,
+                    afterImage: (Int) -> Void = { _ in }) {
     if problem.vectorsAlongChannels {
         return channelVectorConvolve(problem, input: x, weight: w, bias: b, output: y, activation: activation,
-                                     buffers: buffers, workers: workers)
+                                     buffers: buffers, workers: workers, afterImage: afterImage)
     }
     let (packed, biases) = (buffers.packedFilters.pointer, buffers.packedBias.pointer)
     problem.packFilters(w, into: packed)
@@ -266,6 +268,7 @@ func directConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: Uns
         if activation != .none {
             applyActivation(out, out, count: problem.outputChannels * P * Q, bias: 0, activation)
         }
+        afterImage(n)
     }
 }
 

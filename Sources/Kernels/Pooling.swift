@@ -59,28 +59,7 @@ public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
 /// A NaN anywhere in a window wins, so that it propagates as in PyTorch.
 public func maxPoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
                            output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-    Parallel.parallelFor(g.planes) { plane in
-        let input = x + plane * g.inputPlane
-        let output = y + plane * g.outputPlane, winners = argmax + plane * g.outputPlane
-        for p in 0..<g.outputHeight {
-            for q in 0..<g.outputWidth {
-                let (rows, columns) = g.window(p, q)
-                var best = -Float.infinity, bestIndex = rows.lowerBound * g.inputWidth + columns.lowerBound
-                search: for h in rows {
-                    for w in columns {
-                        let value = input[h * g.inputWidth + w]
-                        if value > best || value.isNaN {
-                            best = value
-                            bestIndex = h * g.inputWidth + w
-                            if value.isNaN { break search }
-                        }
-                    }
-                }
-                output[p * g.outputWidth + q] = best
-                winners[p * g.outputWidth + q] = Int32(bestIndex)
-            }
-        }
-    }
+    PoolingForward(g, input: x, output: y, argmax: argmax).run()
 }
 
 /// dx = each output gradient sent back to the position that won its window (overwrites dx),
@@ -94,17 +73,80 @@ public func maxPoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePoint
 /// y = the mean of each window, padding counted as zeros in the divisor R*S.
 public func averagePoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
                                output y: UnsafeMutablePointer<Float>) {
-    if g.isUnpadded2x2 { return averagePool2x2Forward(g, input: x, output: y) }
-    let divisor = Float(g.windowHeight * g.windowWidth)
-    Parallel.parallelFor(g.planes) { plane in
-        let input = x + plane * g.inputPlane, output = y + plane * g.outputPlane
-        for p in 0..<g.outputHeight {
-            for q in 0..<g.outputWidth {
-                let (rows, columns) = g.window(p, q)
-                var sum: Float = 0
-                for h in rows { for w in columns { sum += input[h * g.inputWidth + w] } }
-                output[p * g.outputWidth + q] = sum / divisor
+    PoolingForward(g, input: x, output: y, argmax: nil).run()
+}
+
+/// A pooling layer's forward, plane by plane: what maxPoolForward and averagePoolForward run
+/// over the whole batch, and what a convolution before the pool runs image by image as it
+/// writes each image's output (with its activation), while that output is still in L1.
+public struct PoolingForward {
+    let geometry: PoolingGeometry
+    /// x: [N, C, H, W] and y: [N, C, P, Q].
+    let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    /// Where max pooling writes its winners ([N, C, P, Q]); nil for average pooling.
+    let argmax: UnsafeMutablePointer<Int32>?
+
+    public init(_ geometry: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                argmax: UnsafeMutablePointer<Int32>?) {
+        self.geometry = geometry
+        self.input = input
+        self.output = output
+        self.argmax = argmax
+    }
+
+    /// Every plane, spread over the workers.
+    public func run() { Parallel.parallelFor(geometry.planes) { plane($0) } }
+
+    /// Image n's C planes, on the calling thread.
+    public func image(_ n: Int) {
+        for c in 0..<geometry.channels { plane(n * geometry.channels + c) }
+    }
+
+    func plane(_ plane: Int) {
+        let g = geometry
+        let (x, y) = (input + plane * g.inputPlane, output + plane * g.outputPlane)
+        if let argmax {
+            maxPoolPlane(g, input: x, output: y, winners: argmax + plane * g.outputPlane)
+        } else if g.isUnpadded2x2 {
+            averagePool2x2Plane(g, input: x, output: y)
+        } else {
+            averagePoolPlane(g, input: x, output: y)
+        }
+    }
+}
+
+/// One plane of max pooling, with each window's winner.
+private func maxPoolPlane(_ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                          winners: UnsafeMutablePointer<Int32>) {
+    for p in 0..<g.outputHeight {
+        for q in 0..<g.outputWidth {
+            let (rows, columns) = g.window(p, q)
+            var best = -Float.infinity, bestIndex = rows.lowerBound * g.inputWidth + columns.lowerBound
+            search: for h in rows {
+                for w in columns {
+                    let value = input[h * g.inputWidth + w]
+                    if value > best || value.isNaN {
+                        best = value
+                        bestIndex = h * g.inputWidth + w
+                        if value.isNaN { break search }
+                    }
+                }
             }
+            output[p * g.outputWidth + q] = best
+            winners[p * g.outputWidth + q] = Int32(bestIndex)
+        }
+    }
+}
+
+/// One plane of the general average pooling.
+private func averagePoolPlane(_ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    let divisor = Float(g.windowHeight * g.windowWidth)
+    for p in 0..<g.outputHeight {
+        for q in 0..<g.outputWidth {
+            let (rows, columns) = g.window(p, q)
+            var sum: Float = 0
+            for h in rows { for w in columns { sum += input[h * g.inputWidth + w] } }
+            output[p * g.outputWidth + q] = sum / divisor
         }
     }
 }
@@ -187,24 +229,21 @@ private func averagePoolPlaneBackward(_ g: PoolingGeometry, upstream: UnsafePoin
     }
 }
 
-/// LeNet's pooling (2x2, no padding) without the general path's window clipping: every window
-/// lies inside the plane, so each output is four loads at fixed offsets. LeNet's two pools went
-/// from 2.4 to 0.5 ms forward and from 3.0 to 0.5 ms backward per batch of 256.
-private func averagePool2x2Forward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
-                                   output y: UnsafeMutablePointer<Float>) {
+/// One plane of LeNet's pooling (2x2, no padding) without the general path's window clipping:
+/// every window lies inside the plane, so each output is four loads at fixed offsets. LeNet's
+/// two pools went from 2.4 to 0.5 ms forward and from 3.0 to 0.5 ms backward per batch of 256.
+private func averagePool2x2Plane(_ g: PoolingGeometry, input: UnsafePointer<Float>,
+                                 output: UnsafeMutablePointer<Float>) {
     let (W, Q, sh, sw) = (g.inputWidth, g.outputWidth, g.strideHeight, g.strideWidth)
-    Parallel.parallelFor(g.planes) { plane in
-        let input = x + plane * g.inputPlane, output = y + plane * g.outputPlane
-        for p in 0..<g.outputHeight {
-            let top = input + p * sh * W, out = output + p * Q
-            if sh == 2 && sw == 2 && Q >= 8 {
-                averagePairsOfRows(top, top + W, into: out, count: Q)
-                continue
-            }
-            for q in 0..<Q {
-                let corner = top + q * sw
-                out[q] = (corner[0] + corner[1] + corner[W] + corner[W + 1]) * 0.25
-            }
+    for p in 0..<g.outputHeight {
+        let top = input + p * sh * W, out = output + p * Q
+        if sh == 2 && sw == 2 && Q >= 8 {
+            averagePairsOfRows(top, top + W, into: out, count: Q)
+            continue
+        }
+        for q in 0..<Q {
+            let corner = top + q * sw
+            out[q] = (corner[0] + corner[1] + corner[W] + corner[W + 1]) * 0.25
         }
     }
 }

@@ -74,21 +74,25 @@ public final class Conv2d: SlidingWindowLayer {
     }
 
     /// y = f(conv(x) + b): an activation layer that follows this one, fused into it.
-    public func forward(_ x: Tensor, training: Bool, activation: FusedActivation) throws -> Tensor {
+    /// afterImage(y, n) runs once image n of y is complete (see convolutionForward).
+    public func forward(_ x: Tensor, training: Bool, activation: FusedActivation,
+                        afterImage: ((_ y: UnsafePointer<Float>, _ image: Int) -> Void)? = nil) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         let g = geometry(for: x.shape), scratch = scratch(for: g)
         x.withUnsafeBufferPointer { input in
             weight.value.withUnsafeBufferPointer { w in
                 y.withUnsafeMutableBufferPointer { output in
+                    let written = afterImage.map { body in { n in body(UnsafePointer(output.baseAddress!), n) } }
                     if let bias {
                         bias.value.withUnsafeBufferPointer { b in
                             convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!,
                                                output: output.baseAddress!, activation: activation,
-                                               workspace: scratch.workspace)
+                                               workspace: scratch.workspace, afterImage: written)
                         }
                     } else {
                         convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: nil,
-                                           output: output.baseAddress!, activation: activation, workspace: scratch.workspace)
+                                           output: output.baseAddress!, activation: activation,
+                                           workspace: scratch.workspace, afterImage: written)
                     }
                 }
             }

@@ -7,6 +7,12 @@ import Kernels
 /// hand its input gradient to a convolution before that one image at a time (see
 /// Sequential.backward).
 protocol ActivationFusingPool: Layer {
+    /// The pooled output of an input of `inputShape` ([N, C, H, W]): `produce` gets the pooling
+    /// of an input pointer and runs it, whole or image by image as the input is written (as
+    /// Sequential.forward does with a convolution's afterImage). Caches what backward needs.
+    func forward(inputShape: [Int], training: Bool,
+                 _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void) throws -> Tensor
+
     /// body(dL/dx, ready to be made plane by plane): the pooling backward of dOutput, times the
     /// activation's slope when one is given (then dx is the gradient of the activation's input).
     func withPooledGradient<Result>(_ dOutput: Tensor, through activation: ActivationOutput?,
@@ -14,6 +20,12 @@ protocol ActivationFusingPool: Layer {
 }
 
 extension ActivationFusingPool {
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        try forward(inputShape: x.shape, training: training) { pooling in
+            x.withUnsafeBufferPointer { pooling($0.baseAddress!).run() }
+        }
+    }
+
     /// dL/dx made whole, every plane.
     func backward(_ dOutput: Tensor, through activation: ActivationOutput?) -> Tensor {
         withPooledGradient(dOutput, through: activation) { pooled in
@@ -67,16 +79,18 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
 
     public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
 
-    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
-        let g = window.geometry(for: x.shape)
+    func forward(inputShape: [Int], training: Bool,
+                 _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void) throws -> Tensor {
+        var y = Tensor(uninitializedShape: try outputShape(for: inputShape))
+        let g = window.geometry(for: inputShape)
         var argmax = [Int32](repeating: 0, count: y.count)
-        x.withUnsafeBufferPointer { input in
-            y.withUnsafeMutableBufferPointer { output in
-                maxPoolForward(g, input: input.baseAddress!, output: output.baseAddress!, argmax: &argmax)
+        try y.withUnsafeMutableBufferPointer { output in
+            try argmax.withUnsafeMutableBufferPointer { winners in
+                let (pooled, winners) = (output.baseAddress!, winners.baseAddress!)
+                try produce { PoolingForward(g, input: $0, output: pooled, argmax: winners) }
             }
         }
-        cached = training ? (x.shape, argmax) : nil
+        cached = training ? (inputShape, argmax) : nil
         return y
     }
 
@@ -107,14 +121,15 @@ public final class AvgPool2d: SlidingWindowLayer, ActivationFusingPool {
 
     public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
 
-    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
-        x.withUnsafeBufferPointer { input in
-            y.withUnsafeMutableBufferPointer { output in
-                averagePoolForward(window.geometry(for: x.shape), input: input.baseAddress!, output: output.baseAddress!)
-            }
+    func forward(inputShape: [Int], training: Bool,
+                 _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void) throws -> Tensor {
+        var y = Tensor(uninitializedShape: try outputShape(for: inputShape))
+        let g = window.geometry(for: inputShape)
+        try y.withUnsafeMutableBufferPointer { output in
+            let pooled = output.baseAddress!
+            try produce { PoolingForward(g, input: $0, output: pooled, argmax: nil) }
         }
-        cachedInputShape = training ? x.shape : nil
+        cachedInputShape = training ? inputShape : nil
         return y
     }
 
