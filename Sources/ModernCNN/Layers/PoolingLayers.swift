@@ -3,9 +3,10 @@
 
 import Kernels
 
-/// A pooling layer whose backward can also apply the slope of the activation before it, and can
-/// hand its input gradient to a convolution before that one image at a time (see
-/// Sequential.backward).
+/// A pooling layer that can run fused with the convolution and activation before it (see
+/// Sequential): forward, it pools each image as soon as it is written; backward, it applies the
+/// activation's slope as it makes its input gradient, and can hand that gradient to the
+/// convolution one image at a time.
 protocol ActivationFusingPool: Layer {
     /// The pooled output of an input of `inputShape` ([N, C, H, W]): `produce` gets the pooling
     /// of an input pointer and runs it, whole or image by image as the input is written (as
