@@ -174,4 +174,8 @@ public struct ConvolutionWorkspace: ~Copyable {
     }
 
     var workers: Int { gemm.workers }
+
+    /// Whether the backward passes make a dy given as ImageBatch.throughPool image by image
+    /// where they read it (the direct kernels); the others need it made whole first.
+    public var readsGradientImageByImage: Bool { algorithm == .direct }
 }

@@ -25,7 +25,7 @@ public enum ImageBatch {
 
     /// body(the whole batch, stored), for the kernels that read it whole: made first, into a
     /// buffer that lives for the call, when it is not stored already.
-    func withStored<Result>(_ body: (UnsafePointer<Float>) -> Result) -> Result {
+    public func withStored<Result>(_ body: (UnsafePointer<Float>) -> Result) -> Result {
         switch self {
         case .stored(let batch): return body(batch)
         case .throughPool(let pooled):

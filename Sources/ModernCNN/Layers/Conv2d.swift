@@ -110,6 +110,11 @@ public final class Conv2d: SlidingWindowLayer {
     func backward(_ dy: ImageBatch) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("\(description): backward without a training forward") }
         let g = geometry(for: x.shape), scratch = scratch(for: g)
+        // Only the direct kernels make dy where they read it; for the others it is made whole,
+        // once here for both passes rather than once in each.
+        if case .throughPool = dy, !scratch.workspace.readsGradientImageByImage {
+            return dy.withStored { backward(.stored($0)) }
+        }
         var dx = computesInputGradient ? Tensor(uninitializedShape: x.shape) : Tensor(zeros: x.shape)
         if computesInputGradient {
             weight.value.withUnsafeBufferPointer { w in
