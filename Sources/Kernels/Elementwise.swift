@@ -3,6 +3,7 @@
 // written sixteen lanes at a time, where it would not (a call to exp, or a gradient computed in
 // place).
 
+import CPUHints
 import Foundation
 
 /// Below this many elements a single thread is faster than waking the pool.
@@ -147,6 +148,13 @@ public struct ActivationOutput {
     public init(_ activation: FusedActivation, output: UnsafePointer<Float>) {
         self.activation = activation
         self.output = output
+    }
+
+    /// Starts loading the outputs of the plane `offset` floats in: they were written in the
+    /// forward pass and are read here from memory (LeNet's first sigmoid: 4.8 MB per batch).
+    @inline(__always)
+    func prefetch(offset: Int, count: Int) {
+        for line in stride(from: 0, to: count, by: 16) { prefetchForRead(output + offset + line) }
     }
 
     /// gradient[0 ..< count] *= f'(x) for the plane starting `offset` floats in.

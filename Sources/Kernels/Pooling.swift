@@ -12,6 +12,9 @@ public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
     public let windowHeight: Int, windowWidth: Int
     public let strideHeight: Int, strideWidth: Int
     public let paddingHeight: Int, paddingWidth: Int
+    /// Stored rather than computed: the per-plane loops ask for them on every plane, and each
+    /// would be an integer division (LeNet's backward asks about 130 times per image).
+    public let outputHeight: Int, outputWidth: Int
 
     public init(batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
                 windowHeight: Int, windowWidth: Int, strideHeight: Int, strideWidth: Int,
@@ -26,14 +29,14 @@ public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
         self.strideWidth = strideWidth
         self.paddingHeight = paddingHeight
         self.paddingWidth = paddingWidth
+        outputHeight = (inputHeight + 2 * paddingHeight - windowHeight) / strideHeight + 1
+        outputWidth = (inputWidth + 2 * paddingWidth - windowWidth) / strideWidth + 1
         // PyTorch's rule: padding at most half the window, so every window touches the image.
         precondition(2 * paddingHeight <= windowHeight && 2 * paddingWidth <= windowWidth,
                      "\(self): padding must be at most half the window")
         precondition(outputHeight >= 1 && outputWidth >= 1, "\(self): the window does not fit the input")
     }
 
-    public var outputHeight: Int { (inputHeight + 2 * paddingHeight - windowHeight) / strideHeight + 1 }
-    public var outputWidth: Int { (inputWidth + 2 * paddingWidth - windowWidth) / strideWidth + 1 }
     public var planes: Int { batch * channels }
     public var inputPlane: Int { inputHeight * inputWidth }
     public var outputPlane: Int { outputHeight * outputWidth }
@@ -194,6 +197,7 @@ public struct PooledGradient {
     func plane(_ plane: Int, into gradient: UnsafeMutablePointer<Float>) {
         let g = geometry
         let upstream = outputGradient + plane * g.outputPlane
+        activation?.prefetch(offset: plane * g.inputPlane, count: g.inputPlane)
         if let argmax {
             gradient.update(repeating: 0, count: g.inputPlane)
             let winners = argmax + plane * g.outputPlane
@@ -260,14 +264,19 @@ private func averagePairsOfRows(_ top: UnsafePointer<Float>, _ bottom: UnsafePoi
     }
 }
 
-/// out[2q] = out[2q + 1] = values[q] / 4 for q in 0..<count (count >= 8): one output
-/// gradient's share to both columns of its window, eight at a time.
+/// top[2q] = top[2q + 1] = bottom[2q] = bottom[2q + 1] = values[q] / 4 for q in 0..<count
+/// (count >= 8): one output gradient's share to the four inputs of its window, eight at a time.
+/// Both rows are stored from the register. Copying the top row down instead read back vectors
+/// that straddled two of the stores just made, which the store buffer cannot forward: a fifth
+/// of the pool's backward time went to that stall.
 @inline(__always)
-private func spreadQuarters(_ values: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+private func spreadQuarters(_ values: UnsafePointer<Float>, into top: UnsafeMutablePointer<Float>,
+                            and bottom: UnsafeMutablePointer<Float>, count: Int) {
     forEachEight(count) { q in
         let v = loadVector8(values + q) * 0.25
-        storeVector(SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]),
-                    to: out + 2 * q)
+        let pairs = SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7])
+        storeVector(pairs, to: top + 2 * q)
+        storeVector(pairs, to: bottom + 2 * q)
     }
 }
 
@@ -294,8 +303,7 @@ private func averagePool2x2Backward(_ g: PoolingGeometry, upstream: UnsafePointe
         // an odd last column or row, which no window covers, gets zero.
         for p in 0..<g.outputHeight {
             let top = gradient + 2 * p * W
-            spreadQuarters(upstream + p * Q, into: top, count: Q)
-            copyFloats(from: top, to: top + W, count: 2 * Q)
+            spreadQuarters(upstream + p * Q, into: top, and: top + W, count: Q)
             if W > 2 * Q { top[W - 1] = 0; top[2 * W - 1] = 0 }
         }
         let covered = 2 * g.outputHeight * W

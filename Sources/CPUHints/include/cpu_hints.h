@@ -11,6 +11,13 @@ static inline void prefetchForWrite(const void *address) {
     __builtin_prefetch(address, 1, 3);
 }
 
+// The pooling backward asks for a plane's activations (written in the forward pass, long gone
+// from the caches) before it spreads the plane's gradient, so that the loads of the slope
+// find them on the way.
+static inline void prefetchForRead(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 // A worker spinning on a flag tells the core it is waiting, so the core saves power and does
 // not mispredict the loop's exit when the flag flips.
 static inline void spinPause(void) {
