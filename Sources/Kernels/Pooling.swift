@@ -267,8 +267,8 @@ private func averagePairsOfRows(_ top: UnsafePointer<Float>, _ bottom: UnsafePoi
 /// top[2q] = top[2q + 1] = bottom[2q] = bottom[2q + 1] = values[q] / 4 for q in 0..<count
 /// (count >= 8): one output gradient's share to the four inputs of its window, eight at a time.
 /// Both rows are stored from the register. Copying the top row down instead read back vectors
-/// that straddled two of the stores just made, which the store buffer cannot forward: a fifth
-/// of the pool's backward time went to that stall.
+/// that straddled two of the stores just made, which the store buffer cannot forward (perf
+/// put a fifth of the pool's backward time on that load; now its stores wait on memory).
 @inline(__always)
 private func spreadQuarters(_ values: UnsafePointer<Float>, into top: UnsafeMutablePointer<Float>,
                             and bottom: UnsafeMutablePointer<Float>, count: Int) {
