@@ -133,6 +133,8 @@ extension Bench {
             + (compare == nil ? [] : ["PyTorch train", "infer", "peak", "onnxruntime infer",
                                       "train ratio", "infer vs PyTorch", "infer vs ORT"]))
         var versions = ""
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("reference/pytorch_models.py").path
         for workload in workloads {
             var ours: ModelFigures?, theirs: ModelFigures?
             for round in 1...rounds {
@@ -143,8 +145,6 @@ extension Bench {
                 }
                 if round % 2 == 1 { try measureOurs() }
                 if let python = compare {
-                    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                        .appendingPathComponent("reference/pytorch_models.py").path
                     theirs = theirs.best(with: try figuresFromChild(
                         python, [script, workload.name, "\(threads)", "\(repeats)"], what: "the PyTorch \(workload.name) child"))
                 }
