@@ -62,22 +62,30 @@ func channelVectorConvolve(_ problem: DirectProblem, input x: ImageBatch, weight
     if let b { biases.update(from: b, count: K) }
     let plane = problem.outputHeight * problem.outputWidth
     let workers = max(1, min(workers, problem.batch))
+    let tiles = kPadded / DirectProblem.lanes * problem.paddedPositions / ChannelVectorTile.rows
+    let linesPerTile = (K * plane + DirectProblem.lanes * tiles - 1) / (DirectProblem.lanes * tiles)
     let (tapOffsets, positionOffsets) = (buffers.tapOffsets(for: problem), buffers.positionOffsets(for: problem))
     tapOffsets.withUnsafeBufferPointer { tapOffsets in
         positionOffsets.withUnsafeBufferPointer { positionOffsets in
             Parallel.forEachItem(problem.batch, workers: workers) { worker, n in
                 // rows: [padded positions][padded channels], the output before its transpose.
                 let (image, rows) = (buffers.paddedImage(for: problem, worker: worker), buffers.flat[worker])
+                // The image's output lines, requested a few per tile (see OutputPlanes).
+                let out = y + n * K * plane, destination = OutputPlanes(start: out, size: K * plane, count: 1)
                 problem.pad(x.image(n, size: problem.inputImageSize, scratch: buffers.madeImages[worker]), into: image)
+                var tile = 0
                 for k in stride(from: 0, to: kPadded, by: DirectProblem.lanes) {
                     for p in stride(from: 0, to: problem.paddedPositions, by: ChannelVectorTile.rows) {
+                        for line in (tile * linesPerTile)..<((tile + 1) * linesPerTile) {
+                            destination.prefetchLine(at: line * DirectProblem.lanes)
+                        }
+                        tile += 1
                         positionTile(taps: taps, tapOffsets: tapOffsets.baseAddress!, image: image,
                                      positions: positionOffsets.baseAddress! + p, filters: filters + k,
                                      filterStride: kPadded, bias: biases + k,
                                      output: rows + p * kPadded + k, outputStride: kPadded)
                     }
                 }
-                let out = y + n * K * plane
                 for k in 0..<K {
                     for p in 0..<plane { out[k * plane + p] = rows[p * kPadded + k] }
                 }
