@@ -162,7 +162,7 @@ public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy:
 
 /// The same, with dy stored or made image by image (the gradient through a pooling layer):
 /// the direct kernels make each image where they read it; the others have it made whole first
-/// (a caller running both backward passes makes it once instead: readsGradientImageByImage).
+/// (a caller running both backward passes makes it once instead; see Conv2d.backward).
 public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient source: ImageBatch,
                                     weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
                                     workspace: borrowing ConvolutionWorkspace) {

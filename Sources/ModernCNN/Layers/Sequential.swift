@@ -72,9 +72,10 @@ public final class Sequential: Layer {
     /// arithmetic, same result, bit for bit.
     ///
     /// When a convolution comes before the activation, the pooling backward goes one step further
-    /// into it: the convolution's kernels make each image's dy from the pool's gradient as they
-    /// read it (ImageBatch.throughPool), so that dy is never written out whole and read back.
-    /// The same arithmetic again, so the same result.
+    /// into it: the convolution gets the pool's gradient (ImageBatch.throughPool) and makes dy
+    /// from it where that costs least. For LeNet's conv1 its kernel makes each image's dy as it
+    /// reads it, so that dy is never written out whole and read back (Conv2d.backward says when
+    /// it is made whole instead). The same arithmetic again, so the same result.
     public func backward(_ dOutput: Tensor) -> Tensor {
         var gradient = dOutput, i = layers.count - 1
         while i >= 0 {
