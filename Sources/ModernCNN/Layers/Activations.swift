@@ -69,6 +69,8 @@ public class Activation: Layer {
         }
     }
 
+    public func releaseSavedTensors() { cachedOutput = nil }
+
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: y.shape)

@@ -104,6 +104,8 @@ public final class Conv2d: SlidingWindowLayer {
         return y
     }
 
+    public func releaseSavedTensors() { cachedInput = nil }
+
     public func backward(_ dOutput: Tensor) -> Tensor {
         dOutput.withUnsafeBufferPointer { dy in backward(.stored(dy.baseAddress!)) }
     }

@@ -39,6 +39,8 @@ public final class Dropout: Layer {
         return apply(mask, to: x)
     }
 
+    public func releaseSavedTensors() { cachedMask = nil }
+
     public func backward(_ dOutput: Tensor) -> Tensor {
         // After an inference-mode (or p = 0) forward, dropout was the identity.
         guard let mask = cachedMask else { return dOutput }

@@ -17,11 +17,15 @@ public protocol Layer: AnyObject, CustomStringConvertible {
     var parameters: [Parameter] { get }
     /// Named sub-layers of a container ("0", "1", ... or "p1_1"); empty for a plain layer.
     var children: [(name: String, layer: any Layer)] { get }
+    /// Drops what the last training forward saved for backward (not the children's). A training
+    /// forward calls it first on every layer below it (Sequential.forward).
+    func releaseSavedTensors()
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var children: [(name: String, layer: any Layer)] { [] }
+    public func releaseSavedTensors() {}
 
     /// Every parameter in this layer and below, with PyTorch state_dict names ("3.weight").
     public var namedParameters: [(name: String, parameter: Parameter)] {

@@ -62,6 +62,8 @@ public final class Linear: Layer {
         return y
     }
 
+    public func releaseSavedTensors() { cachedInput = nil }
+
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("\(description): backward without a training forward") }
         let rows = x.shape[0]

@@ -38,6 +38,8 @@ public final class LocalResponseNorm: Layer {
         return y
     }
 
+    public func releaseSavedTensors() { cached = nil }
+
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let (x, y, scale) = cached else { preconditionFailure("\(description): backward without a training forward") }
         var dx = Tensor(uninitializedShape: x.shape)

@@ -72,6 +72,8 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
     public var padding: Int { window.padding }
     private var cached: (inputShape: [Int], argmax: [Int32])?
 
+    public func releaseSavedTensors() { cached = nil }
+
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         window = PoolingWindow(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding)
     }
