@@ -64,13 +64,21 @@ func peakResidentBytes() -> Int {
     return usage.ru_maxrss * 1024
 }
 
+/// How long each side warms up before it is timed, at least one step: the figures are meant to
+/// be what an epoch runs at, not the first steps of a process. Our LeNet's first steps are up to
+/// a third slower: each of steps 2 to 7 page-faulted 1,176 fresh pages (one more 4.8 MB block
+/// for conv1's activations, until the heap's free blocks settled), and step 8 on none. A
+/// second covers that (about a hundred LeNet steps) and costs AlexNet nothing (its steps take
+/// longer). PyTorch's script (reference/pytorch_models.py) warms up the same way.
+let modelWarmUpSeconds = 1.0
+
 /// In the child: best training and inference images/s of the workload, and the peak memory of
 /// training, on a batch of real test images.
 func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFigures {
     let (model, batch) = try prepare(workload)
     let parameters = model.namedParameters
     let optimizer = SGD(learningRate: 0.01)
-    let train = bestTime(repeats: repeats) {
+    let train = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds) {
         for (_, parameter) in parameters { parameter.zeroGradient() }
         let logits = try! model.forward(batch.images, training: true)
         let (_, _, gradient) = Trainer.loss(logits, labels: batch.labels)
@@ -78,7 +86,9 @@ func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFig
         optimizer.step(parameters)
     }
     let peak = peakResidentBytes()
-    let infer = bestTime(repeats: repeats) { _ = try! model.forward(batch.images, training: false) }
+    let infer = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds) {
+        _ = try! model.forward(batch.images, training: false)
+    }
     return ModelFigures(train: Double(workload.batchSize) / train, infer: Double(workload.batchSize) / infer,
                         peakTrainBytes: peak)
 }
@@ -127,7 +137,7 @@ extension Bench {
     /// slows every step of a child for a second or more, then reaches both sides alike.
     func modelTable(_ book: Notebook, threads: Int, workloads: [ModelWorkload]) throws {
         book.note("")
-        book.note("Whole models on one batch, \(threads) threads, best of \(repeats) after a warm-up, best of \(rounds) "
+        book.note("Whole models on one batch, \(threads) threads, best of \(repeats) after a warm-up of \(formatted(modelWarmUpSeconds, digits: 0)) s, best of \(rounds) "
             + "round\(rounds == 1 ? "" : "s")" + (compare == nil ? "" : "; PyTorch and onnxruntime from \(compare!)") + ":")
         var table = TextTable(headers: ["model", "batch", "ours train img/s", "ours infer img/s", "ours peak (train)"]
             + (compare == nil ? [] : ["PyTorch train", "infer", "peak", "onnxruntime infer",
