@@ -51,14 +51,12 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
         sums.update(repeating: 0, count: partialStride)
         for n in Parallel.chunk(worker, of: workers, splitting: problem.batch) {
             problem.pad(x + n * problem.inputImageSize, into: image)
-            let source = dy.image(n, size: K * P * Q, scratch: buffers.madeImages[worker])
             // Only the valid lanes are written: the garbage lanes (and the rows past K) were
-            // zeroed when the buffer was made and stay zero.
-            for k in 0..<K {
-                for p in 0..<P {
-                    copyFloats(from: source + (k * P + p) * Q, to: gradient + k * L + p * problem.rowStride, count: Q)
-                }
-            }
+            // zeroed when the buffer was made and stay zero. A dy made from a pool's gradient is
+            // made straight into these rows, not made dense and then copied (LeNet's conv1: a
+            // training step 1.5% faster in 400 alternated steps, 5 runs).
+            dy.copyImage(n, channels: K, height: P, width: Q, into: gradient, rowStride: problem.rowStride,
+                         planeStride: L, scratch: buffers.madeImages[worker])
             for k in stride(from: 0, to: kPadded, by: FilterGradientTile.channels) {
                 for t in stride(from: 0, to: tPadded, by: FilterGradientTile.taps) {
                     accumulateTile(gradient: gradient + k * L, flatLength: L, image: image,

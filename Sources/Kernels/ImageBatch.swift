@@ -23,6 +23,24 @@ public enum ImageBatch {
         }
     }
 
+    /// Image n's C planes of H x W into planes `planeStride` floats apart with rows `rowStride`
+    /// apart, only the H x W values written (the direct filter gradient's flat layout).
+    func copyImage(_ n: Int, channels: Int, height: Int, width: Int, into target: UnsafeMutablePointer<Float>,
+                   rowStride: Int, planeStride: Int, scratch: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .stored(let batch):
+            let image = batch + n * channels * height * width
+            for c in 0..<channels {
+                for h in 0..<height {
+                    copyFloats(from: image + (c * height + h) * width, to: target + c * planeStride + h * rowStride,
+                               count: width)
+                }
+            }
+        case .throughPool(let pooled):
+            pooled.image(n, into: target, rowStride: rowStride, planeStride: planeStride, scratch: scratch)
+        }
+    }
+
     /// body(the whole batch, stored), for the kernels that read it whole: made first, into a
     /// buffer that lives for the call, when it is not stored already.
     public func withStored<Result>(_ body: (UnsafePointer<Float>) -> Result) -> Result {

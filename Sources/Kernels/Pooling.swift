@@ -211,6 +211,61 @@ public struct PooledGradient {
         activation?.applySlope(to: gradient, offset: plane * g.inputPlane, count: g.inputPlane)
     }
 
+    /// Image n's input gradient into C planes `planeStride` floats apart, their rows `rowStride`
+    /// floats apart (the direct kernels' flat layout); only the H x W values of each are
+    /// written. `scratch` holds one plane, for the poolings this cannot write in place.
+    public func image(_ n: Int, into gradient: UnsafeMutablePointer<Float>, rowStride: Int, planeStride: Int,
+                      scratch: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        for c in 0..<g.channels {
+            let plane = n * g.channels + c, target = gradient + c * planeStride
+            if spreadsInPlace {
+                spread(plane, into: target, rowStride: rowStride)
+                continue
+            }
+            self.plane(plane, into: scratch)
+            for h in 0..<g.inputHeight {
+                copyFloats(from: scratch + h * g.inputWidth, to: target + h * rowStride, count: g.inputWidth)
+            }
+        }
+    }
+
+    /// Whether `spread` can make a plane: LeNet's 2x2 average pools, whose windows tile the
+    /// plane exactly, after a sigmoid or no activation.
+    var spreadsInPlace: Bool {
+        let g = geometry
+        let slopeIsSimple = activation.map { $0.activation != .relu } ?? true
+        return argmax == nil && g.isUnpadded2x2 && g.strideHeight == 2 && g.strideWidth == 2 && g.outputWidth >= 8
+            && g.inputWidth == 2 * g.outputWidth && g.inputHeight == 2 * g.outputHeight && slopeIsSimple
+    }
+
+    /// One plane of the input gradient straight into rows `rowStride` apart: each output
+    /// gradient's quarter to its four inputs, times the sigmoid's slope there, in one pass (the
+    /// same arithmetic as `plane` and then applySlope, so the same bits).
+    private func spread(_ plane: Int, into target: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let g = geometry, Q = g.outputWidth, W = g.inputWidth
+        let upstream = outputGradient + plane * g.outputPlane
+        let offset = plane * g.inputPlane
+        activation?.prefetch(offset: offset, count: g.inputPlane)
+        let slopes = activation.flatMap { $0.activation == .sigmoid ? $0.output + offset : nil }
+        for p in 0..<g.outputHeight {
+            let (top, bottom) = (target + 2 * p * rowStride, target + (2 * p + 1) * rowStride)
+            forEachEight(Q) { q in
+                let v = loadVector8(upstream + p * Q + q) * 0.25
+                let pairs = SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5],
+                                   v[6], v[6], v[7], v[7])
+                guard let slopes else {
+                    storeVector(pairs, to: top + 2 * q)
+                    storeVector(pairs, to: bottom + 2 * q)
+                    return
+                }
+                let (upper, lower) = (loadVector(slopes + 2 * p * W + 2 * q), loadVector(slopes + (2 * p + 1) * W + 2 * q))
+                storeVector(pairs * upper * (1 - upper), to: top + 2 * q)
+                storeVector(pairs * lower * (1 - lower), to: bottom + 2 * q)
+            }
+        }
+    }
+
     /// Image n's input gradient, [C, H, W], into `gradient`, on the calling thread.
     public func image(_ n: Int, into gradient: UnsafeMutablePointer<Float>) {
         for c in 0..<geometry.channels {

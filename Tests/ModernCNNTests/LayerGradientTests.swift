@@ -249,3 +249,33 @@ func fusedConvolutionActivation(config: (channels: Int, kernel: Int, padding: In
         #expect(a.parameter.gradient.scalars == b.parameter.gradient.scalars, "\(a.name)")
     }
 }
+
+/// A first layer's backward (no image gradient) makes its dy from the pool's gradient straight
+/// into the direct kernel's flat rows: spread through the sigmoid's slope in one pass after a 2x2
+/// average pool, made plane by plane and copied after a max pool. Both must give the weight
+/// gradients of the layers run one by one, bit for bit.
+@Test("the first convolution makes its dy from the pool's gradient as layer by layer would",
+      arguments: [false, true])
+func firstConvolutionMakesPooledGradient(relu: Bool) throws {
+    func network() -> Sequential {
+        var generator = SeededGenerator(seed: 11)
+        return Sequential(Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, generator: &generator),
+                          relu ? ReLU() : Sigmoid(),
+                          relu ? MaxPool2d(kernelSize: 2) : AvgPool2d(kernelSize: 2), Flatten())
+    }
+    let fused = network(), separate = network()
+    Trainer.skipImageGradient(of: fused)
+    var generator = SeededGenerator(seed: 12)
+    // 16x16 planes pool to 8x8: the vectorized 2x2 path, eight outputs per row.
+    let x = Tensor(uniform: [3, 1, 16, 16], in: -1...1, generator: &generator)
+    let y = try fused.forward(x, training: true)
+    let steps = try separate.layers.reduce(x) { try $1.forward($0, training: true) }
+    #expect(y.scalars == steps.scalars)
+    let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
+    _ = fused.backward(dy)
+    _ = separate.layers.reversed().reduce(dy) { $1.backward($0) }
+    for (a, b) in zip(fused.namedParameters, separate.namedParameters) {
+        #expect(a.parameter.gradient.scalars == b.parameter.gradient.scalars, "\(a.name)")
+        #expect(a.parameter.gradient.scalars.contains { $0 != 0 }, "\(a.name)")
+    }
+}
