@@ -250,16 +250,13 @@ public struct PooledGradient {
         let slopes = activation.flatMap { $0.activation == .sigmoid ? $0.output + offset : nil }
         for p in 0..<g.outputHeight {
             let (top, bottom) = (target + 2 * p * rowStride, target + (2 * p + 1) * rowStride)
+            guard let slopes else {
+                spreadQuarters(upstream + p * Q, into: top, and: bottom, count: Q)
+                continue
+            }
             forEachEight(Q) { q in
-                let v = loadVector8(upstream + p * Q + q) * 0.25
-                let pairs = SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5],
-                                   v[6], v[6], v[7], v[7])
-                guard let slopes else {
-                    storeVector(pairs, to: top + 2 * q)
-                    storeVector(pairs, to: bottom + 2 * q)
-                    return
-                }
-                let (upper, lower) = (loadVector(slopes + 2 * p * W + 2 * q), loadVector(slopes + (2 * p + 1) * W + 2 * q))
+                let pairs = quarteredPairs(upstream + p * Q + q)
+                let upper = loadVector(slopes + 2 * p * W + 2 * q), lower = loadVector(slopes + (2 * p + 1) * W + 2 * q)
                 storeVector(pairs * upper * (1 - upper), to: top + 2 * q)
                 storeVector(pairs * lower * (1 - lower), to: bottom + 2 * q)
             }
@@ -328,11 +325,17 @@ private func averagePairsOfRows(_ top: UnsafePointer<Float>, _ bottom: UnsafePoi
 private func spreadQuarters(_ values: UnsafePointer<Float>, into top: UnsafeMutablePointer<Float>,
                             and bottom: UnsafeMutablePointer<Float>, count: Int) {
     forEachEight(count) { q in
-        let v = loadVector8(values + q) * 0.25
-        let pairs = SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7])
+        let pairs = quarteredPairs(values + q)
         storeVector(pairs, to: top + 2 * q)
         storeVector(pairs, to: bottom + 2 * q)
     }
+}
+
+/// values[0 ..< 8] / 4, each twice in a row: one 2x2 window's share for a row of its inputs.
+@inline(__always)
+private func quarteredPairs(_ values: UnsafePointer<Float>) -> SIMD16<Float> {
+    let v = loadVector8(values) * 0.25
+    return SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7])
 }
 
 /// body(q) for q = 0, 8, 16, ... while q + 8 <= count, then once more for count - 8 if a
