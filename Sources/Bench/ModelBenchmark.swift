@@ -66,10 +66,11 @@ func peakResidentBytes() -> Int {
 
 /// How long each side warms up before it is timed, at least one step: the figures are meant to
 /// be what an epoch runs at, not the first steps of a process. Our LeNet's first steps are up to
-/// a third slower: each of steps 2 to 7 page-faulted 1,176 fresh pages (one more 4.8 MB block
-/// for conv1's activations, until the heap's free blocks settled), and step 8 on none. A
-/// second covers that (about a hundred LeNet steps) and costs AlexNet nothing (its steps take
-/// longer). PyTorch's script (reference/pytorch_models.py) warms up the same way.
+/// a third slower while its heap grows: before layers released their saved tensors at each
+/// training forward, each of steps 2 to 7 page-faulted one more 4.8 MB block (conv1's
+/// activations); since then steps 2-3 and 7 still do. A second covers that (about a hundred
+/// LeNet steps) and costs AlexNet nothing (its steps take longer). PyTorch's script
+/// (reference/pytorch_models.py) warms up the same way.
 let modelWarmUpSeconds = 1.0
 
 /// In the child: best training and inference images/s of the workload, and the peak memory of
@@ -137,7 +138,8 @@ extension Bench {
     /// slows every step of a child for a second or more, then reaches both sides alike.
     func modelTable(_ book: Notebook, threads: Int, workloads: [ModelWorkload]) throws {
         book.note("")
-        book.note("Whole models on one batch, \(threads) threads, best of \(repeats) after a warm-up of \(formatted(modelWarmUpSeconds, digits: 0)) s, best of \(rounds) "
+        let warmUp = formatted(modelWarmUpSeconds, digits: 0)
+        book.note("Whole models on one batch, \(threads) threads, best of \(repeats) after a warm-up of \(warmUp) s, best of \(rounds) "
             + "round\(rounds == 1 ? "" : "s")" + (compare == nil ? "" : "; PyTorch and onnxruntime from \(compare!)") + ":")
         var table = TextTable(headers: ["model", "batch", "ours train img/s", "ours infer img/s", "ours peak (train)"]
             + (compare == nil ? [] : ["PyTorch train", "infer", "peak", "onnxruntime infer",

@@ -115,9 +115,8 @@ struct DirectProblem {
         for c in 0..<inputChannels {
             let source = image + c * inputHeight * inputWidth
             let target = padded + c * channelStride + inputOrigin
-            for h in 0..<inputHeight {
-                copyFloats(from: source + h * inputWidth, to: target + h * rowStride, count: inputWidth)
-            }
+            copyRows(from: source, sourceStride: inputWidth, to: target, targetStride: rowStride, rows: inputHeight,
+                     width: inputWidth)
         }
     }
 
@@ -275,7 +274,7 @@ func directConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: Uns
         // image's whole output at once (no garbage lanes, no short rows).
         for k in 0..<problem.outputChannels {
             let origin = rows + k * L + problem.outputOrigin
-            for p in 0..<P { copyFloats(from: origin + p * rowStride, to: out + (k * P + p) * Q, count: Q) }
+            copyRows(from: origin, sourceStride: rowStride, to: out + k * P * Q, targetStride: Q, rows: P, width: Q)
         }
         if activation != .none {
             applyActivation(out, out, count: problem.outputChannels * P * Q, bias: 0, activation)

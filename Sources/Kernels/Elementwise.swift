@@ -126,8 +126,7 @@ func applyActivationGradient(_ activation: FusedActivation, outputGradient dy: U
         // scalar loop itself. The same operations in the same order, so the same bits.
         var i = 0
         while i + 16 <= count {
-            let output = loadVector(y + i)
-            storeVector(loadVector(dy + i) * output * (1 - output), to: dx + i)
+            storeVector(timesSigmoidSlope(loadVector(dy + i), output: loadVector(y + i)), to: dx + i)
             i += 16
         }
         while i < count {
@@ -135,6 +134,13 @@ func applyActivationGradient(_ activation: FusedActivation, outputGradient dy: U
             i += 1
         }
     }
+}
+
+/// gradient * y * (1 - y), sixteen lanes: the sigmoid's slope from its output, in the one order
+/// that every fused and unfused backward uses, so that they agree bit for bit.
+@inline(__always)
+func timesSigmoidSlope(_ gradient: Vector16, output y: Vector16) -> Vector16 {
+    gradient * y * (1 - y)
 }
 
 /// The output of the activation that a pooling layer's input came from: with it, the pooling

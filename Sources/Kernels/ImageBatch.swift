@@ -31,10 +31,8 @@ public enum ImageBatch {
         case .stored(let batch):
             let image = batch + n * channels * height * width
             for c in 0..<channels {
-                for h in 0..<height {
-                    copyFloats(from: image + (c * height + h) * width, to: target + c * planeStride + h * rowStride,
-                               count: width)
-                }
+                copyRows(from: image + c * height * width, sourceStride: width, to: target + c * planeStride,
+                         targetStride: rowStride, rows: height, width: width)
             }
         case .throughPool(let pooled):
             pooled.image(n, into: target, rowStride: rowStride, planeStride: planeStride, scratch: scratch)

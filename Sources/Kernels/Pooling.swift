@@ -216,17 +216,16 @@ public struct PooledGradient {
     /// written. `scratch` holds one plane, for the poolings this cannot write in place.
     public func image(_ n: Int, into gradient: UnsafeMutablePointer<Float>, rowStride: Int, planeStride: Int,
                       scratch: UnsafeMutablePointer<Float>) {
-        let g = geometry
+        let g = geometry, inPlace = spreadsInPlace
         for c in 0..<g.channels {
             let plane = n * g.channels + c, target = gradient + c * planeStride
-            if spreadsInPlace {
+            if inPlace {
                 spread(plane, into: target, rowStride: rowStride)
                 continue
             }
             self.plane(plane, into: scratch)
-            for h in 0..<g.inputHeight {
-                copyFloats(from: scratch + h * g.inputWidth, to: target + h * rowStride, count: g.inputWidth)
-            }
+            copyRows(from: scratch, sourceStride: g.inputWidth, to: target, targetStride: rowStride,
+                     rows: g.inputHeight, width: g.inputWidth)
         }
     }
 
@@ -257,8 +256,8 @@ public struct PooledGradient {
             forEachEight(Q) { q in
                 let pairs = quarteredPairs(upstream + p * Q + q)
                 let upper = loadVector(slopes + 2 * p * W + 2 * q), lower = loadVector(slopes + (2 * p + 1) * W + 2 * q)
-                storeVector(pairs * upper * (1 - upper), to: top + 2 * q)
-                storeVector(pairs * lower * (1 - lower), to: bottom + 2 * q)
+                storeVector(timesSigmoidSlope(pairs, output: upper), to: top + 2 * q)
+                storeVector(timesSigmoidSlope(pairs, output: lower), to: bottom + 2 * q)
             }
         }
     }

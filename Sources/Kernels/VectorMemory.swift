@@ -45,6 +45,16 @@ func copyFloats(from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, cou
     }
 }
 
+/// `rows` rows of `width` floats from rows `sourceStride` apart to rows `targetStride` apart, by
+/// copyFloats: between a dense plane and the direct kernels' flat planes, either way.
+@inline(__always)
+func copyRows(from source: UnsafePointer<Float>, sourceStride: Int, to target: UnsafeMutablePointer<Float>,
+              targetStride: Int, rows: Int, width: Int) {
+    for row in 0..<rows {
+        copyFloats(from: source + row * sourceStride, to: target + row * targetStride, count: width)
+    }
+}
+
 /// p[0 ..< 8] as one vector; p need not be aligned.
 @inline(__always)
 func loadVector8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
