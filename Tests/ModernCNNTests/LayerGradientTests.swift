@@ -279,3 +279,20 @@ func firstConvolutionMakesPooledGradient(relu: Bool) throws {
         #expect(a.parameter.gradient.scalars.contains { $0 != 0 }, "\(a.name)")
     }
 }
+
+/// The block timer (what `bench --layers` reports) hears of each block once per pass, as the pass
+/// runs it: LeNet's convolutions with their sigmoid and pool as blocks of three, every other layer
+/// alone, the backward pass in reverse.
+@Test("a Sequential's block timer hears every block of both passes once, fused blocks whole")
+func blockTimerSeesFusedBlocks() throws {
+    let model = LeNet.d2l(seed: 3)
+    var heard: [(layers: Range<Int>, backward: Bool, seconds: Double)] = []
+    model.blockTimer = { heard.append(($0, $1, $2)) }
+    var generator = SeededGenerator(seed: 13)
+    let y = try model.forward(Tensor(uniform: [2, 1, 28, 28], in: 0...1, generator: &generator), training: true)
+    _ = model.backward(Tensor(uniform: y.shape, in: -1...1, generator: &generator))
+    let forward = [0..<3, 3..<6] + (6..<12).map { $0..<($0 + 1) }
+    #expect(heard.filter { !$0.backward }.map(\.layers) == forward)
+    #expect(heard.filter(\.backward).map(\.layers) == forward.reversed())
+    #expect(heard.allSatisfy { $0.seconds >= 0 } && heard.contains { $0.seconds > 0 })
+}

@@ -20,6 +20,20 @@ public final class Sequential: Layer {
         names = children.map(\.name)
     }
 
+    /// Told each block's wall time as a forward or backward pass runs it: the layers of the block
+    /// (a convolution with its fused activation and pool is one block of three), whether it was
+    /// the backward pass, and the seconds. Where a fused training step's time goes, which the
+    /// layers timed one by one cannot show (`bench --layers`). nil, the default, reads no clock.
+    public var blockTimer: ((_ layers: Range<Int>, _ backward: Bool, _ seconds: Double) -> Void)?
+
+    private func startBlock() -> ContinuousClock.Instant? { blockTimer == nil ? nil : ContinuousClock.now }
+
+    private func endBlock(_ layers: Range<Int>, backward: Bool, startedAt start: ContinuousClock.Instant?) {
+        guard let start, let blockTimer else { return }
+        let elapsed = (ContinuousClock.now - start).components
+        blockTimer(layers, backward, Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+    }
+
     public var description: String { "Sequential(\(layers.count) layers)" }
     public var children: [(name: String, layer: any Layer)] { Array(zip(names, layers)).map { ($0.0, $0.1) } }
 
@@ -45,6 +59,7 @@ public final class Sequential: Layer {
         if training { for layer in allLayers { layer.releaseSavedTensors() } }
         var value = x, i = 0
         while i < layers.count {
+            let (first, start) = (i, startBlock())
             if let convolution = layers[i] as? Conv2d, i + 1 < layers.count, let activation = layers[i + 1] as? Activation,
                let fused = activation.fusedKind {
                 if i + 2 < layers.count, let pool = layers[i + 2] as? any ActivationFusingPool {
@@ -58,15 +73,16 @@ public final class Sequential: Layer {
                     }
                     _ = activation.adopt(fusedOutput: activations!, training: training)
                     i += 3
-                    continue
+                } else {
+                    let y = try convolution.forward(value, training: training, activation: fused)
+                    value = activation.adopt(fusedOutput: y, training: training)
+                    i += 2
                 }
-                let y = try convolution.forward(value, training: training, activation: fused)
-                value = activation.adopt(fusedOutput: y, training: training)
-                i += 2
             } else {
                 value = try layers[i].forward(value, training: training)
                 i += 1
             }
+            endBlock(first..<i, backward: false, startedAt: start)
         }
         return value
     }
@@ -85,6 +101,8 @@ public final class Sequential: Layer {
     public func backward(_ dOutput: Tensor) -> Tensor {
         var gradient = dOutput, i = layers.count - 1
         while i >= 0 {
+            let (last, start) = (i, startBlock())
+            defer { endBlock((i + 1)..<(last + 1), backward: true, startedAt: start) }
             if i >= 1, let pool = layers[i] as? any ActivationFusingPool, let activation = layers[i - 1] as? Activation,
                activation.fusedKind != nil {
                 if i >= 2, let convolution = layers[i - 2] as? Conv2d {
