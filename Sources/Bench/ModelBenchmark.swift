@@ -221,5 +221,52 @@ extension Bench {
                       formatted(backward.reduce(0, +) * 1e3, digits: 1), ""])
         book.note("\(workload.title), batch \(workload.batchSize), \(Parallel.threadCount) threads, best of \(repeats):")
         book.show(table)
+        try blockProfile(book, workload: workload)
+    }
+
+    /// The same step as the model runs it, fused blocks and all (a convolution with its activation
+    /// and pool is one block): the fastest and the median time of each block over the steps of
+    /// two seconds (at least `repeats`), after the model benchmark's warm-up. On a shared machine
+    /// the median shows the noise and the fastest what the code can do.
+    func blockProfile(_ book: Notebook, workload: ModelWorkload) throws {
+        let (model, batch) = try prepare(workload)
+        let parameters = model.namedParameters
+        let optimizer = SGD(learningRate: 0.01)
+        var times: [String: [Double]] = [:]
+        var order: [String] = []
+        func record(_ key: String, _ seconds: Double) {
+            if times[key] == nil { order.append(key) }
+            times[key, default: []].append(seconds)
+        }
+        // "forward|0-2|Conv2d + Sigmoid + AvgPool2d": the table's first three columns.
+        func name(_ layers: Range<Int>, backward: Bool) -> String {
+            let types = layers.map { String(describing: type(of: model.layers[$0])) }.joined(separator: " + ")
+            let indices = layers.count == 1 ? "\(layers.lowerBound)" : "\(layers.lowerBound)-\(layers.upperBound - 1)"
+            return "\(backward ? "backward" : "forward")|\(indices)|\(types)"
+        }
+        func step() {
+            for (_, parameter) in parameters { parameter.zeroGradient() }
+            let logits = try! model.forward(batch.images, training: true)
+            let (_, _, gradient) = Trainer.loss(logits, labels: batch.labels)
+            _ = model.backward(gradient)
+            optimizer.step(parameters)
+        }
+        _ = bestTime(repeats: 1, warmUpSeconds: modelWarmUpSeconds, step)
+        model.blockTimer = { layers, backward, seconds in record(name(layers, backward: backward), seconds) }
+        defer { model.blockTimer = nil }
+        var steps = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        while steps < repeats || DispatchTime.now().uptimeNanoseconds - start < 2_000_000_000 {
+            record("step||all, with the loss and SGD", bestTime(repeats: 1, warmUp: false, step))
+            steps += 1
+        }
+        var table = TextTable(headers: ["pass", "layers", "block", "fastest ms", "median ms"])
+        for key in order.filter({ !$0.hasPrefix("step") }) + order.filter({ $0.hasPrefix("step") }) {
+            let sorted = times[key]!.sorted()
+            table.append(key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                         + [formatted(sorted[0] * 1e3, digits: 2), formatted(sorted[sorted.count / 2] * 1e3, digits: 2)])
+        }
+        book.note("The same model as it trains, fused blocks and all, over \(steps) steps:")
+        book.show(table)
     }
 }

@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
                                discussion: "`make bench-compare` makes that Python in a git-ignored virtual environment."))
     var compare: String?
 
-    @Option(help: "Per-layer forward and backward times of one model (lenet or alexnet).")
+    @Option(help: "Per-layer forward and backward times of one model (lenet or alexnet), then per fused block as it trains.")
     var layers: String?
 
     @Flag(help: .hidden)
