@@ -80,11 +80,7 @@ func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFig
     let parameters = model.namedParameters
     let optimizer = SGD(learningRate: 0.01)
     let train = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds) {
-        for (_, parameter) in parameters { parameter.zeroGradient() }
-        let logits = try! model.forward(batch.images, training: true)
-        let (_, _, gradient) = Trainer.loss(logits, labels: batch.labels)
-        _ = model.backward(gradient)
-        optimizer.step(parameters)
+        trainingStep(model, parameters, optimizer, on: batch)
     }
     let peak = peakResidentBytes()
     let infer = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds) {
@@ -92,6 +88,16 @@ func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFig
     }
     return ModelFigures(train: Double(workload.batchSize) / train, infer: Double(workload.batchSize) / infer,
                         peakTrainBytes: peak)
+}
+
+/// One training step as the benchmarks time it: gradients zeroed, forward, loss, backward, SGD.
+func trainingStep(_ model: Sequential, _ parameters: [(name: String, parameter: Parameter)], _ optimizer: SGD,
+                  on batch: Batch) {
+    for (_, parameter) in parameters { parameter.zeroGradient() }
+    let logits = try! model.forward(batch.images, training: true)
+    let (_, _, gradient) = Trainer.loss(logits, labels: batch.labels)
+    _ = model.backward(gradient)
+    optimizer.step(parameters)
 }
 
 /// The workload's model, set up for training as the Trainer sets it up (nothing needs the
@@ -244,13 +250,7 @@ extension Bench {
             let indices = layers.count == 1 ? "\(layers.lowerBound)" : "\(layers.lowerBound)-\(layers.upperBound - 1)"
             return "\(backward ? "backward" : "forward")|\(indices)|\(types)"
         }
-        func step() {
-            for (_, parameter) in parameters { parameter.zeroGradient() }
-            let logits = try! model.forward(batch.images, training: true)
-            let (_, _, gradient) = Trainer.loss(logits, labels: batch.labels)
-            _ = model.backward(gradient)
-            optimizer.step(parameters)
-        }
+        func step() { trainingStep(model, parameters, optimizer, on: batch) }
         _ = bestTime(repeats: 1, warmUpSeconds: modelWarmUpSeconds, step)
         model.blockTimer = { layers, backward, seconds in record(name(layers, backward: backward), seconds) }
         defer { model.blockTimer = nil }
