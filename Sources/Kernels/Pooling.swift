@@ -253,7 +253,7 @@ public struct PooledGradient {
                 spreadQuarters(upstream + p * Q, into: top, and: bottom, count: Q)
                 continue
             }
-            forEachEight(Q) { q in
+            forEachStep(8, covering: Q) { q in
                 let pairs = quarteredPairs(upstream + p * Q + q)
                 let upper = loadVector(slopes + 2 * p * W + 2 * q), lower = loadVector(slopes + (2 * p + 1) * W + 2 * q)
                 storeVector(timesSigmoidSlope(pairs, output: upper), to: top + 2 * q)
@@ -292,7 +292,7 @@ private func averagePool2x2Plane(_ g: PoolingGeometry, input: UnsafePointer<Floa
     let (W, Q, sh, sw) = (g.inputWidth, g.outputWidth, g.strideHeight, g.strideWidth)
     for p in 0..<g.outputHeight {
         let top = input + p * sh * W, out = output + p * Q
-        if sh == 2 && sw == 2 && Q >= 8 {
+        if sh == 2 && sw == 2 && Q >= 4 {
             averagePairsOfRows(top, top + W, into: out, count: Q)
             continue
         }
@@ -304,26 +304,44 @@ private func averagePool2x2Plane(_ g: PoolingGeometry, input: UnsafePointer<Floa
 }
 
 /// out[q] = the mean of top[2q], top[2q + 1], bottom[2q], bottom[2q + 1] for q in 0..<count
-/// (count >= 8), eight outputs from two 16-float loads, the last eight overlapping the ones
-/// before. Summed in the scalar path's order, so both give the same bits.
+/// (count >= 4), eight outputs from two 16-float loads, the last eight overlapping the ones
+/// before; four from two 8-float loads when count < 8 (LeNet's second pool: 5 wide). Summed in
+/// the scalar path's order, so both give the same bits.
 @inline(__always)
 private func averagePairsOfRows(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>,
                                 into out: UnsafeMutablePointer<Float>, count: Int) {
-    forEachEight(count) { q in
+    if count < 8 {
+        forEachStep(4, covering: count) { q in
+            let (upper, lower) = (loadVector8(top + 2 * q), loadVector8(bottom + 2 * q))
+            storeVector4((upper.evenHalf + upper.oddHalf + lower.evenHalf + lower.oddHalf) * 0.25, to: out + q)
+        }
+        return
+    }
+    forEachStep(8, covering: count) { q in
         let (upper, lower) = (loadVector(top + 2 * q), loadVector(bottom + 2 * q))
         storeVector8((upper.evenHalf + upper.oddHalf + lower.evenHalf + lower.oddHalf) * 0.25, to: out + q)
     }
 }
 
 /// top[2q] = top[2q + 1] = bottom[2q] = bottom[2q + 1] = values[q] / 4 for q in 0..<count
-/// (count >= 8): one output gradient's share to the four inputs of its window, eight at a time.
+/// (count >= 4): one output gradient's share to the four inputs of its window, eight at a time,
+/// or four when count < 8 (LeNet's second pool), the last step overlapping the one before.
 /// Both rows are stored from the register. Copying the top row down instead read back vectors
 /// that straddled two of the stores just made, which the store buffer cannot forward (perf
 /// put a fifth of the pool's backward time on that load; now its stores wait on memory).
 @inline(__always)
 private func spreadQuarters(_ values: UnsafePointer<Float>, into top: UnsafeMutablePointer<Float>,
                             and bottom: UnsafeMutablePointer<Float>, count: Int) {
-    forEachEight(count) { q in
+    if count < 8 {
+        forEachStep(4, covering: count) { q in
+            let v = loadVector4(values + q) * 0.25
+            let pairs = SIMD8(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3])
+            storeVector8(pairs, to: top + 2 * q)
+            storeVector8(pairs, to: bottom + 2 * q)
+        }
+        return
+    }
+    forEachStep(8, covering: count) { q in
         let pairs = quarteredPairs(values + q)
         storeVector(pairs, to: top + 2 * q)
         storeVector(pairs, to: bottom + 2 * q)
@@ -337,17 +355,17 @@ private func quarteredPairs(_ values: UnsafePointer<Float>) -> SIMD16<Float> {
     return SIMD16(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7])
 }
 
-/// body(q) for q = 0, 8, 16, ... while q + 8 <= count, then once more for count - 8 if a
-/// remainder is left: eight-wide steps covering 0..<count (count >= 8), the last one
-/// overlapping the one before, so a row of any length needs no scalar tail.
+/// body(q) for q = 0, width, 2 * width, ... while q + width <= count, then once more for
+/// count - width if a remainder is left: steps of `width` covering 0..<count (count >= width),
+/// the last one overlapping the one before, so a row of any length needs no scalar tail.
 @inline(__always)
-private func forEachEight(_ count: Int, _ body: (Int) -> Void) {
+private func forEachStep(_ width: Int, covering count: Int, _ body: (Int) -> Void) {
     var q = 0
-    while q + 8 <= count {
+    while q + width <= count {
         body(q)
-        q += 8
+        q += width
     }
-    if q < count { body(count - 8) }
+    if q < count { body(count - width) }
 }
 
 /// The adjoint of averagePool2x2Forward on one plane: a quarter of each output gradient to its
@@ -355,7 +373,7 @@ private func forEachEight(_ count: Int, _ body: (Int) -> Void) {
 private func averagePool2x2Backward(_ g: PoolingGeometry, upstream: UnsafePointer<Float>,
                                     into gradient: UnsafeMutablePointer<Float>) {
     let (W, Q, sh, sw) = (g.inputWidth, g.outputWidth, g.strideHeight, g.strideWidth)
-    if sh == 2 && sw == 2 && Q >= 8 {
+    if sh == 2 && sw == 2 && Q >= 4 {
         // Windows tile the plane without overlap: each covered input gets its share once;
         // an odd last column or row, which no window covers, gets zero.
         for p in 0..<g.outputHeight {

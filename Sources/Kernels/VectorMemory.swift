@@ -55,6 +55,18 @@ func copyRows(from source: UnsafePointer<Float>, sourceStride: Int, to target: U
     }
 }
 
+/// p[0 ..< 4] as one vector; p need not be aligned.
+@inline(__always)
+func loadVector4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+/// p[0 ..< 4] = v; p need not be aligned.
+@inline(__always)
+func storeVector4(_ v: SIMD4<Float>, to p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
 /// p[0 ..< 8] as one vector; p need not be aligned.
 @inline(__always)
 func loadVector8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {

@@ -27,6 +27,10 @@ let poolings: [PoolingGeometry] = [
     // Its vector path (eight or more outputs per row): whole eights, an overlapping last eight,
     // and an odd last row and column that no window covers.
     .init(2, 1, 19, 35, window: 2, stride: 2),
+    // Its short rows (four to seven outputs): LeNet's second pool (two overlapping fours), and
+    // seven wide with an odd last row and column.
+    .init(2, 3, 10, 10, window: 2, stride: 2),
+    .init(1, 2, 9, 15, window: 2, stride: 2),
 ]
 
 /// Pools by building the zero- (average) or -inf- (max) padded plane first, then sliding the
