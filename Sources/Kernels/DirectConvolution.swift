@@ -112,12 +112,9 @@ struct DirectProblem {
     /// interior is written: the border and the spare floats were zeroed once, when the buffer
     /// was made (DirectBuffers), and stay zero.
     func pad(_ image: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
-        for c in 0..<inputChannels {
-            let source = image + c * inputHeight * inputWidth
-            let target = padded + c * channelStride + inputOrigin
-            copyRows(from: source, sourceStride: inputWidth, to: target, targetStride: rowStride, rows: inputHeight,
-                     width: inputWidth)
-        }
+        copyPlanes(inputChannels, rows: inputHeight, width: inputWidth,
+                   from: image, sourceStride: inputWidth, sourcePlaneStride: inputHeight * inputWidth,
+                   to: padded + inputOrigin, targetStride: rowStride, targetPlaneStride: channelStride)
     }
 
     /// The filters as the kernels read them: [channel block][tap][`block` channels], zero past
@@ -272,10 +269,9 @@ func directConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: Uns
         }
         // Each output row's Q valid floats into place, then the activation over the
         // image's whole output at once (no garbage lanes, no short rows).
-        for k in 0..<problem.outputChannels {
-            let origin = rows + k * L + problem.outputOrigin
-            copyRows(from: origin, sourceStride: rowStride, to: out + k * P * Q, targetStride: Q, rows: P, width: Q)
-        }
+        copyPlanes(problem.outputChannels, rows: P, width: Q,
+                   from: rows + problem.outputOrigin, sourceStride: rowStride, sourcePlaneStride: L,
+                   to: out, targetStride: Q, targetPlaneStride: P * Q)
         if activation != .none {
             applyActivation(out, out, count: problem.outputChannels * P * Q, bias: 0, activation)
         }

@@ -29,11 +29,9 @@ public enum ImageBatch {
                    rowStride: Int, planeStride: Int, scratch: UnsafeMutablePointer<Float>) {
         switch self {
         case .stored(let batch):
-            let image = batch + n * channels * height * width
-            for c in 0..<channels {
-                copyRows(from: image + c * height * width, sourceStride: width, to: target + c * planeStride,
-                         targetStride: rowStride, rows: height, width: width)
-            }
+            copyPlanes(channels, rows: height, width: width,
+                       from: batch + n * channels * height * width, sourceStride: width, sourcePlaneStride: height * width,
+                       to: target, targetStride: rowStride, targetPlaneStride: planeStride)
         case .throughPool(let pooled):
             pooled.image(n, into: target, rowStride: rowStride, planeStride: planeStride, scratch: scratch)
         }

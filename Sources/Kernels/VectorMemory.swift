@@ -55,6 +55,19 @@ func copyRows(from source: UnsafePointer<Float>, sourceStride: Int, to target: U
     }
 }
 
+/// `planes` planes of `rows` x `width` floats, each copied by copyRows: an image's channels
+/// between the dense [C, H, W] layout and the direct kernels' flat planes, either way. Strides
+/// are in floats: between rows, then between planes, on each side.
+@inline(__always)
+func copyPlanes(_ planes: Int, rows: Int, width: Int,
+                from source: UnsafePointer<Float>, sourceStride: Int, sourcePlaneStride: Int,
+                to target: UnsafeMutablePointer<Float>, targetStride: Int, targetPlaneStride: Int) {
+    for plane in 0..<planes {
+        copyRows(from: source + plane * sourcePlaneStride, sourceStride: sourceStride,
+                 to: target + plane * targetPlaneStride, targetStride: targetStride, rows: rows, width: width)
+    }
+}
+
 /// p[0 ..< 4] as one vector; p need not be aligned.
 @inline(__always)
 func loadVector4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
