@@ -118,10 +118,10 @@ func sgemm(
         scaleMatrix(ops.c, rows: m, columns: n, ldc: ldc, by: beta)
         return
     }
-    // Split C into one slab per worker, aligned to whole register tiles so that no tile is shared.
-    // Column slabs: each worker runs the whole serial algorithm on its columns with its own
-    // packing buffers, and every worker packs all of A. Row slabs: the workers share each packed
-    // B block (packing it together) and each packs only its own rows of A.
+    // Split C into slabs of whole register tiles, so that no tile is shared. Row slabs: the
+    // workers share each packed B block (packing it together) and each packs only its own rows
+    // of A. Column slabs: each slab runs the whole serial algorithm with its worker's own packing
+    // buffers, and packs all of A.
     let splitColumns = prefersColumnSplit(ops, m: m, n: n, k: k, workers: availableWorkers)
     let tile = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
     let tiles = ((splitColumns ? n : m) + tile - 1) / tile
@@ -131,17 +131,19 @@ func sgemm(
         gemmSharingB(ops, m: m, n: n, k: k, workers: workers, packingSpace: packingSpace)
         return
     }
-    Parallel.forEachWorker(workers) { worker in
-        let ownTiles = Parallel.chunk(worker, of: workers, splitting: tiles)
-        let first = ownTiles.lowerBound * tile
-        let last = min(ownTiles.upperBound * tile, splitColumns ? n : m)
-        if first >= last { return }
+    // Column slabs, or the whole product on one worker. Every slab packs all of A again, so
+    // slabs are equal shares, handed out as workers come free, unless A fits in one packed A
+    // block (AlexNet's conv1: 96 x 121): then a slab's packing is a moment's work from L2, and
+    // slabs of one B block, shrinking toward the end, keep both workers busy to the last.
+    // Guided slabs on AlexNet's conv2 backward-filter (A is 256 x 86528) cost 10-15%.
+    let panels = (n + GemmBlocking.nr - 1) / GemmBlocking.nr
+    let share = (panels + workers - 1) / workers
+    let smallA = m * k <= GemmBlocking.mc * GemmBlocking.kc
+    Parallel.forEachClaim(of: panels, workers: workers, largest: smallA ? GemmBlocking.nc / GemmBlocking.nr : share,
+                          smallest: smallA ? 8 : share) { worker, slab in
         let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker)
-        if splitColumns {
-            gemmSerial(ops, rows: 0..<m, columns: first..<last, k: k, aBlock: aBlock, bBlock: bBlock)
-        } else {
-            gemmSerial(ops, rows: first..<last, columns: 0..<n, k: k, aBlock: aBlock, bBlock: bBlock)
-        }
+        let columns = (slab.lowerBound * GemmBlocking.nr)..<min(slab.upperBound * GemmBlocking.nr, n)
+        gemmSerial(ops, rows: 0..<m, columns: columns, k: k, aBlock: aBlock, bBlock: bBlock)
     }
 }
 
@@ -199,10 +201,11 @@ private func gemmSharingB(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: 
                 let columns = (jc + own.lowerBound * nr)..<min(jc + own.upperBound * nr, jc + nc)
                 packB(ops, k: pc..<(pc + kc), columns: columns, into: sharedB + own.lowerBound * nr * kc)
             }
-            Parallel.forEachWorker(workers) { worker in
-                let own = Parallel.chunk(worker, of: workers, splitting: rowTiles)
-                let rows = (own.lowerBound * GemmBlocking.mr)..<min(own.upperBound * GemmBlocking.mr, m)
-                if rows.isEmpty { return }
+            // Rows in claims of at most one A block, shrinking toward the end, to whichever worker
+            // is free: a slowed worker no longer keeps the other waiting at every block.
+            Parallel.forEachClaim(of: rowTiles, workers: workers, largest: GemmBlocking.mc / GemmBlocking.mr,
+                                  smallest: 2) { worker, tiles in
+                let rows = (tiles.lowerBound * GemmBlocking.mr)..<min(tiles.upperBound * GemmBlocking.mr, m)
                 let aBlock = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker).a
                 macroKernel(ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: sharedB)
             }

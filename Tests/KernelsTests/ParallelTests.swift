@@ -46,6 +46,38 @@ func forEachItemSplitsIntoPrefixAndSuffix(count: Int) {
     }
 }
 
+@Test("forEachClaim covers every item once, in contiguous claims that shrink from largest to smallest",
+      arguments: [(0, 4, 1), (1, 24, 2), (7, 3, 5), (171, 24, 2), (1000, 128, 8), (4097, 64, 64)])
+func claimsShrinkAndCover(example: (count: Int, largest: Int, smallest: Int)) {
+    let (count, largest, smallest) = example
+    for workers in [1, 2, 3] {
+        // claimLength[start] is the length of the claim that starts at `start` (0 elsewhere).
+        var visits = [Int](repeating: 0, count: count), claimLength = visits
+        visits.withUnsafeMutableBufferPointer { visits in
+            claimLength.withUnsafeMutableBufferPointer { claimLength in
+                let (visits, claimLength) = (visits, claimLength)
+                Parallel.forEachClaim(of: count, workers: workers, largest: largest, smallest: smallest) { _, range in
+                    claimLength[range.lowerBound] = range.count
+                    for item in range { visits[item] += 1 }
+                }
+            }
+        }
+        #expect(visits.allSatisfy { $0 == 1 }, "\(workers) workers")
+        var claims: [Range<Int>] = []
+        var start = 0
+        while start < count, claimLength[start] > 0 {
+            claims.append(start..<(start + claimLength[start]))
+            start += claimLength[start]
+        }
+        #expect(start == count, "claims must tile 0..<\(count): \(claims)")
+        let floor = min(smallest, largest)
+        #expect(claims.allSatisfy { $0.count <= largest && $0.count >= min(floor, count - $0.lowerBound) },
+                "\(workers) workers: \(claims.map(\.count))")
+        #expect(zip(claims, claims.dropFirst()).allSatisfy { $0.count >= $1.count },
+                "claims should shrink: \(claims.map(\.count))")
+    }
+}
+
 @Test("a nested call runs inline instead of deadlocking, and still visits everything")
 func nestedCalls() {
     let outer = 4, inner = 50
