@@ -43,6 +43,8 @@ WORKLOADS = {"lenet": (lenet, 256, 28), "alexnet": (alexnet, 128, 224)}
 # Warm up for a second, at least one step, as ours does (ModelBenchmark.swift): the figures are
 # meant to be an epoch's, not the first steps of a process (allocator, kernels chosen on first call).
 WARM_UP_SECONDS = 1.0
+# Then the fastest of `repeats` steps or of a second of steps, whichever is more (modelTimedSeconds).
+TIMED_SECONDS = 1.0
 
 
 def best_seconds(step, repeats):
@@ -51,10 +53,13 @@ def best_seconds(step, repeats):
     while time.perf_counter() - start < WARM_UP_SECONDS:
         step()
     best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
+    runs = 0
+    start = time.perf_counter()
+    while runs < repeats or time.perf_counter() - start < TIMED_SECONDS:
+        step_start = time.perf_counter()
         step()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.perf_counter() - step_start)
+        runs += 1
     return best
 
 
