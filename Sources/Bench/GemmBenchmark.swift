@@ -58,11 +58,19 @@ struct GemmOperandsForBench: ~Copyable {
     }
 }
 
-/// Our sgemm's best GFLOP/s on `shape` over `repeats` runs after a warm-up.
+/// How long each library times one shape in a round, at least `--repeats` calls, keeping the
+/// fastest. On this shared machine a product's speed moves in steps of half a second or more
+/// (AlexNet's conv3 forward, call after call in one process: 155-161 GFLOP/s, then 130, then
+/// 100), so three calls of a short product saw one moment of it; half a second of calls gives
+/// each side the same stretch of time to show its undisturbed speed.
+let gemmTimedSeconds = 0.5
+
+/// Our sgemm's best GFLOP/s on `shape` over `repeats` runs (or `gemmTimedSeconds` of runs,
+/// whichever is more) after a warm-up.
 func measureOurs(_ shape: GemmShape, threads: Int, repeats: Int) -> Double {
     let operands = GemmOperandsForBench(shape)
     let workspace = GemmWorkspace(workers: threads)
-    let seconds = bestTime(repeats: repeats) {
+    let seconds = bestTime(repeats: repeats, timedSeconds: gemmTimedSeconds) {
         sgemm(transA: shape.transA, transB: shape.transB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
               a: operands.a.pointer, lda: operands.lda, b: operands.b.pointer, ldb: operands.ldb,
               beta: 0, c: operands.c.pointer, ldc: shape.n, workspace: workspace)
@@ -70,10 +78,10 @@ func measureOurs(_ shape: GemmShape, threads: Int, repeats: Int) -> Double {
     return shape.flops / seconds / 1e9
 }
 
-/// OpenBLAS's best GFLOP/s on the same operands.
+/// OpenBLAS's best GFLOP/s on the same operands, timed the same way.
 func measureOpenBLAS(_ shape: GemmShape, _ blas: OpenBLAS, repeats: Int) -> Double {
     let operands = GemmOperandsForBench(shape)
-    let seconds = bestTime(repeats: repeats) {
+    let seconds = bestTime(repeats: repeats, timedSeconds: gemmTimedSeconds) {
         blas.sgemm(transA: shape.transA, transB: shape.transB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
                    a: operands.a.pointer, lda: operands.lda, b: operands.b.pointer, ldb: operands.ldb,
                    beta: 0, c: operands.c.pointer, ldc: shape.n)

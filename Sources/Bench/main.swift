@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker threads for both libraries (default: MODERNCNN_THREADS, else all cores).")
     var threads: Int?
 
-    @Option(help: "Timed runs per workload, library and round; the best is kept.")
+    @Option(help: "Timed runs per workload, library and round (SGEMM and models: or a stretch of time, whichever is more); the best is kept.")
     var repeats = 3
 
     @Option(help: "Rounds over all workloads; each library keeps its best.")
@@ -130,6 +130,8 @@ struct Bench: ParsableCommand {
             }
         }
         book.note("FMA peak (probe, best of \(rounds) rounds): \(formatted(peak / 1e9, digits: 1)) GFLOP/s")
+        book.note("each side's fastest of \(repeats) calls or of \(formatted(gemmTimedSeconds, digits: 1)) s of calls, "
+            + "whichever is more, per shape and round")
         book.note("")
 
         var table = TextTable(headers: ["SGEMM", "trans", "M", "N", "K", "ours GFLOP/s", "% of peak",
