@@ -4,7 +4,8 @@
 // the MODERNCNN_THREADS environment variable, and otherwise all active cores. Results are
 // reproducible for a given count: work whose result depends on how it is split (per-worker
 // partial sums) is split by worker index, never by which thread finishes first, and work that
-// `forEachItem` hands out as the workers come free gives each item the same result on any worker.
+// `forEachItem` or `forEachClaim` hands out as the workers come free gives each item the same
+// result on any worker.
 
 import CPUHints
 import Foundation
