@@ -133,14 +133,17 @@ func sgemm(
     }
     // Column slabs, or the whole product on one worker. Every slab packs all of A again, so
     // slabs are equal shares, handed out as workers come free, unless A fits in one packed A
-    // block (AlexNet's conv1: 96 x 121): then a slab's packing is a moment's work from L2, and
-    // slabs of one B block, shrinking toward the end, keep both workers busy to the last.
-    // Guided slabs on AlexNet's conv2 backward-filter (A is 256 x 86528) cost 10-15%.
+    // block (a moment's packing, from L2) and there are columns enough for many slabs (AlexNet's
+    // conv1: A is 96 x 121, N is 373248): then slabs of at most one B block, shrinking toward the
+    // end, keep both workers busy to the last. Guided slabs cost 10-15% on AlexNet's conv2
+    // backward-filter (A is 256 x 86528). On LeNet's weight gradients (N of 10 to 400) they made
+    // too few slabs to share evenly, or a single one: its 84 x 120 x 256 ran at 64 GFLOP/s against
+    // 99 in equal shares, and its training step took 0.1 ms longer.
     let panels = (n + GemmBlocking.nr - 1) / GemmBlocking.nr
     let share = (panels + workers - 1) / workers
-    let smallA = m * k <= GemmBlocking.mc * GemmBlocking.kc
-    Parallel.forEachClaim(of: panels, workers: workers, largest: smallA ? GemmBlocking.nc / GemmBlocking.nr : share,
-                          smallest: smallA ? 8 : share) { worker, slab in
+    let guided = m * k <= GemmBlocking.mc * GemmBlocking.kc && panels >= 64 * workers
+    Parallel.forEachClaim(of: panels, workers: workers, largest: guided ? GemmBlocking.nc / GemmBlocking.nr : share,
+                          smallest: guided ? 8 : share) { worker, slab in
         let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker)
         let columns = (slab.lowerBound * GemmBlocking.nr)..<min(slab.upperBound * GemmBlocking.nr, n)
         gemmSerial(ops, rows: 0..<m, columns: columns, k: k, aBlock: aBlock, bBlock: bBlock)
