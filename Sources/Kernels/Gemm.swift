@@ -135,7 +135,7 @@ func sgemm(
     // slabs are equal shares, handed out as workers come free, unless A fits in one packed A
     // block (a moment's packing, from L2) and there are columns enough for many slabs (AlexNet's
     // conv1: A is 96 x 121, N is 373248): then slabs of at most one B block, shrinking toward the
-    // end, keep both workers busy to the last. Guided slabs cost 10-15% on AlexNet's conv2
+    // end, keep both workers busy to the last. Guided slabs cost 10-17% on AlexNet's conv2
     // backward-filter (A is 256 x 86528). On LeNet's weight gradients (N of 10 to 400) they made
     // too few slabs to share evenly, or a single one: its 84 x 120 x 256 ran at 64 GFLOP/s against
     // 99 in equal shares, and its training step took 0.1 ms longer.
