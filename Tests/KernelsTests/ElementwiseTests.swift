@@ -19,6 +19,18 @@ func relu(count: Int) {
     #expect(inPlace == y)
 }
 
+@Test("column sums (a bias's gradient) add onto the old sums, row by row, as the plain loop does",
+      arguments: [(1, 1), (3, 15), (5, 16), (7, 17), (4, 37), (256, 120)])
+func columnSums(shape: (rows: Int, columns: Int)) {
+    let (rows, columns) = shape
+    let matrix = testValues(rows * columns, seed: 11)
+    var sums = testValues(columns, seed: 12)
+    var expected = sums
+    for row in 0..<rows { for j in 0..<columns { expected[j] += matrix[row * columns + j] } }
+    accumulateColumnSums(of: matrix, rows: rows, columns: columns, into: &sums)
+    #expect(sums == expected)
+}
+
 @Test("sigmoid is stable at the extremes and its backward matches finite differences")
 func sigmoid() {
     let x: [Float] = [-100, -20, -1, -1e-3, 0, 1e-3, 1, 20, 100]

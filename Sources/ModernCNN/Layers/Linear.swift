@@ -85,7 +85,7 @@ public final class Linear: Layer {
                 }
             }
             bias?.gradient.withUnsafeMutableBufferPointer { db in
-                for row in 0..<rows { for j in 0..<outputFeatures { db[j] += dy[row * outputFeatures + j] } }
+                accumulateColumnSums(of: dy.baseAddress!, rows: rows, columns: outputFeatures, into: db.baseAddress!)
             }
         }
         return dx
