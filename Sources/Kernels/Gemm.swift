@@ -131,19 +131,32 @@ func sgemm(
         gemmSharingB(ops, m: m, n: n, k: k, workers: workers, packingSpace: packingSpace)
         return
     }
-    // Column slabs, or the whole product on one worker. Every slab packs all of A again, so
-    // slabs are equal shares, handed out as workers come free, unless A fits in one packed A
-    // block (a moment's packing, from L2) and there are columns enough for many slabs (AlexNet's
-    // conv1: A is 96 x 121, N is 373248): then slabs of at most one B block, shrinking toward the
-    // end, keep both workers busy to the last. Guided slabs cost 10-17% on AlexNet's conv2
-    // backward-filter (A is 256 x 86528). On LeNet's weight gradients (N of 10 to 400) they made
-    // too few slabs to share evenly, or a single one: its 84 x 120 x 256 ran at 64 GFLOP/s against
-    // 99 in equal shares, and its training step took 0.1 ms longer.
+    // Column slabs, or the whole product on one worker. A slab packs all of A once per B block
+    // of its columns, so slabs narrower than a B block pack A more often. Slabs are therefore
+    // equal shares unless either
+    // - A fits in one packed A block (a moment's packing, from L2) and there are columns enough
+    //   for many slabs (AlexNet's conv1: A is 96 x 121, N is 373248), or
+    // - every worker has two B blocks of columns or more (AlexNet's conv2-5 forward: N of 18432
+    //   and 86528), so that whole B blocks cost no more packing than equal shares;
+    // then slabs of at most one B block, shrinking toward the end, are handed out as workers come
+    // free, and keep both busy to the last. In equal shares a worker slowed by the machine's other
+    // tenants kept the other spinning: 9% of conv3 forward's samples. Guided slabs raised conv3-5
+    // forward's median speed 4-16% in 13 of 15 runs of alternated calls in one process (the
+    // other two: 1% lower); their fastest calls moved between -4% and +15%.
+    // Slabs narrower than the equal share cost 10-17% on AlexNet's conv2 backward-filter (A is
+    // 256 x 86528, N is 2400: each extra slab packs 88 MB of A). On LeNet's weight gradients
+    // (N of 10 to 400) they made too few slabs to share evenly, or a single one: its 84 x 120 x
+    // 256 ran at 64 GFLOP/s against 99 in equal shares, and its training step took 0.1 ms longer.
     let panels = (n + GemmBlocking.nr - 1) / GemmBlocking.nr
     let share = (panels + workers - 1) / workers
-    let guided = m * k <= GemmBlocking.mc * GemmBlocking.kc && panels >= 64 * workers
-    Parallel.forEachClaim(of: panels, workers: workers, largest: guided ? GemmBlocking.nc / GemmBlocking.nr : share,
-                          smallest: guided ? 8 : share) { worker, slab in
+    let blockPanels = GemmBlocking.nc / GemmBlocking.nr
+    let smallA = m * k <= GemmBlocking.mc * GemmBlocking.kc
+    let guided = (smallA && panels >= 64 * workers) || panels >= 2 * blockPanels * workers
+    // The last slabs of a large A stay a quarter of a B block wide, so that its packing stays small
+    // beside their multiply-adds.
+    let smallest = smallA ? 8 : blockPanels / 4
+    Parallel.forEachClaim(of: panels, workers: workers, largest: guided ? blockPanels : share,
+                          smallest: guided ? smallest : share) { worker, slab in
         let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker)
         let columns = (slab.lowerBound * GemmBlocking.nr)..<min(slab.upperBound * GemmBlocking.nr, n)
         gemmSerial(ops, rows: 0..<m, columns: columns, k: k, aBlock: aBlock, bBlock: bBlock)

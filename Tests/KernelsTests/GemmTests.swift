@@ -1,6 +1,6 @@
 // GemmTests.swift: the packed SGEMM against the naive oracle on sizes that hit every edge:
 // single rows and columns, sizes that are not multiples of the 6 x 16 tile, and sizes that cross
-// each cache block (MC = 144, KC = 256, NC = 4080).
+// each cache block (MC = 144, KC = 256, NC = 2048).
 
 import Testing
 @testable import Kernels
@@ -135,6 +135,40 @@ func threadCountIndependence(transposeIndex: Int) {
         }
         expectClose(test, threads: 1)
     }
+}
+
+@Test("a large A over many B blocks of columns: slabs claimed as workers come free, bit for bit",
+      arguments: [(false, false), (true, true)])
+func claimedColumnSlabs(transposed: (Bool, Bool)) {
+    // A (7 x 5300) is more than one packed A block and N holds two B blocks per worker, so the
+    // columns go out in claimed slabs, the last ones narrower than a block and not a whole tile.
+    // The naive loop over all of C would take seconds: every 37th column and the last 20 are
+    // checked against it instead.
+    let (transA, transB) = transposed
+    let (m, n, k) = (7, 2 * 2 * GemmBlocking.nc + 9, 5300)
+    #expect(m * k > GemmBlocking.mc * GemmBlocking.kc)
+    let a = testValues(m * k, seed: 1), b = testValues(k * n, seed: 2)
+    let (lda, ldb) = (transA ? m : k, transB ? k : n)
+    func product(threads: Int) -> [Float] {
+        var c = [Float](repeating: sentinel, count: m * n)
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+              beta: 0, c: &c, ldc: n, threads: threads)
+        return c
+    }
+    let one = product(threads: 1), two = product(threads: 2)
+    let differing = zip(one, two).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+    #expect(differing == 0, "\(differing) of \(m * n) floats differ between 1 and 2 threads")
+    var worst: Float = 0
+    for j in Array(stride(from: 0, to: n, by: 37)) + Array((n - 20)..<n) {
+        for i in 0..<m {
+            var sum = 0.0
+            for p in 0..<k {
+                sum += Double(a[transA ? p * lda + i : i * lda + p]) * Double(b[transB ? j * ldb + p : p * ldb + j])
+            }
+            worst = max(worst, abs(two[i * n + j] - Float(sum)))
+        }
+    }
+    #expect(worst <= tolerance(k: k), "max |ours - reference| = \(worst)")
 }
 
 @Test("a workspace is reusable across calls of different shapes")
