@@ -252,8 +252,11 @@ struct TensorsChapter: ParsableCommand {
             microkernel reads them, so every load is sequential and aligned and the blocks fit \
             L1, L2 and L3 by design. 16 + 6 floats feed 96 multiply-adds: under 1 byte per \
             multiply-add, all of it from L1, which is what lets it approach the probe's peak.
-            - Threads: each worker takes its own slab of columns of C with its own packing \
-            buffers; the two slabs share nothing but the read-only inputs.
+            - Threads: the workers pack each block of B together into one shared buffer, then \
+            take rows of C, at most one A block at a time, as each comes free, so a worker the \
+            machine slows down does not keep the other waiting. When C is wide and short (a \
+            convolution's output: few channels, many positions) they take slabs of columns \
+            instead, each with packing buffers of its own.
             """)
         book.say("""
             What remains between the microkernel and 100% is the cost of packing, the edge \
