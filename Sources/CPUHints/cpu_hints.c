@@ -15,3 +15,62 @@ void moderncnnKeepLargeBlocksOnHeap(void) {
 #else
 void moderncnnKeepLargeBlocksOnHeap(void) {}
 #endif
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// out[j][i] = r_i[j]: the eight rows transposed, by the usual three rounds of shuffles
+// (pairs, then quadruples, then 128-bit halves).
+__attribute__((target("avx")))
+static inline void transposeEight(const __m256 r[8], __m256 out[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    out[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    out[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    out[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    out[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    out[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    out[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    out[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    out[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+__attribute__((target("avx")))
+static long packSixLanesWithAVX(const float *source, long laneStride, long lanes, long depth, float *panel) {
+    const __m256 zero = _mm256_setzero_ps();
+    long p0 = 0;
+    for (; p0 + 16 <= depth; p0 += 16) {
+        // Rows 6 and 7 (and any lane past `lanes`) are zeros: eight rows make two 8 x 8 blocks.
+        __m256 low[8], high[8], steps[16];
+        for (long l = 0; l < 8; l++) {
+            int present = l < lanes && l < 6;
+            low[l] = present ? _mm256_loadu_ps(source + l * laneStride + p0) : zero;
+            high[l] = present ? _mm256_loadu_ps(source + l * laneStride + p0 + 8) : zero;
+        }
+        transposeEight(low, steps);
+        transposeEight(high, steps + 8);
+        // Each step's six lanes, as an eight-float store whose last two floats the next step's
+        // store overwrites; the last step is stored as four and two, so nothing past the 96
+        // floats of these sixteen steps is touched.
+        float *to = panel + p0 * 6;
+        for (long p = 0; p < 15; p++) _mm256_storeu_ps(to + p * 6, steps[p]);
+        _mm_storeu_ps(to + 90, _mm256_castps256_ps128(steps[15]));
+        _mm_storel_pi((__m64 *)(to + 94), _mm256_extractf128_ps(steps[15], 1));
+    }
+    return p0;
+}
+
+long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel) {
+    return __builtin_cpu_supports("avx") ? packSixLanesWithAVX(source, laneStride, lanes, depth, panel) : 0;
+}
+#else
+long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel) {
+    return 0;
+}
+#endif

@@ -1,6 +1,6 @@
-// What Swift cannot say itself: two processor hints, a thread-local slot, and a malloc setting.
-// The processor hints have no Swift intrinsic. Each is a static inline function, which Swift
-// imports and inlines, so each costs one instruction.
+// What Swift cannot say itself: two processor hints, a thread-local slot, a malloc setting, and
+// one copy built from vector shuffles. The processor hints have no Swift intrinsic. Each is a
+// static inline function, which Swift imports and inlines, so each costs one instruction.
 #ifndef MODERNCNN_CPU_HINTS_H
 #define MODERNCNN_CPU_HINTS_H
 
@@ -36,6 +36,16 @@ void moderncnnSetCounterSlot(long *slot);
 static inline void moderncnnCounterAdd(long *slot, long value) {
     __atomic_fetch_add(slot, value, __ATOMIC_RELAXED);
 }
+
+// Packs one 6-lane micro-panel of A stored row by row (each lane a row, its depth steps
+// adjacent, `laneStride` floats between lanes): panel[p * 6 + l] = source[l * laneStride + p],
+// sixteen depth steps at a time, with zeros for lanes at or past `lanes` (when fewer than six).
+// Returns how many depth steps it packed (a multiple of 16; 0 where there is no AVX); the caller packs
+// the rest. Why C: the packing needs a transpose, and Swift has no shuffle. Written with SIMD8
+// lanes, the shuffle network came out of LLVM as blends, inserts and stack spills; one lane at
+// a time, it is 96 scalar stores per 16 steps. With AVX shuffles it is 12 loads, 48 shuffles and
+// 17 stores.
+long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel);
 
 // Asks glibc to serve large blocks from the heap and keep them after free (see AlignedBuffer).
 // Does nothing on other C libraries.
