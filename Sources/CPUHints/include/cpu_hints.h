@@ -47,6 +47,10 @@ static inline void moderncnnCounterAdd(long *slot, long value) {
 // 17 stores.
 long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel);
 
+// The same for a 16-lane micro-panel of B stored column by column (N x K, transposed):
+// panel[p * 16 + l] = source[l * laneStride + p], four 8 x 8 transposes per 16 steps.
+long moderncnnPackSixteenLanes(const float *source, long laneStride, long lanes, long depth, float *panel);
+
 // Asks glibc to serve large blocks from the heap and keep them after free (see AlignedBuffer).
 // Does nothing on other C libraries.
 void moderncnnKeepLargeBlocksOnHeap(void);
