@@ -67,11 +67,13 @@ static long packSixLanesWithAVX(const float *source, long laneStride, long lanes
 }
 
 long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel) {
-    return __builtin_cpu_supports("avx") ? packSixLanesWithAVX(source, laneStride, lanes, depth, panel) : 0;
+    if (!__builtin_cpu_supports("avx")) return 0;
+    return packSixLanesWithAVX(source, laneStride, lanes, depth, panel);
 }
 
 __attribute__((target("avx")))
-static long packSixteenLanesWithAVX(const float *source, long laneStride, long lanes, long depth, float *panel) {
+static long packSixteenLanesWithAVX(const float *source, long laneStride, long lanes, long depth,
+                                    float *panel) {
     const __m256 zero = _mm256_setzero_ps();
     long p0 = 0;
     for (; p0 + 16 <= depth; p0 += 16) {
@@ -79,7 +81,8 @@ static long packSixteenLanesWithAVX(const float *source, long laneStride, long l
             for (long half = 0; half < 16; half += 8) {
                 __m256 rows[8], steps[8];
                 for (long l = 0; l < 8; l++) {
-                    rows[l] = first + l < lanes ? _mm256_loadu_ps(source + (first + l) * laneStride + p0 + half) : zero;
+                    rows[l] = first + l < lanes
+                        ? _mm256_loadu_ps(source + (first + l) * laneStride + p0 + half) : zero;
                 }
                 transposeEight(rows, steps);
                 for (long p = 0; p < 8; p++) _mm256_storeu_ps(panel + (p0 + half + p) * 16 + first, steps[p]);
@@ -90,7 +93,8 @@ static long packSixteenLanesWithAVX(const float *source, long laneStride, long l
 }
 
 long moderncnnPackSixteenLanes(const float *source, long laneStride, long lanes, long depth, float *panel) {
-    return __builtin_cpu_supports("avx") ? packSixteenLanesWithAVX(source, laneStride, lanes, depth, panel) : 0;
+    if (!__builtin_cpu_supports("avx")) return 0;
+    return packSixteenLanesWithAVX(source, laneStride, lanes, depth, panel);
 }
 #else
 long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel) {

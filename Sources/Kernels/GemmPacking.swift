@@ -8,7 +8,6 @@
 // depth steps, and only the strides of lanes and depth in the source differ. Lanes past the edge
 // of the matrix are packed as zeros, so every micro-panel is full.
 
-
 import CPUHints
 
 /// Packs op(A)[rows, k] into `dst` as ceil(rows/MR) micro-panels of kc x MR.

@@ -1,6 +1,7 @@
 // What Swift cannot say itself: two processor hints, a thread-local slot, a malloc setting, and
-// one copy built from vector shuffles. The processor hints have no Swift intrinsic. Each is a
-// static inline function, which Swift imports and inlines, so each costs one instruction.
+// SGEMM's packing copies built from vector shuffles. The processor hints have no Swift
+// intrinsic. Each is a static inline function, which Swift imports and inlines, so each costs
+// one instruction.
 #ifndef MODERNCNN_CPU_HINTS_H
 #define MODERNCNN_CPU_HINTS_H
 
@@ -40,11 +41,11 @@ static inline void moderncnnCounterAdd(long *slot, long value) {
 // Packs one 6-lane micro-panel of A stored row by row (each lane a row, its depth steps
 // adjacent, `laneStride` floats between lanes): panel[p * 6 + l] = source[l * laneStride + p],
 // sixteen depth steps at a time, with zeros for lanes at or past `lanes` (when fewer than six).
-// Returns how many depth steps it packed (a multiple of 16; 0 where there is no AVX); the caller packs
-// the rest. Why C: the packing needs a transpose, and Swift has no shuffle. Written with SIMD8
-// lanes, the shuffle network came out of LLVM as blends, inserts and stack spills; one lane at
-// a time, it is 96 scalar stores per 16 steps. With AVX shuffles it is 12 loads, 48 shuffles and
-// 17 stores.
+// Returns how many depth steps it packed (a multiple of 16; 0 where there is no AVX); the
+// caller packs the rest. Why C: the packing needs a transpose, and Swift has no shuffle.
+// Written with SIMD8 lanes, the shuffle network came out of LLVM as blends, inserts and stack
+// spills; one lane at a time, it is 96 scalar stores per 16 steps. With AVX shuffles it is 12
+// loads, 48 shuffles and 17 stores.
 long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel);
 
 // The same for a 16-lane micro-panel of B stored column by column (N x K, transposed):
