@@ -72,19 +72,20 @@ func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride:
             let valid = min(width, lanes - firstLane)
             let start = source + firstLane * laneStride
             var p0 = 0
-            // Whole blocks of 16 depth steps are transposed in registers (CPUHints), for A stored
-            // M x K (six rows to a panel) and B stored N x K (sixteen). Against the scatter below,
-            // in alternated calls: square 1024 ran 1.0-3.4% faster at its best and 1.3-1.6% at
-            // its median (3 runs); AlexNet's conv3 backward-filter 2-5% faster at its best (4 of
-            // 4 runs), its median 0-1%.
-            if depthStride == 1 && width == 6 {
-                p0 = moderncnnPackSixLanes(start, laneStride, valid, depth, panel)
-            } else if depthStride == 1 && width == 16 {
-                p0 = moderncnnPackSixteenLanes(start, laneStride, valid, depth, panel)
-            }
             if depthStride == 1 {
-                // Whole 64-byte lines of each lane: 16 depth steps per load, scattered into the
-                // (L1-resident) panel, so every source line is read once, in full.
+                // Whole blocks of 16 depth steps are transposed in registers (CPUHints), for A
+                // stored M x K (six rows to a panel) and B stored N x K (sixteen). Against the
+                // scatter below, in alternated calls: square 1024 ran 1.0-3.4% faster at its best
+                // and 1.3-1.6% at its median (3 runs); AlexNet's conv3 backward-filter 2-5% faster
+                // at its best (4 of 4 runs), its median 0-1%.
+                if width == 6 {
+                    p0 = moderncnnPackSixLanes(start, laneStride, valid, depth, panel)
+                } else if width == 16 {
+                    p0 = moderncnnPackSixteenLanes(start, laneStride, valid, depth, panel)
+                }
+                // Any other width, or no AVX: whole 64-byte lines of each lane, 16 depth steps per
+                // load, scattered into the (L1-resident) panel, so every source line is read once,
+                // in full.
                 while p0 + 16 <= depth {
                     for l in 0..<valid {
                         let line = loadVector(start + l * laneStride + p0)
