@@ -72,35 +72,46 @@ long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, lon
 }
 
 __attribute__((target("avx")))
-static long packSixteenLanesWithAVX(const float *source, long laneStride, long lanes, long depth,
-                                    float *panel) {
+static long packLanesInEightsWithAVX(const float *source, long laneStride, long lanes, long width,
+                                     long depth, float *panel) {
     const __m256 zero = _mm256_setzero_ps();
     long p0 = 0;
     for (; p0 + 16 <= depth; p0 += 16) {
-        for (long first = 0; first < 16; first += 8) {
+        for (long first = 0; first < width; first += 8) {
             for (long half = 0; half < 16; half += 8) {
                 __m256 rows[8], steps[8];
                 for (long l = 0; l < 8; l++) {
-                    rows[l] = first + l < lanes
-                        ? _mm256_loadu_ps(source + (first + l) * laneStride + p0 + half) : zero;
+                    int present = first + l < lanes && first + l < width;
+                    rows[l] = present ? _mm256_loadu_ps(source + (first + l) * laneStride + p0 + half) : zero;
                 }
                 transposeEight(rows, steps);
-                for (long p = 0; p < 8; p++) _mm256_storeu_ps(panel + (p0 + half + p) * 16 + first, steps[p]);
+                float *to = panel + (p0 + half) * width + first;
+                if (width - first >= 8) {
+                    for (long p = 0; p < 8; p++) _mm256_storeu_ps(to + p * width, steps[p]);
+                } else {
+                    // The last four lanes of a 12-wide panel: half of each transposed row.
+                    for (long p = 0; p < 8; p++) _mm_storeu_ps(to + p * width, _mm256_castps256_ps128(steps[p]));
+                }
             }
         }
     }
     return p0;
 }
 
-long moderncnnPackSixteenLanes(const float *source, long laneStride, long lanes, long depth, float *panel) {
-    if (!__builtin_cpu_supports("avx")) return 0;
-    return packSixteenLanesWithAVX(source, laneStride, lanes, depth, panel);
+long moderncnnPackLanesInEights(const float *source, long laneStride, long lanes, long width, long depth,
+                                float *panel) {
+    if (width % 4 != 0 || width < 8 || !__builtin_cpu_supports("avx")) return 0;
+    return packLanesInEightsWithAVX(source, laneStride, lanes, width, depth, panel);
 }
+
+int moderncnnHasAVX512(void) { return __builtin_cpu_supports("avx512f"); }
 #else
 long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel) {
     return 0;
 }
-long moderncnnPackSixteenLanes(const float *source, long laneStride, long lanes, long depth, float *panel) {
+long moderncnnPackLanesInEights(const float *source, long laneStride, long lanes, long width, long depth,
+                                float *panel) {
     return 0;
 }
+int moderncnnHasAVX512(void) { return 0; }
 #endif

@@ -13,27 +13,32 @@
 // whole tiles, so the microkernel never needs an edge case; edge tiles of C are written through
 // a small scratch tile instead.
 
+import CPUHints
+
 /// Blocking constants, all in one place.
 ///
-/// The register tile is 6 x 16: sixteen floats are one SIMD16<Float> (one AVX-512 register, or
-/// two AVX2 registers), and six rows give 12 AVX2 accumulators + 2 for the B row + 1 broadcast =
-/// 15 of the 16 ymm registers. KC = 256 keeps one A micro-panel (6 KB) and one B micro-panel
-/// (16 KB) in a 32 KB L1; MC x KC (144 KB) sits in a 512 KB L2; KC x NC (2 MB) in L3. NC is
+/// The register tile is 6 x 16 with AVX2 and 12 x 32 with AVX-512 (GemmMicrokernel.swift),
+/// chosen once when the program starts, from what the processor says it has.
+/// KC = 256 keeps one A micro-panel (6 or 12 KB) and one B micro-panel (16 or 32 KB) in L1;
+/// MC x KC (144 KB) sits in L2 (512 KB to 1 MB); KC x NC (2 MB) in L3. NC is
 /// half of what L3 alone would allow: each worker's block of C (M x NC) is re-read once per
 /// K-block and must stay in L3 too, and on a shared virtual machine other tenants use the same
 /// L3. Measured on AlexNet's conv2 at batch 128 (C is 88 MB): NC = 4080 gave 0.94x OpenBLAS,
-/// 2048 gave 1.00x. KC = 384 (L1 overflows) and MC = 96 or 240 measured worse.
+/// 2048 gave 1.00x. KC = 384 (L1 overflows) and MC = 96 or 240 measured worse. With the AVX-512
+/// tile and its 1 MB L2, KC = 128 or 192 and MC = 288 measured the same as these, within noise.
 public enum GemmBlocking {
-    public static let mr = 6
-    public static let nr = 16
+    /// Whether SGEMM runs the AVX-512 tile (12 x 32) rather than the AVX2 one (6 x 16).
+    public static let wideTile = moderncnnHasAVX512() != 0
+    public static let mr = wideTile ? WideTile.rows : NarrowTile.rows
+    public static let nr = wideTile ? WideTile.columns : NarrowTile.columns
     public static let kc = 256
     public static let mc = 144
     public static let nc = 2048
 
     /// Floats of one packed A block and one packed B block. Packing always writes whole
     /// micro-panels (zero-padded), so a block holds MC and NC rounded up to whole tiles. The A
-    /// block is also rounded to 16 floats so that the B block after it starts on 64 bytes, which
-    /// the microkernel's aligned loads of B require.
+    /// block is also rounded to 16 floats so that the B block after it starts on 64 bytes, and no
+    /// load of a B row in the microkernel straddles two cache lines.
     static let packedABlock = roundedUp(roundedUp(mc, toMultipleOf: mr) * kc, toMultipleOf: 16)
     static let packedBBlock = kc * roundedUp(nc, toMultipleOf: nr)
 
@@ -249,10 +254,20 @@ private func gemmSerial(_ ops: GemmOperands, rows: Range<Int>, columns: Range<In
 /// even the vector loads (VectorMemory.swift), which halved SGEMM's speed when it happened. Kept
 /// apart, the microkernel's loop is optimized as the small function it is; one call per block
 /// of MC x NC x KC multiply-adds costs nothing.
-@inline(never)
 private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
                          aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>) {
-    let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
+    if GemmBlocking.wideTile {
+        macroKernel(ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: bBlock, tile: WideTile.self)
+    } else {
+        macroKernel(ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: bBlock, tile: NarrowTile.self)
+    }
+}
+
+@inline(never)
+private func macroKernel<Tile: RegisterTile>(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
+                                             aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>,
+                                             tile: Tile.Type) {
+    let (mr, nr) = (Tile.rows, Tile.columns)
     // Only the first K block applies the caller's beta; later ones accumulate.
     let beta: Float = pc == 0 ? ops.beta : 1
     for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GemmBlocking.mc) {
@@ -266,11 +281,11 @@ private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int
                 let aPanel = UnsafePointer(aBlock + ir * kc)
                 let bPanel = UnsafePointer(bBlock + jr * kc)
                 if tileRows == mr && tileColumns == nr {
-                    microkernel6x16(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
-                                    alpha: ops.alpha, beta: beta)
+                    Tile.multiply(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
+                                  alpha: ops.alpha, beta: beta)
                 } else {
                     edgeTile(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
-                             rows: tileRows, columns: tileColumns, alpha: ops.alpha, beta: beta)
+                             rows: tileRows, columns: tileColumns, alpha: ops.alpha, beta: beta, tile: Tile.self)
                 }
             }
         }
@@ -279,25 +294,27 @@ private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int
 
 /// A partial tile at the bottom or right edge of C: the microkernel computes the full padded
 /// tile into scratch, and only the valid rows x columns are merged into C.
-private func edgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
-                      alpha: Float, beta: Float) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: GemmBlocking.mr * GemmBlocking.nr) {
-        scratch in
+private func edgeTile<Tile: RegisterTile>(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+                                          alpha: Float, beta: Float, tile: Tile.Type) {
+    let nr = Tile.columns
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: Tile.rows * nr) { scratch in
         let tile = scratch.baseAddress!
-        microkernel6x16(kc: kc, a: a, b: b, c: tile, ldc: GemmBlocking.nr, alpha: alpha, beta: 0)
+        Tile.multiply(kc: kc, a: a, b: b, c: tile, ldc: nr, alpha: alpha, beta: 0)
         for i in 0..<rows {
             let row = c + i * ldc
-            if columns == GemmBlocking.nr {
+            if columns == nr {
                 // A bottom-edge tile with whole rows (LeNet's 16 channels are 6 + 6 + 4 rows):
-                // one vector per row instead of sixteen branches.
-                var product = loadVector(tile + i * GemmBlocking.nr)
-                if beta != 0 { product = product.addingProduct(beta, loadVector(row)) }
-                storeVector(product, to: row)
+                // whole vectors per row instead of a branch per float.
+                for j in stride(from: 0, to: nr, by: 16) {
+                    var product = loadVector(tile + i * nr + j)
+                    if beta != 0 { product = product.addingProduct(beta, loadVector(row + j)) }
+                    storeVector(product, to: row + j)
+                }
                 continue
             }
             for j in 0..<columns {
-                let product = tile[i * GemmBlocking.nr + j]
+                let product = tile[i * nr + j]
                 row[j] = beta == 0 ? product : product + beta * row[j]
             }
         }

@@ -74,14 +74,15 @@ func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride:
             var p0 = 0
             if depthStride == 1 {
                 // Whole blocks of 16 depth steps are transposed in registers (CPUHints), for A
-                // stored M x K (six rows to a panel) and B stored N x K (sixteen). Against the
-                // scatter below, in alternated calls: square 1024 ran 1.0-3.4% faster at its best
-                // and 1.3-1.6% at its median (3 runs); AlexNet's conv3 backward-filter 2-5% faster
-                // at its best (4 of 4 runs), its median 0-1%.
+                // stored M x K (six or twelve rows to a panel) and B stored N x K (sixteen or
+                // thirty-two). Against the scatter below, in alternated calls with the 6 x 16
+                // tile: square 1024 ran 1.0-3.4% faster at its best and 1.3-1.6% at its median
+                // (3 runs); AlexNet's conv3 backward-filter 2-5% faster at its best (4 of 4
+                // runs), its median 0-1%.
                 if width == 6 {
                     p0 = moderncnnPackSixLanes(start, laneStride, valid, depth, panel)
-                } else if width == 16 {
-                    p0 = moderncnnPackSixteenLanes(start, laneStride, valid, depth, panel)
+                } else {
+                    p0 = moderncnnPackLanesInEights(start, laneStride, valid, width, depth, panel)
                 }
                 // Any other width, or no AVX: whole 64-byte lines of each lane, 16 depth steps per
                 // load, scattered into the (L1-resident) panel, so every source line is read once,
@@ -109,8 +110,8 @@ func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride:
 /// Copies `count` adjacent floats into one packed row of `width`, zero-filling the rest.
 @inline(__always)
 private func copyLanes(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>, count: Int, width: Int) {
-    if count == 16 && width == 16 {
-        storeVector(loadVector(from), to: to)
+    if count == width && width % 16 == 0 {
+        for j in stride(from: 0, to: width, by: 16) { storeVector(loadVector(from + j), to: to + j) }
         return
     }
     for l in 0..<count { to[l] = from[l] }

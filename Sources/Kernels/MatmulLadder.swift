@@ -90,8 +90,8 @@ public enum MatmulLadder {
         }
     }
 
-    /// Rungs 5 and 6: packing plus the 6 x 16 microkernel with cache blocking (`sgemm`), on
-    /// `threads` workers.
+    /// Rungs 5 and 6: packing plus the microkernel (6 x 16, or 12 x 32 with AVX-512) with cache
+    /// blocking (`sgemm`), on `threads` workers.
     public static func packed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                               c: UnsafeMutablePointer<Float>, threads: Int) {
         sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: max(k, 1),

@@ -91,3 +91,15 @@ func loadVector8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
 func storeVector8(_ v: SIMD8<Float>, to p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
+
+/// p[0 ..< 32] as one vector (two AVX-512 registers); p need not be aligned.
+@inline(__always)
+func loadVector32(_ p: UnsafePointer<Float>) -> SIMD32<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self)
+}
+
+/// p[0 ..< 32] = v; p need not be aligned.
+@inline(__always)
+func storeVector32(_ v: SIMD32<Float>, to p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD32<Float>.self)
+}

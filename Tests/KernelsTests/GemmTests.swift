@@ -1,6 +1,7 @@
 // GemmTests.swift: the packed SGEMM against the naive oracle on sizes that hit every edge:
-// single rows and columns, sizes that are not multiples of the 6 x 16 tile, and sizes that cross
-// each cache block (MC = 144, KC = 256, NC = 2048).
+// single rows and columns, sizes that are not multiples of the register tile (6 x 16, or 12 x 32
+// with AVX-512), and sizes that cross each cache block (MC = 144, KC = 256, NC = 2048). sgemm
+// runs only the tile this processor chose; both microkernels are checked alone below.
 
 import Testing
 @testable import Kernels
@@ -187,7 +188,8 @@ func workspaceReuse() {
 
 @Test("packing writes whole zero-padded panels and nothing past them",
       arguments: [(1, 1, 6), (5, 3, 6), (6, 4, 6), (7, 9, 6), (15, 5, 16), (16, 2, 16), (33, 7, 16),
-                  (5, 16, 6), (13, 37, 6), (17, 48, 16), (3, 35, 16)])  // 16-deep blocks and remainders
+                  (5, 16, 6), (13, 37, 6), (17, 48, 16), (3, 35, 16),  // 16-deep blocks and remainders
+                  (12, 16, 12), (25, 35, 12), (7, 48, 12), (32, 16, 32), (45, 37, 32), (3, 20, 32)])  // AVX-512 tile
 func packingBounds(example: (lanes: Int, depth: Int, width: Int)) {
     let (lanes, depth, width) = example
     let panels = (lanes + width - 1) / width
@@ -214,6 +216,35 @@ func packingBounds(example: (lanes: Int, depth: Int, width: Int)) {
             }
         }
     }
+}
+
+/// One microkernel call on packed panels against a double loop: C := alpha * A * B + beta * C,
+/// with C's rows `ldc` apart and a sentinel between them that must survive.
+func checkMicrokernel<Tile: RegisterTile>(_ tile: Tile.Type, kc: Int, alpha: Float, beta: Float) {
+    let (mr, nr, ldc) = (Tile.rows, Tile.columns, Tile.columns + 3)
+    let a = testValues(kc * mr, seed: 4), b = testValues(kc * nr, seed: 5)
+    var c = testValues(mr * ldc, seed: 6)
+    for i in 0..<mr { for j in nr..<ldc { c[i * ldc + j] = sentinel } }
+    var expected = c
+    for i in 0..<mr {
+        for j in 0..<nr {
+            var sum = 0.0
+            for p in 0..<kc { sum += Double(a[p * mr + i]) * Double(b[p * nr + j]) }
+            expected[i * ldc + j] = Float(Double(alpha) * sum + Double(beta) * Double(c[i * ldc + j]))
+        }
+    }
+    c.withUnsafeMutableBufferPointer { c in
+        Tile.multiply(kc: kc, a: a, b: b, c: c.baseAddress!, ldc: ldc, alpha: alpha, beta: beta)
+    }
+    let worst = zip(c, expected).map { abs($0 - $1) }.max()!
+    #expect(worst <= tolerance(k: kc) * 4, "\(mr) x \(nr), kc \(kc), alpha \(alpha), beta \(beta): off by \(worst)")
+}
+
+@Test("both register tiles' microkernels against a double loop, whichever this processor runs",
+      arguments: [(1, Float(1), Float(0)), (7, 2.5, 0), (256, 1, 1), (33, -0.5, 2)])
+func microkernels(example: (kc: Int, alpha: Float, beta: Float)) {
+    checkMicrokernel(NarrowTile.self, kc: example.kc, alpha: example.alpha, beta: example.beta)
+    checkMicrokernel(WideTile.self, kc: example.kc, alpha: example.alpha, beta: example.beta)
 }
 
 @Test("the workspace holds whole packed blocks for every worker")

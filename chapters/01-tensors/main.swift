@@ -165,7 +165,7 @@ struct TensorsChapter: ParsableCommand {
                 MatmulLadder.blocked(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3) },
             Rung(name: "4 SIMD registers", change: "4x16 tile of C in registers", threads: 1) {
                 MatmulLadder.simd(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3) },
-            Rung(name: "5 packing + microkernel", change: "BLIS: packed panels, 6x16 kernel", threads: 1) {
+            Rung(name: "5 packing + microkernel", change: "BLIS: packed panels, \(GemmBlocking.mr)x\(GemmBlocking.nr) kernel", threads: 1) {
                 MatmulLadder.packed(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3, threads: 1) },
             Rung(name: "6 threads", change: "C split over \(threads) workers", threads: threads) {
                 MatmulLadder.packed(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3, threads: threads) },
@@ -248,10 +248,14 @@ struct TensorsChapter: ParsableCommand {
             - SIMD registers: a 4 x 16 tile of C stays in registers for the whole k-loop. One \
             16-float row of B (64 bytes) now feeds 64 multiply-adds: 1 byte per multiply-add, \
             and C is touched once instead of \(n) times.
-            - Packing + microkernel: A and B are copied once into the exact order the 6 x 16 \
-            microkernel reads them, so every load is sequential and aligned and the blocks fit \
-            L1, L2 and L3 by design. 16 + 6 floats feed 96 multiply-adds: under 1 byte per \
-            multiply-add, all of it from L1, which is what lets it approach the probe's peak.
+            - Packing + microkernel: A and B are copied once into the exact order the \
+            microkernel reads them, so every load is sequential and the blocks fit L1, L2 and \
+            L3 by design. The register tile is as large as the vector registers allow: 6 x 16 \
+            with AVX2's 16 registers (16 + 6 floats feed 96 multiply-adds), 12 x 32 with \
+            AVX-512's 32 (32 + 12 floats feed 384). This machine \
+            \(GemmBlocking.wideTile ? "has AVX-512 and runs 12 x 32" : "runs 6 x 16"). Either way \
+            it is under 1 byte per multiply-add, all of it from L1, which is what lets it \
+            approach the probe's peak.
             - Threads: the workers pack each block of B together into one shared buffer, then \
             take rows of C, at most one A block at a time, as each comes free, so a worker the \
             machine slows down does not keep the other waiting. When C is wide and short (a \

@@ -48,9 +48,16 @@ static inline void moderncnnCounterAdd(long *slot, long value) {
 // loads, 48 shuffles and 17 stores.
 long moderncnnPackSixLanes(const float *source, long laneStride, long lanes, long depth, float *panel);
 
-// The same for a 16-lane micro-panel of B stored column by column (N x K, transposed):
-// panel[p * 16 + l] = source[l * laneStride + p], four 8 x 8 transposes per 16 steps.
-long moderncnnPackSixteenLanes(const float *source, long laneStride, long lanes, long depth, float *panel);
+// The same for micro-panels 8, 12, 16 or 32 lanes wide (`width`, a multiple of 4), as B stored
+// column by column (N x K, transposed) or A row by row in the wide tile: 8 x 8 transposes per
+// eight lanes and eight steps; a last group of four lanes stores half of each transposed row.
+// Returns 0 for any other width.
+long moderncnnPackLanesInEights(const float *source, long laneStride, long lanes, long width, long depth,
+                                float *panel);
+
+// Whether this processor has AVX-512 (32 vector registers of 16 floats): SGEMM's register tile
+// depends on it (GemmBlocking).
+int moderncnnHasAVX512(void);
 
 // Asks glibc to serve large blocks from the heap and keep them after free (see AlignedBuffer).
 // Does nothing on other C libraries.
