@@ -303,7 +303,7 @@ struct OutputPlanes {
 
 /// Six channels' flat rows from one padded image: rows[j * L + i] = bias[j] + the sum over taps
 /// t = (c, r, s) of filters[t * 6 + j] * image[c, i + r * rowStride + s], for i in 0..<L, sixteen
-/// at a time.
+/// (or, with AVX-512, thirty-two) at a time.
 ///
 /// Taps whose rows of the plane are all zero are skipped. For backward-data that is most of the
 /// work it would otherwise do: dy sits inside a border of R - 1 zero rows on each side, and for
@@ -314,14 +314,36 @@ struct OutputPlanes {
 private func directTile(_ problem: DirectProblem, kernelWidth S: Int, image: UnsafePointer<Float>,
                         filters: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>,
                         fetching destination: OutputPlanes) {
+    // With AVX-512, two vectors of positions at a time: twelve chains of sums rather than six,
+    // enough to keep both FMA units busy through the FMA's latency.
+    var start = 0
+    if GemmBlocking.wideTile {
+        start = directVectors(SixChannelPairSums.self, from: 0, problem, kernelWidth: S, image: image,
+                              filters: filters, bias: bias, rows: rows, fetching: destination)
+    }
+    directVectors(SixChannelSums.self, from: start, problem, kernelWidth: S, image: image,
+                  filters: filters, bias: bias, rows: rows, fetching: destination)
+}
+
+/// directTile's sweep with one register tile, `Sums.positions` flat outputs per step, from
+/// `start` while whole tiles fit the flat length; returns where it stopped.
+@inline(__always) @discardableResult
+private func directVectors<Sums: FlatChannelSums>(_: Sums.Type, from start: Int, _ problem: DirectProblem,
+                                                  kernelWidth S: Int, image: UnsafePointer<Float>,
+                                                  filters: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                                  rows: UnsafeMutablePointer<Float>,
+                                                  fetching destination: OutputPlanes) -> Int {
     let (R, L) = (problem.kernelHeight, problem.flatLength)
     let (rowStride, channelStride) = (problem.rowStride, problem.channelStride)
     // The plane rows that hold data; every row outside them is zero border.
     let firstRow = problem.inputOrigin / rowStride, endRow = firstRow + problem.inputHeight
-    for i in stride(from: 0, to: L, by: DirectProblem.lanes) {
-        var sums = SixChannelSums(bias: bias)
-        destination.prefetchLine(at: i)
-        let (top, bottom) = (i / rowStride, (i + DirectProblem.lanes - 1) / rowStride)
+    var i = start
+    while i + Sums.positions <= L {
+        var sums = Sums(bias: bias)
+        for lane in stride(from: 0, to: Sums.positions, by: DirectProblem.lanes) {
+            destination.prefetchLine(at: i + lane)
+        }
+        let (top, bottom) = (i / rowStride, (i + Sums.positions - 1) / rowStride)
         let kernelRows = max(0, firstRow - bottom)..<max(0, min(R, endRow - top))
         for c in 0..<problem.inputChannels {
             for r in kernelRows {
@@ -331,23 +353,36 @@ private func directTile(_ problem: DirectProblem, kernelWidth S: Int, image: Uns
                     // LeNet's five taps written out. As a loop, even with S a known 5, LLVM
                     // unrolled it by two and kept the loop's branches in every kernel row: LeNet's
                     // conv2 backward-data ran 10% slower, its conv1 forward 8%.
-                    sums.add(loadVector(row), times: f)
-                    sums.add(loadVector(row + 1), times: f + 6)
-                    sums.add(loadVector(row + 2), times: f + 12)
-                    sums.add(loadVector(row + 3), times: f + 18)
-                    sums.add(loadVector(row + 4), times: f + 24)
+                    sums.add(row, times: f)
+                    sums.add(row + 1, times: f + 6)
+                    sums.add(row + 2, times: f + 12)
+                    sums.add(row + 3, times: f + 18)
+                    sums.add(row + 4, times: f + 24)
                 } else {
-                    for s in 0..<S { sums.add(loadVector(row + s), times: f + s * DirectProblem.channelBlock) }
+                    for s in 0..<S { sums.add(row + s, times: f + s * DirectProblem.channelBlock) }
                 }
             }
         }
         sums.store(to: rows + i, channelStride: L)
+        i += Sums.positions
     }
+    return i
+}
+
+/// Sums of six output channels over a run of flat positions, held in registers.
+private protocol FlatChannelSums {
+    /// Flat positions per tile: a multiple of 16.
+    static var positions: Int { get }
+    init(bias: UnsafePointer<Float>)
+    /// Channel j += f[j] * x[0 ..< positions]: one filter tap of the six channels.
+    mutating func add(_ x: UnsafePointer<Float>, times f: UnsafePointer<Float>)
+    func store(to out: UnsafeMutablePointer<Float>, channelStride: Int)
 }
 
 /// The flat kernel's register tile: sixteen positions of six output channels, twelve AVX2
 /// registers.
-private struct SixChannelSums {
+private struct SixChannelSums: FlatChannelSums {
+    static var positions: Int { 16 }
     var c0, c1, c2, c3, c4, c5: SIMD16<Float>
 
     @inline(__always)
@@ -356,7 +391,11 @@ private struct SixChannelSums {
         (c3, c4, c5) = (SIMD16(repeating: bias[3]), SIMD16(repeating: bias[4]), SIMD16(repeating: bias[5]))
     }
 
-    /// Channel j += f[j] * x: one filter tap of the six channels.
+    @inline(__always)
+    mutating func add(_ x: UnsafePointer<Float>, times f: UnsafePointer<Float>) {
+        add(loadVector(x), times: f)
+    }
+
     @inline(__always)
     mutating func add(_ x: SIMD16<Float>, times f: UnsafePointer<Float>) {
         c0 = c0.addingProduct(f[0], x)
@@ -375,5 +414,30 @@ private struct SixChannelSums {
         storeVector(c3, to: out + 3 * channelStride)
         storeVector(c4, to: out + 4 * channelStride)
         storeVector(c5, to: out + 5 * channelStride)
+    }
+}
+
+/// Thirty-two positions of six output channels, twelve AVX-512 registers: two tiles of sixteen
+/// sharing each tap's six broadcasts.
+private struct SixChannelPairSums: FlatChannelSums {
+    static var positions: Int { 32 }
+    var left, right: SixChannelSums
+
+    @inline(__always)
+    init(bias: UnsafePointer<Float>) {
+        left = SixChannelSums(bias: bias)
+        right = left
+    }
+
+    @inline(__always)
+    mutating func add(_ x: UnsafePointer<Float>, times f: UnsafePointer<Float>) {
+        left.add(loadVector(x), times: f)
+        right.add(loadVector(x + 16), times: f)
+    }
+
+    @inline(__always)
+    func store(to out: UnsafeMutablePointer<Float>, channelStride: Int) {
+        left.store(to: out, channelStride: channelStride)
+        right.store(to: out + 16, channelStride: channelStride)
     }
 }

@@ -94,7 +94,34 @@ private func accumulateTile(gradient: UnsafePointer<Float>, flatLength: Int, ima
     typealias V = SIMD16<Float>
     var a0 = V(), a1 = V(), a2 = V(), b0 = V(), b1 = V(), b2 = V()
     let (x0, x1, x2) = (image + offsets.0, image + offsets.1, image + offsets.2)
-    for i in stride(from: 0, to: flatLength, by: DirectProblem.lanes) {
+    var i = 0
+    if GemmBlocking.wideTile {
+        // With AVX-512's 32 registers, two vectors of positions per step into two sets of sums:
+        // twelve chains rather than six, enough to cover the FMA's latency on both units.
+        var e0 = V(), e1 = V(), e2 = V(), f0 = V(), f1 = V(), f2 = V()
+        while i + 2 * DirectProblem.lanes <= flatLength {
+            let (d0, d1) = (loadVector(gradient + i), loadVector(gradient + flatLength + i))
+            let (v0, v1, v2) = (loadVector(x0 + i), loadVector(x1 + i), loadVector(x2 + i))
+            a0 = a0.addingProduct(d0, v0)
+            a1 = a1.addingProduct(d0, v1)
+            a2 = a2.addingProduct(d0, v2)
+            b0 = b0.addingProduct(d1, v0)
+            b1 = b1.addingProduct(d1, v1)
+            b2 = b2.addingProduct(d1, v2)
+            let j = i + DirectProblem.lanes
+            let (g0, g1) = (loadVector(gradient + j), loadVector(gradient + flatLength + j))
+            let (w0, w1, w2) = (loadVector(x0 + j), loadVector(x1 + j), loadVector(x2 + j))
+            e0 = e0.addingProduct(g0, w0)
+            e1 = e1.addingProduct(g0, w1)
+            e2 = e2.addingProduct(g0, w2)
+            f0 = f0.addingProduct(g1, w0)
+            f1 = f1.addingProduct(g1, w1)
+            f2 = f2.addingProduct(g1, w2)
+            i += 2 * DirectProblem.lanes
+        }
+        (a0, a1, a2, b0, b1, b2) = (a0 + e0, a1 + e1, a2 + e2, b0 + f0, b1 + f1, b2 + f2)
+    }
+    while i < flatLength {
         let (d0, d1) = (loadVector(gradient + i), loadVector(gradient + flatLength + i))
         let (v0, v1, v2) = (loadVector(x0 + i), loadVector(x1 + i), loadVector(x2 + i))
         a0 = a0.addingProduct(d0, v0)
@@ -103,6 +130,7 @@ private func accumulateTile(gradient: UnsafePointer<Float>, flatLength: Int, ima
         b0 = b0.addingProduct(d1, v0)
         b1 = b1.addingProduct(d1, v1)
         b2 = b2.addingProduct(d1, v2)
+        i += DirectProblem.lanes
     }
     let lanes = DirectProblem.lanes
     func add(_ v: V, at offset: Int) { storeVector(loadVector(slots + offset) + v, to: slots + offset) }
