@@ -91,6 +91,10 @@ struct Bench: ParsableCommand {
             let book = Notebook()
             book.title("ModernCNN model benchmarks")
             let workloads = ModelWorkload.all.filter { workload in only.map { workload.name.contains($0) } ?? true }
+            if workloads.isEmpty {
+                let names = ModelWorkload.all.map(\.name).joined(separator: ", ")
+                throw ValidationError("no model matches --only \(only ?? ""); the models are \(names)")
+            }
             try modelTable(book, threads: threads, workloads: workloads)
             return
         }
