@@ -91,53 +91,57 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
 @inline(__always)
 private func accumulateTile(gradient: UnsafePointer<Float>, flatLength: Int, image: UnsafePointer<Float>,
                             offsets: (Int, Int, Int), into slots: UnsafeMutablePointer<Float>, nextChannel: Int) {
-    typealias V = SIMD16<Float>
-    var a0 = V(), a1 = V(), a2 = V(), b0 = V(), b1 = V(), b2 = V()
-    let (x0, x1, x2) = (image + offsets.0, image + offsets.1, image + offsets.2)
+    let windows = (image + offsets.0, image + offsets.1, image + offsets.2)
+    var sums = TwoByThreeSums()
     var i = 0
     if GemmBlocking.wideTile {
         // With AVX-512's 32 registers, two vectors of positions per step into two sets of sums:
         // twelve chains rather than six, enough to cover the FMA's latency on both units.
-        var e0 = V(), e1 = V(), e2 = V(), f0 = V(), f1 = V(), f2 = V()
+        var odd = TwoByThreeSums()
         while i + 2 * DirectProblem.lanes <= flatLength {
-            let (d0, d1) = (loadVector(gradient + i), loadVector(gradient + flatLength + i))
-            let (v0, v1, v2) = (loadVector(x0 + i), loadVector(x1 + i), loadVector(x2 + i))
-            a0 = a0.addingProduct(d0, v0)
-            a1 = a1.addingProduct(d0, v1)
-            a2 = a2.addingProduct(d0, v2)
-            b0 = b0.addingProduct(d1, v0)
-            b1 = b1.addingProduct(d1, v1)
-            b2 = b2.addingProduct(d1, v2)
-            let j = i + DirectProblem.lanes
-            let (g0, g1) = (loadVector(gradient + j), loadVector(gradient + flatLength + j))
-            let (w0, w1, w2) = (loadVector(x0 + j), loadVector(x1 + j), loadVector(x2 + j))
-            e0 = e0.addingProduct(g0, w0)
-            e1 = e1.addingProduct(g0, w1)
-            e2 = e2.addingProduct(g0, w2)
-            f0 = f0.addingProduct(g1, w0)
-            f1 = f1.addingProduct(g1, w1)
-            f2 = f2.addingProduct(g1, w2)
+            sums.add(gradient, flatLength, windows, at: i)
+            odd.add(gradient, flatLength, windows, at: i + DirectProblem.lanes)
             i += 2 * DirectProblem.lanes
         }
-        (a0, a1, a2, b0, b1, b2) = (a0 + e0, a1 + e1, a2 + e2, b0 + f0, b1 + f1, b2 + f2)
+        sums.add(odd)
     }
     while i < flatLength {
+        sums.add(gradient, flatLength, windows, at: i)
+        i += DirectProblem.lanes
+    }
+    let lanes = DirectProblem.lanes
+    func add(_ v: SIMD16<Float>, at offset: Int) { storeVector(loadVector(slots + offset) + v, to: slots + offset) }
+    add(sums.a0, at: 0)
+    add(sums.a1, at: lanes)
+    add(sums.a2, at: 2 * lanes)
+    add(sums.b0, at: nextChannel)
+    add(sums.b1, at: nextChannel + lanes)
+    add(sums.b2, at: nextChannel + 2 * lanes)
+}
+
+/// The tile's six sums: a for channel k, b for channel k + 1, each by three taps.
+private struct TwoByThreeSums {
+    typealias V = SIMD16<Float>
+    var a0 = V(), a1 = V(), a2 = V(), b0 = V(), b1 = V(), b2 = V()
+
+    /// The sixteen positions from flat index i: five loads (two channels of dy, three windows of
+    /// the image) for six multiply-adds.
+    @inline(__always)
+    mutating func add(_ gradient: UnsafePointer<Float>, _ flatLength: Int,
+                      _ windows: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>), at i: Int) {
         let (d0, d1) = (loadVector(gradient + i), loadVector(gradient + flatLength + i))
-        let (v0, v1, v2) = (loadVector(x0 + i), loadVector(x1 + i), loadVector(x2 + i))
+        let (v0, v1, v2) = (loadVector(windows.0 + i), loadVector(windows.1 + i), loadVector(windows.2 + i))
         a0 = a0.addingProduct(d0, v0)
         a1 = a1.addingProduct(d0, v1)
         a2 = a2.addingProduct(d0, v2)
         b0 = b0.addingProduct(d1, v0)
         b1 = b1.addingProduct(d1, v1)
         b2 = b2.addingProduct(d1, v2)
-        i += DirectProblem.lanes
     }
-    let lanes = DirectProblem.lanes
-    func add(_ v: V, at offset: Int) { storeVector(loadVector(slots + offset) + v, to: slots + offset) }
-    add(a0, at: 0)
-    add(a1, at: lanes)
-    add(a2, at: 2 * lanes)
-    add(b0, at: nextChannel)
-    add(b1, at: nextChannel + lanes)
-    add(b2, at: nextChannel + 2 * lanes)
+
+    @inline(__always)
+    mutating func add(_ other: TwoByThreeSums) {
+        (a0, a1, a2) = (a0 + other.a0, a1 + other.a1, a2 + other.a2)
+        (b0, b1, b2) = (b0 + other.b0, b1 + other.b1, b2 + other.b2)
+    }
 }
