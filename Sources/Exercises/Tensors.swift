@@ -27,6 +27,8 @@ public enum TensorsExercises {
     /// can. Lines are 64 bytes (16 floats); the matrices are n x n.
     public static func trafficPerMultiplyAdd(size n: Int) -> [Traffic] {
         let line = 64.0, float = 4.0
+        // The register tile this processor's sgemm runs: 6 x 16 (AVX2) or 12 x 32 (AVX-512).
+        let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
         return [
             Traffic(rung: "1 naive i-j-k",
                     bytesPerMultiplyAdd: line + float + 2 * float / Double(n),
@@ -37,12 +39,16 @@ public enum TensorsExercises {
             Traffic(rung: "4 SIMD registers (4x16 tile)",
                     bytesPerMultiplyAdd: (16 * float + 4 * float) / 64 + 2 * 4 * line / (64 * Double(n)),
                     reason: "per k: one 16-float row of B and 4 floats of A feed 64 multiply-adds"),
-            Traffic(rung: "5 packing + microkernel (6x16)",
-                    bytesPerMultiplyAdd: (16 * float + 6 * float) / 96
-                        + 2 * 6 * line / (96 * Double(min(n, GemmBlocking.kc))),
-                    reason: "per k: 16 floats of packed B and 6 of packed A feed 96 multiply-adds; C once per K block"),
+            Traffic(rung: packedRung,
+                    bytesPerMultiplyAdd: Double(nr + mr) * float / Double(mr * nr)
+                        + 2 * float / Double(min(n, GemmBlocking.kc)),  // each float of C in and out per K block
+                    reason: "per k: \(nr) floats of packed B and \(mr) of packed A feed \(mr * nr) multiply-adds; "
+                        + "C once per K block"),
         ]
     }
+
+    /// Exercise 1's name for the packed rung, with the register tile it runs on this processor.
+    public static var packedRung: String { "5 packing + microkernel (\(GemmBlocking.mr)x\(GemmBlocking.nr))" }
 
     // MARK: 2. Sizes around the caches
 

@@ -74,18 +74,18 @@ func simulatedTraffic(_ rung: String) -> Double {
             }
             for r in 0..<4 { for j in j0..<(j0 + 16) { cache.touch(m.c(r, j), write: true) } }
         }
-    default:  // packed: 6 x k panels of A and k x 16 panels of B, each contiguous
-        let n = 96
-        let packedA = { (p: Int, r: Int) in (p * 6 + r) * 4 }
-        let packedB = { (panel: Int, p: Int, j: Int) in (1 << 28) + ((panel * n + p) * 16 + j) * 4 }
+    default:  // packed: mr x k panels of A and k x nr panels of B, each contiguous, for this processor's tile
+        let (n, mr, nr) = (96, GemmBlocking.mr, GemmBlocking.nr)
+        let packedA = { (p: Int, r: Int) in (p * mr + r) * 4 }
+        let packedB = { (panel: Int, p: Int, j: Int) in (1 << 28) + ((panel * n + p) * nr + j) * 4 }
         let c = Matrices(n: n)
-        for panel in 0..<(n / 16) {
+        for panel in 0..<(n / nr) {
             for p in 0..<n {
-                for r in 0..<6 { cache.touch(packedA(p, r)) }
-                for j in 0..<16 { cache.touch(packedB(panel, p, j)) }
-                multiplyAdds += 96
+                for r in 0..<mr { cache.touch(packedA(p, r)) }
+                for j in 0..<nr { cache.touch(packedB(panel, p, j)) }
+                multiplyAdds += mr * nr
             }
-            for r in 0..<6 { for j in 0..<16 { cache.touch(c.c(r, panel * 16 + j), write: true) } }
+            for r in 0..<mr { for j in 0..<nr { cache.touch(c.c(r, panel * nr + j), write: true) } }
         }
     }
     return Double(cache.bytes) / Double(multiplyAdds)
@@ -96,12 +96,12 @@ func trafficAnswer() {
     for size in [96, 256, 512] {
         let answer = TensorsExercises.trafficPerMultiplyAdd(size: size)
         #expect(answer.map(\.rung) == ["1 naive i-j-k", "2 loop order i-k-j", "4 SIMD registers (4x16 tile)",
-                                        "5 packing + microkernel (6x16)"])
+                                        TensorsExercises.packedRung])
         #expect(zip(answer, answer.dropFirst()).allSatisfy { $0.bytesPerMultiplyAdd > $1.bytesPerMultiplyAdd })
     }
     // Each simulation at the size it replays.
     for (rung, size) in [("1 naive i-j-k", 256), ("2 loop order i-k-j", 512), ("4 SIMD registers (4x16 tile)", 512),
-                         ("5 packing + microkernel (6x16)", 96)] {
+                         (TensorsExercises.packedRung, 96)] {
         let modelled = TensorsExercises.trafficPerMultiplyAdd(size: size).first { $0.rung == rung }!.bytesPerMultiplyAdd
         let simulated = simulatedTraffic(rung)
         #expect(abs(modelled - simulated) <= 0.05 * simulated, "\(rung): model \(modelled), simulation \(simulated)")
