@@ -87,6 +87,12 @@ enum WideTile: RegisterTile {
         var ap = a
         var bp = b
         for _ in 0..<kc {
+            // B's row eight steps ahead, both its lines. The B micro-panel (KC x 32, 32 KB) fills
+            // L1 by itself, so with A's panel streaming through beside it, its rows come back
+            // from L2. Requested ahead: 1-11% faster fastest calls on AlexNet's shapes and square
+            // 1024 (alternated calls, 8 shapes); a request for A as well changed nothing.
+            prefetchForRead(bp + 256)
+            prefetchForRead(bp + 272)
             let left = loadVector(bp), right = loadVector(bp + 16)
             var x = V(repeating: ap[0]); c00 = c00.addingProduct(x, left); c01 = c01.addingProduct(x, right)
             x = V(repeating: ap[1]); c10 = c10.addingProduct(x, left); c11 = c11.addingProduct(x, right)

@@ -14,7 +14,7 @@ static inline void prefetchForWrite(const void *address) {
 
 // The pooling backward asks for a plane's activations (written in the forward pass, long gone
 // from the caches) before it spreads the plane's gradient, so that the loads of the slope
-// find them on the way.
+// find them on the way; the AVX-512 SGEMM microkernel asks for B's rows a few steps ahead.
 static inline void prefetchForRead(const void *address) {
     __builtin_prefetch(address, 0, 3);
 }
