@@ -249,11 +249,8 @@ private func gemmSerial(_ ops: GemmOperands, rows: Range<Int>, columns: Range<In
 }
 
 /// The three inner BLIS loops: every register tile of C[rows, jc ..< jc+nc] from one packed B
-/// block (op(B)[pc ..< pc+kc, jc ..< jc+nc]), packing A one MC block of `rows` at a time.
-/// Never inlined: its callers grow large, and in a large function the optimizer stops inlining
-/// even the vector loads (VectorMemory.swift), which halved SGEMM's speed when it happened. Kept
-/// apart, the microkernel's loop is optimized as the small function it is; one call per block
-/// of MC x NC x KC multiply-adds costs nothing.
+/// block (op(B)[pc ..< pc+kc, jc ..< jc+nc]), packing A one MC block of `rows` at a time, on
+/// this processor's register tile.
 private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
                          aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>) {
     if GemmBlocking.wideTile {
@@ -263,6 +260,11 @@ private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int
     }
 }
 
+/// macroKernel on one register tile, specialized for each. Never inlined: its callers grow
+/// large, and in a large function the optimizer stops inlining even the vector loads
+/// (VectorMemory.swift), which halved SGEMM's speed when it happened. Kept apart, the
+/// microkernel's loop is optimized as the small function it is; one call per block of
+/// MC x NC x KC multiply-adds costs nothing.
 @inline(never)
 private func macroKernel<Tile: RegisterTile>(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
                                              aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>,

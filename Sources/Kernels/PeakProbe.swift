@@ -5,12 +5,12 @@ import Dispatch
 
 public enum PeakProbe {
     /// Peak single-precision FLOP/s on `threads` workers, from a loop of independent fused
-    /// multiply-adds that never touches memory. As many chains as the microkernel keeps
-    /// accumulators, so the figure is the ceiling our kernels could reach: six SIMD16<Float>
-    /// (twelve AVX2 registers), or twelve on AVX-512 (one register each; six chains there are
-    /// too few to cover the FMA's latency on two units, and measured 75% of this). Best of five
-    /// short runs: on a shared virtual machine one vCPU can stall for tens of milliseconds,
-    /// longer than one run.
+    /// multiply-adds that never touches memory, in enough independent chains to keep both FMA
+    /// units busy through the FMA's latency, so the figure is the ceiling our kernels could
+    /// reach: six SIMD16<Float> with AVX2 (twelve registers, as in the 6 x 16 tile), twelve with
+    /// AVX-512 (one register each; six chains there measured 75% of this). Best of five short
+    /// runs: on a shared virtual machine one vCPU can stall for tens of milliseconds, longer
+    /// than one run.
     public static func flopsPerSecond(threads: Int, iterations: Int = 4_000_000) -> Double {
         let wide = GemmBlocking.wideTile
         var best = Double.infinity
