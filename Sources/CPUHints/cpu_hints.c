@@ -92,8 +92,8 @@ static long packLanesInEightsWithAVX(const float *source, long laneStride, long 
             for (long half = 0; half < 16; half += 8) {
                 __m256 rows[8], steps[8];
                 for (long l = 0; l < 8; l++) {
-                    int present = first + l < lanes && first + l < width;
-                    rows[l] = present ? _mm256_loadu_ps(source + (first + l) * laneStride + p0 + half) : zero;
+                    // lanes <= width (see below): a 12-wide panel's lanes 12-15 read as zeros.
+                    rows[l] = first + l < lanes ? _mm256_loadu_ps(source + (first + l) * laneStride + p0 + half) : zero;
                 }
                 transposeEight(rows, steps);
                 float *to = panel + (p0 + half) * width + first;
@@ -112,6 +112,7 @@ static long packLanesInEightsWithAVX(const float *source, long laneStride, long 
 long moderncnnPackLanesInEights(const float *source, long laneStride, long lanes, long width, long depth,
                                 float *panel) {
     if (width % 4 != 0 || width < 8 || !__builtin_cpu_supports("avx")) return 0;
+    if (lanes > width) lanes = width;
     return packLanesInEightsWithAVX(source, laneStride, lanes, width, depth, panel);
 }
 

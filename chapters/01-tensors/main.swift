@@ -253,7 +253,8 @@ struct TensorsChapter: ParsableCommand {
             L3 by design. The register tile is as large as the vector registers allow: 6 x 16 \
             with AVX2's 16 registers (16 + 6 floats feed 96 multiply-adds), 12 x 32 with \
             AVX-512's 32 (32 + 12 floats feed 384). This machine \
-            \(GemmBlocking.wideTile ? "has AVX-512 and runs 12 x 32" : "runs 6 x 16"). Either way \
+            \(GemmBlocking.wideTile ? "has AVX-512 and" : "has no AVX-512 and") runs \
+            \(GemmBlocking.mr) x \(GemmBlocking.nr). Either way \
             it is under 1 byte per multiply-add, all of it from L1, which is what lets it \
             approach the probe's peak.
             - Threads: the workers pack each block of B together into one shared buffer, then \
