@@ -255,8 +255,10 @@ struct TensorsChapter: ParsableCommand {
             AVX-512's 32 (32 + 12 floats feed 384). This machine \
             \(GemmBlocking.wideTile ? "has AVX-512 and" : "has no AVX-512 and") runs \
             \(GemmBlocking.mr) x \(GemmBlocking.nr). Either way \
-            it is under 1 byte per multiply-add, all of it from L1, which is what lets it \
-            approach the probe's peak.
+            it is under 1 byte per multiply-add, which is what lets it approach the probe's \
+            peak. The 6 x 16 tile finds all of it in L1. The 12 x 32 tile's B micro-panel \
+            (32 KB) would fill L1 by itself, so that tile keeps the small A panel in L1 instead \
+            and lets the rows of B stream in from L2, requested a few steps ahead.
             - Threads: the workers pack each block of B together into one shared buffer, then \
             take rows of C, at most one A block at a time, as each comes free, so a worker the \
             machine slows down does not keep the other waiting. When C is wide and short (a \
