@@ -310,12 +310,17 @@ private func macroKernel<Tile: RegisterTile>(_ ops: GemmOperands, rows: Range<In
     }
 }
 
-/// A partial tile at the bottom or right edge of C: the microkernel computes the full padded
-/// tile into scratch, and only the valid rows x columns are merged into C.
+/// A partial tile at the bottom or right edge of C. A bottom-edge tile with all its columns
+/// goes to the tile's kernel for fewer rows, where it has one (the wide tile's, for up to 8
+/// rows). Otherwise the microkernel computes the full padded tile into scratch, and only the
+/// valid rows x columns are merged into C.
 private func edgeTile<Tile: RegisterTile>(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                                           c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
                                           alpha: Float, beta: Float, tile: Tile.Type) {
     let nr = Tile.columns
+    if columns == nr && Tile.multiply(rows: rows, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta) {
+        return
+    }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: Tile.rows * nr) { scratch in
         let tile = scratch.baseAddress!
         Tile.multiply(kc: kc, a: a, b: b, c: tile, ldc: nr, alpha: alpha, beta: 0)

@@ -22,6 +22,11 @@ protocol RegisterTile {
     static var columns: Int { get }
     static func multiply(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float)
+    /// A tile at C's bottom edge, the first `rows` (fewer than `Self.rows`) rows of a packed A
+    /// micro-panel and all the columns, written straight into C. Returns false, having done
+    /// nothing, when this tile has no smaller kernel for that many rows.
+    static func multiply(rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) -> Bool
 }
 
 /// 6 x 16, for AVX2: each accumulator row is a SIMD16<Float>, two ymm registers.
@@ -59,6 +64,14 @@ enum NarrowTile: RegisterTile {
         storeRow(c3, to: c + 3 * ldc, alpha: alpha, beta: beta)
         storeRow(c4, to: c + 4 * ldc, alpha: alpha, beta: beta)
         storeRow(c5, to: c + 5 * ldc, alpha: alpha, beta: beta)
+    }
+}
+
+extension NarrowTile {
+    /// A 6-row tile has no smaller kernel: its edges go through scratch (see edgeTile).
+    static func multiply(rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) -> Bool {
+        false
     }
 }
 
@@ -119,6 +132,93 @@ enum WideTile: RegisterTile {
         store(c30, c31, row: 3); store(c40, c41, row: 4); store(c50, c51, row: 5)
         store(c60, c61, row: 6); store(c70, c71, row: 7); store(c80, c81, row: 8)
         store(c90, c91, row: 9); store(cA0, cA1, row: 10); store(cB0, cB1, row: 11)
+    }
+}
+
+/// One row of the wide tile's accumulators: 32 floats, two zmm registers.
+private struct WideRow {
+    var left = SIMD16<Float>(), right = SIMD16<Float>()
+
+    @inline(__always)
+    mutating func add(_ a: Float, times bLeft: SIMD16<Float>, _ bRight: SIMD16<Float>) {
+        let x = SIMD16<Float>(repeating: a)
+        left = left.addingProduct(x, bLeft)
+        right = right.addingProduct(x, bRight)
+    }
+
+    @inline(__always)
+    func store(to row: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
+        storeRow(left, to: row, alpha: alpha, beta: beta)
+        storeRow(right, to: row + 16, alpha: alpha, beta: beta)
+    }
+}
+
+extension WideTile {
+    /// The bottom edge: up to 4 rows on 8 accumulators, or up to 8 on 16. The full 12 x 32 tile
+    /// into scratch spends a whole tile's multiply-adds on the remainder, and powers of two
+    /// leave one: 4 rows after 21 tiles for 256 output channels (AlexNet's conv2 and conv5),
+    /// after 85 for square 1024, after 1 for LeNet's 16; 8 rows for 512 or 2048. Eight
+    /// accumulators are the fewest that keep both FMA units busy, so 4 rows cost a third of a
+    /// tile rather than all of it.
+    static func multiply(rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) -> Bool {
+        if rows <= 4 {
+            multiplyUpToFourRows(rows, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+            return true
+        }
+        if rows <= 8 {
+            multiplyUpToEightRows(rows, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+            return true
+        }
+        return false
+    }
+
+    // The two loops are the 12-row one cut short: A's panel keeps its stride of 12 per step.
+    @inline(never)
+    private static func multiplyUpToFourRows(_ rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+        var r0 = WideRow(), r1 = WideRow(), r2 = WideRow(), r3 = WideRow()
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            prefetchForRead(bp + 256)
+            prefetchForRead(bp + 272)
+            let left = loadVector(bp), right = loadVector(bp + 16)
+            r0.add(ap[0], times: left, right); r1.add(ap[1], times: left, right)
+            r2.add(ap[2], times: left, right); r3.add(ap[3], times: left, right)
+            ap += 12
+            bp += 32
+        }
+        r0.store(to: c, alpha: alpha, beta: beta)
+        if rows > 1 { r1.store(to: c + ldc, alpha: alpha, beta: beta) }
+        if rows > 2 { r2.store(to: c + 2 * ldc, alpha: alpha, beta: beta) }
+        if rows > 3 { r3.store(to: c + 3 * ldc, alpha: alpha, beta: beta) }
+    }
+
+    @inline(never)
+    private static func multiplyUpToEightRows(_ rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                              c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+        var r0 = WideRow(), r1 = WideRow(), r2 = WideRow(), r3 = WideRow()
+        var r4 = WideRow(), r5 = WideRow(), r6 = WideRow(), r7 = WideRow()
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            prefetchForRead(bp + 256)
+            prefetchForRead(bp + 272)
+            let left = loadVector(bp), right = loadVector(bp + 16)
+            r0.add(ap[0], times: left, right); r1.add(ap[1], times: left, right)
+            r2.add(ap[2], times: left, right); r3.add(ap[3], times: left, right)
+            r4.add(ap[4], times: left, right); r5.add(ap[5], times: left, right)
+            r6.add(ap[6], times: left, right); r7.add(ap[7], times: left, right)
+            ap += 12
+            bp += 32
+        }
+        r0.store(to: c, alpha: alpha, beta: beta)
+        r1.store(to: c + ldc, alpha: alpha, beta: beta)
+        r2.store(to: c + 2 * ldc, alpha: alpha, beta: beta)
+        r3.store(to: c + 3 * ldc, alpha: alpha, beta: beta)
+        r4.store(to: c + 4 * ldc, alpha: alpha, beta: beta)
+        if rows > 5 { r5.store(to: c + 5 * ldc, alpha: alpha, beta: beta) }
+        if rows > 6 { r6.store(to: c + 6 * ldc, alpha: alpha, beta: beta) }
+        if rows > 7 { r7.store(to: c + 7 * ldc, alpha: alpha, beta: beta) }
     }
 }
 

@@ -247,6 +247,43 @@ func microkernels(example: (kc: Int, alpha: Float, beta: Float)) {
     checkMicrokernel(WideTile.self, kc: example.kc, alpha: example.alpha, beta: example.beta)
 }
 
+/// The wide tile's kernels for C's bottom edge: the first `rows` rows of a 12-row panel into C,
+/// rows past them and the padding between rows untouched. The 6-row tile has none and must
+/// leave C alone, as must the wide tile for 9 rows or more.
+@Test("the bottom-edge kernels write exactly their rows, against a double loop",
+      arguments: [(1, Float(1), Float(0)), (7, 2.5, 0), (256, 1, 1), (33, -0.5, 2)])
+func shortRowKernels(example: (kc: Int, alpha: Float, beta: Float)) {
+    let (kc, alpha, beta) = example
+    let (mr, nr, ldc) = (WideTile.rows, WideTile.columns, WideTile.columns + 3)
+    let a = testValues(kc * mr, seed: 7), b = testValues(kc * nr, seed: 8)
+    for rows in 1..<mr {
+        var c = testValues(mr * ldc, seed: 9)
+        for i in 0..<mr { for j in 0..<ldc where i >= rows || j >= nr { c[i * ldc + j] = sentinel } }
+        // Rows 9 to 11 have no kernel: C must come back exactly as it was.
+        let runs = rows <= 8
+        var expected = c
+        for i in 0..<(runs ? rows : 0) {
+            for j in 0..<nr {
+                var sum = 0.0
+                for p in 0..<kc { sum += Double(a[p * mr + i]) * Double(b[p * nr + j]) }
+                expected[i * ldc + j] = Float(Double(alpha) * sum + Double(beta) * Double(c[i * ldc + j]))
+            }
+        }
+        let ran = c.withUnsafeMutableBufferPointer { c in
+            WideTile.multiply(rows: rows, kc: kc, a: a, b: b, c: c.baseAddress!, ldc: ldc, alpha: alpha, beta: beta)
+        }
+        #expect(ran == runs, "\(rows) rows: ran \(ran)")
+        let worst = zip(c, expected).map { abs($0 - $1) }.max()!
+        #expect(worst <= tolerance(k: kc) * 4, "\(rows) rows, kc \(kc), alpha \(alpha), beta \(beta): off by \(worst)")
+    }
+    var c = [Float](repeating: sentinel, count: NarrowTile.rows * NarrowTile.columns)
+    let ran = c.withUnsafeMutableBufferPointer { c in
+        NarrowTile.multiply(rows: 4, kc: kc, a: a, b: b, c: c.baseAddress!, ldc: NarrowTile.columns,
+                            alpha: alpha, beta: beta)
+    }
+    #expect(!ran && c.allSatisfy { $0 == sentinel }, "the 6 x 16 tile has no bottom-edge kernel")
+}
+
 @Test("the workspace holds whole packed blocks for every worker")
 func workspaceSize() {
     let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
