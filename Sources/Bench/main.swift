@@ -196,7 +196,7 @@ extension Bench {
             + "\(formatted(Double(batch) / totalSeconds, digits: 1)) images/s for the convolutions alone")
         if layers.contains(where: { ConvolutionAlgorithm.preferred(for: $0.1) == .winograd }) {
             book.note("GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
-                + "(and % of peak) are effective rates and can pass 100%. A 5x5 layer's backward-filter is im2col.")
+                + "(and % of peak) are effective rates and can pass 100%. A 5x5 layer's backward passes are im2col.")
         }
     }
 

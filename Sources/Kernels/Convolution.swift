@@ -8,7 +8,7 @@
 // Images go one at a time: a whole batch's im2col would not fit in memory (AlexNet's conv2 at
 // batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
 // A workspace whose algorithm is Winograd (stride-1 3x3 and 5x5 layers) sends the passes to
-// Winograd.swift and WinogradFilterGradient.swift instead, and one whose algorithm is direct
+// Winograd.swift and WinogradFilterGradient.swift instead (a 5x5 layer's forward pass only), and one whose algorithm is direct
 // (thin stride-1 layers) to DirectConvolution.swift, DirectFilterGradient.swift and
 // DirectChannelVectors.swift; this file is the im2col route.
 
@@ -106,7 +106,7 @@ private func storedForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Floa
 /// One Winograd convolution of `problem` (the forward pass of g, or its backward-data): the
 /// filters transformed (rotated for backward-data), then the tiles. The multiply-add counter
 /// records the convolution's own count.
-private func runWinograd(_ g: ConvolutionGeometry, _ problem: WinogradProblem, rotatingFilters rotated: Bool,
+func runWinograd(_ g: ConvolutionGeometry, _ problem: WinogradProblem, rotatingFilters rotated: Bool,
                          input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
                          output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
                          workspace: borrowing ConvolutionWorkspace) {
@@ -173,8 +173,14 @@ public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient sou
         }
     }
     source.withStored { dy in
-        if workspace.algorithm == .winograd {
-            // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift).
+        // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift), for
+        // 3x3 layers. A 5x5 layer's input here is dy, with its many channels (AlexNet's conv2:
+        // 256 against the forward pass's 96), and F(2x2, 5x5) transforms 9 input values for each
+        // output: the transforms outweighed the saved multiply-adds. AlexNet's conv2 at batch 128,
+        // calls alternated in one process, 2 threads: 593 and 608 ms through im2col, 854 and 843
+        // by Winograd. (Forward, the two tied at 643 and 626 ms; 3x3 layers' Winograd was 1.6-1.9x
+        // im2col both ways.) So it runs through im2col, as does its filter gradient.
+        if workspace.algorithm == .winograd && g.kernelHeight == 3 {
             return runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w,
                                bias: nil, output: dx, activation: .none, workspace: workspace)
         }

@@ -101,8 +101,8 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     case im2col
     /// Winograd F(4x4, 3x3) or F(2x2, 5x5): 36 SGEMMs on transformed 6x6 tiles, a quarter (3x3)
     /// or 36% (5x5) of the multiplies. 3x3 and 5x5 filters with stride 1 and one group only
-    /// (`ConvolutionGeometry.supportsWinograd`). The 5x5 filter gradient stays im2col (see
-    /// convolutionBackwardFilter).
+    /// (`ConvolutionGeometry.supportsWinograd`). A 5x5 layer's backward passes, data and filter,
+    /// stay im2col (see convolutionBackwardData and convolutionBackwardFilter).
     case winograd
     /// Straight from a zero-bordered copy of each image, sixteen outputs of a row per load
     /// (DirectConvolution.swift) or, with 16 or more output channels, sixteen channels of one

@@ -249,6 +249,18 @@ extension Optional where Wrapped == [Float] {
     }
 }
 
+@Test("Winograd's backward-data is right for 5x5 too, though training uses im2col's there")
+func winogradBackwardData5x5() {
+    let g = ConvolutionGeometry(3, 6, 11, 10, k: 20, kernel: (5, 5), padding: (2, 1))
+    let dy = testValues(g.outputCount, seed: 17), w = testValues(g.weightCount, seed: 18)
+    var dx = [Float](repeating: 123, count: g.inputCount)
+    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: .winograd)
+    runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w, bias: nil,
+                output: &dx, activation: .none, workspace: workspace)
+    expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
+                terms: g.outputChannels * 25, algorithm: .winograd, "\(g)")
+}
+
 @Test("Winograd's filter gradient is right for 5x5 too, though training uses im2col's there")
 func winogradFilterGradient5x5() {
     let g = ConvolutionGeometry(3, 4, 11, 10, k: 6, kernel: (5, 5), padding: (2, 1))
