@@ -12,8 +12,8 @@
 // With the AVX-512 tile the last two loops trade places inside sweeps of B micro-panels
 // (GemmBlocking.sweepPanels): then A's micro-panel stays in L1 and B's stream from L2.
 // Packing copies each block into the exact order the microkernel reads it, zero-padded up to
-// whole tiles, so the microkernel never needs an edge case; edge tiles of C are written through
-// a small scratch tile instead.
+// whole tiles, so the microkernel never needs an edge case; edge tiles of C are written by a
+// kernel for fewer rows or through a small scratch tile instead.
 
 import CPUHints
 

@@ -101,9 +101,10 @@ enum WideTile: RegisterTile {
         var bp = b
         for _ in 0..<kc {
             // B's row eight steps ahead, both its lines. The B micro-panel (KC x 32, 32 KB) fills
-            // L1 by itself, so with A's panel streaming through beside it, its rows come back
-            // from L2. Requested ahead: 1-11% faster fastest calls on AlexNet's shapes and square
-            // 1024 (alternated calls, 8 shapes); a request for A as well changed nothing.
+            // L1 by itself, so its rows come from L2 (A's panel is the one kept in L1; see
+            // GemmBlocking.sweepPanels). Requested ahead: 1-11% faster fastest calls on AlexNet's
+            // shapes and square 1024 (alternated calls, 8 shapes); a request for A as well changed
+            // nothing, and without the requests the sweeps ran 2-8% slower.
             prefetchForRead(bp + 256)
             prefetchForRead(bp + 272)
             let left = loadVector(bp), right = loadVector(bp + 16)
