@@ -8,9 +8,9 @@
 // Images go one at a time: a whole batch's im2col would not fit in memory (AlexNet's conv2 at
 // batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
 // A workspace whose algorithm is Winograd (stride-1 3x3 and 5x5 layers) sends the passes to
-// Winograd.swift and WinogradFilterGradient.swift instead (a 5x5 layer's forward pass only), and one whose algorithm is direct
-// (thin stride-1 layers) to DirectConvolution.swift, DirectFilterGradient.swift and
-// DirectChannelVectors.swift; this file is the im2col route.
+// Winograd.swift and WinogradFilterGradient.swift instead (a 5x5 layer's forward pass only),
+// and one whose algorithm is direct (thin stride-1 layers) to DirectConvolution.swift,
+// DirectFilterGradient.swift and DirectChannelVectors.swift; this file is the im2col route.
 
 /// Where one image group's products run: threaded over `workers` slices of packing space, or,
 /// when the batch itself is split over the workers, on one worker's own slice (workers: 1).
@@ -107,9 +107,9 @@ private func storedForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Floa
 /// filters transformed (rotated for backward-data), then the tiles. The multiply-add counter
 /// records the convolution's own count.
 func runWinograd(_ g: ConvolutionGeometry, _ problem: WinogradProblem, rotatingFilters rotated: Bool,
-                         input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
-                         output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
-                         workspace: borrowing ConvolutionWorkspace) {
+                 input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+                 output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
+                 workspace: borrowing ConvolutionWorkspace) {
     let filters = workspace.winograd.transformedFilters.pointer
     winogradTransformFilters(w, tile: problem.tile, outputChannels: problem.outputChannels,
                              inputChannels: problem.inputChannels, rotated: rotated, into: filters,
