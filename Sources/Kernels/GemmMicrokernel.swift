@@ -174,20 +174,28 @@ extension WideTile {
         return false
     }
 
-    // The two loops are the 12-row one cut short: A's panel keeps its stride of 12 per step.
-    @inline(never)
-    private static func multiplyUpToFourRows(_ rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
-        var r0 = WideRow(), r1 = WideRow(), r2 = WideRow(), r3 = WideRow()
+    /// The 12-row loop's steps, cut short: `body` gets A's panel at step p (its stride stays 12)
+    /// and B's row there as two vectors, with B's row eight steps ahead requested as in `multiply`.
+    @inline(__always)
+    private static func forEachStep(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                    _ body: (UnsafePointer<Float>, SIMD16<Float>, SIMD16<Float>) -> Void) {
         var ap = a, bp = b
         for _ in 0..<kc {
             prefetchForRead(bp + 256)
             prefetchForRead(bp + 272)
-            let left = loadVector(bp), right = loadVector(bp + 16)
-            r0.add(ap[0], times: left, right); r1.add(ap[1], times: left, right)
-            r2.add(ap[2], times: left, right); r3.add(ap[3], times: left, right)
+            body(ap, loadVector(bp), loadVector(bp + 16))
             ap += 12
             bp += 32
+        }
+    }
+
+    @inline(never)
+    private static func multiplyUpToFourRows(_ rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+        var r0 = WideRow(), r1 = WideRow(), r2 = WideRow(), r3 = WideRow()
+        forEachStep(kc: kc, a: a, b: b) { ap, left, right in
+            r0.add(ap[0], times: left, right); r1.add(ap[1], times: left, right)
+            r2.add(ap[2], times: left, right); r3.add(ap[3], times: left, right)
         }
         r0.store(to: c, alpha: alpha, beta: beta)
         if rows > 1 { r1.store(to: c + ldc, alpha: alpha, beta: beta) }
@@ -200,17 +208,11 @@ extension WideTile {
                                               c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
         var r0 = WideRow(), r1 = WideRow(), r2 = WideRow(), r3 = WideRow()
         var r4 = WideRow(), r5 = WideRow(), r6 = WideRow(), r7 = WideRow()
-        var ap = a, bp = b
-        for _ in 0..<kc {
-            prefetchForRead(bp + 256)
-            prefetchForRead(bp + 272)
-            let left = loadVector(bp), right = loadVector(bp + 16)
+        forEachStep(kc: kc, a: a, b: b) { ap, left, right in
             r0.add(ap[0], times: left, right); r1.add(ap[1], times: left, right)
             r2.add(ap[2], times: left, right); r3.add(ap[3], times: left, right)
             r4.add(ap[4], times: left, right); r5.add(ap[5], times: left, right)
             r6.add(ap[6], times: left, right); r7.add(ap[7], times: left, right)
-            ap += 12
-            bp += 32
         }
         r0.store(to: c, alpha: alpha, beta: beta)
         r1.store(to: c + ldc, alpha: alpha, beta: beta)
