@@ -174,7 +174,7 @@ private func accumulateWideTile(gradient: UnsafePointer<Float>, flatLength: Int,
         tap(windows.4, &a.4, &b.4, &c.4)
         i += DirectProblem.lanes
     }
-    func add(_ sums: (V, V, V, V, V), channel: Int) {
+    func addRow(_ sums: (V, V, V, V, V), channel: Int) {
         func add(_ v: V, tap: Int) {
             let slot = slots + channel * nextChannel + tap * DirectProblem.lanes
             storeVector(loadVector(slot) + v, to: slot)
@@ -185,7 +185,7 @@ private func accumulateWideTile(gradient: UnsafePointer<Float>, flatLength: Int,
         add(sums.3, tap: 3)
         add(sums.4, tap: 4)
     }
-    add(a, channel: 0)
-    add(b, channel: 1)
-    add(c, channel: 2)
+    addRow(a, channel: 0)
+    addRow(b, channel: 1)
+    addRow(c, channel: 2)
 }

@@ -92,6 +92,12 @@ func algorithmChoice() {
         #expect(direct.contains { !problem($0).vectorsAlongChannels })
         #expect(direct.contains { problem($0).vectorsAlongChannels && problem($0).outputChannels % 16 != 0 })
     }
+    // The flat filter gradient with a part-filled register tile in both directions: spare
+    // channels and spare taps (3 x 5 with AVX-512, 2 x 3 without).
+    #expect(direct.map(DirectProblem.init(forward:)).contains {
+        !$0.vectorsAlongChannels && $0.outputChannels % FilterGradientTile.channels != 0
+            && $0.taps % FilterGradientTile.taps != 0
+    })
 }
 
 @Test("the test table covers both ways of running a convolution")
