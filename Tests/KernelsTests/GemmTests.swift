@@ -1,10 +1,24 @@
 // GemmTests.swift: the packed SGEMM against the naive oracle on sizes that hit every edge:
 // single rows and columns, sizes that are not multiples of the register tile (6 x 16, or 12 x 32
 // with AVX-512), and sizes that cross each cache block (MC = 144, KC = 256, NC = 2048). sgemm
-// runs only the tile this processor chose; both microkernels are checked alone below.
+// runs the tile this processor chose, or the AVX2 one under MODERNCNN_TILE=avx2 (`make test`
+// runs these tests both ways); both microkernels are checked alone below.
 
+import CPUHints
+import Foundation
 import Testing
 @testable import Kernels
+
+@Test("the kernels run this processor's tiles, or the AVX2 ones when MODERNCNN_TILE says avx2")
+func tileChoice() {
+    if ProcessInfo.processInfo.environment["MODERNCNN_TILE"] == "avx2" {
+        #expect(!GemmBlocking.wideTile && GemmBlocking.mr == 6 && GemmBlocking.nr == 16)
+        #expect(FilterGradientTile.channels == 2 && FilterGradientTile.taps == 3)
+    } else {
+        #expect(GemmBlocking.wideTile == (moderncnnHasAVX512() != 0))
+        #expect(GemmBlocking.mr == (GemmBlocking.wideTile ? 12 : 6))
+    }
+}
 
 /// Operands for one sgemm call, with leading dimensions padded by `padding` to catch code that
 /// assumes tightly packed rows. Padding cells of C hold a sentinel that must survive.
