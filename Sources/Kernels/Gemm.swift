@@ -31,15 +31,17 @@ import Foundation
 /// 2048 gave 1.00x. KC = 384 (L1 overflows) and MC = 96 or 240 measured worse. With the AVX-512
 /// tile and its 1 MB L2, KC = 128 or 192 and MC = 288 measured the same as these, within noise.
 public enum GemmBlocking {
+    /// Whether this processor has AVX-512, whichever tiles the kernels were told to run.
+    public static let processorHasAVX512 = moderncnnHasAVX512() != 0
+
     /// Whether SGEMM runs the AVX-512 tile (12 x 32) rather than the AVX2 one (6 x 16), and the
     /// direct convolutions their AVX-512 tiles: what the processor has, unless the environment
     /// variable MODERNCNN_TILE is `avx2`. That setting runs the AVX2 kernels' logic (tile sizes,
     /// loop orders, edges) on an AVX-512 processor, so that `make test` covers both families on
     /// one machine; the instructions are still this processor's. Read once, at first use.
     public static let wideTile: Bool = {
-        let hasAVX512 = moderncnnHasAVX512() != 0
         switch ProcessInfo.processInfo.environment["MODERNCNN_TILE"] {
-        case nil, "", "auto": return hasAVX512
+        case nil, "", "auto": return processorHasAVX512
         case "avx2": return false
         case let other?: fatalError("MODERNCNN_TILE is \(other); it takes avx2 or auto")
         }

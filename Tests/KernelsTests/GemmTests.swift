@@ -15,7 +15,8 @@ func tileChoice() {
         #expect(!GemmBlocking.wideTile && GemmBlocking.mr == 6 && GemmBlocking.nr == 16)
         #expect(FilterGradientTile.channels == 2 && FilterGradientTile.taps == 3)
     } else {
-        #expect(GemmBlocking.wideTile == (moderncnnHasAVX512() != 0))
+        #expect(GemmBlocking.wideTile == GemmBlocking.processorHasAVX512)
+        #expect(GemmBlocking.processorHasAVX512 == (moderncnnHasAVX512() != 0))
         #expect(GemmBlocking.mr == (GemmBlocking.wideTile ? 12 : 6))
     }
 }

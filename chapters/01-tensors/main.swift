@@ -253,7 +253,9 @@ struct TensorsChapter: ParsableCommand {
             L3 by design. The register tile is as large as the vector registers allow: 6 x 16 \
             with AVX2's 16 registers (16 + 6 floats feed 96 multiply-adds), 12 x 32 with \
             AVX-512's 32 (32 + 12 floats feed 384). This machine \
-            \(GemmBlocking.wideTile ? "has AVX-512 and" : "has no AVX-512 and") runs \
+            \(GemmBlocking.wideTile ? "has AVX-512 and"
+                : GemmBlocking.processorHasAVX512 ? "has AVX-512 but was told (MODERNCNN_TILE=avx2) to run the AVX2 tile, so it"
+                : "has no AVX-512 and") runs \
             \(GemmBlocking.mr) x \(GemmBlocking.nr). Either way \
             it is under 1 byte per multiply-add, which is what lets it approach the probe's \
             peak. The 6 x 16 tile finds all of it in L1. The 12 x 32 tile's B micro-panel \
