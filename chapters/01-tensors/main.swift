@@ -230,6 +230,9 @@ struct TensorsChapter: ParsableCommand {
                 + "\(formatted(reorderedGflops, digits: 1)): no gain, because B already came from a cache "
                 + "and the shorter inner loops cost more loop overhead"
         let lineFloats = 16  // a 64-byte cache line holds 16 floats
+        let tileChoice = GemmBlocking.wideTile ? "has AVX-512 and"
+            : GemmBlocking.processorHasAVX512 ? "has AVX-512 but was told (MODERNCNN_TILE=avx2) to run the AVX2 tile, so it"
+            : "has no AVX-512 and"
         book.say("""
             Why each rung moves, in memory traffic per multiply-add (a multiply-add is 2 FLOPs):
             """)
@@ -253,9 +256,7 @@ struct TensorsChapter: ParsableCommand {
             L3 by design. The register tile is as large as the vector registers allow: 6 x 16 \
             with AVX2's 16 registers (16 + 6 floats feed 96 multiply-adds), 12 x 32 with \
             AVX-512's 32 (32 + 12 floats feed 384). This machine \
-            \(GemmBlocking.wideTile ? "has AVX-512 and"
-                : GemmBlocking.processorHasAVX512 ? "has AVX-512 but was told (MODERNCNN_TILE=avx2) to run the AVX2 tile, so it"
-                : "has no AVX-512 and") runs \
+            \(tileChoice) runs \
             \(GemmBlocking.mr) x \(GemmBlocking.nr). Either way \
             it is under 1 byte per multiply-add, which is what lets it approach the probe's \
             peak. The 6 x 16 tile finds all of it in L1. The 12 x 32 tile's B micro-panel \
