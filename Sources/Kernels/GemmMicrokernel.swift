@@ -97,17 +97,7 @@ enum WideTile: RegisterTile {
             prefetchForWrite(c + r * ldc + 16)
             prefetchForWrite(c + r * ldc + 31)
         }
-        var ap = a
-        var bp = b
-        for _ in 0..<kc {
-            // B's row eight steps ahead, both its lines. The B micro-panel (KC x 32, 32 KB) fills
-            // L1 by itself, so its rows come from L2 (A's panel is the one kept in L1; see
-            // GemmBlocking.sweepPanels). Requested ahead: 1-11% faster fastest calls on AlexNet's
-            // shapes and square 1024 (alternated calls, 8 shapes); a request for A as well changed
-            // nothing, and without the requests the sweeps ran 2-8% slower.
-            prefetchForRead(bp + 256)
-            prefetchForRead(bp + 272)
-            let left = loadVector(bp), right = loadVector(bp + 16)
+        forEachStep(kc: kc, a: a, b: b) { ap, left, right in
             var x = V(repeating: ap[0]); c00 = c00.addingProduct(x, left); c01 = c01.addingProduct(x, right)
             x = V(repeating: ap[1]); c10 = c10.addingProduct(x, left); c11 = c11.addingProduct(x, right)
             x = V(repeating: ap[2]); c20 = c20.addingProduct(x, left); c21 = c21.addingProduct(x, right)
@@ -120,8 +110,6 @@ enum WideTile: RegisterTile {
             x = V(repeating: ap[9]); c90 = c90.addingProduct(x, left); c91 = c91.addingProduct(x, right)
             x = V(repeating: ap[10]); cA0 = cA0.addingProduct(x, left); cA1 = cA1.addingProduct(x, right)
             x = V(repeating: ap[11]); cB0 = cB0.addingProduct(x, left); cB1 = cB1.addingProduct(x, right)
-            ap += 12
-            bp += 32
         }
         // Stored row by row, both halves, without an array: an array here was a heap
         // allocation per tile.
@@ -174,13 +162,18 @@ extension WideTile {
         return false
     }
 
-    /// The 12-row loop's steps, cut short: `body` gets A's panel at step p (its stride stays 12)
-    /// and B's row there as two vectors, with B's row eight steps ahead requested as in `multiply`.
+    /// The tile's k-loop, shared by the full tile and the bottom-edge kernels: `body` gets A's
+    /// panel at step p (its stride is 12 whatever the rows used) and B's row there as two vectors.
     @inline(__always)
     private static func forEachStep(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                                     _ body: (UnsafePointer<Float>, SIMD16<Float>, SIMD16<Float>) -> Void) {
         var ap = a, bp = b
         for _ in 0..<kc {
+            // B's row eight steps ahead, both its lines. The B micro-panel (KC x 32, 32 KB) fills
+            // L1 by itself, so its rows come from L2 (A's panel is the one kept in L1; see
+            // GemmBlocking.sweepPanels). Requested ahead: 1-11% faster fastest calls on AlexNet's
+            // shapes and square 1024 (alternated calls, 8 shapes); a request for A as well changed
+            // nothing, and without the requests the sweeps ran 2-8% slower.
             prefetchForRead(bp + 256)
             prefetchForRead(bp + 272)
             body(ap, loadVector(bp), loadVector(bp + 16))
