@@ -12,9 +12,11 @@ struct OpenBLAS {
         Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
         UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
     typealias SetThreads = @convention(c) (Int32) -> Void
+    typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
 
     let sgemmFunction: Sgemm
     let setThreadsFunction: SetThreads?
+    let coreNameFunction: CoreName?
     let path: String
 
     /// The name of the first OpenBLAS the loader can find, without keeping it loaded (its
@@ -33,13 +35,24 @@ struct OpenBLAS {
         for name in libraryNames {
             guard let handle = dlopen(name, RTLD_NOW), let symbol = dlsym(handle, "cblas_sgemm") else { continue }
             let setThreads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
+            let coreName = dlsym(handle, "openblas_get_corename").map { unsafeBitCast($0, to: CoreName.self) }
             return OpenBLAS(sgemmFunction: unsafeBitCast(symbol, to: Sgemm.self),
-                            setThreadsFunction: setThreads, path: name)
+                            setThreadsFunction: setThreads, coreNameFunction: coreName, path: name)
         }
         return nil
     }
 
     func setThreads(_ count: Int) { setThreadsFunction?(Int32(count)) }
+
+    /// The kernel set this OpenBLAS picked for the processor at load time ("Haswell",
+    /// "SkylakeX", ...), or nil when the library does not say. A DYNAMIC_ARCH build picks by
+    /// CPUID, and one that does not know a processor falls back to an older set.
+    var coreName: String? { coreNameFunction?().map { String(cString: $0) } }
+
+    /// Whether `core` names one of OpenBLAS's kernel sets with an AVX-512 SGEMM.
+    static func usesAVX512(core: String) -> Bool {
+        ["skylakex", "cooperlake", "sapphirerapids"].contains(core.lowercased())
+    }
 
     /// Row-major C := alpha * op(A) * op(B) + beta * C, in the same argument order as our `sgemm`.
     func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

@@ -55,6 +55,9 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden)
     var openBLASChild = false
 
+    @Flag(help: .hidden)
+    var openBLASCoreChild = false
+
     @Option(help: .hidden)
     var modelChild: String?
 
@@ -106,12 +109,25 @@ struct Bench: ParsableCommand {
             try runOpenBLASPhase(shapes, threads: threads)
             return
         }
+        if openBLASCoreChild {
+            print(OpenBLAS.load()?.coreName ?? "")
+            return
+        }
         let reference = noReference ? nil : OpenBLAS.available
         let book = Notebook()
         book.title("ModernCNN benchmarks")
         book.note("threads: \(threads)")
         if let reference {
-            book.note("reference: OpenBLAS cblas_sgemm from \(reference), \(threads) threads")
+            let core = try openBLASCoreName()
+            book.note("reference: OpenBLAS cblas_sgemm from \(reference)" + (core.map { ", its \($0) kernels" } ?? "")
+                + ", \(threads) threads")
+            if let core, GemmBlocking.processorHasAVX512, !OpenBLAS.usesAVX512(core: core) {
+                book.say("This processor has AVX-512, but this OpenBLAS picked its \(core) kernels, which use "
+                    + "256-bit vectors: on a core with full 512-bit FMA units (Intel's server cores, AMD's Zen 5) "
+                    + "that is half the FMA peak measured below. The ratios compare our kernel with "
+                    + "those, the library as installed. OPENBLAS_CORETYPE=SkylakeX makes it use its AVX-512 "
+                    + "kernels, for a look only: the tests, CI and DESIGN.md's figures leave it unset.")
+            }
         } else {
             book.note("reference: OpenBLAS not found; install it to compare (\(OpenBLAS.installHint)).")
         }
@@ -205,6 +221,15 @@ extension Bench {
         guard let blas = OpenBLAS.load() else { throw ValidationError("OpenBLAS not found") }
         blas.setThreads(threads)
         for shape in shapes { print(measureOpenBLAS(shape, blas, repeats: repeats)) }
+    }
+
+    /// The kernel set the OpenBLAS child picks (in a child, like the measurements, so that the
+    /// library never loads into this process), or nil when it does not say.
+    func openBLASCoreName() throws -> String? {
+        let (status, output) = try runChild(ownExecutable, ["--open-blas-core-child"])
+        guard status == 0 else { throw ValidationError("the OpenBLAS child process failed (status \(status))") }
+        let name = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return name.isEmpty ? nil : name
     }
 
     /// Runs this executable again with --open-blas-child for the one shape named; returns its GFLOP/s.
