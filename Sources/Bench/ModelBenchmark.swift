@@ -160,24 +160,34 @@ extension Bench {
             + (compare == nil ? [] : ["PyTorch train", "infer", "peak", "onnxruntime infer",
                                       "train ratio", "infer vs PyTorch", "infer vs ORT"]))
         var versions = ""
+        // Each process's training images/s, ours and PyTorch's, for the spread under the table.
+        var spreads: [String] = []
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("reference/pytorch_models.py").path
         for workload in workloads {
             var ours: ModelFigures?, theirs: ModelFigures?
+            var oursTrain: [Double] = [], theirsTrain: [Double] = []
             for round in 1...rounds {
                 let measureOurs = {
-                    ours = ours.best(with: try figuresFromChild(
+                    let figures = try figuresFromChild(
                         ownExecutable, ["--model-child", workload.name, "--threads", "\(threads)", "--repeats", "\(repeats)"],
-                        what: "our \(workload.name) child"))
+                        what: "our \(workload.name) child")
+                    oursTrain.append(figures.train)
+                    ours = ours.best(with: figures)
                 }
                 if round % 2 == 1 { try measureOurs() }
                 if let python = compare {
-                    theirs = theirs.best(with: try figuresFromChild(
-                        python, [script, workload.name, "\(threads)", "\(repeats)"], what: "the PyTorch \(workload.name) child"))
+                    let figures = try figuresFromChild(
+                        python, [script, workload.name, "\(threads)", "\(repeats)"], what: "the PyTorch \(workload.name) child")
+                    theirsTrain.append(figures.train)
+                    theirs = theirs.best(with: figures)
                 }
                 if round % 2 == 0 { try measureOurs() }
             }
             guard let ours else { continue }
+            let perProcess = { (figures: [Double]) in figures.map { formatted($0, digits: 0) }.joined(separator: ", ") }
+            spreads.append("\(workload.title): ours \(perProcess(oursTrain))"
+                + (theirsTrain.isEmpty ? "" : "; PyTorch \(perProcess(theirsTrain))"))
             var row = [workload.title, "\(workload.batchSize)", formatted(ours.train, digits: 1),
                        formatted(ours.infer, digits: 1), byteCount(ours.peakTrainBytes)]
             if let theirs {
@@ -193,6 +203,12 @@ extension Bench {
         }
         book.show(table)
         if !versions.isEmpty { book.note(versions) }
+        book.note("Training images/s of each process, in the order run (the table keeps each side's best):")
+        for spread in spreads { book.note("  " + spread) }
+        if compare != nil && workloads.contains(where: { $0.name == "lenet" }) {
+            book.say("PyTorch's LeNet has trained at two distinct speeds from one process to the next on these "
+                + "machines (about 2x apart), so its best of \(rounds) processes sets the ratio; --rounds 4 gives it more chances.")
+        }
         book.note("Peak is the resident memory of the whole process during training (PyTorch's includes its own "
             + "libraries), the largest of the rounds. Goals (DESIGN.md): LeNet train 5x and infer 1.3x PyTorch; "
             + "AlexNet train 1.3x PyTorch, infer at least onnxruntime, peak below PyTorch's.")
