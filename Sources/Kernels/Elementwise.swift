@@ -52,14 +52,7 @@ public enum FusedActivation: Sendable {
 func applyActivation(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, bias: Float,
                      _ activation: FusedActivation) {
     @inline(__always)
-    func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
-        let shifted = v + bias
-        switch activation {
-        case .none: return shifted
-        case .relu: return pointwiseMax(shifted, .zero)
-        case .sigmoid: return 1 / (1 + exp16(-shifted))
-        }
-    }
+    func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { activate(v + bias, activation) }
     var i = 0
     while i + 16 <= count {
         storeVector(apply(loadVector(x + i)), to: y + i)
@@ -70,6 +63,16 @@ func applyActivation(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
         for j in i..<count { v[j - i] = x[j] }
         let result = apply(v)
         for j in i..<count { y[j] = result[j - i] }
+    }
+}
+
+/// f(v) in sixteen lanes: the one place each fused activation's formula is written.
+@inline(__always)
+func activate(_ v: SIMD16<Float>, _ activation: FusedActivation) -> SIMD16<Float> {
+    switch activation {
+    case .none: return v
+    case .relu: return pointwiseMax(v, .zero)
+    case .sigmoid: return 1 / (1 + exp16(-v))
     }
 }
 
