@@ -34,6 +34,16 @@ public final class Sequential: Layer {
         blockTimer(layers, backward, Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
     }
 
+    /// Whether runs of convolution -> activation -> average-pool stages on small images go to a
+    /// LaneBlock, which computes them with 16 images in each vector (LaneBlock.swift). Off, each
+    /// layer runs on its own kernels; the results agree to rounding (the tests compare them).
+    public var usesLaneLayout = true
+    /// The lane block that starts at each layer index, kept between batches for its buffers.
+    private var laneBlocks: [Int: LaneBlock] = [:]
+    /// The blocks the last training forward ran, by the index of their last layer: where backward
+    /// hands the gradient to them.
+    private var laneBlocksToBackward: [Int: LaneBlock] = [:]
+
     public var description: String { "Sequential(\(layers.count) layers)" }
     public var children: [(name: String, layer: any Layer)] { Array(zip(names, layers)).map { ($0.0, $0.1) } }
 
@@ -60,7 +70,11 @@ public final class Sequential: Layer {
         var value = x, i = 0
         while i < layers.count {
             let (first, start) = (i, startBlock())
-            if let convolution = layers[i] as? Conv2d, i + 1 < layers.count, let activation = layers[i + 1] as? Activation,
+            if let block = laneBlock(at: i, inputShape: value.shape) {
+                value = block.forward(value, training: training)
+                i += block.layerCount
+                if training { laneBlocksToBackward[i - 1] = block }
+            } else if let convolution = layers[i] as? Conv2d, i + 1 < layers.count, let activation = layers[i + 1] as? Activation,
                let fused = activation.fusedKind {
                 if i + 2 < layers.count, let pool = layers[i + 2] as? any ActivationFusingPool {
                     let input = value
@@ -87,6 +101,23 @@ public final class Sequential: Layer {
         return value
     }
 
+    /// The lane block for the layers from `start` on an input of `shape`, made (or remade for a
+    /// new shape or thread count) when that run of layers can use one; nil otherwise.
+    private func laneBlock(at start: Int, inputShape shape: [Int]) -> LaneBlock? {
+        guard usesLaneLayout else { return nil }
+        let stages = LaneBlock.stageCount(layers, from: start, inputShape: shape)
+        guard stages > 0 else { return nil }
+        if let block = laneBlocks[start], block.fits(stageCount: stages, inputShape: shape) { return block }
+        let block = LaneBlock(layers[start...], stageCount: stages, inputShape: shape)
+        laneBlocks[start] = block
+        return block
+    }
+
+    public func releaseSavedTensors() {
+        for block in laneBlocksToBackward.values { block.releaseSavedTensors() }
+        laneBlocksToBackward.removeAll()
+    }
+
     /// An activation followed by a pooling layer runs backward as one pass: the pooling backward
     /// applies the activation's slope to each plane of the gradient as it writes it, instead of
     /// the activation layer reading and writing the whole batch's gradient again (4.8 MB for
@@ -103,7 +134,10 @@ public final class Sequential: Layer {
         while i >= 0 {
             let (last, start) = (i, startBlock())
             defer { endBlock((i + 1)..<(last + 1), backward: true, startedAt: start) }
-            if i >= 1, let pool = layers[i] as? any ActivationFusingPool, let activation = layers[i - 1] as? Activation,
+            if let block = laneBlocksToBackward[i] {
+                gradient = block.backward(gradient)
+                i -= block.layerCount
+            } else if i >= 1, let pool = layers[i] as? any ActivationFusingPool, let activation = layers[i - 1] as? Activation,
                activation.fusedKind != nil {
                 if i >= 2, let convolution = layers[i - 2] as? Conv2d {
                     gradient = activation.backward(gradient, throughPool: pool, andConvolution: convolution)

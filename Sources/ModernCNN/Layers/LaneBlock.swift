@@ -1,0 +1,252 @@
+// LaneBlock.swift: a run of convolution -> activation -> average-pool stages (LeNet's whole
+// feature extractor) computed with the batch in the vector lanes (Kernels/LaneLayout.swift).
+//
+// Sequential hands such a run to a LaneBlock when its images are small. The batch goes into the
+// lane layout once, every stage works on groups of 16 images without leaving it, and only the
+// last stage's pooled output comes back to NCHW; backward the same in reverse. The layers keep
+// their parameters, names and gradients: the block only computes with them. Each group's
+// stage inputs and activations stay in the block between the training forward and backward.
+
+import Kernels
+
+final class LaneBlock {
+    /// One convolution -> activation -> pool, with the lane kernels for its shapes.
+    struct Stage {
+        let convolution: Conv2d, activation: Activation, kind: FusedActivation
+        /// Input (border = padding) -> activation output (no border).
+        let forward: LaneCorrelation
+        /// Activation output -> pooled, inside the border the next stage's padding needs.
+        let pooling: LaneAveragePool
+        /// dy inside a border of R - 1 - padding -> dx (no border).
+        let backwardData: LaneCorrelation
+        /// Reads dy without a border (see LaneFilterGradient).
+        let filterGradient: LaneFilterGradient
+        var gradient: LanePlanes { filterGradient.gradient }
+    }
+
+    let stages: [Stage]
+    let inputShape: [Int]
+    let groups: Int, workers: Int
+    /// Per group, kept from the training forward for backward: each stage's input and activations.
+    private let inputs: [LaneBuffer], activations: [LaneBuffer]
+    /// Per worker: the last pooled output, and backward's dy (as is, and inside the border that
+    /// backward-data reads) and dx of each stage.
+    private let pooled: LaneBuffer
+    private let gradients: [LaneBuffer], borderedGradients: [LaneBuffer], inputGradients: [LaneBuffer]
+    /// Per stage: packed filters of both passes, and each worker's filter-gradient sums.
+    private let forwardFilters: [LaneBuffer], backwardFilters: [LaneBuffer], sums: [LaneBuffer]
+    private let zeros: LaneBuffer
+    private var zeroInputGradient: Tensor?
+    private(set) var holdsTrainingForward = false
+
+    /// The lane layout pays where AVX-512's 32 registers hold its tiles and the planes are small;
+    /// larger images keep to the kernels that lower to SGEMM.
+    static let maximumPlane = 32 * 32, maximumChannels = 64
+
+    /// How many stages from `start` the block can run on an input of `shape`: consecutive
+    /// Conv2d (stride 1, one group) -> Sigmoid or ReLU -> AvgPool2d (no padding) on planes of at
+    /// most 32 x 32 and 64 channels. 0 when none, or when this processor lacks AVX-512.
+    static func stageCount(_ layers: [any Layer], from start: Int, inputShape: [Int]) -> Int {
+        guard GemmBlocking.wideTile, inputShape.count == 4 else { return 0 }
+        var (count, shape, i) = (0, inputShape, start)
+        while i + 2 < layers.count, let convolution = layers[i] as? Conv2d, let activation = layers[i + 1] as? Activation,
+              let kind = activation.fusedKind, kind != .none, let pool = layers[i + 2] as? AvgPool2d {
+            guard convolution.stride == 1, convolution.groups == 1, convolution.padding < convolution.kernelSize,
+                  pool.padding == 0, shape[2] * shape[3] <= maximumPlane,
+                  max(convolution.inputChannels, convolution.outputChannels) <= maximumChannels,
+                  let convolved = try? convolution.outputShape(for: shape),
+                  let next = try? pool.outputShape(for: convolved) else { break }
+            (count, shape, i) = (count + 1, next, i + 3)
+        }
+        return count
+    }
+
+    init(_ layers: ArraySlice<any Layer>, stageCount: Int, inputShape: [Int]) {
+        let layers = Array(layers)
+        self.inputShape = inputShape
+        let groups = LanePlanes.groups(for: inputShape[0]), workers = max(1, min(Parallel.threadCount, groups))
+        (self.groups, self.workers) = (groups, workers)
+        var stages: [Stage] = []
+        var input = LanePlanes(channels: inputShape[1], height: inputShape[2], width: inputShape[3],
+                               border: (layers[0] as! Conv2d).padding)
+        for index in 0..<stageCount {
+            let convolution = layers[3 * index] as! Conv2d, activation = layers[3 * index + 1] as! Activation
+            let pool = layers[3 * index + 2] as! AvgPool2d
+            let (R, p) = (convolution.kernelSize, convolution.padding)
+            let forward = LaneCorrelation(input: input, outputChannels: convolution.outputChannels, kernelHeight: R,
+                                          kernelWidth: R, padding: p)
+            let nextPadding = index + 1 < stageCount ? (layers[3 * index + 3] as! Conv2d).padding : 0
+            let pooling = LaneAveragePool(input: forward.output, window: pool.kernelSize, stride: pool.stride,
+                                          outputBorder: nextPadding)
+            let dy = LanePlanes(channels: forward.output.channels, height: forward.output.height,
+                                width: forward.output.width)
+            let borderedDy = LanePlanes(channels: dy.channels, height: dy.height, width: dy.width, border: R - 1 - p)
+            stages.append(Stage(convolution: convolution, activation: activation, kind: activation.fusedKind!,
+                                forward: forward, pooling: pooling,
+                                backwardData: LaneCorrelation(input: borderedDy, outputChannels: input.channels, kernelHeight: R,
+                                                              kernelWidth: R, padding: R - 1 - p),
+                                filterGradient: LaneFilterGradient(input: input, gradient: dy, kernelHeight: R,
+                                                                   kernelWidth: R, padding: p)))
+            input = pooling.output
+        }
+        self.stages = stages
+        func zeroed(_ count: Int) -> LaneBuffer { LaneBuffer(count: count, zeroed: true) }
+        inputs = stages.map { zeroed(groups * $0.forward.input.groupFloats) }
+        activations = stages.map { LaneBuffer(count: groups * $0.forward.output.groupFloats) }
+        pooled = LaneBuffer(count: workers * stages.last!.pooling.output.groupFloats)
+        gradients = stages.map { LaneBuffer(count: workers * $0.gradient.groupFloats) }
+        borderedGradients = stages.map { zeroed(workers * $0.backwardData.input.groupFloats) }
+        inputGradients = stages.map { LaneBuffer(count: workers * $0.backwardData.output.groupFloats) }
+        forwardFilters = stages.map { LaneBuffer(count: $0.forward.packedCount) }
+        backwardFilters = stages.map { LaneBuffer(count: $0.backwardData.packedCount) }
+        sums = stages.map { LaneBuffer(count: workers * $0.filterGradient.sumCount * LanePlanes.lanes) }
+        zeros = zeroed(stages.map { max($0.forward.output.channels, $0.backwardData.output.channels) }.max()!)
+    }
+
+    var layerCount: Int { 3 * stages.count }
+
+    /// Whether this block serves `stageCount` stages on an input of `shape` with today's threads.
+    func fits(stageCount: Int, inputShape shape: [Int]) -> Bool {
+        stages.count == stageCount && inputShape == shape
+            && workers == max(1, min(Parallel.threadCount, LanePlanes.groups(for: shape[0])))
+    }
+
+    /// The last stage's pooled output, [N, K, P, Q], from x: [N, C, H, W].
+    func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let batch = x.shape[0], last = stages.last!.pooling.output
+        for (stage, packed) in zip(stages, forwardFilters) {
+            let (C, R) = (stage.convolution.inputChannels, stage.convolution.kernelSize)
+            stage.convolution.weight.value.withUnsafeBufferPointer { w in
+                stage.forward.pack(into: packed.pointer) { o, i, r, s in w[((o * C + i) * R + r) * R + s] }
+            }
+        }
+        let biases = stages.map { $0.convolution.bias?.value }
+        var y = Tensor(uninitializedShape: [batch, last.channels, last.height, last.width])
+        x.withUnsafeBufferPointer { input in
+            y.withUnsafeMutableBufferPointer { output in
+                let (x, y) = (input.baseAddress!, output.baseAddress!)
+                Parallel.forEachItem(groups, workers: workers) { worker, group in
+                    let (first, count) = (group * LanePlanes.lanes, min(LanePlanes.lanes, batch - group * LanePlanes.lanes))
+                    laneInterleave(x, first: first, count: count, layout: stages[0].forward.input,
+                                   into: groupPointer(inputs[0], stages[0].forward.input, group))
+                    for (index, stage) in stages.enumerated() {
+                        let activation = groupPointer(activations[index], stage.forward.output, group)
+                        withBias(biases[index]) { bias in
+                            stage.forward.run(input: groupPointer(inputs[index], stage.forward.input, group),
+                                              packedFilters: forwardFilters[index].pointer, bias: bias,
+                                              output: activation, activation: stage.kind)
+                        }
+                        let target = index + 1 < stages.count
+                            ? groupPointer(inputs[index + 1], stage.pooling.output, group)
+                            : groupPointer(pooled, last, worker)
+                        stage.pooling.forward(input: activation, output: target)
+                    }
+                    laneDeinterleave(groupPointer(pooled, last, worker), layout: last, first: first, count: count, into: y)
+                }
+            }
+        }
+        holdsTrainingForward = training
+        return y
+    }
+
+    /// dL/dx from dL/d(pooled output), adding every convolution's weight and bias gradients.
+    /// When the first convolution needs no input gradient (computesInputGradient off), returns
+    /// zeros as Conv2d does.
+    func backward(_ dOutput: Tensor) -> Tensor {
+        precondition(holdsTrainingForward, "LaneBlock: backward without a training forward")
+        let batch = inputShape[0], last = stages.last!.pooling.output
+        let wantsInputGradient = stages[0].convolution.computesInputGradient
+        for (stage, packed) in zip(stages, backwardFilters) {
+            let (C, R) = (stage.convolution.inputChannels, stage.convolution.kernelSize)
+            // Backward-data correlates dy with each filter turned by 180 degrees, its channel axes swapped.
+            stage.convolution.weight.value.withUnsafeBufferPointer { w in
+                stage.backwardData.pack(into: packed.pointer) { c, k, r, s in
+                    w[((k * C + c) * R + (R - 1 - r)) * R + (R - 1 - s)]
+                }
+            }
+        }
+        for (stage, buffer) in zip(stages, sums) {
+            buffer.pointer.update(repeating: 0, count: workers * stage.filterGradient.sumCount * LanePlanes.lanes)
+        }
+        var dx = wantsInputGradient ? Tensor(uninitializedShape: inputShape) : zeroGradient()
+        dOutput.withUnsafeBufferPointer { dOut in
+            dx.withUnsafeMutableBufferPointer { dInput in
+                let (dOut, dInput) = (dOut.baseAddress!, dInput.baseAddress!)
+                // Fixed groups per worker: each worker's gradient sums then add up the same way every run.
+                Parallel.forEachWorker(workers) { worker in
+                    for group in Parallel.chunk(worker, of: workers, splitting: groups) {
+                        let (first, count) = (group * LanePlanes.lanes, min(LanePlanes.lanes, batch - group * LanePlanes.lanes))
+                        // The pooled gradient goes where the forward's last pooled output went.
+                        var pooledGradient = UnsafePointer(groupPointer(pooled, last, worker)), pooledLayout = last
+                        laneInterleave(dOut, first: first, count: count, layout: last,
+                                       into: groupPointer(pooled, last, worker))
+                        for index in stages.indices.reversed() {
+                            let stage = stages[index]
+                            let dy = groupPointer(gradients[index], stage.gradient, worker)
+                            stage.pooling.backward(outputGradient: pooledGradient, layout: pooledLayout,
+                                                   activationOutput: groupPointer(activations[index], stage.forward.output, group),
+                                                   stage.kind, gradient: stage.gradient, into: dy)
+                            let input = groupPointer(inputs[index], stage.forward.input, group)
+                            stage.filterGradient.accumulate(
+                                input: input, outputGradient: dy,
+                                into: sums[index].pointer + worker * stage.filterGradient.sumCount * LanePlanes.lanes)
+                            guard index > 0 || wantsInputGradient else { continue }
+                            let dInputGroup = groupPointer(inputGradients[index], stage.backwardData.output, worker)
+                            let bordered = groupPointer(borderedGradients[index], stage.backwardData.input, worker)
+                            laneCopyInterior(dy, layout: stage.gradient, to: bordered, layout: stage.backwardData.input)
+                            stage.backwardData.run(input: bordered, packedFilters: backwardFilters[index].pointer,
+                                                   bias: zeros.pointer, output: dInputGroup, activation: .none)
+                            (pooledGradient, pooledLayout) = (UnsafePointer(dInputGroup), stage.backwardData.output)
+                        }
+                        if wantsInputGradient {
+                            laneDeinterleave(pooledGradient, layout: pooledLayout, first: first, count: count, into: dInput)
+                        }
+                    }
+                }
+            }
+        }
+        for (stage, buffer) in zip(stages, sums) {
+            let (gradient, taps) = (stage.filterGradient, stage.filterGradient.taps)
+            let K = gradient.gradient.channels
+            stage.convolution.weight.gradient.withUnsafeMutableBufferPointer { dw in
+                laneSumsReduce(buffer.pointer, vectorsPerWorker: gradient.sumCount, workers: workers, count: K * taps,
+                               into: dw.baseAddress!)
+            }
+            stage.convolution.bias?.gradient.withUnsafeMutableBufferPointer { db in
+                laneSumsReduce(buffer.pointer + K * taps * LanePlanes.lanes, vectorsPerWorker: gradient.sumCount,
+                               workers: workers, count: K, into: db.baseAddress!)
+            }
+        }
+        return dx
+    }
+
+    func releaseSavedTensors() { holdsTrainingForward = false }
+
+    private func zeroGradient() -> Tensor {
+        if zeroInputGradient?.shape != inputShape { zeroInputGradient = Tensor(zeros: inputShape) }
+        return zeroInputGradient!
+    }
+
+    private func withBias<R>(_ bias: Tensor?, _ body: (UnsafePointer<Float>) -> R) -> R {
+        guard let bias else { return body(zeros.pointer) }
+        return bias.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Group (or worker slot) `index` of a buffer of groups laid out as `layout`.
+    private func groupPointer(_ buffer: LaneBuffer, _ layout: LanePlanes, _ index: Int)
+        -> UnsafeMutablePointer<Float> {
+        buffer.pointer + index * layout.groupFloats
+    }
+}
+
+/// Floats a LaneBlock keeps between calls, 64-byte aligned; zeroed when asked (for buffers whose
+/// borders the kernels read as zeros and never write).
+final class LaneBuffer {
+    private let storage: AlignedBuffer
+    var pointer: UnsafeMutablePointer<Float> { storage.pointer }
+
+    init(count: Int, zeroed: Bool = false) {
+        storage = AlignedBuffer(count: count)
+        if zeroed { storage.pointer.update(repeating: 0, count: count) }
+    }
+}

@@ -1,0 +1,107 @@
+// LaneBlockTests.swift: a Sequential that runs its convolution stages with the batch in the
+// vector lanes computes what the same layers compute one by one: outputs, every parameter's
+// gradient and the input gradient, on LeNet and on an odd two-stage network, for batches that
+// are not multiples of 16; and it only takes the runs of layers it can.
+
+import Kernels
+import Testing
+@testable import ModernCNN
+
+/// The same network twice (same seed, so the same weights): one free to use lane blocks, one not.
+private func pair(_ make: () -> Sequential) -> (lanes: Sequential, layers: Sequential) {
+    let (lanes, layers) = (make(), make())
+    layers.usesLaneLayout = false
+    return (lanes, layers)
+}
+
+/// Largest difference, relative to the largest magnitude in the reference.
+private func relativeDifference(_ ours: Tensor, _ reference: Tensor) -> Float {
+    #expect(ours.shape == reference.shape)
+    let (a, b) = (ours.scalars, reference.scalars)
+    let scale = max(b.map(abs).max() ?? 0, 1e-20)
+    return zip(a, b).map { abs($0 - $1) }.max()! / scale
+}
+
+private func values(_ shape: [Int], seed: UInt64) -> Tensor {
+    var g = SeededGenerator(seed: seed)
+    return try! Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float.random(in: 0..<1, using: &g) })
+}
+
+/// Runs a training forward and backward through both networks and compares everything.
+private func expectSameTraining(_ networks: (lanes: Sequential, layers: Sequential), input: Tensor, stages: Int,
+                                _ what: String) throws {
+    if GemmBlocking.wideTile {
+        #expect(LaneBlock.stageCount(networks.lanes.layers, from: 0, inputShape: input.shape) == stages,
+                "\(what): the lane block should take \(stages) stages")
+    }
+    let (y, reference) = (try networks.lanes.forward(input, training: true), try networks.layers.forward(input, training: true))
+    #expect(relativeDifference(y, reference) <= 1e-5, "\(what): outputs")
+    let dOut = values(y.shape, seed: 9)
+    let (dx, dxReference) = (networks.lanes.backward(dOut), networks.layers.backward(dOut))
+    #expect(relativeDifference(dx, dxReference) <= 1e-4, "\(what): input gradient")
+    for (ours, theirs) in zip(networks.lanes.namedParameters, networks.layers.namedParameters) {
+        #expect(relativeDifference(ours.parameter.gradient, theirs.parameter.gradient) <= 1e-4,
+                "\(what): gradient of \(ours.name)")
+    }
+}
+
+@Test("LeNet trains the same with its batch in the lanes as layer by layer", arguments: [37, 64])
+func laneLeNetMatchesLayers(batch: Int) throws {
+    let networks = pair { LeNet.d2l(seed: 4) }
+    try expectSameTraining(networks, input: values([batch, 1, 28, 28], seed: 5), stages: 2, "LeNet, batch \(batch)")
+}
+
+@Test("without the image gradient, the lane block returns zeros for it, as Conv2d does")
+func laneBlockSkipsImageGradient() throws {
+    let networks = pair { LeNet.d2l(seed: 6) }
+    Trainer.skipImageGradient(of: networks.lanes)
+    Trainer.skipImageGradient(of: networks.layers)
+    try expectSameTraining(networks, input: values([20, 1, 28, 28], seed: 7), stages: 2, "LeNet, no image gradient")
+    let dx = networks.lanes.backward(values([20, 10], seed: 8))
+    #expect(dx.scalars.allSatisfy { $0 == 0 })
+}
+
+@Test("an odd two-stage network (ReLU, 3x3, overlapping pools, no bias, a plane that is not square) matches too")
+func laneOddNetworkMatchesLayers() throws {
+    let networks = pair {
+        var g = SeededGenerator(seed: 10)
+        return Sequential(
+            Conv2d(inputChannels: 2, outputChannels: 5, kernelSize: 3, padding: 1, bias: false, generator: &g),
+            ReLU(), AvgPool2d(kernelSize: 3, stride: 2),
+            Conv2d(inputChannels: 5, outputChannels: 7, kernelSize: 3, padding: 1, generator: &g),
+            Sigmoid(), AvgPool2d(kernelSize: 2), Flatten(),
+            Linear(inputFeatures: 7 * 2 * 3, outputFeatures: 3, generator: &g))
+    }
+    try expectSameTraining(networks, input: values([18, 2, 11, 13], seed: 11), stages: 2, "odd network")
+}
+
+@Test("only runs of convolution, activation and average pooling on small images go into lanes")
+func laneBlockEligibility() {
+    let lenet = LeNet.d2l()
+    if GemmBlocking.wideTile {
+        #expect(LaneBlock.stageCount(lenet.layers, from: 0, inputShape: [256, 1, 28, 28]) == 2)
+        #expect(LaneBlock.stageCount(lenet.layers, from: 3, inputShape: [256, 6, 14, 14]) == 1)
+    }
+    // A 224 x 224 image is too large a plane; max pooling and dense layers are not lane stages.
+    #expect(LaneBlock.stageCount(lenet.layers, from: 0, inputShape: [8, 1, 224, 224]) == 0)
+    #expect(LaneBlock.stageCount(LeNet.modern().layers, from: 0, inputShape: [256, 1, 28, 28]) == 0)
+    #expect(LaneBlock.stageCount(lenet.layers, from: 6, inputShape: [256, 16, 5, 5]) == 0)
+}
+
+@Test("training through the lane block repeats exactly for the same seed and threads")
+func laneTrainingIsReproducible() throws {
+    func train() throws -> [Float] {
+        let network = LeNet.d2l(seed: 12)
+        let optimizer = SGD(learningRate: 0.5)
+        for step in 0..<3 {
+            let x = values([40, 1, 28, 28], seed: UInt64(20 + step))
+            for (_, parameter) in network.namedParameters { parameter.zeroGradient() }
+            let logits = try network.forward(x, training: true)
+            let (_, _, gradient) = Trainer.loss(logits, labels: (0..<40).map { Int32($0 % 10) })
+            _ = network.backward(gradient)
+            optimizer.step(network.namedParameters)
+        }
+        return network.namedParameters.flatMap { $0.parameter.value.scalars }
+    }
+    #expect(try train() == train())
+}
