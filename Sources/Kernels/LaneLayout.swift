@@ -53,23 +53,22 @@ public struct LanePlanes: Sendable, Equatable {
 public func laneInterleave(_ x: UnsafePointer<Float>, first: Int, count: Int, layout: LanePlanes,
                            into group: UnsafeMutablePointer<Float>) {
     precondition(count >= 1 && count <= LanePlanes.lanes, "laneInterleave: 1 to 16 images per group")
-    let (plane, lanes) = (layout.height * layout.width, LanePlanes.lanes)
-    if count < lanes {
-        for c in 0..<layout.channels {
-            for y in 0..<layout.height {
-                (group + layout.vector(channel: c, row: y, column: 0) * lanes)
-                    .update(repeating: 0, count: layout.width * lanes)
-            }
+    let (size, lanes) = (layout.imageSize, LanePlanes.lanes)
+    guard size >= lanes else {
+        for position in 0..<size {
+            let target = group + layout.vector(at: position) * lanes
+            for j in 0..<lanes { target[j] = j < count ? x[(first + j) * size + position] : 0 }
         }
+        return
     }
-    for j in 0..<count {
-        let image = x + (first + j) * layout.channels * plane
-        for c in 0..<layout.channels {
-            for y in 0..<layout.height {
-                let source = image + c * plane + y * layout.width
-                let target = group + layout.vector(channel: c, row: y, column: 0) * lanes + j
-                for x in 0..<layout.width { target[x * lanes] = source[x] }
-            }
+    // Sixteen positions at a time: a 16 x 16 block (images x positions) turned into 16 vectors.
+    layout.forEachBlock { start in
+        var block = TransposeBlock { j in j < count ? loadVector(x + (first + j) * size + start) : .zero }
+        block.transpose()
+        var position = layout.position(start)
+        block.forEach { _, vector in
+            storeVector(vector, to: group + position.vector * lanes)
+            position.advance()
         }
     }
 }
@@ -78,16 +77,129 @@ public func laneInterleave(_ x: UnsafePointer<Float>, first: Int, count: Int, la
 /// batch y. Lanes past `count` (the zero images) are dropped.
 public func laneDeinterleave(_ group: UnsafePointer<Float>, layout: LanePlanes, first: Int, count: Int,
                              into y: UnsafeMutablePointer<Float>) {
-    let (plane, lanes) = (layout.height * layout.width, LanePlanes.lanes)
-    for j in 0..<count {
-        let image = y + (first + j) * layout.channels * plane
-        for c in 0..<layout.channels {
-            for row in 0..<layout.height {
-                let source = group + layout.vector(channel: c, row: row, column: 0) * lanes + j
-                let target = image + c * plane + row * layout.width
-                for x in 0..<layout.width { target[x] = source[x * lanes] }
+    let (size, lanes) = (layout.imageSize, LanePlanes.lanes)
+    guard size >= lanes else {
+        for position in 0..<size {
+            let source = group + layout.vector(at: position) * lanes
+            for j in 0..<count { y[(first + j) * size + position] = source[j] }
+        }
+        return
+    }
+    layout.forEachBlock { start in
+        var position = layout.position(start)
+        var block = TransposeBlock { _ in
+            defer { position.advance() }
+            return loadVector(group + position.vector * lanes)
+        }
+        block.transpose()
+        block.forEach { j, vector in
+            if j < count { storeVector(vector, to: y + (first + j) * size + start) }
+        }
+    }
+}
+
+extension LanePlanes {
+    /// Floats in one image: C * H * W.
+    var imageSize: Int { channels * height * width }
+
+    /// The vector of the `position`-th float of an image in NCHW order.
+    func vector(at position: Int) -> Int {
+        let (c, rest) = position.quotientAndRemainder(dividingBy: height * width)
+        let (row, column) = rest.quotientAndRemainder(dividingBy: width)
+        return vector(channel: c, row: row, column: column)
+    }
+
+    /// Calls body(start) for blocks of 16 NCHW positions that cover the image, the last one moved
+    /// back to end at the image's end (its overlap is written twice, the same values).
+    func forEachBlock(_ body: (Int) -> Void) {
+        var start = 0
+        while start < imageSize {
+            let block = min(start, imageSize - LanePlanes.lanes)
+            body(block)
+            start = block + LanePlanes.lanes
+        }
+    }
+
+    /// An NCHW position walked forward, with the vector it lands on.
+    struct Position {
+        let layout: LanePlanes
+        var channel: Int, row: Int, column: Int
+        var vector: Int { layout.vector(channel: channel, row: row, column: column) }
+
+        mutating func advance() {
+            column += 1
+            if column == layout.width {
+                column = 0
+                row += 1
+                if row == layout.height { (row, channel) = (0, channel + 1) }
             }
         }
+    }
+
+    func position(_ index: Int) -> Position {
+        let (c, rest) = index.quotientAndRemainder(dividingBy: height * width)
+        let (row, column) = rest.quotientAndRemainder(dividingBy: width)
+        return Position(layout: self, channel: c, row: row, column: column)
+    }
+}
+
+/// Sixteen vectors transposed in registers: row j's element p becomes vector p's lane j. Four
+/// rounds of unzipping (evens of each pair of vectors, then odds) rotate the 8-bit index
+/// (row, element) by four bits, which swaps row and element; each round is 16 two-vector
+/// shuffles. Against a float-by-float copy, the lane layout's way in and out of NCHW.
+struct TransposeBlock {
+    var v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15: SIMD16<Float>
+
+    @inline(__always)
+    init(_ row: (Int) -> SIMD16<Float>) {
+        (v0, v1, v2, v3) = (row(0), row(1), row(2), row(3))
+        (v4, v5, v6, v7) = (row(4), row(5), row(6), row(7))
+        (v8, v9, v10, v11) = (row(8), row(9), row(10), row(11))
+        (v12, v13, v14, v15) = (row(12), row(13), row(14), row(15))
+    }
+
+    @inline(__always)
+    mutating func transpose() {
+        for _ in 0..<4 { unzipRound() }
+    }
+
+    @inline(__always)
+    private mutating func unzipRound() {
+        let (e0, o0) = unzip(v0, v1)
+        let (e1, o1) = unzip(v2, v3)
+        let (e2, o2) = unzip(v4, v5)
+        let (e3, o3) = unzip(v6, v7)
+        let (e4, o4) = unzip(v8, v9)
+        let (e5, o5) = unzip(v10, v11)
+        let (e6, o6) = unzip(v12, v13)
+        let (e7, o7) = unzip(v14, v15)
+        (v0, v1, v2, v3, v4, v5, v6, v7) = (e0, e1, e2, e3, e4, e5, e6, e7)
+        (v8, v9, v10, v11, v12, v13, v14, v15) = (o0, o1, o2, o3, o4, o5, o6, o7)
+    }
+
+    @inline(__always)
+    private func unzip(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+        (SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+    }
+
+    @inline(__always)
+    func forEach(_ body: (Int, SIMD16<Float>) -> Void) {
+        body(0, v0)
+        body(1, v1)
+        body(2, v2)
+        body(3, v3)
+        body(4, v4)
+        body(5, v5)
+        body(6, v6)
+        body(7, v7)
+        body(8, v8)
+        body(9, v9)
+        body(10, v10)
+        body(11, v11)
+        body(12, v12)
+        body(13, v13)
+        body(14, v14)
+        body(15, v15)
     }
 }
 
