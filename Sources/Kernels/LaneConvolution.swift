@@ -20,7 +20,7 @@ public struct LaneCorrelation: Sendable {
     public let input: LanePlanes, output: LanePlanes
     public let kernelHeight: Int, kernelWidth: Int, padding: Int
 
-    enum Tile { case threeBySeven, fourByFive, single }
+    enum Tile { case threeBySeven, fourByFive, single, fourteenFromTen }
     let tile: Tile
 
     /// in: `input` (its border at least `padding`), out: `output` (its interior is written).
@@ -32,7 +32,10 @@ public struct LaneCorrelation: Sendable {
         self.input = input
         output = LanePlanes(channels: outputChannels, height: p, width: q, border: outputBorder)
         (self.kernelHeight, self.kernelWidth, self.padding) = (kernelHeight, kernelWidth, padding)
-        tile = Self.bestTile(channels: outputChannels, width: q)
+        // LeNet's conv2 backward-data (dy rows of 10 inside a border of 4, 5 taps, dx rows of 14)
+        // has a tile of its own that skips the border (FourteenFromTenRow).
+        tile = input.width == 10 && kernelWidth == 5 && padding == 4 ? .fourteenFromTen
+            : Self.bestTile(channels: outputChannels, width: q)
     }
 
     /// The tile that computes the fewest sums twice. A layer whose channels or row width are
@@ -53,7 +56,7 @@ public struct LaneCorrelation: Sendable {
         switch tile {
         case .threeBySeven: ThreeBySevenTile.channels
         case .fourByFive: FourByFiveTile.channels
-        case .single: SingleSumTile.channels
+        case .single, .fourteenFromTen: 1
         }
     }
 
@@ -90,6 +93,34 @@ public struct LaneCorrelation: Sendable {
         case .threeBySeven: run(ThreeBySevenTile.self, x, w, bias, y, activation)
         case .fourByFive: run(FourByFiveTile.self, x, w, bias, y, activation)
         case .single: run(SingleSumTile.self, x, w, bias, y, activation)
+        case .fourteenFromTen: runFourteenFromTen(x, w, bias, y, activation)
+        }
+    }
+
+    /// Row by row and channel by channel, each tap adding a whole dy row (see FourteenFromTenRow).
+    private func runFourteenFromTen(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                                    _ y: UnsafeMutablePointer<Float>, _ activation: FusedActivation) {
+        let (lanes, R, S) = (LanePlanes.lanes, kernelHeight, 5)
+        let taps = input.channels * R * S
+        for row in 0..<output.height {
+            let rows = max(0, padding - row)..<min(R, input.height + padding - row)
+            for o in 0..<output.channels {
+                var sums = FourteenFromTenRow()
+                for i in 0..<input.channels {
+                    for r in rows {
+                        let source = x + input.vector(channel: i, row: row + r - padding, column: 0) * lanes
+                        let filters = w + o * taps + (i * R + r) * S
+                        sums.add(filters, source)
+                    }
+                }
+                let out = y + output.vector(channel: o, row: row, column: 0) * lanes
+                sums.store(to: out)
+                if activation != .none || bias[o] != 0 {
+                    for j in 0..<14 {
+                        storeVector(activate(loadVector(out + j * lanes) + bias[o], activation), to: out + j * lanes)
+                    }
+                }
+            }
         }
     }
 

@@ -250,3 +250,105 @@ struct FourByFiveTapTile: LaneFilterGradientTile {
 
     func channel(_ j: Int) -> FiveTapSums { j == 0 ? k0 : j == 1 ? k1 : j == 2 ? k2 : k3 }
 }
+
+/// LeNet's conv2 backward-data, one dx channel: a row of 14 dx values from rows of 10 dy values
+/// through 5 taps. Correlating a zero-bordered dy, as the tiles above would, spends 29% of the
+/// multiply-adds on the border's zeros (dx column x sees dy columns x - 4 ... x, and only those
+/// in 0 ..< 10 hold data). Here tap s adds the 10 dy values into dx columns 4 - s ..< 14 - s,
+/// every product useful. The whole row is 14 sums, so no tile edge ever falls in the border.
+struct FourteenFromTenRow {
+    var x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13: LaneVector
+
+    @inline(__always)
+    init() { (x0, x1, x2, x3, x4, x5, x6) = (.zero, .zero, .zero, .zero, .zero, .zero, .zero); (x7, x8, x9, x10, x11, x12, x13) = (x0, x0, x0, x0, x0, x0, x0) }
+
+    /// One row of dy through the five taps of one filter row: tap s adds w[s] * p[i] into
+    /// x[4 - s + i] for i in 0 ..< 10. Written out tap by tap: with the offset a parameter and a
+    /// switch on it, the compiler kept the 14 sums in memory.
+    @inline(__always)
+    mutating func add(_ w: UnsafePointer<Float>, _ p: UnsafePointer<Float>) {
+        do {
+            let w = LaneVector(repeating: w[0])
+            x4 = x4.addingProduct(w, loadVector(p + 0))
+            x5 = x5.addingProduct(w, loadVector(p + 16))
+            x6 = x6.addingProduct(w, loadVector(p + 32))
+            x7 = x7.addingProduct(w, loadVector(p + 48))
+            x8 = x8.addingProduct(w, loadVector(p + 64))
+            x9 = x9.addingProduct(w, loadVector(p + 80))
+            x10 = x10.addingProduct(w, loadVector(p + 96))
+            x11 = x11.addingProduct(w, loadVector(p + 112))
+            x12 = x12.addingProduct(w, loadVector(p + 128))
+            x13 = x13.addingProduct(w, loadVector(p + 144))
+        }
+        do {
+            let w = LaneVector(repeating: w[1])
+            x3 = x3.addingProduct(w, loadVector(p + 0))
+            x4 = x4.addingProduct(w, loadVector(p + 16))
+            x5 = x5.addingProduct(w, loadVector(p + 32))
+            x6 = x6.addingProduct(w, loadVector(p + 48))
+            x7 = x7.addingProduct(w, loadVector(p + 64))
+            x8 = x8.addingProduct(w, loadVector(p + 80))
+            x9 = x9.addingProduct(w, loadVector(p + 96))
+            x10 = x10.addingProduct(w, loadVector(p + 112))
+            x11 = x11.addingProduct(w, loadVector(p + 128))
+            x12 = x12.addingProduct(w, loadVector(p + 144))
+        }
+        do {
+            let w = LaneVector(repeating: w[2])
+            x2 = x2.addingProduct(w, loadVector(p + 0))
+            x3 = x3.addingProduct(w, loadVector(p + 16))
+            x4 = x4.addingProduct(w, loadVector(p + 32))
+            x5 = x5.addingProduct(w, loadVector(p + 48))
+            x6 = x6.addingProduct(w, loadVector(p + 64))
+            x7 = x7.addingProduct(w, loadVector(p + 80))
+            x8 = x8.addingProduct(w, loadVector(p + 96))
+            x9 = x9.addingProduct(w, loadVector(p + 112))
+            x10 = x10.addingProduct(w, loadVector(p + 128))
+            x11 = x11.addingProduct(w, loadVector(p + 144))
+        }
+        do {
+            let w = LaneVector(repeating: w[3])
+            x1 = x1.addingProduct(w, loadVector(p + 0))
+            x2 = x2.addingProduct(w, loadVector(p + 16))
+            x3 = x3.addingProduct(w, loadVector(p + 32))
+            x4 = x4.addingProduct(w, loadVector(p + 48))
+            x5 = x5.addingProduct(w, loadVector(p + 64))
+            x6 = x6.addingProduct(w, loadVector(p + 80))
+            x7 = x7.addingProduct(w, loadVector(p + 96))
+            x8 = x8.addingProduct(w, loadVector(p + 112))
+            x9 = x9.addingProduct(w, loadVector(p + 128))
+            x10 = x10.addingProduct(w, loadVector(p + 144))
+        }
+        do {
+            let w = LaneVector(repeating: w[4])
+            x0 = x0.addingProduct(w, loadVector(p + 0))
+            x1 = x1.addingProduct(w, loadVector(p + 16))
+            x2 = x2.addingProduct(w, loadVector(p + 32))
+            x3 = x3.addingProduct(w, loadVector(p + 48))
+            x4 = x4.addingProduct(w, loadVector(p + 64))
+            x5 = x5.addingProduct(w, loadVector(p + 80))
+            x6 = x6.addingProduct(w, loadVector(p + 96))
+            x7 = x7.addingProduct(w, loadVector(p + 112))
+            x8 = x8.addingProduct(w, loadVector(p + 128))
+            x9 = x9.addingProduct(w, loadVector(p + 144))
+        }
+    }
+
+    @inline(__always)
+    func store(to out: UnsafeMutablePointer<Float>) {
+        storeVector(x0, to: out + 0)
+        storeVector(x1, to: out + 16)
+        storeVector(x2, to: out + 32)
+        storeVector(x3, to: out + 48)
+        storeVector(x4, to: out + 64)
+        storeVector(x5, to: out + 80)
+        storeVector(x6, to: out + 96)
+        storeVector(x7, to: out + 112)
+        storeVector(x8, to: out + 128)
+        storeVector(x9, to: out + 144)
+        storeVector(x10, to: out + 160)
+        storeVector(x11, to: out + 176)
+        storeVector(x12, to: out + 192)
+        storeVector(x13, to: out + 208)
+    }
+}
