@@ -23,20 +23,33 @@ public struct LaneCorrelation: Sendable {
     enum Tile { case threeBySeven, fourByFive, single, fourteenFromTen }
     let tile: Tile
 
-    /// in: `input` (its border at least `padding`), out: `output` (its interior is written).
+    /// in: `input` (its border at least `padding`, unless `readsBorder` says the correlation
+    /// never reads it), out: `output` (its interior is written).
     public init(input: LanePlanes, outputChannels: Int, kernelHeight: Int, kernelWidth: Int, padding: Int,
                 outputBorder: Int = 0) {
-        precondition(input.border >= padding, "LaneCorrelation: the input's border must hold the padding")
         let (p, q) = (input.height + 2 * padding - kernelHeight + 1, input.width + 2 * padding - kernelWidth + 1)
         precondition(p >= 1 && q >= 1, "LaneCorrelation: the filter does not fit the padded input")
         self.input = input
         output = LanePlanes(channels: outputChannels, height: p, width: q, border: outputBorder)
         (self.kernelHeight, self.kernelWidth, self.padding) = (kernelHeight, kernelWidth, padding)
-        // LeNet's conv2 backward-data (dy rows of 10 inside a border of 4, 5 taps, dx rows of 14)
-        // has a tile of its own that skips the border (FourteenFromTenRow).
-        tile = input.width == 10 && kernelWidth == 5 && padding == 4 ? .fourteenFromTen
-            : Self.bestTile(channels: outputChannels, width: q)
+        tile = Self.isFourteenFromTen(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding)
+            ? .fourteenFromTen : Self.bestTile(channels: outputChannels, width: q)
+        precondition(input.border >= padding || !readsBorder, "LaneCorrelation: the input's border must hold the padding")
     }
+
+    /// LeNet's conv2 backward-data (dy rows of 10 inside a border of 4, 5 taps, dx rows of 14)
+    /// has a tile of its own that skips the border (FourteenFromTenRow).
+    static func isFourteenFromTen(inputWidth: Int, kernelWidth: Int, padding: Int) -> Bool {
+        inputWidth == 10 && kernelWidth == 5 && padding == 4
+    }
+
+    /// Whether the correlation reads its input's zero border, or only the rows and columns inside
+    /// it (then the input needs no border at all).
+    public static func readsBorder(inputWidth: Int, kernelWidth: Int, padding: Int) -> Bool {
+        padding > 0 && !isFourteenFromTen(inputWidth: inputWidth, kernelWidth: kernelWidth, padding: padding)
+    }
+
+    public var readsBorder: Bool { Self.readsBorder(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding) }
 
     /// The tile that computes the fewest sums twice. A layer whose channels or row width are
     /// not multiples of the tile's runs its last block overlapping the one before (the same

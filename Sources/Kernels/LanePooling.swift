@@ -43,23 +43,11 @@ public struct LaneAveragePool: Sendable {
         let output = outputGradient
         let (lanes, scale) = (LanePlanes.lanes, 1 / Float(window * window))
         if stride == window {
-            // Each input position lies in at most one window: one pass, no accumulation. Rows and
-            // columns past the last window (floor rounding) get no gradient.
-            for c in 0..<input.channels {
-                for py in 0..<output.height {
-                    for px in 0..<output.width {
-                        let d = loadVector(dOut + output.vector(channel: c, row: py, column: px) * lanes) * scale
-                        for i in 0..<window {
-                            let (row, column) = (py * stride + i, px * stride)
-                            let y = a + input.vector(channel: c, row: row, column: column) * lanes
-                            let target = dx + gradient.vector(channel: c, row: row, column: column) * lanes
-                            for b in 0..<window {
-                                storeVector(timesSlope(d, output: loadVector(y + b * lanes), activation), to: target + b * lanes)
-                            }
-                        }
-                    }
-                }
-                zeroUncovered(channel: c, gradient: gradient, covered: output.height * stride, output.width * stride, dx)
+            // Each input position lies in at most one window: one pass, no accumulation.
+            switch activation {
+            case .none: spread(dOut, output, a, gradient, dx, scale) { d, _ in d }
+            case .relu: spread(dOut, output, a, gradient, dx, scale) { d, y in timesSlope(d, output: y, .relu) }
+            case .sigmoid: spread(dOut, output, a, gradient, dx, scale) { d, y in timesSigmoidSlope(d, output: y) }
             }
             return
         }
@@ -91,6 +79,33 @@ public struct LaneAveragePool: Sendable {
 }
 
 extension LaneAveragePool {
+    /// Non-overlapping windows: each window's share, times the slope, into its k x k inputs; rows
+    /// and columns past the last window (floor rounding) get no gradient. The slope is a
+    /// parameter so that each activation gets a loop of its own, with no switch per vector.
+    @inline(__always)
+    func spread(_ dOut: UnsafePointer<Float>, _ output: LanePlanes, _ a: UnsafePointer<Float>, _ gradient: LanePlanes,
+                _ dx: UnsafeMutablePointer<Float>, _ scale: Float, slope: (LaneVector, LaneVector) -> LaneVector) {
+        let lanes = LanePlanes.lanes
+        for c in 0..<input.channels {
+            for py in 0..<output.height {
+                let shares = dOut + output.vector(channel: c, row: py, column: 0) * lanes
+                for i in 0..<window {
+                    let row = py * stride + i
+                    let y = a + input.vector(channel: c, row: row, column: 0) * lanes
+                    let target = dx + gradient.vector(channel: c, row: row, column: 0) * lanes
+                    for px in 0..<output.width {
+                        let share = loadVector(shares + px * lanes) * scale
+                        for j in 0..<window {
+                            let column = (px * stride + j) * lanes
+                            storeVector(slope(share, loadVector(y + column)), to: target + column)
+                        }
+                    }
+                }
+            }
+            zeroUncovered(channel: c, gradient: gradient, covered: output.height * stride, output.width * stride, dx)
+        }
+    }
+
     /// Zeros the gradient of the input rows and columns that no window reaches (floor rounding
     /// leaves up to stride - 1 of each).
     func zeroUncovered(channel c: Int, gradient: LanePlanes, covered rows: Int, _ columns: Int,
@@ -122,8 +137,9 @@ func timesSlope(_ gradient: LaneVector, output y: LaneVector, _ activation: Fuse
 public func laneSumsReduce(_ sums: UnsafePointer<Float>, vectorsPerWorker: Int, workers: Int, count: Int,
                            into target: UnsafeMutablePointer<Float>) {
     for i in 0..<count {
-        var total: Float = 0
-        for worker in 0..<workers { total += loadVector(sums + (worker * vectorsPerWorker + i) * LanePlanes.lanes).sum() }
-        target[i] += total
+        // The workers' vectors first (vertical adds), then one sum across the lanes.
+        var total = loadVector(sums + i * LanePlanes.lanes)
+        for worker in 1..<max(1, workers) { total += loadVector(sums + (worker * vectorsPerWorker + i) * LanePlanes.lanes) }
+        target[i] += total.sum()
     }
 }

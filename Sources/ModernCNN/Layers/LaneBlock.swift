@@ -22,6 +22,8 @@ final class LaneBlock {
         /// Reads dy without a border (see LaneFilterGradient).
         let filterGradient: LaneFilterGradient
         var gradient: LanePlanes { filterGradient.gradient }
+        /// Whether backward-data needs dy copied into a bordered buffer first.
+        var needsBorderedGradient: Bool { backwardData.input != gradient }
     }
 
     let stages: [Stage]
@@ -32,7 +34,7 @@ final class LaneBlock {
     /// Per worker: the last pooled output, and backward's dy (as is, and inside the border that
     /// backward-data reads) and dx of each stage.
     private let pooled: LaneBuffer
-    private let gradients: [LaneBuffer], borderedGradients: [LaneBuffer], inputGradients: [LaneBuffer]
+    private let gradients: [LaneBuffer], borderedGradients: [LaneBuffer?], inputGradients: [LaneBuffer]
     /// Per stage: packed filters of both passes, and each worker's filter-gradient sums.
     private let forwardFilters: [LaneBuffer], backwardFilters: [LaneBuffer], sums: [LaneBuffer]
     private let zeros: LaneBuffer
@@ -80,11 +82,14 @@ final class LaneBlock {
                                           outputBorder: nextPadding)
             let dy = LanePlanes(channels: forward.output.channels, height: forward.output.height,
                                 width: forward.output.width)
-            let borderedDy = LanePlanes(channels: dy.channels, height: dy.height, width: dy.width, border: R - 1 - p)
+            // Backward-data reads dy inside a border of R - 1 - p, unless its tile skips the border.
+            let q = R - 1 - p
+            let borderedDy = LanePlanes(channels: dy.channels, height: dy.height, width: dy.width,
+                                        border: LaneCorrelation.readsBorder(inputWidth: dy.width, kernelWidth: R, padding: q) ? q : 0)
             stages.append(Stage(convolution: convolution, activation: activation, kind: activation.fusedKind!,
                                 forward: forward, pooling: pooling,
                                 backwardData: LaneCorrelation(input: borderedDy, outputChannels: input.channels, kernelHeight: R,
-                                                              kernelWidth: R, padding: R - 1 - p),
+                                                              kernelWidth: R, padding: q),
                                 filterGradient: LaneFilterGradient(input: input, gradient: dy, kernelHeight: R,
                                                                    kernelWidth: R, padding: p)))
             input = pooling.output
@@ -95,7 +100,7 @@ final class LaneBlock {
         activations = stages.map { LaneBuffer(count: groups * $0.forward.output.groupFloats) }
         pooled = LaneBuffer(count: workers * stages.last!.pooling.output.groupFloats)
         gradients = stages.map { LaneBuffer(count: workers * $0.gradient.groupFloats) }
-        borderedGradients = stages.map { zeroed(workers * $0.backwardData.input.groupFloats) }
+        borderedGradients = stages.map { $0.needsBorderedGradient ? zeroed(workers * $0.backwardData.input.groupFloats) : nil }
         inputGradients = stages.map { LaneBuffer(count: workers * $0.backwardData.output.groupFloats) }
         forwardFilters = stages.map { LaneBuffer(count: $0.forward.packedCount) }
         backwardFilters = stages.map { LaneBuffer(count: $0.backwardData.packedCount) }
@@ -165,15 +170,16 @@ final class LaneBlock {
                 }
             }
         }
-        for (stage, buffer) in zip(stages, sums) {
-            buffer.pointer.update(repeating: 0, count: workers * stage.filterGradient.sumCount * LanePlanes.lanes)
-        }
         var dx = wantsInputGradient ? Tensor(uninitializedShape: inputShape) : zeroGradient()
         dOutput.withUnsafeBufferPointer { dOut in
             dx.withUnsafeMutableBufferPointer { dInput in
                 let (dOut, dInput) = (dOut.baseAddress!, dInput.baseAddress!)
                 // Fixed groups per worker: each worker's gradient sums then add up the same way every run.
                 Parallel.forEachWorker(workers) { worker in
+                    for (stage, buffer) in zip(stages, sums) {
+                        let count = stage.filterGradient.sumCount * LanePlanes.lanes
+                        (buffer.pointer + worker * count).update(repeating: 0, count: count)
+                    }
                     for group in Parallel.chunk(worker, of: workers, splitting: groups) {
                         let (first, count) = (group * LanePlanes.lanes, min(LanePlanes.lanes, batch - group * LanePlanes.lanes))
                         // The pooled gradient goes where the forward's last pooled output went.
@@ -192,9 +198,13 @@ final class LaneBlock {
                                 into: sums[index].pointer + worker * stage.filterGradient.sumCount * LanePlanes.lanes)
                             guard index > 0 || wantsInputGradient else { continue }
                             let dInputGroup = groupPointer(inputGradients[index], stage.backwardData.output, worker)
-                            let bordered = groupPointer(borderedGradients[index], stage.backwardData.input, worker)
-                            laneCopyInterior(dy, layout: stage.gradient, to: bordered, layout: stage.backwardData.input)
-                            stage.backwardData.run(input: bordered, packedFilters: backwardFilters[index].pointer,
+                            var source = UnsafePointer(dy)
+                            if let bordered = borderedGradients[index] {
+                                let target = groupPointer(bordered, stage.backwardData.input, worker)
+                                laneCopyInterior(dy, layout: stage.gradient, to: target, layout: stage.backwardData.input)
+                                source = UnsafePointer(target)
+                            }
+                            stage.backwardData.run(input: source, packedFilters: backwardFilters[index].pointer,
                                                    bias: zeros.pointer, output: dInputGroup, activation: .none)
                             (pooledGradient, pooledLayout) = (UnsafePointer(dInputGroup), stage.backwardData.output)
                         }
