@@ -176,18 +176,21 @@ struct Bench: ParsableCommand {
 extension Bench {
     /// Both models' tables; with --only, only the layers whose name contains that text.
     func convolutionTables(_ book: Notebook, threads: Int, peak: Double) {
-        for (title, layers) in [("AlexNet (d2l) convolutions, batch 128", ConvolutionGeometry.alexNet(batch: 128)),
-                                ("LeNet (d2l) convolutions, batch 256", ConvolutionGeometry.lenet(batch: 256))] {
+        // LeNet trains with its batch in the vector lanes where the processor has AVX-512
+        // (ModernCNN's LaneBlock), and with the direct kernels elsewhere.
+        for (title, layers, lanes) in [("AlexNet (d2l) convolutions, batch 128", ConvolutionGeometry.alexNet(batch: 128), false),
+                                       ("LeNet (d2l) convolutions, batch 256", ConvolutionGeometry.lenet(batch: 256),
+                                        GemmBlocking.wideTile)] {
             let chosen = layers.filter { layer in only.map { "\(title) \(layer.0)".contains($0) } ?? true }
-            if !chosen.isEmpty { convolutionTable(book, title, chosen, threads: threads, peak: peak) }
+            if !chosen.isEmpty { convolutionTable(book, title, chosen, lanes: lanes, threads: threads, peak: peak) }
         }
     }
 
     /// Per-layer GFLOP/s of one model's convolutions (`make bench-compare` puts PyTorch's
     /// whole-model figures beside ours). The first layer's backward-data is skipped: training
     /// never computes the image's gradient.
-    func convolutionTable(_ book: Notebook, _ title: String, _ layers: [(String, ConvolutionGeometry)], threads: Int,
-                          peak: Double) {
+    func convolutionTable(_ book: Notebook, _ title: String, _ layers: [(String, ConvolutionGeometry)], lanes: Bool,
+                          threads: Int, peak: Double) {
         book.note("")
         book.note("\(title), \(threads) threads, best of \(repeats):")
         var table = TextTable(headers: ["layer", "output", "GMAC", "algorithm", "forward GFLOP/s", "backward-data",
@@ -196,14 +199,17 @@ extension Bench {
         let batch = layers.first?.1.batch ?? 0
         for (name, geometry) in layers {
             let first = name.hasPrefix("conv1 ")
-            let result = benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: first)
+            let result = lanes
+                ? benchmarkLaneConvolution(geometry, repeats: repeats, skipBackwardData: first, workers: threads)
+                : benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: first)
             let gflop = 2 * geometry.multiplyAdds / 1e9
             totalMultiplyAdds += geometry.multiplyAdds * (first ? 2 : 3)
             totalSeconds += gflop / result.forward + gflop / result.backwardFilter
                 + (result.backwardData.map { gflop / $0 } ?? 0)
             table.append([name, "\(geometry.outputChannels)x\(geometry.outputHeight)x\(geometry.outputWidth)",
                           formatted(geometry.multiplyAdds / 1e9, digits: 1),
-                          ConvolutionAlgorithm.preferred(for: geometry).rawValue, formatted(result.forward, digits: 1),
+                          lanes ? "lanes" : ConvolutionAlgorithm.preferred(for: geometry).rawValue,
+                          formatted(result.forward, digits: 1),
                           result.backwardData.map { formatted($0, digits: 1) } ?? "(skipped)",
                           formatted(result.backwardFilter, digits: 1),
                           formatted(100 * result.forward / (peak / 1e9), digits: 0)])
@@ -212,7 +218,11 @@ extension Bench {
         book.note("all \(layers.count) layers, forward + backward: \(formatted(1000 * totalSeconds, digits: 1)) ms "
             + "per batch of \(batch), \(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
             + "\(formatted(Double(batch) / totalSeconds, digits: 1)) images/s for the convolutions alone")
-        if layers.contains(where: { ConvolutionAlgorithm.preferred(for: $0.1) == .winograd }) {
+        if lanes {
+            book.note("lanes: 16 images in each vector (LeNet's lane block); the transposes and pooling around "
+                + "the kernels are in `--layers lenet`, not here.")
+        }
+        if !lanes && layers.contains(where: { ConvolutionAlgorithm.preferred(for: $0.1) == .winograd }) {
             book.note("GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
                 + "(and % of peak) are effective rates and can pass 100%. A 5x5 layer's backward passes are im2col.")
         }
