@@ -78,60 +78,19 @@ func benchmarkConvolution(_ g: ConvolutionGeometry, repeats: Int, skipBackwardDa
 /// kernels are not counted here (`--layers lenet` shows the whole block).
 func benchmarkLaneConvolution(_ g: ConvolutionGeometry, repeats: Int, skipBackwardData: Bool, workers: Int)
     -> ConvolutionLayerResult {
-    let (R, p, groups, lanes) = (g.kernelHeight, g.paddingHeight, LanePlanes.groups(for: g.batch), LanePlanes.lanes)
-    let input = LanePlanes(channels: g.inputChannels, height: g.inputHeight, width: g.inputWidth, border: p)
-    let forward = LaneCorrelation(input: input, outputChannels: g.outputChannels, kernelHeight: R, kernelWidth: R,
-                                  padding: p)
-    let dy = LanePlanes(channels: g.outputChannels, height: g.outputHeight, width: g.outputWidth)
-    let q = R - 1 - p
-    let borderedDy = LanePlanes(channels: dy.channels, height: dy.height, width: dy.width,
-                                border: LaneCorrelation.readsBorder(inputWidth: dy.width, kernelWidth: R, padding: q) ? q : 0)
-    let backwardData = LaneCorrelation(input: borderedDy, outputChannels: g.inputChannels, kernelHeight: R,
-                                       kernelWidth: R, padding: q)
-    let filterGradient = LaneFilterGradient(input: input, gradient: dy, kernelHeight: R, kernelWidth: R, padding: p)
-    func filled(_ count: Int, _ value: (Int) -> Float) -> AlignedBuffer {
-        let buffer = AlignedBuffer(count: count)
-        for i in 0..<count { buffer.pointer[i] = value(i) }
-        return buffer
-    }
     var generator = SeededGenerator(seed: 11)
-    let x = filled(groups * input.groupFloats) { _ in generator.nextUnitFloat() }
-    let y = filled(groups * forward.output.groupFloats) { _ in 0 }
-    let gradient = filled(groups * borderedDy.groupFloats) { _ in generator.nextUnitFloat() - 0.5 }
-    let dx = filled(groups * backwardData.output.groupFloats) { _ in 0 }
-    let sums = filled(workers * filterGradient.sumCount * lanes) { _ in 0 }
-    let dw = filled(g.weightCount + g.outputChannels) { _ in 0 }
-    let forwardFilters = filled(forward.packedCount) { _ in 0 }, backwardFilters = filled(backwardData.packedCount) { _ in 0 }
-    forward.pack(into: forwardFilters.pointer) { _, _, _, _ in generator.nextUnitFloat() - 0.5 }
-    backwardData.pack(into: backwardFilters.pointer) { _, _, _, _ in generator.nextUnitFloat() - 0.5 }
-    let zeros = filled(max(g.inputChannels, g.outputChannels)) { _ in 0 }
+    let x = (0..<(g.batch * g.inputChannels * g.inputPlane)).map { _ in generator.nextUnitFloat() }
+    let w = (0..<g.weightCount).map { _ in generator.nextUnitFloat() - 0.5 }
+    let dy = (0..<(g.batch * g.outputChannels * g.outputPlane)).map { _ in generator.nextUnitFloat() - 0.5 }
+    var (dw, db) = ([Float](repeating: 0, count: g.weightCount), [Float](repeating: 0, count: g.outputChannels))
+    let layer = LaneConvolutionBatch(g, workers: workers)
+    layer.setInput(x)
+    layer.setWeights(w)
+    layer.setOutputGradient(dy)
     let gigaflops = 2 * g.multiplyAdds / 1e9
-    let forwardTime = bestTime(repeats: repeats) {
-        Parallel.forEachItem(groups, workers: workers) { _, group in
-            forward.run(input: x.pointer + group * input.groupFloats, packedFilters: forwardFilters.pointer,
-                        bias: zeros.pointer, output: y.pointer + group * forward.output.groupFloats, activation: .none)
-        }
-    }
-    let backwardDataTime = skipBackwardData ? nil : bestTime(repeats: repeats) {
-        Parallel.forEachItem(groups, workers: workers) { _, group in
-            backwardData.run(input: gradient.pointer + group * borderedDy.groupFloats,
-                             packedFilters: backwardFilters.pointer, bias: zeros.pointer,
-                             output: dx.pointer + group * backwardData.output.groupFloats, activation: .none)
-        }
-    }
-    // The filter gradient reads dy without a border: the bordered copy's first channels stand in.
-    let backwardFilterTime = bestTime(repeats: repeats) {
-        Parallel.forEachWorker(workers) { worker in
-            let slice = sums.pointer + worker * filterGradient.sumCount * lanes
-            slice.update(repeating: 0, count: filterGradient.sumCount * lanes)
-            for group in Parallel.chunk(worker, of: workers, splitting: groups) {
-                filterGradient.accumulate(input: x.pointer + group * input.groupFloats,
-                                          outputGradient: gradient.pointer + group * borderedDy.groupFloats, into: slice)
-            }
-        }
-        laneSumsReduce(sums.pointer, vectorsPerWorker: filterGradient.sumCount, workers: workers,
-                       count: filterGradient.sumCount, into: dw.pointer)
-    }
-    return ConvolutionLayerResult(forward: gigaflops / forwardTime, backwardData: backwardDataTime.map { gigaflops / $0 },
-                                  backwardFilter: gigaflops / backwardFilterTime)
+    let forward = bestTime(repeats: repeats) { layer.runForward() }
+    let backwardData = skipBackwardData ? nil : bestTime(repeats: repeats) { layer.runBackwardData() }
+    let backwardFilter = bestTime(repeats: repeats) { layer.runFilterGradient(weightGradient: &dw, biasGradient: &db) }
+    return ConvolutionLayerResult(forward: gigaflops / forward, backwardData: backwardData.map { gigaflops / $0 },
+                                  backwardFilter: gigaflops / backwardFilter)
 }

@@ -213,3 +213,28 @@ func laneAveragePooling(index: Int) {
         expectClose(unlaned(dx, images: n, layout: gradient), expectedDx, terms: window * window, "backward \(activation)")
     }
 }
+
+@Test("a whole batch's three passes in lanes (LaneConvolutionBatch) match the definition",
+      arguments: [laneCases[1], laneCases[2], laneCases[3]])
+func laneConvolutionBatch(test: LaneCase) {
+    let g = test.geometry
+    let x = testValues(g.inputCount, seed: 50), w = testValues(g.weightCount, seed: 51)
+    let dy = testValues(g.outputCount, seed: 52)
+    let layer = LaneConvolutionBatch(g, workers: 2)
+    layer.setInput(x)
+    layer.setWeights(w)
+    layer.setOutputGradient(dy)
+    layer.runForward()
+    layer.runBackwardData()
+    var (y, dx) = ([Float](repeating: .nan, count: g.outputCount), [Float](repeating: .nan, count: g.inputCount))
+    var (dw, db) = ([Float](repeating: .nan, count: g.weightCount), [Float](repeating: .nan, count: test.k))
+    layer.runFilterGradient(weightGradient: &dw, biasGradient: &db)
+    layer.copyOutput(into: &y)
+    layer.copyInputGradient(into: &dx)
+    expectClose(y, ConvolutionReference.forward(g, input: x, weight: w, bias: nil), terms: g.patchLength, "\(test) forward")
+    expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w), terms: test.k * test.r * test.r,
+                "\(test) backward-data")
+    let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
+    expectClose(dw, reference.weight, terms: test.n * g.outputPlane, "\(test) weights")
+    expectClose(db, reference.bias, terms: test.n * g.outputPlane, "\(test) bias")
+}
