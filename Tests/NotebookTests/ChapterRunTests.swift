@@ -5,6 +5,7 @@
 // Tests/NotebookTests/Golden/tensors.txt`.
 
 import Foundation
+import Kernels
 import Testing
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -135,6 +136,11 @@ func convolutionsTranscript() throws {
     // 2.8: LeNet's conv2 run directly agrees with the definition as closely as im2col does.
     let direct = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("  | direct ") })
     #expect(try #require(Float(direct.split(separator: " ").last!)) < 1e-4)
+    // And with the images in the lanes, where the processor has AVX-512.
+    if GemmBlocking.wideTile {
+        let lanes = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("  | images in lanes ") })
+        #expect(try #require(Float(lanes.split(separator: " ").last!)) < 1e-4)
+    }
 }
 
 @Test("chapter 04 in its fastest form: golden traces and summary, the paper's counts, files, a page")

@@ -352,8 +352,24 @@ struct ConvolutionsChapter: ParsableCommand {
         return (forward, data, filter, zip(reference, y).map { abs($0 - $1) }.max() ?? 0)
     }
 
+    /// The same three passes with the batch in the vector lanes (Kernels/LaneConvolutionBatch.swift).
+    func laneTimes(_ g: ConvolutionGeometry, x: [Float], w: [Float], dy: [Float], reference: [Float])
+        -> (forward: Double, data: Double, filter: Double, difference: Float) {
+        let layer = LaneConvolutionBatch(g)
+        layer.setInput(x)
+        layer.setWeights(w)
+        layer.setOutputGradient(dy)
+        var (dw, db) = ([Float](repeating: 0, count: w.count), [Float](repeating: 0, count: g.outputChannels))
+        let forward = bestTime(repeats: 5) { layer.runForward() }
+        let data = bestTime(repeats: 5) { layer.runBackwardData() }
+        let filter = bestTime(repeats: 5) { layer.runFilterGradient(weightGradient: &dw, biasGradient: &db) }
+        var y = [Float](repeating: 0, count: dy.count)
+        layer.copyOutput(into: &y)
+        return (forward, data, filter, zip(reference, y).map { abs($0 - $1) }.max() ?? 0)
+    }
+
     func thinLayers(_ book: Notebook) throws {
-        book.section("2.8 Thin layers: a direct convolution, on LeNet's conv2")
+        book.section("2.8 Thin layers: direct convolutions and images in the lanes, on LeNet's conv2")
         let batch = 256
         let g = ConvolutionGeometry(batch: batch, inputChannels: 6, inputHeight: 14, inputWidth: 14, outputChannels: 16,
                                     kernelHeight: 5, kernelWidth: 5)
@@ -393,6 +409,18 @@ struct ConvolutionsChapter: ParsableCommand {
             forward kernel on dy with the filters turned by 180 degrees, skipping the kernel rows \
             that would only meet dy's zero border.
             """)
+        book.say("""
+            Or fill the vectors across the images instead: put the images in the lanes. A group of \(lanes) \
+            images is stored channel by channel and row by row, and each stored value is a vector \
+            whose lane j belongs to image j. A filter tap is then one vector load and one FMA for \
+            \(lanes) images, whatever the plane's width; no lane is thrown away, and a window that \
+            leaves the image skips exactly the rows it would read outside it. Register tiles hold \
+            3 channels x 7 positions or 4 x 5 (21 and 20 vectors of sums: AVX-512's 32 registers \
+            are needed); for conv2's backward-data one tile holds a whole \(g.inputWidth)-wide row of \
+            dx and adds each \(g.outputWidth)-wide row of dy through the 5 taps, so no product meets \
+            dy's zero border. The batch goes into this layout once, before conv1, and out of it \
+            after the second pool: 16 x 16 blocks turned in registers.
+            """)
         var generator = SeededGenerator(seed: options.seed)
         let x = Array(Tensor(uniform: [batch, 6, 14, 14], in: 0...1, generator: &generator).scalars)
         let w = Array(Tensor(uniform: [16, 6, 5, 5], in: -0.2...0.2, generator: &generator).scalars)
@@ -400,22 +428,31 @@ struct ConvolutionsChapter: ParsableCommand {
         let reference = ConvolutionReference.forward(g, input: x, weight: w, bias: nil)
         let lowered = passTimes(g, .im2col, x: x, w: w, dy: dy, reference: reference)
         let direct = passTimes(g, .direct, x: x, w: w, dy: dy, reference: reference)
+        let lanesUsed = GemmBlocking.wideTile
+        let inLanes = lanesUsed ? laneTimes(g, x: x, w: w, dy: dy, reference: reference) : nil
         var table = TextTable(headers: ["method", "forward (ms)", "backward-data (ms)", "backward-filter (ms)",
                                         "all three (ms)", "max |difference| (forward)"])
-        for (name, result) in [("im2col + packed SGEMM", lowered), ("direct", direct)] {
+        let rows = [("im2col + packed SGEMM", lowered), ("direct", direct)] + (inLanes.map { [("images in lanes", $0)] } ?? [])
+        for (name, result) in rows {
             table.append([name, formatted(result.forward * 1e3, digits: 2), formatted(result.data * 1e3, digits: 2),
                           formatted(result.filter * 1e3, digits: 2),
                           formatted((result.forward + result.data + result.filter) * 1e3, digits: 2),
                           String(format: "%.1e", result.difference)])
         }
         book.show(table)
-        let speedUp = (lowered.forward + lowered.data + lowered.filter) / (direct.forward + direct.data + direct.filter)
+        func total(_ times: (forward: Double, data: Double, filter: Double, difference: Float)) -> Double {
+            times.forward + times.data + times.filter
+        }
+        let speedUp = total(lowered) / total(direct)
         book.say("""
             A batch of \(batch) on \(Parallel.threadCount) thread\(Parallel.threadCount == 1 ? "" : "s"): the \
             direct kernels ran the layer's three passes \(formatted(speedUp, digits: 1))x as fast as \
-            im2col. The batch is split over the threads, an image each at a time, so nothing waits \
-            on a shared product. Chapter 03 trains LeNet on them.
-            """)
+            im2col\(inLanes.map { ", and the lane layout \(formatted(total(lowered) / total($0), digits: 1))x" } ?? ""). \
+            The batch is split over the threads, an image (or a group of \(lanes)) at a time, so \
+            nothing waits on a shared product.
+            """ + (lanesUsed
+                ? " Chapter 03 trains LeNet with its images in the lanes, from conv1 to the second pool."
+                : " This processor has no AVX-512, so chapter 03 trains LeNet on the direct kernels."))
     }
 
     // MARK: 2.9 Exercises
