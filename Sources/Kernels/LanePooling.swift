@@ -1,33 +1,67 @@
-// LanePooling.swift: average pooling in the lane layout (LaneLayout.swift), its backward fused
-// with the slope of the activation before it, and the sum that turns per-lane filter-gradient
-// sums into gradients. Each vector is 16 images, so a window is a handful of vector adds.
+// LanePooling.swift: average and max pooling in the lane layout (LaneLayout.swift), their
+// backward fused with the slope of the activation before them, and the sum that turns per-lane
+// filter-gradient sums into gradients. Each vector is 16 images, so a window is a handful of
+// vector adds or compares, and max pooling keeps each image's winner in its own lane.
 
-/// Average pooling of one group, a square window with a stride and no padding, floor rounding
-/// as PyTorch: out[c][py][px] = the mean of in[c][py * stride + a][px * stride + b].
-public struct LaneAveragePool: Sendable {
+/// Pooling of one group, a square window with a stride and no padding, floor rounding as
+/// PyTorch: out[c][py][px] = the mean (average) or the largest (max) of the window
+/// in[c][py * stride + a][px * stride + b].
+public struct LanePool: Sendable {
+    public enum Kind: Sendable { case average, max }
+    public let kind: Kind
     public let input: LanePlanes, output: LanePlanes
     public let window: Int, stride: Int
 
     /// out's interior is written; `outputBorder` is the zero border the next layer wants.
-    public init(input: LanePlanes, window: Int, stride: Int, outputBorder: Int = 0) {
+    public init(_ kind: Kind, input: LanePlanes, window: Int, stride: Int, outputBorder: Int = 0) {
         precondition(window >= 1 && stride >= 1 && input.height >= window && input.width >= window,
-                     "LaneAveragePool: the window does not fit")
-        (self.input, self.window, self.stride) = (input, window, stride)
+                     "LanePool: the window does not fit")
+        (self.kind, self.input, self.window, self.stride) = (kind, input, window, stride)
         output = LanePlanes(channels: input.channels, height: (input.height - window) / stride + 1,
                             width: (input.width - window) / stride + 1, border: outputBorder)
     }
 
-    public func forward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
+    /// Floats per group of max pooling's winners: for each output value, the index in its window
+    /// (row-major) of each image's winner; none for average pooling.
+    public var winnerFloats: Int { kind == .max ? output.channels * output.height * output.width * LanePlanes.lanes : 0 }
+
+    /// The winners' vector of output (c, py, px).
+    @inline(__always)
+    func winner(_ c: Int, _ py: Int, _ px: Int) -> Int { (c * output.height + py) * output.width + px }
+
+    /// Pools one group; max pooling writes each window's winner to `winners` (winnerFloats).
+    public func forward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
+                        winners: UnsafeMutablePointer<Float>? = nil) {
         let (lanes, scale) = (LanePlanes.lanes, 1 / Float(window * window))
         for c in 0..<input.channels {
             for py in 0..<output.height {
                 for px in 0..<output.width {
-                    var sum = LaneVector.zero
-                    for a in 0..<window {
-                        let row = x + input.vector(channel: c, row: py * stride + a, column: px * stride) * lanes
-                        for b in 0..<window { sum += loadVector(row + b * lanes) }
+                    let target = y + output.vector(channel: c, row: py, column: px) * lanes
+                    let first = x + input.vector(channel: c, row: py * stride, column: px * stride) * lanes
+                    switch kind {
+                    case .average:
+                        var sum = LaneVector.zero
+                        for a in 0..<window {
+                            let row = first + a * input.rowStride * lanes
+                            for b in 0..<window { sum += loadVector(row + b * lanes) }
+                        }
+                        storeVector(sum * scale, to: target)
+                    case .max:
+                        // The first largest value in the window's row-major order wins, and a NaN
+                        // wins over numbers, as in PyTorch (and maxPoolForward).
+                        var best = loadVector(first), index = LaneVector.zero
+                        for a in 0..<window {
+                            let row = first + a * input.rowStride * lanes
+                            for b in 0..<window where a + b > 0 {
+                                let value = loadVector(row + b * lanes)
+                                let takes = (value .> best) .| ((value .!= value) .& (best .== best))
+                                best.replace(with: value, where: takes)
+                                index.replace(with: Float(a * window + b), where: takes)
+                            }
+                        }
+                        storeVector(best, to: target)
+                        storeVector(index, to: winners! + winner(c, py, px) * lanes)
                     }
-                    storeVector(sum * scale, to: y + output.vector(channel: c, row: py, column: px) * lanes)
                 }
             }
         }
@@ -36,33 +70,89 @@ public struct LaneAveragePool: Sendable {
     /// dx = the pooling's input gradient times f'(a), where a = f(pre-activation) is the pooling's
     /// input (laid out as `input`): the gradient of the activation's input, written into dx's
     /// interior (laid out as `gradient`, whose border stays zero). dOut has `output`'s shape,
-    /// laid out as `outputGradient`.
+    /// laid out as `outputGradient`; max pooling sends it to the winners the forward pass kept.
     public func backward(outputGradient dOut: UnsafePointer<Float>, layout outputGradient: LanePlanes,
-                         activationOutput a: UnsafePointer<Float>, _ activation: FusedActivation,
-                         gradient: LanePlanes, into dx: UnsafeMutablePointer<Float>) {
-        let output = outputGradient
-        let (lanes, scale) = (LanePlanes.lanes, 1 / Float(window * window))
+                         winners: UnsafePointer<Float>? = nil, activationOutput a: UnsafePointer<Float>,
+                         _ activation: FusedActivation, gradient: LanePlanes, into dx: UnsafeMutablePointer<Float>) {
+        // Average pooling has no winners: whatever pointer came with it is never read.
+        let winners = kind == .max ? winners : nil
+        precondition(kind == .average || winners != nil, "LanePool: max pooling's backward needs its winners")
+        switch (kind, activation) {
+        case (.average, .none): spread(dOut, outputGradient, winners, a, gradient, dx, share: average) { d, _ in d }
+        case (.average, .relu): spread(dOut, outputGradient, winners, a, gradient, dx, share: average) { relu($0, $1) }
+        case (.average, .sigmoid):
+            spread(dOut, outputGradient, winners, a, gradient, dx, share: average) { timesSigmoidSlope($0, output: $1) }
+        case (.max, .none): spread(dOut, outputGradient, winners, a, gradient, dx, share: toWinner) { d, _ in d }
+        case (.max, .relu): spread(dOut, outputGradient, winners, a, gradient, dx, share: toWinner) { relu($0, $1) }
+        case (.max, .sigmoid):
+            spread(dOut, outputGradient, winners, a, gradient, dx, share: toWinner) { timesSigmoidSlope($0, output: $1) }
+        }
+    }
+
+    /// An average window's share of its gradient d, for every position.
+    @inline(__always)
+    private func average(_ d: LaneVector, _ winner: LaneVector, _ position: Float) -> LaneVector {
+        d * (1 / Float(window * window))
+    }
+
+    /// A max window's gradient goes whole to each image's winner, none to the other positions.
+    @inline(__always)
+    private func toWinner(_ d: LaneVector, _ winner: LaneVector, _ position: Float) -> LaneVector {
+        LaneVector.zero.replacing(with: d, where: winner .== position)
+    }
+
+    @inline(__always)
+    private func relu(_ d: LaneVector, _ y: LaneVector) -> LaneVector { timesSlope(d, output: y, .relu) }
+
+    /// Each window's share of its gradient, times the slope, into its k x k inputs. The share and
+    /// the slope are parameters so that each pooling and activation gets a loop of its own, with
+    /// no switch per vector.
+    @inline(__always)
+    private func spread(_ dOut: UnsafePointer<Float>, _ output: LanePlanes, _ winners: UnsafePointer<Float>?,
+                        _ a: UnsafePointer<Float>, _ gradient: LanePlanes, _ dx: UnsafeMutablePointer<Float>,
+                        share: (LaneVector, LaneVector, Float) -> LaneVector,
+                        slope: (LaneVector, LaneVector) -> LaneVector) {
+        let lanes = LanePlanes.lanes
+        func winnerVector(_ c: Int, _ py: Int, _ px: Int) -> LaneVector {
+            winners.map { loadVector($0 + winner(c, py, px) * lanes) } ?? .zero
+        }
         if stride == window {
-            // Each input position lies in at most one window: one pass, no accumulation.
-            switch activation {
-            case .none: spread(dOut, output, a, gradient, dx, scale) { d, _ in d }
-            case .relu: spread(dOut, output, a, gradient, dx, scale) { d, y in timesSlope(d, output: y, .relu) }
-            case .sigmoid: spread(dOut, output, a, gradient, dx, scale) { d, y in timesSigmoidSlope(d, output: y) }
+            // Each input position lies in at most one window: one pass, no accumulation. Rows and
+            // columns past the last window (floor rounding) get no gradient.
+            for c in 0..<input.channels {
+                for py in 0..<output.height {
+                    let shares = dOut + output.vector(channel: c, row: py, column: 0) * lanes
+                    for i in 0..<window {
+                        let row = py * stride + i
+                        let y = a + input.vector(channel: c, row: row, column: 0) * lanes
+                        let target = dx + gradient.vector(channel: c, row: row, column: 0) * lanes
+                        for px in 0..<output.width {
+                            let (d, won) = (loadVector(shares + px * lanes), winnerVector(c, py, px))
+                            for j in 0..<window {
+                                let column = (px * stride + j) * lanes
+                                let value = share(d, won, Float(i * window + j))
+                                storeVector(slope(value, loadVector(y + column)), to: target + column)
+                            }
+                        }
+                    }
+                }
+                zeroUncovered(channel: c, gradient: gradient, covered: output.height * stride, output.width * stride, dx)
             }
             return
         }
-        // Overlapping windows (or gaps between them): spread each window's share, then the slope.
+        // Overlapping windows (or gaps between them): add up each window's shares, then the slope.
         for c in 0..<input.channels {
             for row in 0..<input.height {
                 (dx + gradient.vector(channel: c, row: row, column: 0) * lanes).update(repeating: 0, count: input.width * lanes)
             }
             for py in 0..<output.height {
                 for px in 0..<output.width {
-                    let share = loadVector(dOut + output.vector(channel: c, row: py, column: px) * lanes) * scale
-                    for r in 0..<window {
-                        for s in 0..<window {
-                            let target = dx + gradient.vector(channel: c, row: py * stride + r, column: px * stride + s) * lanes
-                            storeVector(loadVector(target) + share, to: target)
+                    let d = loadVector(dOut + output.vector(channel: c, row: py, column: px) * lanes)
+                    let won = winnerVector(c, py, px)
+                    for i in 0..<window {
+                        for j in 0..<window {
+                            let target = dx + gradient.vector(channel: c, row: py * stride + i, column: px * stride + j) * lanes
+                            storeVector(loadVector(target) + share(d, won, Float(i * window + j)), to: target)
                         }
                     }
                 }
@@ -71,45 +161,16 @@ public struct LaneAveragePool: Sendable {
                 for column in 0..<input.width {
                     let target = dx + gradient.vector(channel: c, row: row, column: column) * lanes
                     let y = loadVector(a + input.vector(channel: c, row: row, column: column) * lanes)
-                    storeVector(timesSlope(loadVector(target), output: y, activation), to: target)
+                    storeVector(slope(loadVector(target), y), to: target)
                 }
             }
-        }
-    }
-}
-
-extension LaneAveragePool {
-    /// Non-overlapping windows: each window's share, times the slope, into its k x k inputs; rows
-    /// and columns past the last window (floor rounding) get no gradient. The slope is a
-    /// parameter so that each activation gets a loop of its own, with no switch per vector.
-    @inline(__always)
-    func spread(_ dOut: UnsafePointer<Float>, _ output: LanePlanes, _ a: UnsafePointer<Float>, _ gradient: LanePlanes,
-                _ dx: UnsafeMutablePointer<Float>, _ scale: Float, slope: (LaneVector, LaneVector) -> LaneVector) {
-        let lanes = LanePlanes.lanes
-        for c in 0..<input.channels {
-            for py in 0..<output.height {
-                let shares = dOut + output.vector(channel: c, row: py, column: 0) * lanes
-                for i in 0..<window {
-                    let row = py * stride + i
-                    let y = a + input.vector(channel: c, row: row, column: 0) * lanes
-                    let target = dx + gradient.vector(channel: c, row: row, column: 0) * lanes
-                    for px in 0..<output.width {
-                        let share = loadVector(shares + px * lanes) * scale
-                        for j in 0..<window {
-                            let column = (px * stride + j) * lanes
-                            storeVector(slope(share, loadVector(y + column)), to: target + column)
-                        }
-                    }
-                }
-            }
-            zeroUncovered(channel: c, gradient: gradient, covered: output.height * stride, output.width * stride, dx)
         }
     }
 
     /// Zeros the gradient of the input rows and columns that no window reaches (floor rounding
     /// leaves up to stride - 1 of each).
-    func zeroUncovered(channel c: Int, gradient: LanePlanes, covered rows: Int, _ columns: Int,
-                       _ dx: UnsafeMutablePointer<Float>) {
+    private func zeroUncovered(channel c: Int, gradient: LanePlanes, covered rows: Int, _ columns: Int,
+                               _ dx: UnsafeMutablePointer<Float>) {
         let lanes = LanePlanes.lanes
         for row in 0..<input.height {
             let first = row < rows ? columns : 0

@@ -168,28 +168,36 @@ let lanePoolings: [(Int, Int, Int, Int, Int, Int)] = [
     (2, 1, 8, 8, 2, 3),     // gaps between windows
 ]
 
-@Test("lane average pooling and its backward (times the activation's slope) match NCHW pooling",
-      arguments: lanePoolings.indices)
-func laneAveragePooling(index: Int) {
+@Test("lane pooling (average and max) and its backward (times the activation's slope) match NCHW pooling",
+      arguments: lanePoolings.indices, [LanePool.Kind.average, .max])
+func lanePooling(index: Int, kind: LanePool.Kind) {
     let (n, c, h, w, window, stride) = lanePoolings[index]
     let g = PoolingGeometry(n, c, h, w, window: window, stride: stride)
-    let a = testValues(g.inputCount, seed: 48).map { 1 / (1 + exp(-$0)) }    // a sigmoid's outputs
+    // A ReLU's outputs, so that max pooling meets ties (zeros) and the first one must win.
+    let a = testValues(g.inputCount, seed: 48).map { max(0, $0) }
     let dOut = testValues(g.outputCount, seed: 49)
     let input = LanePlanes(channels: c, height: h, width: w)
     // Pooled into the border of 1 a next convolution's padding would want.
-    let pool = LaneAveragePool(input: input, window: window, stride: stride, outputBorder: 1)
+    let pool = LanePool(kind, input: input, window: window, stride: stride, outputBorder: 1)
     let groups = LanePlanes.groups(for: n)
     let activations = laned(a, images: n, layout: input)
     var pooled = [Float](repeating: 0, count: groups * pool.output.groupFloats)
+    var winners = [Float](repeating: .nan, count: max(1, groups * pool.winnerFloats))
     pooled.withUnsafeMutableBufferPointer { target in
-        for group in 0..<groups {
-            pool.forward(input: activations.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
-                         output: target.baseAddress! + group * pool.output.groupFloats)
+        winners.withUnsafeMutableBufferPointer { won in
+            for group in 0..<groups {
+                pool.forward(input: activations.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
+                             output: target.baseAddress! + group * pool.output.groupFloats,
+                             winners: won.baseAddress! + group * pool.winnerFloats)
+            }
         }
     }
-    var expected = [Float](repeating: 0, count: g.outputCount)
-    averagePoolForward(g, input: a, output: &expected)
-    expectClose(unlaned(pooled, images: n, layout: pool.output), expected, terms: window * window, "forward")
+    var expected = [Float](repeating: 0, count: g.outputCount), argmax = [Int32](repeating: -1, count: g.outputCount)
+    switch kind {
+    case .average: averagePoolForward(g, input: a, output: &expected)
+    case .max: maxPoolForward(g, input: a, output: &expected, argmax: &argmax)
+    }
+    expectClose(unlaned(pooled, images: n, layout: pool.output), expected, terms: window * window, "forward \(kind)")
     #expect(pooled[pool.output.vector(channel: 0, row: -1, column: 0) * 16] == 0, "the border stays zero")
 
     let dOutLayout = LanePlanes(channels: c, height: pool.output.height, width: pool.output.width)
@@ -201,17 +209,37 @@ func laneAveragePooling(index: Int) {
             for group in 0..<groups {
                 pool.backward(outputGradient: dOuts.withUnsafeBufferPointer { $0.baseAddress! } + group * dOutLayout.groupFloats,
                               layout: dOutLayout,
+                              winners: winners.withUnsafeBufferPointer { $0.baseAddress! } + group * pool.winnerFloats,
                               activationOutput: activations.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
                               activation, gradient: gradient, into: target.baseAddress! + group * gradient.groupFloats)
             }
         }
         var expectedDx = [Float](repeating: .nan, count: g.inputCount)
         a.withUnsafeBufferPointer { output in
-            averagePoolBackward(g, outputGradient: dOut, inputGradient: &expectedDx,
-                                through: ActivationOutput(activation, output: output.baseAddress!))
+            let through = ActivationOutput(activation, output: output.baseAddress!)
+            switch kind {
+            case .average: averagePoolBackward(g, outputGradient: dOut, inputGradient: &expectedDx, through: through)
+            case .max: maxPoolBackward(g, outputGradient: dOut, argmax: argmax, inputGradient: &expectedDx, through: through)
+            }
         }
-        expectClose(unlaned(dx, images: n, layout: gradient), expectedDx, terms: window * window, "backward \(activation)")
+        expectClose(unlaned(dx, images: n, layout: gradient), expectedDx, terms: window * window,
+                    "backward \(kind) \(activation)")
     }
+}
+
+@Test("lane max pooling: the first largest value wins, and a NaN wins over numbers")
+func laneMaxPoolingTies() {
+    // One 2x4 plane pooled 2x2: lane 0 has the values below, the other lanes zeros.
+    let input = LanePlanes(channels: 1, height: 2, width: 4)
+    let pool = LanePool(.max, input: input, window: 2, stride: 2)
+    var x = [Float](repeating: 0, count: input.groupFloats)
+    for (position, value) in [3, 1, 3, .nan, 2, 3, 7, .nan].enumerated() { x[position * 16] = Float(value) }
+    var (y, winners) = ([Float](repeating: 0, count: pool.output.groupFloats), [Float](repeating: -1, count: pool.winnerFloats))
+    pool.forward(input: x, output: &y, winners: &winners)
+    // Window 0 holds 3, 1 / 2, 3: the first 3 (index 0) wins. Window 1 holds 3, NaN / 7, NaN: NaN (index 1).
+    #expect(y[0] == 3 && winners[0] == 0)
+    #expect(y[16].isNaN && winners[16] == 1)
+    #expect(y[1] == 0 && winners[1] == 0, "an all-zero window: its first position")
 }
 
 @Test("a whole batch's three passes in lanes (LaneConvolutionBatch) match the definition",

@@ -1,6 +1,6 @@
 // LaneBlockTests.swift: a Sequential that runs its convolution stages with the batch in the
 // vector lanes computes what the same layers compute one by one: outputs, every parameter's
-// gradient and the input gradient, on LeNet and on an odd two-stage network, for batches that
+// gradient and the input gradient, on both LeNets and on an odd two-stage network, for batches that
 // are not multiples of 16; and it only takes the runs of layers it can.
 
 import Kernels
@@ -51,6 +51,12 @@ func laneLeNetMatchesLayers(batch: Int) throws {
     try expectSameTraining(networks, input: values([batch, 1, 28, 28], seed: 5), stages: 2, "LeNet, batch \(batch)")
 }
 
+@Test("the modern LeNet (ReLU, max pooling) trains the same in lanes as layer by layer")
+func laneModernLeNetMatchesLayers() throws {
+    let networks = pair { LeNet.modern(seed: 14) }
+    try expectSameTraining(networks, input: values([23, 1, 28, 28], seed: 15), stages: 2, "modern LeNet")
+}
+
 @Test("without the image gradient, the lane block returns zeros for it, as Conv2d does")
 func laneBlockSkipsImageGradient() throws {
     let networks = pair { LeNet.d2l(seed: 6) }
@@ -75,16 +81,17 @@ func laneOddNetworkMatchesLayers() throws {
     try expectSameTraining(networks, input: values([18, 2, 11, 13], seed: 11), stages: 2, "odd network")
 }
 
-@Test("only runs of convolution, activation and average pooling on small images go into lanes")
+@Test("only runs of convolution, activation and pooling on small images go into lanes")
 func laneBlockEligibility() {
     let lenet = LeNet.d2l()
     if GemmBlocking.wideTile {
         #expect(LaneBlock.stageCount(lenet.layers, from: 0, inputShape: [256, 1, 28, 28]) == 2)
+        #expect(LaneBlock.stageCount(LeNet.modern().layers, from: 0, inputShape: [256, 1, 28, 28]) == 2)
         #expect(LaneBlock.stageCount(lenet.layers, from: 3, inputShape: [256, 6, 14, 14]) == 1)
     }
-    // A 224 x 224 image is too large a plane; max pooling and dense layers are not lane stages.
+    // A 224 x 224 image is too large a plane, and dense layers are not lane stages.
     #expect(LaneBlock.stageCount(lenet.layers, from: 0, inputShape: [8, 1, 224, 224]) == 0)
-    #expect(LaneBlock.stageCount(LeNet.modern().layers, from: 0, inputShape: [256, 1, 28, 28]) == 0)
+    #expect(LaneBlock.stageCount(AlexNet.d2l().layers, from: 0, inputShape: [8, 1, 224, 224]) == 0)
     #expect(LaneBlock.stageCount(lenet.layers, from: 6, inputShape: [256, 16, 5, 5]) == 0)
 }
 

@@ -1,5 +1,5 @@
-// LaneBlock.swift: a run of convolution -> activation -> average-pool stages (LeNet's whole
-// feature extractor) computed with the batch in the vector lanes (Kernels/LaneLayout.swift).
+// LaneBlock.swift: a run of convolution -> activation -> pool stages (LeNet's whole feature
+// extractor) computed with the batch in the vector lanes (Kernels/LaneLayout.swift).
 //
 // Sequential hands such a run to a LaneBlock when its images are small. The batch goes into the
 // lane layout once, every stage works on groups of 16 images without leaving it, and only the
@@ -16,7 +16,7 @@ final class LaneBlock {
         /// Input (border = padding) -> activation output (no border).
         let forward: LaneCorrelation
         /// Activation output -> pooled, inside the border the next stage's padding needs.
-        let pooling: LaneAveragePool
+        let pooling: LanePool
         /// dy inside a border of R - 1 - padding -> dx (no border).
         let backwardData: LaneCorrelation
         /// Reads dy without a border (see LaneFilterGradient).
@@ -29,8 +29,9 @@ final class LaneBlock {
     let stages: [Stage]
     let inputShape: [Int]
     let groups: Int, workers: Int
-    /// Per group, kept from the training forward for backward: each stage's input and activations.
-    private let inputs: [LaneBuffer], activations: [LaneBuffer]
+    /// Per group, kept from the training forward for backward: each stage's input and activations,
+    /// and its max pooling's winners.
+    private let inputs: [LaneBuffer], activations: [LaneBuffer], winners: [LaneBuffer]
     /// Per worker: the last pooled output, and backward's dy (as is, and inside the border that
     /// backward-data reads) and dx of each stage.
     private let pooled: LaneBuffer
@@ -46,18 +47,18 @@ final class LaneBlock {
     static let maximumPlane = 32 * 32, maximumChannels = 64
 
     /// How many stages from `start` the block can run on an input of `shape`: consecutive
-    /// Conv2d (stride 1, one group) -> Sigmoid or ReLU -> AvgPool2d (no padding) on planes of at
-    /// most 32 x 32 and 64 channels. 0 when none, or when this processor lacks AVX-512.
+    /// Conv2d (stride 1, one group) -> Sigmoid or ReLU -> AvgPool2d or MaxPool2d (no padding) on
+    /// planes of at most 32 x 32 and 64 channels. 0 when none, or when this processor lacks AVX-512.
     static func stageCount(_ layers: [any Layer], from start: Int, inputShape: [Int]) -> Int {
         guard GemmBlocking.wideTile, inputShape.count == 4 else { return 0 }
         var (count, shape, i) = (0, inputShape, start)
         while i + 2 < layers.count, let convolution = layers[i] as? Conv2d, let activation = layers[i + 1] as? Activation,
-              let kind = activation.fusedKind, kind != .none, let pool = layers[i + 2] as? AvgPool2d {
+              let kind = activation.fusedKind, kind != .none, let pool = poolingKind(layers[i + 2]) {
             guard convolution.stride == 1, convolution.groups == 1, convolution.padding < convolution.kernelSize,
-                  pool.padding == 0, shape[2] * shape[3] <= maximumPlane,
+                  pool.layer.padding == 0, shape[2] * shape[3] <= maximumPlane,
                   max(convolution.inputChannels, convolution.outputChannels) <= maximumChannels,
                   let convolved = try? convolution.outputShape(for: shape),
-                  let next = try? pool.outputShape(for: convolved) else { break }
+                  let next = try? pool.layer.outputShape(for: convolved) else { break }
             (count, shape, i) = (count + 1, next, i + 3)
         }
         return count
@@ -73,13 +74,13 @@ final class LaneBlock {
                                border: (layers[0] as! Conv2d).padding)
         for index in 0..<stageCount {
             let convolution = layers[3 * index] as! Conv2d, activation = layers[3 * index + 1] as! Activation
-            let pool = layers[3 * index + 2] as! AvgPool2d
+            let pool = Self.poolingKind(layers[3 * index + 2])!
             let (R, p) = (convolution.kernelSize, convolution.padding)
             let forward = LaneCorrelation(input: input, outputChannels: convolution.outputChannels, kernelHeight: R,
                                           kernelWidth: R, padding: p)
             let nextPadding = index + 1 < stageCount ? (layers[3 * index + 3] as! Conv2d).padding : 0
-            let pooling = LaneAveragePool(input: forward.output, window: pool.kernelSize, stride: pool.stride,
-                                          outputBorder: nextPadding)
+            let pooling = LanePool(pool.kind, input: forward.output, window: pool.layer.kernelSize,
+                                   stride: pool.layer.stride, outputBorder: nextPadding)
             let dy = LanePlanes(channels: forward.output.channels, height: forward.output.height,
                                 width: forward.output.width)
             // Backward-data reads dy inside a border of R - 1 - p, unless its tile skips the border.
@@ -98,6 +99,7 @@ final class LaneBlock {
         func zeroed(_ count: Int) -> LaneBuffer { LaneBuffer(count: count, zeroed: true) }
         inputs = stages.map { zeroed(groups * $0.forward.input.groupFloats) }
         activations = stages.map { LaneBuffer(count: groups * $0.forward.output.groupFloats) }
+        winners = stages.map { LaneBuffer(count: groups * $0.pooling.winnerFloats) }
         pooled = LaneBuffer(count: workers * stages.last!.pooling.output.groupFloats)
         gradients = stages.map { LaneBuffer(count: workers * $0.gradient.groupFloats) }
         borderedGradients = stages.map { $0.needsBorderedGradient ? zeroed(workers * $0.backwardData.input.groupFloats) : nil }
@@ -109,6 +111,13 @@ final class LaneBlock {
     }
 
     var layerCount: Int { 3 * stages.count }
+
+    /// The lane pooling a layer asks for, if it is one of the two fixed-window pools.
+    static func poolingKind(_ layer: any Layer) -> (kind: LanePool.Kind, layer: any SlidingWindowLayer)? {
+        if let pool = layer as? AvgPool2d { return (.average, pool) }
+        if let pool = layer as? MaxPool2d { return (.max, pool) }
+        return nil
+    }
 
     /// Whether this block serves `stageCount` stages on an input of `shape` with today's threads.
     func fits(stageCount: Int, inputShape shape: [Int]) -> Bool {
@@ -144,7 +153,7 @@ final class LaneBlock {
                         let target = index + 1 < stages.count
                             ? groupPointer(inputs[index + 1], stage.pooling.output, group)
                             : groupPointer(pooled, last, worker)
-                        stage.pooling.forward(input: activation, output: target)
+                        stage.pooling.forward(input: activation, output: target, winners: winnersOf(index, group))
                     }
                     laneDeinterleave(groupPointer(pooled, last, worker), layout: last, first: first, count: count, into: y)
                 }
@@ -190,6 +199,7 @@ final class LaneBlock {
                             let stage = stages[index]
                             let dy = groupPointer(gradients[index], stage.gradient, worker)
                             stage.pooling.backward(outputGradient: pooledGradient, layout: pooledLayout,
+                                                   winners: winnersOf(index, group).map { UnsafePointer($0) },
                                                    activationOutput: groupPointer(activations[index], stage.forward.output, group),
                                                    stage.kind, gradient: stage.gradient, into: dy)
                             let input = groupPointer(inputs[index], stage.forward.input, group)
@@ -231,6 +241,12 @@ final class LaneBlock {
     }
 
     func releaseSavedTensors() { holdsTrainingForward = false }
+
+    /// Stage `index`'s max-pooling winners for `group`; nil for an average pool, which has none.
+    private func winnersOf(_ index: Int, _ group: Int) -> UnsafeMutablePointer<Float>? {
+        let floats = stages[index].pooling.winnerFloats
+        return floats == 0 ? nil : winners[index].pointer + group * floats
+    }
 
     private func zeroGradient() -> Tensor {
         if zeroInputGradient?.shape != inputShape { zeroInputGradient = Tensor(zeros: inputShape) }
