@@ -32,36 +32,52 @@ public struct LanePool: Sendable {
     /// Pools one group; max pooling writes each window's winner to `winners` (winnerFloats).
     public func forward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
                         winners: UnsafeMutablePointer<Float>? = nil) {
+        switch kind {
+        case .average: averageForward(x, y)
+        case .max:
+            guard let winners else { preconditionFailure("LanePool: max pooling's forward needs somewhere for its winners") }
+            maxForward(x, y, winners)
+        }
+    }
+
+    private func averageForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         let (lanes, scale) = (LanePlanes.lanes, 1 / Float(window * window))
         for c in 0..<input.channels {
             for py in 0..<output.height {
                 for px in 0..<output.width {
-                    let target = y + output.vector(channel: c, row: py, column: px) * lanes
                     let first = x + input.vector(channel: c, row: py * stride, column: px * stride) * lanes
-                    switch kind {
-                    case .average:
-                        var sum = LaneVector.zero
-                        for a in 0..<window {
-                            let row = first + a * input.rowStride * lanes
-                            for b in 0..<window { sum += loadVector(row + b * lanes) }
-                        }
-                        storeVector(sum * scale, to: target)
-                    case .max:
-                        // The first largest value in the window's row-major order wins, and a NaN
-                        // wins over numbers, as in PyTorch (and maxPoolForward).
-                        var best = loadVector(first), index = LaneVector.zero
-                        for a in 0..<window {
-                            let row = first + a * input.rowStride * lanes
-                            for b in 0..<window where a + b > 0 {
-                                let value = loadVector(row + b * lanes)
-                                let takes = (value .> best) .| ((value .!= value) .& (best .== best))
-                                best.replace(with: value, where: takes)
-                                index.replace(with: Float(a * window + b), where: takes)
-                            }
-                        }
-                        storeVector(best, to: target)
-                        storeVector(index, to: winners! + winner(c, py, px) * lanes)
+                    var sum = LaneVector.zero
+                    for a in 0..<window {
+                        let row = first + a * input.rowStride * lanes
+                        for b in 0..<window { sum += loadVector(row + b * lanes) }
                     }
+                    storeVector(sum * scale, to: y + output.vector(channel: c, row: py, column: px) * lanes)
+                }
+            }
+        }
+    }
+
+    /// The first largest value in the window's row-major order wins, and a NaN wins over
+    /// numbers, as in PyTorch (and maxPoolForward).
+    private func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                            _ winners: UnsafeMutablePointer<Float>) {
+        let lanes = LanePlanes.lanes
+        for c in 0..<input.channels {
+            for py in 0..<output.height {
+                for px in 0..<output.width {
+                    let first = x + input.vector(channel: c, row: py * stride, column: px * stride) * lanes
+                    var best = loadVector(first), index = LaneVector.zero
+                    for a in 0..<window {
+                        let row = first + a * input.rowStride * lanes
+                        for b in 0..<window where a + b > 0 {
+                            let value = loadVector(row + b * lanes)
+                            let takes = (value .> best) .| ((value .!= value) .& (best .== best))
+                            best.replace(with: value, where: takes)
+                            index.replace(with: Float(a * window + b), where: takes)
+                        }
+                    }
+                    storeVector(best, to: y + output.vector(channel: c, row: py, column: px) * lanes)
+                    storeVector(index, to: winners + winner(c, py, px) * lanes)
                 }
             }
         }
@@ -77,42 +93,32 @@ public struct LanePool: Sendable {
         // Average pooling has no winners: whatever pointer came with it is never read.
         let winners = kind == .max ? winners : nil
         precondition(kind == .average || winners != nil, "LanePool: max pooling's backward needs its winners")
+        let arguments = (dOut, outputGradient, winners, a, gradient, dx)
         switch (kind, activation) {
-        case (.average, .none): spread(dOut, outputGradient, winners, a, gradient, dx, share: average) { d, _ in d }
-        case (.average, .relu): spread(dOut, outputGradient, winners, a, gradient, dx, share: average) { relu($0, $1) }
-        case (.average, .sigmoid):
-            spread(dOut, outputGradient, winners, a, gradient, dx, share: average) { timesSigmoidSlope($0, output: $1) }
-        case (.max, .none): spread(dOut, outputGradient, winners, a, gradient, dx, share: toWinner) { d, _ in d }
-        case (.max, .relu): spread(dOut, outputGradient, winners, a, gradient, dx, share: toWinner) { relu($0, $1) }
-        case (.max, .sigmoid):
-            spread(dOut, outputGradient, winners, a, gradient, dx, share: toWinner) { timesSigmoidSlope($0, output: $1) }
+        case (.average, .none): spread(AverageShare.self, NoSlope.self, arguments)
+        case (.average, .relu): spread(AverageShare.self, ReLUSlope.self, arguments)
+        case (.average, .sigmoid): spread(AverageShare.self, SigmoidSlope.self, arguments)
+        case (.max, .none): spread(WinnerShare.self, NoSlope.self, arguments)
+        case (.max, .relu): spread(WinnerShare.self, ReLUSlope.self, arguments)
+        case (.max, .sigmoid): spread(WinnerShare.self, SigmoidSlope.self, arguments)
         }
     }
 
-    /// An average window's share of its gradient d, for every position.
-    @inline(__always)
-    private func average(_ d: LaneVector, _ winner: LaneVector, _ position: Float) -> LaneVector {
-        d * (1 / Float(window * window))
-    }
-
-    /// A max window's gradient goes whole to each image's winner, none to the other positions.
-    @inline(__always)
-    private func toWinner(_ d: LaneVector, _ winner: LaneVector, _ position: Float) -> LaneVector {
-        LaneVector.zero.replacing(with: d, where: winner .== position)
-    }
-
-    @inline(__always)
-    private func relu(_ d: LaneVector, _ y: LaneVector) -> LaneVector { timesSlope(d, output: y, .relu) }
-
     /// Each window's share of its gradient, times the slope, into its k x k inputs. The share and
-    /// the slope are parameters so that each pooling and activation gets a loop of its own, with
-    /// no switch per vector.
-    @inline(__always)
-    private func spread(_ dOut: UnsafePointer<Float>, _ output: LanePlanes, _ winners: UnsafePointer<Float>?,
-                        _ a: UnsafePointer<Float>, _ gradient: LanePlanes, _ dx: UnsafeMutablePointer<Float>,
-                        share: (LaneVector, LaneVector, Float) -> LaneVector,
-                        slope: (LaneVector, LaneVector) -> LaneVector) {
-        let lanes = LanePlanes.lanes
+    /// the slope are types, so that each pooling and activation gets a loop of its own with both
+    /// inlined: as closures, the loop called them per vector and LeNet's backward took 60% longer.
+    private func spread<Share: LaneWindowShare, Slope: LaneSlope>(
+        _: Share.Type, _: Slope.Type,
+        _ arguments: (UnsafePointer<Float>, LanePlanes, UnsafePointer<Float>?, UnsafePointer<Float>, LanePlanes,
+                      UnsafeMutablePointer<Float>)) {
+        let (dOut, output, winners, a, gradient, dx) = arguments
+        let (lanes, scale) = (LanePlanes.lanes, 1 / Float(window * window))
+        @inline(__always)
+        func share(_ d: LaneVector, _ won: LaneVector, _ position: Float) -> LaneVector {
+            Share.share(d, winner: won, position: position, scale: scale)
+        }
+        let slope = Slope.apply
+        @inline(__always)
         func winnerVector(_ c: Int, _ py: Int, _ px: Int) -> LaneVector {
             winners.map { loadVector($0 + winner(c, py, px) * lanes) } ?? .zero
         }
@@ -180,6 +186,45 @@ public struct LanePool: Sendable {
             }
         }
     }
+}
+
+/// How a pooling window shares out its gradient d among its positions.
+protocol LaneWindowShare {
+    static func share(_ d: LaneVector, winner: LaneVector, position: Float, scale: Float) -> LaneVector
+}
+
+/// Average pooling: every position gets d / (k * k).
+enum AverageShare: LaneWindowShare {
+    @inline(__always)
+    static func share(_ d: LaneVector, winner: LaneVector, position: Float, scale: Float) -> LaneVector { d * scale }
+}
+
+/// Max pooling: each image's winner gets all of d, the other positions nothing.
+enum WinnerShare: LaneWindowShare {
+    @inline(__always)
+    static func share(_ d: LaneVector, winner: LaneVector, position: Float, scale: Float) -> LaneVector {
+        LaneVector.zero.replacing(with: d, where: winner .== position)
+    }
+}
+
+/// An activation's slope applied to a gradient, from the activation's output y.
+protocol LaneSlope {
+    static func apply(_ gradient: LaneVector, _ y: LaneVector) -> LaneVector
+}
+
+enum NoSlope: LaneSlope {
+    @inline(__always)
+    static func apply(_ gradient: LaneVector, _ y: LaneVector) -> LaneVector { gradient }
+}
+
+enum ReLUSlope: LaneSlope {
+    @inline(__always)
+    static func apply(_ gradient: LaneVector, _ y: LaneVector) -> LaneVector { timesSlope(gradient, output: y, .relu) }
+}
+
+enum SigmoidSlope: LaneSlope {
+    @inline(__always)
+    static func apply(_ gradient: LaneVector, _ y: LaneVector) -> LaneVector { timesSigmoidSlope(gradient, output: y) }
 }
 
 /// gradient * f'(x), from the activation's output y, sixteen lanes: the same arithmetic as
