@@ -281,7 +281,10 @@ struct FourteenFromTenRow {
     var x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13: LaneVector
 
     @inline(__always)
-    init() { (x0, x1, x2, x3, x4, x5, x6) = (.zero, .zero, .zero, .zero, .zero, .zero, .zero); (x7, x8, x9, x10, x11, x12, x13) = (x0, x0, x0, x0, x0, x0, x0) }
+    init() {
+        (x0, x1, x2, x3, x4, x5, x6) = (.zero, .zero, .zero, .zero, .zero, .zero, .zero)
+        (x7, x8, x9, x10, x11, x12, x13) = (x0, x0, x0, x0, x0, x0, x0)
+    }
 
     /// One row of dy through the five taps of one filter row: tap s adds w[s] * p[i] into
     /// x[4 - s + i] for i in 0 ..< 10. Written out tap by tap: with the offset a parameter and a
@@ -290,7 +293,7 @@ struct FourteenFromTenRow {
     mutating func add(_ w: UnsafePointer<Float>, _ p: UnsafePointer<Float>) {
         do {
             let w = LaneVector(repeating: w[0])
-            x4 = x4.addingProduct(w, loadVector(p + 0))
+            x4 = x4.addingProduct(w, loadVector(p))
             x5 = x5.addingProduct(w, loadVector(p + 16))
             x6 = x6.addingProduct(w, loadVector(p + 32))
             x7 = x7.addingProduct(w, loadVector(p + 48))
@@ -303,7 +306,7 @@ struct FourteenFromTenRow {
         }
         do {
             let w = LaneVector(repeating: w[1])
-            x3 = x3.addingProduct(w, loadVector(p + 0))
+            x3 = x3.addingProduct(w, loadVector(p))
             x4 = x4.addingProduct(w, loadVector(p + 16))
             x5 = x5.addingProduct(w, loadVector(p + 32))
             x6 = x6.addingProduct(w, loadVector(p + 48))
@@ -316,7 +319,7 @@ struct FourteenFromTenRow {
         }
         do {
             let w = LaneVector(repeating: w[2])
-            x2 = x2.addingProduct(w, loadVector(p + 0))
+            x2 = x2.addingProduct(w, loadVector(p))
             x3 = x3.addingProduct(w, loadVector(p + 16))
             x4 = x4.addingProduct(w, loadVector(p + 32))
             x5 = x5.addingProduct(w, loadVector(p + 48))
@@ -329,7 +332,7 @@ struct FourteenFromTenRow {
         }
         do {
             let w = LaneVector(repeating: w[3])
-            x1 = x1.addingProduct(w, loadVector(p + 0))
+            x1 = x1.addingProduct(w, loadVector(p))
             x2 = x2.addingProduct(w, loadVector(p + 16))
             x3 = x3.addingProduct(w, loadVector(p + 32))
             x4 = x4.addingProduct(w, loadVector(p + 48))
@@ -342,7 +345,7 @@ struct FourteenFromTenRow {
         }
         do {
             let w = LaneVector(repeating: w[4])
-            x0 = x0.addingProduct(w, loadVector(p + 0))
+            x0 = x0.addingProduct(w, loadVector(p))
             x1 = x1.addingProduct(w, loadVector(p + 16))
             x2 = x2.addingProduct(w, loadVector(p + 32))
             x3 = x3.addingProduct(w, loadVector(p + 48))

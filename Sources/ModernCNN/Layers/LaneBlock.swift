@@ -12,7 +12,7 @@ import Kernels
 final class LaneBlock {
     /// One convolution -> activation -> pool, with the lane kernels for its shapes.
     struct Stage {
-        let convolution: Conv2d, activation: Activation, kind: FusedActivation
+        let convolution: Conv2d, kind: FusedActivation
         /// Input (border = padding) -> activation output (no border).
         let forward: LaneCorrelation
         /// Activation output -> pooled, inside the border the next stage's padding needs.
@@ -87,7 +87,7 @@ final class LaneBlock {
             let q = R - 1 - p
             let borderedDy = LanePlanes(channels: dy.channels, height: dy.height, width: dy.width,
                                         border: LaneCorrelation.readsBorder(inputWidth: dy.width, kernelWidth: R, padding: q) ? q : 0)
-            stages.append(Stage(convolution: convolution, activation: activation, kind: activation.fusedKind!,
+            stages.append(Stage(convolution: convolution, kind: activation.fusedKind!,
                                 forward: forward, pooling: pooling,
                                 backwardData: LaneCorrelation(input: borderedDy, outputChannels: input.channels, kernelHeight: R,
                                                               kernelWidth: R, padding: q),
