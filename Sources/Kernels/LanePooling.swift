@@ -106,7 +106,8 @@ public struct LanePool: Sendable {
 
     /// Each window's share of its gradient, times the slope, into its k x k inputs. The share and
     /// the slope are types, so that each pooling and activation gets a loop of its own with both
-    /// inlined: as closures, the loop called them per vector and LeNet's backward took 60% longer.
+    /// inlined: as closures (or `Slope.apply` held in a local), the loop called them per vector,
+    /// each vector passed as four 128-bit pieces, and LeNet's backward took up to 60% longer.
     private func spread<Share: LaneWindowShare, Slope: LaneSlope>(
         _: Share.Type, _: Slope.Type,
         _ arguments: (UnsafePointer<Float>, LanePlanes, UnsafePointer<Float>?, UnsafePointer<Float>, LanePlanes,
@@ -117,7 +118,6 @@ public struct LanePool: Sendable {
         func share(_ d: LaneVector, _ won: LaneVector, _ position: Float) -> LaneVector {
             Share.share(d, winner: won, position: position, scale: scale)
         }
-        let slope = Slope.apply
         @inline(__always)
         func winnerVector(_ c: Int, _ py: Int, _ px: Int) -> LaneVector {
             winners.map { loadVector($0 + winner(c, py, px) * lanes) } ?? .zero
@@ -137,7 +137,7 @@ public struct LanePool: Sendable {
                             for j in 0..<window {
                                 let column = (px * stride + j) * lanes
                                 let value = share(d, won, Float(i * window + j))
-                                storeVector(slope(value, loadVector(y + column)), to: target + column)
+                                storeVector(Slope.apply(value, loadVector(y + column)), to: target + column)
                             }
                         }
                     }
@@ -167,7 +167,7 @@ public struct LanePool: Sendable {
                 for column in 0..<input.width {
                     let target = dx + gradient.vector(channel: c, row: row, column: column) * lanes
                     let y = loadVector(a + input.vector(channel: c, row: row, column: column) * lanes)
-                    storeVector(slope(loadVector(target), y), to: target)
+                    storeVector(Slope.apply(loadVector(target), y), to: target)
                 }
             }
         }
