@@ -10,8 +10,9 @@
 //   filter gradient  dw[k][c][r][s] += sum over y, x of dy[k][y][x] * x[c][y + r - p][x + s - p]
 // Reads outside a plane land in its zero border. Kernel rows whose input row lies wholly in the
 // border are skipped: for LeNet's conv2 backward-data (dy 10x10 inside a border of 4), that is
-// 29% of all its rows of taps. Every function here works on one group; the caller spreads the
-// groups over the workers.
+// 29% of all its rows of taps, and a tile of its own skips the border's columns as well
+// (FourteenFromTenRow). Every function here works on one group; the caller spreads the groups
+// over the workers.
 
 /// The correlation out[o][y][x] = f(bias[o] + sum over i, r, s of w[o][i][r][s] *
 /// in[i][y + r - padding][x + s - padding]) for one group: a convolution's forward pass, or,
