@@ -119,7 +119,7 @@ public struct LaneCorrelation: Sendable {
         for row in 0..<output.height {
             let rows = max(0, padding - row)..<min(R, input.height + padding - row)
             for o in 0..<output.channels {
-                var sums = FourteenFromTenRow()
+                var sums = FourteenFromTenRow(bias: bias[o])
                 for i in 0..<input.channels {
                     for r in rows {
                         let source = x + input.vector(channel: i, row: row + r - padding, column: 0) * lanes
@@ -127,13 +127,7 @@ public struct LaneCorrelation: Sendable {
                         sums.add(filters, source)
                     }
                 }
-                let out = y + output.vector(channel: o, row: row, column: 0) * lanes
-                sums.store(to: out)
-                if activation != .none || bias[o] != 0 {
-                    for j in 0..<14 {
-                        storeVector(activate(loadVector(out + j * lanes) + bias[o], activation), to: out + j * lanes)
-                    }
-                }
+                sums.store(to: y + output.vector(channel: o, row: row, column: 0) * lanes, activation)
             }
         }
     }
@@ -205,6 +199,21 @@ public struct LaneFilterGradient: Sendable {
     public var taps: Int { offsets.count }
     /// Vectors of sums: one per weight, then one per bias.
     public var sumCount: Int { gradient.channels * (taps + 1) }
+    /// Floats of one worker's sums.
+    public var sumFloats: Int { sumCount * LanePlanes.lanes }
+
+    /// Adds the sums of `workers` workers (each `sumFloats` after the one before) into
+    /// dw [K, taps] and db [K] (nil: a convolution without bias), over the lanes and the workers
+    /// in order, so that the gradients are the same every run.
+    public func addSums(_ sums: UnsafePointer<Float>, workers: Int, weightGradient dw: UnsafeMutablePointer<Float>,
+                        biasGradient db: UnsafeMutablePointer<Float>?) {
+        let weights = gradient.channels * taps
+        laneSumsReduce(sums, vectorsPerWorker: sumCount, workers: workers, count: weights, into: dw)
+        if let db {
+            laneSumsReduce(sums + weights * LanePlanes.lanes, vectorsPerWorker: sumCount, workers: workers,
+                           count: gradient.channels, into: db)
+        }
+    }
 
     /// Adds one group's gradients into `sums` (`sumCount` vectors).
     public func accumulate(input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
@@ -286,5 +295,43 @@ public struct LaneFilterGradient: Sendable {
                 storeVector(loadVector(target) + sum, to: target)
             }
         }
+    }
+}
+
+/// One stride-1 convolution's three lane kernels, made for its shapes: the forward correlation,
+/// backward-data (the correlation of dy with the turned filters, dy inside the border it reads,
+/// if it reads one) and the filter gradient (dy without a border). LaneConvolutionBatch and
+/// ModernCNN's LaneBlock both make theirs here, so their layouts and packings agree.
+public struct LaneConvolutionKernels: Sendable {
+    public let forward: LaneCorrelation, backwardData: LaneCorrelation, filterGradient: LaneFilterGradient
+
+    /// x laid out as `input` (its border at least `padding`), K output channels, R x R filters.
+    public init(input: LanePlanes, outputChannels: Int, kernelSize R: Int, padding p: Int) {
+        forward = LaneCorrelation(input: input, outputChannels: outputChannels, kernelHeight: R, kernelWidth: R,
+                                  padding: p)
+        let dy = LanePlanes(channels: outputChannels, height: forward.output.height, width: forward.output.width)
+        let q = R - 1 - p
+        let border = LaneCorrelation.readsBorder(inputWidth: dy.width, kernelWidth: R, padding: q) ? q : 0
+        backwardData = LaneCorrelation(input: LanePlanes(channels: dy.channels, height: dy.height, width: dy.width,
+                                                         border: border),
+                                       outputChannels: input.channels, kernelHeight: R, kernelWidth: R, padding: q)
+        filterGradient = LaneFilterGradient(input: input, gradient: dy, kernelHeight: R, kernelWidth: R, padding: p)
+    }
+
+    /// dy as the filter gradient reads it: no border.
+    public var gradient: LanePlanes { filterGradient.gradient }
+    /// Whether backward-data reads dy inside a border, so that dy must be copied into one first.
+    public var backwardDataReadsBorder: Bool { backwardData.input != gradient }
+
+    /// w [K, C, R, S] as the forward correlation reads it.
+    public func packForward(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let (C, R) = (backwardData.output.channels, forward.kernelHeight)
+        forward.pack(into: packed) { o, i, r, s in w[((o * C + i) * R + r) * R + s] }
+    }
+
+    /// w turned by 180 degrees with its channel axes swapped, as backward-data reads it.
+    public func packBackwardData(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let (C, R) = (backwardData.output.channels, forward.kernelHeight)
+        backwardData.pack(into: packed) { c, k, r, s in w[((k * C + c) * R + (R - 1 - r)) * R + (R - 1 - s)] }
     }
 }

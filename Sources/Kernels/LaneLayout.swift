@@ -103,11 +103,7 @@ extension LanePlanes {
     var imageSize: Int { channels * height * width }
 
     /// The vector of the `position`-th float of an image in NCHW order.
-    func vector(at position: Int) -> Int {
-        let (c, rest) = position.quotientAndRemainder(dividingBy: height * width)
-        let (row, column) = rest.quotientAndRemainder(dividingBy: width)
-        return vector(channel: c, row: row, column: column)
-    }
+    func vector(at index: Int) -> Int { position(index).vector }
 
     /// Calls body(start) for blocks of 16 NCHW positions that cover the image, the last one moved
     /// back to end at the image's end (its overlap is written twice, the same values).

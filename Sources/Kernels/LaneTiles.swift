@@ -281,8 +281,9 @@ struct FourteenFromTenRow {
     var x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13: LaneVector
 
     @inline(__always)
-    init() {
-        (x0, x1, x2, x3, x4, x5, x6) = (.zero, .zero, .zero, .zero, .zero, .zero, .zero)
+    init(bias: Float) {
+        x0 = LaneVector(repeating: bias)
+        (x1, x2, x3, x4, x5, x6) = (x0, x0, x0, x0, x0, x0)
         (x7, x8, x9, x10, x11, x12, x13) = (x0, x0, x0, x0, x0, x0, x0)
     }
 
@@ -359,20 +360,20 @@ struct FourteenFromTenRow {
     }
 
     @inline(__always)
-    func store(to out: UnsafeMutablePointer<Float>) {
-        storeVector(x0, to: out + 0)
-        storeVector(x1, to: out + 16)
-        storeVector(x2, to: out + 32)
-        storeVector(x3, to: out + 48)
-        storeVector(x4, to: out + 64)
-        storeVector(x5, to: out + 80)
-        storeVector(x6, to: out + 96)
-        storeVector(x7, to: out + 112)
-        storeVector(x8, to: out + 128)
-        storeVector(x9, to: out + 144)
-        storeVector(x10, to: out + 160)
-        storeVector(x11, to: out + 176)
-        storeVector(x12, to: out + 192)
-        storeVector(x13, to: out + 208)
+    func store(to out: UnsafeMutablePointer<Float>, _ activation: FusedActivation) {
+        storeVector(activate(x0, activation), to: out)
+        storeVector(activate(x1, activation), to: out + 16)
+        storeVector(activate(x2, activation), to: out + 32)
+        storeVector(activate(x3, activation), to: out + 48)
+        storeVector(activate(x4, activation), to: out + 64)
+        storeVector(activate(x5, activation), to: out + 80)
+        storeVector(activate(x6, activation), to: out + 96)
+        storeVector(activate(x7, activation), to: out + 112)
+        storeVector(activate(x8, activation), to: out + 128)
+        storeVector(activate(x9, activation), to: out + 144)
+        storeVector(activate(x10, activation), to: out + 160)
+        storeVector(activate(x11, activation), to: out + 176)
+        storeVector(activate(x12, activation), to: out + 192)
+        storeVector(activate(x13, activation), to: out + 208)
     }
 }

@@ -13,17 +13,16 @@ final class LaneBlock {
     /// One convolution -> activation -> pool, with the lane kernels for its shapes.
     struct Stage {
         let convolution: Conv2d, kind: FusedActivation
-        /// Input (border = padding) -> activation output (no border).
-        let forward: LaneCorrelation
+        /// Forward: input (border = padding) -> activation output (no border); backward-data and
+        /// the filter gradient.
+        let kernels: LaneConvolutionKernels
         /// Activation output -> pooled, inside the border the next stage's padding needs.
         let pooling: LanePool
-        /// dy inside a border of R - 1 - padding -> dx (no border).
-        let backwardData: LaneCorrelation
-        /// Reads dy without a border (see LaneFilterGradient).
-        let filterGradient: LaneFilterGradient
-        var gradient: LanePlanes { filterGradient.gradient }
-        /// Whether backward-data needs dy copied into a bordered buffer first.
-        var needsBorderedGradient: Bool { backwardData.input != gradient }
+        var forward: LaneCorrelation { kernels.forward }
+        var backwardData: LaneCorrelation { kernels.backwardData }
+        var filterGradient: LaneFilterGradient { kernels.filterGradient }
+        /// dy as the filter gradient reads it: no border.
+        var gradient: LanePlanes { kernels.gradient }
     }
 
     let stages: [Stage]
@@ -75,24 +74,12 @@ final class LaneBlock {
         for index in 0..<stageCount {
             let convolution = layers[3 * index] as! Conv2d, activation = layers[3 * index + 1] as! Activation
             let pool = Self.poolingKind(layers[3 * index + 2])!
-            let (R, p) = (convolution.kernelSize, convolution.padding)
-            let forward = LaneCorrelation(input: input, outputChannels: convolution.outputChannels, kernelHeight: R,
-                                          kernelWidth: R, padding: p)
+            let kernels = LaneConvolutionKernels(input: input, outputChannels: convolution.outputChannels,
+                                                 kernelSize: convolution.kernelSize, padding: convolution.padding)
             let nextPadding = index + 1 < stageCount ? (layers[3 * index + 3] as! Conv2d).padding : 0
-            let pooling = LanePool(pool.kind, input: forward.output, window: pool.layer.kernelSize,
+            let pooling = LanePool(pool.kind, input: kernels.forward.output, window: pool.layer.kernelSize,
                                    stride: pool.layer.stride, outputBorder: nextPadding)
-            let dy = LanePlanes(channels: forward.output.channels, height: forward.output.height,
-                                width: forward.output.width)
-            // Backward-data reads dy inside a border of R - 1 - p, unless its tile skips the border.
-            let q = R - 1 - p
-            let borderedDy = LanePlanes(channels: dy.channels, height: dy.height, width: dy.width,
-                                        border: LaneCorrelation.readsBorder(inputWidth: dy.width, kernelWidth: R, padding: q) ? q : 0)
-            stages.append(Stage(convolution: convolution, kind: activation.fusedKind!,
-                                forward: forward, pooling: pooling,
-                                backwardData: LaneCorrelation(input: borderedDy, outputChannels: input.channels, kernelHeight: R,
-                                                              kernelWidth: R, padding: q),
-                                filterGradient: LaneFilterGradient(input: input, gradient: dy, kernelHeight: R,
-                                                                   kernelWidth: R, padding: p)))
+            stages.append(Stage(convolution: convolution, kind: activation.fusedKind!, kernels: kernels, pooling: pooling))
             input = pooling.output
         }
         self.stages = stages
@@ -102,11 +89,13 @@ final class LaneBlock {
         winners = stages.map { LaneBuffer(count: groups * $0.pooling.winnerFloats) }
         pooled = LaneBuffer(count: workers * stages.last!.pooling.output.groupFloats)
         gradients = stages.map { LaneBuffer(count: workers * $0.gradient.groupFloats) }
-        borderedGradients = stages.map { $0.needsBorderedGradient ? zeroed(workers * $0.backwardData.input.groupFloats) : nil }
+        borderedGradients = stages.map {
+            $0.kernels.backwardDataReadsBorder ? zeroed(workers * $0.backwardData.input.groupFloats) : nil
+        }
         inputGradients = stages.map { LaneBuffer(count: workers * $0.backwardData.output.groupFloats) }
         forwardFilters = stages.map { LaneBuffer(count: $0.forward.packedCount) }
         backwardFilters = stages.map { LaneBuffer(count: $0.backwardData.packedCount) }
-        sums = stages.map { LaneBuffer(count: workers * $0.filterGradient.sumCount * LanePlanes.lanes) }
+        sums = stages.map { LaneBuffer(count: workers * $0.filterGradient.sumFloats) }
         zeros = zeroed(stages.map { max($0.forward.output.channels, $0.backwardData.output.channels) }.max()!)
     }
 
@@ -129,10 +118,7 @@ final class LaneBlock {
     func forward(_ x: Tensor, training: Bool) -> Tensor {
         let batch = x.shape[0], last = stages.last!.pooling.output
         for (stage, packed) in zip(stages, forwardFilters) {
-            let (C, R) = (stage.convolution.inputChannels, stage.convolution.kernelSize)
-            stage.convolution.weight.value.withUnsafeBufferPointer { w in
-                stage.forward.pack(into: packed.pointer) { o, i, r, s in w[((o * C + i) * R + r) * R + s] }
-            }
+            stage.convolution.weight.value.withUnsafeBufferPointer { stage.kernels.packForward($0.baseAddress!, into: packed.pointer) }
         }
         let biases = stages.map { $0.convolution.bias?.value }
         var y = Tensor(uninitializedShape: [batch, last.channels, last.height, last.width])
@@ -171,12 +157,8 @@ final class LaneBlock {
         let batch = inputShape[0], last = stages.last!.pooling.output
         let wantsInputGradient = stages[0].convolution.computesInputGradient
         for (stage, packed) in zip(stages, backwardFilters) {
-            let (C, R) = (stage.convolution.inputChannels, stage.convolution.kernelSize)
-            // Backward-data correlates dy with each filter turned by 180 degrees, its channel axes swapped.
-            stage.convolution.weight.value.withUnsafeBufferPointer { w in
-                stage.backwardData.pack(into: packed.pointer) { c, k, r, s in
-                    w[((k * C + c) * R + (R - 1 - r)) * R + (R - 1 - s)]
-                }
+            stage.convolution.weight.value.withUnsafeBufferPointer {
+                stage.kernels.packBackwardData($0.baseAddress!, into: packed.pointer)
             }
         }
         var dx = wantsInputGradient ? Tensor(uninitializedShape: inputShape) : zeroGradient()
@@ -186,7 +168,7 @@ final class LaneBlock {
                 // Fixed groups per worker: each worker's gradient sums then add up the same way every run.
                 Parallel.forEachWorker(workers) { worker in
                     for (stage, buffer) in zip(stages, sums) {
-                        let count = stage.filterGradient.sumCount * LanePlanes.lanes
+                        let count = stage.filterGradient.sumFloats
                         (buffer.pointer + worker * count).update(repeating: 0, count: count)
                     }
                     for group in Parallel.chunk(worker, of: workers, splitting: groups) {
@@ -205,7 +187,7 @@ final class LaneBlock {
                             let input = groupPointer(inputs[index], stage.forward.input, group)
                             stage.filterGradient.accumulate(
                                 input: input, outputGradient: dy,
-                                into: sums[index].pointer + worker * stage.filterGradient.sumCount * LanePlanes.lanes)
+                                into: sums[index].pointer + worker * stage.filterGradient.sumFloats)
                             guard index > 0 || wantsInputGradient else { continue }
                             let dInputGroup = groupPointer(inputGradients[index], stage.backwardData.output, worker)
                             var source = UnsafePointer(dy)
@@ -226,15 +208,17 @@ final class LaneBlock {
             }
         }
         for (stage, buffer) in zip(stages, sums) {
-            let (gradient, taps) = (stage.filterGradient, stage.filterGradient.taps)
-            let K = gradient.gradient.channels
-            stage.convolution.weight.gradient.withUnsafeMutableBufferPointer { dw in
-                laneSumsReduce(buffer.pointer, vectorsPerWorker: gradient.sumCount, workers: workers, count: K * taps,
-                               into: dw.baseAddress!)
-            }
-            stage.convolution.bias?.gradient.withUnsafeMutableBufferPointer { db in
-                laneSumsReduce(buffer.pointer + K * taps * LanePlanes.lanes, vectorsPerWorker: gradient.sumCount,
-                               workers: workers, count: K, into: db.baseAddress!)
+            let convolution = stage.convolution
+            convolution.weight.gradient.withUnsafeMutableBufferPointer { dw in
+                if let bias = convolution.bias {
+                    bias.gradient.withUnsafeMutableBufferPointer { db in
+                        stage.filterGradient.addSums(buffer.pointer, workers: workers, weightGradient: dw.baseAddress!,
+                                                     biasGradient: db.baseAddress!)
+                    }
+                } else {
+                    stage.filterGradient.addSums(buffer.pointer, workers: workers, weightGradient: dw.baseAddress!,
+                                                 biasGradient: nil)
+                }
             }
         }
         return dx
