@@ -57,6 +57,25 @@ func laneModernLeNetMatchesLayers() throws {
     try expectSameTraining(networks, input: values([23, 1, 28, 28], seed: 15), stages: 2, "modern LeNet")
 }
 
+/// Smooth on purpose (sigmoids, average pools): with a ReLU or a max pool, a weight's step of
+/// 0.01 moves some units across a kink or changes some windows' winners, and central differences stop
+/// measuring the gradient on either path. Those two are checked against the layers run one by
+/// one above, whose own backward passes are checked against central differences.
+@Test("through a two-stage lane block, every gradient matches central differences")
+func laneBlockGradients() throws {
+    var generator = SeededGenerator(seed: 16)
+    let network = Sequential(
+        Conv2d(inputChannels: 1, outputChannels: 3, kernelSize: 3, padding: 1, generator: &generator), Sigmoid(),
+        AvgPool2d(kernelSize: 2),
+        Conv2d(inputChannels: 3, outputChannels: 4, kernelSize: 3, padding: 1, generator: &generator), Sigmoid(),
+        AvgPool2d(kernelSize: 2), Flatten(), Linear(inputFeatures: 16, outputFeatures: 3, generator: &generator))
+    let x = try distinct([3, 1, 8, 8], seed: 17)
+    if GemmBlocking.wideTile {
+        #expect(LaneBlock.stageCount(network.layers, from: 0, inputShape: x.shape) == 2)
+    }
+    try checkGradients(network, input: x)
+}
+
 @Test("without the image gradient, the lane block returns zeros for it, as Conv2d does")
 func laneBlockSkipsImageGradient() throws {
     let networks = pair { LeNet.d2l(seed: 6) }
