@@ -24,6 +24,11 @@ public struct LaneCorrelation: Sendable {
     enum Tile { case threeBySeven, fourByFive, single, fourteenFromTen }
     let tile: Tile
 
+    /// The register tiles' shapes, (output channels, positions), largest first: what a layer
+    /// whose channels and row width fit them runs on.
+    public static let tileShapes = [(channels: ThreeBySevenTile.channels, positions: ThreeBySevenTile.positions),
+                                    (channels: FourByFiveTile.channels, positions: FourByFiveTile.positions)]
+
     /// in: `input` (its border at least `padding`, unless `readsBorder` says the correlation
     /// never reads it), out: `output` (its interior is written).
     public init(input: LanePlanes, outputChannels: Int, kernelHeight: Int, kernelWidth: Int, padding: Int,

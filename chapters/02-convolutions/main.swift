@@ -409,17 +409,20 @@ struct ConvolutionsChapter: ParsableCommand {
             forward kernel on dy with the filters turned by 180 degrees, skipping the kernel rows \
             that would only meet dy's zero border.
             """)
+        let tiles = LaneCorrelation.tileShapes
         book.say("""
             Or fill the vectors across the images instead: put the images in the lanes. A group of \(lanes) \
             images is stored channel by channel and row by row, and each stored value is a vector \
             whose lane j belongs to image j. A filter tap is then one vector load and one FMA for \
             \(lanes) images, whatever the plane's width; no lane is thrown away, and a window that \
             leaves the image skips exactly the rows it would read outside it. Register tiles hold \
-            3 channels x 7 positions or 4 x 5 (21 and 20 vectors of sums: AVX-512's 32 registers \
-            are needed); for conv2's backward-data one tile holds a whole \(g.inputWidth)-wide row of \
-            dx and adds each \(g.outputWidth)-wide row of dy through the 5 taps, so no product meets \
-            dy's zero border. The batch goes into this layout once, before conv1, and out of it \
-            after the second pool: 16 x 16 blocks turned in registers.
+            \(tiles.map { "\($0.channels) channels x \($0.positions) positions" }.joined(separator: " or ")) \
+            (\(tiles.map { "\($0.channels * $0.positions)" }.joined(separator: " and ")) vectors of sums: they \
+            need AVX-512's 32 vector registers); for conv2's backward-data one tile holds a whole \
+            \(g.inputWidth)-wide row of dx and adds each \(g.outputWidth)-wide row of dy through the \
+            \(g.kernelWidth) taps, so no product meets dy's zero border. The batch goes into this layout \
+            once, before conv1, and out of it after the second pool: \(lanes) x \(lanes) blocks turned in \
+            registers.
             """)
         var generator = SeededGenerator(seed: options.seed)
         let x = Array(Tensor(uniform: [batch, 6, 14, 14], in: 0...1, generator: &generator).scalars)
