@@ -161,10 +161,12 @@ final class LaneBlock {
                 stage.kernels.packBackwardData($0.baseAddress!, into: packed.pointer)
             }
         }
+        // Without an input gradient, the block hands back one zero tensor it keeps, and must not
+        // touch it: taking its mutable pointer would copy it (800 KB for LeNet, every step).
         var dx = wantsInputGradient ? Tensor(uninitializedShape: inputShape) : zeroGradient()
         dOutput.withUnsafeBufferPointer { dOut in
-            dx.withUnsafeMutableBufferPointer { dInput in
-                let (dOut, dInput) = (dOut.baseAddress!, dInput.baseAddress!)
+            withMutablePointer(to: &dx, if: wantsInputGradient) { dInput in
+                let dOut = dOut.baseAddress!
                 // Fixed groups per worker: each worker's gradient sums then add up the same way every run.
                 Parallel.forEachWorker(workers) { worker in
                     for (stage, buffer) in zip(stages, sums) {
@@ -200,7 +202,7 @@ final class LaneBlock {
                                                    bias: zeros.pointer, output: dInputGroup, activation: .none)
                             (pooledGradient, pooledLayout) = (UnsafePointer(dInputGroup), stage.backwardData.output)
                         }
-                        if wantsInputGradient {
+                        if let dInput {
                             laneDeinterleave(pooledGradient, layout: pooledLayout, first: first, count: count, into: dInput)
                         }
                     }
@@ -235,6 +237,13 @@ final class LaneBlock {
     private func zeroGradient() -> Tensor {
         if zeroInputGradient?.shape != inputShape { zeroInputGradient = Tensor(zeros: inputShape) }
         return zeroInputGradient!
+    }
+
+    /// body with the tensor's floats to write, or with nil when `condition` is false.
+    private func withMutablePointer(to tensor: inout Tensor, if condition: Bool,
+                                    _ body: (UnsafeMutablePointer<Float>?) -> Void) {
+        guard condition else { return body(nil) }
+        tensor.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
 
     private func withBias<R>(_ bias: Tensor?, _ body: (UnsafePointer<Float>) -> R) -> R {
