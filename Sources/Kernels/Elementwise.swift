@@ -180,6 +180,22 @@ public func multiply(_ x: UnsafePointer<Float>, by mask: UnsafePointer<Float>,
     forEachChunk(count) { range in for i in range { y[i] = x[i] * mask[i] } }
 }
 
+/// sums[r] += the sum of matrix[r * stride + j] for j < columns: a bias's gradient from output
+/// gradients laid out [features][batch] (LaneDense's batch matrices). Sixteen columns at a time,
+/// then one sum across the lanes and the last columns one by one.
+public func accumulateRowSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
+                              into sums: UnsafeMutablePointer<Float>) {
+    let vectorColumns = columns / Vector16.scalarCount * Vector16.scalarCount
+    for r in 0..<rows {
+        let row = matrix + r * stride
+        var total = Vector16.zero
+        for j in Swift.stride(from: 0, to: vectorColumns, by: Vector16.scalarCount) { total += loadVector(row + j) }
+        var sum = total.sum()
+        for j in vectorColumns..<columns { sum += row[j] }
+        sums[r] += sum
+    }
+}
+
 /// sums[j] += the sum over rows of matrix[row * columns + j], added row by row: a bias's gradient
 /// from a batch of output gradients [rows, columns]. Sixteen columns at a time; as a plain loop
 /// the compiler could not vectorise it (it cannot rule out that `sums` overlaps `matrix`), and

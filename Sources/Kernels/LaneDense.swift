@@ -1,0 +1,143 @@
+// LaneDense.swift: a fully connected layer's products for one group of 16 images in the lane
+// layout (LaneLayout.swift), where a vector holds one feature of the 16 images:
+//   forward        y[o]  = f(b[o] + sum over i of w[o][i] * x[i])
+//   backward-data  dx[i] = (sum over o of w[o][i] * dy[o]) * g'(a[i]),  g the activation before
+// Both are the same loop, out[r] = sum over k of m[r][k] * in[k], with m = w or its transpose:
+// each step of k is one vector load of in[k] and an FMA with a broadcast weight for each of 12
+// rows. Kept in the lanes, LeNet's dense layers run right after its convolutions on the same
+// group, while their inputs are still in the core's caches, with the bias and the activation
+// applied as the sums leave the registers. The weights' gradient is a sum over the whole batch,
+// one SGEMM afterwards (ModernCNN's LaneBlock).
+//
+// A group's features may lie 16 floats apart (one group on its own) or further (a column of a
+// [features][batch] matrix, which that SGEMM reads): the functions take the stride.
+
+/// out[r] = sum over k of m(r, k) * in[k] for one group, r < rows, k < depth.
+public struct LaneDense: Sendable {
+    public let rows: Int, depth: Int
+    /// Rows per register tile: 12, or 1 when there are fewer rows than that.
+    let tileRows: Int
+
+    public init(rows: Int, depth: Int) {
+        precondition(rows >= 1 && depth >= 1, "LaneDense: empty product")
+        (self.rows, self.depth) = (rows, depth)
+        tileRows = rows >= TwelveRowSums.rows ? TwelveRowSums.rows : 1
+    }
+
+    var blocks: Int { (rows + tileRows - 1) / tileRows }
+    /// The first row of each block of `tileRows`, the last block moved back to end at the last row
+    /// (its overlap computed twice, the same values stored again).
+    func blockStart(_ block: Int) -> Int { min(block * tileRows, rows - tileRows) }
+
+    /// Floats of the packed weights.
+    public var packedCount: Int { blocks * depth * tileRows }
+
+    /// A layer's weights w[o][i] (PyTorch's [out, in]) as the forward's tiles read them,
+    /// [block][i][tile row]: the 12 weights of one step side by side. Here rows = out, depth = in.
+    public func pack(weight w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        for block in 0..<blocks {
+            let first = blockStart(block)
+            for k in 0..<depth {
+                for j in 0..<tileRows { packed[(block * depth + k) * tileRows + j] = w[(first + j) * depth + k] }
+            }
+        }
+    }
+
+    /// Forward: out[r] = f(bias[r] + sum over k of w[r][k] * x[k]), from the packed weights,
+    /// features `inputStride` and `outputStride` floats apart.
+    public func forward(input x: UnsafePointer<Float>, inputStride: Int, packedWeight m: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, outputStride: Int,
+                        activation: FusedActivation) {
+        forEachBlock(x, inputStride, panel: { m + $0 * depth * tileRows }, step: tileRows, bias: bias) { row, sum in
+            storeVector(activate(sum, activation), to: y + row * outputStride)
+        }
+    }
+
+    /// Backward-data: out[r] = (sum over k of w[k][r] * dy[k]) * g'(a[r]), straight from the
+    /// layer's weights w[k][r] (rows = in, depth = out): a step's 12 weights already lie side by
+    /// side in w's row k. a: the output of the activation g whose input gradient this is, at
+    /// `activationStride`; nil when there is none.
+    public func backward(outputGradient dy: UnsafePointer<Float>, stride: Int, weight w: UnsafePointer<Float>,
+                         activationOutput a: UnsafePointer<Float>?, activationStride: Int, _ activation: FusedActivation,
+                         into dx: UnsafeMutablePointer<Float>, outputStride: Int) {
+        forEachBlock(dy, stride, panel: { w + blockStart($0) }, step: rows, bias: nil) { row, sum in
+            let value = a.map { timesSlope(sum, output: loadVector($0 + row * activationStride), activation) } ?? sum
+            storeVector(value, to: dx + row * outputStride)
+        }
+    }
+
+    /// Each block's sums handed to `store` row by row. panel(block): where the block's weights of
+    /// step 0 are; step: floats from one step's weights to the next.
+    @inline(__always)
+    private func forEachBlock(_ x: UnsafePointer<Float>, _ inputStride: Int, panel: (Int) -> UnsafePointer<Float>,
+                              step: Int, bias: UnsafePointer<Float>?, _ store: (Int, LaneVector) -> Void) {
+        for block in 0..<blocks {
+            let (first, weights) = (blockStart(block), panel(block))
+            if tileRows == TwelveRowSums.rows {
+                var sums = TwelveRowSums(bias: bias.map { $0 + first })
+                for k in 0..<depth { sums.add(weights + k * step, loadVector(x + k * inputStride)) }
+                sums.forEach { j, sum in store(first + j, sum) }
+            } else {
+                var sum = LaneVector(repeating: bias?[first] ?? 0)
+                for k in 0..<depth {
+                    sum = sum.addingProduct(LaneVector(repeating: weights[k * step]), loadVector(x + k * inputStride))
+                }
+                store(first, sum)
+            }
+        }
+    }
+}
+
+/// Twelve rows' sums for one group: each step of k adds w[j] * in[k] to row j.
+struct TwelveRowSums {
+    static let rows = 12
+    var s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11: LaneVector
+
+    @inline(__always)
+    init(bias: UnsafePointer<Float>?) {
+        guard let b = bias else {
+            s0 = .zero
+            (s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11) = (s0, s0, s0, s0, s0, s0, s0, s0, s0, s0, s0)
+            return
+        }
+        (s0, s1, s2, s3) = (LaneVector(repeating: b[0]), LaneVector(repeating: b[1]), LaneVector(repeating: b[2]),
+                            LaneVector(repeating: b[3]))
+        (s4, s5, s6, s7) = (LaneVector(repeating: b[4]), LaneVector(repeating: b[5]), LaneVector(repeating: b[6]),
+                            LaneVector(repeating: b[7]))
+        (s8, s9, s10, s11) = (LaneVector(repeating: b[8]), LaneVector(repeating: b[9]), LaneVector(repeating: b[10]),
+                              LaneVector(repeating: b[11]))
+    }
+
+    /// w: this step's 12 weights, one per row; x: the input vector of this step.
+    @inline(__always)
+    mutating func add(_ w: UnsafePointer<Float>, _ x: LaneVector) {
+        s0 = s0.addingProduct(LaneVector(repeating: w[0]), x)
+        s1 = s1.addingProduct(LaneVector(repeating: w[1]), x)
+        s2 = s2.addingProduct(LaneVector(repeating: w[2]), x)
+        s3 = s3.addingProduct(LaneVector(repeating: w[3]), x)
+        s4 = s4.addingProduct(LaneVector(repeating: w[4]), x)
+        s5 = s5.addingProduct(LaneVector(repeating: w[5]), x)
+        s6 = s6.addingProduct(LaneVector(repeating: w[6]), x)
+        s7 = s7.addingProduct(LaneVector(repeating: w[7]), x)
+        s8 = s8.addingProduct(LaneVector(repeating: w[8]), x)
+        s9 = s9.addingProduct(LaneVector(repeating: w[9]), x)
+        s10 = s10.addingProduct(LaneVector(repeating: w[10]), x)
+        s11 = s11.addingProduct(LaneVector(repeating: w[11]), x)
+    }
+
+    @inline(__always)
+    func forEach(_ body: (Int, LaneVector) -> Void) {
+        body(0, s0)
+        body(1, s1)
+        body(2, s2)
+        body(3, s3)
+        body(4, s4)
+        body(5, s5)
+        body(6, s6)
+        body(7, s7)
+        body(8, s8)
+        body(9, s9)
+        body(10, s10)
+        body(11, s11)
+    }
+}
