@@ -1,7 +1,7 @@
-// LaneBlockTests.swift: a Sequential that runs its convolution stages with the batch in the
-// vector lanes computes what the same layers compute one by one: outputs, every parameter's
-// gradient and the input gradient, on both LeNets and on an odd two-stage network, for batches that
-// are not multiples of 16; and it only takes the runs of layers it can.
+// LaneBlockTests.swift: a Sequential that runs its convolution stages and the dense layers after
+// them with the batch in the vector lanes computes what the same layers compute one by one:
+// outputs, every parameter's gradient and the input gradient, on both LeNets and on an odd
+// network, for batches that are not multiples of 16; and it only takes the runs of layers it can.
 
 import Kernels
 import Testing
@@ -28,11 +28,12 @@ private func values(_ shape: [Int], seed: UInt64) -> Tensor {
 }
 
 /// Runs a training forward and backward through both networks and compares everything.
-private func expectSameTraining(_ networks: (lanes: Sequential, layers: Sequential), input: Tensor, stages: Int,
+/// `layers`: how many layers the lane block should take (on a processor with AVX-512).
+private func expectSameTraining(_ networks: (lanes: Sequential, layers: Sequential), input: Tensor, layers: Int,
                                 _ what: String) throws {
     if GemmBlocking.wideTile {
-        #expect(LaneBlock.stageCount(networks.lanes.layers, from: 0, inputShape: input.shape) == stages,
-                "\(what): the lane block should take \(stages) stages")
+        #expect(LaneBlock.layerCount(networks.lanes.layers, from: 0, inputShape: input.shape) == layers,
+                "\(what): the lane block should take \(layers) layers")
     }
     let (y, reference) = (try networks.lanes.forward(input, training: true), try networks.layers.forward(input, training: true))
     #expect(relativeDifference(y, reference) <= 1e-5, "\(what): outputs")
@@ -48,13 +49,13 @@ private func expectSameTraining(_ networks: (lanes: Sequential, layers: Sequenti
 @Test("LeNet trains the same with its batch in the lanes as layer by layer", arguments: [37, 64])
 func laneLeNetMatchesLayers(batch: Int) throws {
     let networks = pair { LeNet.d2l(seed: 4) }
-    try expectSameTraining(networks, input: values([batch, 1, 28, 28], seed: 5), stages: 2, "LeNet, batch \(batch)")
+    try expectSameTraining(networks, input: values([batch, 1, 28, 28], seed: 5), layers: 12, "LeNet, batch \(batch)")
 }
 
 @Test("the modern LeNet (ReLU, max pooling) trains the same in lanes as layer by layer")
 func laneModernLeNetMatchesLayers() throws {
     let networks = pair { LeNet.modern(seed: 14) }
-    try expectSameTraining(networks, input: values([23, 1, 28, 28], seed: 15), stages: 2, "modern LeNet")
+    try expectSameTraining(networks, input: values([23, 1, 28, 28], seed: 15), layers: 12, "modern LeNet")
 }
 
 /// Smooth on purpose (sigmoids, average pools): with a ReLU or a max pool, a weight's step of
@@ -68,10 +69,13 @@ func laneBlockGradients() throws {
         Conv2d(inputChannels: 1, outputChannels: 3, kernelSize: 3, padding: 1, generator: &generator), Sigmoid(),
         AvgPool2d(kernelSize: 2),
         Conv2d(inputChannels: 3, outputChannels: 4, kernelSize: 3, padding: 1, generator: &generator), Sigmoid(),
-        AvgPool2d(kernelSize: 2), Flatten(), Linear(inputFeatures: 16, outputFeatures: 3, generator: &generator))
+        AvgPool2d(kernelSize: 2), Flatten(),
+        // 13 rows: a 12-row tile and an overlapping one; 3 rows: one row at a time.
+        Linear(inputFeatures: 16, outputFeatures: 13, generator: &generator), Sigmoid(),
+        Linear(inputFeatures: 13, outputFeatures: 3, generator: &generator))
     let x = try distinct([3, 1, 8, 8], seed: 17)
     if GemmBlocking.wideTile {
-        #expect(LaneBlock.stageCount(network.layers, from: 0, inputShape: x.shape) == 2)
+        #expect(LaneBlock.layerCount(network.layers, from: 0, inputShape: x.shape) == 10)
     }
     try checkGradients(network, input: x)
 }
@@ -81,12 +85,12 @@ func laneBlockSkipsImageGradient() throws {
     let networks = pair { LeNet.d2l(seed: 6) }
     Trainer.skipImageGradient(of: networks.lanes)
     Trainer.skipImageGradient(of: networks.layers)
-    try expectSameTraining(networks, input: values([20, 1, 28, 28], seed: 7), stages: 2, "LeNet, no image gradient")
+    try expectSameTraining(networks, input: values([20, 1, 28, 28], seed: 7), layers: 12, "LeNet, no image gradient")
     let dx = networks.lanes.backward(values([20, 10], seed: 8))
     #expect(dx.scalars.allSatisfy { $0 == 0 })
 }
 
-@Test("an odd two-stage network (ReLU, 3x3, overlapping pools, no bias, a plane that is not square) matches too")
+@Test("an odd network (ReLU, 3x3, overlapping pools, no bias, planes that are not square) matches too")
 func laneOddNetworkMatchesLayers() throws {
     let networks = pair {
         var g = SeededGenerator(seed: 10)
@@ -95,18 +99,36 @@ func laneOddNetworkMatchesLayers() throws {
             ReLU(), AvgPool2d(kernelSize: 3, stride: 2),
             Conv2d(inputChannels: 5, outputChannels: 7, kernelSize: 3, padding: 1, generator: &g),
             Sigmoid(), AvgPool2d(kernelSize: 2), Flatten(),
-            Linear(inputFeatures: 7 * 2 * 3, outputFeatures: 3, generator: &g))
+            Linear(inputFeatures: 7 * 2 * 3, outputFeatures: 25, bias: false, generator: &g), ReLU(),
+            Linear(inputFeatures: 25, outputFeatures: 3, generator: &g))
     }
-    try expectSameTraining(networks, input: values([18, 2, 11, 13], seed: 11), stages: 2, "odd network")
+    try expectSameTraining(networks, input: values([18, 2, 11, 13], seed: 11), layers: 10, "odd network")
 }
 
-@Test("only runs of convolution, activation and pooling on small images go into lanes")
+@Test("only runs of convolution, activation and pooling on small images, and dense layers after them, go into lanes")
 func laneBlockEligibility() {
     let lenet = LeNet.d2l()
     if GemmBlocking.wideTile {
         #expect(LaneBlock.stageCount(lenet.layers, from: 0, inputShape: [256, 1, 28, 28]) == 2)
         #expect(LaneBlock.stageCount(LeNet.modern().layers, from: 0, inputShape: [256, 1, 28, 28]) == 2)
         #expect(LaneBlock.stageCount(lenet.layers, from: 3, inputShape: [256, 6, 14, 14]) == 1)
+        // The whole of LeNet, its three dense layers included.
+        #expect(LaneBlock.layerCount(lenet.layers, from: 0, inputShape: [256, 1, 28, 28]) == 12)
+        #expect(LaneBlock.layerCount(lenet.layers, from: 3, inputShape: [256, 6, 14, 14]) == 9)
+        // The dense layers stop before anything but an activation followed by another Linear: a
+        // dropout, or an activation after the last Linear, runs on its own.
+        var g = SeededGenerator(seed: 1)
+        func stages() -> [any Layer] {
+            [Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, generator: &g), ReLU(), MaxPool2d(kernelSize: 2),
+             Flatten()]
+        }
+        let withDropout = stages() + [Linear(inputFeatures: 18, outputFeatures: 8, generator: &g), ReLU(),
+                                      Dropout(probability: 0.5), Linear(inputFeatures: 8, outputFeatures: 2, generator: &g)]
+        #expect(LaneBlock.layerCount(withDropout, from: 0, inputShape: [4, 1, 8, 8]) == 5)
+        let endsInSigmoid = stages() + [Linear(inputFeatures: 18, outputFeatures: 2, generator: &g), Sigmoid()]
+        #expect(LaneBlock.layerCount(endsInSigmoid, from: 0, inputShape: [4, 1, 8, 8]) == 5)
+        let noFlatten = Array(stages().dropLast())
+        #expect(LaneBlock.layerCount(noFlatten, from: 0, inputShape: [4, 1, 8, 8]) == 3)
     }
     // A 224 x 224 image is too large a plane, and dense layers are not lane stages.
     #expect(LaneBlock.stageCount(lenet.layers, from: 0, inputShape: [8, 1, 224, 224]) == 0)

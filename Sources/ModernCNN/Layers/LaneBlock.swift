@@ -3,7 +3,8 @@
 //
 // Sequential hands such a run to a LaneBlock when its images are small. The batch goes into the
 // lane layout once, every stage works on groups of 16 images without leaving it, and only the
-// last stage's pooled output comes back to NCHW; backward the same in reverse. The layers keep
+// last stage's pooled output comes back to NCHW (or, when dense layers follow, goes on into them:
+// LaneClassifier.swift); backward the same in reverse. The layers keep
 // their parameters, names and gradients: the block only computes with them. Each group's
 // stage inputs and activations stay in the block between the training forward and backward.
 
@@ -26,6 +27,8 @@ final class LaneBlock {
     }
 
     let stages: [Stage]
+    /// The dense layers after the last pool, when the block takes them too.
+    let classifier: LaneClassifier?
     let inputShape: [Int]
     let groups: Int, workers: Int
     /// Per group, kept from the training forward for backward: each stage's input and activations,
@@ -63,8 +66,21 @@ final class LaneBlock {
         return count
     }
 
-    init(_ layers: ArraySlice<any Layer>, stageCount: Int, inputShape: [Int]) {
+    /// How many layers from `start` one block can take on an input of `shape`: its stages, and the
+    /// dense layers after them when LaneClassifier takes those. 0 when it can take none.
+    static func layerCount(_ layers: [any Layer], from start: Int, inputShape shape: [Int]) -> Int {
+        let stages = stageCount(layers, from: start, inputShape: shape)
+        guard stages > 0, let pooled = try? layers[start..<(start + 3 * stages)].reduce(shape, {
+            try $1.outputShape(for: $0)
+        }) else { return 0 }
+        return 3 * stages + LaneClassifier.layerCount(layers, from: start + 3 * stages,
+                                                      features: pooled.dropFirst().reduce(1, *))
+    }
+
+    /// The block for `layerCount` layers (as `layerCount(_:from:inputShape:)` counted them).
+    init(_ layers: ArraySlice<any Layer>, layerCount: Int, inputShape: [Int]) {
         let layers = Array(layers)
+        let stageCount = Self.stageCount(layers, from: 0, inputShape: inputShape)
         self.inputShape = inputShape
         let groups = LanePlanes.groups(for: inputShape[0]), workers = max(1, min(Parallel.threadCount, groups))
         (self.groups, self.workers) = (groups, workers)
@@ -83,6 +99,8 @@ final class LaneBlock {
             input = pooling.output
         }
         self.stages = stages
+        classifier = layerCount > 3 * stageCount
+            ? LaneClassifier(layers[(3 * stageCount)..<layerCount], batch: inputShape[0], workers: workers) : nil
         func zeroed(_ count: Int) -> LaneBuffer { LaneBuffer(count: count, zeroed: true) }
         inputs = stages.map { zeroed(groups * $0.forward.input.groupFloats) }
         activations = stages.map { LaneBuffer(count: groups * $0.forward.output.groupFloats) }
@@ -99,7 +117,7 @@ final class LaneBlock {
         zeros = zeroed(stages.map { max($0.forward.output.channels, $0.backwardData.output.channels) }.max()!)
     }
 
-    var layerCount: Int { 3 * stages.count }
+    var layerCount: Int { 3 * stages.count + (classifier?.layerCount ?? 0) }
 
     /// The lane pooling a layer asks for, if it is one of the two fixed-window pools.
     static func poolingKind(_ layer: any Layer) -> (kind: LanePool.Kind, layer: any SlidingWindowLayer)? {
@@ -108,20 +126,23 @@ final class LaneBlock {
         return nil
     }
 
-    /// Whether this block serves `stageCount` stages on an input of `shape` with today's threads.
-    func fits(stageCount: Int, inputShape shape: [Int]) -> Bool {
-        stages.count == stageCount && inputShape == shape
+    /// Whether this block serves `layerCount` layers on an input of `shape` with today's threads.
+    func fits(layerCount: Int, inputShape shape: [Int]) -> Bool {
+        self.layerCount == layerCount && inputShape == shape
             && workers == max(1, min(Parallel.threadCount, LanePlanes.groups(for: shape[0])))
     }
 
-    /// The last stage's pooled output, [N, K, P, Q], from x: [N, C, H, W].
+    /// The last stage's pooled output, [N, K, P, Q], or the last dense layer's, [N, classes],
+    /// from x: [N, C, H, W].
     func forward(_ x: Tensor, training: Bool) -> Tensor {
         let batch = x.shape[0], last = stages.last!.pooling.output
         for (stage, packed) in zip(stages, forwardFilters) {
             stage.convolution.weight.value.withUnsafeBufferPointer { stage.kernels.packForward($0.baseAddress!, into: packed.pointer) }
         }
+        classifier?.packWeights()
         let biases = stages.map { $0.convolution.bias?.value }
-        var y = Tensor(uninitializedShape: [batch, last.channels, last.height, last.width])
+        var y = Tensor(uninitializedShape: classifier.map { [batch, $0.outputFeatures] }
+                                           ?? [batch, last.channels, last.height, last.width])
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { output in
                 let (x, y) = (input.baseAddress!, output.baseAddress!)
@@ -141,7 +162,13 @@ final class LaneBlock {
                             : groupPointer(pooled, last, worker)
                         stage.pooling.forward(input: activation, output: target, winners: winnersOf(index, group))
                     }
-                    laneDeinterleave(groupPointer(pooled, last, worker), layout: last, first: first, count: count, into: y)
+                    let features = groupPointer(pooled, last, worker)
+                    if let classifier {
+                        classifier.forward(features, group: group, worker: worker, first: first, count: count,
+                                           training: training, into: y)
+                    } else {
+                        laneDeinterleave(features, layout: last, first: first, count: count, into: y)
+                    }
                 }
             }
         }
@@ -177,8 +204,13 @@ final class LaneBlock {
                         let (first, count) = (group * LanePlanes.lanes, min(LanePlanes.lanes, batch - group * LanePlanes.lanes))
                         // The pooled gradient goes where the forward's last pooled output went.
                         var pooledGradient = UnsafePointer(groupPointer(pooled, last, worker)), pooledLayout = last
-                        laneInterleave(dOut, first: first, count: count, layout: last,
-                                       into: groupPointer(pooled, last, worker))
+                        if let classifier {
+                            classifier.backward(dOut, group: group, worker: worker, first: first, count: count,
+                                                into: groupPointer(pooled, last, worker))
+                        } else {
+                            laneInterleave(dOut, first: first, count: count, layout: last,
+                                           into: groupPointer(pooled, last, worker))
+                        }
                         for index in stages.indices.reversed() {
                             let stage = stages[index]
                             let dy = groupPointer(gradients[index], stage.gradient, worker)
@@ -209,6 +241,7 @@ final class LaneBlock {
                 }
             }
         }
+        classifier?.addWeightGradients()
         for (stage, buffer) in zip(stages, sums) {
             let convolution = stage.convolution
             convolution.weight.gradient.withUnsafeMutableBufferPointer { dw in

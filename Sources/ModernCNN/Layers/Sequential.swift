@@ -105,10 +105,10 @@ public final class Sequential: Layer {
     /// new shape or thread count) when that run of layers can use one; nil otherwise.
     private func laneBlock(at start: Int, inputShape shape: [Int]) -> LaneBlock? {
         guard usesLaneLayout else { return nil }
-        let stages = LaneBlock.stageCount(layers, from: start, inputShape: shape)
-        guard stages > 0 else { return nil }
-        if let block = laneBlocks[start], block.fits(stageCount: stages, inputShape: shape) { return block }
-        let block = LaneBlock(layers[start...], stageCount: stages, inputShape: shape)
+        let count = LaneBlock.layerCount(layers, from: start, inputShape: shape)
+        guard count > 0 else { return nil }
+        if let block = laneBlocks[start], block.fits(layerCount: count, inputShape: shape) { return block }
+        let block = LaneBlock(layers[start..<(start + count)], layerCount: count, inputShape: shape)
         laneBlocks[start] = block
         return block
     }
