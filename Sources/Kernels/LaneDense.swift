@@ -15,30 +15,36 @@
 /// out[r] = sum over k of m(r, k) * in[k] for one group, r < rows, k < depth.
 public struct LaneDense: Sendable {
     public let rows: Int, depth: Int
-    /// Rows per register tile: 12, or 1 when there are fewer rows than that.
-    let tileRows: Int
 
     public init(rows: Int, depth: Int) {
         precondition(rows >= 1 && depth >= 1, "LaneDense: empty product")
         (self.rows, self.depth) = (rows, depth)
-        tileRows = rows >= TwelveRowSums.rows ? TwelveRowSums.rows : 1
     }
 
-    var blocks: Int { (rows + tileRows - 1) / tileRows }
-    /// The first row of each block of `tileRows`, the last block moved back to end at the last row
-    /// (its overlap computed twice, the same values stored again).
-    func blockStart(_ block: Int) -> Int { min(block * tileRows, rows - tileRows) }
+    static let tileRows = TwelveRowSums.rows
+    var blocks: Int { (rows + Self.tileRows - 1) / Self.tileRows }
+    /// The first row of each block of 12, the last block moved back to end at the last row (its
+    /// overlap computed twice, the same values stored again); 0 when there are fewer rows.
+    func blockStart(_ block: Int) -> Int { max(0, min(block * Self.tileRows, rows - Self.tileRows)) }
 
     /// Floats of the packed weights.
-    public var packedCount: Int { blocks * depth * tileRows }
+    public var packedCount: Int { blocks * depth * Self.tileRows }
 
     /// A layer's weights w[o][i] (PyTorch's [out, in]) as the forward's tiles read them,
-    /// [block][i][tile row]: the 12 weights of one step side by side. Here rows = out, depth = in.
+    /// [block][i][tile row]: the 12 weights of one step side by side, zeros for the rows a layer
+    /// of fewer than 12 outputs lacks. Here rows = out, depth = in.
     public func pack(weight w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let tileRows = Self.tileRows
         for block in 0..<blocks {
-            let first = blockStart(block)
-            for k in 0..<depth {
-                for j in 0..<tileRows { packed[(block * depth + k) * tileRows + j] = w[(first + j) * depth + k] }
+            let (first, panel) = (blockStart(block), packed + block * depth * tileRows)
+            // Row by row: each row of w is read in order, and its floats go 12 apart.
+            for j in 0..<tileRows {
+                if first + j < rows {
+                    let row = w + (first + j) * depth
+                    for k in 0..<depth { panel[k * tileRows + j] = row[k] }
+                } else {
+                    for k in 0..<depth { panel[k * tileRows + j] = 0 }
+                }
             }
         }
     }
@@ -48,7 +54,8 @@ public struct LaneDense: Sendable {
     public func forward(input x: UnsafePointer<Float>, inputStride: Int, packedWeight m: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, outputStride: Int,
                         activation: FusedActivation) {
-        forEachBlock(x, inputStride, panel: { m + $0 * depth * tileRows }, step: tileRows, bias: bias) { row, sum in
+        forEachBlock(x, inputStride, panel: { m + $0 * depth * Self.tileRows }, step: Self.tileRows, padded: true,
+                     bias: bias) { row, sum in
             storeVector(activate(sum, activation), to: y + row * outputStride)
         }
     }
@@ -60,30 +67,37 @@ public struct LaneDense: Sendable {
     public func backward(outputGradient dy: UnsafePointer<Float>, stride: Int, weight w: UnsafePointer<Float>,
                          activationOutput a: UnsafePointer<Float>?, activationStride: Int, _ activation: FusedActivation,
                          into dx: UnsafeMutablePointer<Float>, outputStride: Int) {
-        forEachBlock(dy, stride, panel: { w + blockStart($0) }, step: rows, bias: nil) { row, sum in
+        forEachBlock(dy, stride, panel: { w + blockStart($0) }, step: rows, padded: false, bias: nil) { row, sum in
             let value = a.map { timesSlope(sum, output: loadVector($0 + row * activationStride), activation) } ?? sum
             storeVector(value, to: dx + row * outputStride)
         }
     }
 
     /// Each block's sums handed to `store` row by row. panel(block): where the block's weights of
-    /// step 0 are; step: floats from one step's weights to the next.
+    /// step 0 are; step: floats from one step's weights to the next. Padded weights (`padded`,
+    /// the forward's packing) let a layer of fewer than 12 rows use the tile too, its extra rows
+    /// computed and dropped; the backward reads the layer's own weights and has no padding, so
+    /// there such a layer goes one row at a time.
     @inline(__always)
     private func forEachBlock(_ x: UnsafePointer<Float>, _ inputStride: Int, panel: (Int) -> UnsafePointer<Float>,
-                              step: Int, bias: UnsafePointer<Float>?, _ store: (Int, LaneVector) -> Void) {
+                              step: Int, padded: Bool, bias: UnsafePointer<Float>?,
+                              _ store: (Int, LaneVector) -> Void) {
+        guard rows >= Self.tileRows || padded else {
+            let weights = panel(0)
+            for row in 0..<rows {
+                var sum = LaneVector(repeating: bias?[row] ?? 0)
+                for k in 0..<depth {
+                    sum = sum.addingProduct(LaneVector(repeating: weights[k * step + row]), loadVector(x + k * inputStride))
+                }
+                store(row, sum)
+            }
+            return
+        }
         for block in 0..<blocks {
             let (first, weights) = (blockStart(block), panel(block))
-            if tileRows == TwelveRowSums.rows {
-                var sums = TwelveRowSums(bias: bias.map { $0 + first })
-                for k in 0..<depth { sums.add(weights + k * step, loadVector(x + k * inputStride)) }
-                sums.forEach { j, sum in store(first + j, sum) }
-            } else {
-                var sum = LaneVector(repeating: bias?[first] ?? 0)
-                for k in 0..<depth {
-                    sum = sum.addingProduct(LaneVector(repeating: weights[k * step]), loadVector(x + k * inputStride))
-                }
-                store(first, sum)
-            }
+            var sums = TwelveRowSums(bias: bias.map { $0 + first }, rows: rows - first)
+            for k in 0..<depth { sums.add(weights + k * step, loadVector(x + k * inputStride)) }
+            sums.forEach { j, sum in if first + j < rows { store(first + j, sum) } }
         }
     }
 }
@@ -93,19 +107,17 @@ struct TwelveRowSums {
     static let rows = 12
     var s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11: LaneVector
 
+    /// Each row's sum starts at its bias (zero without one, and for rows past `rows`, which a
+    /// layer of fewer than 12 outputs lacks).
     @inline(__always)
-    init(bias: UnsafePointer<Float>?) {
-        guard let b = bias else {
-            s0 = .zero
-            (s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11) = (s0, s0, s0, s0, s0, s0, s0, s0, s0, s0, s0)
-            return
+    init(bias: UnsafePointer<Float>?, rows: Int) {
+        @inline(__always) func start(_ j: Int) -> LaneVector {
+            guard let bias, j < rows else { return .zero }
+            return LaneVector(repeating: bias[j])
         }
-        (s0, s1, s2, s3) = (LaneVector(repeating: b[0]), LaneVector(repeating: b[1]), LaneVector(repeating: b[2]),
-                            LaneVector(repeating: b[3]))
-        (s4, s5, s6, s7) = (LaneVector(repeating: b[4]), LaneVector(repeating: b[5]), LaneVector(repeating: b[6]),
-                            LaneVector(repeating: b[7]))
-        (s8, s9, s10, s11) = (LaneVector(repeating: b[8]), LaneVector(repeating: b[9]), LaneVector(repeating: b[10]),
-                              LaneVector(repeating: b[11]))
+        (s0, s1, s2, s3) = (start(0), start(1), start(2), start(3))
+        (s4, s5, s6, s7) = (start(4), start(5), start(6), start(7))
+        (s8, s9, s10, s11) = (start(8), start(9), start(10), start(11))
     }
 
     /// w: this step's 12 weights, one per row; x: the input vector of this step.

@@ -213,3 +213,11 @@ public func laneCopyInterior(_ source: UnsafePointer<Float>, layout from: LanePl
         }
     }
 }
+
+/// Copies `count` vectors (each one feature of a group's 16 images) from one stride to another,
+/// in floats: a group's features into its column of a [features][batch] matrix (LaneDense), or
+/// back. Vector by vector: as 64-byte copies they were calls to memmove.
+public func laneCopyVectors(_ count: Int, from source: UnsafePointer<Float>, stride: Int,
+                            to target: UnsafeMutablePointer<Float>, stride targetStride: Int) {
+    for f in 0..<count { storeVector(loadVector(source + f * stride), to: target + f * targetStride) }
+}

@@ -92,9 +92,7 @@ final class LaneClassifier {
     func forward(_ x: UnsafePointer<Float>, group: Int, worker: Int, first: Int, count: Int, training: Bool,
                  into y: UnsafeMutablePointer<Float>) {
         let lanes = LanePlanes.lanes, column = group * lanes
-        if training {
-            for f in 0..<stages[0].inputs { (features.pointer + f * rowStride + column).update(from: x + f * lanes, count: lanes) }
-        }
+        if training { laneCopyVectors(stages[0].inputs, from: x, stride: lanes, to: features.pointer + column, stride: rowStride) }
         var (input, inputStride) = (x, lanes)
         let out = logits.pointer + worker * outputFeatures * lanes
         for (index, stage) in stages.enumerated() {
@@ -116,9 +114,8 @@ final class LaneClassifier {
         let lanes = LanePlanes.lanes, column = group * lanes, last = stages.count - 1
         let scratch = logits.pointer + worker * outputFeatures * lanes
         laneInterleave(dOut, first: first, count: count, layout: logitLayout, into: scratch)
-        for k in 0..<outputFeatures {
-            (gradients[last].pointer + k * rowStride + column).update(from: scratch + k * lanes, count: lanes)
-        }
+        laneCopyVectors(outputFeatures, from: scratch, stride: lanes, to: gradients[last].pointer + column,
+                        stride: rowStride)
         for index in stride(from: last, through: 0, by: -1) {
             let stage = stages[index], dy = gradients[index].pointer + column
             stage.linear.weight.value.withUnsafeBufferPointer { w in
