@@ -17,7 +17,7 @@ struct LaneDenseCase: CustomStringConvertible, Sendable {
 let laneDenseCases: [LaneDenseCase] = [
     .init(rows: 120, depth: 400, inputStride: 16, outputStride: 272),   // LeNet's fc1: ten whole tiles
     .init(rows: 13, depth: 7, inputStride: 48, outputStride: 16),       // an overlapping last block
-    .init(rows: 5, depth: 9, inputStride: 16, outputStride: 32),        // fewer rows than a tile
+    .init(rows: 5, depth: 37, inputStride: 16, outputStride: 32),       // fewer rows than a tile
     .init(rows: 30, depth: 1, inputStride: 80, outputStride: 80),       // one step of depth
 ]
 
