@@ -219,8 +219,8 @@ extension Bench {
             + "per batch of \(batch), \(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
             + "\(formatted(Double(batch) / totalSeconds, digits: 1)) images/s for the convolutions alone")
         if lanes {
-            book.note("lanes: 16 images in each vector (LeNet's lane block); the transposes and pooling around "
-                + "the kernels are in `--layers lenet`, not here.")
+            book.note("lanes: 16 images in each vector (LeNet's lane block); the transposes, pooling and dense "
+                + "layers around the kernels are in `--layers lenet`, not here.")
         }
         if !lanes && layers.contains(where: { ConvolutionAlgorithm.preferred(for: $0.1) == .winograd }) {
             book.note("GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "

@@ -410,6 +410,7 @@ struct ConvolutionsChapter: ParsableCommand {
             that would only meet dy's zero border.
             """)
         let tiles = LaneCorrelation.tileShapes
+        let pooledFeatures = g.outputChannels * (g.outputHeight / 2) * (g.outputWidth / 2)
         book.say("""
             Or fill the vectors across the images instead: put the images in the lanes. A group of \(lanes) \
             images is stored channel by channel and row by row, and each stored value is a vector \
@@ -421,8 +422,11 @@ struct ConvolutionsChapter: ParsableCommand {
             need AVX-512's 32 vector registers); for conv2's backward-data one tile holds a whole \
             \(g.inputWidth)-wide row of dx and adds each \(g.outputWidth)-wide row of dy through the \
             \(g.kernelWidth) taps, so no product meets dy's zero border. The batch goes into this layout \
-            once, before conv1, and out of it after the second pool: \(lanes) x \(lanes) blocks turned in \
-            registers.
+            once, before conv1, as \(lanes) x \(lanes) blocks turned in registers, and LeNet stays in it to \
+            the end: the second pool's output for a group is already its \(pooledFeatures) features side by \
+            side, so the dense layers run on the group at once, each step of their sums one vector load \
+            and an FMA with a broadcast weight for each of \(LaneDense.tileRows) output rows. Only the ten \
+            logits per image come back out.
             """)
         var generator = SeededGenerator(seed: options.seed)
         let x = Array(Tensor(uniform: [batch, 6, 14, 14], in: 0...1, generator: &generator).scalars)
