@@ -3,10 +3,11 @@
 //
 // Sequential hands such a run to a LaneBlock when its images are small. The batch goes into the
 // lane layout once, every stage works on groups of 16 images without leaving it, and only the
-// last stage's pooled output comes back to NCHW (or, when dense layers follow, goes on into them:
-// LaneClassifier.swift); backward the same in reverse. The layers keep
-// their parameters, names and gradients: the block only computes with them. Each group's
-// stage inputs and activations stay in the block between the training forward and backward.
+// last stage's pooled output comes back to NCHW; when dense layers follow, they run in the lanes
+// too, and only their logits come back (LaneClassifier.swift). Backward the same in reverse.
+// The layers keep their parameters, names and gradients: the block only computes with them.
+// Each group's stage inputs and activations stay in the block between the training forward and
+// backward.
 
 import Kernels
 

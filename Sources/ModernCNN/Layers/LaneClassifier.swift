@@ -23,7 +23,7 @@ final class LaneClassifier {
     }
 
     let stages: [Stage]
-    let batch: Int, workers: Int
+    let batch: Int
     /// Floats from one feature's row of a batch matrix to the next: the batch rounded up to whole
     /// groups, plus one group so that rows 1 KB apart do not all land in the same few L1 sets.
     let rowStride: Int
@@ -36,7 +36,8 @@ final class LaneClassifier {
     private let zeros: LaneBuffer
     private let gemmScratch = GemmScratch()
 
-    var layerCount: Int { 1 + 2 * stages.count - 1 }
+    /// Flatten, the Linear layers and the activations between them.
+    var layerCount: Int { 1 + stages.count + (stages.count - 1) }
     var outputFeatures: Int { stages.last!.outputs }
     private var logitLayout: LanePlanes { LanePlanes(channels: outputFeatures, height: 1, width: 1) }
 
@@ -69,7 +70,7 @@ final class LaneClassifier {
                                 backwardData: LaneDense(rows: linear.inputFeatures, depth: linear.outputFeatures)))
         }
         self.stages = stages
-        (self.batch, self.workers) = (batch, workers)
+        self.batch = batch
         let rowStride = (LanePlanes.groups(for: batch) + 1) * LanePlanes.lanes
         self.rowStride = rowStride
         features = LaneBuffer(count: stages[0].inputs * rowStride)
