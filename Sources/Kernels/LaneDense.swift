@@ -23,7 +23,8 @@ public struct LaneDense: Sendable {
 
     /// Output rows per register tile.
     public static let tileRows = TwelveRowSums.rows
-    var blocks: Int { (rows + Self.tileRows - 1) / Self.tileRows }
+    /// Blocks of 12 rows (the last one moved back, or padded when there are fewer rows).
+    public var blocks: Int { (rows + Self.tileRows - 1) / Self.tileRows }
     /// The first row of each block of 12, the last block moved back to end at the last row (its
     /// overlap computed twice, the same values stored again); 0 when there are fewer rows.
     func blockStart(_ block: Int) -> Int { max(0, min(block * Self.tileRows, rows - Self.tileRows)) }
@@ -37,23 +38,26 @@ public struct LaneDense: Sendable {
     /// block's rows (and four of zeros) turned in registers: written as a loop over the floats,
     /// the compiler made it scatter instructions, and LeNet spent 40 us a step here.
     public func pack(weight w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        for block in 0..<blocks { pack(weight: w, into: packed, block: block) }
+    }
+
+    /// One block of that packing (blocks are independent: workers may pack them side by side).
+    public func pack(weight w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>, block: Int) {
         let (tileRows, lanes) = (Self.tileRows, LanePlanes.lanes)
-        for block in 0..<blocks {
-            let (first, panel) = (blockStart(block), packed + block * depth * tileRows)
-            let valid = min(tileRows, rows - first)
-            let whole = depth / lanes * lanes
-            for k in Swift.stride(from: 0, to: whole, by: lanes) {
-                var turned = TransposeBlock { j in j < valid ? loadVector(w + (first + j) * depth + k) : .zero }
-                turned.transpose()
-                turned.forEach { t, step in
-                    let target = panel + (k + t) * tileRows
-                    storeVector8(step.lowHalf, to: target)
-                    storeVector4(SIMD4(step[8], step[9], step[10], step[11]), to: target + 8)
-                }
+        let (first, panel) = (blockStart(block), packed + block * depth * tileRows)
+        let valid = min(tileRows, rows - first)
+        let whole = depth / lanes * lanes
+        for k in Swift.stride(from: 0, to: whole, by: lanes) {
+            var turned = TransposeBlock { j in j < valid ? loadVector(w + (first + j) * depth + k) : .zero }
+            turned.transpose()
+            turned.forEach { t, step in
+                let target = panel + (k + t) * tileRows
+                storeVector8(step.lowHalf, to: target)
+                storeVector4(SIMD4(step[8], step[9], step[10], step[11]), to: target + 8)
             }
-            for k in whole..<depth {
-                for j in 0..<tileRows { panel[k * tileRows + j] = j < valid ? w[(first + j) * depth + k] : 0 }
-            }
+        }
+        for k in whole..<depth {
+            for j in 0..<tileRows { panel[k * tileRows + j] = j < valid ? w[(first + j) * depth + k] : 0 }
         }
     }
 

@@ -137,10 +137,7 @@ final class LaneBlock {
     /// from x: [N, C, H, W].
     func forward(_ x: Tensor, training: Bool) -> Tensor {
         let batch = x.shape[0], last = stages.last!.pooling.output
-        for (stage, packed) in zip(stages, forwardFilters) {
-            stage.convolution.weight.value.withUnsafeBufferPointer { stage.kernels.packForward($0.baseAddress!, into: packed.pointer) }
-        }
-        classifier?.packWeights()
+        packWeights()
         let biases = stages.map { $0.convolution.bias?.value }
         var y = Tensor(uninitializedShape: classifier.map { [batch, $0.outputFeatures] }
                                            ?? [batch, last.channels, last.height, last.width])
@@ -184,11 +181,6 @@ final class LaneBlock {
         precondition(holdsTrainingForward, "LaneBlock: backward without a training forward")
         let batch = inputShape[0], last = stages.last!.pooling.output
         let wantsInputGradient = stages[0].convolution.computesInputGradient
-        for (stage, packed) in zip(stages, backwardFilters) {
-            stage.convolution.weight.value.withUnsafeBufferPointer {
-                stage.kernels.packBackwardData($0.baseAddress!, into: packed.pointer)
-            }
-        }
         // Without an input gradient, the block hands back one zero tensor it keeps, and must not
         // touch it: taking its mutable pointer would copy it (800 KB for LeNet, every step).
         var dx = wantsInputGradient ? Tensor(uninitializedShape: inputShape) : zeroGradient()
@@ -261,6 +253,25 @@ final class LaneBlock {
     }
 
     func releaseSavedTensors() { holdsTrainingForward = false }
+
+    /// Packs what both passes read, spread over the workers: each stage's filters for the
+    /// forward and for backward-data (the weights do not change between a training forward and
+    /// its backward), and the dense layers' weights a block of rows at a time. On the main thread
+    /// alone, LeNet's packing kept the other core waiting for 20-40 us a step.
+    private func packWeights() {
+        let convolutions = 2 * stages.count
+        Parallel.forEachItem(convolutions + (classifier?.packingItems ?? 0), workers: workers) { _, item in
+            guard item < convolutions else { return classifier!.pack(item: item - convolutions) }
+            let (stage, index) = (stages[item / 2], item / 2)
+            stage.convolution.weight.value.withUnsafeBufferPointer { w in
+                if item % 2 == 0 {
+                    stage.kernels.packForward(w.baseAddress!, into: forwardFilters[index].pointer)
+                } else {
+                    stage.kernels.packBackwardData(w.baseAddress!, into: backwardFilters[index].pointer)
+                }
+            }
+        }
+    }
 
     /// Stage `index`'s max-pooling winners for `group`; nil for an average pool, which has none.
     private func winnersOf(_ index: Int, _ group: Int) -> UnsafeMutablePointer<Float>? {

@@ -81,10 +81,16 @@ final class LaneClassifier {
         zeros = LaneBuffer(count: stages.map(\.outputs).max()!, zeroed: true)
     }
 
-    /// Packs every layer's weights for the forward pass; once a batch, before `forward`.
-    func packWeights() {
-        for (stage, packed) in zip(stages, packedWeights) {
-            stage.linear.weight.value.withUnsafeBufferPointer { stage.forward.pack(weight: $0.baseAddress!, into: packed.pointer) }
+    /// Pieces of packing the forward pass needs, once a batch before `forward`: every layer's
+    /// blocks of 12 rows, each `pack(item:)` on its own, so that workers can share them.
+    var packingItems: Int { stages.reduce(0) { $0 + $1.forward.blocks } }
+
+    func pack(item: Int) {
+        var (index, block) = (0, item)
+        while block >= stages[index].forward.blocks { (block, index) = (block - stages[index].forward.blocks, index + 1) }
+        let stage = stages[index]
+        stage.linear.weight.value.withUnsafeBufferPointer {
+            stage.forward.pack(weight: $0.baseAddress!, into: packedWeights[index].pointer, block: block)
         }
     }
 
