@@ -127,6 +127,9 @@ func laneBlockEligibility() {
         #expect(LaneBlock.layerCount(withDropout, from: 0, inputShape: [4, 1, 8, 8]) == 5)
         let endsInSigmoid = stages() + [Linear(inputFeatures: 18, outputFeatures: 2, generator: &g), Sigmoid()]
         #expect(LaneBlock.layerCount(endsInSigmoid, from: 0, inputShape: [4, 1, 8, 8]) == 5)
+        // Weights past half a megabyte would not stay in L2: such a layer keeps to SGEMM.
+        let wide = stages() + [Linear(inputFeatures: 18, outputFeatures: 8_000, generator: &g)]
+        #expect(LaneBlock.layerCount(wide, from: 0, inputShape: [4, 1, 8, 8]) == 3)
         let noFlatten = Array(stages().dropLast())
         #expect(LaneBlock.layerCount(noFlatten, from: 0, inputShape: [4, 1, 8, 8]) == 3)
     }

@@ -45,19 +45,19 @@ final class LaneClassifier {
     /// any number of (Sigmoid or ReLU, Linear) pairs. 0 when the layers there are not that.
     static func layerCount(_ layers: [any Layer], from start: Int, features: Int) -> Int {
         guard start + 1 < layers.count, layers[start] is Flatten, let first = layers[start + 1] as? Linear,
-              first.inputFeatures == features, features <= maximumFeatures, first.outputFeatures <= maximumFeatures
-        else { return 0 }
+              first.inputFeatures == features, fitsL2(first) else { return 0 }
         var (end, width) = (start + 2, first.outputFeatures)
         while end + 1 < layers.count, let activation = layers[end] as? Activation, let kind = activation.fusedKind,
-              kind != .none, let next = layers[end + 1] as? Linear, next.inputFeatures == width,
-              next.outputFeatures <= maximumFeatures {
+              kind != .none, let next = layers[end + 1] as? Linear, next.inputFeatures == width, fitsL2(next) {
             (end, width) = (end + 2, next.outputFeatures)
         }
         return end - start
     }
 
-    /// Wider layers keep to SGEMM: their weights would not stay in L2 while each group reads them.
-    static let maximumFeatures = 1024
+    /// Whether a layer's weights (at most half a megabyte, LeNet's largest has 190 KB) stay in L2
+    /// while each group reads them all; larger layers keep to SGEMM, which blocks them for the
+    /// caches.
+    static func fitsL2(_ linear: Linear) -> Bool { linear.inputFeatures * linear.outputFeatures <= 128 * 1024 }
 
     init(_ layers: ArraySlice<any Layer>, batch: Int, workers: Int) {
         let layers = Array(layers)
