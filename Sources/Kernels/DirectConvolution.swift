@@ -441,3 +441,13 @@ private struct SixChannelPairSums: FlatChannelSums {
         right.store(to: out + 16, channelStride: channelStride)
     }
 }
+
+/// The direct kernels' register tiles, for the text that explains them (chapter 02, 2.8).
+public enum DirectTileShapes {
+    /// Output channels that share each vector of sixteen flat outputs (vectors along the row).
+    public static var channelsPerRowVector: Int { DirectProblem.channelBlock }
+    /// Output positions per tile when a vector holds sixteen output channels.
+    public static var positionsPerChannelVector: Int { ChannelVectorTile.rows }
+    /// SGEMM's AVX2 microkernel tile, rows x columns, whose shape the channel-vector tile shares.
+    public static var gemmNarrowTile: (rows: Int, columns: Int) { (NarrowTile.rows, NarrowTile.columns) }
+}

@@ -394,17 +394,19 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         book.say("""
             Along the row: sixteen consecutive flat outputs are one vector load per tap, whichever \
-            rows they straddle, shared by six output channels held in registers. Lanes with \
-            q >= \(g.outputWidth) wrap into the next row and are thrown away: run this way, \
-            conv2's forward would keep \(g.outputPlane) of every \(flat) lanes.
+            rows they straddle, shared by \(DirectTileShapes.channelsPerRowVector) output channels held \
+            in registers. Lanes with q >= \(g.outputWidth) wrap into the next row and are thrown away: \
+            run this way, conv2's forward would keep \(g.outputPlane) of every \(flat) lanes.
             """)
+        let (positions, gemm) = (DirectTileShapes.positionsPerChannelVector, DirectTileShapes.gemmNarrowTile)
         book.say("""
             Along the channels, once a layer has \(lanes) or more output channels (conv2 has \
             \(g.outputChannels)): a vector holds one output position for \(lanes) channels, and a \
-            tile of six positions takes, per tap, one load of the filters and six broadcast \
-            inputs. That is the SGEMM microkernel's 6 x 16 tile with the bordered image standing in \
-            for the packed panel. No lane is thrown away; the price is a transpose of each image's \
-            output into NCHW. Conv2's forward and backward-filter run this way. Its backward-data, \
+            tile of \(positions) positions takes, per tap, one load of the filters and \(positions) \
+            broadcast inputs. That is the shape of SGEMM's AVX2 microkernel tile, \(gemm.rows) x \
+            \(gemm.columns), with the bordered image standing in for the packed panel. No lane is thrown \
+            away; the price is a transpose of each image's output into NCHW. Conv2's forward and \
+            backward-filter run this way. Its backward-data, \
             whose outputs are the \(g.inputChannels) input channels, runs along the row: the \
             forward kernel on dy with the filters turned by 180 degrees, skipping the kernel rows \
             that would only meet dy's zero border.
