@@ -20,12 +20,14 @@ public struct AlignedBuffer: ~Copyable {
         return true
     }()
 
-    public init(count: Int) {
+    /// zeroed: for buffers whose zeros are read (borders that kernels never write).
+    public init(count: Int, zeroed: Bool = false) {
         _ = Self.heapConfigured
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Self.alignment)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        if zeroed { pointer.update(repeating: 0, count: count) }
     }
 
     deinit { pointer.deallocate() }

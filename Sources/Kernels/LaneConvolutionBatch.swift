@@ -25,11 +25,7 @@ public final class LaneConvolutionBatch {
                                          padding: g.paddingHeight)
         groups = LanePlanes.groups(for: g.batch)
         self.workers = max(1, min(workers, groups))
-        func zeroed(_ count: Int) -> AlignedBuffer {
-            let buffer = AlignedBuffer(count: count)
-            buffer.pointer.update(repeating: 0, count: count)
-            return buffer
-        }
+        func zeroed(_ count: Int) -> AlignedBuffer { AlignedBuffer(count: count, zeroed: true) }
         input = zeroed(groups * planes.groupFloats)
         output = zeroed(groups * kernels.forward.output.groupFloats)
         gradient = zeroed(groups * kernels.gradient.groupFloats)
@@ -109,17 +105,16 @@ public final class LaneConvolutionBatch {
 
     private func interleave(_ x: UnsafePointer<Float>, layout: LanePlanes, into buffer: borrowing AlignedBuffer) {
         for group in 0..<groups {
-            let first = group * LanePlanes.lanes
-            laneInterleave(x, first: first, count: min(LanePlanes.lanes, geometry.batch - first), layout: layout,
-                           into: buffer.pointer + group * layout.groupFloats)
+            let (first, count) = LanePlanes.images(inGroup: group, of: geometry.batch)
+            laneInterleave(x, first: first, count: count, layout: layout, into: buffer.pointer + group * layout.groupFloats)
         }
     }
 
     private func deinterleave(_ buffer: borrowing AlignedBuffer, layout: LanePlanes, into y: UnsafeMutablePointer<Float>) {
         for group in 0..<groups {
-            let first = group * LanePlanes.lanes
-            laneDeinterleave(buffer.pointer + group * layout.groupFloats, layout: layout, first: first,
-                             count: min(LanePlanes.lanes, geometry.batch - first), into: y)
+            let (first, count) = LanePlanes.images(inGroup: group, of: geometry.batch)
+            laneDeinterleave(buffer.pointer + group * layout.groupFloats, layout: layout, first: first, count: count,
+                             into: y)
         }
     }
 }

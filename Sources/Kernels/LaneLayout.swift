@@ -44,6 +44,12 @@ public struct LanePlanes: Sendable, Equatable {
 
     /// Groups needed for `images` images.
     public static func groups(for images: Int) -> Int { (images + lanes - 1) / lanes }
+
+    /// Group `group`'s images in a batch of `batch`: the first, and how many (16, fewer in a
+    /// short last group).
+    public static func images(inGroup group: Int, of batch: Int) -> (first: Int, count: Int) {
+        (group * lanes, min(lanes, batch - group * lanes))
+    }
 }
 
 /// Writes images `first ..< first + count` (count <= 16) of the NCHW batch x, each [C, H, W]

@@ -1,5 +1,5 @@
-// LaneBlock.swift: a run of convolution -> activation -> pool stages (LeNet's whole feature
-// extractor) computed with the batch in the vector lanes (Kernels/LaneLayout.swift).
+// LaneBlock.swift: a run of convolution -> activation -> pool stages, and the dense layers after
+// them (the whole of LeNet), computed with the batch in the vector lanes (Kernels/LaneLayout.swift).
 //
 // Sequential hands such a run to a LaneBlock when its images are small. The batch goes into the
 // lane layout once, every stage works on groups of 16 images without leaving it, and only the
@@ -53,7 +53,13 @@ final class LaneBlock {
     /// Conv2d (stride 1, one group) -> Sigmoid or ReLU -> AvgPool2d or MaxPool2d (no padding) on
     /// planes of at most 32 x 32 and 64 channels. 0 when none, or when this processor lacks AVX-512.
     static func stageCount(_ layers: [any Layer], from start: Int, inputShape: [Int]) -> Int {
-        guard GemmBlocking.wideTile, inputShape.count == 4 else { return 0 }
+        stageRun(layers, from: start, inputShape: inputShape).count
+    }
+
+    /// stageCount, and the shape those stages' last pool puts out.
+    private static func stageRun(_ layers: [any Layer], from start: Int, inputShape: [Int])
+        -> (count: Int, outputShape: [Int]) {
+        guard GemmBlocking.wideTile, inputShape.count == 4 else { return (0, inputShape) }
         var (count, shape, i) = (0, inputShape, start)
         while i + 2 < layers.count, let convolution = layers[i] as? Conv2d, let activation = layers[i + 1] as? Activation,
               let kind = activation.fusedKind, kind != .none, let pool = poolingKind(layers[i + 2]) {
@@ -64,16 +70,14 @@ final class LaneBlock {
                   let next = try? pool.layer.outputShape(for: convolved) else { break }
             (count, shape, i) = (count + 1, next, i + 3)
         }
-        return count
+        return (count, shape)
     }
 
     /// How many layers from `start` one block can take on an input of `shape`: its stages, and the
     /// dense layers after them when LaneClassifier takes those. 0 when it can take none.
     static func layerCount(_ layers: [any Layer], from start: Int, inputShape shape: [Int]) -> Int {
-        let stages = stageCount(layers, from: start, inputShape: shape)
-        guard stages > 0, let pooled = try? layers[start..<(start + 3 * stages)].reduce(shape, {
-            try $1.outputShape(for: $0)
-        }) else { return 0 }
+        let (stages, pooled) = stageRun(layers, from: start, inputShape: shape)
+        guard stages > 0 else { return 0 }
         return 3 * stages + LaneClassifier.layerCount(layers, from: start + 3 * stages,
                                                       features: pooled.dropFirst().reduce(1, *))
     }
@@ -145,7 +149,7 @@ final class LaneBlock {
             y.withUnsafeMutableBufferPointer { output in
                 let (x, y) = (input.baseAddress!, output.baseAddress!)
                 Parallel.forEachItem(groups, workers: workers) { worker, group in
-                    let (first, count) = (group * LanePlanes.lanes, min(LanePlanes.lanes, batch - group * LanePlanes.lanes))
+                    let (first, count) = LanePlanes.images(inGroup: group, of: batch)
                     laneInterleave(x, first: first, count: count, layout: stages[0].forward.input,
                                    into: groupPointer(inputs[0], stages[0].forward.input, group))
                     for (index, stage) in stages.enumerated() {
@@ -194,7 +198,7 @@ final class LaneBlock {
                         (buffer.pointer + worker * count).update(repeating: 0, count: count)
                     }
                     for group in Parallel.chunk(worker, of: workers, splitting: groups) {
-                        let (first, count) = (group * LanePlanes.lanes, min(LanePlanes.lanes, batch - group * LanePlanes.lanes))
+                        let (first, count) = LanePlanes.images(inGroup: group, of: batch)
                         // The pooled gradient goes where the forward's last pooled output went.
                         var pooledGradient = UnsafePointer(groupPointer(pooled, last, worker)), pooledLayout = last
                         if let classifier {
@@ -309,8 +313,5 @@ final class LaneBuffer {
     private let storage: AlignedBuffer
     var pointer: UnsafeMutablePointer<Float> { storage.pointer }
 
-    init(count: Int, zeroed: Bool = false) {
-        storage = AlignedBuffer(count: count)
-        if zeroed { storage.pointer.update(repeating: 0, count: count) }
-    }
+    init(count: Int, zeroed: Bool = false) { storage = AlignedBuffer(count: count, zeroed: zeroed) }
 }

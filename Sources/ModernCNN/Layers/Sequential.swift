@@ -34,9 +34,10 @@ public final class Sequential: Layer {
         blockTimer(layers, backward, Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
     }
 
-    /// Whether runs of convolution -> activation -> pool stages on small images go to a LaneBlock,
-    /// which computes them with 16 images in each vector (LaneBlock.swift). Off, each layer runs
-    /// on its own kernels; the results agree to rounding (the tests compare them).
+    /// Whether runs of convolution -> activation -> pool stages on small images, and the dense
+    /// layers after them, go to a LaneBlock, which computes them with 16 images in each vector
+    /// (LaneBlock.swift). Off, each layer runs on its own kernels; the results agree to rounding
+    /// (the tests compare them).
     public var usesLaneLayout = true
     /// The lane block that starts at each layer index, kept between batches for its buffers.
     private var laneBlocks: [Int: LaneBlock] = [:]
