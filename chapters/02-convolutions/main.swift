@@ -373,7 +373,7 @@ struct ConvolutionsChapter: ParsableCommand {
         let batch = 256
         let g = ConvolutionGeometry(batch: batch, inputChannels: 6, inputHeight: 14, inputWidth: 14, outputChannels: 16,
                                     kernelHeight: 5, kernelWidth: 5)
-        let lanes = 16, rowStride = g.inputWidth + 2 * g.paddingWidth
+        let lanes = LanePlanes.lanes, rowStride = g.inputWidth + 2 * g.paddingWidth
         let flat = (g.outputHeight * rowStride + lanes - 1) / lanes * lanes
         book.say("""
             LeNet's layers are the opposite of AlexNet's: conv2 takes \(g.inputChannels) channels of \
@@ -393,7 +393,7 @@ struct ConvolutionsChapter: ParsableCommand {
             w[k, c, r, s] * x[c, i + r * \(rowStride) + s]. There are two ways to fill vectors with it.
             """)
         book.say("""
-            Along the row: sixteen consecutive flat outputs are one vector load per tap, whichever \
+            Along the row: \(lanes) consecutive flat outputs are one vector load per tap, whichever \
             rows they straddle, shared by \(DirectTileShapes.channelsPerRowVector) output channels held \
             in registers. Lanes with q >= \(g.outputWidth) wrap into the next row and are thrown away: \
             run this way, conv2's forward would keep \(g.outputPlane) of every \(flat) lanes.
@@ -412,7 +412,8 @@ struct ConvolutionsChapter: ParsableCommand {
             that would only meet dy's zero border.
             """)
         let tiles = LaneCorrelation.tileShapes
-        let pooledFeatures = g.outputChannels * (g.outputHeight / 2) * (g.outputWidth / 2)
+        // What LeNet's first dense layer reads: the second pool's output, flattened.
+        let pooledFeatures = LeNet.d2l().layers.compactMap { $0 as? Linear }.first!.inputFeatures
         book.say("""
             Or fill the vectors across the images instead: put the images in the lanes. A group of \(lanes) \
             images is stored channel by channel and row by row, and each stored value is a vector \
@@ -427,8 +428,8 @@ struct ConvolutionsChapter: ParsableCommand {
             once, before conv1, as \(lanes) x \(lanes) blocks turned in registers, and LeNet stays in it to \
             the end: the second pool's output for a group is already its \(pooledFeatures) features side by \
             side, so the dense layers run on the group at once, each step of their sums one vector load \
-            and an FMA with a broadcast weight for each of \(LaneDense.tileRows) output rows. Only the ten \
-            logits per image come back out.
+            and an FMA with a broadcast weight for each of \(LaneDense.tileRows) output rows. Only the \
+            \(FashionMNIST.classNames.count) logits per image come back out.
             """)
         var generator = SeededGenerator(seed: options.seed)
         let x = Array(Tensor(uniform: [batch, 6, 14, 14], in: 0...1, generator: &generator).scalars)
@@ -460,7 +461,7 @@ struct ConvolutionsChapter: ParsableCommand {
             The batch is split over the threads, an image (or a group of \(lanes)) at a time, so \
             nothing waits on a shared product.
             """ + (lanesUsed
-                ? " Chapter 03 trains LeNet with its images in the lanes, from conv1 to the second pool."
+                ? " Chapter 03 trains LeNet with its images in the lanes, from conv1 to the logits."
                 : " This processor has no AVX-512, so chapter 03 trains LeNet on the direct kernels."))
     }
 
