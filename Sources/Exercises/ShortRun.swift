@@ -15,7 +15,15 @@ public struct ShortRun: Sendable {
     /// Loss of the first and of the last training batch: did it learn at all?
     public let firstBatchLoss: Float
     public let lastBatchLoss: Float
-    public var finalTestAccuracy: Float { history.last?.testAccuracy ?? 0 }
+    /// Where the loss became NaN or infinite (1-based epoch and step), if it did; the run
+    /// stopped there and `history` holds the epochs before it.
+    public let diverged: (epoch: Int, step: Int)?
+    /// The last epoch's test accuracy; NaN when the run diverged, so no comparison counts it.
+    public var finalTestAccuracy: Float { diverged == nil ? history.last?.testAccuracy ?? 0 : .nan }
+    /// The final test accuracy as a table shows it, or where the run diverged.
+    public var testAccuracyText: String {
+        diverged.map { "diverged (epoch \($0.epoch), step \($0.step))" } ?? formatted(Double(finalTestAccuracy), digits: 3)
+    }
     /// Best training speed over the epochs.
     public var imagesPerSecond: Double { history.map(\.imagesPerSecond).max() ?? 0 }
 }
@@ -31,15 +39,22 @@ public func shortRun(_ name: String, model: any Layer, optimizer: any Optimizer,
                           configuration: configuration)
     var losses: [Float] = []
     var (previousMean, previousSeen) = (Float(0), 0)
-    try trainer.run { event in
+    var diverged: (epoch: Int, step: Int)?
+    do {
+        try trainer.run { event in
         // The trainer reports the epoch's running mean; each batch's own loss is the difference
         // of consecutive running sums.
-        guard case let .batch(_, batch, _, mean, _, _, _, _) = event else { return }
-        if batch == 1 { (previousMean, previousSeen) = (0, 0) }
-        let seen = min(batch * recipe.batchSize, trainer.trainingImages)
-        losses.append((mean * Float(seen) - previousMean * Float(previousSeen)) / Float(seen - previousSeen))
-        (previousMean, previousSeen) = (mean, seen)
+            guard case let .batch(_, batch, _, mean, _, _, _, _) = event else { return }
+            if batch == 1 { (previousMean, previousSeen) = (0, 0) }
+            let seen = min(batch * recipe.batchSize, trainer.trainingImages)
+            losses.append((mean * Float(seen) - previousMean * Float(previousSeen)) / Float(seen - previousSeen))
+            (previousMean, previousSeen) = (mean, seen)
+        }
+    } catch let TrainingStopped.diverged(epoch, step, _, _, _) {
+        // A variant that diverges is an answer too (too high a rate); the table says where.
+        diverged = (epoch, step)
+        losses.append(.nan)
     }
     return ShortRun(name: name, parameterCount: model.parameterCount, history: trainer.history,
-                    firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan)
+                    firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan, diverged: diverged)
 }

@@ -4,6 +4,7 @@
 // row led by its filter byte (0: none).
 
 import CZlib
+import ModernCNN
 import Foundation
 
 public struct PNGImage {
@@ -58,7 +59,7 @@ public struct PNGImage {
     }
 
     public func write(to url: URL) throws {
-        try Data(pngData()).write(to: url, options: .atomic)
+        try writeFileAtomically(pngData(), to: url.path)
     }
 
     private func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {

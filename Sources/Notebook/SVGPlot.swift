@@ -186,7 +186,8 @@ public func escapeXML(_ text: String) -> String {
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }
 
-/// Writes `text` to `url` atomically (a temporary file, then a rename).
+/// Writes `text` to `url` atomically (a temporary file, flushed, then a rename), with an error
+/// that names the file and the system's reason.
 public func writeAtomically(_ text: String, to url: URL) throws {
-    try Data(text.utf8).write(to: url, options: .atomic)
+    try writeFileAtomically(Array(text.utf8), to: url.path)
 }

@@ -9,9 +9,23 @@ import Foundation
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Updates every parameter from its accumulated gradient. Does not zero the gradients.
-    func step(_ parameters: [(name: String, parameter: Parameter)])
+    /// Returns false when an updated weight is NaN or infinite: the run has diverged.
+    @discardableResult
+    func step(_ parameters: [(name: String, parameter: Parameter)]) -> Bool
     /// Named state tensors, for checkpoints ("momentum.0.weight", "adam.m.0.weight", ...).
+    /// Setting it does not check shapes: a checkpoint's state is checked against
+    /// `stateShapes(for:)` before it is set (Trainer.resume).
     var state: [String: Tensor] { get set }
+    /// Every state tensor this optimizer may keep for `parameters`, by name, with its shape.
+    func stateShapes(for parameters: [(name: String, shape: [Int])]) -> [String: [Int]]
+    /// State tensors that hold a count rather than one value per weight.
+    var stateCounters: Set<String> { get }
+    /// How the optimizer is set, for a checkpoint's metadata: "SGD(momentum: 0.9, weight decay: 0)".
+    var settings: String { get }
+}
+
+extension Optimizer {
+    public var stateCounters: Set<String> { [] }
 }
 
 /// Stochastic gradient descent, PyTorch's torch.optim.SGD:
@@ -35,16 +49,32 @@ public final class SGD: Optimizer {
         }
     }
 
-    public func step(_ parameters: [(name: String, parameter: Parameter)]) {
+    public func stateShapes(for parameters: [(name: String, shape: [Int])]) -> [String: [Int]] {
+        momentum == 0 ? [:] : Dictionary(uniqueKeysWithValues: parameters.map { ("momentum.\($0.name)", $0.shape) })
+    }
+
+    public var settings: String { "SGD(momentum: \(momentum), weight decay: \(weightDecay))" }
+
+    @discardableResult
+    public func step(_ parameters: [(name: String, parameter: Parameter)]) -> Bool {
+        // Whether any weight left the finite numbers (exponent bits all ones): an integer OR per
+        // weight, which, unlike a float sum, the compiler may reorder and so keeps the loop vectorised.
+        var nonFinite: UInt32 = 0
         for (name, parameter) in parameters {
             let count = parameter.value.count
             var buffer = velocity[name]
             let first = buffer == nil
             if momentum != 0 && first { buffer = Tensor(zeros: parameter.value.shape) }
+            // The loops below write through raw pointers: every buffer must match the weights.
+            precondition(parameter.gradient.count == count && (buffer?.count ?? count) == count,
+                         "SGD: state for \(name) does not match its \(count) weights")
             parameter.gradient.withUnsafeBufferPointer { g in
                 parameter.value.withUnsafeMutableBufferPointer { w in
                     if momentum == 0 {
-                        for i in 0..<count { w[i] -= learningRate * (g[i] + weightDecay * w[i]) }
+                        for i in 0..<count {
+                            w[i] -= learningRate * (g[i] + weightDecay * w[i])
+                            nonFinite |= isNotFinite(w[i])
+                        }
                         return
                     }
                     buffer!.withUnsafeMutableBufferPointer { v in
@@ -52,12 +82,14 @@ public final class SGD: Optimizer {
                             let d = g[i] + weightDecay * w[i]
                             v[i] = first ? d : momentum * v[i] + d
                             w[i] -= learningRate * v[i]
+                            nonFinite |= isNotFinite(w[i])
                         }
                     }
                 }
             }
             if momentum != 0 { velocity[name] = buffer }
         }
+        return nonFinite == 0
     }
 }
 
@@ -87,7 +119,8 @@ public final class Adam: Optimizer {
         }
         set {
             moments = [:]
-            steps = Int(newValue["adam.steps"]?.scalars.first ?? 0)
+            // A checkpoint's count was checked to be a whole number in 0...2^24 (stateCounters).
+            steps = Int(exactly: newValue["adam.steps"]?.scalars.first ?? 0) ?? 0
             for (key, m) in newValue where key.hasPrefix("adam.m.") {
                 let name = String(key.dropFirst(7))
                 if let v = newValue["adam.v.\(name)"] { moments[name] = (m, v) }
@@ -95,11 +128,28 @@ public final class Adam: Optimizer {
         }
     }
 
-    public func step(_ parameters: [(name: String, parameter: Parameter)]) {
+    public func stateShapes(for parameters: [(name: String, shape: [Int])]) -> [String: [Int]] {
+        var shapes = ["adam.steps": [1]]
+        for (name, shape) in parameters { (shapes["adam.m.\(name)"], shapes["adam.v.\(name)"]) = (shape, shape) }
+        return shapes
+    }
+
+    public var stateCounters: Set<String> { ["adam.steps"] }
+
+    public var settings: String {
+        "Adam(beta1: \(beta1), beta2: \(beta2), epsilon: \(epsilon), weight decay: \(weightDecay))"
+    }
+
+    @discardableResult
+    public func step(_ parameters: [(name: String, parameter: Parameter)]) -> Bool {
+        var nonFinite: UInt32 = 0  // as in SGD.step
         steps += 1
         let correction1 = 1 - pow(beta1, Float(steps)), correction2 = 1 - pow(beta2, Float(steps))
         for (name, parameter) in parameters {
             var (m, v) = moments[name] ?? (Tensor(zeros: parameter.value.shape), Tensor(zeros: parameter.value.shape))
+            // The loop below writes through raw pointers: every buffer must match the weights.
+            precondition([m.count, v.count, parameter.gradient.count].allSatisfy { $0 == parameter.value.count },
+                         "Adam: state for \(name) does not match its \(parameter.value.count) weights")
             parameter.gradient.withUnsafeBufferPointer { g in
                 parameter.value.withUnsafeMutableBufferPointer { w in
                     m.withUnsafeMutableBufferPointer { m in
@@ -109,6 +159,7 @@ public final class Adam: Optimizer {
                                 m[i] = beta1 * m[i] + (1 - beta1) * d
                                 v[i] = beta2 * v[i] + (1 - beta2) * d * d
                                 w[i] -= learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                                nonFinite |= isNotFinite(w[i])
                             }
                         }
                     }
@@ -116,5 +167,12 @@ public final class Adam: Optimizer {
             }
             moments[name] = (m, v)
         }
+        return nonFinite == 0
     }
+}
+
+/// 1 when `value` is NaN or infinite (all exponent bits set), else 0; branch-free.
+@inline(__always)
+func isNotFinite(_ value: Float) -> UInt32 {
+    (value.bitPattern & 0x7f80_0000) == 0x7f80_0000 ? 1 : 0
 }

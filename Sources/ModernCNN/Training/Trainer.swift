@@ -6,6 +6,12 @@
 // batch), the kernels are deterministic for a thread count, and a checkpoint stores the position
 // within the epoch and the running sums, so a run resumed from any checkpoint ends exactly where
 // the uninterrupted run does. An interrupt (Ctrl-C) finishes the current batch, saves, and stops.
+//
+// What a run leaves on disk: the checkpoint is written first and the metrics after it, each to a
+// temporary file renamed over the old one, so metrics.json is never ahead of the checkpoint. A
+// loss that becomes NaN or infinite stops the run at that step, before anything is saved from
+// it. A fresh run (no --resume) moves the checkpoint it replaces to <name>.prev.safetensors at its
+// first save, so a good checkpoint is never lost to a run started by mistake.
 
 import Foundation
 import Kernels
@@ -24,26 +30,15 @@ public struct TrainingConfiguration: Sendable {
     public var checkpointPath: String?
     /// Where to write every finished epoch's metrics as a JSON array (nil: nowhere).
     public var metricsPath: String?
+    /// Which model this is ("LeNet (d2l)"), stored in the checkpoint and checked on resume.
+    public var modelName: String?
 
     public init(epochs: Int, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64 = 42,
-                trainLimit: Int? = nil, testLimit: Int? = nil, checkpointPath: String? = nil, metricsPath: String? = nil) {
+                trainLimit: Int? = nil, testLimit: Int? = nil, checkpointPath: String? = nil, metricsPath: String? = nil,
+                modelName: String? = nil) {
         (self.epochs, self.batchSize, self.imageSize, self.seed) = (epochs, batchSize, imageSize, seed)
         (self.trainLimit, self.testLimit, self.checkpointPath) = (trainLimit, testLimit, checkpointPath)
-        self.metricsPath = metricsPath
-    }
-}
-
-/// One finished epoch, what d2l's Animator plots.
-public struct EpochMetrics: Sendable, Codable, Equatable {
-    public let epoch: Int
-    public let trainLoss: Float
-    public let trainAccuracy: Float
-    public let testAccuracy: Float
-    public let imagesPerSecond: Double
-
-    public init(epoch: Int, trainLoss: Float, trainAccuracy: Float, testAccuracy: Float, imagesPerSecond: Double) {
-        (self.epoch, self.trainLoss, self.trainAccuracy) = (epoch, trainLoss, trainAccuracy)
-        (self.testAccuracy, self.imagesPerSecond) = (testAccuracy, imagesPerSecond)
+        (self.metricsPath, self.modelName) = (metricsPath, modelName)
     }
 }
 
@@ -58,9 +53,6 @@ public enum TrainingEvent: Sendable {
     case interrupted(path: String?)
 }
 
-/// Set by SIGINT; checked between batches.
-let interruptRequested = Atomic<Bool>(false)
-
 public final class Trainer {
     public let model: any Layer
     public let optimizer: any Optimizer
@@ -72,12 +64,19 @@ public final class Trainer {
     private var epoch = 0, batch = 0
     private var lossSum = 0.0, correct = 0, seen = 0
     private var stopRequested = false
+    /// The learning rate the run was started with (a schedule may change the optimizer's).
+    private let learningRate: Float
+    /// Epochs done in the last checkpoint this run wrote or resumed from (for a divergence report).
+    private var savedEpochs = 0
+    /// Whether the checkpoint file, if any, is this run's own (written or resumed by it).
+    private var ownsCheckpoint = false
 
     public init(model: any Layer, optimizer: any Optimizer, train: FashionMNIST, test: FashionMNIST,
                 configuration: TrainingConfiguration) {
         self.model = model
         self.optimizer = optimizer
         self.configuration = configuration
+        learningRate = optimizer.learningRate
         Self.skipImageGradient(of: model)
         trainPlan = BatchPlan(dataset: train, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
                               seed: configuration.seed, limit: configuration.trainLimit)
@@ -105,14 +104,15 @@ public final class Trainer {
     /// Asks the loop to stop after the current batch, save, and return (what Ctrl-C does).
     public func requestStop() { stopRequested = true }
 
-    /// Installs the Ctrl-C handler: the first interrupt asks the loop to stop after the batch.
-    public static func stopOnInterrupt() {
-        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
-    }
-
-    /// Trains until `configuration.epochs` are done or an interrupt arrives; returns true when done.
+    /// Trains until `configuration.epochs` are done (returns true) or `requestStop()` stops it
+    /// (saves, returns false). Ctrl-C saves and throws `TrainingStopped.interrupted`; a loss that
+    /// is not finite throws `TrainingStopped.diverged` and saves nothing from that step on.
     @discardableResult
     public func run(report: (TrainingEvent) -> Void = { _ in }) throws -> Bool {
+        try Interrupt.listening { try train(report: report) }
+    }
+
+    private func train(report: (TrainingEvent) -> Void) throws -> Bool {
         let parameters = model.namedParameters
         while epoch < configuration.epochs {
             let batches = BatchPrefetcher(plan: trainPlan, order: trainPlan.order(epoch: epoch))
@@ -126,8 +126,10 @@ public final class Trainer {
                 for (_, parameter) in parameters { parameter.zeroGradient() }
                 let logits = try model.forward(data.images, training: true)
                 let (loss, right, gradient) = Self.loss(logits, labels: data.labels)
+                guard loss.isFinite else { throw diverged("the loss became \(loss)") }
                 _ = model.backward(gradient)
-                optimizer.step(parameters)
+                // Weights can overflow while the loss stays finite (dead ReLUs hide them).
+                guard optimizer.step(parameters) else { throw diverged("the update made weights NaN or infinite") }
                 lossSum += Double(loss) * Double(data.labels.count)
                 correct += right
                 seen += data.labels.count
@@ -139,35 +141,56 @@ public final class Trainer {
                               secondsLeft: seconds / batchesDone * Double(trainPlan.batchesPerEpoch - batch),
                               runSecondsLeft: seconds / batchesDone * Double(trainPlan.batchesPerEpoch - batch
                                   + (configuration.epochs - epoch - 1) * trainPlan.batchesPerEpoch)))
-                if stopRequested || interruptRequested.load(ordering: .relaxed) {
-                    stopRequested = false
+                if stopRequested || Interrupt.isRequested {
                     try saveCheckpoint(report: report)
                     report(.interrupted(path: configuration.checkpointPath))
-                    return false
+                    if stopRequested {
+                        stopRequested = false
+                        return false
+                    }
+                    throw TrainingStopped.interrupted(checkpoint: configuration.checkpointPath)
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: Float(lossSum / Double(seen)),
-                                       trainAccuracy: Float(correct) / Float(seen), testAccuracy: try evaluate(),
+            let testAccuracy: Float
+            do {
+                testAccuracy = try evaluate()
+            } catch TrainingStopped.interrupted {
+                // The epoch's training is done: save it, so that --resume only evaluates.
+                try saveCheckpoint(report: report)
+                throw TrainingStopped.interrupted(checkpoint: configuration.checkpointPath)
+            }
+            let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: Float(lossSum / Double(max(seen, 1))),
+                                       trainAccuracy: Float(correct) / Float(max(seen, 1)), testAccuracy: testAccuracy,
                                        imagesPerSecond: Double(seen - startImages) / seconds)
             history.append(metrics)
             (epoch, batch, lossSum, correct, seen) = (epoch + 1, 0, 0, 0, 0)
             report(.epoch(metrics))
-            try saveMetrics()
             try saveCheckpoint(report: report)
+            try saveMetrics()
         }
         return true
     }
 
-    /// Accuracy on the test images, in inference mode (dropout off).
+    /// Divergence at the step being run, `what` saying how it showed.
+    private func diverged(_ what: String) -> TrainingStopped {
+        .diverged(epoch: epoch + 1, step: batch + 1, what: what, lastCheckpoint: configuration.checkpointPath,
+                  lastEpoch: savedEpochs)
+    }
+
+    /// Accuracy on the test images, in inference mode (dropout off). Ctrl-C stops it between
+    /// batches with `TrainingStopped.interrupted`.
     public func evaluate() throws -> Float {
-        let batches = BatchPrefetcher(plan: testPlan, order: Array(0..<testPlan.limit))
-        var right = 0
-        for index in 0..<testPlan.batchesPerEpoch {
-            let data = batches.batch(index)
-            right += Self.loss(try model.forward(data.images, training: false), labels: data.labels).correct
+        try Interrupt.listening {
+            let batches = BatchPrefetcher(plan: testPlan, order: Array(0..<testPlan.limit))
+            var right = 0
+            for index in 0..<testPlan.batchesPerEpoch {
+                try Interrupt.check()
+                let data = batches.batch(index)
+                right += Self.loss(try model.forward(data.images, training: false), labels: data.labels).correct
+            }
+            return Float(right) / Float(testPlan.limit)
         }
-        return Float(right) / Float(testPlan.limit)
     }
 
     /// Mean softmax cross-entropy of a batch, how many it got right, and dL/dlogits.
@@ -187,56 +210,82 @@ public final class Trainer {
 
     // MARK: metrics and checkpoints
 
-    /// The whole history so far, rewritten atomically each epoch (so a resumed run's file is
-    /// complete too).
+    /// The whole history so far, rewritten atomically each epoch after the checkpoint (so a
+    /// resumed run's file is complete too, and never ahead of the checkpoint).
     private func saveMetrics() throws {
         guard let path = configuration.metricsPath else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try SafeTensors.writeAtomically([UInt8](try encoder.encode(history)), to: path)
+        try writeFileAtomically(EpochMetrics.json(history, pretty: true), to: path)
+    }
+
+    /// What this run's checkpoint must share with the one it resumes from.
+    private var facts: [CheckpointExpectation.Fact] {
+        var facts: [CheckpointExpectation.Fact] = []
+        if let name = configuration.modelName { facts.append(.init(key: "model", flag: nil, value: name, optional: true)) }
+        facts += [
+            .init(key: "seed", flag: "--seed", value: "\(configuration.seed)"),
+            .init(key: "batch_size", flag: "--batch-size", value: "\(configuration.batchSize)"),
+            .init(key: "image_size", flag: "an image size of", value: "\(configuration.imageSize)"),
+            .init(key: "train_images", flag: "--train-limit", value: "\(trainPlan.limit)"),
+            .init(key: "learning_rate", flag: "--lr", value: "\(learningRate)", optional: true),
+            .init(key: "optimizer", flag: "the optimizer", value: optimizer.settings, optional: true),
+        ]
+        return facts
     }
 
     private func saveCheckpoint(report: (TrainingEvent) -> Void) throws {
         guard let path = configuration.checkpointPath else { return }
-        let optimizerState = optimizer.state.sorted { $0.key < $1.key }.map { (name: "optimizer.\($0.key)", tensor: $0.value) }
-        let history = String(decoding: try JSONEncoder().encode(self.history), as: UTF8.self)
-        try SafeTensors.write(model.stateDict + optimizerState, metadata: [
-            "epoch": "\(epoch)", "batch": "\(batch)", "seed": "\(configuration.seed)",
-            "batch_size": "\(configuration.batchSize)", "image_size": "\(configuration.imageSize)",
-            "train_images": "\(trainPlan.limit)",
-            "loss_sum": "\(lossSum)", "correct": "\(correct)", "seen": "\(seen)", "history": history,
-        ], to: path)
+        let optimizerState = optimizer.state.sorted { $0.key < $1.key }.map {
+            (name: optimizerPrefix + $0.key, tensor: $0.value)
+        }
+        var metadata = [
+            "epoch": "\(epoch)", "batch": "\(batch)", "loss_sum": "\(lossSum)", "correct": "\(correct)",
+            "seen": "\(seen)", "history": String(decoding: EpochMetrics.json(history), as: UTF8.self),
+        ]
+        for fact in facts { metadata[fact.key] = fact.value }
+        if !ownsCheckpoint { try keepPreviousCheckpoint(path) }
+        try SafeTensors.write(model.stateDict + optimizerState, metadata: metadata, to: path)
+        (ownsCheckpoint, savedEpochs) = (true, epoch)
         report(.checkpoint(path: path))
     }
 
+    /// The path a fresh run moves an existing checkpoint to before writing its own.
+    public static func previousCheckpointPath(_ path: String) -> String {
+        (path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) : path) + ".prev.safetensors"
+    }
+
+    private func keepPreviousCheckpoint(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let previous = Self.previousCheckpointPath(path)
+        guard rename(path, previous) == 0 else {
+            throw CheckpointError.writeFailed(path: previous, reason: String(cString: strerror(errno)))
+        }
+    }
+
     /// Continues from the checkpoint at `path`: weights, optimizer state, position and history.
+    /// Everything is checked against this run (CheckpointExpectation) before anything is copied,
+    /// so a failed resume leaves the model, the optimizer and the file as they were.
     public func resume(from path: String) throws {
-        let (tensors, metadata) = try SafeTensors.read(from: path)
-        func number<T: LosslessStringConvertible>(_ key: String) throws -> T {
-            guard let text = metadata[key], let value = T(text) else {
-                throw CheckpointError.badHeader(path: path, detail: "metadata has no valid \"\(key)\"; not a training checkpoint")
-            }
-            return value
+        let file = try SafeTensorsFile(path: path)
+        let parameters = model.namedParameters
+        let shapes = parameters.map { (name: $0.name, shape: $0.parameter.value.shape) }
+        let expectation = CheckpointExpectation(
+            parameters: shapes,
+            optimizerState: Dictionary(uniqueKeysWithValues: optimizer.stateShapes(for: shapes).map {
+                (optimizerPrefix + $0.key, $0.value)
+            }),
+            optimizerCounters: Set(optimizer.stateCounters.map { optimizerPrefix + $0 }),
+            facts: facts, batchSize: configuration.batchSize, batchesPerEpoch: trainPlan.batchesPerEpoch,
+            trainImages: trainPlan.limit)
+        let position = try file.withBytes { try expectation.validate(file.header, file: $0, path: path) }
+        var state: [String: Tensor] = [:]
+        for entry in file.header.entries where entry.name.hasPrefix(optimizerPrefix) {
+            state[String(entry.name.dropFirst(optimizerPrefix.count))] = file.tensor(entry)
         }
-        let seed: UInt64 = try number("seed")
-        guard seed == configuration.seed else {
-            throw CheckpointError.badHeader(path: path, detail: "it was trained with --seed \(seed); resume with the same seed")
-        }
-        // The position inside an epoch only means something for the same batches.
-        for (key, flag, expected) in [("batch_size", "--batch-size", configuration.batchSize),
-                                      ("image_size", "an image size of", configuration.imageSize),
-                                      ("train_images", "--train-limit", trainPlan.limit)] {
-            let saved: Int = try number(key)
-            guard saved == expected else {
-                throw CheckpointError.badHeader(path: path, detail: "it was trained with \(flag) \(saved), this run uses "
-                                                    + "\(expected); resume with the same flags")
-            }
-        }
-        try model.loadStateDict(tensors, from: path, ignoringPrefixes: ["optimizer."])
-        optimizer.state = Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix("optimizer.") }
-            .map { (String($0.key.dropFirst("optimizer.".count)), $0.value) })
-        (epoch, batch) = (try number("epoch"), try number("batch"))
-        (lossSum, correct, seen) = (try number("loss_sum"), try number("correct"), try number("seen"))
-        history = try JSONDecoder().decode([EpochMetrics].self, from: Data((metadata["history"] ?? "[]").utf8))
+        for (name, parameter) in parameters { parameter.value = file.tensor(file.header.entry(named: name)!) }
+        optimizer.state = state
+        (epoch, batch, lossSum, correct, seen) = (position.epoch, position.batch, position.lossSum, position.correct,
+                                                  position.seen)
+        history = position.history
+        (ownsCheckpoint, savedEpochs) = (true, position.epoch)
     }
 }
