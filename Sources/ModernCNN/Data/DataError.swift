@@ -13,6 +13,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case unexpectedShape(path: String, expected: String, found: [Int])
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     case labelOutOfRange(path: String, label: Int, classes: Int)
+    case empty(path: String)
+    case tooLarge(path: String, declaredBytes: Int, limitBytes: Int)
+    case trailingGzipData(path: String, bytes: Int)
 
     public var description: String {
         switch self {
@@ -32,13 +35,23 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case let .truncated(path, expected, actual):
             return "\(path): truncated: its header promises \(expected) bytes of data but it holds \(actual)"
         case let .trailingBytes(path, expected, actual):
-            return "\(path): \(actual - expected) unexpected bytes after the \(expected) its header describes"
+            // IDXFile counts the surplus only up to a megabyte.
+            let surplus = actual - expected
+            return "\(path): \(surplus >= 1 << 20 ? "at least " : "")\(surplus) unexpected bytes after the \(expected) "
+                + "its header describes"
         case let .unexpectedShape(path, expected, found):
             return "\(path): expected \(expected), found dimensions \(found)"
         case let .countMismatch(images, imageCount, labels, labelCount):
             return "\(images) holds \(imageCount) images but \(labels) holds \(labelCount) labels"
         case let .labelOutOfRange(path, label, classes):
             return "\(path): label \(label) is outside 0..<\(classes)"
+        case let .empty(path):
+            return "\(path): holds no examples; a data set needs at least one"
+        case let .tooLarge(path, declared, limit):
+            return "\(path): its header declares \(declared) bytes of data, more than the \(limit) this data set "
+                + "can hold; the file is damaged or not Fashion-MNIST"
+        case let .trailingGzipData(path, bytes):
+            return "\(path): \(bytes) bytes after the end of the gzip data that are not another gzip member"
         }
     }
 }

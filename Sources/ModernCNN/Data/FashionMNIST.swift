@@ -25,17 +25,21 @@ public struct FashionMNIST: Sendable {
         let prefix = split == .train ? "train" : "t10k"
         let imagePath = "\(directory)/\(prefix)-images-idx3-ubyte.gz"
         let labelPath = "\(directory)/\(prefix)-labels-idx1-ubyte.gz"
-        let imageFile = try IDXFile(contentsOf: imagePath, missingFileHint: Self.missingHint)
-        let labelFile = try IDXFile(contentsOf: labelPath, missingFileHint: Self.missingHint)
-        guard imageFile.shape.count == 3, imageFile.shape[1] == Self.side, imageFile.shape[2] == Self.side else {
-            throw DataError.unexpectedShape(path: imagePath, expected: "[count, 28, 28] images", found: imageFile.shape)
+        // Shapes are checked on the headers, before the data is inflated.
+        let imageFile = try IDXFile(contentsOf: imagePath, missingFileHint: Self.missingHint) { shape in
+            guard shape.count == 3, shape[1] == Self.side, shape[2] == Self.side else {
+                throw DataError.unexpectedShape(path: imagePath, expected: "[count, 28, 28] images", found: shape)
+            }
+            guard shape[0] > 0 else { throw DataError.empty(path: imagePath) }
         }
-        guard labelFile.shape.count == 1 else {
-            throw DataError.unexpectedShape(path: labelPath, expected: "[count] labels", found: labelFile.shape)
-        }
-        guard imageFile.shape[0] == labelFile.shape[0] else {
-            throw DataError.countMismatch(images: imagePath, imageCount: imageFile.shape[0],
-                                          labels: labelPath, labelCount: labelFile.shape[0])
+        let labelFile = try IDXFile(contentsOf: labelPath, missingFileHint: Self.missingHint) { shape in
+            guard shape.count == 1 else {
+                throw DataError.unexpectedShape(path: labelPath, expected: "[count] labels", found: shape)
+            }
+            guard shape[0] == imageFile.shape[0] else {
+                throw DataError.countMismatch(images: imagePath, imageCount: imageFile.shape[0],
+                                              labels: labelPath, labelCount: shape[0])
+            }
         }
         if let bad = labelFile.bytes.first(where: { Int($0) >= Self.classNames.count }) {
             throw DataError.labelOutOfRange(path: labelPath, label: Int(bad), classes: Self.classNames.count)

@@ -11,27 +11,34 @@ public struct IDXFile: Sendable {
     public let shape: [Int]
     public let bytes: [UInt8]
 
-    /// Reads and validates a gzip-compressed IDX file of unsigned bytes.
-    public init(contentsOf path: String, missingFileHint: String = "") throws {
+    /// The most data a file may declare: half the machine's memory. A header is read before its
+    /// data, so a damaged one is refused before it costs anything.
+    static var byteLimit: Int { sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)) / 2 }
+
+    /// Reads and validates a gzip-compressed IDX file of unsigned bytes. `acceptShape` sees the
+    /// header's shape before any data is inflated, and throws if the caller cannot use it.
+    public init(contentsOf path: String, missingFileHint: String = "",
+                acceptShape: ([Int]) throws -> Void = { _ in }) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw DataError.missingFile(path: path, hint: missingFileHint)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError.unreadable(path: path, reason: "permission denied or not a regular file")
         }
-        try self.init(gzipped: [UInt8](data), path: path)
+        try self.init(gzipped: [UInt8](data), path: path, acceptShape: acceptShape)
     }
 
-    init(gzipped data: [UInt8], path: String) throws {
-        try self.init(decompressed: try Gzip.decompress(data, path: path), path: path)
-    }
-
-    init(decompressed raw: [UInt8], path: String) throws {
-        guard raw.count >= 4, raw[0] == 0, raw[1] == 0, raw[2] == 0x08, (1...4).contains(raw[3]) else {
-            throw DataError.badMagic(path: path, found: Array(raw.prefix(4)))
+    init(gzipped data: [UInt8], path: String, byteLimit: Int = IDXFile.byteLimit,
+         acceptShape: ([Int]) throws -> Void = { _ in }) throws {
+        let reader = try GzipReader(data, path: path)
+        var raw: [UInt8] = []
+        _ = try reader.read(4, into: &raw)
+        guard raw.count == 4, raw[0] == 0, raw[1] == 0, raw[2] == 0x08, (1...4).contains(raw[3]) else {
+            throw DataError.badMagic(path: path, found: raw)
         }
         let rank = Int(raw[3]), headerLength = 4 + 4 * rank
-        guard raw.count >= headerLength else {
+        _ = try reader.read(headerLength - 4, into: &raw)
+        guard raw.count == headerLength else {
             throw DataError.truncated(path: path, expectedBytes: headerLength, actualBytes: raw.count)
         }
         let shape = (0..<rank).map { axis in
@@ -46,13 +53,19 @@ public struct IDXFile: Sendable {
             }
             expected = product
         }
-        let actual = raw.count - headerLength
+        try acceptShape(shape)
+        guard expected <= byteLimit else { throw DataError.tooLarge(path: path, declaredBytes: expected, limitBytes: byteLimit) }
+        var body: [UInt8] = []
+        body.reserveCapacity(expected)
+        let actual = try reader.read(expected, into: &body)
         if actual < expected { throw DataError.truncated(path: path, expectedBytes: expected, actualBytes: actual) }
-        if actual > expected { throw DataError.trailingBytes(path: path, expectedBytes: expected, actualBytes: actual) }
+        // Count what follows, up to a megabyte, without keeping it.
+        var extra: [UInt8] = []
+        let surplus = try reader.read(1 << 20, into: &extra)
+        if surplus > 0 { throw DataError.trailingBytes(path: path, expectedBytes: expected, actualBytes: expected + surplus) }
         self.shape = shape
-        bytes = Array(raw[headerLength...])
+        bytes = body
     }
-
     /// The bytes of an IDX file of unsigned bytes with this shape, gzip-compressed.
     static func encode(shape: [Int], bytes: [UInt8]) -> [UInt8] {
         var raw: [UInt8] = [0, 0, 0x08, UInt8(shape.count)]
