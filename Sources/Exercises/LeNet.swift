@@ -100,6 +100,20 @@ public enum LeNetExercises {
         return ActivationMaps(first: try outputs[1].reshaped([6, 28, 28]), second: try outputs[4].reshaped([16, 10, 10]))
     }
 
+    /// The indices of the first test image of each of two classes: the `preferred` labels where
+    /// the set has them, otherwise the first images of other classes; fewer than two when the set
+    /// holds only one class.
+    public static func twoClasses(preferring preferred: [Int32], labels: [Int32]) -> [Int] {
+        var chosen: [Int] = []
+        for label in preferred {
+            if let index = labels.firstIndex(of: label) { chosen.append(index) }
+        }
+        for (index, label) in labels.enumerated() where chosen.count < 2 {
+            if !chosen.contains(where: { labels[$0] == label }) { chosen.append(index) }
+        }
+        return Array(chosen.prefix(2))
+    }
+
     /// A 28x28 image of uniform noise in [0, 1].
     public static func noise(seed: UInt64) -> [Float] {
         var g = SeededGenerator(seed: seed)

@@ -11,6 +11,22 @@ import CPUHints
 import Foundation
 import Synchronization
 
+/// A worker count that cannot be used, and why.
+public enum ThreadCountError: Error, CustomStringConvertible, Equatable {
+    case notACount(String)
+    case tooMany(Int)
+
+    public var description: String {
+        switch self {
+        case let .notACount(text): return "\"\(text)\" is not a whole number of at least 1"
+        case let .tooMany(count):
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            return "\(count) is more than \(Parallel.maximumThreadCount) (4 per core on this machine's \(cores) "
+                + "cores); workers beyond the cores only take turns, so they never make a run faster"
+        }
+    }
+}
+
 public enum Parallel {
     /// 0 means "not chosen yet": resolved lazily from the environment on first use.
     private static let chosen = Atomic<Int>(0)
@@ -24,15 +40,30 @@ public enum Parallel {
         return max(1, resolved)
     }
 
-    /// Fixes the worker count for the rest of the process (a chapter's `--threads`).
+    /// Fixes the worker count for the rest of the process (a chapter's `--threads`), at most
+    /// `maximumThreadCount`.
     public static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "thread count must be at least 1")
-        chosen.store(count, ordering: .relaxed)
+        chosen.store(min(count, maximumThreadCount), ordering: .relaxed)
     }
 
+    /// The most workers a run may ask for: a few per core. Past the cores, workers only take
+    /// turns (and waiting ones park rather than spin, WorkerPool), so more never helps; a
+    /// thousand threads would only cost their stacks and start-up.
+    public static let maximumThreadCount = 4 * ProcessInfo.processInfo.activeProcessorCount
+
+    /// MODERNCNN_THREADS as a worker count, or why it is not one (a chapter reports the reason).
+    public static func environmentThreadCount() -> Result<Int, ThreadCountError>? {
+        guard let text = ProcessInfo.processInfo.environment["MODERNCNN_THREADS"] else { return nil }
+        guard let value = Int(text), value >= 1 else { return .failure(.notACount(text)) }
+        guard value <= maximumThreadCount else { return .failure(.tooMany(value)) }
+        return .success(value)
+    }
+
+    /// Benchmarks and tests read MODERNCNN_THREADS here; a bad value falls back to the cores
+    /// (chapters refuse it with the reason before they get this far).
     static func threadCountFromEnvironment() -> Int? {
-        guard let text = ProcessInfo.processInfo.environment["MODERNCNN_THREADS"],
-              let value = Int(text), value >= 1 else { return nil }
+        guard case let .success(value)? = environmentThreadCount() else { return nil }
         return value
     }
 

@@ -17,8 +17,11 @@ import Synchronization
 final class WorkerPool: @unchecked Sendable {
     /// Pool threads, the caller included.
     let size: Int
-    /// About 0.1-0.5 ms of pause instructions before a helper parks.
-    private let spinLimit = 20_000
+    /// About 0.1-0.5 ms of pause instructions before a helper parks. With more threads than
+    /// cores a spinning helper holds the very core the one it waits for needs, so it parks at once.
+    private let spinLimit: Int
+    /// Whether the caller, waiting for the helpers, yields its core instead of spinning.
+    private let oversubscribed: Bool
 
     private let busy = Atomic<Bool>(false)
     private let generation = Atomic<Int>(0)
@@ -30,6 +33,8 @@ final class WorkerPool: @unchecked Sendable {
 
     init(size: Int) {
         self.size = max(1, size)
+        oversubscribed = self.size > ProcessInfo.processInfo.activeProcessorCount
+        spinLimit = oversubscribed ? 0 : 20_000
         for helper in 1..<self.size {
             let thread = Thread { [unowned self] in self.helperLoop(helper) }
             thread.name = "moderncnn-worker-\(helper)"
@@ -52,7 +57,9 @@ final class WorkerPool: @unchecked Sendable {
             parking.broadcast()
             parking.unlock()
             runShare(of: 0, body: body, workers: workers)
-            while pending.load(ordering: .acquiring) > 0 { spinPause() }
+            while pending.load(ordering: .acquiring) > 0 {
+                if oversubscribed { sched_yield() } else { spinPause() }
+            }
             job = nil
         }
         busy.store(false, ordering: .releasing)

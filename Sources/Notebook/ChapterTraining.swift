@@ -28,17 +28,22 @@ public struct TrainingOutcome {
     public var final: EpochMetrics? { history.last }
 }
 
-/// Trains `model` with `recipe`, writing `<stem>checkpoint.safetensors` and `<stem>metrics.json`
-/// into `directory` (the chapter's main model uses the stem ""; others "modern-" and so on).
-/// With `resume`, continues from that checkpoint when there is one. If Ctrl-C stops the run,
-/// the progress bar says how to resume and the chapter exits with status 130.
-public func runTraining(_ model: any Layer, optimizer: any Optimizer, recipe: Recipe, data: FashionMNISTSplits,
-                  seed: UInt64, directory: URL, stem: String = "", resume: Bool, book: Notebook) throws -> TrainingOutcome {
+/// Trains `model` (called `name` in its checkpoint: "LeNet (d2l)") with `recipe`, writing
+/// `<stem>checkpoint.safetensors` and `<stem>metrics.json` into `directory` (the chapter's main
+/// model uses the stem ""; others "modern-" and so on). With `resume`, continues from that
+/// checkpoint when there is one; without, says which checkpoint the run will replace (kept as
+/// `<stem>checkpoint.prev.safetensors`). Ctrl-C saves and throws `TrainingStopped.interrupted`,
+/// which `runChapter` turns into exit status 130.
+public func runTraining(_ model: any Layer, name: String, optimizer: any Optimizer, recipe: Recipe,
+                        data: FashionMNISTSplits, seed: UInt64, directory: URL, stem: String = "", resume: Bool,
+                        book: Notebook) throws -> TrainingOutcome {
     let checkpoint = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
     let metrics = directory.appendingPathComponent("\(stem)metrics.json").path
+    try requireTrainingMemory(model, recipe: recipe)
     let configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize, imageSize: recipe.imageSize, seed: seed,
-        trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoint, metricsPath: metrics)
+        trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoint, metricsPath: metrics,
+        modelName: name)
     let trainer = Trainer(model: model, optimizer: optimizer, train: data.train, test: data.test,
                           configuration: configuration)
     if resume {
@@ -48,16 +53,50 @@ public func runTraining(_ model: any Layer, optimizer: any Optimizer, recipe: Re
         } else {
             book.note("no checkpoint at \(checkpoint) yet: starting this model from the beginning")
         }
+    } else if FileManager.default.fileExists(atPath: checkpoint) {
+        let held = (try? SafeTensorsFile(path: checkpoint)).map { file in
+            let epochs = file.header.metadata["epoch"] ?? "?"
+            return " (\(file.header.metadata["model"] ?? "a model") after \(epochs) epoch\(epochs == "1" ? "" : "s"))"
+        } ?? ""
+        book.note("starting afresh: this run replaces \(checkpoint)\(held) at its first save; the old one is kept "
+            + "as \(URL(fileURLWithPath: Trainer.previousCheckpointPath(checkpoint)).lastPathComponent) "
+            + "(--resume continues a run instead)")
     }
-    Trainer.stopOnInterrupt()
     let bar = ProgressBar(epochs: recipe.epochs)
     let started = DispatchTime.now().uptimeNanoseconds
     // The page keeps the epoch lines; the live progress is for the terminal only.
-    let finished = try trainer.run { event in
+    try trainer.run { event in
         bar.show(event)
         if case let .epoch(metrics) = event { book.page.append(.note(ProgressBar.epochLine(metrics))) }
     }
-    guard finished else { throw ExitCode(130) }
     return TrainingOutcome(history: trainer.history, checkpointPath: checkpoint, metricsPath: metrics,
                            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+}
+
+/// Refuses, before anything is allocated, a batch whose training would not fit in memory: the
+/// weights with their gradients and up to two optimizer slots, and twice the activations (those
+/// saved for backward and their gradients).
+func requireTrainingMemory(_ model: any Layer, recipe: Recipe) throws {
+    let profile = try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])
+    let weights = float32Bytes([4, profile.model.parameterCount])
+    let activations = profile.activationBytes.multipliedReportingOverflow(by: 2 * recipe.batchSize)
+    let total = weights.flatMap { activations.overflow ? nil : $0.addingReportingOverflow(activations.partialValue) }
+        .flatMap { $0.overflow ? nil : $0.partialValue }
+    try MemoryBudget.require(total, for: "training at batch \(recipe.batchSize)",
+                             fix: "choose a smaller --batch-size (this recipe's is \(recipe.batchSize))")
+}
+
+/// Runs a chapter's body. Ctrl-C during training or evaluation arrives here as
+/// `TrainingStopped.interrupted`: the chapter says where it stopped and exits with status 130,
+/// without writing its page (the caller writes the page at the end of `body`).
+public func runChapter(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let TrainingStopped.interrupted(checkpoint) {
+        let place = Interrupt.currentContext.map { " in section \($0)" } ?? ""
+        let saved = checkpoint.map { "; the position is saved in \($0): add --resume to the same command to continue" } ?? ""
+        let message = "\ninterrupted (Ctrl-C)\(place)\(saved). The chapter stopped without writing its page.\n"
+        FileHandle.standardError.write(Data(message.utf8))
+        throw ExitCode(130)
+    }
 }

@@ -4,6 +4,7 @@
 // transcript and the chapter's page (ChapterPage), and a test can capture the transcript.
 
 import Foundation
+import ModernCNN
 
 public struct Notebook {
     /// Column at which narration wraps; results and tables are never wrapped.
@@ -26,6 +27,7 @@ public struct Notebook {
 
     /// The chapter's title, once at the top.
     public func title(_ text: String) {
+        Interrupt.setContext(text)
         let rule = String(repeating: "=", count: min(width, text.count + 8))
         write("\(rule)\n    \(text)\n\(rule)\n\n")
         page.append(.title(text))
@@ -33,6 +35,7 @@ public struct Notebook {
 
     /// A numbered section heading, e.g. "1.3 Strides".
     public func section(_ text: String) {
+        Interrupt.setContext(text)
         write("\n## \(text)\n\n")
         page.append(.section(text))
     }

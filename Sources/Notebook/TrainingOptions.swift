@@ -67,7 +67,7 @@ public struct TrainingOptions: ParsableArguments {
                               ("--test-limit", testLimit)] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value)") }
         }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a finite positive number, got \(lr)") }
     }
 
     /// `quick` or, with --full, `full`, with any single flag given applied on top.

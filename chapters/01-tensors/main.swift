@@ -35,15 +35,20 @@ struct TensorsChapter: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        let n = full ? max(size, 1024) : size
+        // A, B, the reference product, the rung's product and the packed panels: about five n x n
+        // matrices, checked before the first is allocated.
+        try MemoryBudget.require(float32Bytes([5, n, n]), for: "the matmul ladder at --size \(n)",
+                                 fix: "choose a smaller --size (the default is 512)")
+        let folder = try options.outputDirectory(chapter: "01-tensors")
         let book = Notebook()
         book.title("Chapter 01 · Tensors and the matmul ladder")
         try tensorsInMemory(book)
         try arithmetic(book)
-        let n = full ? max(size, 1024) : size
         let ladder = matmulLadder(book, size: n)
         exercises(book, ladder, size: n)
         summary(book, ladder)
-        try book.page.write(to: try options.outputDirectory(chapter: "01-tensors"), chapter: "01-tensors")
+        try book.page.write(to: folder, chapter: "01-tensors")
     }
 
     // MARK: 1.1 to 1.3: what a tensor is

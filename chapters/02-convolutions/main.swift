@@ -30,6 +30,13 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        let batch = full ? max(batchSize, 8) : batchSize
+        // 2.7's conv2 batch: the input twice (tensor and array), the output of the definition and
+        // of each algorithm, and im2col's workspace, all 26x26 planes.
+        try MemoryBudget.require(float32Bytes([batch, 2 * 96 + 4 * 256 + 96 * 25, 26, 26]),
+                                 for: "timing conv2 on --batch-size \(batch)",
+                                 fix: "choose a smaller --batch-size (the default is 1)")
+        let folder = try options.outputDirectory(chapter: "02-convolutions")
         let book = Notebook()
         book.title("Chapter 02 · Convolutions")
         try crossCorrelation(book)
@@ -38,11 +45,11 @@ struct ConvolutionsChapter: ParsableCommand {
         try pointwise(book)
         try pooling(book)
         try loweringToGemm(book)
-        try timing(book, batch: full ? max(batchSize, 8) : batchSize)
+        try timing(book, batch: batch)
         try thinLayers(book)
         try exercises(book)
         summary(book)
-        try book.page.write(to: try options.outputDirectory(chapter: "02-convolutions"), chapter: "02-convolutions")
+        try book.page.write(to: folder, chapter: "02-convolutions")
     }
 
     /// A Conv2d layer with the given weights and zero bias (bias: false keeps the sums visible).

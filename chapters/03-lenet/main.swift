@@ -29,6 +29,10 @@ struct LeNetChapter: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        try runChapter(chapter)
+    }
+
+    func chapter() throws {
         let book = Notebook()
         let folder = try options.outputDirectory(chapter: "03-lenet")
         book.title("Chapter 03 · LeNet")
@@ -115,7 +119,8 @@ struct LeNetChapter: ParsableCommand {
             cheap, so it runs in full by default.
             """)
         book.show("recipe", recipe.summary(for: data) + (training.overridesRecipe ? " (changed by flags)" : ""))
-        let outcome = try runTraining(lenet, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
+        let outcome = try runTraining(lenet, name: "LeNet (d2l: sigmoid, average pooling)",
+                                      optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
                                 seed: options.seed, directory: folder, resume: training.resume, book: book)
         var table = TextTable(headers: ["epoch", "train loss", "train acc", "test acc", "img/s"])
         for metrics in outcome.history {
@@ -148,10 +153,12 @@ struct LeNetChapter: ParsableCommand {
         let indices = Array(0..<data.test.count)
         let predicted = try predictedClasses(of: lenet, on: data.test, indices: indices)
         let names = FashionMNIST.classNames
-        book.say("The first twelve test images, with their true and predicted labels:")
+        // Twelve, or all of a smaller test set (--data-dir may hold only a few images).
+        let shown = min(12, data.test.count)
+        book.say("The first \(shown) test images, with their true and predicted labels:")
         var samples = TextTable(headers: ["image", "true", "predicted", ""], alignments: [.right, .left, .left, .left])
-        var grid = PNGImage(width: 12 * 64, height: 74, channels: 3)
-        for index in 0..<12 {
+        var grid = PNGImage(width: shown * 64, height: 74, channels: 3)
+        for index in 0..<shown {
             let truth = Int(data.test.labels[index]), guess = predicted[index]
             samples.append(["\(index)", names[truth], names[guess], truth == guess ? "ok" : "wrong"])
             data.test.images.withUnsafeBufferPointer { pixels in
@@ -163,16 +170,20 @@ struct LeNetChapter: ParsableCommand {
         }
         book.show(samples)
         try grid.write(to: folder.appendingPathComponent("lenet-samples.png"))
-        book.figure("lenet-samples.png", caption: "The same twelve images, a green bar under each right answer "
+        book.figure("lenet-samples.png", caption: "The same \(shown) images, a green bar under each right answer "
                         + "and a red one under each mistake.", folder: folder)
         book.say("Per class, over all \(grouped(data.test.count)) test images:")
         var perClass = TextTable(headers: ["class", "accuracy", "most often mistaken for"])
         var accuracies: [(name: String, accuracy: Double)] = []
         for label in names.indices {
             let mine = indices.filter { data.test.labels[$0] == label }
+            guard !mine.isEmpty else {
+                perClass.append([names[label], "-", "(no test images of this class)"])
+                continue
+            }
             let wrong = mine.filter { predicted[$0] != label }.map { predicted[$0] }
             let confusion = Dictionary(grouping: wrong, by: { $0 }).max { $0.value.count < $1.value.count }
-            let accuracy = Double(mine.count - wrong.count) / Double(max(mine.count, 1))
+            let accuracy = Double(mine.count - wrong.count) / Double(mine.count)
             accuracies.append((names[label], accuracy))
             perClass.append([names[label], formatted(accuracy, digits: 3),
                              confusion.map { "\(names[$0.key]) (\($0.value.count))" } ?? "-"])
@@ -203,7 +214,8 @@ struct LeNetChapter: ParsableCommand {
         if training.lr == nil { recipe.learningRate = Self.modernQuick.learningRate }
         book.show("recipe", recipe.summary(for: data))
         let model = LeNet.modern(seed: options.seed)
-        let outcome = try runTraining(model, optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
+        let outcome = try runTraining(model, name: "LeNet (ReLU, max pooling)",
+                                      optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
                                 seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
                                 book: book)
         try writeAtomically(LinePlot.learningCurves(outcome.history, title: "LeNet with ReLU and max pooling").svg(),
@@ -258,12 +270,13 @@ struct LeNetChapter: ParsableCommand {
         for (variant, run) in zip(variants, runs) {
             table.append([run.name, grouped(run.parameterCount), "\(variant.learningRate)", "\(run.history.count)",
                           formatted(Double(run.history.last?.trainLoss ?? .nan), digits: 3),
-                          formatted(Double(run.finalTestAccuracy), digits: 3)])
+                          run.testAccuracyText])
         }
         book.show(table)
+        // A diverged run's accuracy is NaN, so it is never "better" nor the best.
         let baseline = runs[0].finalTestAccuracy
         let better = runs.dropFirst().filter { $0.finalTestAccuracy > baseline }.map(\.name)
-        let best = runs.max { $0.finalTestAccuracy < $1.finalTestAccuracy }!
+        let best = runs.filter { $0.diverged == nil }.max { $0.finalTestAccuracy < $1.finalTestAccuracy } ?? runs[0]
         book.say("""
             Against the modern LeNet at \(formatted(Double(baseline), digits: 3)), \
             \(better.isEmpty ? "no single change did better" : "better: " + better.joined(separator: ", ")); \
@@ -271,13 +284,19 @@ struct LeNetChapter: ParsableCommand {
             of a point or two are within what another seed would change; with --explore the \
             ranking can change too, so read it as one run's answer.
             """)
-        // 3. The activations of both layers for a pullover, a coat and noise.
-        func firstTest(_ label: Int) -> [Float] {
-            let index = data.test.labels.firstIndex(of: Int32(label))!
-            return data.test.images[(index * 784)..<((index + 1) * 784)].map { Float($0) / 255 }
-        }
+        // 3. The activations of both layers for two garments (a pullover and a coat, two classes
+        // that look alike, when the test set has them) and for noise.
         let names = FashionMNIST.classNames
-        let inputs = [(names[2], firstTest(2)), (names[4], firstTest(4)), ("noise", LeNetExercises.noise(seed: options.seed))]
+        let garmentIndices = LeNetExercises.twoClasses(preferring: [2, 4], labels: data.test.labels)
+        guard garmentIndices.count == 2 else {
+            book.say("3. (Showing the layers' responses needs test images of two classes; this test set has one.)")
+            return
+        }
+        let pixels = { (index: Int) in data.test.images[(index * 784)..<((index + 1) * 784)].map { Float($0) / 255 } }
+        let (garmentA, garmentB) = (names[Int(data.test.labels[garmentIndices[0]])],
+                                    names[Int(data.test.labels[garmentIndices[1]])])
+        let inputs = [(garmentA, pixels(garmentIndices[0])), (garmentB, pixels(garmentIndices[1])),
+                      ("noise", LeNetExercises.noise(seed: options.seed))]
         let maps = try inputs.map { try LeNetExercises.activationMaps(of: lenet, image: $0.1) }
         var image = PNGImage(width: 56 + 12 + 6 * 60 + 12 + 16 * 34, height: 3 * 64, channels: 1)
         for (row, ((_, pixels), map)) in zip(inputs, maps).enumerated() {
@@ -299,11 +318,11 @@ struct LeNetChapter: ParsableCommand {
         let filter = (lenet.layers[0] as? Conv2d)?.weight.value.shape.last ?? 0
         book.say("""
             3. What do the layers respond to? The trained d2l LeNet's conv1 (\(first[0]) maps, \
-            \(first[1])x\(first[2])) and conv2 (\(second[0]) maps, \(second[1])x\(second[2])) after their sigmoid, for the first \(names[2].lowercased()) and \
-            the first \(names[4].lowercased()) of the test set and for uniform noise, each map \
+            \(first[1])x\(first[2])) and conv2 (\(second[0]) maps, \(second[1])x\(second[2])) after their sigmoid, for the first \(garmentA.lowercased()) and \
+            the first \(garmentB.lowercased()) of the test set and for uniform noise, each map \
             stretched from its own minimum (white) to its maximum (black):
             """)
-        book.figure("lenet-activations.png", caption: "Rows: \(names[2]), \(names[4]), noise. Left to right: the input, "
+        book.figure("lenet-activations.png", caption: "Rows: \(garmentA), \(garmentB), noise. Left to right: the input, "
                         + "conv1's \(first[0]) maps, conv2's \(second[0]) maps.", folder: folder)
         let (garments, garmentAndNoise) = (correlation(maps[0].second, maps[1].second),
                                            correlation(maps[0].second, maps[2].second))
@@ -311,10 +330,10 @@ struct LeNetChapter: ParsableCommand {
             conv1's maps are the input seen through \(first[0]) \(filter)x\(filter) filters, so they still look like the \
             garment (or like noise). The correlation of the two garments' conv1 maps is \
             \(formatted(correlation(maps[0].first, maps[1].first), digits: 2)), of the \
-            \(names[2].lowercased())'s and the noise's \(formatted(correlation(maps[0].first, maps[2].first), digits: 2)). \
+            \(garmentA.lowercased())'s and the noise's \(formatted(correlation(maps[0].first, maps[2].first), digits: 2)). \
             conv2's \(second[1])x\(second[2]) maps say which of its \(second[0]) features occur where: their correlation is \
             \(formatted(garments, digits: 2)) between the garments and \(formatted(garmentAndNoise, digits: 2)) \
-            between \(names[2].lowercased()) and noise, so to this network's second layer the two \
+            between \(garmentA.lowercased()) and noise, so to this network's second layer the two \
             garments look \(garments > garmentAndNoise ? "more alike than a garment and noise do" : "no more alike than a garment and noise (it has not learned much yet)").
             """)
     }

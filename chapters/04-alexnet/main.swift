@@ -49,6 +49,10 @@ struct AlexNetChapter: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        try runChapter(chapter)
+    }
+
+    func chapter() throws {
         let book = Notebook()
         let folder = try options.outputDirectory(chapter: "04-alexnet")
         book.title("Chapter 04 · AlexNet")
@@ -317,7 +321,8 @@ struct AlexNetChapter: ParsableCommand {
         book.show("recipe", (recipe == .cpu ? "Adam" : momentum > 0 ? "SGD with momentum \(momentum)" : "SGD") + ", "
                     + chosen.summary(for: data)
                     + (training.full ? " (--full)" : training.overridesRecipe ? " (changed by flags)" : " (quick default)"))
-        let outcome = try runTraining(model, optimizer: optimizer, recipe: chosen, data: data, seed: options.seed,
+        let outcome = try runTraining(model, name: "AlexNet (\(variant.rawValue) variant)", optimizer: optimizer,
+                                      recipe: chosen, data: data, seed: options.seed,
                                          directory: folder, resume: training.resume, book: book)
         try writeAtomically(LinePlot.learningCurves(outcome.history, title: "AlexNet (\(variant.rawValue))").svg(),
                             to: folder.appendingPathComponent("alexnet-curves.svg"))
@@ -393,7 +398,7 @@ struct AlexNetChapter: ParsableCommand {
         var batches = TextTable(headers: ["batch", "train img/s", "test acc", "first loss", "last loss", "training memory"])
         for row in rows {
             batches.append(["\(row.batchSize)", formatted(row.run.imagesPerSecond, digits: 0),
-                            formatted(Double(row.run.finalTestAccuracy), digits: 3),
+                            row.run.testAccuracyText,
                             formatted(Double(row.run.firstBatchLoss), digits: 3),
                             formatted(Double(row.run.lastBatchLoss), digits: 3), byteCount(row.trainingBytes)])
         }
@@ -423,7 +428,7 @@ struct AlexNetChapter: ParsableCommand {
         for run in runs {
             table.append([run.name, grouped(run.parameterCount), formatted(run.imagesPerSecond, digits: 0),
                           formatted(Double(run.firstBatchLoss), digits: 3), formatted(Double(run.lastBatchLoss), digits: 3),
-                          formatted(Double(run.finalTestAccuracy), digits: 3)])
+                          run.testAccuracyText])
         }
         return table
     }
