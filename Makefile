@@ -1,6 +1,7 @@
 # ModernCNN: `make chapters` and `make test` do all the set-up on a fresh machine.
 # `make` alone lists the targets.
 
+SHELL      := /bin/bash
 SWIFT      ?= swift
 RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release
@@ -13,7 +14,7 @@ PACKAGES   := libgraphviz-dev zlib1g-dev pkg-config dataset-fashion-mnist
 # need it. PyPI's torch wheel brings its CUDA libraries along (about 5 GB, a minute or two).
 VENV       := .venv-bench
 
-.PHONY: help setup build chapters test exercises bench bench-compare clean $(CHAPTERS)
+.PHONY: help setup build chapters test exercises bench bench-compare fuzz clean $(CHAPTERS)
 
 help:
 	@echo "ModernCNN targets:"
@@ -22,6 +23,7 @@ help:
 	@echo "  make exercises  only the exercise tests (replace an answer with yours and check it)"
 	@echo "  make bench      kernel throughput beside OpenBLAS (if installed), then whole models"
 	@echo "  make bench-compare  LeNet and AlexNet beside PyTorch and onnxruntime (installs them in $(VENV))"
+	@echo "  make fuzz       libFuzzer on the IDX, safetensors and checkpoint readers (FUZZ_SECONDS each)"
 	@echo "  make setup      install the missing Debian packages: $(PACKAGES)"
 	@echo "  make clean      remove build products and chapter output"
 	@echo "One chapter: $(addprefix make ,$(CHAPTERS)); pass flags with ARGS, e.g."
@@ -86,3 +88,37 @@ $(VENV)/.installed:
 clean:
 	rm -rf .build
 	find output -mindepth 1 ! -name README.md -exec rm -rf {} +
+
+# libFuzzer harnesses (Tests/Fuzz) for the file readers, built from the readers' own sources with
+# the address sanitizer. Each target runs FUZZ_SECONDS (default 60) from its committed seed
+# corpus; new inputs go to .build-fuzz/, a crash to .build-fuzz/crash-* (make it a corpus file
+# and a test). The backtracer hangs under the sanitizer and a 4 KB allocation Foundation keeps
+# until exit reads as a leak, hence the two settings.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := .build-fuzz
+FUZZ_FLAGS   := -sanitize=fuzzer,address -parse-as-library -O -module-name Fuzzed
+FUZZ_ENV     := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0
+DATA         := Sources/ModernCNN/Data
+TRAINING     := Sources/ModernCNN/Training
+FUZZ_TARGETS := idx safetensors checkpoint
+
+$(FUZZ_DIR)/idx: Tests/Fuzz/IDXFuzz.swift $(DATA)/IDXFile.swift $(DATA)/Gzip.swift $(DATA)/DataError.swift
+	@mkdir -p $(FUZZ_DIR)
+	set -o pipefail; $(SWIFT)c $(FUZZ_FLAGS) -I Sources/CZlib $^ -lz -o $@ 2>&1 | { grep -v "Cannot export local symbol" || true; }
+$(FUZZ_DIR)/safetensors: Tests/Fuzz/SafeTensorsFuzz.swift $(TRAINING)/SafeTensorsHeader.swift
+	@mkdir -p $(FUZZ_DIR)
+	set -o pipefail; $(SWIFT)c $(FUZZ_FLAGS) $^ -o $@ 2>&1 | { grep -v "Cannot export local symbol" || true; }
+$(FUZZ_DIR)/checkpoint: Tests/Fuzz/CheckpointFuzz.swift $(TRAINING)/SafeTensorsHeader.swift \
+		$(TRAINING)/CheckpointValidation.swift $(TRAINING)/EpochMetrics.swift
+	@mkdir -p $(FUZZ_DIR)
+	set -o pipefail; $(SWIFT)c $(FUZZ_FLAGS) $^ -o $@ 2>&1 | { grep -v "Cannot export local symbol" || true; }
+
+fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  echo ">>> fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$t; \
+	  $(FUZZ_ENV) $(FUZZ_DIR)/$$t $(FUZZ_DIR)/corpus-$$t Tests/Fuzz/corpus/$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=4096 -artifact_prefix=$(FUZZ_DIR)/crash-$$t- -print_final_stats=1 2>&1 \
+	    | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|INFO: Running with)" ; \
+	  test $${PIPESTATUS[0]} -eq 0 || { echo "make fuzz: $$t found a crash; see $(FUZZ_DIR)/crash-$$t-*"; exit 1; }; \
+	done

@@ -11,8 +11,19 @@ import Testing
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
+/// Standard output collected as it arrives, so a test can act when a line appears.
+private final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ more: Data) { lock.withLock { data.append(more) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}
+
 /// Runs a built executable of this package; returns its exit status, standard output and error.
-func runExecutable(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+/// `environment` adds variables; with `interruptAfter`, the process gets SIGINT (Ctrl-C) as soon
+/// as that text appears in its output.
+func runExecutable(_ name: String, _ arguments: [String], environment: [String: String] = [:],
+                   interruptAfter marker: String? = nil) throws -> (status: Int32, output: String, error: String) {
     let candidates = ["release", "debug"].map { packageRoot.appendingPathComponent(".build/\($0)/\(name)") }
     guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0].path])
@@ -21,15 +32,27 @@ func runExecutable(_ name: String, _ arguments: [String]) throws -> (status: Int
     process.executableURL = binary
     process.arguments = arguments
     process.currentDirectoryURL = FileManager.default.temporaryDirectory
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
     process.standardError = error
+    let collected = OutputCollector()
+    let reading = DispatchSemaphore(value: 0)
+    let reader = output.fileHandleForReading
     try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    // One thread reads standard output to its end, in order, while this one watches for the marker.
+    Thread.detachNewThread {
+        while case let chunk = reader.availableData, !chunk.isEmpty { collected.append(chunk) }
+        reading.signal()
+    }
+    if let marker {
+        while process.isRunning && !collected.text.contains(marker) { usleep(20_000) }
+        if process.isRunning { process.interrupt() }
+    }
     let errorData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-            String(decoding: errorData, as: UTF8.self))
+    reading.wait()
+    return (process.terminationStatus, collected.text, String(decoding: errorData, as: UTF8.self))
 }
 
 @Test("an unknown flag prints the usage and fails")

@@ -21,8 +21,15 @@ public enum Interrupt {
     /// freed, because the handler may be reading one.
     private static let context = Atomic<Int>(0)
 
-    /// Installs the Ctrl-C handler; idempotent.
+    /// Installs the Ctrl-C handler; idempotent. Call it on the main thread before any other
+    /// thread starts: threads inherit its signal mask.
     public static func install() {
+        // A parent may have blocked SIGINT (test runners, some shells' background jobs); blocked,
+        // it would stay pending and Ctrl-C would do nothing.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         signal(SIGINT) { _ in
             if Interrupt.listeners.load(ordering: .relaxed) > 0 && !Interrupt.requested.load(ordering: .relaxed) {
                 Interrupt.requested.store(true, ordering: .relaxed)

@@ -73,7 +73,8 @@ public struct SafeTensorsHeader: Sendable, Equatable {
         let available = UInt64(file.count - 8)
         guard declared >= 2, declared <= available else {
             throw CheckpointError.truncated(
-                path: path, detail: "the header claims \(declared) bytes, the file holds \(available) after it")
+                path: path, detail: "the header claims \(declared) bytes, the file holds \(available) after it "
+                    + "(or it is not a safetensors file at all)")
         }
         let headerLength = Int(declared)
         let json = try? JSONSerialization.jsonObject(
