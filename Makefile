@@ -63,11 +63,12 @@ $(CHAPTERS): build
 # -enable-testing lets the tests reach internal helpers with @testable import.
 # The kernel tests run twice: on this processor's tiles, then on the AVX2 ones (MODERNCNN_TILE,
 # see GemmBlocking.wideTile), so that an AVX-512 machine also checks the kernels a laptop without
-# AVX-512 runs.
+# AVX-512 runs. Last, each fuzzer replays its corpus and runs for 10 seconds.
 test: setup
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
 	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing
 	MODERNCNN_TILE=avx2 $(SWIFT) test -c release --skip-build -Xswiftc -enable-testing --filter KernelsTests
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 exercises: setup
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
@@ -121,4 +122,5 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 	    -rss_limit_mb=4096 -artifact_prefix=$(FUZZ_DIR)/crash-$$t- -print_final_stats=1 2>&1 \
 	    | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|INFO: Running with)" ; \
 	  test $${PIPESTATUS[0]} -eq 0 || { echo "make fuzz: $$t found a crash; see $(FUZZ_DIR)/crash-$$t-*"; exit 1; }; \
-	done
+	done; \
+	echo "fuzz: $(words $(FUZZ_TARGETS)) passed, 0 failed"
