@@ -35,6 +35,17 @@ private func rewriteHeader(of path: String, to target: String,
     try Data(result + json + payload).write(to: URL(fileURLWithPath: target))
 }
 
+/// A header edit that gives tensor `name` the smaller `shape`, its data cut to fit.
+private func resizing(_ name: String, to shape: [Int]) -> (inout [String: Any]) -> Void {
+    { header in
+        var entry = header[name] as! [String: Any]
+        let begin = (entry["data_offsets"] as! [Int])[0]
+        entry["shape"] = shape
+        entry["data_offsets"] = [begin, begin + 4 * shape.reduce(1, *)]
+        header[name] = entry
+    }
+}
+
 /// Resuming from `path` fails with a CheckpointError naming the file, for which `check` holds,
 /// and leaves the file byte-identical.
 private func expectRefused(_ path: String, configuration: TrainingConfiguration, optimizer: any Optimizer,
@@ -64,25 +75,13 @@ func optimizerStateShapes() throws {
     let momentum = { SGD(learningRate: 0.05, momentum: 0.9) }
     // Shape [1] where the weights are [84, 400]: the SIGSEGV case.
     let tiny = folder + "/tiny.safetensors"
-    try rewriteHeader(of: good, to: tiny) { header in
-        var entry = header["optimizer.momentum.7.weight"] as! [String: Any]
-        let begin = (entry["data_offsets"] as! [Int])[0]
-        entry["shape"] = [1]
-        entry["data_offsets"] = [begin, begin + 4]
-        header["optimizer.momentum.7.weight"] = entry
-    }
+    try rewriteHeader(of: good, to: tiny, resizing("optimizer.momentum.7.weight", to: [1]))
     try expectRefused(tiny, configuration: configuration, optimizer: momentum(), data: data) {
         $0 == .shapeMismatch(path: tiny, name: "optimizer.momentum.7.weight", expected: [84, 400], found: [1])
     }
     // One float short of the bias: the silent out-of-bounds write.
     let short = folder + "/short.safetensors"
-    try rewriteHeader(of: good, to: short) { header in
-        var entry = header["optimizer.momentum.0.bias"] as! [String: Any]
-        let begin = (entry["data_offsets"] as! [Int])[0]
-        entry["shape"] = [5]
-        entry["data_offsets"] = [begin, begin + 20]
-        header["optimizer.momentum.0.bias"] = entry
-    }
+    try rewriteHeader(of: good, to: short, resizing("optimizer.momentum.0.bias", to: [5]))
     try expectRefused(short, configuration: configuration, optimizer: momentum(), data: data) {
         $0 == .shapeMismatch(path: short, name: "optimizer.momentum.0.bias", expected: [6], found: [5])
     }

@@ -15,7 +15,6 @@
 
 import Foundation
 import Kernels
-import Synchronization
 
 public struct TrainingConfiguration: Sendable {
     public var epochs: Int
