@@ -54,28 +54,51 @@ public enum SafeTensors {
 }
 
 /// A safetensors file mapped into memory, its header checked; tensors are copied out on request.
+///
+/// The mapping's pages count as this process's memory once read. Each tensor's pages are given
+/// back (madvise) as soon as the tensor is copied out, and `releaseAll()` gives back what a check
+/// read, so loading a checkpoint costs its tensors plus the largest one, not the file twice over.
 public final class SafeTensorsFile {
     public let path: String
     public let header: SafeTensorsHeader
-    private let data: Data
+    private let base: UnsafeMutableRawPointer?
+    private let size: Int
 
     public init(path: String) throws {
         self.path = path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw CheckpointError.unreadable(path: path, reason: "no such file")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw CheckpointError.unreadable(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
         }
-        guard !isFolder.boolValue, let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        else {
-            throw CheckpointError.unreadable(path: path, reason: "permission denied or not a regular file")
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw CheckpointError.unreadable(path: path, reason: "not a regular file")
         }
-        self.data = data
-        header = try data.withUnsafeBytes { try SafeTensorsHeader(file: $0, path: path) }
+        let size = Int(status.st_size)
+        var mapped: UnsafeMutableRawPointer?
+        if size > 0 {
+            guard let pages = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), pages != MAP_FAILED else {
+                throw CheckpointError.unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            mapped = pages
+        }
+        do {
+            header = try SafeTensorsHeader(file: UnsafeRawBufferPointer(start: mapped, count: size), path: path)
+        } catch {
+            if let mapped { munmap(mapped, size) }
+            throw error
+        }
+        (base, self.size) = (mapped, size)
+    }
+
+    deinit {
+        if let base { munmap(base, size) }
     }
 
     /// The file's bytes, for checks that read values before they are copied (CheckpointExpectation).
     public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try data.withUnsafeBytes(body)
+        try body(UnsafeRawBufferPointer(start: base, count: size))
     }
 
     /// A copy of the tensor `entry` describes (an entry of this file's header).
@@ -83,12 +106,24 @@ public final class SafeTensorsFile {
         var tensor = Tensor(zeros: entry.shape)
         let start = header.dataStart + entry.bytes.lowerBound
         tensor.withUnsafeMutableBufferPointer { target in
-            data.withUnsafeBytes { source in
+            withBytes { source in
                 UnsafeMutableRawBufferPointer(target).copyMemory(
                     from: UnsafeRawBufferPointer(rebasing: source[start..<(start + entry.bytes.count)]))
             }
         }
+        release(start..<(start + entry.bytes.count))
         return tensor
+    }
+
+    /// Gives back every page read so far (they are read again from the file if needed).
+    public func releaseAll() { release(0..<size) }
+
+    /// The whole pages inside `range`, given back to the kernel.
+    private func release(_ range: Range<Int>) {
+        guard let base else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (range.lowerBound + page - 1) / page * page, last = range.upperBound / page * page
+        if first < last { madvise(base + first, last - first, Int32(MADV_DONTNEED)) }
     }
 }
 

@@ -276,6 +276,7 @@ public final class Trainer {
             facts: facts, batchSize: configuration.batchSize, batchesPerEpoch: trainPlan.batchesPerEpoch,
             trainImages: trainPlan.limit)
         let position = try file.withBytes { try expectation.validate(file.header, file: $0, path: path) }
+        file.releaseAll()
         var state: [String: Tensor] = [:]
         for entry in file.header.entries where entry.name.hasPrefix(optimizerPrefix) {
             state[String(entry.name.dropFirst(optimizerPrefix.count))] = file.tensor(entry)
