@@ -31,7 +31,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CPUHints"),
-        .target(name: "Kernels", dependencies: ["CPUHints"], swiftSettings: kernelRelease),
+        .target(name: "Kernels", dependencies: ["CPUHints"], exclude: ["MEASUREMENTS.md"], swiftSettings: kernelRelease),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
         .target(name: "ModernCNN", dependencies: ["Kernels", "CZlib"], swiftSettings: nativeRelease),

@@ -95,8 +95,12 @@ func tinyDataSets() throws {
     }
     try write("train", labels: (0..<40).map { [0, 1, 3, 5, 7][$0 % 5] })
     try write("t10k", labels: [9, 8, 0, 1, 1])
+    // A temporary file that a killed run left behind (its process is gone) is cleared at the start.
+    let stale = "\(output)/checkpoint.safetensors.tmp-\(Int32.max - 7)"
+    try Data([1]).write(to: URL(fileURLWithPath: stale))
     let run = try runExecutable("lenet", ["--epochs", "1", "--threads", "2", "--data-dir", data, "--output", output])
     #expect(run.status == 0, "lenet on 5 test images: \(run.error)")
+    #expect(!FileManager.default.fileExists(atPath: stale))
     #expect(run.output.contains("The first 5 test images") && run.output.contains("(no test images of this class)"))
     #expect(FileManager.default.fileExists(atPath: "\(output)/index.html"))
     // No test image at all: a clear error naming the file.

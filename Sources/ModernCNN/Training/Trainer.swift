@@ -125,7 +125,7 @@ public final class Trainer {
                 for (_, parameter) in parameters { parameter.zeroGradient() }
                 let logits = try model.forward(data.images, training: true)
                 let (loss, right, gradient) = Self.loss(logits, labels: data.labels)
-                guard loss.isFinite else { throw diverged("the loss became \(loss)") }
+                guard loss.isFinite else { throw diverged("the loss became \(loss.isNaN ? "NaN" : "\(loss)")") }
                 _ = model.backward(gradient)
                 // Weights can overflow while the loss stays finite (dead ReLUs hide them).
                 guard optimizer.step(parameters) else { throw diverged("the update made weights NaN or infinite") }
