@@ -5,6 +5,9 @@ SHELL      := /bin/bash
 SWIFT      ?= swift
 RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release
+TEST_FLAGS := --scratch-path .build-test -c release -Xswiftc -enable-testing
+TEST_BUILD := $(SWIFT) build $(TEST_FLAGS) --build-tests
+TEST_RUN   := MODERNCNN_BIN=.build-test/release $(SWIFT) test $(TEST_FLAGS) --skip-build
 CHAPTERS   := tensors convolutions lenet alexnet
 # Debian packages the build, the chapters and the tests need. dataset-fashion-mnist is the real
 # Fashion-MNIST in /usr/share/datasets/fashion-mnist (no downloads at run time).
@@ -60,19 +63,23 @@ $(CHAPTERS): build
 	$(BIN)/$@ $(ARGS)
 
 # Tests build in release: the kernels' naive-loop sweeps are far too slow in debug builds.
-# -enable-testing lets the tests reach internal helpers with @testable import.
-# The kernel tests run twice: on this processor's tiles, then on the AVX2 ones (MODERNCNN_TILE,
-# see GemmBlocking.wideTile), so that an AVX-512 machine also checks the kernels a laptop without
-# AVX-512 runs. Last, each fuzzer replays its corpus and runs for 10 seconds.
+# -enable-testing lets the tests reach internal helpers with @testable import. Those flags differ
+# from `make build`'s, so the test build has a folder of its own (.build-test): each command then
+# rebuilds only what changed instead of the whole package. The tests run the chapters built there
+# (MODERNCNN_BIN).
+# The whole suite runs twice: on this processor's tiles, then on the AVX2 ones (MODERNCNN_TILE,
+# see GemmBlocking.wideTile), so that an AVX-512 machine also checks the kernels, layers and
+# chapters as a laptop without AVX-512 runs them.
+# Last, each fuzzer replays its corpus and runs for 10 seconds.
 test: setup
-	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
-	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing
-	MODERNCNN_TILE=avx2 $(SWIFT) test -c release --skip-build -Xswiftc -enable-testing --filter KernelsTests
+	$(TEST_BUILD)
+	$(TEST_RUN)
+	MODERNCNN_TILE=avx2 $(TEST_RUN)
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 exercises: setup
-	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
-	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing --filter ExercisesTests
+	$(TEST_BUILD)
+	$(TEST_RUN) --filter ExercisesTests
 
 bench: build
 	$(BIN)/bench $(ARGS)
@@ -87,7 +94,7 @@ $(VENV)/.installed:
 	touch $@
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-test .build-fuzz
 	find output -mindepth 1 ! -name README.md -exec rm -rf {} +
 
 # libFuzzer harnesses (Tests/Fuzz) for the file readers, built from the readers' own sources with

@@ -24,7 +24,13 @@ private final class OutputCollector: @unchecked Sendable {
 /// as that text appears in its output.
 func runExecutable(_ name: String, _ arguments: [String], environment: [String: String] = [:],
                    interruptAfter marker: String? = nil) throws -> (status: Int32, output: String, error: String) {
-    let candidates = ["release", "debug"].map { packageRoot.appendingPathComponent(".build/\($0)/\(name)") }
+    // `make test` builds into .build-test and says so in MODERNCNN_BIN; a plain `swift test`
+    // finds the chapters of `swift build`.
+    let folders = (ProcessInfo.processInfo.environment["MODERNCNN_BIN"].map { [$0] } ?? [])
+        + [".build/release", ".build/debug"]
+    let candidates = folders.map { folder in
+        folder.hasPrefix("/") ? URL(fileURLWithPath: "\(folder)/\(name)") : packageRoot.appendingPathComponent("\(folder)/\(name)")
+    }
     guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0].path])
     }
