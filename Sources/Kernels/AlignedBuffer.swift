@@ -12,7 +12,7 @@ public struct AlignedBuffer: ~Copyable {
 
     /// glibc serves blocks over 32 MB with fresh mmap'd pages and unmaps them on free, so a
     /// training step that allocates the same 143 MB activation every batch page-faults through
-    /// all of it every time (the kernel zeroes each 4 KB page: ~100 ms per step for AlexNet).
+    /// all of it every time (the kernel zeroes each 4 KB page; MEASUREMENTS.md has the cost).
     /// Keeping large blocks on the heap lets the next batch reuse them, as PyTorch's caching
     /// allocator does. Set once, before the first allocation.
     static let heapConfigured: Bool = {

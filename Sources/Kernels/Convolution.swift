@@ -176,10 +176,8 @@ public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient sou
         // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift), for
         // 3x3 layers. A 5x5 layer's input here is dy, with its many channels (AlexNet's conv2:
         // 256 against the forward pass's 96), and F(2x2, 5x5) transforms 9 input values for each
-        // output: the transforms outweighed the saved multiply-adds. AlexNet's conv2 at batch 128,
-        // calls alternated in one process, 2 threads: 593 and 608 ms through im2col, 854 and 843
-        // by Winograd. (Forward, the two tied at 643 and 626 ms; 3x3 layers' Winograd was 1.6-1.9x
-        // im2col both ways.) So it runs through im2col, as does its filter gradient.
+        // output: the transforms outweighed the saved multiply-adds (MEASUREMENTS.md). So it runs
+        // through im2col, as does its filter gradient.
         if workspace.algorithm == .winograd && g.kernelHeight == 3 {
             return runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w,
                                bias: nil, output: dx, activation: .none, workspace: workspace)
@@ -246,8 +244,8 @@ private func storedBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafePoint
                                   biasGradient db: UnsafeMutablePointer<Float>?, workspace: borrowing ConvolutionWorkspace) {
     let workers = workspace.workers
     // Winograd's filter gradient for 3x3 layers only: for 5x5 ones F(2x2, 5x5) needs four times
-    // as many tiles per output, and its transforms ate the saving (AlexNet's conv2: 114 effective
-    // GFLOP/s against 110-123 for im2col), so those keep the exact im2col product.
+    // as many tiles per output, and its transforms ate the saving (MEASUREMENTS.md), so those
+    // keep the exact im2col product.
     if workspace.algorithm == .winograd && g.kernelHeight == 3 {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
             winogradFilterGradient(WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: dw,

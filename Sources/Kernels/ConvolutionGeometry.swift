@@ -74,8 +74,8 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
     /// Images whose forward products are run as one GEMM, side by side. One image of a 12x12
     /// layer gives a product only 144 columns wide, and each product re-packs all the weights
     /// (AlexNet's conv4: 1.3 million floats packed for 191 million multiply-adds); a few images
-    /// at once make it about 1,024 columns wide (2,048 measured slower: the im2col matrix, 28 MB
-    /// for conv4, then no longer stays in the caches).
+    /// at once make it about 1,024 columns wide. Much wider, the im2col matrix (28 MB for conv4
+    /// at 2,048 columns) no longer stays in the caches.
     func imagesPerProduct(workers: Int) -> Int {
         if isPointwise || splitsBatch(workers: workers) { return 1 }
         return max(1, min(batch, Self.wideProductColumns / outputPlane))

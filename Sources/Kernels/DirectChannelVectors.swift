@@ -99,7 +99,7 @@ func channelVectorConvolve(_ problem: DirectProblem, input x: ImageBatch, weight
 /// Six output positions by sixteen channels: output[j * outputStride ..< +16] = bias + the sum
 /// over taps t of image[positions[j] + tapOffsets[t]] * filters[t * filterStride ..< +16].
 /// Not inlined: inside the caller's loops the optimizer unrolled the tap loop twice, loaded all
-/// twelve broadcasts first and spilled half the sums to the stack (50 GFLOP/s instead of 90).
+/// twelve broadcasts first and spilled half the sums to the stack.
 @inline(never) @_optimize(size)
 private func positionTile(taps: Int, tapOffsets: UnsafePointer<Int>, image: UnsafePointer<Float>,
                           positions: UnsafePointer<Int>, filters: UnsafePointer<Float>, filterStride: Int,

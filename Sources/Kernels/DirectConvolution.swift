@@ -282,10 +282,8 @@ func directConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: Uns
 /// Where an image's output planes go in y (or dx), so that the kernels can have their lines
 /// fetched while they compute. The planes are written once the image is done, and y is large
 /// (LeNet's conv1: 4.8 MB a batch, in no cache): each store waited for its line to come from
-/// memory, and copying the rows into y took longer than the tile's arithmetic (about 6 against
-/// 4 us per image). Requested a line per plane per tile vector, they arrive while the
-/// multiply-adds run: LeNet's training step 2% faster (conv1 forward, conv2 backward-data), and
-/// 0.5-1% more for conv2's forward (DirectChannelVectors.swift), in 400 alternated steps.
+/// memory, and copying the rows into y took longer than the tile's arithmetic. Requested a line
+/// per plane per tile vector, they arrive while the multiply-adds run (MEASUREMENTS.md).
 struct OutputPlanes {
     let start: UnsafeMutablePointer<Float>
     /// Floats per plane (P * Q), and how many planes the block has.
@@ -351,8 +349,7 @@ private func directVectors<Sums: FlatChannelSums>(_: Sums.Type, from start: Int,
                 let f = filters + (c * R + r) * S * DirectProblem.channelBlock
                 if S == 5 {
                     // LeNet's five taps written out. As a loop, even with S a known 5, LLVM
-                    // unrolled it by two and kept the loop's branches in every kernel row: LeNet's
-                    // conv2 backward-data ran 10% slower, its conv1 forward 8%.
+                    // unrolled it by two and kept the loop's branches in every kernel row.
                     sums.add(row, times: f)
                     sums.add(row + 1, times: f + 6)
                     sums.add(row + 2, times: f + 12)

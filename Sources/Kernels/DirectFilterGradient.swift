@@ -19,8 +19,7 @@
 /// keep twelve chains going, needed five loads for every six multiply-adds, and most window loads
 /// straddle two cache lines (the windows start one float apart); 3 x 5 needs eight for fifteen.
 /// Five taps are also a whole row of a 5x5 filter: LeNet's conv1 (6 channels, 25 taps) fills its
-/// tiles exactly, where 2 x 3 padded 25 taps to 27. LeNet's training step ran 2-4% faster (300
-/// alternated steps, 3 runs; fastest, tenth and median step all agreeing).
+/// tiles exactly, where 2 x 3 padded 25 taps to 27.
 enum FilterGradientTile {
     static let channels = GemmBlocking.wideTile ? 3 : 2
     static let taps = GemmBlocking.wideTile ? 5 : 3
@@ -63,8 +62,7 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
             problem.pad(x + n * problem.inputImageSize, into: image)
             // Only the valid lanes are written: the garbage lanes (and the rows past K) were
             // zeroed when the buffer was made and stay zero. A dy made from a pool's gradient is
-            // made straight into these rows, not made dense and then copied (LeNet's conv1: a
-            // training step 1.5% faster in 400 alternated steps, 5 runs).
+            // made straight into these rows, not made dense and then copied.
             dy.copyImage(n, channels: K, height: P, width: Q, into: gradient, rowStride: problem.rowStride,
                          planeStride: L, scratch: buffers.madeImages[worker])
             for k in stride(from: 0, to: kPadded, by: FilterGradientTile.channels) {

@@ -198,9 +198,8 @@ public func accumulateRowSums(of matrix: UnsafePointer<Float>, rows: Int, column
 
 /// sums[j] += the sum over rows of matrix[row * columns + j], added row by row: a bias's gradient
 /// from a batch of output gradients [rows, columns]. Sixteen columns at a time; as a plain loop
-/// the compiler could not vectorise it (it cannot rule out that `sums` overlaps `matrix`), and
-/// LeNet's three Linear layers spent about 50 us a step on it. The additions keep the plain
-/// loop's order, so the sums are the same to the bit.
+/// the compiler could not vectorise it (it cannot rule out that `sums` overlaps `matrix`). The
+/// additions keep the plain loop's order, so the sums are the same to the bit.
 public func accumulateColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int,
                                  into sums: UnsafeMutablePointer<Float>) {
     let vectorColumns = columns / Vector16.scalarCount * Vector16.scalarCount

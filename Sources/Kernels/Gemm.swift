@@ -57,9 +57,8 @@ public enum GemmBlocking {
     /// micro-panel is 32 KB, all of L1, so the A panels streaming past evict it. Sweeps of 16
     /// (KC x 512 floats, 512 KB, half of that L2) hold a 12 KB A micro-panel in L1 instead while
     /// 16 B micro-panels stream from L2: the arrangement of BLIS's SkylakeX kernel, whose L1
-    /// operand is also the broadcast one. In alternated calls it ran 2-4% faster at square 1024,
-    /// 8% at 2048 and 4-11% on AlexNet's conv shapes; 4 or 8 panels per sweep did no better.
-    /// The AVX2 tile keeps BLIS's order, which is what was measured on its processor.
+    /// operand is also the broadcast one (MEASUREMENTS.md: the sweep lengths tried). The AVX2
+    /// tile keeps BLIS's order, which is what was measured on its processor.
     static let sweepPanels = wideTile ? 16 : 1
 
     /// Floats of one packed A block and one packed B block. Packing always writes whole
@@ -171,14 +170,11 @@ func sgemm(
     // - every worker has two B blocks of columns or more (AlexNet's conv2-5 forward: N of 18432
     //   and 86528), so that whole B blocks cost no more packing than equal shares;
     // then slabs of at most one B block, shrinking toward the end, are handed out as workers come
-    // free, and keep both busy to the last. In equal shares a worker slowed by the machine's other
-    // tenants kept the other spinning: 9% of conv3 forward's samples. Guided slabs raised conv3-5
-    // forward's median speed 4-16% in 13 of 15 runs of alternated calls in one process (the
-    // other two: 1% lower); their fastest calls moved between -4% and +15%.
-    // Slabs narrower than the equal share cost 10-17% on AlexNet's conv2 backward-filter (A is
-    // 256 x 86528, N is 2400: each extra slab packs 88 MB of A). On LeNet's weight gradients
-    // (N of 10 to 400) they made too few slabs to share evenly, or a single one: its 84 x 120 x
-    // 256 ran at 64 GFLOP/s against 99 in equal shares, and its training step took 0.1 ms longer.
+    // free, and keep both busy to the last: in equal shares, a worker slowed by the machine's
+    // other tenants keeps the other spinning.
+    // Otherwise equal shares: a slab narrower than the equal share re-packs all of A (88 MB for
+    // AlexNet's conv2 backward-filter, A 256 x 86528, N 2400), and LeNet's weight gradients (N of
+    // 10 to 400) make too few slabs to share evenly. MEASUREMENTS.md has the figures.
     let panels = (n + GemmBlocking.nr - 1) / GemmBlocking.nr
     let share = (panels + workers - 1) / workers
     let blockPanels = GemmBlocking.nc / GemmBlocking.nr

@@ -171,9 +171,8 @@ extension WideTile {
         for _ in 0..<kc {
             // B's row eight steps ahead, both its lines. The B micro-panel (KC x 32, 32 KB) fills
             // L1 by itself, so its rows come from L2 (A's panel is the one kept in L1; see
-            // GemmBlocking.sweepPanels). Requested ahead: 1-11% faster fastest calls on AlexNet's
-            // shapes and square 1024 (alternated calls, 8 shapes); a request for A as well changed
-            // nothing, and without the requests the sweeps ran 2-8% slower.
+            // GemmBlocking.sweepPanels), where the prefetcher alone does not bring them in time.
+            // A is in L1 already, so it needs no request (MEASUREMENTS.md).
             prefetchForRead(bp + 256)
             prefetchForRead(bp + 272)
             body(ap, loadVector(bp), loadVector(bp + 16))

@@ -43,9 +43,8 @@ func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride:
         // Four depth rows at a time, though, panel by panel: four sequential reads stream side by
         // side, and each panel gets four adjacent lines at once. One row at a time writes one
         // line into every panel; the panels lie a multiple of 4 KB apart, so all those lines
-        // fall into one L1 set and evict each other. Packing all of conv5's B (3456 x 18432)
-        // from memory took 29 ms in steps of 4 rows against 60 ms in steps of 1; 8 rows took
-        // 38 ms, and 16 or more were as slow as 1 (more streams than the prefetchers follow).
+        // fall into one L1 set and evict each other. More than four rows make more streams than
+        // the prefetchers follow (MEASUREMENTS.md has the steps tried).
         let rowsPerStep = 4
         for p0 in stride(from: 0, to: depth, by: rowsPerStep) {
             let rows = min(rowsPerStep, depth - p0)
@@ -65,8 +64,7 @@ func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride:
     } else {
         // Depth steps adjacent in the source (each lane is a row, as A stored M x K): take 16 depth
         // steps of a lane as one 64-byte load and scatter them down the L1-resident panel, so each
-        // source line is read once and whole. Packing A for AlexNet's conv2 backward-filter
-        // (256 x 86528) went from 40 to 25 ms. Leftover depth steps are gathered one by one.
+        // source line is read once and whole. Leftover depth steps are gathered one by one.
         var panel = dst
         for firstLane in stride(from: 0, to: lanes, by: width) {
             let valid = min(width, lanes - firstLane)
@@ -75,10 +73,7 @@ func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride:
             if depthStride == 1 {
                 // Whole blocks of 16 depth steps are transposed in registers (CPUHints), for A
                 // stored M x K (six or twelve rows to a panel) and B stored N x K (sixteen or
-                // thirty-two). Against the scatter below, in alternated calls with the 6 x 16
-                // tile: square 1024 ran 1.0-3.4% faster at its best and 1.3-1.6% at its median
-                // (3 runs); AlexNet's conv3 backward-filter 2-5% faster at its best (4 of 4
-                // runs), its median 0-1%.
+                // thirty-two), so the panel is written in whole vectors, not a float at a time.
                 if width == 6 {
                     p0 = moderncnnPackSixLanes(start, laneStride, valid, depth, panel)
                 } else {

@@ -89,7 +89,7 @@ public struct LaneCorrelation: Sendable {
 
     /// The filters as the tiles read them, [block][i][r][s][tile channels], from
     /// `weight(o, i, r, s)`. Inlined so that `weight` is too: called through the closure once a
-    /// float, LeNet's packing took 25 us a step on the main thread.
+    /// float, the packing cost more than the step can spare on the main thread.
     @inline(__always)
     public func pack(into packed: UnsafeMutablePointer<Float>, _ weight: (Int, Int, Int, Int) -> Float) {
         let (tk, taps) = (tileChannels, input.channels * kernelHeight * kernelWidth)

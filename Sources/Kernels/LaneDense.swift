@@ -36,7 +36,7 @@ public struct LaneDense: Sendable {
     /// [block][i][tile row]: the 12 weights of one step side by side, zeros for the rows a layer
     /// of fewer than 12 outputs lacks. Here rows = out, depth = in. Sixteen steps at a time, the
     /// block's rows (and four of zeros) turned in registers: written as a loop over the floats,
-    /// the compiler made it scatter instructions, and LeNet spent 40 us a step here.
+    /// the compiler made it scatter instructions.
     public func pack(weight w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
         for block in 0..<blocks { pack(weight: w, into: packed, block: block) }
     }

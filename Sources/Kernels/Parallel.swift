@@ -145,9 +145,7 @@ public enum Parallel {
     /// share of what is left among twice the workers, between `smallest` and `largest` items, so
     /// most of the work goes in long ranges and the last claims are short enough that no worker
     /// waits long for another. With fixed halves, a worker that this shared machine slowed kept
-    /// the other waiting at every SGEMM block; claimed so, in 150-2000 alternated calls, the median
-    /// GFLOP/s of 512^3 and 2048^3 products rose 7-10% and of AlexNet's conv1 8% (the fastest
-    /// calls, undisturbed, were as fast either way).
+    /// the other waiting at every SGEMM block (MEASUREMENTS.md).
     public static func forEachClaim(of count: Int, workers: Int = Parallel.threadCount, largest: Int,
                                     smallest: Int = 1, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
         let largest = max(1, largest), smallest = max(1, min(smallest, largest))

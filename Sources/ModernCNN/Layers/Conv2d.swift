@@ -86,14 +86,8 @@ public final class Conv2d: SlidingWindowLayer {
             weight.value.withUnsafeBufferPointer { w in
                 y.withUnsafeMutableBufferPointer { output in
                     let written = afterImage.map { body in { n in body(UnsafePointer(output.baseAddress!), n) } }
-                    if let bias {
-                        bias.value.withUnsafeBufferPointer { b in
-                            convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!,
-                                               output: output.baseAddress!, activation: activation,
-                                               workspace: scratch.workspace, afterImage: written)
-                        }
-                    } else {
-                        convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: nil,
+                    bias.withValuePointer { b in
+                        convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: b,
                                            output: output.baseAddress!, activation: activation,
                                            workspace: scratch.workspace, afterImage: written)
                     }
@@ -118,8 +112,7 @@ public final class Conv2d: SlidingWindowLayer {
         // dy is made image by image only where one pass alone reads it, with kernels that can
         // (the direct ones: LeNet's conv1, whose input needs no gradient). Where both passes read
         // it, it is made whole once, here: making each image twice, once per pass, cost more
-        // than writing the whole dy out and reading it back (LeNet's conv2, 1.6 MB a batch:
-        // its training step 0.2-0.3 ms faster at the 10th percentile, in 400 alternated steps).
+        // than writing the whole dy out and reading it back (LeNet's conv2, 1.6 MB a batch).
         let madePerImage = scratch.workspace.readsGradientImageByImage && !computesInputGradient
         if case .throughPool = dy, !madePerImage {
             return dy.withStored { backward(.stored($0)) }
@@ -136,15 +129,9 @@ public final class Conv2d: SlidingWindowLayer {
         }
         x.withUnsafeBufferPointer { input in
             weight.gradient.withUnsafeMutableBufferPointer { dw in
-                if let bias {
-                    bias.gradient.withUnsafeMutableBufferPointer { db in
-                        convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy,
-                                                  weightGradient: dw.baseAddress!, biasGradient: db.baseAddress!,
-                                                  workspace: scratch.workspace)
-                    }
-                } else {
+                bias.withGradientPointer { db in
                     convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy,
-                                              weightGradient: dw.baseAddress!, biasGradient: nil,
+                                              weightGradient: dw.baseAddress!, biasGradient: db,
                                               workspace: scratch.workspace)
                 }
             }

@@ -242,14 +242,9 @@ final class LaneBlock {
         for (stage, buffer) in zip(stages, sums) {
             let convolution = stage.convolution
             convolution.weight.gradient.withUnsafeMutableBufferPointer { dw in
-                if let bias = convolution.bias {
-                    bias.gradient.withUnsafeMutableBufferPointer { db in
-                        stage.filterGradient.addSums(buffer.pointer, workers: workers, weightGradient: dw.baseAddress!,
-                                                     biasGradient: db.baseAddress!)
-                    }
-                } else {
+                convolution.bias.withGradientPointer { db in
                     stage.filterGradient.addSums(buffer.pointer, workers: workers, weightGradient: dw.baseAddress!,
-                                                 biasGradient: nil)
+                                                 biasGradient: db)
                 }
             }
         }
@@ -261,7 +256,7 @@ final class LaneBlock {
     /// Packs what both passes read, spread over the workers: each stage's filters for the
     /// forward and for backward-data (the weights do not change between a training forward and
     /// its backward), and the dense layers' weights a block of rows at a time. On the main thread
-    /// alone, LeNet's packing kept the other core waiting for 20-40 us a step.
+    /// alone, the packing kept the other core waiting every step.
     private func packWeights() {
         let convolutions = 2 * stages.count
         Parallel.forEachItem(convolutions + (classifier?.packingItems ?? 0), workers: workers) { _, item in

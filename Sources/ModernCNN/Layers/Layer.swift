@@ -67,6 +67,21 @@ public final class Parameter {
     }
 }
 
+extension Optional where Wrapped == Parameter {
+    /// body(the value's pointer, or nil for a missing parameter): a layer's optional bias passed
+    /// to a kernel that takes an optional pointer, in one call instead of one per case.
+    func withValuePointer<Result>(_ body: (UnsafePointer<Float>?) throws -> Result) rethrows -> Result {
+        guard let parameter = self else { return try body(nil) }
+        return try parameter.value.withUnsafeBufferPointer { try body($0.baseAddress) }
+    }
+
+    /// body(the gradient's pointer, or nil for a missing parameter).
+    func withGradientPointer<Result>(_ body: (UnsafeMutablePointer<Float>?) throws -> Result) rethrows -> Result {
+        guard let parameter = self else { return try body(nil) }
+        return try parameter.gradient.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
+    }
+}
+
 /// An input that a layer cannot take, found before any compute. The message names the layer and
 /// both shapes, and says what probably went wrong.
 public struct ShapeError: Error, CustomStringConvertible, Equatable {
