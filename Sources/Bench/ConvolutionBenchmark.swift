@@ -51,7 +51,7 @@ func benchmarkConvolution(_ g: ConvolutionGeometry, repeats: Int, skipBackwardDa
     for i in 0..<x.count { x.pointer[i] = generator.nextUnitFloat() }
     for i in 0..<w.count { w.pointer[i] = generator.nextUnitFloat() - 0.5 }
     for i in 0..<bias.count { bias.pointer[i] = 0 }
-    let workspace = ConvolutionWorkspace(g)
+    let workspace = ConvolutionWorkspace(g, algorithm: ExecutionRules.convolution(g).algorithm)
     let gigaflops = 2 * g.multiplyAdds / 1e9
     let forward = bestTime(repeats: repeats) {
         convolutionForward(g, input: x.pointer, weight: w.pointer, bias: bias.pointer, output: y.pointer,

@@ -91,38 +91,39 @@ let modelTimedSeconds = 1.0
 /// In the child: best training and inference images/s of the workload, and the peak memory of
 /// training, on a batch of real test images.
 func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFigures {
-    let (model, batch) = try prepare(workload)
+    let (model, plan, batch) = try prepare(workload)
     let parameters = model.namedParameters
     let optimizer = SGD(learningRate: 0.01)
     let train = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds, timedSeconds: modelTimedSeconds) {
-        trainingStep(model, parameters, optimizer, on: batch)
+        trainingStep(plan, parameters, optimizer, on: batch)
     }
     let peak = peakResidentBytes()
     let infer = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds, timedSeconds: modelTimedSeconds) {
-        _ = try! model.forward(batch.images, training: false)
+        _ = try! plan.forward(batch.images, training: false)
     }
     return ModelFigures(train: Double(workload.batchSize) / train, infer: Double(workload.batchSize) / infer,
                         peakTrainBytes: peak)
 }
 
 /// One training step as the benchmarks time it: gradients zeroed, forward, loss, backward, SGD.
-func trainingStep(_ model: Sequential, _ parameters: [(name: String, parameter: Parameter)], _ optimizer: SGD,
+func trainingStep(_ plan: ExecutionPlan, _ parameters: [(name: String, parameter: Parameter)], _ optimizer: SGD,
                   on batch: Batch) {
     for (_, parameter) in parameters { parameter.zeroGradient() }
-    let logits = try! model.forward(batch.images, training: true)
+    let logits = try! plan.forward(batch.images, training: true)
     let (_, _, gradient) = Trainer.loss(logits, labels: batch.labels)
-    _ = model.backward(gradient)
+    _ = plan.backward(gradient)
     optimizer.step(parameters)
 }
 
-/// The workload's model, set up for training as the Trainer sets it up (nothing needs the
-/// gradient of the images; PyTorch skips it too), and one batch of real test images.
-func prepare(_ workload: ModelWorkload) throws -> (model: Sequential, batch: Batch) {
+/// The workload's model and the plan it trains with, as the Trainer makes it (the automatic
+/// engine; nothing needs the gradient of the images, which PyTorch skips too), and one batch
+/// of real test images.
+func prepare(_ workload: ModelWorkload) throws -> (model: Sequential, plan: ExecutionPlan, batch: Batch) {
     let model = workload.build()
-    Trainer.skipImageGradient(of: model)
     let data = try FashionMNIST(split: .test)
-    let plan = BatchPlan(dataset: data, batchSize: workload.batchSize, imageSize: workload.imageSize, seed: 1)
-    return (model, plan.batch(0, of: plan.order(epoch: 0)))
+    let batches = BatchPlan(dataset: data, batchSize: workload.batchSize, imageSize: workload.imageSize, seed: 1)
+    let batch = batches.batch(0, of: batches.order(epoch: 0))
+    return (model, try ExecutionPlan(model, inputShape: batch.images.shape), batch)
 }
 
 /// Runs `executable` with `arguments` to the end; its exit status and standard output.
@@ -227,7 +228,7 @@ extension Bench {
     /// Where a training step's time goes: forward and backward milliseconds of every layer of
     /// the workload's model, on one batch (best of `repeats`).
     func layerProfile(_ book: Notebook, workload: ModelWorkload) throws {
-        let (model, batch) = try prepare(workload)
+        let (model, _, batch) = try prepare(workload)
         let input = batch.images
         let profile = try ModelProfile(model, inputShape: [1] + input.shape.dropFirst())
         var forward = [Double](repeating: .infinity, count: model.layers.count)
@@ -268,7 +269,7 @@ extension Bench {
     /// two seconds (at least `repeats`), after the model benchmark's warm-up. On a shared machine
     /// the median shows the noise and the fastest what the code can do.
     func blockProfile(_ book: Notebook, workload: ModelWorkload) throws {
-        let (model, batch) = try prepare(workload)
+        let (model, plan, batch) = try prepare(workload)
         let parameters = model.namedParameters
         let optimizer = SGD(learningRate: 0.01)
         var times: [String: [Double]] = [:]
@@ -283,10 +284,10 @@ extension Bench {
             let indices = layers.count == 1 ? "\(layers.lowerBound)" : "\(layers.lowerBound)-\(layers.upperBound - 1)"
             return "\(backward ? "backward" : "forward")|\(indices)|\(types)"
         }
-        func step() { trainingStep(model, parameters, optimizer, on: batch) }
+        func step() { trainingStep(plan, parameters, optimizer, on: batch) }
         _ = bestTime(repeats: 1, warmUpSeconds: modelWarmUpSeconds, step)
-        model.blockTimer = { layers, backward, seconds in record(name(layers, backward: backward), seconds) }
-        defer { model.blockTimer = nil }
+        plan.blockTimer = { layers, backward, seconds in record(name(layers, backward: backward), seconds) }
+        defer { plan.blockTimer = nil }
         var steps = 0
         let start = DispatchTime.now().uptimeNanoseconds
         while steps < repeats || DispatchTime.now().uptimeNanoseconds - start < 2_000_000_000 {

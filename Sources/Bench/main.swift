@@ -208,7 +208,7 @@ extension Bench {
                 + (result.backwardData.map { gflop / $0 } ?? 0)
             table.append([name, "\(geometry.outputChannels)x\(geometry.outputHeight)x\(geometry.outputWidth)",
                           formatted(geometry.multiplyAdds / 1e9, digits: 1),
-                          lanes ? "lanes" : ConvolutionAlgorithm.preferred(for: geometry).rawValue,
+                          lanes ? "lanes" : ExecutionRules.convolution(geometry).algorithm.rawValue,
                           formatted(result.forward, digits: 1),
                           result.backwardData.map { formatted($0, digits: 1) } ?? "(skipped)",
                           formatted(result.backwardFilter, digits: 1),
@@ -222,7 +222,7 @@ extension Bench {
             book.note("lanes: 16 images in each vector (LeNet's lane block); the transposes, pooling and dense "
                 + "layers around the kernels are in `--layers lenet`, not here.")
         }
-        if !lanes && layers.contains(where: { ConvolutionAlgorithm.preferred(for: $0.1) == .winograd }) {
+        if !lanes && layers.contains(where: { ExecutionRules.convolution($0.1).algorithm == .winograd }) {
             book.note("GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
                 + "(and % of peak) are effective rates and can pass 100%. A 5x5 layer's backward passes are im2col.")
         }

@@ -25,7 +25,7 @@ public enum ConvolutionsExercises {
                                     paddingHeight: 0, paddingWidth: 1)
         let x = [Float](repeating: 1, count: 64), w = [Float](repeating: 1, count: 15)
         var y = [Float](repeating: 0, count: g.outputPlane)
-        convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: ConvolutionWorkspace(g, workers: 1))
+        convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: ConvolutionWorkspace(g, workers: 1, algorithm: ExecutionRules.convolution(g).algorithm))
         return OutputShape(byFormula: formula, byRunning: [1, 1, g.outputHeight, g.outputWidth])
     }
 
@@ -211,7 +211,7 @@ extension ConvolutionsExercises {
                                         kernelHeight: kernelHeight, kernelWidth: kernelWidth)
             var y = [Float](repeating: 0, count: g.outputPlane)
             convolutionForward(g, input: x, weight: [1, -1], bias: nil, output: &y,
-                               workspace: ConvolutionWorkspace(g, workers: 1))
+                               workspace: ConvolutionWorkspace(g, workers: 1, algorithm: ExecutionRules.convolution(g).algorithm))
             return y
         }
         return DiagonalEdges(side: n, picture: picture, horizontal: slide(picture, kernelHeight: 1, kernelWidth: 2),

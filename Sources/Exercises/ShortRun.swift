@@ -31,11 +31,12 @@ public struct ShortRun: Sendable {
 /// Trains `model` with `optimizer` on the first `recipe.trainLimit` training images and tests on
 /// the first `recipe.testLimit` test images.
 public func shortRun(_ name: String, model: any Layer, optimizer: any Optimizer, recipe: Recipe,
-                     data: FashionMNISTSplits, seed: UInt64) throws -> ShortRun {
-    let configuration = TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize,
+                     data: FashionMNISTSplits, seed: UInt64, engine: Engine = .auto) throws -> ShortRun {
+    var configuration = TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize,
                                               imageSize: recipe.imageSize, seed: seed, trainLimit: recipe.trainLimit,
                                               testLimit: recipe.testLimit)
-    let trainer = Trainer(model: model, optimizer: optimizer, train: data.train, test: data.test,
+    configuration.engine = engine
+    let trainer = try Trainer(model: model, optimizer: optimizer, train: data.train, test: data.test,
                           configuration: configuration)
     var losses: [Float] = []
     var (previousMean, previousSeen) = (Float(0), 0)

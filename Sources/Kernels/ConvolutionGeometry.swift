@@ -110,17 +110,6 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// for its copies.
     /// Stride 1, one group (`ConvolutionGeometry.supportsDirect`).
     case direct
-
-    /// Winograd where it applies and the channels are wide enough (16 or more each way) for its
-    /// 36 products, whose inner dimension is the input channels, to run near full speed. Direct
-    /// for stride-1 layers with fewer than 16 channels on a side (LeNet's), whose products are
-    /// too small to pay for im2col and packing. im2col for the rest.
-    public static func preferred(for g: ConvolutionGeometry) -> ConvolutionAlgorithm {
-        let thin = g.inputChannels < 16 || g.outputChannels < 16
-        if g.supportsWinograd && !thin { return .winograd }
-        if g.supportsDirect && thin && !g.isPointwise { return .direct }
-        return .im2col
-    }
 }
 
 extension ConvolutionGeometry {
@@ -153,11 +142,10 @@ public struct ConvolutionWorkspace: ~Copyable {
     let winograd: WinogradBuffers
     let direct: DirectBuffers
 
-    /// `algorithm` defaults to `ConvolutionAlgorithm.preferred(for:)`; asking for Winograd where
-    /// it does not apply is a programming error.
+    /// For `algorithm`, which the caller chose (ModernCNN's ExecutionRules say which suits which
+    /// shapes); asking for one that cannot compute this geometry is a programming error.
     public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount,
-                algorithm: ConvolutionAlgorithm? = nil) {
-        let algorithm = algorithm ?? .preferred(for: geometry)
+                algorithm: ConvolutionAlgorithm) {
         precondition(geometry.supports(algorithm), "\(geometry) cannot run as \(algorithm)")
         self.algorithm = algorithm
         winograd = algorithm == .winograd ? WinogradBuffers(geometry, workers: max(1, workers)) : WinogradBuffers()

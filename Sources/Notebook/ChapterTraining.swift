@@ -36,16 +36,20 @@ public struct TrainingOutcome {
 /// which `runChapter` turns into exit status 130.
 public func runTraining(_ model: any Layer, name: String, optimizer: any Optimizer, recipe: Recipe,
                         data: FashionMNISTSplits, seed: UInt64, directory: URL, stem: String = "", resume: Bool,
-                        book: Notebook) throws -> TrainingOutcome {
+                        engine: Engine = .auto, book: Notebook) throws -> TrainingOutcome {
     let checkpoint = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
     let metrics = directory.appendingPathComponent("\(stem)metrics.json").path
     try requireTrainingMemory(model, recipe: recipe)
-    let configuration = TrainingConfiguration(
+    var configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize, imageSize: recipe.imageSize, seed: seed,
         trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoint, metricsPath: metrics,
         modelName: name)
-    let trainer = Trainer(model: model, optimizer: optimizer, train: data.train, test: data.test,
+    configuration.engine = engine
+    let trainer = try Trainer(model: model, optimizer: optimizer, train: data.train, test: data.test,
                           configuration: configuration)
+    book.say("How it runs: the plan for batches of \(recipe.batchSize) (--engine \(engine.rawValue), which here is "
+        + "\(trainer.plan.engine.rawValue)): which layers run as one block, and how each convolution is computed.")
+    book.show(planTable(trainer.plan))
     if resume {
         if FileManager.default.fileExists(atPath: checkpoint) {
             try trainer.resume(from: checkpoint)
@@ -99,4 +103,12 @@ public func runChapter(_ body: () throws -> Void) throws {
         FileHandle.standardError.write(Data(message.utf8))
         throw ExitCode(130)
     }
+}
+
+/// An execution plan as a table: layers, block, algorithm, why.
+public func planTable(_ plan: ExecutionPlan) -> TextTable {
+    let (headers, rows) = plan.table
+    var table = TextTable(headers: headers, alignments: headers.map { _ in .left })
+    for row in rows { table.append(row) }
+    return table
 }

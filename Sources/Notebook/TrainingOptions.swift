@@ -60,9 +60,13 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Folder with Fashion-MNIST's four *-ubyte.gz files.")
     public var dataDir: String = FashionMNIST.defaultDirectory
 
+    @Option(help: "How the model runs: auto, layers (one layer at a time), fused (convolution, activation and pool in one pass) or lanes (16 images per AVX-512 vector).")
+    public var engine: Engine = .auto
+
     public init() {}
 
     public func validate() throws {
+        if let reason = engine.unavailableReason { throw ValidationError("--engine \(engine.rawValue): \(reason)") }
         for (flag, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--train-limit", trainLimit),
                               ("--test-limit", testLimit)] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value)") }
@@ -86,3 +90,5 @@ public struct TrainingOptions: ParsableArguments {
         epochs != nil || batchSize != nil || lr != nil || trainLimit != nil || testLimit != nil
     }
 }
+
+extension Engine: ExpressibleByArgument {}

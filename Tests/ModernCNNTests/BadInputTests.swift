@@ -13,7 +13,7 @@ private func trainedCheckpoint(at path: String, optimizer: any Optimizer, data: 
     -> TrainingConfiguration {
     let configuration = TrainingConfiguration(epochs: 1, batchSize: 32, seed: 3, trainLimit: 96, testLimit: 32,
                                               checkpointPath: path, modelName: "small")
-    let trainer = Trainer(model: smallNetwork(seed: 1), optimizer: optimizer, train: data, test: data,
+    let trainer = try Trainer(model: smallNetwork(seed: 1), optimizer: optimizer, train: data, test: data,
                           configuration: configuration)
     try trainer.run()
     return configuration
@@ -52,7 +52,7 @@ private func expectRefused(_ path: String, configuration: TrainingConfiguration,
                            data: FashionMNIST, _ check: (CheckpointError) -> Bool = { _ in true },
                            sourceLocation: SourceLocation = #_sourceLocation) throws {
     let before = try Data(contentsOf: URL(fileURLWithPath: path))
-    let trainer = Trainer(model: smallNetwork(seed: 9), optimizer: optimizer, train: data, test: data,
+    let trainer = try Trainer(model: smallNetwork(seed: 9), optimizer: optimizer, train: data, test: data,
                           configuration: configuration)
     let weightsBefore = trainer.model.stateDict.map(\.tensor)
     do {
@@ -165,7 +165,7 @@ func divergenceStopsTheRun() throws {
     // A fresh run with an absurd rate: it diverges before its first save, so the previous
     // run's checkpoint is neither replaced nor moved aside.
     configuration.epochs = 2
-    let trainer = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 3e38), train: data, test: data,
+    let trainer = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 3e38), train: data, test: data,
                           configuration: configuration)
     do {
         try trainer.run()

@@ -1,5 +1,5 @@
-// LaneBlockTests.swift: a Sequential that runs its convolution stages and the dense layers after
-// them with the batch in the vector lanes computes what the same layers compute one by one:
+// LaneBlockTests.swift: a plan that runs a network's convolution stages and the dense layers
+// after them with the batch in the vector lanes computes what the same layers compute one by one:
 // outputs, every parameter's gradient and the input gradient, on both LeNets and on an odd
 // network, for batches that are not multiples of 16; and it only takes the runs of layers it can.
 
@@ -7,11 +7,10 @@ import Kernels
 import Testing
 @testable import ModernCNN
 
-/// The same network twice (same seed, so the same weights): one free to use lane blocks, one not.
+/// The same network twice (same seed, so the same weights): one to run by a plan with lane
+/// blocks, one to run layer by layer (the model's own forward and backward).
 private func pair(_ make: () -> Sequential) -> (lanes: Sequential, layers: Sequential) {
-    let (lanes, layers) = (make(), make())
-    layers.usesLaneLayout = false
-    return (lanes, layers)
+    (make(), make())
 }
 
 /// Largest difference, relative to the largest magnitude in the reference.
@@ -27,23 +26,30 @@ private func values(_ shape: [Int], seed: UInt64) -> Tensor {
     return try! Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float.random(in: 0..<1, using: &g) })
 }
 
-/// Runs a training forward and backward through both networks and compares everything.
+/// Runs a training forward and backward through both networks, the first by a plan with lane
+/// blocks made for `planned` images (default: the input's), and compares everything.
 /// `layers`: how many layers the lane block should take (on a processor with AVX-512).
+@discardableResult
 private func expectSameTraining(_ networks: (lanes: Sequential, layers: Sequential), input: Tensor, layers: Int,
-                                _ what: String) throws {
+                                planned: Int? = nil, _ what: String) throws -> ExecutionPlan {
+    let imageGradient = (networks.layers.layers[0] as! Conv2d).computesInputGradient
+    let plan = try ExecutionPlan(networks.lanes, inputShape: [planned ?? input.shape[0]] + input.shape.dropFirst(),
+                                 engine: .auto, firstLayerNeedsGradient: imageGradient)
     if GemmBlocking.wideTile {
         #expect(LaneBlock.layerCount(networks.lanes.layers, from: 0, inputShape: input.shape) == layers,
                 "\(what): the lane block should take \(layers) layers")
+        #expect(plan.steps.first?.layers == 0..<layers, "\(what): the plan's first block")
     }
-    let (y, reference) = (try networks.lanes.forward(input, training: true), try networks.layers.forward(input, training: true))
+    let (y, reference) = (try plan.forward(input, training: true), try networks.layers.forward(input, training: true))
     #expect(relativeDifference(y, reference) <= 1e-5, "\(what): outputs")
     let dOut = values(y.shape, seed: 9)
-    let (dx, dxReference) = (networks.lanes.backward(dOut), networks.layers.backward(dOut))
+    let (dx, dxReference) = (plan.backward(dOut), networks.layers.backward(dOut))
     #expect(relativeDifference(dx, dxReference) <= 1e-4, "\(what): input gradient")
     for (ours, theirs) in zip(networks.lanes.namedParameters, networks.layers.namedParameters) {
         #expect(relativeDifference(ours.parameter.gradient, theirs.parameter.gradient) <= 1e-4,
                 "\(what): gradient of \(ours.name)")
     }
+    return plan
 }
 
 @Test("LeNet trains the same with its batch in the lanes as layer by layer", arguments: [37, 64])
@@ -83,10 +89,10 @@ func laneBlockGradients() throws {
 @Test("without the image gradient, the lane block returns zeros for it, as Conv2d does")
 func laneBlockSkipsImageGradient() throws {
     let networks = pair { LeNet.d2l(seed: 6) }
-    Trainer.skipImageGradient(of: networks.lanes)
-    Trainer.skipImageGradient(of: networks.layers)
-    try expectSameTraining(networks, input: values([20, 1, 28, 28], seed: 7), layers: 12, "LeNet, no image gradient")
-    let dx = networks.lanes.backward(values([20, 10], seed: 8))
+    (networks.layers.layers[0] as! Conv2d).computesInputGradient = false
+    let plan = try expectSameTraining(networks, input: values([20, 1, 28, 28], seed: 7), layers: 12,
+                                      "LeNet, no image gradient")
+    let dx = plan.backward(values([20, 10], seed: 8))
     #expect(dx.scalars.allSatisfy { $0 == 0 })
 }
 
@@ -143,13 +149,14 @@ func laneBlockEligibility() {
 func laneTrainingIsReproducible() throws {
     func train() throws -> [Float] {
         let network = LeNet.d2l(seed: 12)
+        let plan = try ExecutionPlan(network, inputShape: [40, 1, 28, 28])
         let optimizer = SGD(learningRate: 0.5)
         for step in 0..<3 {
             let x = values([40, 1, 28, 28], seed: UInt64(20 + step))
             for (_, parameter) in network.namedParameters { parameter.zeroGradient() }
-            let logits = try network.forward(x, training: true)
+            let logits = try plan.forward(x, training: true)
             let (_, _, gradient) = Trainer.loss(logits, labels: (0..<40).map { Int32($0 % 10) })
-            _ = network.backward(gradient)
+            _ = plan.backward(gradient)
             optimizer.step(network.namedParameters)
         }
         return network.namedParameters.flatMap { $0.parameter.value.scalars }

@@ -203,10 +203,13 @@ func firstLayerSkipsInputGradient() throws {
     let full = try gradients(skipping: false), skipped = try gradients(skipping: true)
     #expect(full.dw.scalars == skipped.dw.scalars && full.db.scalars == skipped.db.scalars)
     #expect(skipped.dx.scalars.allSatisfy { $0 == 0 } && full.dx.scalars.contains { $0 != 0 })
-    // The Trainer finds the layer that sees the images, through nested Sequentials.
+    // A plan finds the layer that sees the images, through nested Sequentials, and turns its
+    // input gradient off.
     let nested = Sequential(named: [("conv", Sequential(Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, generator: &g),
                                                        ReLU())), ("flatten", Flatten())])
-    #expect(Trainer.firstLayer(of: nested) === nested.layers[0].children[0].layer)
+    #expect(ExecutionPlan.firstLayer(of: nested) === nested.layers[0].children[0].layer)
+    _ = try ExecutionPlan(nested, inputShape: [2, 1, 6, 6])
+    #expect((nested.layers[0].children[0].layer as! Conv2d).computesInputGradient == false)
 }
 
 /// Which pooling layer follows the activation in the fusion test, if any.
@@ -235,18 +238,19 @@ func fusedConvolutionActivation(config: (channels: Int, kernel: Int, padding: In
     // The NCHW fusion under test; lane blocks (LaneBlockTests.swift) would take the small
     // average-pooled cases and round differently.
     let fused = network(), separate = network()
-    fused.usesLaneLayout = false
     var generator = SeededGenerator(seed: 10)
     // 9x9 planes take the general 2x2 pooling path; 19x19 ones (a last odd row and column)
     // the vectorized one.
     let size = config.channels == 2 ? 19 : 9
     let x = Tensor(uniform: [3, config.channels, size, size], in: -1...1, generator: &generator)
-    let y = try fused.forward(x, training: true)
+    let plan = try ExecutionPlan(fused, inputShape: x.shape, engine: .fused, firstLayerNeedsGradient: true)
+    #expect(plan.steps.first?.layers == 0..<(config.pool == .none ? 2 : 3))
+    let y = try plan.forward(x, training: true)
     let steps = try separate.layers.reduce(x) { try $1.forward($0, training: true) }
     #expect(y.shape == steps.shape && y.scalars == steps.scalars)
     if config.relu { #expect(y.scalars.contains { $0 == 0 } && y.scalars.contains { $0 > 0 }) }
     let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
-    let dx = fused.backward(dy)
+    let dx = plan.backward(dy)
     let dxSteps = separate.layers.reversed().reduce(dy) { $1.backward($0) }
     #expect(dx.scalars == dxSteps.scalars)
     for (a, b) in zip(fused.namedParameters, separate.namedParameters) {
@@ -268,16 +272,15 @@ func firstConvolutionMakesPooledGradient(relu: Bool) throws {
                           relu ? MaxPool2d(kernelSize: 2) : AvgPool2d(kernelSize: 2), Flatten())
     }
     let fused = network(), separate = network()
-    fused.usesLaneLayout = false
-    Trainer.skipImageGradient(of: fused)
     var generator = SeededGenerator(seed: 12)
     // 16x16 planes pool to 8x8: the vectorized 2x2 path, eight outputs per row.
     let x = Tensor(uniform: [3, 1, 16, 16], in: -1...1, generator: &generator)
-    let y = try fused.forward(x, training: true)
+    let plan = try ExecutionPlan(fused, inputShape: x.shape, engine: .fused)
+    let y = try plan.forward(x, training: true)
     let steps = try separate.layers.reduce(x) { try $1.forward($0, training: true) }
     #expect(y.scalars == steps.scalars)
     let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
-    _ = fused.backward(dy)
+    _ = plan.backward(dy)
     _ = separate.layers.reversed().reduce(dy) { $1.backward($0) }
     for (a, b) in zip(fused.namedParameters, separate.namedParameters) {
         #expect(a.parameter.gradient.scalars == b.parameter.gradient.scalars, "\(a.name)")
@@ -289,16 +292,16 @@ func firstConvolutionMakesPooledGradient(relu: Bool) throws {
 /// runs it: the whole of LeNet as one lane block of twelve layers (or, without lanes, its
 /// convolutions with their sigmoid and pool as blocks of three and every other layer alone), the
 /// backward pass in reverse.
-@Test("a Sequential's block timer hears every block of both passes once, fused blocks whole",
+@Test("a plan's block timer hears every block of both passes once, fused blocks whole",
       arguments: [true, false])
 func blockTimerSeesFusedBlocks(lanes: Bool) throws {
     let model = LeNet.d2l(seed: 3)
-    model.usesLaneLayout = lanes
+    let plan = try ExecutionPlan(model, inputShape: [2, 1, 28, 28], engine: lanes ? .auto : .fused)
     var heard: [(layers: Range<Int>, backward: Bool, seconds: Double)] = []
-    model.blockTimer = { heard.append(($0, $1, $2)) }
+    plan.blockTimer = { heard.append(($0, $1, $2)) }
     var generator = SeededGenerator(seed: 13)
-    let y = try model.forward(Tensor(uniform: [2, 1, 28, 28], in: 0...1, generator: &generator), training: true)
-    _ = model.backward(Tensor(uniform: y.shape, in: -1...1, generator: &generator))
+    let y = try plan.forward(Tensor(uniform: [2, 1, 28, 28], in: 0...1, generator: &generator), training: true)
+    _ = plan.backward(Tensor(uniform: y.shape, in: -1...1, generator: &generator))
     let forward = lanes && GemmBlocking.wideTile ? [0..<12] : [0..<3, 3..<6] + (6..<12).map { $0..<($0 + 1) }
     #expect(heard.filter { !$0.backward }.map(\.layers) == forward)
     #expect(heard.filter(\.backward).map(\.layers) == forward.reversed())

@@ -21,7 +21,7 @@ func smallNetwork(seed: UInt64) -> Sequential {
 @Test("training on a few hundred real images lowers the loss")
 func trainingLowersLoss() throws {
     let train = try FashionMNIST(split: .train), test = try FashionMNIST(split: .test)
-    let trainer = Trainer(model: smallNetwork(seed: 3), optimizer: SGD(learningRate: 0.1, momentum: 0.9),
+    let trainer = try Trainer(model: smallNetwork(seed: 3), optimizer: SGD(learningRate: 0.1, momentum: 0.9),
                           train: train, test: test,
                           configuration: TrainingConfiguration(epochs: 3, batchSize: 32, trainLimit: 512, testLimit: 256))
     var firstBatchLoss: Float?
@@ -45,21 +45,21 @@ func resumeEqualsUninterrupted() throws {
     }
     var straightConfiguration = configuration("straight")
     straightConfiguration.metricsPath = "\(folder)/metrics.json"
-    let straight = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+    let straight = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
                            train: train, test: test, configuration: straightConfiguration)
     #expect(try straight.run())
     let recorded = try JSONDecoder().decode([EpochMetrics].self,
                                             from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/metrics.json")))
     #expect(recorded == straight.history && recorded.count == 2)
 
-    let interrupted = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+    let interrupted = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
                               train: train, test: test, configuration: configuration("resumed"))
     let finished = try interrupted.run { event in
         if case let .batch(epoch, batch, _, _, _, _, _, _) = event, epoch == 1, batch == 3 { interrupted.requestStop() }
     }
     #expect(!finished)
     // A fresh process would start from different weights; the checkpoint must replace all of it.
-    let resumed = Trainer(model: smallNetwork(seed: 99), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+    let resumed = try Trainer(model: smallNetwork(seed: 99), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
                           train: train, test: test, configuration: configuration("resumed"))
     try resumed.resume(from: "\(folder)/resumed.safetensors")
     #expect(try resumed.run())
@@ -75,11 +75,11 @@ func resumeEqualsUninterrupted() throws {
 func resumeWithWrongSeed() throws {
     let train = try FashionMNIST(split: .test)
     let path = try temporaryFolder() + "/seeded.safetensors"
-    let first = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
+    let first = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
                         configuration: TrainingConfiguration(epochs: 1, batchSize: 64, seed: 1, trainLimit: 64,
                                                              testLimit: 64, checkpointPath: path))
     try first.run()
-    let other = Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
+    let other = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
                         configuration: TrainingConfiguration(epochs: 1, batchSize: 64, seed: 2, trainLimit: 64, testLimit: 64))
     #expect(throws: CheckpointError.self) { try other.resume(from: path) }
 }

@@ -4,6 +4,7 @@
 // but valid data runs to the end.
 
 import Foundation
+import Kernels
 import Testing
 @testable import ModernCNN
 
@@ -61,6 +62,7 @@ func badFlags() throws {
         ("lenet", quick + ["--lr", "inf"], "--lr must be a finite positive number", true),
         ("lenet", quick + ["--lr", "nan"], "--lr must be a finite positive number", true),
         ("lenet", quick + ["--threads", "1000"], "--threads 1000 is more than", true),
+        ("lenet", quick + ["--engine", "fast"], "--engine", true),
         ("lenet", quick + ["--output", file], "is a file, not a folder", true),
         ("lenet", quick + ["--output", "\(file)/below"], "the folder cannot be created (\(file) is a file)", true),
         ("lenet", quick + ["--batch-size", "100000000"], "choose a smaller --batch-size", false),
@@ -75,6 +77,11 @@ func badFlags() throws {
         // Refused before the chapter started talking: nothing but the error.
         #expect(!early || !run.output.contains("## "), "\(chapter) \(arguments) started before refusing")
         #expect(!run.output.contains("epoch 1/"), "\(chapter) \(arguments) trained")
+    }
+    // Lanes where the processor (or MODERNCNN_TILE=avx2) has no AVX-512 tiles: refused with the reason.
+    if !GemmBlocking.wideTile {
+        let lanes = try runExecutable("lenet", quick + ["--engine", "lanes"])
+        #expect(lanes.status != 0 && lanes.error.contains("--engine lanes") && lanes.error.contains("AVX"), "\(lanes.error)")
     }
     // The variable counts only without --threads.
     let environment = try runExecutable("lenet", Array(quick.dropLast(2)), environment: ["MODERNCNN_THREADS": "100000"])

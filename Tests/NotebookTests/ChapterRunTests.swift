@@ -125,6 +125,16 @@ func lenetTranscript() throws {
                             encoding: .utf8)
     #expect(String(run.output[..<trainingStart.lowerBound]) + "\n" == golden)
     #expect(run.output.contains("1 epoch over the first 512 of 60,000 training images"))
+    // The plan it trains with, and one epoch on every engine this processor runs.
+    #expect(run.output.contains("How it runs: the plan for batches of 256 (--engine auto, which here is "
+                                + (GemmBlocking.wideTile ? "lanes" : "fused")))
+    #expect(run.output.contains(GemmBlocking.wideTile ? "| 0-11    lane block: 2 conv stages + 3 dense  lanes"
+                                                      : "| 0-2     conv + Sigmoid() + pool"))
+    let engineRows = run.output.split(separator: "\n").filter { line in
+        line.contains(/^  \| (layers|fused|lanes) +[0-9]/)
+    }
+    #expect(engineRows.count == (GemmBlocking.wideTile ? 3 : 2), "\(engineRows)")
+    #expect(run.output.contains("and the losses agree to"))
     for file in ["checkpoint.safetensors", "metrics.json", "modern-checkpoint.safetensors", "modern-metrics.json",
                  "lenet-curves.svg", "modern-lenet-curves.svg", "lenet-samples.png", "lenet.dot", "lenet.svg",
                  "lenet.png", "lenet-activations.png", "index.md", "index.html"] {

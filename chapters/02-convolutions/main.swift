@@ -469,7 +469,9 @@ struct ConvolutionsChapter: ParsableCommand {
             nothing waits on a shared product.
             """ + (lanesUsed
                 ? " Chapter 03 trains LeNet with its images in the lanes, from conv1 to the logits."
-                : " This processor has no AVX-512, so chapter 03 trains LeNet on the direct kernels."))
+                : " This processor has no AVX-512, so chapter 03 trains LeNet on the direct kernels.")
+            + " It prints the plan it trains with (Sources/ModernCNN/Execution) and times one epoch on each"
+            + " engine this processor runs (--engine layers, fused, lanes).")
     }
 
     // MARK: 2.9 Exercises

@@ -1,5 +1,6 @@
 // Conv2d.swift: 2-D convolution layer, [N, C, H, W] -> [N, K, P, Q], on the Kernels module's
-// SGEMM-lowered convolution. Weight [K, C/G, R, S] and bias [K], named as in PyTorch.
+// convolutions: im2col + SGEMM, Winograd or direct, as an ExecutionPlan (or, for a layer run on
+// its own, ExecutionRules) chose. Weight [K, C/G, R, S] and bias [K], named as in PyTorch.
 
 import Kernels
 
@@ -12,6 +13,9 @@ public final class Conv2d: SlidingWindowLayer {
     /// upstream wants it), as PyTorch does for inputs that need no gradient; backward then
     /// returns zeros. The Trainer turns it off for the first layer.
     public var computesInputGradient = true
+    /// The algorithm an ExecutionPlan chose for this layer's input size; nil: the rules' choice
+    /// (ExecutionRules.convolution) for whatever input comes.
+    public var algorithm: ConvolutionAlgorithm?
     /// Those zeros, made once: filling a batch-sized tensor every step was a serial pass over
     /// memory (0.8 MB for LeNet) while the other workers waited.
     private var zeroInputGradient: Tensor?
@@ -66,8 +70,9 @@ public final class Conv2d: SlidingWindowLayer {
     /// The workspace for this input size, kept across batches (its im2col buffer depends only on
     /// the image size, not on the batch).
     private func scratch(for g: ConvolutionGeometry) -> ConvolutionScratch {
-        if let scratch, scratch.fits(g) { return scratch }
-        let fresh = ConvolutionScratch(g)
+        let algorithm = algorithm.flatMap { g.supports($0) ? $0 : nil } ?? ExecutionRules.convolution(g).algorithm
+        if let scratch, scratch.fits(g, algorithm: algorithm) { return scratch }
+        let fresh = ConvolutionScratch(g, algorithm: algorithm)
         scratch = fresh
         return fresh
     }
@@ -145,16 +150,16 @@ final class ConvolutionScratch {
     let workspace: ConvolutionWorkspace
     private let geometry: ConvolutionGeometry, workers: Int
 
-    init(_ g: ConvolutionGeometry) {
+    init(_ g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
         workers = Parallel.threadCount
         geometry = g
-        workspace = ConvolutionWorkspace(g, workers: workers)
+        workspace = ConvolutionWorkspace(g, workers: workers, algorithm: algorithm)
     }
 
     /// A workspace made for a batch at least as large (the buffers depend on the image size and,
     /// for layers that put several images in one product, on the batch) and the same threads.
-    func fits(_ g: ConvolutionGeometry) -> Bool {
-        g.columnCount <= geometry.columnCount && g.outputPlane == geometry.outputPlane && g.batch <= geometry.batch
+    func fits(_ g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) -> Bool {
+        algorithm == workspace.algorithm && g.columnCount <= geometry.columnCount && g.outputPlane == geometry.outputPlane && g.batch <= geometry.batch
             && workers == Parallel.threadCount
     }
 }

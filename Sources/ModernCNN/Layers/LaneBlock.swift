@@ -1,7 +1,7 @@
 // LaneBlock.swift: a run of convolution -> activation -> pool stages, and the dense layers after
 // them (the whole of LeNet), computed with the batch in the vector lanes (Kernels/LaneLayout.swift).
 //
-// Sequential hands such a run to a LaneBlock when its images are small. The batch goes into the
+// An ExecutionPlan hands such a run to a LaneBlock when its images are small (ExecutionRules). The batch goes into the
 // lane layout once, every stage works on groups of 16 images without leaving it, and only the
 // last stage's pooled output comes back to NCHW; when dense layers follow, they run in the lanes
 // too, and only their logits come back (LaneClassifier.swift). Backward the same in reverse.
@@ -30,8 +30,12 @@ final class LaneBlock {
     let stages: [Stage]
     /// The dense layers after the last pool, when the block takes them too.
     let classifier: LaneClassifier?
+    /// The largest input the block takes ([N, C, H, W], N the largest batch): its buffers hold
+    /// that many groups, and a smaller batch uses the first of them.
     let inputShape: [Int]
     let groups: Int, workers: Int
+    /// Images in the last forward's batch, which its backward works on.
+    private var batch = 0
     /// Per group, kept from the training forward for backward: each stage's input and activations,
     /// and its max pooling's winners.
     private let inputs: [LaneBuffer], activations: [LaneBuffer], winners: [LaneBuffer]
@@ -131,16 +135,13 @@ final class LaneBlock {
         return nil
     }
 
-    /// Whether this block serves `layerCount` layers on an input of `shape` with today's threads.
-    func fits(layerCount: Int, inputShape shape: [Int]) -> Bool {
-        self.layerCount == layerCount && inputShape == shape
-            && workers == max(1, min(Parallel.threadCount, LanePlanes.groups(for: shape[0])))
-    }
-
     /// The last stage's pooled output, [N, K, P, Q], or the last dense layer's, [N, classes],
     /// from x: [N, C, H, W].
     func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let batch = x.shape[0], last = stages.last!.pooling.output
+        precondition(x.shape[0] <= inputShape[0] && Array(x.shape.dropFirst()) == Array(inputShape.dropFirst()),
+                     "LaneBlock: made for up to \(inputShape), given \(x.shape)")
+        let batch = x.shape[0], groups = LanePlanes.groups(for: batch), last = stages.last!.pooling.output
+        self.batch = batch
         packWeights()
         let biases = stages.map { $0.convolution.bias?.value }
         var y = Tensor(uninitializedShape: classifier.map { [batch, $0.outputFeatures] }
@@ -183,11 +184,12 @@ final class LaneBlock {
     /// zeros as Conv2d does.
     func backward(_ dOutput: Tensor) -> Tensor {
         precondition(holdsTrainingForward, "LaneBlock: backward without a training forward")
-        let batch = inputShape[0], last = stages.last!.pooling.output
+        let groups = LanePlanes.groups(for: batch), last = stages.last!.pooling.output
+        let shape = [batch] + inputShape.dropFirst()
         let wantsInputGradient = stages[0].convolution.computesInputGradient
         // Without an input gradient, the block hands back one zero tensor it keeps, and must not
         // touch it: taking its mutable pointer would copy it (800 KB for LeNet, every step).
-        var dx = wantsInputGradient ? Tensor(uninitializedShape: inputShape) : zeroGradient()
+        var dx = wantsInputGradient ? Tensor(uninitializedShape: shape) : zeroGradient(shape)
         dOutput.withUnsafeBufferPointer { dOut in
             withMutablePointer(to: &dx, if: wantsInputGradient) { dInput in
                 let dOut = dOut.baseAddress!
@@ -238,7 +240,7 @@ final class LaneBlock {
                 }
             }
         }
-        classifier?.addWeightGradients()
+        classifier?.addWeightGradients(batch: batch)
         for (stage, buffer) in zip(stages, sums) {
             let convolution = stage.convolution
             convolution.weight.gradient.withUnsafeMutableBufferPointer { dw in
@@ -278,8 +280,8 @@ final class LaneBlock {
         return floats == 0 ? nil : winners[index].pointer + group * floats
     }
 
-    private func zeroGradient() -> Tensor {
-        if zeroInputGradient?.shape != inputShape { zeroInputGradient = Tensor(zeros: inputShape) }
+    private func zeroGradient(_ shape: [Int]) -> Tensor {
+        if zeroInputGradient?.shape != shape { zeroInputGradient = Tensor(zeros: shape) }
         return zeroInputGradient!
     }
 

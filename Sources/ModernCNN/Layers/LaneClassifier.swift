@@ -23,7 +23,6 @@ final class LaneClassifier {
     }
 
     let stages: [Stage]
-    let batch: Int
     /// Floats from one feature's row of a batch matrix to the next: the batch rounded up to whole
     /// groups, plus one group so that rows 1 KB apart do not all land in the same few L1 sets.
     let rowStride: Int
@@ -59,6 +58,7 @@ final class LaneClassifier {
     /// caches.
     static func fitsL2(_ linear: Linear) -> Bool { linear.inputFeatures * linear.outputFeatures <= 128 * 1024 }
 
+    /// For batches of up to `batch` images.
     init(_ layers: ArraySlice<any Layer>, batch: Int, workers: Int) {
         let layers = Array(layers)
         var stages: [Stage] = []
@@ -70,7 +70,6 @@ final class LaneClassifier {
                                 backwardData: LaneDense(rows: linear.inputFeatures, depth: linear.outputFeatures)))
         }
         self.stages = stages
-        self.batch = batch
         let rowStride = (LanePlanes.groups(for: batch) + 1) * LanePlanes.lanes
         self.rowStride = rowStride
         features = LaneBuffer(count: stages[0].inputs * rowStride)
@@ -140,9 +139,10 @@ final class LaneClassifier {
         }
     }
 
-    /// Adds every layer's weight and bias gradients over the batch, once all groups' backward is
-    /// done: dW += dY X^T with dY [outputs][batch] and X [inputs][batch], and db += dY's row sums.
-    func addWeightGradients() {
+    /// Adds every layer's weight and bias gradients over the `batch` images of the last backward
+    /// (at most the batch the block was made for), once all its groups are done: dW += dY X^T
+    /// with dY [outputs][batch] and X [inputs][batch], and db += dY's row sums.
+    func addWeightGradients(batch: Int) {
         for (index, stage) in stages.enumerated() {
             let x = index == 0 ? features.pointer : activations[index - 1].pointer, dy = gradients[index].pointer
             stage.linear.weight.gradient.withUnsafeMutableBufferPointer { dw in

@@ -15,10 +15,11 @@ public func argmaxRows(_ logits: Tensor) -> [Int] {
 /// resized to `imageSize` as in training.
 public func predictedClasses(of model: any Layer, on dataset: FashionMNIST, indices: [Int], batchSize: Int = 256,
                              imageSize: Int = FashionMNIST.side) throws -> [Int] {
-    let plan = BatchPlan(dataset: dataset, batchSize: batchSize, imageSize: imageSize, seed: 0)
+    let batches = BatchPlan(dataset: dataset, batchSize: batchSize, imageSize: imageSize, seed: 0)
+    let plan = try ExecutionPlan(model, inputShape: [batchSize, 1, imageSize, imageSize], firstLayerNeedsGradient: true)
     var predictions: [Int] = []
     for index in 0..<((indices.count + batchSize - 1) / batchSize) {
-        predictions += argmaxRows(try model.forward(plan.batch(index, of: indices).images, training: false))
+        predictions += argmaxRows(try plan.forward(batches.batch(index, of: indices).images, training: false))
     }
     return predictions
 }

@@ -31,6 +31,8 @@ public struct TrainingConfiguration: Sendable {
     public var metricsPath: String?
     /// Which model this is ("LeNet (d2l)"), stored in the checkpoint and checked on resume.
     public var modelName: String?
+    /// How the model runs (ExecutionPlan); every engine computes the same function.
+    public var engine: Engine = .auto
 
     public init(epochs: Int, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64 = 42,
                 trainLimit: Int? = nil, testLimit: Int? = nil, checkpointPath: String? = nil, metricsPath: String? = nil,
@@ -54,10 +56,12 @@ public enum TrainingEvent: Sendable {
 
 public final class Trainer {
     public let model: any Layer
+    /// How the model runs: its blocks and algorithms, made for this batch size and image size.
+    public let plan: ExecutionPlan
     public let optimizer: any Optimizer
     public let configuration: TrainingConfiguration
-    let trainPlan: BatchPlan
-    let testPlan: BatchPlan
+    let trainBatches: BatchPlan
+    let testBatches: BatchPlan
     public private(set) var history: [EpochMetrics] = []
     /// Where training stands: the next epoch and batch to run, and the running sums of the epoch.
     private var epoch = 0, batch = 0
@@ -70,35 +74,25 @@ public final class Trainer {
     /// Whether the checkpoint file, if any, is this run's own (written or resumed by it).
     private var ownsCheckpoint = false
 
+    /// Throws EngineError when this processor cannot run `configuration.engine`, or the model's
+    /// ShapeError when it cannot take the configured images.
     public init(model: any Layer, optimizer: any Optimizer, train: FashionMNIST, test: FashionMNIST,
-                configuration: TrainingConfiguration) {
+                configuration: TrainingConfiguration) throws {
         self.model = model
         self.optimizer = optimizer
         self.configuration = configuration
         learningRate = optimizer.learningRate
-        Self.skipImageGradient(of: model)
-        trainPlan = BatchPlan(dataset: train, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
+        plan = try ExecutionPlan(model, inputShape: [configuration.batchSize, 1, configuration.imageSize,
+                                                     configuration.imageSize], engine: configuration.engine)
+        trainBatches = BatchPlan(dataset: train, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
                               seed: configuration.seed, limit: configuration.trainLimit)
-        testPlan = BatchPlan(dataset: test, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
+        testBatches = BatchPlan(dataset: test, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
                              seed: configuration.seed, limit: configuration.testLimit)
     }
 
-    /// The layer that sees the images first, following first children down Sequentials: its
-    /// input gradient is never used, so its backward can skip computing it.
-    static func firstLayer(of model: any Layer) -> (any Layer)? {
-        guard let sequential = model as? Sequential else { return model.children.isEmpty ? model : nil }
-        return sequential.layers.first.flatMap(firstLayer)
-    }
-
-    /// Turns off the input gradient of `model`'s first layer when it is a convolution, as every
-    /// training run does (and benchmarks of training, to measure the same work).
-    public static func skipImageGradient(of model: any Layer) {
-        (firstLayer(of: model) as? Conv2d)?.computesInputGradient = false
-    }
-
     /// Training and test images actually used (quick runs use fewer).
-    public var trainingImages: Int { trainPlan.limit }
-    public var testImages: Int { testPlan.limit }
+    public var trainingImages: Int { trainBatches.limit }
+    public var testImages: Int { testBatches.limit }
 
     /// Asks the loop to stop after the current batch, save, and return (what Ctrl-C does).
     public func requestStop() { stopRequested = true }
@@ -114,19 +108,19 @@ public final class Trainer {
     private func train(report: (TrainingEvent) -> Void) throws -> Bool {
         let parameters = model.namedParameters
         while epoch < configuration.epochs {
-            let batches = BatchPrefetcher(plan: trainPlan, order: trainPlan.order(epoch: epoch))
+            let batches = BatchPrefetcher(plan: trainBatches, order: trainBatches.order(epoch: epoch))
             let started = DispatchTime.now().uptimeNanoseconds
             let startImages = seen
-            while batch < trainPlan.batchesPerEpoch {
+            while batch < trainBatches.batchesPerEpoch {
                 let data = batches.batch(batch)
                 for layer in model.allLayers {
                     (layer as? Dropout)?.reseed(configuration.seed &* 1_000_003 &+ UInt64(epoch * 100_000 + batch))
                 }
                 for (_, parameter) in parameters { parameter.zeroGradient() }
-                let logits = try model.forward(data.images, training: true)
+                let logits = try plan.forward(data.images, training: true)
                 let (loss, right, gradient) = Self.loss(logits, labels: data.labels)
                 guard loss.isFinite else { throw diverged("the loss became \(loss.isNaN ? "NaN" : "\(loss)")") }
-                _ = model.backward(gradient)
+                _ = plan.backward(gradient)
                 // Weights can overflow while the loss stays finite (dead ReLUs hide them).
                 guard optimizer.step(parameters) else { throw diverged("the update made weights NaN or infinite") }
                 lossSum += Double(loss) * Double(data.labels.count)
@@ -135,11 +129,11 @@ public final class Trainer {
                 batch += 1
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 let batchesDone = Double(seen - startImages) / Double(configuration.batchSize)
-                report(.batch(epoch: epoch, batch: batch, of: trainPlan.batchesPerEpoch, loss: Float(lossSum / Double(seen)),
+                report(.batch(epoch: epoch, batch: batch, of: trainBatches.batchesPerEpoch, loss: Float(lossSum / Double(seen)),
                               accuracy: Float(correct) / Float(seen), imagesPerSecond: Double(seen - startImages) / seconds,
-                              secondsLeft: seconds / batchesDone * Double(trainPlan.batchesPerEpoch - batch),
-                              runSecondsLeft: seconds / batchesDone * Double(trainPlan.batchesPerEpoch - batch
-                                  + (configuration.epochs - epoch - 1) * trainPlan.batchesPerEpoch)))
+                              secondsLeft: seconds / batchesDone * Double(trainBatches.batchesPerEpoch - batch),
+                              runSecondsLeft: seconds / batchesDone * Double(trainBatches.batchesPerEpoch - batch
+                                  + (configuration.epochs - epoch - 1) * trainBatches.batchesPerEpoch)))
                 if stopRequested || Interrupt.isRequested {
                     try saveCheckpoint(report: report)
                     report(.interrupted(path: configuration.checkpointPath))
@@ -181,14 +175,14 @@ public final class Trainer {
     /// batches with `TrainingStopped.interrupted`.
     public func evaluate() throws -> Float {
         try Interrupt.listening {
-            let batches = BatchPrefetcher(plan: testPlan, order: Array(0..<testPlan.limit))
+            let batches = BatchPrefetcher(plan: testBatches, order: Array(0..<testBatches.limit))
             var right = 0
-            for index in 0..<testPlan.batchesPerEpoch {
+            for index in 0..<testBatches.batchesPerEpoch {
                 try Interrupt.check()
                 let data = batches.batch(index)
-                right += Self.loss(try model.forward(data.images, training: false), labels: data.labels).correct
+                right += Self.loss(try plan.forward(data.images, training: false), labels: data.labels).correct
             }
-            return Float(right) / Float(testPlan.limit)
+            return Float(right) / Float(testBatches.limit)
         }
     }
 
@@ -224,7 +218,7 @@ public final class Trainer {
             .init(key: "seed", flag: "--seed", value: "\(configuration.seed)"),
             .init(key: "batch_size", flag: "--batch-size", value: "\(configuration.batchSize)"),
             .init(key: "image_size", flag: "an image size of", value: "\(configuration.imageSize)"),
-            .init(key: "train_images", flag: "--train-limit", value: "\(trainPlan.limit)"),
+            .init(key: "train_images", flag: "--train-limit", value: "\(trainBatches.limit)"),
             .init(key: "learning_rate", flag: "--lr", value: "\(learningRate)", optional: true),
             .init(key: "optimizer", flag: "the optimizer", value: optimizer.settings, optional: true),
         ]
@@ -273,8 +267,8 @@ public final class Trainer {
                 (optimizerPrefix + $0.key, $0.value)
             }),
             optimizerCounters: Set(optimizer.stateCounters.map { optimizerPrefix + $0 }),
-            facts: facts, batchSize: configuration.batchSize, batchesPerEpoch: trainPlan.batchesPerEpoch,
-            trainImages: trainPlan.limit)
+            facts: facts, batchSize: configuration.batchSize, batchesPerEpoch: trainBatches.batchesPerEpoch,
+            trainImages: trainBatches.limit)
         let position = try file.withBytes { try expectation.validate(file.header, file: $0, path: path) }
         file.releaseAll()
         var state: [String: Tensor] = [:]

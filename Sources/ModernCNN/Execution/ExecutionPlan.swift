@@ -1,0 +1,243 @@
+// ExecutionPlan.swift: how a model runs, decided once, in one place, and printed.
+//
+// A model (Sequential and its layers) is a description with a plain reference forward and
+// backward per layer: `for layer in layers { x = layer.forward(x) }`. A plan is made from a
+// model, an input shape and an engine (Engine.swift) and decides, by ExecutionRules:
+// - which layers form one block: a lane block (conv -> activation -> pool stages and the dense
+//   layers after them, 16 images per vector), a fused convolution + activation (+ pool), or a
+//   layer on its own;
+// - which algorithm each convolution runs (Winograd, direct, im2col);
+// - that the first convolution computes no input gradient (the input is images).
+// Training and evaluation run the plan; the model's own forward stays the readable reference.
+// A plan takes any batch up to the one it was made for, with the buffers it made once.
+
+import Kernels
+
+public final class ExecutionPlan {
+    /// One step of the plan: the model's layers `layers` (indices into the Sequential) as one block.
+    public struct Step {
+        enum Block {
+            case layer(any Layer)
+            case fused(convolution: Conv2d, activation: Activation, kind: FusedActivation,
+                       pool: (any ActivationFusingPool)?)
+            case lanes(LaneBlock)
+            case nested(ExecutionPlan)
+        }
+        public let layers: Range<Int>
+        let block: Block
+        /// What the block is and how its convolutions run, for the printed plan.
+        public let kind: String, algorithm: String, why: String
+    }
+
+    public let model: any Layer
+    public let engine: Engine
+    /// The largest input the plan takes: [N, C, H, W] with N the largest batch.
+    public let inputShape: [Int]
+    public let steps: [Step]
+    /// Told each step's wall time as a forward or backward pass runs it (the step's layers,
+    /// whether it was the backward pass, the seconds): where a training step's time goes
+    /// (`bench --layers`). nil, the default, reads no clock.
+    public var blockTimer: ((_ layers: Range<Int>, _ backward: Bool, _ seconds: Double) -> Void)?
+    /// The steps the last training forward ran, for backward; nil when it was no training forward.
+    private var trainedBatch: Int?
+
+    /// The plan for `model` on inputs of up to `inputShape`, run by `engine`. With `firstLayerNeedsGradient`
+    /// false (the input is images, as in training), the first convolution skips its input gradient.
+    public init(_ model: any Layer, inputShape: [Int], engine: Engine = .auto,
+                firstLayerNeedsGradient: Bool = false) throws {
+        if let reason = engine.unavailableReason { throw EngineError(engine: engine, reason: reason) }
+        self.model = model
+        self.engine = engine.resolved
+        self.inputShape = inputShape
+        steps = try Self.steps(for: model, inputShape: inputShape, engine: engine.resolved)
+        if !firstLayerNeedsGradient { (Self.firstLayer(of: model) as? Conv2d)?.computesInputGradient = false }
+    }
+
+    /// The layer that sees the input first, following first children down Sequentials.
+    static func firstLayer(of model: any Layer) -> (any Layer)? {
+        guard let sequential = model as? Sequential else { return model.children.isEmpty ? model : nil }
+        return sequential.layers.first.flatMap(firstLayer)
+    }
+
+    // MARK: planning
+
+    /// The plan's rules applied to `model`'s layers in order.
+    private static func steps(for model: any Layer, inputShape: [Int], engine: Engine) throws -> [Step] {
+        guard let sequential = model as? Sequential else {
+            return [try single(model, at: 0, inputShape: inputShape, engine: engine)]
+        }
+        let layers = sequential.layers
+        var (steps, shape, i) = ([Step](), inputShape, 0)
+        while i < layers.count {
+            let step = try block(layers, at: i, inputShape: shape, engine: engine)
+            for layer in layers[step.layers] { shape = try layer.outputShape(for: shape) }
+            steps.append(step)
+            i = step.layers.upperBound
+        }
+        return steps
+    }
+
+    /// The block that starts at layer `i`: a lane block, a fused convolution, or one layer.
+    private static func block(_ layers: [any Layer], at i: Int, inputShape shape: [Int], engine: Engine) throws
+        -> Step {
+        if engine.usesLanes {
+            let count = LaneBlock.layerCount(layers, from: i, inputShape: shape)
+            if count > 0 {
+                let block = LaneBlock(layers[i..<(i + count)], layerCount: count, inputShape: shape)
+                let linear = layers[i..<(i + count)].filter { $0 is Linear }.count
+                let dense = linear == 0 ? "" : " + \(linear) dense"
+                return Step(layers: i..<(i + count), block: .lanes(block),
+                            kind: "lane block: \(block.stages.count) conv stage\(block.stages.count == 1 ? "" : "s")\(dense)",
+                            algorithm: "lanes", why: ExecutionRules.lanesWhy)
+            }
+        }
+        if engine.fuses, let convolution = layers[i] as? Conv2d, i + 1 < layers.count,
+           let activation = layers[i + 1] as? Activation, let kind = activation.fusedKind {
+            let pool = i + 2 < layers.count ? layers[i + 2] as? any ActivationFusingPool : nil
+            let (algorithm, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
+            convolution.algorithm = algorithm
+            let count = pool == nil ? 2 : 3
+            return Step(layers: i..<(i + count),
+                        block: .fused(convolution: convolution, activation: activation, kind: kind, pool: pool),
+                        kind: pool == nil ? "conv + \(activation.description)" : "conv + \(activation.description) + pool",
+                        algorithm: algorithm.rawValue, why: why + "; " + ExecutionRules.fusedWhy)
+        }
+        return try single(layers[i], at: i, inputShape: shape, engine: engine)
+    }
+
+    private static func single(_ layer: any Layer, at i: Int, inputShape shape: [Int], engine: Engine) throws -> Step {
+        if layer is Sequential {
+            let plan = try ExecutionPlan(layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
+            return Step(layers: i..<(i + 1), block: .nested(plan), kind: "\(plan.steps.count) steps (below)",
+                        algorithm: "", why: "a container: planned as its own model")
+        }
+        if let convolution = layer as? Conv2d {
+            let (algorithm, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
+            convolution.algorithm = algorithm
+            return Step(layers: i..<(i + 1), block: .layer(layer), kind: "layer", algorithm: algorithm.rawValue, why: why)
+        }
+        return Step(layers: i..<(i + 1), block: .layer(layer), kind: "layer", algorithm: "", why: "")
+    }
+
+    // MARK: running
+
+    /// y = model(x) as planned. `x` may hold fewer images than the plan was made for.
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        guard x.shape.count == inputShape.count, (1...inputShape[0]).contains(x.shape[0]),
+              Array(x.shape.dropFirst()) == Array(inputShape.dropFirst()) else {
+            throw ShapeError(layer: "ExecutionPlan for \(inputShape)", input: x.shape,
+                             problem: "a plan takes batches of up to \(inputShape[0]) inputs of \(Array(inputShape.dropFirst()))")
+        }
+        // What the last training forward saved goes first: otherwise every layer still holds
+        // last step's activations while it makes this step's, and the heap holds two sets.
+        if training { releaseSavedTensors() }
+        var value = x
+        for step in steps {
+            let start = blockTimer == nil ? nil : ContinuousClock.now
+            value = try run(step, value, training: training)
+            report(step.layers, backward: false, since: start)
+        }
+        trainedBatch = training ? x.shape[0] : nil
+        return value
+    }
+
+    /// dL/dx for the last training forward, adding every parameter's gradient.
+    public func backward(_ dOutput: Tensor) -> Tensor {
+        precondition(trainedBatch != nil, "ExecutionPlan: backward without a training forward")
+        var gradient = dOutput
+        for step in steps.reversed() {
+            let start = blockTimer == nil ? nil : ContinuousClock.now
+            gradient = backward(step, gradient)
+            report(step.layers, backward: true, since: start)
+        }
+        return gradient
+    }
+
+    private func report(_ layers: Range<Int>, backward: Bool, since start: ContinuousClock.Instant?) {
+        guard let start, let blockTimer else { return }
+        let elapsed = (ContinuousClock.now - start).components
+        blockTimer(layers, backward, Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+    }
+
+    private func releaseSavedTensors() {
+        for layer in model.allLayers { layer.releaseSavedTensors() }
+        for step in steps {
+            switch step.block {
+            case let .lanes(block): block.releaseSavedTensors()
+            case let .nested(plan): plan.releaseSavedTensors()
+            case .layer, .fused: break
+            }
+        }
+    }
+
+    /// One step forward. A fused convolution applies its activation as it writes each image and
+    /// hands the image to the pool while it is still in L1; the activation layer keeps that
+    /// output for its backward, as its own forward would have.
+    private func run(_ step: Step, _ x: Tensor, training: Bool) throws -> Tensor {
+        switch step.block {
+        case let .layer(layer):
+            return try layer.forward(x, training: training)
+        case let .lanes(block):
+            return block.forward(x, training: training)
+        case let .nested(plan):
+            return try plan.forward(x, training: training)
+        case let .fused(convolution, activation, kind, pool?):
+            var activations: Tensor?
+            let y = try pool.forward(inputShape: try convolution.outputShape(for: x.shape), training: training) {
+                pooling in
+                activations = try convolution.forward(x, training: training, activation: kind) { pooling($0).image($1) }
+            }
+            _ = activation.adopt(fusedOutput: activations!, training: training)
+            return y
+        case let .fused(convolution, activation, kind, nil):
+            return activation.adopt(fusedOutput: try convolution.forward(x, training: training, activation: kind),
+                                    training: training)
+        }
+    }
+
+    /// One step backward. Through a fused block, the pool applies the activation's slope as it
+    /// writes each plane of its gradient, and the convolution makes its dy from the pool's
+    /// gradient where its kernels read it (ImageBatch.throughPool): the same arithmetic as the
+    /// three layers' own backward passes, so the same result.
+    private func backward(_ step: Step, _ dy: Tensor) -> Tensor {
+        switch step.block {
+        case let .layer(layer):
+            return layer.backward(dy)
+        case let .lanes(block):
+            return block.backward(dy)
+        case let .nested(plan):
+            return plan.backward(dy)
+        case let .fused(convolution, activation, _, pool?):
+            return activation.backward(dy, throughPool: pool, andConvolution: convolution)
+        case let .fused(convolution, activation, _, nil):
+            return convolution.backward(activation.backward(dy))
+        }
+    }
+}
+
+extension ExecutionPlan: CustomStringConvertible {
+    /// The plan as lines: layers, block, algorithm, why.
+    public var description: String {
+        tableRows(prefix: "").map { $0.filter { !$0.isEmpty }.joined(separator: "  ") }.joined(separator: "\n")
+    }
+
+    /// The table's rows, headed, for a TextTable or a plain print.
+    public var table: (headers: [String], rows: [[String]]) {
+        (["layers", "block", "algorithm", "why"], tableRows(prefix: ""))
+    }
+
+    private func tableRows(prefix: String) -> [[String]] {
+        var rows: [[String]] = []
+        for step in steps {
+            let range = step.layers.count == 1 ? "\(prefix)\(step.layers.lowerBound)"
+                : "\(prefix)\(step.layers.lowerBound)-\(step.layers.upperBound - 1)"
+            let kind: String
+            if case let .layer(layer) = step.block { kind = layer.description } else { kind = step.kind }
+            rows.append([range, kind, step.algorithm, step.why])
+            if case let .nested(plan) = step.block {
+                rows += plan.tableRows(prefix: "\(prefix)\(step.layers.lowerBound).")
+            }
+        }
+        return rows
+    }
+}

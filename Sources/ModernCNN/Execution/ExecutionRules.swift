@@ -1,0 +1,30 @@
+// ExecutionRules.swift: the rules an ExecutionPlan applies, each with its reason, in one place.
+// The kernels compute what they are told; these decide what they are told.
+
+import Kernels
+
+public enum ExecutionRules {
+    /// The algorithm for a convolution of geometry `g`, and why.
+    ///
+    /// | rule | algorithm | why |
+    /// |---|---|---|
+    /// | 3x3 or 5x5, stride 1, one group, >= 16 channels each way | Winograd | a quarter (3x3) or 36% (5x5) of the multiplies, in 36 products wide enough to run near peak |
+    /// | stride 1, one group, < 16 channels on a side, not 1x1 | direct | products this thin cannot pay for im2col's copy and SGEMM's packing |
+    /// | 1x1 | im2col (none needed) | the input already is the matrix: one SGEMM per image |
+    /// | anything else (strided, grouped) | im2col | lowered to SGEMM |
+    public static func convolution(_ g: ConvolutionGeometry) -> (algorithm: ConvolutionAlgorithm, why: String) {
+        let thin = g.inputChannels < 16 || g.outputChannels < 16
+        if g.supportsWinograd && !thin {
+            return (.winograd, "\(g.kernelHeight)x\(g.kernelWidth), stride 1, >= 16 channels: fewer multiplies")
+        }
+        if g.supportsDirect && thin && !g.isPointwise { return (.direct, "< 16 channels: too thin for a GEMM") }
+        if g.isPointwise { return (.im2col, "1x1: the input is the matrix, one SGEMM") }
+        return (.im2col, g.strideHeight > 1 || g.strideWidth > 1 ? "strided: lowered to SGEMM"
+                    : g.groups > 1 ? "grouped: lowered to SGEMM per group" : "lowered to SGEMM")
+    }
+
+    /// Why a run of layers goes to one lane block (LaneBlock.layerCount says which runs can).
+    static let lanesWhy = "planes <= 32x32, <= 64 channels, AVX-512: 16 images per vector"
+    /// Why a convolution, its activation (and pool) run as one pass.
+    static let fusedWhy = "activation (and pool) applied as each image is written"
+}

@@ -1,0 +1,113 @@
+// ExecutionPlanTests.swift: every engine this processor runs computes what the model's own
+// layer-by-layer forward and backward compute (outputs, the input gradient and every parameter's
+// gradient) for both LeNets and AlexNet; a plan takes smaller batches than it was made for; it
+// says what it decided; an engine the processor lacks is refused with the reason.
+
+import Kernels
+import Testing
+@testable import ModernCNN
+
+/// Largest difference, relative to the largest magnitude in the reference.
+private func relativeDifference(_ ours: Tensor, _ reference: Tensor) -> Float {
+    #expect(ours.shape == reference.shape)
+    let scale = max(reference.scalars.map(abs).max() ?? 0, 1e-20)
+    return zip(ours.scalars, reference.scalars).map { abs($0 - $1) }.max()! / scale
+}
+
+/// One training forward and backward of `make()`'s network run by `engine`, against the same
+/// network (same weights) run layer by layer.
+private func expectEngineMatchesLayers(_ engine: Engine, _ what: String, input shape: [Int], classes: Int,
+                                       planned: Int? = nil, _ make: () -> Sequential) throws {
+    let (network, reference) = (make(), make())
+    let plan = try ExecutionPlan(network, inputShape: [planned ?? shape[0]] + shape.dropFirst(), engine: engine,
+                                 firstLayerNeedsGradient: true)
+    var generator = SeededGenerator(seed: 21)
+    let x = Tensor(uniform: shape, in: 0...1, generator: &generator)
+    let y = try plan.forward(x, training: true), yReference = try reference.forward(x, training: true)
+    #expect(y.shape == [shape[0], classes])
+    #expect(relativeDifference(y, yReference) <= 1e-5, "\(what), \(engine): outputs")
+    let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
+    #expect(relativeDifference(plan.backward(dy), reference.backward(dy)) <= 1e-4, "\(what), \(engine): input gradient")
+    for (ours, theirs) in zip(network.namedParameters, reference.namedParameters) {
+        #expect(relativeDifference(ours.parameter.gradient, theirs.parameter.gradient) <= 1e-4,
+                "\(what), \(engine): gradient of \(ours.name)")
+    }
+}
+
+@Test("every engine this processor runs trains LeNet, both variants, as the layers do",
+      arguments: Engine.allCases)
+func enginesAgreeOnLeNet(engine: Engine) throws {
+    guard engine.unavailableReason == nil else { return }
+    try expectEngineMatchesLayers(engine, "LeNet (d2l)", input: [37, 1, 28, 28], classes: 10) { LeNet.d2l(seed: 2) }
+    try expectEngineMatchesLayers(engine, "LeNet (modern)", input: [20, 1, 28, 28], classes: 10) { LeNet.modern(seed: 3) }
+    // A short last batch through a plan made for a larger one (buffers made once).
+    try expectEngineMatchesLayers(engine, "LeNet, 5 of 64", input: [5, 1, 28, 28], classes: 10, planned: 64) {
+        LeNet.d2l(seed: 4)
+    }
+}
+
+@Test("every engine this processor runs trains AlexNet (d2l) as the layers do", arguments: Engine.allCases)
+func enginesAgreeOnAlexNet(engine: Engine) throws {
+    guard engine.unavailableReason == nil else { return }
+    try expectEngineMatchesLayers(engine, "AlexNet", input: [2, 1, 224, 224], classes: 10) { AlexNet.d2l(seed: 5) }
+}
+
+@Test("the lanes engine is refused, with the reason, where the processor cannot run it",
+      .enabled(if: !GemmBlocking.wideTile))
+func lanesRefusedWithoutAVX512() throws {
+    #expect(Engine.lanes.unavailableReason != nil && !Engine.available.contains(.lanes))
+    do {
+        _ = try ExecutionPlan(LeNet.d2l(), inputShape: [8, 1, 28, 28], engine: .lanes)
+        Issue.record("the lanes engine should be refused")
+    } catch let error as EngineError {
+        #expect(error.description.contains("AVX") && error.description.contains("fused"), "\(error)")
+    }
+}
+
+@Test("a plan says what it decided: LeNet in one lane block or fused stages, AlexNet's algorithms")
+func plansDescribeThemselves() throws {
+    let lenet = try ExecutionPlan(LeNet.d2l(), inputShape: [256, 1, 28, 28])
+    if GemmBlocking.wideTile {
+        #expect(lenet.engine == .lanes && lenet.steps.count == 1 && lenet.steps[0].layers == 0..<12)
+        #expect(lenet.description.contains("0-11  lane block: 2 conv stages + 3 dense  lanes"), "\(lenet)")
+    } else {
+        #expect(lenet.engine == .fused && lenet.steps.map(\.layers.count) == [3, 3, 1, 1, 1, 1, 1, 1])
+        #expect(lenet.steps[0].algorithm == "direct", "\(lenet)")
+    }
+    let layers = try ExecutionPlan(LeNet.d2l(), inputShape: [256, 1, 28, 28], engine: .layers)
+    #expect(layers.steps.count == 12 && layers.steps.allSatisfy { $0.layers.count == 1 })
+    // AlexNet: conv1 (stride 4) and conv2 (5x5) through im2col or Winograd, conv3-5 (3x3, wide) Winograd.
+    let alexnet = try ExecutionPlan(AlexNet.d2l(), inputShape: [128, 1, 224, 224], engine: .fused)
+    let convolutions = alexnet.steps.filter { !$0.algorithm.isEmpty }.map(\.algorithm)
+    #expect(convolutions == ["im2col", "winograd", "winograd", "winograd", "winograd"], "\(alexnet)")
+    #expect(alexnet.steps[0].why.contains("strided"))
+    // A batch larger than planned, or another image size, is refused with both shapes.
+    #expect(throws: ShapeError.self) { try lenet.forward(Tensor(zeros: [257, 1, 28, 28]), training: false) }
+    #expect(throws: ShapeError.self) { try lenet.forward(Tensor(zeros: [2, 1, 32, 32]), training: false) }
+}
+
+@Test("the rules give each convolution the algorithm that suits it: Winograd for AlexNet's wide 3x3 and 5x5, direct for thin layers")
+func convolutionRules() {
+    func geometry(_ n: Int, _ c: Int, _ h: Int, k: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                  groups: Int = 1) -> ConvolutionGeometry {
+        ConvolutionGeometry(batch: n, inputChannels: c, inputHeight: h, inputWidth: h, outputChannels: k,
+                            kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+                            paddingHeight: padding, paddingWidth: padding, groups: groups)
+    }
+    let algorithm = { (g: ConvolutionGeometry) in ExecutionRules.convolution(g).algorithm }
+    #expect(algorithm(geometry(128, 256, 12, k: 384, kernel: 3, padding: 1)) == .winograd)
+    #expect(algorithm(geometry(128, 96, 26, k: 256, kernel: 5, padding: 2)) == .winograd)
+    let conv1 = geometry(128, 1, 224, k: 96, kernel: 11, stride: 4, padding: 1)
+    let strided = geometry(1, 32, 12, k: 32, kernel: 3, stride: 2)
+    let grouped = geometry(1, 32, 12, k: 32, kernel: 3, padding: 1, groups: 2)
+    let pointwise = geometry(1, 3, 12, k: 8, kernel: 1)
+    for g in [conv1, strided, grouped, pointwise] { #expect(algorithm(g) == .im2col, "\(g)") }
+    // LeNet's two layers, and a thin 3x3 one that Winograd could run but whose 3 input channels
+    // would make its 36 products too thin.
+    for g in [geometry(256, 1, 28, k: 6, kernel: 5, padding: 2), geometry(256, 6, 14, k: 16, kernel: 5),
+              geometry(1, 3, 12, k: 32, kernel: 3, padding: 1)] {
+        #expect(algorithm(g) == .direct, "\(g)")
+    }
+    // Whatever the rule picks, the kernels can run.
+    for g in [conv1, strided, grouped, pointwise] { #expect(g.supports(algorithm(g))) }
+}
