@@ -28,11 +28,13 @@ public struct ArchitectureDiagram {
     public private(set) var nodeCount = 0
     public private(set) var edgeCount = 0
 
-    public init(_ profile: ModelProfile, title: String, style: Style = .layers) {
+    /// With `measuredShares` (a layer's path -> its share of the measured time), nodes are
+    /// shaded by time instead of by multiply-adds (`--profile`).
+    public init(_ profile: ModelProfile, title: String, style: Style = .layers, measuredShares: [String: Double]? = nil) {
         self.profile = profile
         self.title = title
         self.style = style
-        var builder = Builder(profile: profile, style: style)
+        var builder = Builder(profile: profile, style: style, measuredShares: measuredShares)
         dot = builder.build(title: title)
         (nodeCount, edgeCount) = (builder.nodes, builder.edges)
     }
@@ -48,7 +50,7 @@ public struct ArchitectureDiagram {
 
     /// The fill colour for a share of the model's multiply-adds, and the legend's buckets.
     static let shades: [(upTo: Double, color: String, label: String)] = [
-        (0, "#ffffff", "no multiply-adds"), (0.02, "#fee6ce", "under 2%"), (0.08, "#fdae6b", "2% to 8%"),
+        (0, "#ffffff", "none"), (0.02, "#fee6ce", "under 2%"), (0.08, "#fdae6b", "2% to 8%"),
         (0.2, "#f16913", "8% to 20%"), (1.01, "#a63603", "over 20%"),
     ]
 
@@ -62,13 +64,15 @@ public struct ArchitectureDiagram {
 private struct Builder {
     let profile: ModelProfile
     let style: ArchitectureDiagram.Style
+    let measuredShares: [String: Double]?
     var lines: [String] = []
     var nodes = 0, edges = 0
     var nextCluster = 0
 
-    init(profile: ModelProfile, style: ArchitectureDiagram.Style) {
+    init(profile: ModelProfile, style: ArchitectureDiagram.Style, measuredShares: [String: Double]?) {
         self.profile = profile
         self.style = style
+        self.measuredShares = measuredShares
     }
 
     mutating func build(title: String) -> String {
@@ -184,7 +188,8 @@ private struct Builder {
     // MARK: nodes, edges, legend
 
     mutating func addLayerNode(_ entry: ModelProfile.Entry, indent: String, suffix: String = "", half: Bool = false) -> String {
-        let share = Double(entry.multiplyAdds) / Double(max(profile.model.multiplyAdds, 1))
+        let share = measuredShares.map { $0[entry.path] ?? 0 }
+            ?? Double(entry.multiplyAdds) / Double(max(profile.model.multiplyAdds, 1))
         let (fill, font) = ArchitectureDiagram.shade(share)
         var label = entry.path.isEmpty ? entry.typeName : "\(entry.path)  \(hyperparameters(entry.layer, half: half))"
         if half { label += "\n\(suffix == "_gpu1" ? "GPU 1" : "GPU 2") half" }
@@ -217,8 +222,9 @@ private struct Builder {
         let rows = ArchitectureDiagram.shades.map { shade in
             "<tr><td bgcolor=\"\(shade.color)\" width=\"18\"> </td><td align=\"left\">\(shade.label)</td></tr>"
         }.joined()
+        let heading = measuredShares == nil ? "share of multiply-adds" : "share of measured time"
         return "  legend [shape=plaintext, style=\"\", label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" "
-            + "cellpadding=\"3\"><tr><td colspan=\"2\"><b>share of multiply-adds</b></td></tr>\(rows)</table>>];"
+            + "cellpadding=\"3\"><tr><td colspan=\"2\"><b>\(heading)</b></td></tr>\(rows)</table>>];"
     }
 
     /// "Conv2d 11x11 /4 pad 1 → 96": what a reader needs to redo the shape arithmetic.

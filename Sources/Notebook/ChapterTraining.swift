@@ -36,10 +36,11 @@ public struct TrainingOutcome {
 /// which `runChapter` turns into exit status 130.
 public func runTraining(_ model: any Layer, name: String, optimizer: any Optimizer, recipe: Recipe,
                         data: FashionMNISTSplits, seed: UInt64, directory: URL, stem: String = "", resume: Bool,
-                        engine: Engine = .auto, book: Notebook) throws -> TrainingOutcome {
+                        engine: Engine = .auto, profile: Bool = false, book: Notebook) throws -> TrainingOutcome {
     let checkpoint = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
     let metrics = directory.appendingPathComponent("\(stem)metrics.json").path
-    try requireTrainingMemory(model, recipe: recipe)
+    let modelProfile = try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])
+    try requireTrainingMemory(modelProfile, recipe: recipe)
     var configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize, imageSize: recipe.imageSize, seed: seed,
         trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoint, metricsPath: metrics,
@@ -66,6 +67,7 @@ public func runTraining(_ model: any Layer, name: String, optimizer: any Optimiz
             + "as \(URL(fileURLWithPath: Trainer.previousCheckpointPath(checkpoint)).lastPathComponent) "
             + "(--resume continues a run instead)")
     }
+    if profile { trainer.profile = TrainingProfile() }
     let bar = ProgressBar(epochs: recipe.epochs)
     let started = DispatchTime.now().uptimeNanoseconds
     // The page keeps the epoch lines; the live progress is for the terminal only.
@@ -73,15 +75,35 @@ public func runTraining(_ model: any Layer, name: String, optimizer: any Optimiz
         bar.show(event)
         if case let .epoch(metrics) = event { book.page.append(.note(ProgressBar.epochLine(metrics))) }
     }
+    if let measured = trainer.profile, measured.steps > 0 {
+        showProfile(ProfileReport(measured, plan: trainer.plan, model: modelProfile), steps: measured.steps,
+                    book: book, folder: directory, name: "\(stem)plan-time")
+    }
     return TrainingOutcome(history: trainer.history, checkpointPath: checkpoint, metricsPath: metrics,
                            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+}
+
+/// --profile's report: each block's time per step, what surrounds the steps, and the diagram
+/// shaded by measured time (`<name>.svg`).
+func showProfile(_ report: ProfileReport, steps: Int, book: Notebook, folder: URL, name: String) {
+    book.say("Where the time went (--profile), per training step, averaged over \(grouped(steps)) steps. GFLOP/s "
+        + "counts a step as three times the forward's multiply-adds (forward, backward-data, filter gradient), two "
+        + "flops each: Winograd's are the multiply-adds it saves too, and a first convolution that skips "
+        + "backward-data does less than that.")
+    book.show(report.table())
+    book.say("And around the steps, over the whole run:")
+    book.show(report.surroundings())
+    book.diagram(ArchitectureDiagram(report.model, title: "measured share of a training step",
+                                     measuredShares: report.measuredShares()),
+                 in: folder, name: name,
+                 caption: "The same network shaded by its share of the measured step time (each block's time "
+                    + "split over its layers by their multiply-adds), beside the diagram shaded by multiply-adds.")
 }
 
 /// Refuses, before anything is allocated, a batch whose training would not fit in memory: the
 /// weights with their gradients and up to two optimizer slots, and twice the activations (those
 /// saved for backward and their gradients).
-func requireTrainingMemory(_ model: any Layer, recipe: Recipe) throws {
-    let profile = try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])
+func requireTrainingMemory(_ profile: ModelProfile, recipe: Recipe) throws {
     let weights = float32Bytes([4, profile.model.parameterCount])
     let activations = profile.activationBytes.multipliedReportingOverflow(by: 2 * recipe.batchSize)
     let total = weights.flatMap { activations.overflow ? nil : $0.addingReportingOverflow(activations.partialValue) }

@@ -60,6 +60,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Folder with Fashion-MNIST's four *-ubyte.gz files.")
     public var dataDir: String = FashionMNIST.defaultDirectory
 
+    @Flag(help: "Measure where the training time goes: each plan block forward and backward, and what surrounds the steps.")
+    public var profile = false
+
     @Option(help: "How the model runs: auto, layers (one layer at a time), fused (convolution, activation and pool in one pass) or lanes (16 images per AVX-512 vector).")
     public var engine: Engine = .auto
 

@@ -111,3 +111,26 @@ func convolutionRules() {
     // Whatever the rule picks, the kernels can run.
     for g in [conv1, strided, grouped, pointwise] { #expect(g.supports(algorithm(g))) }
 }
+
+@Test("a profiled run times every block of its plan both ways, every step, and what surrounds the steps")
+func profiledTraining() throws {
+    let data = try FashionMNIST(split: .test)
+    let configuration = TrainingConfiguration(epochs: 1, batchSize: 32, trainLimit: 96, testLimit: 32)
+    let trainer = try Trainer(model: LeNet.modern(seed: 1), optimizer: SGD(learningRate: 0.05), train: data, test: data,
+                              configuration: configuration)
+    let profile = TrainingProfile()
+    trainer.profile = profile
+    try trainer.run()
+    #expect(profile.steps == 3 && profile.images == 96)
+    // The blocks are the plan's steps, in order, covering all twelve layers once.
+    #expect(profile.blocks.map(\.layers) == trainer.plan.steps.map(\.layers))
+    #expect(profile.blocks.flatMap { Array($0.layers) } == Array(0..<12))
+    #expect(profile.blocks.allSatisfy { $0.forward > 0 && $0.backward > 0 })
+    for phase in TrainingProfile.Phase.allCases { #expect(profile.phases[phase] != nil, "\(phase)") }
+    let inside = profile.blocks.reduce(0) { $0 + $1.forward + $1.backward }
+        + TrainingProfile.Phase.allCases.reduce(0) { $0 + (profile.phases[$1] ?? 0) }
+    #expect(inside <= profile.seconds && profile.seconds > 0)
+    // The evaluation's forward passes are not counted as training blocks: a second run with a
+    // larger test set adds evaluation time, not block time per step.
+    #expect(trainer.plan.blockTimer == nil, "the timer is taken off after the run")
+}

@@ -150,6 +150,11 @@ func lenetTranscript() throws {
     #expect(resumed.output.contains("resuming from") && !resumed.output.contains("epoch 1/1 ["))
     func finalLine(_ text: String) -> String? { text.split(separator: "\n").first { $0.hasPrefix("Test accuracy") }.map(String.init) }
     #expect(finalLine(resumed.output) == finalLine(run.output) && finalLine(run.output) != nil)
+    // --profile: the blocks' times and the diagram shaded by them.
+    let profiled = try runExecutable("lenet", quick + ["--profile"])
+    #expect(profiled.status == 0, "lenet --profile failed: \(profiled.error)")
+    #expect(profiled.output.contains("Where the time went (--profile)") && profiled.output.contains("evaluation on the test images"))
+    #expect(FileManager.default.fileExists(atPath: "\(folder)/plan-time.svg"))
 }
 
 @Test("a missing dataset names the package and the flag")

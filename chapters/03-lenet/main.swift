@@ -121,7 +121,8 @@ struct LeNetChapter: ParsableCommand {
         book.show("recipe", recipe.summary(for: data) + (training.overridesRecipe ? " (changed by flags)" : ""))
         let outcome = try runTraining(lenet, name: "LeNet (d2l: sigmoid, average pooling)",
                                       optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
-                                seed: options.seed, directory: folder, resume: training.resume, engine: training.engine, book: book)
+                                      seed: options.seed, directory: folder, resume: training.resume,
+                                      engine: training.engine, profile: training.profile, book: book)
         var table = TextTable(headers: ["epoch", "train loss", "train acc", "test acc", "img/s"])
         for metrics in outcome.history {
             table.append(["\(metrics.epoch)", formatted(Double(metrics.trainLoss), digits: 4),
@@ -257,8 +258,8 @@ struct LeNetChapter: ParsableCommand {
         let model = LeNet.modern(seed: options.seed)
         let outcome = try runTraining(model, name: "LeNet (ReLU, max pooling)",
                                       optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
-                                seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
-                                book: book)
+                                      seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
+                                      engine: training.engine, profile: training.profile, book: book)
         try writeAtomically(LinePlot.learningCurves(outcome.history, title: "LeNet with ReLU and max pooling").svg(),
                             to: folder.appendingPathComponent("modern-lenet-curves.svg"))
         book.figure("modern-lenet-curves.svg", caption: "The modern LeNet's learning curves.", folder: folder)

@@ -323,7 +323,7 @@ struct AlexNetChapter: ParsableCommand {
                     + (training.full ? " (--full)" : training.overridesRecipe ? " (changed by flags)" : " (quick default)"))
         let outcome = try runTraining(model, name: "AlexNet (\(variant.rawValue) variant)", optimizer: optimizer,
                                       recipe: chosen, data: data, seed: options.seed,
-                                         directory: folder, resume: training.resume, engine: training.engine, book: book)
+                                         directory: folder, resume: training.resume, engine: training.engine, profile: training.profile, book: book)
         try writeAtomically(LinePlot.learningCurves(outcome.history, title: "AlexNet (\(variant.rawValue))").svg(),
                             to: folder.appendingPathComponent("alexnet-curves.svg"))
         book.figure("alexnet-curves.svg", caption: "Training loss and accuracy, and test accuracy, per epoch.", folder: folder)

@@ -67,6 +67,8 @@ public final class Trainer {
     private var epoch = 0, batch = 0
     private var lossSum = 0.0, correct = 0, seen = 0
     private var stopRequested = false
+    /// Where the time goes, when set (--profile): the plan's blocks and what surrounds them.
+    public var profile: TrainingProfile?
     /// The learning rate the run was started with (a schedule may change the optimizer's).
     private let learningRate: Float
     /// Epochs done in the last checkpoint this run wrote or resumed from (for a divergence report).
@@ -102,7 +104,22 @@ public final class Trainer {
     /// is not finite throws `TrainingStopped.diverged` and saves nothing from that step on.
     @discardableResult
     public func run(report: (TrainingEvent) -> Void = { _ in }) throws -> Bool {
-        try Interrupt.listening { try train(report: report) }
+        guard let profile else { return try Interrupt.listening { try train(report: report) } }
+        let start = ContinuousClock.now
+        plan.blockTimer = { [unowned profile] in profile.addBlock($0, backward: $1, seconds: $2) }
+        defer {
+            plan.blockTimer = nil
+            profile.addWall(since: start)
+        }
+        return try Interrupt.listening { try train(report: report) }
+    }
+
+    /// `body`'s result, its time added to the profile's `phase` when there is a profile.
+    private func timed<Result>(_ phase: TrainingProfile.Phase, _ body: () throws -> Result) rethrows -> Result {
+        guard let profile else { return try body() }
+        let start = ContinuousClock.now
+        defer { profile.add(phase, since: start) }
+        return try body()
     }
 
     private func train(report: (TrainingEvent) -> Void) throws -> Bool {
@@ -112,17 +129,20 @@ public final class Trainer {
             let started = DispatchTime.now().uptimeNanoseconds
             let startImages = seen
             while batch < trainBatches.batchesPerEpoch {
-                let data = batches.batch(batch)
+                let data = timed(.batch) { batches.batch(batch) }
                 for layer in model.allLayers {
                     (layer as? Dropout)?.reseed(configuration.seed &* 1_000_003 &+ UInt64(epoch * 100_000 + batch))
                 }
                 for (_, parameter) in parameters { parameter.zeroGradient() }
                 let logits = try plan.forward(data.images, training: true)
-                let (loss, right, gradient) = Self.loss(logits, labels: data.labels)
+                let (loss, right, gradient) = timed(.loss) { Self.loss(logits, labels: data.labels) }
                 guard loss.isFinite else { throw diverged("the loss became \(loss.isNaN ? "NaN" : "\(loss)")") }
                 _ = plan.backward(gradient)
                 // Weights can overflow while the loss stays finite (dead ReLUs hide them).
-                guard optimizer.step(parameters) else { throw diverged("the update made weights NaN or infinite") }
+                guard timed(.update, { optimizer.step(parameters) }) else {
+                    throw diverged("the update made weights NaN or infinite")
+                }
+                profile?.addStep(images: data.labels.count)
                 lossSum += Double(loss) * Double(data.labels.count)
                 correct += right
                 seen += data.labels.count
@@ -147,7 +167,11 @@ public final class Trainer {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let testAccuracy: Float
             do {
-                testAccuracy = try evaluate()
+                // The evaluation's forward passes are not training steps: the block timer rests.
+                let timer = plan.blockTimer
+                plan.blockTimer = nil
+                defer { plan.blockTimer = timer }
+                testAccuracy = try timed(.evaluation) { try evaluate() }
             } catch TrainingStopped.interrupted {
                 // The epoch's training is done: save it, so that --resume only evaluates.
                 try saveCheckpoint(report: report)
@@ -159,8 +183,10 @@ public final class Trainer {
             history.append(metrics)
             (epoch, batch, lossSum, correct, seen) = (epoch + 1, 0, 0, 0, 0)
             report(.epoch(metrics))
-            try saveCheckpoint(report: report)
-            try saveMetrics()
+            try timed(.saving) {
+                try saveCheckpoint(report: report)
+                try saveMetrics()
+            }
         }
         return true
     }

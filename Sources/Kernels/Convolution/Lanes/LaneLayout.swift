@@ -1,4 +1,10 @@
 // LaneLayout.swift: a batch with its images in the vector lanes, for networks of small images.
+// This folder holds the layout and its kernels: convolutions (LaneConvolution, LaneTiles),
+// pooling (LanePooling) and dense layers (LaneDense), all on groups of 16 images.
+//
+// Which plan rule picks it (ModernCNN's ExecutionPlan, engine lanes or auto on AVX-512): runs of
+// stride-1 convolution -> sigmoid or ReLU -> average or max pool on planes of at most 32x32 and
+// 64 channels, and the Flatten and small Linear layers after them (LaneBlock.layerCount).
 //
 // Why another layout: LeNet's planes are 28x28, 14x14, 10x10 and 5x5. Laid out as NCHW, a
 // 16-lane vector runs along a row, and rows of 10 or 14 floats leave lanes empty or straddle

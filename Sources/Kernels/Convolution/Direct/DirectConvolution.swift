@@ -1,6 +1,9 @@
 // DirectConvolution.swift: stride-1 convolutions with few channels, computed straight from a
 // zero-bordered copy of each image: no im2col matrix and no packing.
 //
+// Which plan rule picks it (ModernCNN's ExecutionRules.convolution): stride 1, one group, not
+// 1x1, and fewer than 16 channels on a side (LeNet's layers, when they do not run in lanes).
+//
 // Why a third way: LeNet's layers are tiny products. Its conv1 (1 -> 6 channels, 5x5 on 28x28) is
 // a 6 x 25 x 784 GEMM per image. Lowered, the 25 x 784 im2col matrix is written, packed again
 // and read once more, all for 6 multiply-adds per float, so the copies cost as much as the

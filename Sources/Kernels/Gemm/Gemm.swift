@@ -1,4 +1,7 @@
-// Gemm.swift: single-precision matrix multiply, BLIS style.
+// Gemm.swift: single-precision matrix multiply, BLIS style. This folder holds SGEMM (blocking,
+// packing, microkernels), the naive reference, chapter 01's matmul ladder, the FMA peak probe and
+// the multiply-add counter. Everything lowered to a matrix product runs here: Linear layers,
+// im2col convolutions and Winograd's 36 products.
 //
 //   C := alpha * op(A) * op(B) + beta * C      all matrices row-major
 //   op(A) is M x K (A is M x K, or K x M when transposed), op(B) is K x N, C is M x N.

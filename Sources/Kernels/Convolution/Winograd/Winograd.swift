@@ -2,6 +2,9 @@
 // Algorithms for Convolutional Neural Networks", 2016): F(4x4, 3x3) for 3x3 filters and
 // F(2x2, 5x5) for 5x5 ones. Both work on 6x6 tiles of input.
 //
+// Which plan rule picks it (ModernCNN's ExecutionRules.convolution): stride 1, one group, 3x3 or
+// 5x5 filters and at least 16 channels each way (AlexNet's conv2-5, VGG's, GoogLeNet's 3x3).
+//
 // In F(4x4, 3x3), a 4x4 block of output needs a 6x6 block of input. Directly, one block and one
 // pair of channels cost 16 * 9 = 144 multiplies. Winograd transforms the input block,
 // V = B^T d B, and the filter, U = G g G^T, into 6x6 tiles in which the convolution is an
