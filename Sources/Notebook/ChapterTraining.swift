@@ -5,19 +5,6 @@ import ArgumentParser
 import Foundation
 import ModernCNN
 
-/// The two Fashion-MNIST splits, loaded once per chapter.
-public struct FashionMNISTSplits: Sendable {
-    public let train: FashionMNIST
-    public let test: FashionMNIST
-
-    /// Loads both splits from `directory`; a missing or damaged file throws a DataError that
-    /// names the file and how to get it.
-    public init(directory: String) throws {
-        train = try FashionMNIST(split: .train, directory: directory)
-        test = try FashionMNIST(split: .test, directory: directory)
-    }
-}
-
 /// A finished (or resumed-and-finished) training run.
 public struct TrainingOutcome {
     public let history: [EpochMetrics]

@@ -81,9 +81,10 @@ public final class Conv2d: SlidingWindowLayer {
         try forward(x, training: training, activation: .none)
     }
 
-    /// y = f(conv(x) + b): an activation layer that follows this one, fused into it.
+    /// y = f(conv(x) + b): an activation layer that follows this one, fused into it (an
+    /// ExecutionPlan's fused block; the teaching API is `forward(_:training:)`).
     /// afterImage(y, n) runs once image n of y is complete (see convolutionForward).
-    public func forward(_ x: Tensor, training: Bool, activation: FusedActivation,
+    func forward(_ x: Tensor, training: Bool, activation: FusedActivation,
                         afterImage: ((_ y: UnsafePointer<Float>, _ image: Int) -> Void)? = nil) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         let g = geometry(for: x.shape), scratch = scratch(for: g)
