@@ -17,7 +17,7 @@ PACKAGES   := libgraphviz-dev zlib1g-dev pkg-config dataset-fashion-mnist
 # need it. PyPI's torch wheel brings its CUDA libraries along (about 5 GB, a minute or two).
 VENV       := .venv-bench
 
-.PHONY: help setup build chapters test exercises bench bench-compare fuzz clean $(CHAPTERS)
+.PHONY: help setup build chapters test exercises bench bench-compare fuzz format lint clean $(CHAPTERS)
 
 help:
 	@echo "ModernCNN targets:"
@@ -26,6 +26,8 @@ help:
 	@echo "  make exercises  only the exercise tests (replace an answer with yours and check it)"
 	@echo "  make bench      kernel throughput beside OpenBLAS (if installed), then whole models"
 	@echo "  make bench-compare  LeNet and AlexNet beside PyTorch and onnxruntime (installs them in $(VENV))"
+	@echo "  make format     reformat the Swift sources (swift format, the checked-in .swift-format)"
+	@echo "  make lint       check that they are formatted (make test runs it first)"
 	@echo "  make fuzz       libFuzzer on the IDX, safetensors and checkpoint readers (FUZZ_SECONDS each)"
 	@echo "  make setup      install the missing Debian packages: $(PACKAGES)"
 	@echo "  make clean      remove build products and chapter output"
@@ -71,11 +73,21 @@ $(CHAPTERS): build
 # see GemmBlocking.wideTile), so that an AVX-512 machine also checks the kernels, layers and
 # chapters as a laptop without AVX-512 runs them.
 # Last, each fuzzer replays its corpus and runs for 10 seconds.
-test: setup
+test: setup lint
 	$(TEST_BUILD)
 	$(TEST_RUN)
 	MODERNCNN_TILE=avx2 $(TEST_RUN)
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+# swift format ships with the toolchain; .swift-format holds the style (lines up to 120 columns,
+# four-space indents). Prose inside string literals is left as written.
+SWIFT_SOURCES := Sources Tests chapters
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_SOURCES)
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
 
 exercises: setup
 	$(TEST_BUILD)

@@ -22,12 +22,17 @@ struct GemmShape {
     /// forward Y[K, PQN] = W[K, CRS] * col[CRS, PQN]; backward-data dcol = W^T * dY;
     /// backward-filter dW = dY * col^T.
     static func convolution(_ layer: String, outputChannels: Int, patch: Int, positions: Int) -> [GemmShape] {
-        [GemmShape(name: "\(layer) forward", transA: false, transB: false,
-                   m: outputChannels, n: positions, k: patch),
-         GemmShape(name: "\(layer) backward-data", transA: true, transB: false,
-                   m: patch, n: positions, k: outputChannels),
-         GemmShape(name: "\(layer) backward-filter", transA: false, transB: true,
-                   m: outputChannels, n: patch, k: positions)]
+        [
+            GemmShape(
+                name: "\(layer) forward", transA: false, transB: false,
+                m: outputChannels, n: positions, k: patch),
+            GemmShape(
+                name: "\(layer) backward-data", transA: true, transB: false,
+                m: patch, n: positions, k: outputChannels),
+            GemmShape(
+                name: "\(layer) backward-filter", transA: false, transB: true,
+                m: outputChannels, n: patch, k: positions),
+        ]
     }
 
     /// d2l's AlexNet on 1 x 224 x 224 inputs at batch 128.
@@ -36,8 +41,10 @@ struct GemmShape {
         return [convolution("conv1", outputChannels: 96, patch: 1 * 11 * 11, positions: 54 * 54 * batch)[0]]
             + convolution("conv2", outputChannels: 256, patch: 96 * 5 * 5, positions: 26 * 26 * batch)
             + convolution("conv3", outputChannels: 384, patch: 256 * 3 * 3, positions: 12 * 12 * batch)
-            + [convolution("conv4", outputChannels: 384, patch: 384 * 3 * 3, positions: 12 * 12 * batch)[0],
-               convolution("conv5", outputChannels: 256, patch: 384 * 3 * 3, positions: 12 * 12 * batch)[0]]
+            + [
+                convolution("conv4", outputChannels: 384, patch: 384 * 3 * 3, positions: 12 * 12 * batch)[0],
+                convolution("conv5", outputChannels: 256, patch: 384 * 3 * 3, positions: 12 * 12 * batch)[0],
+            ]
     }()
 }
 
@@ -71,9 +78,10 @@ func measureOurs(_ shape: GemmShape, threads: Int, repeats: Int) -> Double {
     let operands = GemmOperandsForBench(shape)
     let workspace = GemmWorkspace(workers: threads)
     let seconds = bestTime(repeats: repeats, timedSeconds: gemmTimedSeconds) {
-        sgemm(transA: shape.transA, transB: shape.transB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
-              a: operands.a.pointer, lda: operands.lda, b: operands.b.pointer, ldb: operands.ldb,
-              beta: 0, c: operands.c.pointer, ldc: shape.n, workspace: workspace)
+        sgemm(
+            transA: shape.transA, transB: shape.transB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
+            a: operands.a.pointer, lda: operands.lda, b: operands.b.pointer, ldb: operands.ldb,
+            beta: 0, c: operands.c.pointer, ldc: shape.n, workspace: workspace)
     }
     return shape.flops / seconds / 1e9
 }
@@ -82,9 +90,10 @@ func measureOurs(_ shape: GemmShape, threads: Int, repeats: Int) -> Double {
 func measureOpenBLAS(_ shape: GemmShape, _ blas: OpenBLAS, repeats: Int) -> Double {
     let operands = GemmOperandsForBench(shape)
     let seconds = bestTime(repeats: repeats, timedSeconds: gemmTimedSeconds) {
-        blas.sgemm(transA: shape.transA, transB: shape.transB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
-                   a: operands.a.pointer, lda: operands.lda, b: operands.b.pointer, ldb: operands.ldb,
-                   beta: 0, c: operands.c.pointer, ldc: shape.n)
+        blas.sgemm(
+            transA: shape.transA, transB: shape.transB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
+            a: operands.a.pointer, lda: operands.lda, b: operands.b.pointer, ldb: operands.ldb,
+            beta: 0, c: operands.c.pointer, ldc: shape.n)
     }
     return shape.flops / seconds / 1e9
 }

@@ -24,7 +24,8 @@ struct ModelWorkload: Sendable {
 
     static let all = [
         ModelWorkload(name: "lenet", title: "LeNet (d2l)", batchSize: 256, imageSize: 28, build: { LeNet.d2l() }),
-        ModelWorkload(name: "alexnet", title: "AlexNet (d2l)", batchSize: 128, imageSize: 224, build: { AlexNet.d2l() }),
+        ModelWorkload(
+            name: "alexnet", title: "AlexNet (d2l)", batchSize: 128, imageSize: 224, build: { AlexNet.d2l() }),
     ]
 }
 
@@ -63,8 +64,9 @@ extension Optional where Wrapped == ModelFigures {
 /// so after the convolution tables (about 1 GB) a LeNet child reported 950 MB for a 45 MB run.
 func peakResidentBytes() -> Int {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kilobytes = Int(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") {
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kilobytes = Int(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "")
+    {
         return kilobytes * 1024
     }
     var usage = rusage()
@@ -101,13 +103,16 @@ func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFig
     let infer = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds, timedSeconds: modelTimedSeconds) {
         _ = try! plan.forward(batch.images, training: false)
     }
-    return ModelFigures(train: Double(workload.batchSize) / train, infer: Double(workload.batchSize) / infer,
-                        peakTrainBytes: peak)
+    return ModelFigures(
+        train: Double(workload.batchSize) / train, infer: Double(workload.batchSize) / infer,
+        peakTrainBytes: peak)
 }
 
 /// One training step as the benchmarks time it: gradients zeroed, forward, loss, backward, SGD.
-func trainingStep(_ plan: ExecutionPlan, _ parameters: [(name: String, parameter: Parameter)], _ optimizer: SGD,
-                  on batch: Batch) {
+func trainingStep(
+    _ plan: ExecutionPlan, _ parameters: [(name: String, parameter: Parameter)], _ optimizer: SGD,
+    on batch: Batch
+) {
     for (_, parameter) in parameters { parameter.zeroGradient() }
     let logits = try! plan.forward(batch.images, training: true)
     let (_, _, gradient) = Trainer.loss(logits, labels: batch.labels)
@@ -146,8 +151,9 @@ var ownExecutable: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSyml
 func figuresFromChild(_ executable: String, _ arguments: [String], what: String) throws -> ModelFigures {
     let (status, output) = try runChild(executable, arguments)
     guard status == 0,
-          let line = output.split(separator: "\n").last,
-          let figures = try? JSONDecoder().decode(ModelFigures.self, from: Data(line.utf8)) else {
+        let line = output.split(separator: "\n").last,
+        let figures = try? JSONDecoder().decode(ModelFigures.self, from: Data(line.utf8))
+    else {
         throw ValidationError("\(what) failed (status \(status)); its output: \(output.suffix(400))")
     }
     return figures
@@ -162,12 +168,19 @@ extension Bench {
         book.note("")
         let warmUp = formatted(modelWarmUpSeconds, digits: 0)
         let timed = formatted(modelTimedSeconds, digits: 0)
-        book.note("Whole models on one batch, \(threads) threads, after a warm-up of \(warmUp) s the fastest of "
-            + "\(repeats) steps or of \(timed) s of steps, whichever is more, best of \(rounds) "
-            + "round\(rounds == 1 ? "" : "s")" + (compare == nil ? "" : "; PyTorch and onnxruntime from \(compare!)") + ":")
-        var table = TextTable(headers: ["model", "batch", "ours train img/s", "ours infer img/s", "ours peak (train)"]
-            + (compare == nil ? [] : ["PyTorch train", "infer", "peak", "onnxruntime infer",
-                                      "train ratio", "infer vs PyTorch", "infer vs ORT"]))
+        book.note(
+            "Whole models on one batch, \(threads) threads, after a warm-up of \(warmUp) s the fastest of "
+                + "\(repeats) steps or of \(timed) s of steps, whichever is more, best of \(rounds) "
+                + "round\(rounds == 1 ? "" : "s")"
+                + (compare == nil ? "" : "; PyTorch and onnxruntime from \(compare!)") + ":")
+        var table = TextTable(
+            headers: ["model", "batch", "ours train img/s", "ours infer img/s", "ours peak (train)"]
+                + (compare == nil
+                    ? []
+                    : [
+                        "PyTorch train", "infer", "peak", "onnxruntime infer",
+                        "train ratio", "infer vs PyTorch", "infer vs ORT",
+                    ]))
         var versions = ""
         // Each process's training images/s, ours and PyTorch's, for the spread under the table.
         var spreads: [String] = []
@@ -179,7 +192,8 @@ extension Bench {
             for round in 1...rounds {
                 let measureOurs = {
                     let figures = try figuresFromChild(
-                        ownExecutable, ["--model-child", workload.name, "--threads", "\(threads)", "--repeats", "\(repeats)"],
+                        ownExecutable,
+                        ["--model-child", workload.name, "--threads", "\(threads)", "--repeats", "\(repeats)"],
                         what: "our \(workload.name) child")
                     oursTrain.append(figures.train)
                     ours = ours.best(with: figures)
@@ -187,7 +201,8 @@ extension Bench {
                 if round % 2 == 1 { try measureOurs() }
                 if let python = compare {
                     let figures = try figuresFromChild(
-                        python, [script, workload.name, "\(threads)", "\(repeats)"], what: "the PyTorch \(workload.name) child")
+                        python, [script, workload.name, "\(threads)", "\(repeats)"],
+                        what: "the PyTorch \(workload.name) child")
                     theirsTrain.append(figures.train)
                     theirs = theirs.best(with: figures)
                 }
@@ -195,18 +210,25 @@ extension Bench {
             }
             guard let ours else { continue }
             let perProcess = { (figures: [Double]) in figures.map { formatted($0, digits: 0) }.joined(separator: ", ") }
-            spreads.append("\(workload.title): ours \(perProcess(oursTrain))"
-                + (theirsTrain.isEmpty ? "" : "; PyTorch \(perProcess(theirsTrain))"))
-            var row = [workload.title, "\(workload.batchSize)", formatted(ours.train, digits: 1),
-                       formatted(ours.infer, digits: 1), byteCount(ours.peakTrainBytes)]
+            spreads.append(
+                "\(workload.title): ours \(perProcess(oursTrain))"
+                    + (theirsTrain.isEmpty ? "" : "; PyTorch \(perProcess(theirsTrain))"))
+            var row = [
+                workload.title, "\(workload.batchSize)", formatted(ours.train, digits: 1),
+                formatted(ours.infer, digits: 1), byteCount(ours.peakTrainBytes),
+            ]
             if let theirs {
-                versions = "torch \(theirs.torch ?? "?")" + (theirs.onnxruntime == nil
-                    ? "; onnxruntime unavailable: \(theirs.onnxruntimeError ?? "?")" : "")
-                row += [formatted(theirs.train, digits: 1), formatted(theirs.infer, digits: 1),
-                        byteCount(theirs.peakTrainBytes), theirs.onnxruntime.map { formatted($0, digits: 1) } ?? "-",
-                        formatted(ours.train / theirs.train, digits: 2) + "x",
-                        formatted(ours.infer / theirs.infer, digits: 2) + "x",
-                        theirs.onnxruntime.map { formatted(ours.infer / $0, digits: 2) + "x" } ?? "-"]
+                versions =
+                    "torch \(theirs.torch ?? "?")"
+                    + (theirs.onnxruntime == nil
+                        ? "; onnxruntime unavailable: \(theirs.onnxruntimeError ?? "?")" : "")
+                row += [
+                    formatted(theirs.train, digits: 1), formatted(theirs.infer, digits: 1),
+                    byteCount(theirs.peakTrainBytes), theirs.onnxruntime.map { formatted($0, digits: 1) } ?? "-",
+                    formatted(ours.train / theirs.train, digits: 2) + "x",
+                    formatted(ours.infer / theirs.infer, digits: 2) + "x",
+                    theirs.onnxruntime.map { formatted(ours.infer / $0, digits: 2) + "x" } ?? "-",
+                ]
             }
             table.append(row)
         }
@@ -215,12 +237,15 @@ extension Bench {
         book.note("Training images/s of each process, in the order run (the table keeps each side's best):")
         for spread in spreads { book.note("  " + spread) }
         if compare != nil && workloads.contains(where: { $0.name == "lenet" }) {
-            book.say("PyTorch's LeNet has trained at two distinct speeds from one process to the next on these "
-                + "machines (about 2x apart), so its best of \(rounds) processes sets the ratio; --rounds 4 gives it more chances.")
+            book.say(
+                "PyTorch's LeNet has trained at two distinct speeds from one process to the next on these "
+                    + "machines (about 2x apart), so its best of \(rounds) processes sets the ratio; --rounds 4 gives it more chances."
+            )
         }
-        book.note("Peak is the resident memory of the whole process during training (PyTorch's includes its own "
-            + "libraries), the largest of the rounds. Goals (DESIGN.md): LeNet train 5x and infer 1.3x PyTorch; "
-            + "AlexNet train 1.3x PyTorch, infer at least onnxruntime, peak below PyTorch's.")
+        book.note(
+            "Peak is the resident memory of the whole process during training (PyTorch's includes its own "
+                + "libraries), the largest of the rounds. Goals (DESIGN.md): LeNet train 5x and infer 1.3x PyTorch; "
+                + "AlexNet train 1.3x PyTorch, infer at least onnxruntime, peak below PyTorch's.")
     }
 }
 
@@ -233,19 +258,22 @@ extension Bench {
         let profile = try ModelProfile(model, inputShape: [1] + input.shape.dropFirst())
         var forward = [Double](repeating: .infinity, count: model.layers.count)
         var backward = forward
-        for _ in 0...repeats {   // the first pass warms up
+        for _ in 0...repeats {  // the first pass warms up
             var activations = [input]
             for (index, layer) in model.layers.enumerated() {
                 var output = activations[index]
-                forward[index] = min(forward[index], bestTime(repeats: 1, warmUp: false) {
-                    output = try! layer.forward(activations[index], training: true)
-                })
+                forward[index] = min(
+                    forward[index],
+                    bestTime(repeats: 1, warmUp: false) {
+                        output = try! layer.forward(activations[index], training: true)
+                    })
                 activations.append(output)
             }
             var gradient = activations.last! * (1 / Float(workload.batchSize))
             for (index, layer) in model.layers.enumerated().reversed() {
                 var next = gradient
-                backward[index] = min(backward[index], bestTime(repeats: 1, warmUp: false) { next = layer.backward(gradient) })
+                backward[index] = min(
+                    backward[index], bestTime(repeats: 1, warmUp: false) { next = layer.backward(gradient) })
                 gradient = next
             }
         }
@@ -253,13 +281,18 @@ extension Bench {
         for (index, layer) in model.layers.enumerated() {
             let macs = Double(profile.leaves[index].multiplyAdds * workload.batchSize)
             let seconds = forward[index] + backward[index]
-            table.append(["\(index)", layer.description, formatted(forward[index] * 1e3, digits: 1),
-                          formatted(backward[index] * 1e3, digits: 1),
-                          macs > 0 ? formatted(6 * macs / seconds / 1e9, digits: 1) : "-"])
+            table.append([
+                "\(index)", layer.description, formatted(forward[index] * 1e3, digits: 1),
+                formatted(backward[index] * 1e3, digits: 1),
+                macs > 0 ? formatted(6 * macs / seconds / 1e9, digits: 1) : "-",
+            ])
         }
-        table.append(["total", "", formatted(forward.reduce(0, +) * 1e3, digits: 1),
-                      formatted(backward.reduce(0, +) * 1e3, digits: 1), ""])
-        book.note("\(workload.title), batch \(workload.batchSize), \(Parallel.threadCount) threads, best of \(repeats):")
+        table.append([
+            "total", "", formatted(forward.reduce(0, +) * 1e3, digits: 1),
+            formatted(backward.reduce(0, +) * 1e3, digits: 1), "",
+        ])
+        book.note(
+            "\(workload.title), batch \(workload.batchSize), \(Parallel.threadCount) threads, best of \(repeats):")
         book.show(table)
         try blockProfile(book, workload: workload)
     }
@@ -297,8 +330,9 @@ extension Bench {
         var table = TextTable(headers: ["pass", "layers", "block", "fastest ms", "median ms"])
         for key in order.filter({ !$0.hasPrefix("step") }) + order.filter({ $0.hasPrefix("step") }) {
             let sorted = times[key]!.sorted()
-            table.append(key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-                         + [formatted(sorted[0] * 1e3, digits: 2), formatted(sorted[sorted.count / 2] * 1e3, digits: 2)])
+            table.append(
+                key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                    + [formatted(sorted[0] * 1e3, digits: 2), formatted(sorted[sorted.count / 2] * 1e3, digits: 2)])
         }
         book.note("The same model as it trains, fused blocks and all, over \(steps) steps:")
         book.show(table)

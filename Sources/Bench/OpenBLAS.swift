@@ -8,9 +8,11 @@ struct OpenBLAS {
     static let libraryNames = ["libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.21.so"]
 
     /// cblas_sgemm(order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
-    typealias Sgemm = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
-        UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
+    typealias Sgemm =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
+            UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32
+        ) -> Void
     typealias SetThreads = @convention(c) (Int32) -> Void
     typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
 
@@ -36,8 +38,9 @@ struct OpenBLAS {
             guard let handle = dlopen(name, RTLD_NOW), let symbol = dlsym(handle, "cblas_sgemm") else { continue }
             let setThreads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
             let coreName = dlsym(handle, "openblas_get_corename").map { unsafeBitCast($0, to: CoreName.self) }
-            return OpenBLAS(sgemmFunction: unsafeBitCast(symbol, to: Sgemm.self),
-                            setThreadsFunction: setThreads, coreNameFunction: coreName, path: name)
+            return OpenBLAS(
+                sgemmFunction: unsafeBitCast(symbol, to: Sgemm.self),
+                setThreadsFunction: setThreads, coreNameFunction: coreName, path: name)
         }
         return nil
     }
@@ -55,11 +58,14 @@ struct OpenBLAS {
     }
 
     /// Row-major C := alpha * op(A) * op(B) + beta * C, in the same argument order as our `sgemm`.
-    func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let rowMajor: Int32 = 101, noTrans: Int32 = 111, trans: Int32 = 112
-        sgemmFunction(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans,
-                      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        sgemmFunction(
+            rowMajor, transA ? trans : noTrans, transB ? trans : noTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }

@@ -9,7 +9,6 @@ import Kernels
 import ModernCNN
 import Notebook
 
-
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -18,7 +17,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker threads for both libraries (default: MODERNCNN_THREADS, else all cores).")
     var threads: Int?
 
-    @Option(help: "Timed runs per workload, library and round (SGEMM and models: or a stretch of time, whichever is more); the best is kept.")
+    @Option(
+        help:
+            "Timed runs per workload, library and round (SGEMM and models: or a stretch of time, whichever is more); the best is kept."
+    )
     var repeats = 3
 
     @Option(help: "Rounds over all workloads; each library keeps its best.")
@@ -45,11 +47,15 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the per-layer convolution tables (AlexNet, LeNet); --only picks layers, e.g. 'LeNet' or 'conv2'.")
     var convolutions = false
 
-    @Option(help: ArgumentHelp("Python with torch (and onnxruntime) to measure the same models beside ours.",
-                               discussion: "`make bench-compare` makes that Python in a git-ignored virtual environment."))
+    @Option(
+        help: ArgumentHelp(
+            "Python with torch (and onnxruntime) to measure the same models beside ours.",
+            discussion: "`make bench-compare` makes that Python in a git-ignored virtual environment."))
     var compare: String?
 
-    @Option(help: "Per-layer forward and backward times of one model (lenet or alexnet), then per fused block as it trains.")
+    @Option(
+        help: "Per-layer forward and backward times of one model (lenet or alexnet), then per fused block as it trains."
+    )
     var layers: String?
 
     @Flag(help: .hidden)
@@ -119,14 +125,16 @@ struct Bench: ParsableCommand {
         book.note("threads: \(threads)")
         if let reference {
             let core = openBLASCoreName()
-            book.note("reference: OpenBLAS cblas_sgemm from \(reference)" + (core.map { ", its \($0) kernels" } ?? "")
-                + ", \(threads) threads")
+            book.note(
+                "reference: OpenBLAS cblas_sgemm from \(reference)" + (core.map { ", its \($0) kernels" } ?? "")
+                    + ", \(threads) threads")
             if let core, GemmBlocking.processorHasAVX512, !OpenBLAS.usesAVX512(core: core) {
-                book.say("This processor has AVX-512, but this OpenBLAS picked its \(core) kernels, which use "
-                    + "256-bit vectors: on a core with full 512-bit FMA units (Intel's server cores, AMD's Zen 5) "
-                    + "that is half the FMA peak measured below. The ratios compare our kernel with "
-                    + "those, the library as installed. OPENBLAS_CORETYPE=SkylakeX makes it use its AVX-512 "
-                    + "kernels, for a look only: the tests, CI and DESIGN.md's figures leave it unset.")
+                book.say(
+                    "This processor has AVX-512, but this OpenBLAS picked its \(core) kernels, which use "
+                        + "256-bit vectors: on a core with full 512-bit FMA units (Intel's server cores, AMD's Zen 5) "
+                        + "that is half the FMA peak measured below. The ratios compare our kernel with "
+                        + "those, the library as installed. OPENBLAS_CORETYPE=SkylakeX makes it use its AVX-512 "
+                        + "kernels, for a look only: the tests, CI and DESIGN.md's figures leave it unset.")
             }
         } else if noReference {
             book.note("reference: none (--no-reference)")
@@ -152,18 +160,23 @@ struct Bench: ParsableCommand {
             }
         }
         book.note("FMA peak (probe, best of \(rounds) rounds): \(formatted(peak / 1e9, digits: 1)) GFLOP/s")
-        book.note("each side's fastest of \(repeats) calls or of \(formatted(gemmTimedSeconds, digits: 1)) s of calls, "
-            + "whichever is more, per shape and round")
+        book.note(
+            "each side's fastest of \(repeats) calls or of \(formatted(gemmTimedSeconds, digits: 1)) s of calls, "
+                + "whichever is more, per shape and round")
         book.note("")
 
-        var table = TextTable(headers: ["SGEMM", "trans", "M", "N", "K", "ours GFLOP/s", "% of peak",
-                                        "OpenBLAS GFLOP/s", "ours / OpenBLAS"])
+        var table = TextTable(headers: [
+            "SGEMM", "trans", "M", "N", "K", "ours GFLOP/s", "% of peak",
+            "OpenBLAS GFLOP/s", "ours / OpenBLAS",
+        ])
         for (shape, (mine, baseline)) in zip(shapes, zip(ours, theirs)) {
             let transposes = (shape.transA ? "T" : "N") + (shape.transB ? "T" : "N")
-            table.append([shape.name, transposes, "\(shape.m)", "\(shape.n)", "\(shape.k)",
-                          formatted(mine, digits: 1), formatted(100 * mine / (peak / 1e9), digits: 0),
-                          baseline.map { formatted($0, digits: 1) } ?? "-",
-                          baseline.map { formatted(mine / $0, digits: 2) + "x" } ?? "-"])
+            table.append([
+                shape.name, transposes, "\(shape.m)", "\(shape.n)", "\(shape.k)",
+                formatted(mine, digits: 1), formatted(100 * mine / (peak / 1e9), digits: 0),
+                baseline.map { formatted($0, digits: 1) } ?? "-",
+                baseline.map { formatted(mine / $0, digits: 2) + "x" } ?? "-",
+            ])
         }
         book.show(table)
         if !quick && only == nil {
@@ -178,9 +191,13 @@ extension Bench {
     func convolutionTables(_ book: Notebook, threads: Int, peak: Double) {
         // LeNet trains with its batch in the vector lanes where the processor has AVX-512
         // (ModernCNN's LaneBlock), and with the direct kernels elsewhere.
-        for (title, layers, lanes) in [("AlexNet (d2l) convolutions, batch 128", ConvolutionGeometry.alexNet(batch: 128), false),
-                                       ("LeNet (d2l) convolutions, batch 256", ConvolutionGeometry.lenet(batch: 256),
-                                        GemmBlocking.wideTile)] {
+        for (title, layers, lanes) in [
+            ("AlexNet (d2l) convolutions, batch 128", ConvolutionGeometry.alexNet(batch: 128), false),
+            (
+                "LeNet (d2l) convolutions, batch 256", ConvolutionGeometry.lenet(batch: 256),
+                GemmBlocking.wideTile
+            ),
+        ] {
             let chosen = layers.filter { layer in only.map { "\(title) \(layer.0)".contains($0) } ?? true }
             if !chosen.isEmpty { convolutionTable(book, title, chosen, lanes: lanes, threads: threads, peak: peak) }
         }
@@ -189,42 +206,54 @@ extension Bench {
     /// Per-layer GFLOP/s of one model's convolutions (`make bench-compare` puts PyTorch's
     /// whole-model figures beside ours). The first layer's backward-data is skipped: training
     /// never computes the image's gradient.
-    func convolutionTable(_ book: Notebook, _ title: String, _ layers: [(String, ConvolutionGeometry)], lanes: Bool,
-                          threads: Int, peak: Double) {
+    func convolutionTable(
+        _ book: Notebook, _ title: String, _ layers: [(String, ConvolutionGeometry)], lanes: Bool,
+        threads: Int, peak: Double
+    ) {
         book.note("")
         book.note("\(title), \(threads) threads, best of \(repeats):")
-        var table = TextTable(headers: ["layer", "output", "GMAC", "algorithm", "forward GFLOP/s", "backward-data",
-                                        "backward-filter", "% of peak (fwd)"])
+        var table = TextTable(headers: [
+            "layer", "output", "GMAC", "algorithm", "forward GFLOP/s", "backward-data",
+            "backward-filter", "% of peak (fwd)",
+        ])
         var totalMultiplyAdds = 0.0, totalSeconds = 0.0
         let batch = layers.first?.1.batch ?? 0
         for (name, geometry) in layers {
             let first = name.hasPrefix("conv1 ")
-            let result = lanes
+            let result =
+                lanes
                 ? benchmarkLaneConvolution(geometry, repeats: repeats, skipBackwardData: first, workers: threads)
                 : benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: first)
             let gflop = 2 * geometry.multiplyAdds / 1e9
             totalMultiplyAdds += geometry.multiplyAdds * (first ? 2 : 3)
-            totalSeconds += gflop / result.forward + gflop / result.backwardFilter
+            totalSeconds +=
+                gflop / result.forward + gflop / result.backwardFilter
                 + (result.backwardData.map { gflop / $0 } ?? 0)
-            table.append([name, "\(geometry.outputChannels)x\(geometry.outputHeight)x\(geometry.outputWidth)",
-                          formatted(geometry.multiplyAdds / 1e9, digits: 1),
-                          lanes ? "lanes" : ExecutionRules.convolution(geometry).algorithm.rawValue,
-                          formatted(result.forward, digits: 1),
-                          result.backwardData.map { formatted($0, digits: 1) } ?? "(skipped)",
-                          formatted(result.backwardFilter, digits: 1),
-                          formatted(100 * result.forward / (peak / 1e9), digits: 0)])
+            table.append([
+                name, "\(geometry.outputChannels)x\(geometry.outputHeight)x\(geometry.outputWidth)",
+                formatted(geometry.multiplyAdds / 1e9, digits: 1),
+                lanes ? "lanes" : ExecutionRules.convolution(geometry).algorithm.rawValue,
+                formatted(result.forward, digits: 1),
+                result.backwardData.map { formatted($0, digits: 1) } ?? "(skipped)",
+                formatted(result.backwardFilter, digits: 1),
+                formatted(100 * result.forward / (peak / 1e9), digits: 0),
+            ])
         }
         book.show(table)
-        book.note("all \(layers.count) layers, forward + backward: \(formatted(1000 * totalSeconds, digits: 1)) ms "
-            + "per batch of \(batch), \(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
-            + "\(formatted(Double(batch) / totalSeconds, digits: 1)) images/s for the convolutions alone")
+        book.note(
+            "all \(layers.count) layers, forward + backward: \(formatted(1000 * totalSeconds, digits: 1)) ms "
+                + "per batch of \(batch), \(formatted(2 * totalMultiplyAdds / totalSeconds / 1e9, digits: 1)) GFLOP/s, "
+                + "\(formatted(Double(batch) / totalSeconds, digits: 1)) images/s for the convolutions alone")
         if lanes {
-            book.note("lanes: 16 images in each vector (LeNet's lane block); the transposes, pooling and dense "
-                + "layers around the kernels are in `--layers lenet`, not here.")
+            book.note(
+                "lanes: 16 images in each vector (LeNet's lane block); the transposes, pooling and dense "
+                    + "layers around the kernels are in `--layers lenet`, not here.")
         }
         if !lanes && layers.contains(where: { ExecutionRules.convolution($0.1).algorithm == .winograd }) {
-            book.note("GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
-                + "(and % of peak) are effective rates and can pass 100%. A 5x5 layer's backward passes are im2col.")
+            book.note(
+                "GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
+                    + "(and % of peak) are effective rates and can pass 100%. A 5x5 layer's backward passes are im2col."
+            )
         }
     }
 
@@ -247,8 +276,12 @@ extension Bench {
 
     /// Runs this executable again with --open-blas-child for the one shape named; returns its GFLOP/s.
     func measureOpenBLASInChild(shape name: String, threads: Int) throws -> Double {
-        let (status, output) = try runChild(ownExecutable, ["--open-blas-child", "--threads", "\(threads)",
-                                                             "--repeats", "\(repeats)", "--exact", name])
+        let (status, output) = try runChild(
+            ownExecutable,
+            [
+                "--open-blas-child", "--threads", "\(threads)",
+                "--repeats", "\(repeats)", "--exact", name,
+            ])
         guard status == 0, let value = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw ValidationError("the OpenBLAS child process failed on \(name) (status \(status))")
         }

@@ -32,12 +32,14 @@ public enum AlexNetExercises {
         let profile = try ModelProfile(AlexNet.d2l(), inputShape: [1, 1, 224, 224])
         let flatten = profile.leaves.firstIndex { $0.layer is Flatten }!
         func part(_ leaves: ArraySlice<ModelProfile.Entry>) -> MemoryFootprint.Part {
-            .init(parameters: leaves.reduce(0) { $0 + $1.parameterCount },
-                  activationsPerImage: leaves.reduce(0) { $0 + $1.outputShape.reduce(1, *) })
+            .init(
+                parameters: leaves.reduce(0) { $0 + $1.parameterCount },
+                activationsPerImage: leaves.reduce(0) { $0 + $1.outputShape.reduce(1, *) })
         }
-        return MemoryFootprint(convolutional: part(profile.leaves[..<flatten]),
-                               fullyConnected: part(profile.leaves[flatten...]), batchSize: batchSize,
-                               training: profile.memoryEstimate(batchSize: batchSize, optimizerSlots: 1))
+        return MemoryFootprint(
+            convolutional: part(profile.leaves[..<flatten]),
+            fullyConnected: part(profile.leaves[flatten...]), batchSize: batchSize,
+            training: profile.memoryEstimate(batchSize: batchSize, optimizerSlots: 1))
     }
 
     // MARK: 2. Compute
@@ -73,8 +75,9 @@ public enum AlexNetExercises {
     public static func simplified(seed: UInt64 = 0) -> Sequential {
         var g = SeededGenerator(seed: seed)
         func conv(_ c: Int, _ k: Int, _ r: Int, stride: Int = 1, padding: Int) -> Conv2d {
-            Conv2d(inputChannels: c, outputChannels: k, kernelSize: r, stride: stride, padding: padding,
-                   initialization: .xavierUniform, generator: &g)
+            Conv2d(
+                inputChannels: c, outputChannels: k, kernelSize: r, stride: stride, padding: padding,
+                initialization: .xavierUniform, generator: &g)
         }
         return Sequential(
             conv(1, 48, 11, stride: 4, padding: 1), ReLU(), MaxPool2d(kernelSize: 3, stride: 2),
@@ -88,11 +91,15 @@ public enum AlexNetExercises {
 
     /// Exercise 3. Can a simpler AlexNet train faster and keep its accuracy? Trains d2l's AlexNet
     /// and `simplified()` with the same recipe (224x224, SGD with momentum 0.9) and reports both runs.
-    public static func simplifiedComparison(data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0) throws
-        -> [ShortRun] {
+    public static func simplifiedComparison(
+        data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0
+    ) throws
+        -> [ShortRun]
+    {
         try [("AlexNet (d2l)", AlexNet.d2l(seed: seed)), ("simplified AlexNet", simplified(seed: seed))].map {
-            try shortRun($0.0, model: $0.1, optimizer: SGD(learningRate: recipe.learningRate, momentum: 0.9), recipe: recipe,
-                         data: data, seed: seed)
+            try shortRun(
+                $0.0, model: $0.1, optimizer: SGD(learningRate: recipe.learningRate, momentum: 0.9), recipe: recipe,
+                data: data, seed: seed)
         }
     }
 
@@ -105,8 +112,9 @@ public enum AlexNetExercises {
     public static func alexNetFor28(seed: UInt64 = 0) -> Sequential {
         var g = SeededGenerator(seed: seed)
         func conv(_ c: Int, _ k: Int, _ r: Int, padding: Int) -> Conv2d {
-            Conv2d(inputChannels: c, outputChannels: k, kernelSize: r, padding: padding, initialization: .xavierUniform,
-                   generator: &g)
+            Conv2d(
+                inputChannels: c, outputChannels: k, kernelSize: r, padding: padding, initialization: .xavierUniform,
+                generator: &g)
         }
         return Sequential(
             conv(1, 96, 3, padding: 1), ReLU(), MaxPool2d(kernelSize: 2, stride: 2),
@@ -132,16 +140,21 @@ public enum AlexNetExercises {
     /// Exercise 5. How does the batch size change throughput, accuracy and memory? Trains the
     /// 28x28 AlexNet on the same images once per batch size (with lr scaled with the batch, as
     /// is usual) and estimates training memory from the summary.
-    public static func batchSizeStudy(batchSizes: [Int], data: FashionMNISTSplits, images: Int, testImages: Int,
-                                      learningRatePer128: Float = 0.04, seed: UInt64 = 0) throws -> [BatchSizeRow] {
+    public static func batchSizeStudy(
+        batchSizes: [Int], data: FashionMNISTSplits, images: Int, testImages: Int,
+        learningRatePer128: Float = 0.04, seed: UInt64 = 0
+    ) throws -> [BatchSizeRow] {
         let profile = try ModelProfile(alexNetFor28(seed: seed), inputShape: [1, 1, 28, 28])
         return try batchSizes.map { batch in
             let lr = learningRatePer128 * Float(batch) / 128
-            let recipe = Recipe(epochs: 1, batchSize: batch, learningRate: lr, trainLimit: images, testLimit: testImages)
-            let run = try shortRun("batch \(batch)", model: alexNetFor28(seed: seed),
-                                   optimizer: SGD(learningRate: lr, momentum: 0.9), recipe: recipe, data: data, seed: seed)
-            return BatchSizeRow(batchSize: batch, run: run,
-                                trainingBytes: profile.memoryEstimate(batchSize: batch, optimizerSlots: 1).training)
+            let recipe = Recipe(
+                epochs: 1, batchSize: batch, learningRate: lr, trainLimit: images, testLimit: testImages)
+            let run = try shortRun(
+                "batch \(batch)", model: alexNetFor28(seed: seed),
+                optimizer: SGD(learningRate: lr, momentum: 0.9), recipe: recipe, data: data, seed: seed)
+            return BatchSizeRow(
+                batchSize: batch, run: run,
+                trainingBytes: profile.memoryEstimate(batchSize: batch, optimizerSlots: 1).training)
         }
     }
 
@@ -165,8 +178,9 @@ public enum AlexNetExercises {
             var variant = recipe
             variant.learningRate = relu ? 0.1 : 0.9
             let name = (relu ? "ReLU" : "sigmoid") + (dropout.map { " + dropout \($0)" } ?? "")
-            return try shortRun(name, model: lenet(relu: relu, dropout: dropout, seed: seed),
-                                optimizer: SGD(learningRate: variant.learningRate), recipe: variant, data: data, seed: seed)
+            return try shortRun(
+                name, model: lenet(relu: relu, dropout: dropout, seed: seed),
+                optimizer: SGD(learningRate: variant.learningRate), recipe: variant, data: data, seed: seed)
         }
     }
 }

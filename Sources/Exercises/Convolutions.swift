@@ -20,12 +20,15 @@ public enum ConvolutionsExercises {
     /// input? By floor((n + 2p - k) / s) + 1 per axis, then by running that convolution.
     public static func outputShape() -> OutputShape {
         let formula = ((8 + 2 * 0 - 3) / 3 + 1, (8 + 2 * 1 - 5) / 4 + 1)
-        let g = ConvolutionGeometry(batch: 1, inputChannels: 1, inputHeight: 8, inputWidth: 8, outputChannels: 1,
-                                    kernelHeight: 3, kernelWidth: 5, strideHeight: 3, strideWidth: 4,
-                                    paddingHeight: 0, paddingWidth: 1)
+        let g = ConvolutionGeometry(
+            batch: 1, inputChannels: 1, inputHeight: 8, inputWidth: 8, outputChannels: 1,
+            kernelHeight: 3, kernelWidth: 5, strideHeight: 3, strideWidth: 4,
+            paddingHeight: 0, paddingWidth: 1)
         let x = [Float](repeating: 1, count: 64), w = [Float](repeating: 1, count: 15)
         var y = [Float](repeating: 0, count: g.outputPlane)
-        convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: ConvolutionWorkspace(g, workers: 1, algorithm: ExecutionRules.convolution(g).algorithm))
+        convolutionForward(
+            g, input: x, weight: w, bias: nil, output: &y,
+            workspace: ConvolutionWorkspace(g, workers: 1, algorithm: ExecutionRules.convolution(g).algorithm))
         return OutputShape(byFormula: formula, byRunning: [1, 1, g.outputHeight, g.outputWidth])
     }
 
@@ -78,13 +81,15 @@ public enum ConvolutionsExercises {
     /// `channels`-channel layer of `side` x `side` pixels, 3x3.
     public static func groupedCost(channels: Int, groups: Int, side: Int = 28, batch: Int = 8) -> GroupedCost {
         func geometry(_ g: Int) -> ConvolutionGeometry {
-            ConvolutionGeometry(batch: batch, inputChannels: channels, inputHeight: side, inputWidth: side,
-                                outputChannels: channels, kernelHeight: 3, kernelWidth: 3, paddingHeight: 1,
-                                paddingWidth: 1, groups: g)
+            ConvolutionGeometry(
+                batch: batch, inputChannels: channels, inputHeight: side, inputWidth: side,
+                outputChannels: channels, kernelHeight: 3, kernelWidth: 3, paddingHeight: 1,
+                paddingWidth: 1, groups: g)
         }
         func run(_ g: ConvolutionGeometry) -> (Int, Double) {
             var generator = SeededGenerator(seed: 5)
-            let x = Array(Tensor(uniform: [g.batch * g.inputChannels * g.inputPlane], in: -1...1, generator: &generator).scalars)
+            let x = Array(
+                Tensor(uniform: [g.batch * g.inputChannels * g.inputPlane], in: -1...1, generator: &generator).scalars)
             let w = Array(Tensor(uniform: [g.weightCount], in: -1...1, generator: &generator).scalars)
             var y = [Float](repeating: 0, count: g.batch * g.outputChannels * g.outputPlane)
             // im2col for both, so that the count and the time compare one algorithm.
@@ -107,8 +112,9 @@ public enum ConvolutionsExercises {
     /// with a k x k kernel of 1 / k^2, stride as the pool's. This returns that layer.
     public static func averagePoolAsConvolution(channels: Int, window k: Int, stride: Int) throws -> Conv2d {
         var g = SeededGenerator(seed: 0)
-        let conv = Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: k, stride: stride,
-                          groups: channels, bias: false, generator: &g)
+        let conv = Conv2d(
+            inputChannels: channels, outputChannels: channels, kernelSize: k, stride: stride,
+            groups: channels, bias: false, generator: &g)
         conv.weight.value = Tensor(shape: [channels, 1, k, k], repeating: 1 / Float(k * k))
         return conv
     }
@@ -138,17 +144,23 @@ extension ConvolutionsExercises {
     /// channel); backward-data and backward-filter are products of the same three sizes, so a
     /// training step costs three times that. Doubling both channel counts quadruples it;
     /// doubling the padding adds rows and columns of output, each as dear as the others.
-    public static func layerCosts(inputChannels c: Int, side: Int, outputChannels k: Int, kernel r: Int,
-                                  padding p: Int) -> [LayerCost] {
+    public static func layerCosts(
+        inputChannels c: Int, side: Int, outputChannels k: Int, kernel r: Int,
+        padding p: Int
+    ) -> [LayerCost] {
         func cost(_ name: String, _ c: Int, _ k: Int, _ p: Int) -> LayerCost {
-            let g = ConvolutionGeometry(batch: 1, inputChannels: c, inputHeight: side, inputWidth: side,
-                                        outputChannels: k, kernelHeight: r, kernelWidth: r, paddingHeight: p,
-                                        paddingWidth: p)
-            return LayerCost(name: name, geometry: g, forward: k * g.outputPlane * c * r * r,
-                             inputFloats: c * side * side, outputFloats: k * g.outputPlane, weightFloats: k * c * r * r)
+            let g = ConvolutionGeometry(
+                batch: 1, inputChannels: c, inputHeight: side, inputWidth: side,
+                outputChannels: k, kernelHeight: r, kernelWidth: r, paddingHeight: p,
+                paddingWidth: p)
+            return LayerCost(
+                name: name, geometry: g, forward: k * g.outputPlane * c * r * r,
+                inputFloats: c * side * side, outputFloats: k * g.outputPlane, weightFloats: k * c * r * r)
         }
-        return [cost("as given", c, k, p), cost("input channels doubled", 2 * c, k, p),
-                cost("both channel counts doubled", 2 * c, 2 * k, p), cost("padding doubled", c, k, 2 * p)]
+        return [
+            cost("as given", c, k, p), cost("input channels doubled", 2 * c, k, p),
+            cost("both channel counts doubled", 2 * c, 2 * k, p), cost("padding doubled", c, k, 2 * p),
+        ]
     }
 }
 
@@ -207,15 +219,18 @@ extension ConvolutionsExercises {
         let picture = (0..<(n * n)).map { Float($0 % n >= $0 / n ? 1 : 0) }
         let transposed = (0..<(n * n)).map { picture[($0 % n) * n + $0 / n] }
         func slide(_ x: [Float], kernelHeight: Int, kernelWidth: Int) -> [Float] {
-            let g = ConvolutionGeometry(batch: 1, inputChannels: 1, inputHeight: n, inputWidth: n, outputChannels: 1,
-                                        kernelHeight: kernelHeight, kernelWidth: kernelWidth)
+            let g = ConvolutionGeometry(
+                batch: 1, inputChannels: 1, inputHeight: n, inputWidth: n, outputChannels: 1,
+                kernelHeight: kernelHeight, kernelWidth: kernelWidth)
             var y = [Float](repeating: 0, count: g.outputPlane)
-            convolutionForward(g, input: x, weight: [1, -1], bias: nil, output: &y,
-                               workspace: ConvolutionWorkspace(g, workers: 1, algorithm: ExecutionRules.convolution(g).algorithm))
+            convolutionForward(
+                g, input: x, weight: [1, -1], bias: nil, output: &y,
+                workspace: ConvolutionWorkspace(g, workers: 1, algorithm: ExecutionRules.convolution(g).algorithm))
             return y
         }
-        return DiagonalEdges(side: n, picture: picture, horizontal: slide(picture, kernelHeight: 1, kernelWidth: 2),
-                             transposedPicture: slide(transposed, kernelHeight: 1, kernelWidth: 2),
-                             transposedKernel: slide(picture, kernelHeight: 2, kernelWidth: 1))
+        return DiagonalEdges(
+            side: n, picture: picture, horizontal: slide(picture, kernelHeight: 1, kernelWidth: 2),
+            transposedPicture: slide(transposed, kernelHeight: 1, kernelWidth: 2),
+            transposedKernel: slide(picture, kernelHeight: 2, kernelWidth: 1))
     }
 }

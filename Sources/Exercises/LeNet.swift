@@ -16,12 +16,15 @@ public enum LeNetExercises {
     /// modern one at 0.1 (ReLU networks diverge at 0.9). Chapter 03's section 3.5 runs the
     /// longer version.
     public static func modernised(data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0) throws -> [ShortRun] {
-        try [("sigmoid, average pool", LeNet.d2l(seed: seed), Float(0.9)),
-             ("ReLU, max pool", LeNet.modern(seed: seed), Float(0.1))].map { name, model, learningRate in
+        try [
+            ("sigmoid, average pool", LeNet.d2l(seed: seed), Float(0.9)),
+            ("ReLU, max pool", LeNet.modern(seed: seed), Float(0.1)),
+        ].map { name, model, learningRate in
             var variant = recipe
             variant.learningRate = learningRate
-            return try shortRun(name, model: model, optimizer: SGD(learningRate: learningRate), recipe: variant,
-                                data: data, seed: seed)
+            return try shortRun(
+                name, model: model, optimizer: SGD(learningRate: learningRate), recipe: variant,
+                data: data, seed: seed)
         }
     }
 
@@ -41,41 +44,51 @@ public enum LeNetExercises {
 
         /// The modern LeNet (ReLU, 2x2 max pooling) with this variant's knobs.
         public func model(seed: UInt64) -> Sequential {
-            LeNet.custom(kernelSize: kernelSize, channels: channels, hidden: hidden, initialization: initialization,
-                         activation: ReLU.init, pool: { MaxPool2d(kernelSize: 2, stride: 2) }, seed: seed)
+            LeNet.custom(
+                kernelSize: kernelSize, channels: channels, hidden: hidden, initialization: initialization,
+                activation: ReLU.init, pool: { MaxPool2d(kernelSize: 2, stride: 2) }, seed: seed)
         }
     }
 
     /// The modern LeNet, then one knob turned at a time.
     public static func variants(epochs: Int) -> [Variant] {
-        let d2l = Variant(name: "modern LeNet", kernelSize: 5, channels: (6, 16), hidden: [120, 84], learningRate: 0.1,
-                          initialization: .xavierUniform, epochs: epochs)
-        func changed(_ name: String, kernel: Int? = nil, channels: (Int, Int)? = nil, hidden: [Int]? = nil,
-                     lr: Float? = nil, initialization: WeightInitialization? = nil, epochs more: Int? = nil) -> Variant {
-            Variant(name: name, kernelSize: kernel ?? d2l.kernelSize, channels: channels ?? d2l.channels,
-                    hidden: hidden ?? d2l.hidden, learningRate: lr ?? d2l.learningRate,
-                    initialization: initialization ?? d2l.initialization, epochs: more ?? d2l.epochs)
+        let d2l = Variant(
+            name: "modern LeNet", kernelSize: 5, channels: (6, 16), hidden: [120, 84], learningRate: 0.1,
+            initialization: .xavierUniform, epochs: epochs)
+        func changed(
+            _ name: String, kernel: Int? = nil, channels: (Int, Int)? = nil, hidden: [Int]? = nil,
+            lr: Float? = nil, initialization: WeightInitialization? = nil, epochs more: Int? = nil
+        ) -> Variant {
+            Variant(
+                name: name, kernelSize: kernel ?? d2l.kernelSize, channels: channels ?? d2l.channels,
+                hidden: hidden ?? d2l.hidden, learningRate: lr ?? d2l.learningRate,
+                initialization: initialization ?? d2l.initialization, epochs: more ?? d2l.epochs)
         }
-        return [d2l,
-                changed("3x3 kernels", kernel: 3),
-                changed("twice the channels (12, 32)", channels: (12, 32)),
-                changed("one dense layer (no 120, 84)", hidden: []),
-                changed("lr 0.03", lr: 0.03),
-                changed("lr 0.3", lr: 0.3),
-                changed("PyTorch's default init", initialization: .pytorchDefault),
-                changed("twice the epochs", epochs: 2 * epochs)]
+        return [
+            d2l,
+            changed("3x3 kernels", kernel: 3),
+            changed("twice the channels (12, 32)", channels: (12, 32)),
+            changed("one dense layer (no 120, 84)", hidden: []),
+            changed("lr 0.03", lr: 0.03),
+            changed("lr 0.3", lr: 0.3),
+            changed("PyTorch's default init", initialization: .pytorchDefault),
+            changed("twice the epochs", epochs: 2 * epochs),
+        ]
     }
 
     /// Exercise 2. Which changes to LeNet improve its accuracy: the window size, the number of
     /// channels, the dense layers, the learning rate, the initialisation, the epochs? One short
     /// run per variant, each changing one thing from the modern LeNet, all on the same images.
-    public static func explore(_ variants: [Variant], data: FashionMNISTSplits, recipe: Recipe,
-                               seed: UInt64 = 0) throws -> [ShortRun] {
+    public static func explore(
+        _ variants: [Variant], data: FashionMNISTSplits, recipe: Recipe,
+        seed: UInt64 = 0
+    ) throws -> [ShortRun] {
         try variants.map { variant in
             var own = recipe
             (own.learningRate, own.epochs) = (variant.learningRate, variant.epochs)
-            return try shortRun(variant.name, model: variant.model(seed: seed),
-                                optimizer: SGD(learningRate: variant.learningRate), recipe: own, data: data, seed: seed)
+            return try shortRun(
+                variant.name, model: variant.model(seed: seed),
+                optimizer: SGD(learningRate: variant.learningRate), recipe: own, data: data, seed: seed)
         }
     }
 
@@ -97,7 +110,8 @@ public enum LeNetExercises {
             x = try layer.forward(x, training: false)
             outputs.append(x)
         }
-        return ActivationMaps(first: try outputs[1].reshaped([6, 28, 28]), second: try outputs[4].reshaped([16, 10, 10]))
+        return ActivationMaps(
+            first: try outputs[1].reshaped([6, 28, 28]), second: try outputs[4].reshaped([16, 10, 10]))
     }
 
     /// The indices of the first test image of each of two classes: the `preferred` labels where

@@ -22,7 +22,8 @@ public struct ShortRun: Sendable {
     public var finalTestAccuracy: Float { diverged == nil ? history.last?.testAccuracy ?? 0 : .nan }
     /// The final test accuracy as a table shows it, or where the run diverged.
     public var testAccuracyText: String {
-        diverged.map { "diverged (epoch \($0.epoch), step \($0.step))" } ?? formatted(Double(finalTestAccuracy), digits: 3)
+        diverged.map { "diverged (epoch \($0.epoch), step \($0.step))" }
+            ?? formatted(Double(finalTestAccuracy), digits: 3)
     }
     /// Best training speed over the epochs.
     public var imagesPerSecond: Double { history.map(\.imagesPerSecond).max() ?? 0 }
@@ -30,21 +31,25 @@ public struct ShortRun: Sendable {
 
 /// Trains `model` with `optimizer` on the first `recipe.trainLimit` training images and tests on
 /// the first `recipe.testLimit` test images.
-public func shortRun(_ name: String, model: any Layer, optimizer: any Optimizer, recipe: Recipe,
-                     data: FashionMNISTSplits, seed: UInt64, engine: Engine = .auto) throws -> ShortRun {
-    var configuration = TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize,
-                                              imageSize: recipe.imageSize, seed: seed, trainLimit: recipe.trainLimit,
-                                              testLimit: recipe.testLimit)
+public func shortRun(
+    _ name: String, model: any Layer, optimizer: any Optimizer, recipe: Recipe,
+    data: FashionMNISTSplits, seed: UInt64, engine: Engine = .auto
+) throws -> ShortRun {
+    var configuration = TrainingConfiguration(
+        epochs: recipe.epochs, batchSize: recipe.batchSize,
+        imageSize: recipe.imageSize, seed: seed, trainLimit: recipe.trainLimit,
+        testLimit: recipe.testLimit)
     configuration.engine = engine
-    let trainer = try Trainer(model: model, optimizer: optimizer, train: data.train, test: data.test,
-                          configuration: configuration)
+    let trainer = try Trainer(
+        model: model, optimizer: optimizer, train: data.train, test: data.test,
+        configuration: configuration)
     var losses: [Float] = []
     var (previousMean, previousSeen) = (Float(0), 0)
     var diverged: (epoch: Int, step: Int)?
     do {
         try trainer.run { event in
-        // The trainer reports the epoch's running mean; each batch's own loss is the difference
-        // of consecutive running sums.
+            // The trainer reports the epoch's running mean; each batch's own loss is the difference
+            // of consecutive running sums.
             guard case let .batch(_, batch, _, mean, _, _, _, _) = event else { return }
             if batch == 1 { (previousMean, previousSeen) = (0, 0) }
             let seen = min(batch * recipe.batchSize, trainer.trainingImages)
@@ -56,6 +61,7 @@ public func shortRun(_ name: String, model: any Layer, optimizer: any Optimizer,
         diverged = (epoch, step)
         losses.append(.nan)
     }
-    return ShortRun(name: name, parameterCount: model.parameterCount, history: trainer.history,
-                    firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan, diverged: diverged)
+    return ShortRun(
+        name: name, parameterCount: model.parameterCount, history: trainer.history,
+        firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan, diverged: diverged)
 }

@@ -30,20 +30,24 @@ public enum TensorsExercises {
         // The register tile this processor's sgemm runs: 6 x 16 (AVX2) or 12 x 32 (AVX-512).
         let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
         return [
-            Traffic(rung: "1 naive i-j-k",
-                    bytesPerMultiplyAdd: line + float + 2 * float / Double(n),
-                    reason: "a new line of B for every multiply-add (a column walk), A's row streams"),
-            Traffic(rung: "2 loop order i-k-j",
-                    bytesPerMultiplyAdd: 3 * float + float / Double(n),
-                    reason: "rows of B and C stream: B read, C read and written back, 4 bytes each"),
-            Traffic(rung: "4 SIMD registers (4x16 tile)",
-                    bytesPerMultiplyAdd: (16 * float + 4 * float) / 64 + 2 * 4 * line / (64 * Double(n)),
-                    reason: "per k: one 16-float row of B and 4 floats of A feed 64 multiply-adds"),
-            Traffic(rung: packedRung,
-                    bytesPerMultiplyAdd: Double(nr + mr) * float / Double(mr * nr)
-                        + 2 * float / Double(min(n, GemmBlocking.kc)),  // each float of C in and out per K block
-                    reason: "per k: \(nr) floats of packed B and \(mr) of packed A feed \(mr * nr) multiply-adds; "
-                        + "C once per K block"),
+            Traffic(
+                rung: "1 naive i-j-k",
+                bytesPerMultiplyAdd: line + float + 2 * float / Double(n),
+                reason: "a new line of B for every multiply-add (a column walk), A's row streams"),
+            Traffic(
+                rung: "2 loop order i-k-j",
+                bytesPerMultiplyAdd: 3 * float + float / Double(n),
+                reason: "rows of B and C stream: B read, C read and written back, 4 bytes each"),
+            Traffic(
+                rung: "4 SIMD registers (4x16 tile)",
+                bytesPerMultiplyAdd: (16 * float + 4 * float) / 64 + 2 * 4 * line / (64 * Double(n)),
+                reason: "per k: one 16-float row of B and 4 floats of A feed 64 multiply-adds"),
+            Traffic(
+                rung: packedRung,
+                bytesPerMultiplyAdd: Double(nr + mr) * float / Double(mr * nr)
+                    + 2 * float / Double(min(n, GemmBlocking.kc)),  // each float of C in and out per K block
+                reason: "per k: \(nr) floats of packed B and \(mr) of packed A feed \(mr * nr) multiply-adds; "
+                    + "C once per K block"),
         ]
     }
 
@@ -119,8 +123,10 @@ public enum TensorsExercises {
 
     /// c[i][j] = sum over p of a[i][p] * bt[j][p], with bt = B transposed: both inner walks run
     /// along rows, so each cache line of A and of bt serves 16 multiply-adds.
-    public static func naiveTransposed(n: Int, a: UnsafePointer<Float>, bt: UnsafePointer<Float>,
-                                       c: UnsafeMutablePointer<Float>) {
+    public static func naiveTransposed(
+        n: Int, a: UnsafePointer<Float>, bt: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<n {
             for j in 0..<n {
                 var sum: Float = 0
@@ -146,7 +152,8 @@ public enum TensorsExercises {
         }
         let transposedSeconds = bestTime(repeats: 1) { naiveTransposed(n: n, a: a, bt: bt, c: &viaTranspose) }
         let difference = zip(plain, viaTranspose).map { abs($0 - $1) }.max() ?? 0
-        return TransposedB(size: n, naiveSeconds: naiveSeconds, transposeSeconds: transposeSeconds,
-                           transposedSeconds: transposedSeconds, difference: difference)
+        return TransposedB(
+            size: n, naiveSeconds: naiveSeconds, transposeSeconds: transposeSeconds,
+            transposedSeconds: transposedSeconds, difference: difference)
     }
 }

@@ -48,8 +48,10 @@ func copyFloats(from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, cou
 /// `rows` rows of `width` floats from rows `sourceStride` apart to rows `targetStride` apart, by
 /// copyFloats: between a dense plane and the direct kernels' flat planes, either way.
 @inline(__always)
-func copyRows(from source: UnsafePointer<Float>, sourceStride: Int, to target: UnsafeMutablePointer<Float>,
-              targetStride: Int, rows: Int, width: Int) {
+func copyRows(
+    from source: UnsafePointer<Float>, sourceStride: Int, to target: UnsafeMutablePointer<Float>,
+    targetStride: Int, rows: Int, width: Int
+) {
     for row in 0..<rows {
         copyFloats(from: source + row * sourceStride, to: target + row * targetStride, count: width)
     }
@@ -59,12 +61,15 @@ func copyRows(from source: UnsafePointer<Float>, sourceStride: Int, to target: U
 /// between the dense [C, H, W] layout and the direct kernels' flat planes, either way. Strides
 /// are in floats: between rows, then between planes, on each side.
 @inline(__always)
-func copyPlanes(_ planes: Int, rows: Int, width: Int,
-                from source: UnsafePointer<Float>, sourceStride: Int, sourcePlaneStride: Int,
-                to target: UnsafeMutablePointer<Float>, targetStride: Int, targetPlaneStride: Int) {
+func copyPlanes(
+    _ planes: Int, rows: Int, width: Int,
+    from source: UnsafePointer<Float>, sourceStride: Int, sourcePlaneStride: Int,
+    to target: UnsafeMutablePointer<Float>, targetStride: Int, targetPlaneStride: Int
+) {
     for plane in 0..<planes {
-        copyRows(from: source + plane * sourcePlaneStride, sourceStride: sourceStride,
-                 to: target + plane * targetPlaneStride, targetStride: targetStride, rows: rows, width: width)
+        copyRows(
+            from: source + plane * sourcePlaneStride, sourceStride: sourceStride,
+            to: target + plane * targetPlaneStride, targetStride: targetStride, rows: rows, width: width)
     }
 }
 

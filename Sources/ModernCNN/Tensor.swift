@@ -75,8 +75,9 @@ public struct Tensor {
 
     /// The flat position of an index: the dot product of index and strides.
     public func offset(of indices: [Int]) -> Int {
-        precondition(indices.count == shape.count,
-                     "index \(indices) has \(indices.count) components; the tensor has rank \(rank)")
+        precondition(
+            indices.count == shape.count,
+            "index \(indices) has \(indices.count) components; the tensor has rank \(rank)")
         var position = 0
         for (axis, (index, stride)) in zip(indices, strides).enumerated() {
             precondition(index >= 0 && index < shape[axis], "index \(indices) is outside shape \(shape)")

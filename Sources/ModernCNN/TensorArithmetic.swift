@@ -31,8 +31,10 @@ extension Tensor {
         return result
     }
 
-    private func combined(with other: Tensor, _ operation: String,
-                          _ combine: (Float, Float) -> Float) throws -> Tensor {
+    private func combined(
+        with other: Tensor, _ operation: String,
+        _ combine: (Float, Float) -> Float
+    ) throws -> Tensor {
         guard shape == other.shape else {
             throw TensorError.shapeMismatch(operation: operation, lhs: shape, rhs: other.shape)
         }
@@ -65,9 +67,10 @@ extension Tensor {
         withUnsafeBufferPointer { a in
             other.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { c in
-                    sgemm(transA: false, transB: false, m: m, n: n, k: k,
-                          alpha: 1, a: a.baseAddress!, lda: max(k, 1), b: b.baseAddress!, ldb: max(n, 1),
-                          beta: 0, c: c.baseAddress!, ldc: max(n, 1))
+                    sgemm(
+                        transA: false, transB: false, m: m, n: n, k: k,
+                        alpha: 1, a: a.baseAddress!, lda: max(k, 1), b: b.baseAddress!, ldb: max(n, 1),
+                        beta: 0, c: c.baseAddress!, ldc: max(n, 1))
                 }
             }
         }
@@ -94,8 +97,10 @@ extension Tensor {
 
     /// True when shapes match and every element is within `absoluteTolerance +
     /// relativeTolerance * |other|` (numpy's `allclose`, with its defaults).
-    public func isApproximatelyEqual(to other: Tensor, relativeTolerance: Float = 1e-5,
-                                     absoluteTolerance: Float = 1e-8) -> Bool {
+    public func isApproximatelyEqual(
+        to other: Tensor, relativeTolerance: Float = 1e-5,
+        absoluteTolerance: Float = 1e-8
+    ) -> Bool {
         guard shape == other.shape else { return false }
         return withUnsafeBufferPointer { left in
             other.withUnsafeBufferPointer { right in
@@ -108,6 +113,7 @@ extension Tensor {
 extension Tensor: Equatable {
     /// Exact equality of shape and every element.
     public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
-        lhs.shape == rhs.shape && lhs.withUnsafeBufferPointer { l in rhs.withUnsafeBufferPointer { r in l.elementsEqual(r) } }
+        lhs.shape == rhs.shape
+            && lhs.withUnsafeBufferPointer { l in rhs.withUnsafeBufferPointer { r in l.elementsEqual(r) } }
     }
 }

@@ -18,8 +18,9 @@ extension Tensor: CustomStringConvertible {
     public func formatted(threshold: Int = 1000, edgeItems: Int = 3, lineWidth: Int = 80) -> String {
         if count == 0 { return "tensor([], shape: \(shape))" }
         if rank == 0 { return "tensor(\(ElementFormat(for: scalars).string(for: scalars[0])))" }
-        let printer = TensorPrinter(tensor: self, summarize: count > threshold, edgeItems: edgeItems,
-                                    lineWidth: lineWidth)
+        let printer = TensorPrinter(
+            tensor: self, summarize: count > threshold, edgeItems: edgeItems,
+            lineWidth: lineWidth)
         return "tensor(" + printer.block(axis: 0, offset: 0, indent: "tensor(".count) + ")"
     }
 }
@@ -36,7 +37,8 @@ struct ElementFormat {
         if finite.allSatisfy({ $0 == $0.rounded() }) && (magnitudes.max() ?? 0) < 1e8 {
             style = .integer
         } else if let largest = magnitudes.max(), let smallest = magnitudes.min(),
-                  largest / smallest > 1000 || largest > 1e8 || smallest < 1e-4 {
+            largest / smallest > 1000 || largest > 1e8 || smallest < 1e-4
+        {
             style = .scientific
         } else {
             style = .fixed
@@ -80,12 +82,16 @@ private struct TensorPrinter {
         self.edgeItems = edgeItems
         self.lineWidth = lineWidth
         // The width comes only from the elements that will be shown, as in PyTorch.
-        format = ElementFormat(for: Self.shownValues(shape: shape, strides: strides, values: values,
-                                                     summarize: summarize, edgeItems: edgeItems))
+        format = ElementFormat(
+            for: Self.shownValues(
+                shape: shape, strides: strides, values: values,
+                summarize: summarize, edgeItems: edgeItems))
     }
 
-    static func shownValues(shape: [Int], strides: [Int], values: [Float], summarize: Bool,
-                            edgeItems: Int) -> [Float] {
+    static func shownValues(
+        shape: [Int], strides: [Int], values: [Float], summarize: Bool,
+        edgeItems: Int
+    ) -> [Float] {
         var shown: [Float] = []
         func collect(_ axis: Int, _ offset: Int) {
             for i in visible(shape[axis], summarize, edgeItems).compactMap({ $0 }) {
@@ -112,7 +118,8 @@ private struct TensorPrinter {
         }
         // Between sub-blocks: one newline per remaining axis, as PyTorch separates matrices of a
         // rank-3 tensor with a blank line.
-        let separator = "," + String(repeating: "\n", count: shape.count - axis - 1)
+        let separator =
+            "," + String(repeating: "\n", count: shape.count - axis - 1)
             + String(repeating: " ", count: indent + 1)
         let parts = indices.map { index in
             index.map { block(axis: axis + 1, offset: offset + $0 * strides[axis], indent: indent + 1) } ?? "..."

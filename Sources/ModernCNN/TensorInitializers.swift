@@ -12,8 +12,10 @@ extension Tensor {
     }
 
     /// Normal samples with the given mean and standard deviation (the AlexNet paper: N(0, 0.01)).
-    public init(normal shape: [Int], mean: Float = 0, standardDeviation: Float,
-                generator: inout SeededGenerator) {
+    public init(
+        normal shape: [Int], mean: Float = 0, standardDeviation: Float,
+        generator: inout SeededGenerator
+    ) {
         self.init(zeros: shape)
         withUnsafeMutableBufferPointer { values in
             for i in values.indices { values[i] = mean + standardDeviation * generator.nextNormal() }

@@ -10,8 +10,10 @@ import Dispatch
 /// `timedSeconds`, the timed runs go on past `repeats` until that long has passed, so that a
 /// short body (a LeNet step takes milliseconds) is sampled over as long a stretch of the
 /// machine's load as a long one.
-public func bestTime(repeats: Int, warmUp: Bool = true, warmUpSeconds: Double = 0, timedSeconds: Double = 0,
-                     _ body: () -> Void) -> Double {
+public func bestTime(
+    repeats: Int, warmUp: Bool = true, warmUpSeconds: Double = 0, timedSeconds: Double = 0,
+    _ body: () -> Void
+) -> Double {
     func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
     if warmUp {
         let start = DispatchTime.now().uptimeNanoseconds

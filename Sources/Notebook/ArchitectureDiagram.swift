@@ -30,7 +30,8 @@ public struct ArchitectureDiagram {
 
     /// With `measuredShares` (a layer's path -> its share of the measured time), nodes are
     /// shaded by time instead of by multiply-adds (`--profile`).
-    public init(_ profile: ModelProfile, title: String, style: Style = .layers, measuredShares: [String: Double]? = nil) {
+    public init(_ profile: ModelProfile, title: String, style: Style = .layers, measuredShares: [String: Double]? = nil)
+    {
         self.profile = profile
         self.title = title
         self.style = style
@@ -83,18 +84,22 @@ private struct Builder {
             "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10, margin=\"0.12,0.05\"];",
             "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];",
         ]
-        let input = addNode(id: "input", label: "input\n\(shapeText(profile.inputShape))", fill: "#deebf7", font: "black")
+        let input = addNode(
+            id: "input", label: "input\n\(shapeText(profile.inputShape))", fill: "#deebf7", font: "black")
         var exits = [input]
         switch style {
         case .layers:
             exits = emit(entryIndex: 0, from: exits, indent: "  ", cluster: false)
         case .folded:
-            for entry in profile.entries(toDepth: 0) { exits = connect(exits, to: addLayerNode(entry, indent: "  "), shape: entry.inputShape) }
+            for entry in profile.entries(toDepth: 0) {
+                exits = connect(exits, to: addLayerNode(entry, indent: "  "), shape: entry.inputShape)
+            }
         case .towers:
             exits = emitTowers(from: input)
         }
-        let output = addNode(id: "output", label: "output\n\(shapeText(profile.model.outputShape))", fill: "#deebf7",
-                             font: "black")
+        let output = addNode(
+            id: "output", label: "output\n\(shapeText(profile.model.outputShape))", fill: "#deebf7",
+            font: "black")
         _ = connect(exits, to: output, shape: profile.model.outputShape)
         lines.append(legend())
         lines.append("}")
@@ -114,8 +119,9 @@ private struct Builder {
         if cluster {
             nextCluster += 1
             lines.append("\(indent)subgraph cluster_\(nextCluster) {")
-            lines.append("\(indent)  label=\(quote("\(entry.path)  \(entry.typeName)  ·  \(grouped(entry.parameterCount)) params"));"
-                + " style=\"rounded,dashed\"; color=\"#888888\"; fontsize=10;")
+            lines.append(
+                "\(indent)  label=\(quote("\(entry.path)  \(entry.typeName)  ·  \(grouped(entry.parameterCount)) params"));"
+                    + " style=\"rounded,dashed\"; color=\"#888888\"; fontsize=10;")
             body = indent + "  "
         }
         var exits: [String]
@@ -125,8 +131,9 @@ private struct Builder {
             for child in childIndices {
                 branchExits += emit(entryIndex: child, from: sources, indent: body, cluster: true)
             }
-            let join = addNode(id: "concat_\(sanitize(entry.path))", label: "concatenate channels\n\(shapeText(entry.outputShape))",
-                               fill: "#ffffff", font: "black", indent: body)
+            let join = addNode(
+                id: "concat_\(sanitize(entry.path))", label: "concatenate channels\n\(shapeText(entry.outputShape))",
+                fill: "#ffffff", font: "black", indent: body)
             for (source, child) in zip(branchExits, childIndices) {
                 addEdge(source, join, shape: profile.entries[child].outputShape, indent: body)
             }
@@ -164,7 +171,9 @@ private struct Builder {
         for (position, entry) in leaves.enumerated() {
             if position == leaves.count - 1 {
                 let node = addLayerNode(entry, indent: "  ")
-                for source in Set(previous).sorted() { addEdge(source, node, shape: entry.inputShape, halved: true, indent: "  ") }
+                for source in Set(previous).sorted() {
+                    addEdge(source, node, shape: entry.inputShape, halved: true, indent: "  ")
+                }
                 return [node]
             }
             let grouped = (entry.layer as? Conv2d).map { $0.groups == 2 } ?? false
@@ -177,7 +186,9 @@ private struct Builder {
                 lines.append("  }")
                 pair.append(node)
                 let sources = crossesTowers ? Array(Set(previous)).sorted() : [previous[tower]]
-                for source in sources { addEdge(source, node, shape: entry.inputShape, halved: source != "input", indent: "  ") }
+                for source in sources {
+                    addEdge(source, node, shape: entry.inputShape, halved: source != "input", indent: "  ")
+                }
             }
             lines.append("  { rank=same; \(pair[0]); \(pair[1]); }")
             previous = pair
@@ -187,8 +198,11 @@ private struct Builder {
 
     // MARK: nodes, edges, legend
 
-    mutating func addLayerNode(_ entry: ModelProfile.Entry, indent: String, suffix: String = "", half: Bool = false) -> String {
-        let share = measuredShares.map { $0[entry.path] ?? 0 }
+    mutating func addLayerNode(
+        _ entry: ModelProfile.Entry, indent: String, suffix: String = "", half: Bool = false
+    ) -> String {
+        let share =
+            measuredShares.map { $0[entry.path] ?? 0 }
             ?? Double(entry.multiplyAdds) / Double(max(profile.model.multiplyAdds, 1))
         let (fill, font) = ArchitectureDiagram.shade(share)
         var label = entry.path.isEmpty ? entry.typeName : "\(entry.path)  \(hyperparameters(entry.layer, half: half))"
@@ -258,7 +272,8 @@ private struct Builder {
     }
 
     func quote(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        "\""
+            + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 }

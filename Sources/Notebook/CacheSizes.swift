@@ -13,8 +13,9 @@ public struct CacheSizes: Sendable {
         for index in 0..<8 {
             let folder = "\(root)/index\(index)"
             guard let type = read("\(folder)/type"), type != "Instruction",
-                  let level = read("\(folder)/level").flatMap(Int.init),
-                  let size = read("\(folder)/size").flatMap(parseSize) else { continue }
+                let level = read("\(folder)/level").flatMap(Int.init),
+                let size = read("\(folder)/size").flatMap(parseSize)
+            else { continue }
             levels[level] = size
         }
         return CacheSizes(bytes: levels)

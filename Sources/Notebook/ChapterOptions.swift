@@ -49,19 +49,23 @@ public struct ChapterOptions: ParsableArguments {
         let flag = output == nil ? "the output folder \(path)" : "--output \(path)"
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw ChapterError("\(flag) is a file, not a folder; give another --output") }
+            guard isFolder.boolValue else {
+                throw ChapterError("\(flag) is a file, not a folder; give another --output")
+            }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw ChapterError("\(flag): the folder cannot be created (\(Self.reason(creating: path))); "
-                    + "give another --output")
+                throw ChapterError(
+                    "\(flag): the folder cannot be created (\(Self.reason(creating: path))); "
+                        + "give another --output")
             }
         }
         let probe = "\(path)/.write-test-\(getpid())"
         let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard descriptor >= 0 else {
-            throw ChapterError("\(flag): cannot write there (\(String(cString: strerror(errno)))); give another --output")
+            throw ChapterError(
+                "\(flag): cannot write there (\(String(cString: strerror(errno)))); give another --output")
         }
         close(descriptor)
         unlink(probe)
@@ -93,8 +97,9 @@ public enum MemoryBudget {
     public static func require(_ bytes: Int?, for what: String, share: Double = 0.8, fix: String) throws {
         let limit = Int(Double(physicalBytes) * share)
         guard let bytes, bytes <= limit else {
-            throw ChapterError("\(what) needs \(bytes.map(byteCount) ?? "more bytes than a 64-bit count holds"), "
-                + "more than this machine's \(byteCount(physicalBytes)) of memory allows; \(fix)")
+            throw ChapterError(
+                "\(what) needs \(bytes.map(byteCount) ?? "more bytes than a 64-bit count holds"), "
+                    + "more than this machine's \(byteCount(physicalBytes)) of memory allows; \(fix)")
         }
     }
 }

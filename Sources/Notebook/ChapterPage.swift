@@ -54,17 +54,19 @@ public final class ChapterPage {
             case let .figure(file, caption): out.append("![\(caption)](\(file))\n\n*\(caption)*")
             }
         }
-        out.append(navigation(chapter: chapter).map { "[\($0.label)](../\($0.folder)/index.md)" }.joined(separator: " · "))
+        out.append(
+            navigation(chapter: chapter).map { "[\($0.label)](../\($0.folder)/index.md)" }.joined(separator: " · "))
         return out.joined(separator: "\n\n") + "\n"
     }
 
     // MARK: HTML
 
     public func html(chapter: String) -> String {
-        let title = blocks.lazy.compactMap { block -> String? in
-            if case let .title(text) = block { return text }
-            return nil
-        }.first ?? chapter
+        let title =
+            blocks.lazy.compactMap { block -> String? in
+                if case let .title(text) = block { return text }
+                return nil
+            }.first ?? chapter
         var body: [String] = []
         for block in mergedNotes() {
             switch block {
@@ -74,11 +76,14 @@ public final class ChapterPage {
             case let .result(text): body.append("<pre class=\"cell\">\(escapeXML(text))</pre>")
             case let .note(text): body.append("<pre class=\"log\">\(escapeXML(text))</pre>")
             case let .figure(file, caption):
-                body.append("<figure><img src=\"\(escapeXML(file))\" alt=\"\(escapeXML(caption))\"/>"
-                    + "<figcaption>\(escapeXML(caption))</figcaption></figure>")
+                body.append(
+                    "<figure><img src=\"\(escapeXML(file))\" alt=\"\(escapeXML(caption))\"/>"
+                        + "<figcaption>\(escapeXML(caption))</figcaption></figure>")
             }
         }
-        let links = navigation(chapter: chapter).map { "<a href=\"../\($0.folder)/index.html\">\(escapeXML($0.label))</a>" }
+        let links = navigation(chapter: chapter).map {
+            "<a href=\"../\($0.folder)/index.html\">\(escapeXML($0.label))</a>"
+        }
         return """
             <!DOCTYPE html>
             <html lang="en">
@@ -115,7 +120,8 @@ public final class ChapterPage {
     static func proseHTML(_ text: String) -> String {
         let lines = text.split(separator: "\n").map(String.init)
         if lines.allSatisfy({ $0.hasPrefix("- ") }) {
-            return "<ul>\n" + lines.map { "<li>\(inlineHTML(String($0.dropFirst(2))))</li>" }.joined(separator: "\n") + "\n</ul>"
+            return "<ul>\n" + lines.map { "<li>\(inlineHTML(String($0.dropFirst(2))))</li>" }.joined(separator: "\n")
+                + "\n</ul>"
         }
         return "<p>\(inlineHTML(lines.joined(separator: " ")))</p>"
     }

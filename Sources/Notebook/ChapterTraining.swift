@@ -21,9 +21,11 @@ public struct TrainingOutcome {
 /// checkpoint when there is one; without, says which checkpoint the run will replace (kept as
 /// `<stem>checkpoint.prev.safetensors`). Ctrl-C saves and throws `TrainingStopped.interrupted`,
 /// which `runChapter` turns into exit status 130.
-public func runTraining(_ model: any Layer, name: String, optimizer: any Optimizer, recipe: Recipe,
-                        data: FashionMNISTSplits, seed: UInt64, directory: URL, stem: String = "", resume: Bool,
-                        engine: Engine = .auto, profile: Bool = false, book: Notebook) throws -> TrainingOutcome {
+public func runTraining(
+    _ model: any Layer, name: String, optimizer: any Optimizer, recipe: Recipe,
+    data: FashionMNISTSplits, seed: UInt64, directory: URL, stem: String = "", resume: Bool,
+    engine: Engine = .auto, profile: Bool = false, book: Notebook
+) throws -> TrainingOutcome {
     let checkpoint = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
     let metrics = directory.appendingPathComponent("\(stem)metrics.json").path
     let modelProfile = try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])
@@ -33,10 +35,12 @@ public func runTraining(_ model: any Layer, name: String, optimizer: any Optimiz
         trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoint, metricsPath: metrics,
         modelName: name)
     configuration.engine = engine
-    let trainer = try Trainer(model: model, optimizer: optimizer, train: data.train, test: data.test,
-                          configuration: configuration)
-    book.say("How it runs: the plan for batches of \(recipe.batchSize) (--engine \(engine.rawValue), which here is "
-        + "\(trainer.plan.engine.rawValue)): which layers run as one block, and how each convolution is computed.")
+    let trainer = try Trainer(
+        model: model, optimizer: optimizer, train: data.train, test: data.test,
+        configuration: configuration)
+    book.say(
+        "How it runs: the plan for batches of \(recipe.batchSize) (--engine \(engine.rawValue), which here is "
+            + "\(trainer.plan.engine.rawValue)): which layers run as one block, and how each convolution is computed.")
     book.show(planTable(trainer.plan))
     if resume {
         if FileManager.default.fileExists(atPath: checkpoint) {
@@ -46,13 +50,16 @@ public func runTraining(_ model: any Layer, name: String, optimizer: any Optimiz
             book.note("no checkpoint at \(checkpoint) yet: starting this model from the beginning")
         }
     } else if FileManager.default.fileExists(atPath: checkpoint) {
-        let held = (try? SafeTensorsFile(path: checkpoint)).map { file in
-            let epochs = file.header.metadata["epoch"] ?? "?"
-            return " (\(file.header.metadata["model"] ?? "a model") after \(epochs) epoch\(epochs == "1" ? "" : "s"))"
-        } ?? ""
-        book.note("starting afresh: this run replaces \(checkpoint)\(held) at its first save; the old one is kept "
-            + "as \(URL(fileURLWithPath: Trainer.previousCheckpointPath(checkpoint)).lastPathComponent) "
-            + "(--resume continues a run instead)")
+        let held =
+            (try? SafeTensorsFile(path: checkpoint)).map { file in
+                let epochs = file.header.metadata["epoch"] ?? "?"
+                return
+                    " (\(file.header.metadata["model"] ?? "a model") after \(epochs) epoch\(epochs == "1" ? "" : "s"))"
+            } ?? ""
+        book.note(
+            "starting afresh: this run replaces \(checkpoint)\(held) at its first save; the old one is kept "
+                + "as \(URL(fileURLWithPath: Trainer.previousCheckpointPath(checkpoint)).lastPathComponent) "
+                + "(--resume continues a run instead)")
     }
     if profile { trainer.profile = TrainingProfile() }
     let bar = ProgressBar(epochs: recipe.epochs)
@@ -63,28 +70,33 @@ public func runTraining(_ model: any Layer, name: String, optimizer: any Optimiz
         if case let .epoch(metrics) = event { book.page.append(.note(ProgressBar.epochLine(metrics))) }
     }
     if let measured = trainer.profile, measured.steps > 0 {
-        showProfile(ProfileReport(measured, plan: trainer.plan, model: modelProfile), steps: measured.steps,
-                    book: book, folder: directory, name: "\(stem)plan-time")
+        showProfile(
+            ProfileReport(measured, plan: trainer.plan, model: modelProfile), steps: measured.steps,
+            book: book, folder: directory, name: "\(stem)plan-time")
     }
-    return TrainingOutcome(history: trainer.history, checkpointPath: checkpoint, metricsPath: metrics,
-                           seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    return TrainingOutcome(
+        history: trainer.history, checkpointPath: checkpoint, metricsPath: metrics,
+        seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
 }
 
 /// --profile's report: each block's time per step, what surrounds the steps, and the diagram
 /// shaded by measured time (`<name>.svg`).
 func showProfile(_ report: ProfileReport, steps: Int, book: Notebook, folder: URL, name: String) {
-    book.say("Where the time went (--profile), per training step, averaged over \(grouped(steps)) steps. GFLOP/s "
-        + "counts a step as three times the forward's multiply-adds (forward, backward-data, filter gradient), two "
-        + "flops each: Winograd's are the multiply-adds it saves too, and a first convolution that skips "
-        + "backward-data does less than that.")
+    book.say(
+        "Where the time went (--profile), per training step, averaged over \(grouped(steps)) steps. GFLOP/s "
+            + "counts a step as three times the forward's multiply-adds (forward, backward-data, filter gradient), two "
+            + "flops each: Winograd's are the multiply-adds it saves too, and a first convolution that skips "
+            + "backward-data does less than that.")
     book.show(report.table())
     book.say("And around the steps, over the whole run:")
     book.show(report.surroundings())
-    book.diagram(ArchitectureDiagram(report.model, title: "measured share of a training step",
-                                     measuredShares: report.measuredShares()),
-                 in: folder, name: name,
-                 caption: "The same network shaded by its share of the measured step time (each block's time "
-                    + "split over its layers by their multiply-adds), beside the diagram shaded by multiply-adds.")
+    book.diagram(
+        ArchitectureDiagram(
+            report.model, title: "measured share of a training step",
+            measuredShares: report.measuredShares()),
+        in: folder, name: name,
+        caption: "The same network shaded by its share of the measured step time (each block's time "
+            + "split over its layers by their multiply-adds), beside the diagram shaded by multiply-adds.")
 }
 
 /// Refuses, before anything is allocated, a batch whose training would not fit in memory: the
@@ -95,8 +107,9 @@ func requireTrainingMemory(_ profile: ModelProfile, recipe: Recipe) throws {
     let activations = profile.activationBytes.multipliedReportingOverflow(by: 2 * recipe.batchSize)
     let total = weights.flatMap { activations.overflow ? nil : $0.addingReportingOverflow(activations.partialValue) }
         .flatMap { $0.overflow ? nil : $0.partialValue }
-    try MemoryBudget.require(total, for: "training at batch \(recipe.batchSize)",
-                             fix: "choose a smaller --batch-size (this recipe's is \(recipe.batchSize))")
+    try MemoryBudget.require(
+        total, for: "training at batch \(recipe.batchSize)",
+        fix: "choose a smaller --batch-size (this recipe's is \(recipe.batchSize))")
 }
 
 /// Runs a chapter's body. Ctrl-C during training or evaluation arrives here as
@@ -107,7 +120,8 @@ public func runChapter(_ body: () throws -> Void) throws {
         try body()
     } catch let TrainingStopped.interrupted(checkpoint) {
         let place = Interrupt.currentContext.map { " in section \($0)" } ?? ""
-        let saved = checkpoint.map { "; the position is saved in \($0): add --resume to the same command to continue" } ?? ""
+        let saved =
+            checkpoint.map { "; the position is saved in \($0): add --resume to the same command to continue" } ?? ""
         let message = "\ninterrupted (Ctrl-C)\(place)\(saved). The chapter stopped without writing its page.\n"
         FileHandle.standardError.write(Data(message.utf8))
         throw ExitCode(130)

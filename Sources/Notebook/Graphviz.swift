@@ -12,7 +12,8 @@ public enum DiagramError: Error, CustomStringConvertible, Equatable {
     case renderFailed(format: String, path: String)
 
     public var description: String {
-        let fix = "Graphviz's plugins come with the Debian package libgvc6 (installed by `make setup` through "
+        let fix =
+            "Graphviz's plugins come with the Debian package libgvc6 (installed by `make setup` through "
             + "libgraphviz-dev); the .dot file was written and can be drawn later with `dot -Tsvg`."
         switch self {
         case let .unreadableDot(detail): return "Graphviz could not parse the diagram: \(detail)"

@@ -69,11 +69,15 @@ public struct ModelProfile {
         }
     }
 
-    private static func walk(_ layer: any Layer, path: String, depth: Int, input: [Int],
-                             into entries: inout [Entry]) throws -> [Int] {
+    private static func walk(
+        _ layer: any Layer, path: String, depth: Int, input: [Int],
+        into entries: inout [Entry]
+    ) throws -> [Int] {
         let slot = entries.count
-        entries.append(Entry(path: path, depth: depth, layer: layer, inputShape: input, outputShape: [],
-                             parameterCount: 0, multiplyAdds: 0))
+        entries.append(
+            Entry(
+                path: path, depth: depth, layer: layer, inputShape: input, outputShape: [],
+                parameterCount: 0, multiplyAdds: 0))
         let output = try layer.outputShape(for: input)
         var macs = 0
         if layer.children.isEmpty {
@@ -83,14 +87,16 @@ public struct ModelProfile {
             var flowing = input
             for child in layer.children {
                 let childPath = path.isEmpty ? child.name : "\(path).\(child.name)"
-                let childOutput = try walk(child.layer, path: childPath, depth: depth + 1,
-                                           input: layer is Concat ? input : flowing, into: &entries)
+                let childOutput = try walk(
+                    child.layer, path: childPath, depth: depth + 1,
+                    input: layer is Concat ? input : flowing, into: &entries)
                 flowing = childOutput
             }
             macs = entries[(slot + 1)...].filter { !$0.isContainer }.reduce(0) { $0 + $1.multiplyAdds }
         }
-        entries[slot] = Entry(path: path, depth: depth, layer: layer, inputShape: input, outputShape: output,
-                              parameterCount: layer.parameterCount, multiplyAdds: macs)
+        entries[slot] = Entry(
+            path: path, depth: depth, layer: layer, inputShape: input, outputShape: output,
+            parameterCount: layer.parameterCount, multiplyAdds: macs)
         return output
     }
 }

@@ -21,17 +21,22 @@ public struct MemoryEstimate: Equatable, Sendable {
 extension ModelProfile {
     /// The summary as a table. `depth` folds every block below it into one row (nil: every layer).
     public func summaryTable(depth: Int? = nil) -> TextTable {
-        var table = TextTable(headers: ["Layer", "Type", "Output shape", "Params", "Mult-adds", "Activations"],
-                              alignments: [.left, .left, .left, .right, .right, .right])
+        var table = TextTable(
+            headers: ["Layer", "Type", "Output shape", "Params", "Mult-adds", "Activations"],
+            alignments: [.left, .left, .left, .right, .right, .right])
         let shown = depth.map { entries(toDepth: $0) } ?? entries.filter { $0.depth >= 0 }
         for entry in shown {
             let indent = String(repeating: "  ", count: entry.depth)
-            table.append([indent + entry.path, entry.isContainer ? entry.typeName : entry.layer.description,
-                          "\(entry.outputShape)", grouped(entry.parameterCount), grouped(entry.multiplyAdds),
-                          byteCount(entry.outputBytes)])
+            table.append([
+                indent + entry.path, entry.isContainer ? entry.typeName : entry.layer.description,
+                "\(entry.outputShape)", grouped(entry.parameterCount), grouped(entry.multiplyAdds),
+                byteCount(entry.outputBytes),
+            ])
         }
-        table.append(["Total", "", "\(model.outputShape)", grouped(model.parameterCount), grouped(model.multiplyAdds),
-                      byteCount(activationBytes)])
+        table.append([
+            "Total", "", "\(model.outputShape)", grouped(model.parameterCount), grouped(model.multiplyAdds),
+            byteCount(activationBytes),
+        ])
         return table
     }
 
@@ -43,8 +48,10 @@ extension ModelProfile {
         table.append(["weights", byteCount(estimate.weights), byteCount(estimate.weights)])
         table.append(["gradients", byteCount(estimate.gradients), "-"])
         table.append(["optimizer state", byteCount(estimate.optimizerState), "-"])
-        table.append(["activations (saved / live)", byteCount(estimate.savedActivations),
-                      byteCount(estimate.inference - estimate.weights)])
+        table.append([
+            "activations (saved / live)", byteCount(estimate.savedActivations),
+            byteCount(estimate.inference - estimate.weights),
+        ])
         table.append(["total", byteCount(estimate.training), byteCount(estimate.inference)])
         return table
     }
@@ -60,8 +67,9 @@ extension ModelProfile {
         let weights = model.parameterCount * MemoryLayout<Float>.size
         let inputBytes = inputShape.reduce(1, *) * MemoryLayout<Float>.size
         let widest = leaves.map { $0.inputShape.reduce(1, *) * MemoryLayout<Float>.size + $0.outputBytes }.max() ?? 0
-        return MemoryEstimate(weights: weights, gradients: weights, optimizerState: optimizerSlots * weights,
-                              savedActivations: scale(inputBytes + activationBytes), inference: weights + scale(widest))
+        return MemoryEstimate(
+            weights: weights, gradients: weights, optimizerState: optimizerSlots * weights,
+            savedActivations: scale(inputBytes + activationBytes), inference: weights + scale(widest))
     }
 }
 

@@ -108,7 +108,6 @@ public struct Notebook {
     }
 }
 
-
 extension Notebook {
     /// Writes `diagram` as .dot, .svg and .png into `folder` and says where; when Graphviz cannot
     /// render, says why and goes on (the chapter does not need its pictures to teach).

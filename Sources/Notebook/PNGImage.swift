@@ -4,8 +4,8 @@
 // row led by its filter byte (0: none).
 
 import CZlib
-import ModernCNN
 import Foundation
+import ModernCNN
 
 public struct PNGImage {
     public let width: Int, height: Int
@@ -22,8 +22,10 @@ public struct PNGImage {
 
     /// Copies a grey `side` x `side` image (0 is white paper here: Fashion-MNIST stores ink as
     /// high values, so it is inverted) into the tile at (x, y), each pixel `scale` x `scale`.
-    public mutating func paste(grey source: UnsafeBufferPointer<UInt8>, side: Int, x: Int, y: Int, scale: Int = 1,
-                               invert: Bool = true) {
+    public mutating func paste(
+        grey source: UnsafeBufferPointer<UInt8>, side: Int, x: Int, y: Int, scale: Int = 1,
+        invert: Bool = true
+    ) {
         for row in 0..<(side * scale) {
             for column in 0..<(side * scale) {
                 let value = source[(row / scale) * side + column / scale]
@@ -38,7 +40,9 @@ public struct PNGImage {
         let components = [color.0, color.1, color.2]
         for row in max(0, y)..<min(height, y + h) {
             for column in max(0, x)..<min(width, x + w) {
-                for channel in 0..<channels { pixels[(row * width + column) * channels + channel] = components[channel] }
+                for channel in 0..<channels {
+                    pixels[(row * width + column) * channels + channel] = components[channel]
+                }
             }
         }
     }
@@ -53,7 +57,7 @@ public struct PNGImage {
         }
         var header = [UInt8]()
         header += bigEndian(UInt32(width)) + bigEndian(UInt32(height))
-        header += [8, channels == 1 ? 0 : 2, 0, 0, 0]   // depth 8, colour type, deflate, no filter, no interlace
+        header += [8, channels == 1 ? 0 : 2, 0, 0, 0]  // depth 8, colour type, deflate, no filter, no interlace
         return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
             + chunk("IHDR", header) + chunk("IDAT", Self.zlibCompress(raw)) + chunk("IEND", [])
     }

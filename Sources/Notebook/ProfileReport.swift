@@ -40,40 +40,52 @@ public struct ProfileReport {
     public func table() -> TextTable {
         let steps = Double(max(profile.steps, 1)), perImage = Double(profile.images) / steps
         let total = max(stepSeconds, 1e-12)
-        var table = TextTable(headers: ["layers", "block", "forward ms", "backward ms", "GFLOP/s", "share of step"],
-                              alignments: [.left, .left, .right, .right, .right, .right])
+        var table = TextTable(
+            headers: ["layers", "block", "forward ms", "backward ms", "GFLOP/s", "share of step"],
+            alignments: [.left, .left, .right, .right, .right, .right])
         let rows = plan.table.rows
         for block in profile.blocks {
             let macs = Double(leaves(of: block.layers).reduce(0) { $0 + $1.multiplyAdds })
             // Forward 2 flops per multiply-add; backward about twice the forward (data and filter).
             let flops = 6 * macs * perImage, seconds = block.forward + block.backward
             let label = rows.first { $0[0] == rangeText(block.layers) }?[1] ?? ""
-            table.append([rangeText(block.layers), label, formatted(block.forward / steps * 1e3, digits: 2),
-                          formatted(block.backward / steps * 1e3, digits: 2),
-                          macs > 0 && seconds > 0 ? formatted(flops * steps / seconds / 1e9, digits: 1) : "-",
-                          percent(seconds / total)])
+            table.append([
+                rangeText(block.layers), label, formatted(block.forward / steps * 1e3, digits: 2),
+                formatted(block.backward / steps * 1e3, digits: 2),
+                macs > 0 && seconds > 0 ? formatted(flops * steps / seconds / 1e9, digits: 1) : "-",
+                percent(seconds / total),
+            ])
         }
         for phase in [TrainingProfile.Phase.loss, .update] {
             let seconds = profile.phases[phase] ?? 0
-            table.append(["", phase.rawValue, formatted(seconds / steps * 1e3, digits: 2), "", "", percent(seconds / total)])
+            table.append([
+                "", phase.rawValue, formatted(seconds / steps * 1e3, digits: 2), "", "", percent(seconds / total),
+            ])
         }
         return table
     }
 
     /// What surrounds the steps, in seconds for the whole run and as a share of its wall time.
     public func surroundings() -> TextTable {
-        var table = TextTable(headers: ["part of the run", "seconds", "share of the run"],
-                              alignments: [.left, .right, .right])
+        var table = TextTable(
+            headers: ["part of the run", "seconds", "share of the run"],
+            alignments: [.left, .right, .right])
         let wall = max(profile.seconds, 1e-12)
-        table.append(["training steps (the table above)", formatted(stepSeconds, digits: 2), percent(stepSeconds / wall)])
+        table.append([
+            "training steps (the table above)", formatted(stepSeconds, digits: 2), percent(stepSeconds / wall),
+        ])
         for phase in [TrainingProfile.Phase.batch, .evaluation, .saving] {
             let seconds = profile.phases[phase] ?? 0
             table.append([phase.rawValue, formatted(seconds, digits: 2), percent(seconds / wall)])
         }
-        let accounted = stepSeconds + [TrainingProfile.Phase.batch, .evaluation, .saving]
+        let accounted =
+            stepSeconds
+            + [TrainingProfile.Phase.batch, .evaluation, .saving]
             .reduce(0) { $0 + (profile.phases[$1] ?? 0) }
-        table.append(["the rest (progress, bookkeeping)", formatted(max(wall - accounted, 0), digits: 2),
-                      percent(max(wall - accounted, 0) / wall)])
+        table.append([
+            "the rest (progress, bookkeeping)", formatted(max(wall - accounted, 0), digits: 2),
+            percent(max(wall - accounted, 0) / wall),
+        ])
         return table
     }
 

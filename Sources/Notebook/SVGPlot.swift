@@ -26,7 +26,8 @@ public struct LinePlot {
     /// Fixed y range (nil: fitted to the data, on nice tick values).
     public var yRange: ClosedRange<Double>?
 
-    public init(title: String, xLabel: String, yLabel: String, series: [PlotSeries], yRange: ClosedRange<Double>? = nil) {
+    public init(title: String, xLabel: String, yLabel: String, series: [PlotSeries], yRange: ClosedRange<Double>? = nil)
+    {
         (self.title, self.xLabel, self.yLabel, self.series, self.yRange) = (title, xLabel, yLabel, series, yRange)
     }
 
@@ -36,11 +37,13 @@ public struct LinePlot {
             history.map { (Double($0.epoch), Double(value($0))) }
         }
         let top = max(1, history.map { Double($0.trainLoss) }.max() ?? 1)
-        return LinePlot(title: title, xLabel: "epoch", yLabel: "loss / accuracy", series: [
-            PlotSeries(name: "train loss", points: points(\.trainLoss), color: "#1f77b4"),
-            PlotSeries(name: "train acc", points: points(\.trainAccuracy), color: "#d62728", dashed: true),
-            PlotSeries(name: "test acc", points: points(\.testAccuracy), color: "#2ca02c", dashed: true),
-        ], yRange: 0...niceCeiling(top))
+        return LinePlot(
+            title: title, xLabel: "epoch", yLabel: "loss / accuracy",
+            series: [
+                PlotSeries(name: "train loss", points: points(\.trainLoss), color: "#1f77b4"),
+                PlotSeries(name: "train acc", points: points(\.trainAccuracy), color: "#d62728", dashed: true),
+                PlotSeries(name: "test acc", points: points(\.testAccuracy), color: "#2ca02c", dashed: true),
+            ], yRange: 0...niceCeiling(top))
     }
 
     public func svg(width: Int = 560, height: Int = 360) -> String {
@@ -62,10 +65,13 @@ public struct LinePlot {
             let path = curve.points.enumerated().map { index, point in
                 "\(index == 0 ? "M" : "L")\(format(px(point.x))),\(format(py(point.y)))"
             }.joined(separator: " ")
-            body += "<path class=\"series\" d=\"\(path)\" fill=\"none\" stroke=\"\(curve.color)\" stroke-width=\"2\""
-                + (curve.dashed ? " stroke-dasharray=\"6 4\"" : "") + "><title>\(escapeXML(curve.name))</title></path>\n"
+            body +=
+                "<path class=\"series\" d=\"\(path)\" fill=\"none\" stroke=\"\(curve.color)\" stroke-width=\"2\""
+                + (curve.dashed ? " stroke-dasharray=\"6 4\"" : "")
+                + "><title>\(escapeXML(curve.name))</title></path>\n"
             for point in curve.points {
-                body += "<circle cx=\"\(format(px(point.x)))\" cy=\"\(format(py(point.y)))\" r=\"2.5\" fill=\"\(curve.color)\"/>\n"
+                body +=
+                    "<circle cx=\"\(format(px(point.x)))\" cy=\"\(format(py(point.y)))\" r=\"2.5\" fill=\"\(curve.color)\"/>\n"
             }
         }
         body += frame.legend(series.map { ($0.name, $0.color, $0.dashed) })
@@ -95,9 +101,11 @@ public struct BarChart {
         for tick in ticks { body += frame.xTick(at: px(tick), label: tickLabel(tick)) }
         for (index, bar) in bars.enumerated() {
             let y = frame.top + 8 + Double(index) * rowHeight
-            body += "<rect class=\"bar\" x=\"\(format(frame.left))\" y=\"\(format(y))\" width=\"\(format(px(bar.value) - frame.left))\" "
+            body +=
+                "<rect class=\"bar\" x=\"\(format(frame.left))\" y=\"\(format(y))\" width=\"\(format(px(bar.value) - frame.left))\" "
                 + "height=\"\(format(rowHeight - 8))\" fill=\"#4c72b0\"><title>\(escapeXML(bar.label)): \(tickLabel(bar.value))</title></rect>\n"
-            body += "<text x=\"\(format(frame.left - 8))\" y=\"\(format(y + rowHeight / 2))\" text-anchor=\"end\">"
+            body +=
+                "<text x=\"\(format(frame.left - 8))\" y=\"\(format(y + rowHeight / 2))\" text-anchor=\"end\">"
                 + "\(escapeXML(bar.label))</text>\n"
         }
         return frame.document(body)
@@ -124,14 +132,18 @@ struct PlotFrame {
     }
 
     func axes(title: String, xLabel: String, yLabel: String?) -> String {
-        var text = "<text x=\"\(format(left + plotWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
+        var text =
+            "<text x=\"\(format(left + plotWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
             + "font-weight=\"bold\">\(escapeXML(title))</text>\n"
-        text += "<path class=\"axis\" d=\"M\(format(left)),\(format(top)) L\(format(left)),\(format(bottom)) "
+        text +=
+            "<path class=\"axis\" d=\"M\(format(left)),\(format(top)) L\(format(left)),\(format(bottom)) "
             + "L\(format(left + plotWidth)),\(format(bottom))\" fill=\"none\" stroke=\"black\"/>\n"
-        text += "<text x=\"\(format(left + plotWidth / 2))\" y=\"\(format(bottom + 38))\" text-anchor=\"middle\">"
+        text +=
+            "<text x=\"\(format(left + plotWidth / 2))\" y=\"\(format(bottom + 38))\" text-anchor=\"middle\">"
             + "\(escapeXML(xLabel))</text>\n"
         if let yLabel {
-            text += "<text transform=\"translate(16,\(format(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">"
+            text +=
+                "<text transform=\"translate(16,\(format(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">"
                 + "\(escapeXML(yLabel))</text>\n"
         }
         return text
@@ -151,8 +163,10 @@ struct PlotFrame {
         var text = ""
         for (index, entry) in entries.enumerated() {
             let y = top + 10 + Double(index) * 20, x = left + plotWidth + 16
-            text += "<g class=\"legend\"><path d=\"M\(format(x)),\(format(y)) L\(format(x + 24)),\(format(y))\" "
-                + "stroke=\"\(entry.color)\" stroke-width=\"2\"" + (entry.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>"
+            text +=
+                "<g class=\"legend\"><path d=\"M\(format(x)),\(format(y)) L\(format(x + 24)),\(format(y))\" "
+                + "stroke=\"\(entry.color)\" stroke-width=\"2\"" + (entry.dashed ? " stroke-dasharray=\"6 4\"" : "")
+                + "/>"
                 + "<text x=\"\(format(x + 30))\" y=\"\(format(y + 4))\">\(escapeXML(entry.name))</text></g>\n"
         }
         return text

@@ -28,7 +28,8 @@ extension ModelProfile {
         func axis(_ n: Int) -> String {
             let padded = window.padding == 0 ? "\(n)" : "\(n) + 2*\(window.padding)"
             let out = (n + 2 * window.padding - window.kernelSize) / window.stride + 1
-            return window.stride == 1 ? "\(padded) - \(window.kernelSize) + 1 = \(out)"
+            return window.stride == 1
+                ? "\(padded) - \(window.kernelSize) + 1 = \(out)"
                 : "(\(padded) - \(window.kernelSize)) / \(window.stride) + 1 = \(out)"
         }
         let (h, w) = (entry.inputShape[2], entry.inputShape[3])

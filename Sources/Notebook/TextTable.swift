@@ -17,8 +17,9 @@ public struct TextTable {
     }
 
     public mutating func append(_ row: [String]) {
-        precondition(row.count == headers.count,
-                     "table row has \(row.count) cells for \(headers.count) columns: \(row)")
+        precondition(
+            row.count == headers.count,
+            "table row has \(row.count) cells for \(headers.count) columns: \(row)")
         rows.append(row)
     }
 
@@ -46,4 +47,3 @@ public func percent(_ part: Int, of whole: Int) -> String {
 public func formatted(_ value: Double, digits: Int) -> String {
     String(format: "%.\(digits)f", value)
 }
-

@@ -10,7 +10,8 @@ extension Recipe {
     /// chapter says it ran on `data`).
     public func summary(for data: FashionMNISTSplits) -> String {
         let (trainCount, testCount) = (data.train.count, data.test.count)
-        let train = trainLimit.map { "the first \(grouped(min($0, trainCount))) of \(grouped(trainCount))" }
+        let train =
+            trainLimit.map { "the first \(grouped(min($0, trainCount))) of \(grouped(trainCount))" }
             ?? "all \(grouped(trainCount))"
         let test = testLimit.map { "the first \(grouped(min($0, testCount)))" } ?? "all \(grouped(testCount))"
         return "\(epochs) epoch\(epochs == 1 ? "" : "s") over \(train) training images at \(imageSize)x\(imageSize), "
@@ -43,21 +44,30 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Folder with Fashion-MNIST's four *-ubyte.gz files.")
     public var dataDir: String = FashionMNIST.defaultDirectory
 
-    @Flag(help: "Measure where the training time goes: each plan block forward and backward, and what surrounds the steps.")
+    @Flag(
+        help:
+            "Measure where the training time goes: each plan block forward and backward, and what surrounds the steps.")
     public var profile = false
 
-    @Option(help: "How the model runs: auto, layers (one layer at a time), fused (convolution, activation and pool in one pass) or lanes (16 images per AVX-512 vector).")
+    @Option(
+        help:
+            "How the model runs: auto, layers (one layer at a time), fused (convolution, activation and pool in one pass) or lanes (16 images per AVX-512 vector)."
+    )
     public var engine: Engine = .auto
 
     public init() {}
 
     public func validate() throws {
         if let reason = engine.unavailableReason { throw ValidationError("--engine \(engine.rawValue): \(reason)") }
-        for (flag, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--train-limit", trainLimit),
-                              ("--test-limit", testLimit)] {
+        for (flag, value) in [
+            ("--epochs", epochs), ("--batch-size", batchSize), ("--train-limit", trainLimit),
+            ("--test-limit", testLimit),
+        ] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value)") }
         }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a finite positive number, got \(lr)") }
+        if let lr, !(lr > 0 && lr.isFinite) {
+            throw ValidationError("--lr must be a finite positive number, got \(lr)")
+        }
     }
 
     /// `quick` or, with --full, `full`, with any single flag given applied on top.

@@ -7,6 +7,7 @@ import Kernels
 import ModernCNN
 import Notebook
 import Testing
+
 @testable import Exercises
 
 /// Runs the d2l AlexNet layer by layer on one image: each layer's real output size, in order.
@@ -27,19 +28,24 @@ func memoryAnswer() throws {
     // Parameters counted from the tensors themselves, split by the layer index in their names.
     var convParameters = 0, denseParameters = 0
     for (name, parameter) in model.namedParameters {
-        if Int(name.split(separator: ".")[0])! < flatten { convParameters += parameter.value.count }
-        else { denseParameters += parameter.value.count }
+        if Int(name.split(separator: ".")[0])! < flatten {
+            convParameters += parameter.value.count
+        } else {
+            denseParameters += parameter.value.count
+        }
     }
     #expect(answer.convolutional.parameters == convParameters)
     #expect(answer.fullyConnected.parameters == denseParameters)
     #expect(convParameters + denseParameters == 46_764_746)
-    #expect(answer.fullyConnected.parameters > 10 * answer.convolutional.parameters)   // dense layers hold the weights
+    #expect(answer.fullyConnected.parameters > 10 * answer.convolutional.parameters)  // dense layers hold the weights
     let sizes = try realOutputSizes(model)
     #expect(answer.convolutional.activationsPerImage == sizes[..<flatten].reduce(0, +))
     #expect(answer.fullyConnected.activationsPerImage == sizes[flatten...].reduce(0, +))
     #expect(answer.convolutional.activationsPerImage > 20 * answer.fullyConnected.activationsPerImage)
     let weights = 46_764_746 * 4
-    #expect(answer.training.weights == weights && answer.training.gradients == weights && answer.training.optimizerState == weights)
+    #expect(
+        answer.training.weights == weights && answer.training.gradients == weights
+            && answer.training.optimizerState == weights)
     #expect(answer.training.savedActivations == 128 * 4 * (224 * 224 + sizes.reduce(0, +)))
 }
 
@@ -55,7 +61,7 @@ func computeAnswer() throws {
     let convolutions = Sequential(Array(model.layers[..<flatten]))
     let counted = try MultiplyAddCounter.counting { _ = try convolutions.forward(image, training: false) }
     #expect(counted == answer.convolutionalMultiplyAdds)
-    #expect(answer.convolutionalMultiplyAdds > 10 * answer.fullyConnectedMultiplyAdds)   // convolutions do the work
+    #expect(answer.convolutionalMultiplyAdds > 10 * answer.fullyConnectedMultiplyAdds)  // convolutions do the work
 }
 
 @Test("exercise 4: the 28x28 AlexNet keeps AlexNet's layers and ends in ten classes")
@@ -70,7 +76,8 @@ func alexNet28Shapes() throws {
 func experimentalAlexNetAnswers() throws {
     let data = try FashionMNISTSplits(directory: FashionMNIST.defaultDirectory)
     let runs = try AlexNetExercises.simplifiedComparison(
-        data: data, recipe: Recipe(epochs: 1, batchSize: 32, learningRate: 0.01, imageSize: 224, trainLimit: 96, testLimit: 64))
+        data: data,
+        recipe: Recipe(epochs: 1, batchSize: 32, learningRate: 0.01, imageSize: 224, trainLimit: 96, testLimit: 64))
     #expect(runs.count == 2 && runs.allSatisfy { $0.history.count == 1 })
     #expect(runs[0].parameterCount == 46_764_746 && runs[1].parameterCount < runs[0].parameterCount / 10)
     #expect(runs.allSatisfy { $0.firstBatchLoss.isFinite && $0.lastBatchLoss.isFinite })

@@ -7,6 +7,7 @@ import Foundation
 import Kernels
 import ModernCNN
 import Testing
+
 @testable import Exercises
 
 @Test("output shape of kernel (3, 5), padding (0, 1), stride (3, 4) on 8x8: the formula agrees with a run")
@@ -20,11 +21,14 @@ func outputShapeAnswer() {
 func mirrorPaddingAnswer() {
     let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
     let padded = ConvolutionsExercises.mirrorPadded(x, height: 3, width: 3, padding: 1)
-    #expect(padded == [5, 4, 5, 6, 5,
-                       2, 1, 2, 3, 2,
-                       5, 4, 5, 6, 5,
-                       8, 7, 8, 9, 8,
-                       5, 4, 5, 6, 5])
+    #expect(
+        padded == [
+            5, 4, 5, 6, 5,
+            2, 1, 2, 3, 2,
+            5, 4, 5, 6, 5,
+            8, 7, 8, 9, 8,
+            5, 4, 5, 6, 5,
+        ])
     let constant = ConvolutionsExercises.mirrorPadded([Float](repeating: 7, count: 20), height: 4, width: 5, padding: 3)
     #expect(constant.count == 10 * 11 && constant.allSatisfy { $0 == 7 })
 }
@@ -90,8 +94,9 @@ func layerCostAnswer() {
             convolutionBackwardData(g, outputGradient: y, weight: w, inputGradient: &dx, workspace: workspace)
         }
         let filter = MultiplyAddCounter.counting {
-            convolutionBackwardFilter(g, input: x, outputGradient: y, weightGradient: &dw, biasGradient: nil,
-                                      workspace: workspace)
+            convolutionBackwardFilter(
+                g, input: x, outputGradient: y, weightGradient: &dw, biasGradient: nil,
+                workspace: workspace)
         }
         #expect(forward == cost.forward && data == cost.forward && filter == cost.forward, "\(cost.name)")
         #expect(cost.training == forward + data + filter)
@@ -120,7 +125,9 @@ func kernelsByHandAnswer() throws {
         // Slid over x^j sampled at x0, x0 + 1, ...: zero below degree d, d! at degree d.
         for j in 0...d {
             for x0 in [0.0, 2.0, -3.0] {
-                let value = kernel.enumerated().reduce(0.0) { $0 + Double($1.element) * pow(x0 + Double($1.offset), Double(j)) }
+                let value = kernel.enumerated().reduce(0.0) {
+                    $0 + Double($1.element) * pow(x0 + Double($1.offset), Double(j))
+                }
                 let expected = j == d ? Double((1...d).reduce(1, *)) : 0
                 #expect(abs(value - expected) < 1e-6 * max(1, expected), "order \(d), x^\(j)")
             }
@@ -158,7 +165,10 @@ func diagonalEdgesAnswer() {
     #expect(answer.horizontal == horizontal && answer.transposedPicture == transposedPicture)
     #expect(answer.transposedKernel == transposedKernel)
     // Sliding K^T over X is the transpose of sliding K over X^T.
-    #expect((0..<((n - 1) * n)).allSatisfy { answer.transposedKernel[$0] == answer.transposedPicture[($0 % n) * (n - 1) + $0 / n] })
+    #expect(
+        (0..<((n - 1) * n)).allSatisfy {
+            answer.transposedKernel[$0] == answer.transposedPicture[($0 % n) * (n - 1) + $0 / n]
+        })
     // Each finds the edge once per row (or column), on the diagonal: n - 1 nonzero outputs.
     for found in [answer.horizontal, answer.transposedPicture, answer.transposedKernel] {
         #expect(found.filter { $0 != 0 }.count == n - 1)

@@ -7,6 +7,7 @@ import Kernels
 import ModernCNN
 import Notebook
 import Testing
+
 @testable import Exercises
 
 let tinyRecipe = Recipe(epochs: 2, batchSize: 64, learningRate: 0, trainLimit: 2048, testLimit: 512)
@@ -41,7 +42,8 @@ func exploreAnswer() throws {
         #expect(try model.outputShape(for: [3, 1, 28, 28]) == [3, 10], "\(variant.name)")
         if let count = expected[variant.name] { #expect(model.parameterCount == count, "\(variant.name)") }
     }
-    #expect(variants.last!.epochs == 2 && variants.filter { $0.learningRate != 0.1 }.map(\.name) == ["lr 0.03", "lr 0.3"])
+    #expect(
+        variants.last!.epochs == 2 && variants.filter { $0.learningRate != 0.1 }.map(\.name) == ["lr 0.03", "lr 0.3"])
 
     let data = try FashionMNISTSplits(directory: FashionMNIST.defaultDirectory)
     let chosen = [variants[0], variants[3], variants[7]]
@@ -64,10 +66,13 @@ func activationMapsAnswer() throws {
 
     func sigmoid(_ v: Float) -> Float { 1 / (1 + exp(-v)) }
     let conv1 = lenet.layers[0] as! Conv2d, conv2 = lenet.layers[3] as! Conv2d
-    let g1 = ConvolutionGeometry(batch: 1, inputChannels: 1, inputHeight: 28, inputWidth: 28, outputChannels: 6,
-                                 kernelHeight: 5, kernelWidth: 5, paddingHeight: 2, paddingWidth: 2)
-    let first = ConvolutionReference.forward(g1, input: image, weight: Array(conv1.weight.value.scalars),
-                                             bias: conv1.bias.map { Array($0.value.scalars) }).map(sigmoid)
+    let g1 = ConvolutionGeometry(
+        batch: 1, inputChannels: 1, inputHeight: 28, inputWidth: 28, outputChannels: 6,
+        kernelHeight: 5, kernelWidth: 5, paddingHeight: 2, paddingWidth: 2)
+    let first = ConvolutionReference.forward(
+        g1, input: image, weight: Array(conv1.weight.value.scalars),
+        bias: conv1.bias.map { Array($0.value.scalars) }
+    ).map(sigmoid)
     #expect(zip(first, maps.first.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
     // The 2x2 mean of each map, then conv2 by its definition.
     var pooled = [Float](repeating: 0, count: 6 * 14 * 14)
@@ -75,14 +80,18 @@ func activationMapsAnswer() throws {
         for p in 0..<14 {
             for q in 0..<14 {
                 let at = { (h: Int, w: Int) in first[(c * 28 + h) * 28 + w] }
-                pooled[(c * 14 + p) * 14 + q] = (at(2 * p, 2 * q) + at(2 * p, 2 * q + 1) + at(2 * p + 1, 2 * q)
-                    + at(2 * p + 1, 2 * q + 1)) / 4
+                pooled[(c * 14 + p) * 14 + q] =
+                    (at(2 * p, 2 * q) + at(2 * p, 2 * q + 1) + at(2 * p + 1, 2 * q)
+                        + at(2 * p + 1, 2 * q + 1)) / 4
             }
         }
     }
-    let g2 = ConvolutionGeometry(batch: 1, inputChannels: 6, inputHeight: 14, inputWidth: 14, outputChannels: 16,
-                                 kernelHeight: 5, kernelWidth: 5)
-    let second = ConvolutionReference.forward(g2, input: pooled, weight: Array(conv2.weight.value.scalars),
-                                              bias: conv2.bias.map { Array($0.value.scalars) }).map(sigmoid)
+    let g2 = ConvolutionGeometry(
+        batch: 1, inputChannels: 6, inputHeight: 14, inputWidth: 14, outputChannels: 16,
+        kernelHeight: 5, kernelWidth: 5)
+    let second = ConvolutionReference.forward(
+        g2, input: pooled, weight: Array(conv2.weight.value.scalars),
+        bias: conv2.bias.map { Array($0.value.scalars) }
+    ).map(sigmoid)
     #expect(zip(second, maps.second.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
 }

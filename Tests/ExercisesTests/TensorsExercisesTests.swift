@@ -3,8 +3,9 @@
 // that counts the bytes it fetches and writes back. The experiments are checked against what
 // their runs produced.
 
-import Testing
 import Kernels
+import Testing
+
 @testable import Exercises
 
 /// A fully associative cache of `capacity` 64-byte lines with least-recently-used eviction:
@@ -95,13 +96,18 @@ func simulatedTraffic(_ rung: String) -> Double {
 func trafficAnswer() {
     for size in [96, 256, 512] {
         let answer = TensorsExercises.trafficPerMultiplyAdd(size: size)
-        #expect(answer.map(\.rung) == ["1 naive i-j-k", "2 loop order i-k-j", "4 SIMD registers (4x16 tile)",
-                                        TensorsExercises.packedRung])
+        #expect(
+            answer.map(\.rung) == [
+                "1 naive i-j-k", "2 loop order i-k-j", "4 SIMD registers (4x16 tile)",
+                TensorsExercises.packedRung,
+            ])
         #expect(zip(answer, answer.dropFirst()).allSatisfy { $0.bytesPerMultiplyAdd > $1.bytesPerMultiplyAdd })
     }
     // Each simulation at the size it replays.
-    for (rung, size) in [("1 naive i-j-k", 256), ("2 loop order i-k-j", 512), ("4 SIMD registers (4x16 tile)", 512),
-                         (TensorsExercises.packedRung, 96)] {
+    for (rung, size) in [
+        ("1 naive i-j-k", 256), ("2 loop order i-k-j", 512), ("4 SIMD registers (4x16 tile)", 512),
+        (TensorsExercises.packedRung, 96),
+    ] {
         let modelled = TensorsExercises.trafficPerMultiplyAdd(size: size).first { $0.rung == rung }!.bytesPerMultiplyAdd
         let simulated = simulatedTraffic(rung)
         #expect(abs(modelled - simulated) <= 0.05 * simulated, "\(rung): model \(modelled), simulation \(simulated)")

@@ -4,8 +4,10 @@
 // the bytes, a checkpoint the checks accept must have exactly the shapes the run's pointers will
 // assume, finite values and a position inside the epoch.
 
-let parameters: [(name: String, shape: [Int])] = [("0.weight", [2, 1, 3, 3]), ("0.bias", [2]),
-                                                  ("3.weight", [10, 8]), ("3.bias", [10])]
+let parameters: [(name: String, shape: [Int])] = [
+    ("0.weight", [2, 1, 3, 3]), ("0.bias", [2]),
+    ("3.weight", [10, 8]), ("3.bias", [10]),
+]
 
 func expectation(adam: Bool) -> CheckpointExpectation {
     var state: [String: [Int]] = [:]
@@ -20,9 +22,11 @@ func expectation(adam: Bool) -> CheckpointExpectation {
     if adam { state["optimizer.adam.steps"] = [1] }
     return CheckpointExpectation(
         parameters: parameters, optimizerState: state, optimizerCounters: adam ? ["optimizer.adam.steps"] : [],
-        facts: [.init(key: "model", flag: nil, value: "tiny", optional: true),
-                .init(key: "seed", flag: "--seed", value: "42"),
-                .init(key: "batch_size", flag: "--batch-size", value: "4")],
+        facts: [
+            .init(key: "model", flag: nil, value: "tiny", optional: true),
+            .init(key: "seed", flag: "--seed", value: "42"),
+            .init(key: "batch_size", flag: "--batch-size", value: "4"),
+        ],
         batchSize: 4, batchesPerEpoch: 3, trainImages: 10)
 }
 

@@ -3,15 +3,19 @@
 // backward-data against the adjoint identity <conv(x), dy> = <x, conv^T(dy)>, which needs no oracle.
 
 import Testing
+
 @testable import Kernels
 
 extension ConvolutionGeometry {
     /// (N, C, H, W) in, K out, kernel (R, S), stride (sh, sw), padding (ph, pw), G groups.
-    init(_ n: Int, _ c: Int, _ h: Int, _ w: Int, k: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
-         padding: (Int, Int) = (0, 0), groups: Int = 1) {
-        self.init(batch: n, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: k,
-                  kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: stride.0, strideWidth: stride.1,
-                  paddingHeight: padding.0, paddingWidth: padding.1, groups: groups)
+    init(
+        _ n: Int, _ c: Int, _ h: Int, _ w: Int, k: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+        padding: (Int, Int) = (0, 0), groups: Int = 1
+    ) {
+        self.init(
+            batch: n, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: k,
+            kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: stride.0, strideWidth: stride.1,
+            paddingHeight: padding.0, paddingWidth: padding.1, groups: groups)
     }
 
     var inputCount: Int { batch * inputChannels * inputPlane }
@@ -22,15 +26,15 @@ let geometries: [ConvolutionGeometry] = [
     .init(1, 1, 5, 5, k: 1, kernel: (3, 3)),
     .init(2, 3, 7, 7, k: 4, kernel: (3, 3), padding: (1, 1)),
     .init(2, 4, 9, 8, k: 6, kernel: (5, 5), stride: (2, 2), padding: (2, 2), groups: 2),
-    .init(1, 1, 23, 23, k: 5, kernel: (11, 11), stride: (4, 4), padding: (1, 1)),    // AlexNet conv1's arithmetic
-    .init(1, 2, 8, 8, k: 3, kernel: (3, 5), stride: (3, 4), padding: (0, 1)),        // d2l's exercise shape
-    .init(2, 6, 5, 7, k: 8, kernel: (1, 1)),                                          // pointwise
-    .init(1, 6, 5, 7, k: 4, kernel: (1, 1), groups: 2),                               // pointwise, grouped
-    .init(1, 4, 9, 9, k: 6, kernel: (1, 1), stride: (2, 2)),                          // 1x1 but strided: im2col
-    .init(1, 6, 6, 6, k: 6, kernel: (3, 3), padding: (1, 1), groups: 6),              // depthwise
+    .init(1, 1, 23, 23, k: 5, kernel: (11, 11), stride: (4, 4), padding: (1, 1)),  // AlexNet conv1's arithmetic
+    .init(1, 2, 8, 8, k: 3, kernel: (3, 5), stride: (3, 4), padding: (0, 1)),  // d2l's exercise shape
+    .init(2, 6, 5, 7, k: 8, kernel: (1, 1)),  // pointwise
+    .init(1, 6, 5, 7, k: 4, kernel: (1, 1), groups: 2),  // pointwise, grouped
+    .init(1, 4, 9, 9, k: 6, kernel: (1, 1), stride: (2, 2)),  // 1x1 but strided: im2col
+    .init(1, 6, 6, 6, k: 6, kernel: (3, 3), padding: (1, 1), groups: 6),  // depthwise
     .init(3, 5, 13, 11, k: 7, kernel: (3, 3), stride: (2, 1), padding: (2, 0)),
-    .init(1, 2, 4, 4, k: 3, kernel: (4, 4), padding: (3, 3)),                         // padding as wide as the kernel
-    .init(1, 16, 12, 12, k: 33, kernel: (3, 3), padding: (1, 1)),                     // tile edges in M and N
+    .init(1, 2, 4, 4, k: 3, kernel: (4, 4), padding: (3, 3)),  // padding as wide as the kernel
+    .init(1, 16, 12, 12, k: 33, kernel: (3, 3), padding: (1, 1)),  // tile edges in M and N
     // Products above ConvolutionGeometry.imageParallelThreshold: images one by one, each GEMM
     // threaded (the small geometries above split the batch over the workers instead).
     .init(1, 64, 16, 16, k: 64, kernel: (3, 3), padding: (1, 1)),
@@ -80,10 +84,11 @@ func algorithmCoverage() {
     }
     // The flat filter gradient with a part-filled register tile in both directions: spare
     // channels and spare taps (3 x 5 with AVX-512, 2 x 3 without).
-    #expect(direct.map(DirectProblem.init(forward:)).contains {
-        !$0.vectorsAlongChannels && $0.outputChannels % FilterGradientTile.channels != 0
-            && $0.taps % FilterGradientTile.taps != 0
-    })
+    #expect(
+        direct.map(DirectProblem.init(forward:)).contains {
+            !$0.vectorsAlongChannels && $0.outputChannels % FilterGradientTile.channels != 0
+                && $0.taps % FilterGradientTile.taps != 0
+        })
 }
 
 @Test("the test table covers both ways of running a convolution")
@@ -93,19 +98,20 @@ func bothPathsCovered() {
     #expect(geometries.contains { $0.batch > 1 && $0.multiplyAddsPerImageGroup * $0.groups >= threshold })
     // Side by side, grouped, and with a last product holding fewer images than the others.
     #expect(geometries.contains { $0.imagesPerProduct(workers: 2) > 1 && $0.groups > 1 })
-    #expect(geometries.contains { g in
-        let images = g.imagesPerProduct(workers: 2)
-        return images > 1 && g.batch % images != 0
-    })
+    #expect(
+        geometries.contains { g in
+            let images = g.imagesPerProduct(workers: 2)
+            return images > 1 && g.batch % images != 0
+        })
 }
-
-
 
 /// Relative-to-scale closeness for sums of `terms` unit-sized products. Winograd's transforms
 /// (entries up to 8, and 1/24) amplify rounding: 4.5x the GEMM's worst case was measured on these
 /// cases, so it gets 10x; a wrong transform is off by whole units, not by 1e-4.
-func expectClose(_ ours: [Float], _ reference: [Float], terms: Int, algorithm: ConvolutionAlgorithm = .im2col,
-                 _ what: String) {
+func expectClose(
+    _ ours: [Float], _ reference: [Float], terms: Int, algorithm: ConvolutionAlgorithm = .im2col,
+    _ what: String
+) {
     #expect(ours.count == reference.count)
     let worst = zip(ours, reference).map { abs($0 - $1) }.max() ?? 0
     let allowed = tolerance(k: terms) * (algorithm == .winograd ? 10 : 1)
@@ -123,8 +129,9 @@ func convolutionForwardMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlg
         biasPointer.withUnsafeBufferPointerIfPresent { bp in
             convolutionForward(g, input: x, weight: w, bias: bp, output: &y, workspace: workspace)
         }
-        expectClose(y, ConvolutionReference.forward(g, input: x, weight: w, bias: bias), terms: g.patchLength,
-                    algorithm: algorithm, "\(g) \(algorithm) bias \(bias != nil)")
+        expectClose(
+            y, ConvolutionReference.forward(g, input: x, weight: w, bias: bias), terms: g.patchLength,
+            algorithm: algorithm, "\(g) \(algorithm) bias \(bias != nil)")
     }
 }
 
@@ -132,11 +139,13 @@ func convolutionForwardMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlg
 func convolutionBackwardDataMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
     let dy = testValues(g.outputCount, seed: 4), w = testValues(g.weightCount, seed: 5)
     var dx = [Float](repeating: 123, count: g.inputCount)
-    convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx,
-                            workspace: ConvolutionWorkspace(g, workers: 2, algorithm: algorithm))
-    expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
-                terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, algorithm: algorithm,
-                "\(g) \(algorithm)")
+    convolutionBackwardData(
+        g, outputGradient: dy, weight: w, inputGradient: &dx,
+        workspace: ConvolutionWorkspace(g, workers: 2, algorithm: algorithm))
+    expectClose(
+        dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
+        terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, algorithm: algorithm,
+        "\(g) \(algorithm)")
 }
 
 @Test("backward-filter matches the direct definition and accumulates", arguments: algorithmCases)
@@ -144,13 +153,16 @@ func convolutionBackwardFilterMatches(g: ConvolutionGeometry, algorithm: Convolu
     let x = testValues(g.inputCount, seed: 6), dy = testValues(g.outputCount, seed: 7)
     let previousW = testValues(g.weightCount, seed: 8), previousB = testValues(g.outputChannels, seed: 9)
     var dw = previousW, db = previousB
-    convolutionBackwardFilter(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
-                              workspace: ConvolutionWorkspace(g, workers: 2, algorithm: algorithm))
+    convolutionBackwardFilter(
+        g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
+        workspace: ConvolutionWorkspace(g, workers: 2, algorithm: algorithm))
     let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
-    expectClose(dw, zip(previousW, reference.weight).map { $0 + $1 }, terms: g.batch * g.outputPlane,
-                algorithm: algorithm, "\(g) \(algorithm) weights")
-    expectClose(db, zip(previousB, reference.bias).map { $0 + $1 }, terms: g.batch * g.outputPlane,
-                algorithm: algorithm, "\(g) \(algorithm) bias")
+    expectClose(
+        dw, zip(previousW, reference.weight).map { $0 + $1 }, terms: g.batch * g.outputPlane,
+        algorithm: algorithm, "\(g) \(algorithm) weights")
+    expectClose(
+        db, zip(previousB, reference.bias).map { $0 + $1 }, terms: g.batch * g.outputPlane,
+        algorithm: algorithm, "\(g) \(algorithm) bias")
 }
 
 @Test("backward-data is the adjoint of forward: <conv(x), dy> = <x, conv^T(dy)>", arguments: algorithmCases)
@@ -167,36 +179,46 @@ func adjointIdentity(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
     #expect(abs(left - right) <= 1e-5 * scale, "\(g): \(left) vs \(right)")
 }
 
-@Test("one workspace serves every pass in turn, batch after batch, with nothing left over from the last", arguments: algorithmCases)
+@Test(
+    "one workspace serves every pass in turn, batch after batch, with nothing left over from the last",
+    arguments: algorithmCases)
 func workspaceReuse(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
     // The direct kernels zero their padded borders once and rely on nothing writing there; the
     // others reuse their scratch too. Interleave the passes on new data and check each one.
     let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: algorithm)
     let w = testValues(g.weightCount, seed: 20)
     for round in 0..<2 {
-        let x = testValues(g.inputCount, seed: UInt64(21 + round)), dy = testValues(g.outputCount, seed: UInt64(31 + round))
+        let x = testValues(g.inputCount, seed: UInt64(21 + round)),
+            dy = testValues(g.outputCount, seed: UInt64(31 + round))
         var y = [Float](repeating: .nan, count: g.outputCount), dx = [Float](repeating: .nan, count: g.inputCount)
         var dw = [Float](repeating: 0, count: g.weightCount), db = [Float](repeating: 0, count: g.outputChannels)
         convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
-        convolutionBackwardFilter(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
-                                  workspace: workspace)
+        convolutionBackwardFilter(
+            g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
+            workspace: workspace)
         convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx, workspace: workspace)
-        expectClose(y, ConvolutionReference.forward(g, input: x, weight: w, bias: nil), terms: g.patchLength,
-                    algorithm: algorithm, "\(g) \(algorithm) round \(round) forward")
-        expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
-                    terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, algorithm: algorithm,
-                    "\(g) \(algorithm) round \(round) backward-data")
-        expectClose(dw, ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy).weight,
-                    terms: g.batch * g.outputPlane, algorithm: algorithm, "\(g) \(algorithm) round \(round) weights")
+        expectClose(
+            y, ConvolutionReference.forward(g, input: x, weight: w, bias: nil), terms: g.patchLength,
+            algorithm: algorithm, "\(g) \(algorithm) round \(round) forward")
+        expectClose(
+            dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
+            terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, algorithm: algorithm,
+            "\(g) \(algorithm) round \(round) backward-data")
+        expectClose(
+            dw, ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy).weight,
+            terms: g.batch * g.outputPlane, algorithm: algorithm, "\(g) \(algorithm) round \(round) weights")
     }
 }
 
-@Test("output sizes follow floor((n + 2p - k) / s) + 1", arguments: [
-    (224, 11, 4, 1, 54), (54, 3, 2, 0, 26), (26, 5, 1, 2, 26), (12, 3, 2, 0, 5), (28, 5, 1, 2, 28), (8, 3, 3, 0, 2),
-])
+@Test(
+    "output sizes follow floor((n + 2p - k) / s) + 1",
+    arguments: [
+        (224, 11, 4, 1, 54), (54, 3, 2, 0, 26), (26, 5, 1, 2, 26), (12, 3, 2, 0, 5), (28, 5, 1, 2, 28), (8, 3, 3, 0, 2),
+    ])
 func outputSize(example: (n: Int, k: Int, s: Int, p: Int, out: Int)) {
-    let g = ConvolutionGeometry(1, 1, example.n, example.n, k: 1, kernel: (example.k, example.k),
-                                stride: (example.s, example.s), padding: (example.p, example.p))
+    let g = ConvolutionGeometry(
+        1, 1, example.n, example.n, k: 1, kernel: (example.k, example.k),
+        stride: (example.s, example.s), padding: (example.p, example.p))
     #expect(g.outputHeight == example.out && g.outputWidth == example.out)
 }
 
@@ -207,10 +229,13 @@ func im2colByHand() {
     let x: [Float] = (0..<9).map(Float.init)
     var columns = [Float](repeating: -1, count: g.columnCount)
     im2col(g, image: x, columns: &columns)
-    #expect(columns == [0, 1, 3, 4,   // kernel (0, 0) over the four windows
-                        1, 2, 4, 5,   // kernel (0, 1)
-                        3, 4, 6, 7,   // kernel (1, 0)
-                        4, 5, 7, 8])  // kernel (1, 1)
+    #expect(
+        columns == [
+            0, 1, 3, 4,  // kernel (0, 0) over the four windows
+            1, 2, 4, 5,  // kernel (0, 1)
+            3, 4, 6, 7,  // kernel (1, 0)
+            4, 5, 7, 8,
+        ])  // kernel (1, 1)
 }
 
 @Test("a grouped convolution equals convolving each group separately and concatenating")
@@ -218,16 +243,18 @@ func groupsAreSplits() {
     let g = ConvolutionGeometry(2, 4, 7, 6, k: 6, kernel: (3, 3), padding: (1, 1), groups: 2)
     let x = testValues(g.inputCount, seed: 13), w = testValues(g.weightCount, seed: 14)
     var grouped = [Float](repeating: 0, count: g.outputCount)
-    convolutionForward(g, input: x, weight: w, bias: nil, output: &grouped,
-                       workspace: ConvolutionWorkspace(g, algorithm: .im2col))
+    convolutionForward(
+        g, input: x, weight: w, bias: nil, output: &grouped,
+        workspace: ConvolutionWorkspace(g, algorithm: .im2col))
     let half = ConvolutionGeometry(1, 2, 7, 6, k: 3, kernel: (3, 3), padding: (1, 1))
     for n in 0..<2 {
         for group in 0..<2 {
             let xs = Array(x[((n * 4 + group * 2) * 42)..<((n * 4 + group * 2 + 2) * 42)])
             let ws = Array(w[(group * 3 * half.patchLength)..<((group + 1) * 3 * half.patchLength)])
             var part = [Float](repeating: 0, count: half.outputCount)
-            convolutionForward(half, input: xs, weight: ws, bias: nil, output: &part,
-                               workspace: ConvolutionWorkspace(half, algorithm: .direct))
+            convolutionForward(
+                half, input: xs, weight: ws, bias: nil, output: &part,
+                workspace: ConvolutionWorkspace(half, algorithm: .direct))
             let start = (n * 6 + group * 3) * g.outputPlane
             #expect(Array(grouped[start..<(start + part.count)]) == part)
         }
@@ -249,10 +276,12 @@ func winogradBackwardData5x5() {
     let dy = testValues(g.outputCount, seed: 17), w = testValues(g.weightCount, seed: 18)
     var dx = [Float](repeating: 123, count: g.inputCount)
     let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: .winograd)
-    runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w, bias: nil,
-                output: &dx, activation: .none, workspace: workspace)
-    expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
-                terms: g.outputChannels * 25, algorithm: .winograd, "\(g)")
+    runWinograd(
+        g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w, bias: nil,
+        output: &dx, activation: .none, workspace: workspace)
+    expectClose(
+        dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
+        terms: g.outputChannels * 25, algorithm: .winograd, "\(g)")
 }
 
 @Test("Winograd's filter gradient is right for 5x5 too, though training uses im2col's there")
@@ -261,9 +290,10 @@ func winogradFilterGradient5x5() {
     let x = testValues(g.inputCount, seed: 15), dy = testValues(g.outputCount, seed: 16)
     var dw = [Float](repeating: 0, count: g.weightCount), db = [Float](repeating: 0, count: g.outputChannels)
     let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: .winograd)
-    winogradFilterGradient(WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: &dw,
-                           biasGradient: &db, buffers: workspace.winograd,
-                           packingSpace: workspace.gemm.storage.pointer, workers: 2)
+    winogradFilterGradient(
+        WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: &dw,
+        biasGradient: &db, buffers: workspace.winograd,
+        packingSpace: workspace.gemm.storage.pointer, workers: 2)
     let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
     expectClose(dw, reference.weight, terms: g.batch * g.outputPlane, algorithm: .winograd, "weights")
     expectClose(db, reference.bias, terms: g.batch * g.outputPlane, algorithm: .winograd, "bias")

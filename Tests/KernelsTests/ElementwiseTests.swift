@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import Kernels
 
 @Test("ReLU forward and backward, in place too", arguments: [1, 7, 100_000])
@@ -19,8 +20,9 @@ func relu(count: Int) {
     #expect(inPlace == y)
 }
 
-@Test("column sums (a bias's gradient) add onto the old sums, row by row, as the plain loop does",
-      arguments: [(1, 1), (3, 15), (5, 16), (7, 17), (4, 37), (256, 120)])
+@Test(
+    "column sums (a bias's gradient) add onto the old sums, row by row, as the plain loop does",
+    arguments: [(1, 1), (3, 15), (5, 16), (7, 17), (4, 37), (256, 120)])
 func columnSums(shape: (rows: Int, columns: Int)) {
     let (rows, columns) = shape
     let matrix = testValues(rows * columns, seed: 11)
@@ -84,7 +86,8 @@ func softmaxCrossEntropyMatches() {
     let z = testValues(rows * classes, seed: 34).map { $0 * 4 }
     let labels: [Int32] = [0, 6, 3, 3, 1]
     var dz = [Float](repeating: .nan, count: z.count)
-    let (loss, correct) = softmaxCrossEntropy(logits: z, labels: labels, rows: rows, classes: classes, logitGradient: &dz)
+    let (loss, correct) = softmaxCrossEntropy(
+        logits: z, labels: labels, rows: rows, classes: classes, logitGradient: &dz)
     #expect(abs(Double(loss) - referenceCrossEntropy(z.map(Double.init), labels, classes: classes)) <= 1e-5)
     let predicted = (0..<rows).map { b in (0..<classes).max { z[b * classes + $0] < z[b * classes + $1] }! }
     #expect(correct == zip(predicted, labels).filter { $0 == Int($1) }.count)
@@ -92,8 +95,9 @@ func softmaxCrossEntropyMatches() {
         var plus = z.map(Double.init), minus = plus
         plus[i] += 1e-5
         minus[i] -= 1e-5
-        let numeric = (referenceCrossEntropy(plus, labels, classes: classes)
-                       - referenceCrossEntropy(minus, labels, classes: classes)) / 2e-5
+        let numeric =
+            (referenceCrossEntropy(plus, labels, classes: classes)
+                - referenceCrossEntropy(minus, labels, classes: classes)) / 2e-5
         #expect(abs(numeric - Double(dz[i])) <= 1e-5, "dz[\(i)]")
     }
     for b in 0..<rows {
@@ -132,10 +136,13 @@ func referenceLRN(_ p: LocalResponseNormParameters, _ x: [Double], batch: Int, c
     return y
 }
 
-@Test("LRN forward matches its formula; backward matches central differences",
-      arguments: [LocalResponseNormParameters(size: 5, alpha: 0.5, beta: 0.75, k: 2),
-                  LocalResponseNormParameters(size: 4, alpha: 0.3, beta: 0.6, k: 1),
-                  LocalResponseNormParameters(size: 1, alpha: 1, beta: 0.5, k: 1)])
+@Test(
+    "LRN forward matches its formula; backward matches central differences",
+    arguments: [
+        LocalResponseNormParameters(size: 5, alpha: 0.5, beta: 0.75, k: 2),
+        LocalResponseNormParameters(size: 4, alpha: 0.3, beta: 0.6, k: 1),
+        LocalResponseNormParameters(size: 1, alpha: 1, beta: 0.5, k: 1),
+    ])
 func localResponseNorm(p: LocalResponseNormParameters) {
     let (batch, channels, pixels) = (2, 7, 3)
     let count = batch * channels * pixels
@@ -144,14 +151,17 @@ func localResponseNorm(p: LocalResponseNormParameters) {
     localResponseNormForward(p, batch: batch, channels: channels, pixels: pixels, input: x, output: &y, scale: &scale)
     let reference = referenceLRN(p, x.map(Double.init), batch: batch, channels: channels, pixels: pixels)
     #expect(zip(y, reference).allSatisfy { abs(Double($0) - $1) <= 1e-6 })
-    localResponseNormBackward(p, batch: batch, channels: channels, pixels: pixels, input: x, output: y,
-                              scale: scale, outputGradient: dy, inputGradient: &dx)
+    localResponseNormBackward(
+        p, batch: batch, channels: channels, pixels: pixels, input: x, output: y,
+        scale: scale, outputGradient: dy, inputGradient: &dx)
     for i in 0..<count {
         var plus = x.map(Double.init), minus = plus
         plus[i] += 1e-5
         minus[i] -= 1e-5
         let loss = { (input: [Double]) in
-            zip(referenceLRN(p, input, batch: batch, channels: channels, pixels: pixels), dy).reduce(0.0) { $0 + $1.0 * Double($1.1) }
+            zip(referenceLRN(p, input, batch: batch, channels: channels, pixels: pixels), dy).reduce(0.0) {
+                $0 + $1.0 * Double($1.1)
+            }
         }
         let numeric = (loss(plus) - loss(minus)) / 2e-5
         #expect(abs(numeric - Double(dx[i])) <= 2e-5, "size \(p.size): dx[\(i)] numeric \(numeric) kernel \(dx[i])")

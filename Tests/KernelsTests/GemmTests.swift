@@ -7,6 +7,7 @@
 import CPUHints
 import Foundation
 import Testing
+
 @testable import Kernels
 
 @Test("the kernels run this processor's tiles, or the AVX2 ones when MODERNCNN_TILE says avx2")
@@ -48,11 +49,13 @@ func runBoth(_ test: GemmCase, threads: Int = 2) -> (ours: [Float], reference: [
     var initial = testValues(test.m * test.ldc, seed: 3)
     for i in 0..<test.m { for j in test.n..<test.ldc { initial[i * test.ldc + j] = sentinel } }
     var ours = initial, reference = initial
-    sgemm(transA: test.transA, transB: test.transB, m: test.m, n: test.n, k: test.k, alpha: test.alpha,
-          a: a, lda: test.lda, b: b, ldb: test.ldb, beta: test.beta, c: &ours, ldc: test.ldc, threads: threads)
-    sgemmReference(transA: test.transA, transB: test.transB, m: test.m, n: test.n, k: test.k,
-                   alpha: test.alpha, a: a, lda: test.lda, b: b, ldb: test.ldb, beta: test.beta,
-                   c: &reference, ldc: test.ldc)
+    sgemm(
+        transA: test.transA, transB: test.transB, m: test.m, n: test.n, k: test.k, alpha: test.alpha,
+        a: a, lda: test.lda, b: b, ldb: test.ldb, beta: test.beta, c: &ours, ldc: test.ldc, threads: threads)
+    sgemmReference(
+        transA: test.transA, transB: test.transB, m: test.m, n: test.n, k: test.k,
+        alpha: test.alpha, a: a, lda: test.lda, b: b, ldb: test.ldb, beta: test.beta,
+        c: &reference, ldc: test.ldc)
     return (ours, reference)
 }
 
@@ -72,8 +75,9 @@ func expectClose(_ test: GemmCase, threads: Int = 2) {
             }
         }
     }
-    #expect(worst <= tolerance(k: test.k) * max(1, abs(test.alpha) + abs(test.beta)),
-            "\(test): max |ours - reference| = \(worst)")
+    #expect(
+        worst <= tolerance(k: test.k) * max(1, abs(test.alpha) + abs(test.beta)),
+        "\(test): max |ours - reference| = \(worst)")
 }
 
 let transposes = [(false, false), (true, false), (false, true), (true, true)]
@@ -91,10 +95,12 @@ func thousand(transposeIndex: Int) {
     expectClose(GemmCase(transA: transA, transB: transB, m: 1000, n: 1000, k: 1000))
 }
 
-@Test("non-square mixes", arguments: [
-    (1, 1, 1), (1, 37, 5), (37, 1, 5), (5, 7, 1), (6, 16, 256), (7, 17, 257), (145, 15, 300),
-    (13, 4100, 3), (3, 4097, 520), (290, 33, 17), (2, 300, 1000), (300, 2, 700),
-])
+@Test(
+    "non-square mixes",
+    arguments: [
+        (1, 1, 1), (1, 37, 5), (37, 1, 5), (5, 7, 1), (6, 16, 256), (7, 17, 257), (145, 15, 300),
+        (13, 4100, 3), (3, 4097, 520), (290, 33, 17), (2, 300, 1000), (300, 2, 700),
+    ])
 func nonSquare(shape: (Int, Int, Int)) {
     for (transA, transB) in transposes {
         expectClose(GemmCase(transA: transA, transB: transB, m: shape.0, n: shape.1, k: shape.2))
@@ -104,16 +110,20 @@ func nonSquare(shape: (Int, Int, Int)) {
 @Test("alpha and beta", arguments: [(Float(1), Float(0)), (2.5, 0), (1, 1), (-0.5, 2), (0, 3), (1.5, -1)])
 func alphaBeta(scales: (Float, Float)) {
     for (transA, transB) in transposes {
-        expectClose(GemmCase(transA: transA, transB: transB, m: 23, n: 41, k: 300,
-                             alpha: scales.0, beta: scales.1))
+        expectClose(
+            GemmCase(
+                transA: transA, transB: transB, m: 23, n: 41, k: 300,
+                alpha: scales.0, beta: scales.1))
     }
 }
 
 @Test("leading dimensions larger than the rows they stride", arguments: [1, 5, 16])
 func paddedLeadingDimensions(padding: Int) {
     for (transA, transB) in transposes {
-        expectClose(GemmCase(transA: transA, transB: transB, m: 19, n: 35, k: 270, alpha: 1, beta: 0.5,
-                             padding: padding))
+        expectClose(
+            GemmCase(
+                transA: transA, transB: transB, m: 19, n: 35, k: 270, alpha: 1, beta: 0.5,
+                padding: padding))
     }
 }
 
@@ -123,10 +133,12 @@ func betaZeroIgnoresOldC() {
     let a = testValues(m * k, seed: 4), b = testValues(k * n, seed: 5)
     var c = [Float](repeating: .nan, count: m * n)
     var reference = [Float](repeating: 0, count: m * n)
-    sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
-          beta: 0, c: &c, ldc: n)
-    sgemmReference(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
-                   beta: 0, c: &reference, ldc: n)
+    sgemm(
+        transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+        beta: 0, c: &c, ldc: n)
+    sgemmReference(
+        transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+        beta: 0, c: &reference, ldc: n)
     #expect(c.allSatisfy { !$0.isNaN })
     #expect(zip(c, reference).allSatisfy { abs($0 - $1) <= tolerance(k: k) })
 }
@@ -135,16 +147,19 @@ func betaZeroIgnoresOldC() {
 func emptyInnerDimension() {
     let a: [Float] = [0], b: [Float] = [0]
     var c: [Float] = [1, 2, 3, 4, 5, 6]
-    sgemm(transA: false, transB: false, m: 2, n: 3, k: 0, alpha: 1, a: a, lda: 1, b: b, ldb: 3,
-          beta: 2, c: &c, ldc: 3)
+    sgemm(
+        transA: false, transB: false, m: 2, n: 3, k: 0, alpha: 1, a: a, lda: 1, b: b, ldb: 3,
+        beta: 2, c: &c, ldc: 3)
     #expect(c == [2, 4, 6, 8, 10, 12])
 }
 
 @Test("the result does not depend on the thread count, to the bit", arguments: transposes.indices)
 func threadCountIndependence(transposeIndex: Int) {
     let (transA, transB) = transposes[transposeIndex]
-    for test in [GemmCase(transA: transA, transB: transB, m: 301, n: 517, k: 300),
-                 GemmCase(transA: transA, transB: transB, m: 700, n: 45, k: 260, alpha: 0.5, beta: 1.5)] {
+    for test in [
+        GemmCase(transA: transA, transB: transB, m: 301, n: 517, k: 300),
+        GemmCase(transA: transA, transB: transB, m: 700, n: 45, k: 260, alpha: 0.5, beta: 1.5),
+    ] {
         let one = runBoth(test, threads: 1).ours
         for threads in [2, 3, 4] {
             #expect(runBoth(test, threads: threads).ours == one, "\(test) with \(threads) threads")
@@ -153,8 +168,9 @@ func threadCountIndependence(transposeIndex: Int) {
     }
 }
 
-@Test("a large A over many B blocks of columns: slabs claimed as workers come free, bit for bit",
-      arguments: [(false, false), (true, true)])
+@Test(
+    "a large A over many B blocks of columns: slabs claimed as workers come free, bit for bit",
+    arguments: [(false, false), (true, true)])
 func claimedColumnSlabs(transposed: (Bool, Bool)) {
     // A (7 x 5300) is more than one packed A block and N holds two B blocks per worker, so the
     // columns go out in claimed slabs, the last ones narrower than a block and not a whole tile.
@@ -167,8 +183,9 @@ func claimedColumnSlabs(transposed: (Bool, Bool)) {
     let (lda, ldb) = (transA ? m : k, transB ? k : n)
     func product(threads: Int) -> [Float] {
         var c = [Float](repeating: sentinel, count: m * n)
-        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-              beta: 0, c: &c, ldc: n, threads: threads)
+        sgemm(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+            beta: 0, c: &c, ldc: n, threads: threads)
         return c
     }
     let one = product(threads: 1), two = product(threads: 2)
@@ -193,18 +210,23 @@ func workspaceReuse() {
     for (m, n, k) in [(50, 70, 300), (7, 5000, 20), (300, 9, 600)] {
         let a = testValues(m * k, seed: 6), b = testValues(k * n, seed: 7)
         var c = [Float](repeating: 0, count: m * n), reference = c
-        sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
-              beta: 0, c: &c, ldc: n, workspace: workspace)
-        sgemmReference(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
-                       beta: 0, c: &reference, ldc: n)
+        sgemm(
+            transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+            beta: 0, c: &c, ldc: n, workspace: workspace)
+        sgemmReference(
+            transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+            beta: 0, c: &reference, ldc: n)
         #expect(zip(c, reference).allSatisfy { abs($0 - $1) <= tolerance(k: k) }, "m\(m) n\(n) k\(k)")
     }
 }
 
-@Test("packing writes whole zero-padded panels and nothing past them",
-      arguments: [(1, 1, 6), (5, 3, 6), (6, 4, 6), (7, 9, 6), (15, 5, 16), (16, 2, 16), (33, 7, 16),
-                  (5, 16, 6), (13, 37, 6), (17, 48, 16), (3, 35, 16),  // 16-deep blocks and remainders
-                  (12, 16, 12), (25, 35, 12), (7, 48, 12), (32, 16, 32), (45, 37, 32), (3, 20, 32)])  // AVX-512 tile
+@Test(
+    "packing writes whole zero-padded panels and nothing past them",
+    arguments: [
+        (1, 1, 6), (5, 3, 6), (6, 4, 6), (7, 9, 6), (15, 5, 16), (16, 2, 16), (33, 7, 16),
+        (5, 16, 6), (13, 37, 6), (17, 48, 16), (3, 35, 16),  // 16-deep blocks and remainders
+        (12, 16, 12), (25, 35, 12), (7, 48, 12), (32, 16, 32), (45, 37, 32), (3, 20, 32),
+    ])  // AVX-512 tile
 func packingBounds(example: (lanes: Int, depth: Int, width: Int)) {
     let (lanes, depth, width) = example
     let panels = (lanes + width - 1) / width
@@ -216,8 +238,9 @@ func packingBounds(example: (lanes: Int, depth: Int, width: Int)) {
         var packed = [Float](repeating: sentinel, count: written + 32)
         source.withUnsafeBufferPointer { src in
             packed.withUnsafeMutableBufferPointer { dst in
-                packPanels(from: src.baseAddress!, laneStride: laneStride, depthStride: depthStride,
-                           lanes: lanes, depth: depth, width: width, into: dst.baseAddress!)
+                packPanels(
+                    from: src.baseAddress!, laneStride: laneStride, depthStride: depthStride,
+                    lanes: lanes, depth: depth, width: width, into: dst.baseAddress!)
             }
         }
         #expect(packed[written...].allSatisfy { $0 == sentinel }, "wrote past \(written) floats")
@@ -255,8 +278,9 @@ func checkMicrokernel<Tile: RegisterTile>(_ tile: Tile.Type, kc: Int, alpha: Flo
     #expect(worst <= tolerance(k: kc) * 4, "\(mr) x \(nr), kc \(kc), alpha \(alpha), beta \(beta): off by \(worst)")
 }
 
-@Test("both register tiles' microkernels against a double loop, whichever this processor runs",
-      arguments: [(1, Float(1), Float(0)), (7, 2.5, 0), (256, 1, 1), (33, -0.5, 2)])
+@Test(
+    "both register tiles' microkernels against a double loop, whichever this processor runs",
+    arguments: [(1, Float(1), Float(0)), (7, 2.5, 0), (256, 1, 1), (33, -0.5, 2)])
 func microkernels(example: (kc: Int, alpha: Float, beta: Float)) {
     checkMicrokernel(NarrowTile.self, kc: example.kc, alpha: example.alpha, beta: example.beta)
     checkMicrokernel(WideTile.self, kc: example.kc, alpha: example.alpha, beta: example.beta)
@@ -265,8 +289,9 @@ func microkernels(example: (kc: Int, alpha: Float, beta: Float)) {
 /// The wide tile's kernels for C's bottom edge: the first `rows` rows of a 12-row panel into C,
 /// rows past them and the padding between rows untouched. The 6-row tile has none and must
 /// leave C alone, as must the wide tile for 9 rows or more.
-@Test("the bottom-edge kernels write exactly their rows, against a double loop",
-      arguments: [(1, Float(1), Float(0)), (7, 2.5, 0), (256, 1, 1), (33, -0.5, 2)])
+@Test(
+    "the bottom-edge kernels write exactly their rows, against a double loop",
+    arguments: [(1, Float(1), Float(0)), (7, 2.5, 0), (256, 1, 1), (33, -0.5, 2)])
 func shortRowKernels(example: (kc: Int, alpha: Float, beta: Float)) {
     let (kc, alpha, beta) = example
     let (mr, nr, ldc) = (WideTile.rows, WideTile.columns, WideTile.columns + 3)
@@ -293,8 +318,9 @@ func shortRowKernels(example: (kc: Int, alpha: Float, beta: Float)) {
     }
     var c = [Float](repeating: sentinel, count: NarrowTile.rows * NarrowTile.columns)
     let ran = c.withUnsafeMutableBufferPointer { c in
-        NarrowTile.multiply(rows: 4, kc: kc, a: a, b: b, c: c.baseAddress!, ldc: NarrowTile.columns,
-                            alpha: alpha, beta: beta)
+        NarrowTile.multiply(
+            rows: 4, kc: kc, a: a, b: b, c: c.baseAddress!, ldc: NarrowTile.columns,
+            alpha: alpha, beta: beta)
     }
     #expect(!ran && c.allSatisfy { $0 == sentinel }, "the 6 x 16 tile has no bottom-edge kernel")
 }

@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+
 @testable import Kernels
 
 /// n images of c x h x w, k filters of r x r, padding p.
@@ -15,14 +16,14 @@ struct LaneCase: CustomStringConvertible, Sendable {
 }
 
 let laneCases: [LaneCase] = [
-    .init(n: 1, c: 1, h: 5, w: 5, k: 1, r: 3, p: 0),        // single sums
-    .init(n: 16, c: 1, h: 28, w: 28, k: 6, r: 5, p: 2),     // LeNet's conv1: 3 x 7 tiles
-    .init(n: 16, c: 6, h: 14, w: 14, k: 16, r: 5, p: 0),    // LeNet's conv2: 4 x 5 tiles
-    .init(n: 19, c: 2, h: 7, w: 9, k: 5, r: 3, p: 1),       // a short second group; overlapping blocks
+    .init(n: 1, c: 1, h: 5, w: 5, k: 1, r: 3, p: 0),  // single sums
+    .init(n: 16, c: 1, h: 28, w: 28, k: 6, r: 5, p: 2),  // LeNet's conv1: 3 x 7 tiles
+    .init(n: 16, c: 6, h: 14, w: 14, k: 16, r: 5, p: 0),  // LeNet's conv2: 4 x 5 tiles
+    .init(n: 19, c: 2, h: 7, w: 9, k: 5, r: 3, p: 1),  // a short second group; overlapping blocks
     .init(n: 5, c: 3, h: 6, w: 13, k: 7, r: 5, p: 2),
-    .init(n: 3, c: 4, h: 4, w: 4, k: 2, r: 3, p: 1),        // fewer channels than any tile
-    .init(n: 17, c: 5, h: 10, w: 10, k: 9, r: 1, p: 0),     // 1 x 1 filters: 5 taps
-    .init(n: 2, c: 1, h: 8, w: 8, k: 4, r: 5, p: 4),        // padding as wide as the filter allows
+    .init(n: 3, c: 4, h: 4, w: 4, k: 2, r: 3, p: 1),  // fewer channels than any tile
+    .init(n: 17, c: 5, h: 10, w: 10, k: 9, r: 1, p: 0),  // 1 x 1 filters: 5 taps
+    .init(n: 2, c: 1, h: 8, w: 8, k: 4, r: 5, p: 4),  // padding as wide as the filter allows
 ]
 
 /// x ([N, C, H, W]) in the lane layout: every group, zero borders.
@@ -30,8 +31,9 @@ func laned(_ x: [Float], images n: Int, layout: LanePlanes) -> [Float] {
     var groups = [Float](repeating: 0, count: LanePlanes.groups(for: n) * layout.groupFloats)
     groups.withUnsafeMutableBufferPointer { target in
         for group in 0..<LanePlanes.groups(for: n) {
-            laneInterleave(x, first: group * 16, count: min(16, n - group * 16), layout: layout,
-                           into: target.baseAddress! + group * layout.groupFloats)
+            laneInterleave(
+                x, first: group * 16, count: min(16, n - group * 16), layout: layout,
+                into: target.baseAddress! + group * layout.groupFloats)
         }
     }
     return groups
@@ -42,8 +44,9 @@ func unlaned(_ groups: [Float], images n: Int, layout: LanePlanes) -> [Float] {
     var x = [Float](repeating: .nan, count: n * layout.channels * layout.height * layout.width)
     groups.withUnsafeBufferPointer { source in
         for group in 0..<LanePlanes.groups(for: n) {
-            laneDeinterleave(source.baseAddress! + group * layout.groupFloats, layout: layout, first: group * 16,
-                             count: min(16, n - group * 16), into: &x)
+            laneDeinterleave(
+                source.baseAddress! + group * layout.groupFloats, layout: layout, first: group * 16,
+                count: min(16, n - group * 16), into: &x)
         }
     }
     return x
@@ -68,8 +71,9 @@ func laneForward(test: LaneCase) {
     let x = testValues(g.inputCount, seed: 41), w = testValues(g.weightCount, seed: 42)
     let b = testValues(g.outputChannels, seed: 43)
     let input = LanePlanes(channels: test.c, height: test.h, width: test.w, border: test.p)
-    let correlation = LaneCorrelation(input: input, outputChannels: test.k, kernelHeight: test.r, kernelWidth: test.r,
-                                      padding: test.p)
+    let correlation = LaneCorrelation(
+        input: input, outputChannels: test.k, kernelHeight: test.r, kernelWidth: test.r,
+        padding: test.p)
     var packed = [Float](repeating: 0, count: correlation.packedCount)
     packed.withUnsafeMutableBufferPointer { target in
         correlation.pack(into: target.baseAddress!) { o, i, r, s in w[((o * test.c + i) * test.r + r) * test.r + s] }
@@ -80,9 +84,10 @@ func laneForward(test: LaneCase) {
         var out = [Float](repeating: .nan, count: LanePlanes.groups(for: test.n) * correlation.output.groupFloats)
         out.withUnsafeMutableBufferPointer { target in
             for group in 0..<LanePlanes.groups(for: test.n) {
-                correlation.run(input: groups.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
-                                packedFilters: packed, bias: b,
-                                output: target.baseAddress! + group * correlation.output.groupFloats, activation: activation)
+                correlation.run(
+                    input: groups.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
+                    packedFilters: packed, bias: b,
+                    output: target.baseAddress! + group * correlation.output.groupFloats, activation: activation)
             }
         }
         let expected = reference.map { value -> Float in
@@ -92,8 +97,9 @@ func laneForward(test: LaneCase) {
             case .sigmoid: 1 / (1 + exp(-value))
             }
         }
-        expectClose(unlaned(out, images: test.n, layout: correlation.output), expected, terms: g.patchLength,
-                    "\(test) \(activation)")
+        expectClose(
+            unlaned(out, images: test.n, layout: correlation.output), expected, terms: g.patchLength,
+            "\(test) \(activation)")
     }
 }
 
@@ -103,8 +109,9 @@ func laneBackwardData(test: LaneCase) {
     let dy = testValues(g.outputCount, seed: 44), w = testValues(g.weightCount, seed: 45)
     let q = test.r - 1 - test.p
     let gradient = LanePlanes(channels: test.k, height: g.outputHeight, width: g.outputWidth, border: q)
-    let correlation = LaneCorrelation(input: gradient, outputChannels: test.c, kernelHeight: test.r,
-                                      kernelWidth: test.r, padding: q)
+    let correlation = LaneCorrelation(
+        input: gradient, outputChannels: test.c, kernelHeight: test.r,
+        kernelWidth: test.r, padding: q)
     #expect(correlation.output.height == test.h && correlation.output.width == test.w)
     var packed = [Float](repeating: 0, count: correlation.packedCount)
     packed.withUnsafeMutableBufferPointer { target in
@@ -116,14 +123,16 @@ func laneBackwardData(test: LaneCase) {
     var out = [Float](repeating: .nan, count: LanePlanes.groups(for: test.n) * correlation.output.groupFloats)
     out.withUnsafeMutableBufferPointer { target in
         for group in 0..<LanePlanes.groups(for: test.n) {
-            correlation.run(input: groups.withUnsafeBufferPointer { $0.baseAddress! } + group * gradient.groupFloats,
-                            packedFilters: packed, bias: zeros,
-                            output: target.baseAddress! + group * correlation.output.groupFloats, activation: .none)
+            correlation.run(
+                input: groups.withUnsafeBufferPointer { $0.baseAddress! } + group * gradient.groupFloats,
+                packedFilters: packed, bias: zeros,
+                output: target.baseAddress! + group * correlation.output.groupFloats, activation: .none)
         }
     }
-    expectClose(unlaned(out, images: test.n, layout: correlation.output),
-                ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
-                terms: test.k * test.r * test.r, "\(test)")
+    expectClose(
+        unlaned(out, images: test.n, layout: correlation.output),
+        ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
+        terms: test.k * test.r * test.r, "\(test)")
 }
 
 @Test("lane filter and bias gradients match the definition, summed over groups and workers", arguments: laneCases)
@@ -135,23 +144,26 @@ func laneFilterGradient(test: LaneCase) {
     // dy without a border, as LaneBlock keeps it, and inside one, which the kernel also takes.
     for border in [0, 2] {
         let gradient = LanePlanes(channels: test.k, height: g.outputHeight, width: g.outputWidth, border: border)
-        let kernel = LaneFilterGradient(input: input, gradient: gradient, kernelHeight: test.r, kernelWidth: test.r,
-                                        padding: test.p)
+        let kernel = LaneFilterGradient(
+            input: input, gradient: gradient, kernelHeight: test.r, kernelWidth: test.r,
+            padding: test.p)
         let dys = laned(dy, images: test.n, layout: gradient)
         // Two workers' sums, groups split between them as LaneBlock splits them.
         var sums = [Float](repeating: 0, count: 2 * kernel.sumCount * 16)
         sums.withUnsafeMutableBufferPointer { target in
             for group in 0..<groups {
-                kernel.accumulate(input: xs.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
-                                  outputGradient: dys.withUnsafeBufferPointer { $0.baseAddress! } + group * gradient.groupFloats,
-                                  into: target.baseAddress! + (group % 2) * kernel.sumCount * 16)
+                kernel.accumulate(
+                    input: xs.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
+                    outputGradient: dys.withUnsafeBufferPointer { $0.baseAddress! } + group * gradient.groupFloats,
+                    into: target.baseAddress! + (group % 2) * kernel.sumCount * 16)
             }
         }
         var dw = [Float](repeating: 0, count: g.weightCount), db = [Float](repeating: 0, count: test.k)
         laneSumsReduce(sums, vectorsPerWorker: kernel.sumCount, workers: 2, count: g.weightCount, into: &dw)
         sums.withUnsafeBufferPointer { source in
-            laneSumsReduce(source.baseAddress! + g.weightCount * 16, vectorsPerWorker: kernel.sumCount, workers: 2,
-                           count: test.k, into: &db)
+            laneSumsReduce(
+                source.baseAddress! + g.weightCount * 16, vectorsPerWorker: kernel.sumCount, workers: 2,
+                count: test.k, into: &db)
         }
         let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
         let terms = test.n * g.outputPlane
@@ -163,13 +175,14 @@ func laneFilterGradient(test: LaneCase) {
 /// (n, c, h, w, window, stride)
 let lanePoolings: [(Int, Int, Int, Int, Int, Int)] = [
     (16, 6, 28, 28, 2, 2),  // LeNet's
-    (19, 2, 5, 7, 2, 2),    // floor rounding drops the last row and column
-    (3, 3, 7, 7, 3, 2),     // overlapping windows
-    (2, 1, 8, 8, 2, 3),     // gaps between windows
+    (19, 2, 5, 7, 2, 2),  // floor rounding drops the last row and column
+    (3, 3, 7, 7, 3, 2),  // overlapping windows
+    (2, 1, 8, 8, 2, 3),  // gaps between windows
 ]
 
-@Test("lane pooling (average and max) and its backward (times the activation's slope) match NCHW pooling",
-      arguments: lanePoolings.indices, [LanePool.Kind.average, .max])
+@Test(
+    "lane pooling (average and max) and its backward (times the activation's slope) match NCHW pooling",
+    arguments: lanePoolings.indices, [LanePool.Kind.average, .max])
 func lanePooling(index: Int, kind: LanePool.Kind) {
     let (n, c, h, w, window, stride) = lanePoolings[index]
     let g = PoolingGeometry(n, c, h, w, window: window, stride: stride)
@@ -186,9 +199,10 @@ func lanePooling(index: Int, kind: LanePool.Kind) {
     pooled.withUnsafeMutableBufferPointer { target in
         winners.withUnsafeMutableBufferPointer { won in
             for group in 0..<groups {
-                pool.forward(input: activations.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
-                             output: target.baseAddress! + group * pool.output.groupFloats,
-                             winners: won.baseAddress! + group * pool.winnerFloats)
+                pool.forward(
+                    input: activations.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
+                    output: target.baseAddress! + group * pool.output.groupFloats,
+                    winners: won.baseAddress! + group * pool.winnerFloats)
             }
         }
     }
@@ -207,11 +221,13 @@ func lanePooling(index: Int, kind: LanePool.Kind) {
         var dx = [Float](repeating: 0, count: groups * gradient.groupFloats)
         dx.withUnsafeMutableBufferPointer { target in
             for group in 0..<groups {
-                pool.backward(outputGradient: dOuts.withUnsafeBufferPointer { $0.baseAddress! } + group * dOutLayout.groupFloats,
-                              layout: dOutLayout,
-                              winners: winners.withUnsafeBufferPointer { $0.baseAddress! } + group * pool.winnerFloats,
-                              activationOutput: activations.withUnsafeBufferPointer { $0.baseAddress! } + group * input.groupFloats,
-                              activation, gradient: gradient, into: target.baseAddress! + group * gradient.groupFloats)
+                pool.backward(
+                    outputGradient: dOuts.withUnsafeBufferPointer { $0.baseAddress! } + group * dOutLayout.groupFloats,
+                    layout: dOutLayout,
+                    winners: winners.withUnsafeBufferPointer { $0.baseAddress! } + group * pool.winnerFloats,
+                    activationOutput: activations.withUnsafeBufferPointer { $0.baseAddress! } + group
+                        * input.groupFloats,
+                    activation, gradient: gradient, into: target.baseAddress! + group * gradient.groupFloats)
             }
         }
         var expectedDx = [Float](repeating: .nan, count: g.inputCount)
@@ -219,11 +235,13 @@ func lanePooling(index: Int, kind: LanePool.Kind) {
             let through = ActivationOutput(activation, output: output.baseAddress!)
             switch kind {
             case .average: averagePoolBackward(g, outputGradient: dOut, inputGradient: &expectedDx, through: through)
-            case .max: maxPoolBackward(g, outputGradient: dOut, argmax: argmax, inputGradient: &expectedDx, through: through)
+            case .max:
+                maxPoolBackward(g, outputGradient: dOut, argmax: argmax, inputGradient: &expectedDx, through: through)
             }
         }
-        expectClose(unlaned(dx, images: n, layout: gradient), expectedDx, terms: window * window,
-                    "backward \(kind) \(activation)")
+        expectClose(
+            unlaned(dx, images: n, layout: gradient), expectedDx, terms: window * window,
+            "backward \(kind) \(activation)")
     }
 }
 
@@ -234,7 +252,9 @@ func laneMaxPoolingTies() {
     let pool = LanePool(.max, input: input, window: 2, stride: 2)
     var x = [Float](repeating: 0, count: input.groupFloats)
     for (position, value) in [3, 1, 3, .nan, 2, 3, 7, .nan].enumerated() { x[position * 16] = Float(value) }
-    var (y, winners) = ([Float](repeating: 0, count: pool.output.groupFloats), [Float](repeating: -1, count: pool.winnerFloats))
+    var (y, winners) = (
+        [Float](repeating: 0, count: pool.output.groupFloats), [Float](repeating: -1, count: pool.winnerFloats)
+    )
     pool.forward(input: x, output: &y, winners: &winners)
     // Window 0 holds 3, 1 / 2, 3: the first 3 (index 0) wins. Window 1 holds 3, NaN / 7, NaN: NaN (index 1).
     #expect(y[0] == 3 && winners[0] == 0)
@@ -242,8 +262,9 @@ func laneMaxPoolingTies() {
     #expect(y[1] == 0 && winners[1] == 0, "an all-zero window: its first position")
 }
 
-@Test("a whole batch's three passes in lanes (LaneConvolutionBatch) match the definition",
-      arguments: [laneCases[1], laneCases[2], laneCases[3]])
+@Test(
+    "a whole batch's three passes in lanes (LaneConvolutionBatch) match the definition",
+    arguments: [laneCases[1], laneCases[2], laneCases[3]])
 func laneConvolutionBatch(test: LaneCase) {
     let g = test.geometry
     let x = testValues(g.inputCount, seed: 50), w = testValues(g.weightCount, seed: 51)
@@ -259,9 +280,11 @@ func laneConvolutionBatch(test: LaneCase) {
     layer.runFilterGradient(weightGradient: &dw, biasGradient: &db)
     layer.copyOutput(into: &y)
     layer.copyInputGradient(into: &dx)
-    expectClose(y, ConvolutionReference.forward(g, input: x, weight: w, bias: nil), terms: g.patchLength, "\(test) forward")
-    expectClose(dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w), terms: test.k * test.r * test.r,
-                "\(test) backward-data")
+    expectClose(
+        y, ConvolutionReference.forward(g, input: x, weight: w, bias: nil), terms: g.patchLength, "\(test) forward")
+    expectClose(
+        dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w), terms: test.k * test.r * test.r,
+        "\(test) backward-data")
     let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
     expectClose(dw, reference.weight, terms: test.n * g.outputPlane, "\(test) weights")
     expectClose(db, reference.bias, terms: test.n * g.outputPlane, "\(test) bias")

@@ -6,6 +6,7 @@
 
 import Foundation
 import Testing
+
 @testable import Kernels
 
 /// rows x depth weights, and the stride of the features in the input and output.
@@ -15,10 +16,10 @@ struct LaneDenseCase: CustomStringConvertible, Sendable {
 }
 
 let laneDenseCases: [LaneDenseCase] = [
-    .init(rows: 120, depth: 400, inputStride: 16, outputStride: 272),   // LeNet's fc1: ten whole tiles
-    .init(rows: 13, depth: 7, inputStride: 48, outputStride: 16),       // an overlapping last block
-    .init(rows: 5, depth: 37, inputStride: 16, outputStride: 32),       // fewer rows than a tile
-    .init(rows: 30, depth: 1, inputStride: 80, outputStride: 80),       // one step of depth
+    .init(rows: 120, depth: 400, inputStride: 16, outputStride: 272),  // LeNet's fc1: ten whole tiles
+    .init(rows: 13, depth: 7, inputStride: 48, outputStride: 16),  // an overlapping last block
+    .init(rows: 5, depth: 37, inputStride: 16, outputStride: 32),  // fewer rows than a tile
+    .init(rows: 30, depth: 1, inputStride: 80, outputStride: 80),  // one step of depth
 ]
 
 /// Lane j of feature f, at stride `stride` floats between features.
@@ -38,18 +39,22 @@ func laneDenseForward(_ test: LaneDenseCase) {
     for activation in [FusedActivation.none, .relu, .sigmoid] {
         // NaN between the features: the kernel must write the 16 lanes of each and nothing else.
         var y = [Float](repeating: .nan, count: test.rows * test.outputStride)
-        dense.forward(input: x, inputStride: test.inputStride, packedWeight: packed, bias: b, output: &y,
-                      outputStride: test.outputStride, activation: activation)
+        dense.forward(
+            input: x, inputStride: test.inputStride, packedWeight: packed, bias: b, output: &y,
+            outputStride: test.outputStride, activation: activation)
         var worst: Float = 0
         for o in 0..<test.rows {
             for j in 0..<16 {
                 var sum = Double(b[o])
-                for i in 0..<test.depth { sum += Double(w[o * test.depth + i]) * Double(lane(x, i, j, stride: test.inputStride)) }
-                let expected: Float = switch activation {
-                case .none: Float(sum)
-                case .relu: Float(max(sum, 0))
-                case .sigmoid: Float(1 / (1 + exp(-sum)))
+                for i in 0..<test.depth {
+                    sum += Double(w[o * test.depth + i]) * Double(lane(x, i, j, stride: test.inputStride))
                 }
+                let expected: Float =
+                    switch activation {
+                    case .none: Float(sum)
+                    case .relu: Float(max(sum, 0))
+                    case .sigmoid: Float(1 / (1 + exp(-sum)))
+                    }
                 worst = max(worst, relativeError(lane(y, o, j, stride: test.outputStride), expected))
             }
             for j in 16..<test.outputStride { #expect(y[o * test.outputStride + j].isNaN) }
@@ -58,7 +63,8 @@ func laneDenseForward(_ test: LaneDenseCase) {
     }
 }
 
-@Test("lane dense backward-data: the weights turned, then the slope of the activation before", arguments: laneDenseCases)
+@Test(
+    "lane dense backward-data: the weights turned, then the slope of the activation before", arguments: laneDenseCases)
 func laneDenseBackward(_ test: LaneDenseCase) {
     // Backward-data of a layer with `rows` inputs and `depth` outputs: w is [depth][rows].
     let dense = LaneDense(rows: test.rows, depth: test.depth)
@@ -68,20 +74,24 @@ func laneDenseBackward(_ test: LaneDenseCase) {
     let a = testValues(test.rows * test.outputStride, seed: 65).map { $0 < 0 ? 0 : $0 }
     for activation in [FusedActivation.none, .relu, .sigmoid] {
         var dx = [Float](repeating: .nan, count: test.rows * test.outputStride)
-        dense.backward(outputGradient: dy, stride: test.inputStride, weight: w,
-                       activationOutput: activation == .none ? nil : a, activationStride: test.outputStride,
-                       activation, into: &dx, outputStride: test.outputStride)
+        dense.backward(
+            outputGradient: dy, stride: test.inputStride, weight: w,
+            activationOutput: activation == .none ? nil : a, activationStride: test.outputStride,
+            activation, into: &dx, outputStride: test.outputStride)
         var worst: Float = 0
         for i in 0..<test.rows {
             for j in 0..<16 {
                 var sum = 0.0
-                for o in 0..<test.depth { sum += Double(w[o * test.rows + i]) * Double(lane(dy, o, j, stride: test.inputStride)) }
-                let y = Double(lane(a, i, j, stride: test.outputStride))
-                let slope: Double = switch activation {
-                case .none: 1
-                case .relu: y > 0 ? 1 : 0
-                case .sigmoid: y * (1 - y)
+                for o in 0..<test.depth {
+                    sum += Double(w[o * test.rows + i]) * Double(lane(dy, o, j, stride: test.inputStride))
                 }
+                let y = Double(lane(a, i, j, stride: test.outputStride))
+                let slope: Double =
+                    switch activation {
+                    case .none: 1
+                    case .relu: y > 0 ? 1 : 0
+                    case .sigmoid: y * (1 - y)
+                    }
                 worst = max(worst, relativeError(lane(dx, i, j, stride: test.outputStride), Float(sum * slope)))
             }
         }

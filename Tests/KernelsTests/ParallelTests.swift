@@ -1,7 +1,7 @@
 // ParallelTests.swift: the worker pool splits work completely and without overlap.
 
-import Testing
 import Kernels
+import Testing
 
 @Test("chunks tile 0..<count exactly, in order", arguments: [(1, 1), (2, 1), (2, 7), (3, 10), (4, 4), (8, 3)])
 func chunksPartition(split: (workers: Int, count: Int)) {
@@ -23,8 +23,9 @@ func parallelForVisitsAll(workers: Int) {
     #expect(visits.allSatisfy { $0 == 1 })
 }
 
-@Test("forEachItem runs every item once; with two workers, worker 0 has a prefix and worker 1 the rest",
-      arguments: [0, 1, 2, 63, 64, 65, 130, 1000])
+@Test(
+    "forEachItem runs every item once; with two workers, worker 0 has a prefix and worker 1 the rest",
+    arguments: [0, 1, 2, 63, 64, 65, 130, 1000])
 func forEachItemSplitsIntoPrefixAndSuffix(count: Int) {
     for workers in [1, 2, 3] {
         // Which worker ran each item, and how often each ran; an overlap shows as a visit of 2.
@@ -46,8 +47,9 @@ func forEachItemSplitsIntoPrefixAndSuffix(count: Int) {
     }
 }
 
-@Test("forEachClaim covers every item once, in contiguous claims that shrink from largest to smallest",
-      arguments: [(0, 4, 1), (1, 24, 2), (7, 3, 5), (171, 24, 2), (1000, 128, 8), (4097, 64, 64)])
+@Test(
+    "forEachClaim covers every item once, in contiguous claims that shrink from largest to smallest",
+    arguments: [(0, 4, 1), (1, 24, 2), (7, 3, 5), (171, 24, 2), (1000, 128, 8), (4097, 64, 64)])
 func claimsShrinkAndCover(example: (count: Int, largest: Int, smallest: Int)) {
     let (count, largest, smallest) = example
     for workers in [1, 2, 3] {
@@ -71,10 +73,12 @@ func claimsShrinkAndCover(example: (count: Int, largest: Int, smallest: Int)) {
         }
         #expect(start == count, "claims must tile 0..<\(count): \(claims)")
         let floor = min(smallest, largest)
-        #expect(claims.allSatisfy { $0.count <= largest && $0.count >= min(floor, count - $0.lowerBound) },
-                "\(workers) workers: \(claims.map(\.count))")
-        #expect(zip(claims, claims.dropFirst()).allSatisfy { $0.count >= $1.count },
-                "claims should shrink: \(claims.map(\.count))")
+        #expect(
+            claims.allSatisfy { $0.count <= largest && $0.count >= min(floor, count - $0.lowerBound) },
+            "\(workers) workers: \(claims.map(\.count))")
+        #expect(
+            zip(claims, claims.dropFirst()).allSatisfy { $0.count >= $1.count },
+            "claims should shrink: \(claims.map(\.count))")
     }
 }
 

@@ -2,12 +2,14 @@
 // the input), backward by finite differences and by the adjoint identity.
 
 import Testing
+
 @testable import Kernels
 
 extension PoolingGeometry {
     init(_ n: Int, _ c: Int, _ h: Int, _ w: Int, window: Int, stride: Int, padding: Int = 0) {
-        self.init(batch: n, channels: c, inputHeight: h, inputWidth: w, windowHeight: window, windowWidth: window,
-                  strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding)
+        self.init(
+            batch: n, channels: c, inputHeight: h, inputWidth: w, windowHeight: window, windowWidth: window,
+            strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding)
     }
     var inputCount: Int { planes * inputPlane }
     var outputCount: Int { planes * outputPlane }
@@ -15,9 +17,9 @@ extension PoolingGeometry {
 
 let poolings: [PoolingGeometry] = [
     .init(1, 1, 4, 4, window: 2, stride: 2),
-    .init(2, 3, 13, 13, window: 3, stride: 2),              // AlexNet's overlapping 3x3 / 2
+    .init(2, 3, 13, 13, window: 3, stride: 2),  // AlexNet's overlapping 3x3 / 2
     .init(1, 2, 7, 9, window: 3, stride: 2, padding: 1),
-    .init(2, 2, 28, 28, window: 2, stride: 2),              // LeNet
+    .init(2, 2, 28, 28, window: 2, stride: 2),  // LeNet
     .init(1, 3, 11, 6, window: 3, stride: 1, padding: 1),
     .init(1, 1, 5, 5, window: 5, stride: 5),
     // The 2x2 fast path: an odd edge no window covers, overlapping windows, and gaps.
@@ -145,8 +147,9 @@ func adaptivePooling() {
     let (planes, h, w) = (6, 5, 7)
     let x = testValues(planes * h * w, seed: 25)
     var means = [Float](repeating: 0, count: planes)
-    adaptiveAveragePoolForward(planes: planes, inputHeight: h, inputWidth: w, outputHeight: 1, outputWidth: 1,
-                               input: x, output: &means)
+    adaptiveAveragePoolForward(
+        planes: planes, inputHeight: h, inputWidth: w, outputHeight: 1, outputWidth: 1,
+        input: x, output: &means)
     for plane in 0..<planes {
         let mean = x[(plane * h * w)..<((plane + 1) * h * w)].reduce(0, +) / Float(h * w)
         #expect(abs(means[plane] - mean) <= 1e-6)
@@ -154,10 +157,12 @@ func adaptivePooling() {
     let (oh, ow) = (3, 2)
     let dy = testValues(planes * oh * ow, seed: 26)
     var y = [Float](repeating: 0, count: planes * oh * ow), dx = [Float](repeating: 0, count: x.count)
-    adaptiveAveragePoolForward(planes: planes, inputHeight: h, inputWidth: w, outputHeight: oh, outputWidth: ow,
-                               input: x, output: &y)
-    adaptiveAveragePoolBackward(planes: planes, inputHeight: h, inputWidth: w, outputHeight: oh, outputWidth: ow,
-                                outputGradient: dy, inputGradient: &dx)
+    adaptiveAveragePoolForward(
+        planes: planes, inputHeight: h, inputWidth: w, outputHeight: oh, outputWidth: ow,
+        input: x, output: &y)
+    adaptiveAveragePoolBackward(
+        planes: planes, inputHeight: h, inputWidth: w, outputHeight: oh, outputWidth: ow,
+        outputGradient: dy, inputGradient: &dx)
     let left = zip(y, dy).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     let right = zip(x, dx).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     #expect(abs(left - right) <= 1e-4)

@@ -3,6 +3,7 @@
 // and the PCA colour noise uses the true principal components.
 
 import Testing
+
 @testable import ModernCNN
 
 @Test("random crops equal cutting the zero-padded image by hand, at the drawn corners")
@@ -21,7 +22,8 @@ func cropsMatchNaiveLoop() {
             for row in 0..<size {
                 for column in 0..<size {
                     let (sr, sc) = (top + row, left + column)
-                    let expected = (0..<h).contains(sr) && (0..<w).contains(sc) ? x[((image * c + channel) * h + sr) * w + sc] : 0
+                    let expected =
+                        (0..<h).contains(sr) && (0..<w).contains(sc) ? x[((image * c + channel) * h + sr) * w + sc] : 0
                     #expect(y[((image * c + channel) * size + row) * size + column] == expected)
                 }
             }

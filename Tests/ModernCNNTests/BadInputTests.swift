@@ -5,23 +5,31 @@
 
 import Foundation
 import Testing
+
 @testable import ModernCNN
 
 /// A finished one-epoch training run of the small network with `optimizer`, its checkpoint at
 /// `path`; returns the trainer's configuration for resuming.
-private func trainedCheckpoint(at path: String, optimizer: any Optimizer, data: FashionMNIST) throws
-    -> TrainingConfiguration {
-    let configuration = TrainingConfiguration(epochs: 1, batchSize: 32, seed: 3, trainLimit: 96, testLimit: 32,
-                                              checkpointPath: path, modelName: "small")
-    let trainer = try Trainer(model: smallNetwork(seed: 1), optimizer: optimizer, train: data, test: data,
-                          configuration: configuration)
+private func trainedCheckpoint(
+    at path: String, optimizer: any Optimizer, data: FashionMNIST
+) throws
+    -> TrainingConfiguration
+{
+    let configuration = TrainingConfiguration(
+        epochs: 1, batchSize: 32, seed: 3, trainLimit: 96, testLimit: 32,
+        checkpointPath: path, modelName: "small")
+    let trainer = try Trainer(
+        model: smallNetwork(seed: 1), optimizer: optimizer, train: data, test: data,
+        configuration: configuration)
     try trainer.run()
     return configuration
 }
 
 /// The checkpoint at `path` with its header's JSON changed by `edit` and its data kept.
-private func rewriteHeader(of path: String, to target: String,
-                           _ edit: (inout [String: Any]) -> Void, data: ((inout [UInt8]) -> Void)? = nil) throws {
+private func rewriteHeader(
+    of path: String, to target: String,
+    _ edit: (inout [String: Any]) -> Void, data: ((inout [UInt8]) -> Void)? = nil
+) throws {
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     let length = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     var header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as! [String: Any]
@@ -48,12 +56,15 @@ private func resizing(_ name: String, to shape: [Int]) -> (inout [String: Any]) 
 
 /// Resuming from `path` fails with a CheckpointError naming the file, for which `check` holds,
 /// and leaves the file byte-identical.
-private func expectRefused(_ path: String, configuration: TrainingConfiguration, optimizer: any Optimizer,
-                           data: FashionMNIST, _ check: (CheckpointError) -> Bool = { _ in true },
-                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+private func expectRefused(
+    _ path: String, configuration: TrainingConfiguration, optimizer: any Optimizer,
+    data: FashionMNIST, _ check: (CheckpointError) -> Bool = { _ in true },
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     let before = try Data(contentsOf: URL(fileURLWithPath: path))
-    let trainer = try Trainer(model: smallNetwork(seed: 9), optimizer: optimizer, train: data, test: data,
-                          configuration: configuration)
+    let trainer = try Trainer(
+        model: smallNetwork(seed: 9), optimizer: optimizer, train: data, test: data,
+        configuration: configuration)
     let weightsBefore = trainer.model.stateDict.map(\.tensor)
     do {
         try trainer.resume(from: path)
@@ -63,8 +74,9 @@ private func expectRefused(_ path: String, configuration: TrainingConfiguration,
         #expect(check(error), "\(error)", sourceLocation: sourceLocation)
     }
     #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, sourceLocation: sourceLocation)
-    #expect(trainer.model.stateDict.map(\.tensor) == weightsBefore, "a refused checkpoint changed the model",
-            sourceLocation: sourceLocation)
+    #expect(
+        trainer.model.stateDict.map(\.tensor) == weightsBefore, "a refused checkpoint changed the model",
+        sourceLocation: sourceLocation)
 }
 
 @Test("optimizer state of the wrong shape is refused before any pointer touches it")
@@ -156,38 +168,47 @@ func checkpointIdentityAndRanges() throws {
 func divergenceStopsTheRun() throws {
     let data = try FashionMNIST(split: .test), folder = try temporaryFolder()
     let path = folder + "/run.safetensors", metrics = folder + "/metrics.json"
-    var configuration = TrainingConfiguration(epochs: 1, batchSize: 32, seed: 3, trainLimit: 96, testLimit: 32,
-                                              checkpointPath: path, metricsPath: metrics)
-    try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: data, test: data,
-                configuration: configuration).run()
+    var configuration = TrainingConfiguration(
+        epochs: 1, batchSize: 32, seed: 3, trainLimit: 96, testLimit: 32,
+        checkpointPath: path, metricsPath: metrics)
+    try Trainer(
+        model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: data, test: data,
+        configuration: configuration
+    ).run()
     let good = try Data(contentsOf: URL(fileURLWithPath: path))
     let goodMetrics = try Data(contentsOf: URL(fileURLWithPath: metrics))
     // A fresh run with an absurd rate: it diverges before its first save, so the previous
     // run's checkpoint is neither replaced nor moved aside.
     configuration.epochs = 2
-    let trainer = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 3e38), train: data, test: data,
-                          configuration: configuration)
+    let trainer = try Trainer(
+        model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 3e38), train: data, test: data,
+        configuration: configuration)
     do {
         try trainer.run()
         Issue.record("a learning rate of 3e38 should diverge")
     } catch let stop as TrainingStopped {
         guard case let .diverged(epoch, step, _, checkpoint, lastEpoch) = stop else { throw stop }
         #expect(epoch == 1 && (1...3).contains(step) && checkpoint == path && lastEpoch == 0, "\(stop)")
-        #expect(stop.description.contains("epoch 1, step \(step)") && stop.description.contains("\(path) is as it was")
+        #expect(
+            stop.description.contains("epoch 1, step \(step)") && stop.description.contains("\(path) is as it was")
                 && stop.description.contains("smaller --lr"), "\(stop)")
     }
     #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == good)
     #expect(try Data(contentsOf: URL(fileURLWithPath: metrics)) == goodMetrics)
     #expect(!FileManager.default.fileExists(atPath: Trainer.previousCheckpointPath(path)))
-    let later = TrainingStopped.diverged(epoch: 3, step: 7, what: "the loss became nan", lastCheckpoint: path,
-                                         lastEpoch: 2)
+    let later = TrainingStopped.diverged(
+        epoch: 3, step: 7, what: "the loss became nan", lastCheckpoint: path,
+        lastEpoch: 2)
     #expect(later.description.contains("the last good checkpoint is \(path) (after epoch 2)"))
 }
 
 @Test("metrics that are not finite are stored as null and read back as NaN")
 func nonFiniteMetrics() throws {
-    let history = [EpochMetrics(epoch: 1, trainLoss: .nan, trainAccuracy: 0.5, testAccuracy: .infinity,
-                                imagesPerSecond: 10)]
+    let history = [
+        EpochMetrics(
+            epoch: 1, trainLoss: .nan, trainAccuracy: 0.5, testAccuracy: .infinity,
+            imagesPerSecond: 10)
+    ]
     let json = String(decoding: EpochMetrics.json(history), as: UTF8.self)
     #expect(json.contains("\"trainLoss\":null") && json.contains("\"testAccuracy\":null"), "\(json)")
     let back = try EpochMetrics.history(from: json, path: "p", key: "history")
@@ -216,8 +237,10 @@ func hostileSafetensorsHeaders() throws {
         let error = parse(header(#"{"w":{"dtype":"F32","shape":\#(shape),"data_offsets":[0,16]}}"#))
         if case .badTensor(_, "w", _) = error {} else { Issue.record("shape \(shape): \(String(describing: error))") }
     }
-    let overlap = parse(header(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
-                               + #""b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#))
+    let overlap = parse(
+        header(
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+                + #""b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#))
     #expect(overlap?.description.contains("overlap") == true, "\(String(describing: overlap))")
     let absurd = parse(header(#"{}"#, length: 1 << 63))
     #expect(absurd?.description.contains("9223372036854775808") == true, "\(String(describing: absurd))")

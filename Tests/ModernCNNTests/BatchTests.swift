@@ -1,11 +1,14 @@
 // BatchTests.swift: bilinear resizing by hand, and epochs of shuffled batches.
 
 import Testing
+
 @testable import ModernCNN
 
 func resized(_ image: [UInt8], side: Int, to size: Int) -> [Float] {
     var output = [Float](repeating: .nan, count: size * size)
-    image.withUnsafeBufferPointer { resizeBilinear($0.baseAddress!, side: side, scale: 1, into: &output, outputSize: size) }
+    image.withUnsafeBufferPointer {
+        resizeBilinear($0.baseAddress!, side: side, scale: 1, into: &output, outputSize: size)
+    }
     return output
 }
 

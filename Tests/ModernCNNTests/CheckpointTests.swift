@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import ModernCNN
 
 @Test("tensors and metadata round-trip")
@@ -47,8 +48,11 @@ func stateDictTransfer() throws {
     #expect(try target.forward(x, training: false) != source.forward(x, training: false))
     try target.loadStateDict(try SafeTensors.read(from: path).tensors, from: path)
     #expect(try target.forward(x, training: false) == source.forward(x, training: false))
-    #expect(source.stateDict.map(\.name) == ["0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias",
-                                             "9.weight", "9.bias", "11.weight", "11.bias"])
+    #expect(
+        source.stateDict.map(\.name) == [
+            "0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias",
+            "9.weight", "9.bias", "11.weight", "11.bias",
+        ])
 }
 
 @Test("damaged files and mismatched models fail with the file's name and the problem")
@@ -80,10 +84,13 @@ func damagedCheckpoints() throws {
         return result + header + Array(repeating: 0, count: 16)
     }
     if case .badHeader = try failure(withHeader("[1, 2]"), "array") {} else { Issue.record("non-object header") }
-    #expect(try failure(withHeader(#"{"w":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#), "f16")
+    #expect(
+        try failure(withHeader(#"{"w":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#), "f16")
             == .unsupportedType(path: "\(folder)/f16", tensor: "w", dtype: "F16"))
-    if case .badTensor = try failure(withHeader(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}"#), "size") {}
-    else { Issue.record("shape and offsets disagree") }
+    if case .badTensor = try failure(withHeader(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}"#), "size") {
+    } else {
+        Issue.record("shape and offsets disagree")
+    }
     #expect(throws: CheckpointError.unreadable(path: "\(folder)/absent", reason: "no such file")) {
         try SafeTensors.read(from: "\(folder)/absent")
     }
@@ -96,7 +103,10 @@ func damagedCheckpoints() throws {
         try lenet.loadStateDict(state, from: "p")
     }
     state["0.weight"] = Tensor(zeros: [6, 1, 3, 3])
-    #expect(throws: CheckpointError.shapeMismatch(path: "p", name: "0.weight", expected: [6, 1, 5, 5], found: [6, 1, 3, 3])) {
+    #expect(
+        throws: CheckpointError.shapeMismatch(
+            path: "p", name: "0.weight", expected: [6, 1, 5, 5], found: [6, 1, 3, 3])
+    ) {
         try lenet.loadStateDict(state, from: "p", ignoringPrefixes: ["optimizer."])
     }
     state["0.weight"] = nil

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import ModernCNN
 
 /// A fresh temporary folder for one test's files.
@@ -45,21 +46,29 @@ func damagedFiles() throws {
     var corrupt = good
     corrupt[12] ^= 0xff
     corrupt[13] ^= 0xff
-    if case .corruptGzip = try error(for: corrupt, "flipped.gz") {} else { Issue.record("flipped bits should be corrupt") }
-    #expect(try error(for: Gzip.compress([0, 0, 9, 1, 0, 0, 0, 1, 7]), "floats.gz")
+    if case .corruptGzip = try error(for: corrupt, "flipped.gz") {
+    } else {
+        Issue.record("flipped bits should be corrupt")
+    }
+    #expect(
+        try error(for: Gzip.compress([0, 0, 9, 1, 0, 0, 0, 1, 7]), "floats.gz")
             == .badMagic(path: "\(folder)/floats.gz", found: [0, 0, 9, 1]))
     // The header promises 4 x 2 = 8 bytes; give 6, then 10.
     let header: [UInt8] = [0, 0, 8, 2, 0, 0, 0, 4, 0, 0, 0, 2]
-    #expect(try error(for: Gzip.compress(header + [1, 2, 3, 4, 5, 6]), "short.gz")
+    #expect(
+        try error(for: Gzip.compress(header + [1, 2, 3, 4, 5, 6]), "short.gz")
             == .truncated(path: "\(folder)/short.gz", expectedBytes: 8, actualBytes: 6))
-    #expect(try error(for: Gzip.compress(header + Array(repeating: 1, count: 10)), "long.gz")
+    #expect(
+        try error(for: Gzip.compress(header + Array(repeating: 1, count: 10)), "long.gz")
             == .trailingBytes(path: "\(folder)/long.gz", expectedBytes: 8, actualBytes: 10))
     #expect(try error(for: [], "empty.gz") == .notGzip(path: "\(folder)/empty.gz"))
     // Four dimensions of 2^32 - 1: their product overflows, which must be an error, not a crash.
     let huge: [UInt8] = [0, 0, 8, 4] + Array(repeating: 0xff, count: 16)
-    #expect(try error(for: Gzip.compress(huge), "huge.gz") == .unexpectedShape(
-        path: "\(folder)/huge.gz", expected: "sizes whose product fits in memory",
-        found: Array(repeating: 4_294_967_295, count: 4)))
+    #expect(
+        try error(for: Gzip.compress(huge), "huge.gz")
+            == .unexpectedShape(
+                path: "\(folder)/huge.gz", expected: "sizes whose product fits in memory",
+                found: Array(repeating: 4_294_967_295, count: 4)))
 }
 
 @Test("a missing data set says which package and which flag provide it")
@@ -78,11 +87,15 @@ func missingDataSet() throws {
 @Test("images and labels of different counts are refused")
 func countMismatch() throws {
     let folder = try temporaryFolder()
-    try write(IDXFile.encode(shape: [3, 28, 28], bytes: Array(repeating: 0, count: 3 * 784)),
-              to: "\(folder)/t10k-images-idx3-ubyte.gz")
+    try write(
+        IDXFile.encode(shape: [3, 28, 28], bytes: Array(repeating: 0, count: 3 * 784)),
+        to: "\(folder)/t10k-images-idx3-ubyte.gz")
     try write(IDXFile.encode(shape: [2], bytes: [1, 2]), to: "\(folder)/t10k-labels-idx1-ubyte.gz")
-    #expect(throws: DataError.countMismatch(images: "\(folder)/t10k-images-idx3-ubyte.gz", imageCount: 3,
-                                            labels: "\(folder)/t10k-labels-idx1-ubyte.gz", labelCount: 2)) {
+    #expect(
+        throws: DataError.countMismatch(
+            images: "\(folder)/t10k-images-idx3-ubyte.gz", imageCount: 3,
+            labels: "\(folder)/t10k-labels-idx1-ubyte.gz", labelCount: 2)
+    ) {
         try FashionMNIST(split: .test, directory: folder)
     }
     try write(IDXFile.encode(shape: [3], bytes: [1, 12, 2]), to: "\(folder)/t10k-labels-idx1-ubyte.gz")

@@ -5,6 +5,7 @@
 
 import Kernels
 import Testing
+
 @testable import ModernCNN
 
 /// Largest difference, relative to the largest magnitude in the reference.
@@ -16,11 +17,14 @@ private func relativeDifference(_ ours: Tensor, _ reference: Tensor) -> Float {
 
 /// One training forward and backward of `make()`'s network run by `engine`, against the same
 /// network (same weights) run layer by layer.
-private func expectEngineMatchesLayers(_ engine: Engine, _ what: String, input shape: [Int], classes: Int,
-                                       planned: Int? = nil, _ make: () -> Sequential) throws {
+private func expectEngineMatchesLayers(
+    _ engine: Engine, _ what: String, input shape: [Int], classes: Int,
+    planned: Int? = nil, _ make: () -> Sequential
+) throws {
     let (network, reference) = (make(), make())
-    let plan = try ExecutionPlan(network, inputShape: [planned ?? shape[0]] + shape.dropFirst(), engine: engine,
-                                 firstLayerNeedsGradient: true)
+    let plan = try ExecutionPlan(
+        network, inputShape: [planned ?? shape[0]] + shape.dropFirst(), engine: engine,
+        firstLayerNeedsGradient: true)
     var generator = SeededGenerator(seed: 21)
     let x = Tensor(uniform: shape, in: 0...1, generator: &generator)
     let y = try plan.forward(x, training: true), yReference = try reference.forward(x, training: true)
@@ -29,17 +33,21 @@ private func expectEngineMatchesLayers(_ engine: Engine, _ what: String, input s
     let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
     #expect(relativeDifference(plan.backward(dy), reference.backward(dy)) <= 1e-4, "\(what), \(engine): input gradient")
     for (ours, theirs) in zip(network.namedParameters, reference.namedParameters) {
-        #expect(relativeDifference(ours.parameter.gradient, theirs.parameter.gradient) <= 1e-4,
-                "\(what), \(engine): gradient of \(ours.name)")
+        #expect(
+            relativeDifference(ours.parameter.gradient, theirs.parameter.gradient) <= 1e-4,
+            "\(what), \(engine): gradient of \(ours.name)")
     }
 }
 
-@Test("every engine this processor runs trains LeNet, both variants, as the layers do",
-      arguments: Engine.allCases)
+@Test(
+    "every engine this processor runs trains LeNet, both variants, as the layers do",
+    arguments: Engine.allCases)
 func enginesAgreeOnLeNet(engine: Engine) throws {
     guard engine.unavailableReason == nil else { return }
     try expectEngineMatchesLayers(engine, "LeNet (d2l)", input: [37, 1, 28, 28], classes: 10) { LeNet.d2l(seed: 2) }
-    try expectEngineMatchesLayers(engine, "LeNet (modern)", input: [20, 1, 28, 28], classes: 10) { LeNet.modern(seed: 3) }
+    try expectEngineMatchesLayers(engine, "LeNet (modern)", input: [20, 1, 28, 28], classes: 10) {
+        LeNet.modern(seed: 3)
+    }
     // A short last batch through a plan made for a larger one (buffers made once).
     try expectEngineMatchesLayers(engine, "LeNet, 5 of 64", input: [5, 1, 28, 28], classes: 10, planned: 64) {
         LeNet.d2l(seed: 4)
@@ -52,8 +60,9 @@ func enginesAgreeOnAlexNet(engine: Engine) throws {
     try expectEngineMatchesLayers(engine, "AlexNet", input: [2, 1, 224, 224], classes: 10) { AlexNet.d2l(seed: 5) }
 }
 
-@Test("the lanes engine is refused, with the reason, where the processor cannot run it",
-      .enabled(if: !GemmBlocking.wideTile))
+@Test(
+    "the lanes engine is refused, with the reason, where the processor cannot run it",
+    .enabled(if: !GemmBlocking.wideTile))
 func lanesRefusedWithoutAVX512() throws {
     #expect(Engine.lanes.unavailableReason != nil && !Engine.available.contains(.lanes))
     do {
@@ -86,13 +95,18 @@ func plansDescribeThemselves() throws {
     #expect(throws: ShapeError.self) { try lenet.forward(Tensor(zeros: [2, 1, 32, 32]), training: false) }
 }
 
-@Test("the rules give each convolution the algorithm that suits it: Winograd for AlexNet's wide 3x3 and 5x5, direct for thin layers")
+@Test(
+    "the rules give each convolution the algorithm that suits it: Winograd for AlexNet's wide 3x3 and 5x5, direct for thin layers"
+)
 func convolutionRules() {
-    func geometry(_ n: Int, _ c: Int, _ h: Int, k: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                  groups: Int = 1) -> ConvolutionGeometry {
-        ConvolutionGeometry(batch: n, inputChannels: c, inputHeight: h, inputWidth: h, outputChannels: k,
-                            kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
-                            paddingHeight: padding, paddingWidth: padding, groups: groups)
+    func geometry(
+        _ n: Int, _ c: Int, _ h: Int, k: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        groups: Int = 1
+    ) -> ConvolutionGeometry {
+        ConvolutionGeometry(
+            batch: n, inputChannels: c, inputHeight: h, inputWidth: h, outputChannels: k,
+            kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+            paddingHeight: padding, paddingWidth: padding, groups: groups)
     }
     let algorithm = { (g: ConvolutionGeometry) in ExecutionRules.convolution(g).algorithm }
     #expect(algorithm(geometry(128, 256, 12, k: 384, kernel: 3, padding: 1)) == .winograd)
@@ -104,8 +118,10 @@ func convolutionRules() {
     for g in [conv1, strided, grouped, pointwise] { #expect(algorithm(g) == .im2col, "\(g)") }
     // LeNet's two layers, and a thin 3x3 one that Winograd could run but whose 3 input channels
     // would make its 36 products too thin.
-    for g in [geometry(256, 1, 28, k: 6, kernel: 5, padding: 2), geometry(256, 6, 14, k: 16, kernel: 5),
-              geometry(1, 3, 12, k: 32, kernel: 3, padding: 1)] {
+    for g in [
+        geometry(256, 1, 28, k: 6, kernel: 5, padding: 2), geometry(256, 6, 14, k: 16, kernel: 5),
+        geometry(1, 3, 12, k: 32, kernel: 3, padding: 1),
+    ] {
         #expect(algorithm(g) == .direct, "\(g)")
     }
     // Whatever the rule picks, the kernels can run.
@@ -116,8 +132,9 @@ func convolutionRules() {
 func profiledTraining() throws {
     let data = try FashionMNIST(split: .test)
     let configuration = TrainingConfiguration(epochs: 1, batchSize: 32, trainLimit: 96, testLimit: 32)
-    let trainer = try Trainer(model: LeNet.modern(seed: 1), optimizer: SGD(learningRate: 0.05), train: data, test: data,
-                              configuration: configuration)
+    let trainer = try Trainer(
+        model: LeNet.modern(seed: 1), optimizer: SGD(learningRate: 0.05), train: data, test: data,
+        configuration: configuration)
     let profile = TrainingProfile()
     trainer.profile = profile
     try trainer.run()
@@ -127,7 +144,8 @@ func profiledTraining() throws {
     #expect(profile.blocks.flatMap { Array($0.layers) } == Array(0..<12))
     #expect(profile.blocks.allSatisfy { $0.forward > 0 && $0.backward > 0 })
     for phase in TrainingProfile.Phase.allCases { #expect(profile.phases[phase] != nil, "\(phase)") }
-    let inside = profile.blocks.reduce(0) { $0 + $1.forward + $1.backward }
+    let inside =
+        profile.blocks.reduce(0) { $0 + $1.forward + $1.backward }
         + TrainingProfile.Phase.allCases.reduce(0) { $0 + (profile.phases[$1] ?? 0) }
     #expect(inside <= profile.seconds && profile.seconds > 0)
     // The evaluation's forward passes are not counted as training blocks: a second run with a

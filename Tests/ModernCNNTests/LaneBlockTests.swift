@@ -5,6 +5,7 @@
 
 import Kernels
 import Testing
+
 @testable import ModernCNN
 
 /// The same network twice (same seed, so the same weights): one to run by a plan with lane
@@ -30,14 +31,18 @@ private func values(_ shape: [Int], seed: UInt64) -> Tensor {
 /// blocks made for `planned` images (default: the input's), and compares everything.
 /// `layers`: how many layers the lane block should take (on a processor with AVX-512).
 @discardableResult
-private func expectSameTraining(_ networks: (lanes: Sequential, layers: Sequential), input: Tensor, layers: Int,
-                                planned: Int? = nil, _ what: String) throws -> ExecutionPlan {
+private func expectSameTraining(
+    _ networks: (lanes: Sequential, layers: Sequential), input: Tensor, layers: Int,
+    planned: Int? = nil, _ what: String
+) throws -> ExecutionPlan {
     let imageGradient = (networks.layers.layers[0] as! Conv2d).computesInputGradient
-    let plan = try ExecutionPlan(networks.lanes, inputShape: [planned ?? input.shape[0]] + input.shape.dropFirst(),
-                                 engine: .auto, firstLayerNeedsGradient: imageGradient)
+    let plan = try ExecutionPlan(
+        networks.lanes, inputShape: [planned ?? input.shape[0]] + input.shape.dropFirst(),
+        engine: .auto, firstLayerNeedsGradient: imageGradient)
     if GemmBlocking.wideTile {
-        #expect(LaneBlock.layerCount(networks.lanes.layers, from: 0, inputShape: input.shape) == layers,
-                "\(what): the lane block should take \(layers) layers")
+        #expect(
+            LaneBlock.layerCount(networks.lanes.layers, from: 0, inputShape: input.shape) == layers,
+            "\(what): the lane block should take \(layers) layers")
         #expect(plan.steps.first?.layers == 0..<layers, "\(what): the plan's first block")
     }
     let (y, reference) = (try plan.forward(input, training: true), try networks.layers.forward(input, training: true))
@@ -46,8 +51,9 @@ private func expectSameTraining(_ networks: (lanes: Sequential, layers: Sequenti
     let (dx, dxReference) = (plan.backward(dOut), networks.layers.backward(dOut))
     #expect(relativeDifference(dx, dxReference) <= 1e-4, "\(what): input gradient")
     for (ours, theirs) in zip(networks.lanes.namedParameters, networks.layers.namedParameters) {
-        #expect(relativeDifference(ours.parameter.gradient, theirs.parameter.gradient) <= 1e-4,
-                "\(what): gradient of \(ours.name)")
+        #expect(
+            relativeDifference(ours.parameter.gradient, theirs.parameter.gradient) <= 1e-4,
+            "\(what): gradient of \(ours.name)")
     }
     return plan
 }
@@ -90,8 +96,9 @@ func laneBlockGradients() throws {
 func laneBlockSkipsImageGradient() throws {
     let networks = pair { LeNet.d2l(seed: 6) }
     (networks.layers.layers[0] as! Conv2d).computesInputGradient = false
-    let plan = try expectSameTraining(networks, input: values([20, 1, 28, 28], seed: 7), layers: 12,
-                                      "LeNet, no image gradient")
+    let plan = try expectSameTraining(
+        networks, input: values([20, 1, 28, 28], seed: 7), layers: 12,
+        "LeNet, no image gradient")
     let dx = plan.backward(values([20, 10], seed: 8))
     #expect(dx.scalars.allSatisfy { $0 == 0 })
 }
@@ -125,11 +132,17 @@ func laneBlockEligibility() {
         // dropout, or an activation after the last Linear, runs on its own.
         var g = SeededGenerator(seed: 1)
         func stages() -> [any Layer] {
-            [Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, generator: &g), ReLU(), MaxPool2d(kernelSize: 2),
-             Flatten()]
+            [
+                Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, generator: &g), ReLU(),
+                MaxPool2d(kernelSize: 2),
+                Flatten(),
+            ]
         }
-        let withDropout = stages() + [Linear(inputFeatures: 18, outputFeatures: 8, generator: &g), ReLU(),
-                                      Dropout(probability: 0.5), Linear(inputFeatures: 8, outputFeatures: 2, generator: &g)]
+        let withDropout =
+            stages() + [
+                Linear(inputFeatures: 18, outputFeatures: 8, generator: &g), ReLU(),
+                Dropout(probability: 0.5), Linear(inputFeatures: 8, outputFeatures: 2, generator: &g),
+            ]
         #expect(LaneBlock.layerCount(withDropout, from: 0, inputShape: [4, 1, 8, 8]) == 5)
         let endsInSigmoid = stages() + [Linear(inputFeatures: 18, outputFeatures: 2, generator: &g), Sigmoid()]
         #expect(LaneBlock.layerCount(endsInSigmoid, from: 0, inputShape: [4, 1, 8, 8]) == 5)

@@ -4,12 +4,15 @@
 
 import Kernels
 import Testing
+
 @testable import ModernCNN
 
 /// Checks backward against finite differences at up to `samples` positions of the input and of
 /// every parameter. `input` avoids kinks (ReLU at 0, max-pool ties) by construction.
-func checkGradients(_ layer: any Layer, input x: Tensor, step h: Float = 1e-2, samples: Int = 40,
-                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+func checkGradients(
+    _ layer: any Layer, input x: Tensor, step h: Float = 1e-2, samples: Int = 40,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     var generator = SeededGenerator(seed: 99)
     let y = try layer.forward(x, training: true)
     let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
@@ -22,8 +25,9 @@ func checkGradients(_ layer: any Layer, input x: Tensor, step h: Float = 1e-2, s
         return zip(output.scalars, dy.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
     func expectMatches(_ analytic: Float, _ numeric: Double, _ what: String) {
-        #expect(abs(numeric - Double(analytic)) <= 2e-3 + 2e-3 * abs(numeric),
-                "\(layer) \(what): numeric \(numeric), backward \(analytic)", sourceLocation: sourceLocation)
+        #expect(
+            abs(numeric - Double(analytic)) <= 2e-3 + 2e-3 * abs(numeric),
+            "\(layer) \(what): numeric \(numeric), backward \(analytic)", sourceLocation: sourceLocation)
     }
 
     var input = x
@@ -65,14 +69,17 @@ func distinct(_ shape: [Int], seed: UInt64) throws -> Tensor {
     return try Tensor(shape: shape, values: values)
 }
 
-@Test("Conv2d backward: input, weight and bias gradients", arguments: [
-    (3, 4, 3, 1, 1, 1), (3, 4, 3, 2, 0, 1), (4, 6, 3, 1, 1, 2), (2, 3, 1, 1, 0, 1), (1, 2, 5, 1, 2, 1),
-    (16, 16, 3, 1, 1, 1),   // wide enough for Winograd
-])
+@Test(
+    "Conv2d backward: input, weight and bias gradients",
+    arguments: [
+        (3, 4, 3, 1, 1, 1), (3, 4, 3, 2, 0, 1), (4, 6, 3, 1, 1, 2), (2, 3, 1, 1, 0, 1), (1, 2, 5, 1, 2, 1),
+        (16, 16, 3, 1, 1, 1),  // wide enough for Winograd
+    ])
 func conv2dGradients(config: (c: Int, k: Int, kernel: Int, stride: Int, padding: Int, groups: Int)) throws {
     var generator = SeededGenerator(seed: 1)
-    let layer = Conv2d(inputChannels: config.c, outputChannels: config.k, kernelSize: config.kernel,
-                       stride: config.stride, padding: config.padding, groups: config.groups, generator: &generator)
+    let layer = Conv2d(
+        inputChannels: config.c, outputChannels: config.k, kernelSize: config.kernel,
+        stride: config.stride, padding: config.padding, groups: config.groups, generator: &generator)
     try checkGradients(layer, input: Tensor(uniform: [2, config.c, 5, 5], in: -1...1, generator: &generator))
 }
 
@@ -95,10 +102,12 @@ func poolingGradients() throws {
     try checkGradients(MaxPool2d(kernelSize: 2), input: try distinct([2, 3, 6, 6], seed: 5))
     try checkGradients(MaxPool2d(kernelSize: 3, stride: 2), input: try distinct([2, 2, 7, 7], seed: 6))
     var generator = SeededGenerator(seed: 7)
-    try checkGradients(AvgPool2d(kernelSize: 3, stride: 2, padding: 1),
-                       input: Tensor(uniform: [2, 3, 7, 6], in: -1...1, generator: &generator))
-    try checkGradients(AdaptiveAvgPool2d(outputSize: (2, 3)),
-                       input: Tensor(uniform: [2, 3, 5, 7], in: -1...1, generator: &generator))
+    try checkGradients(
+        AvgPool2d(kernelSize: 3, stride: 2, padding: 1),
+        input: Tensor(uniform: [2, 3, 7, 6], in: -1...1, generator: &generator))
+    try checkGradients(
+        AdaptiveAvgPool2d(outputSize: (2, 3)),
+        input: Tensor(uniform: [2, 3, 5, 7], in: -1...1, generator: &generator))
 }
 
 @Test("a small network end to end: every parameter's gradient through Sequential")
@@ -118,8 +127,10 @@ func gradientsAccumulate() throws {
         Conv2d(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, generator: &generator),
         Linear(inputFeatures: 6, outputFeatures: 4, generator: &generator),
     ]
-    let inputs = [Tensor(uniform: [2, 2, 4, 4], in: -1...1, generator: &generator),
-                  Tensor(uniform: [3, 6], in: -1...1, generator: &generator)]
+    let inputs = [
+        Tensor(uniform: [2, 2, 4, 4], in: -1...1, generator: &generator),
+        Tensor(uniform: [3, 6], in: -1...1, generator: &generator),
+    ]
     for (layer, x) in zip(layers, inputs) {
         let y = try layer.forward(x, training: true)
         let dy = Tensor(uniform: y.shape, in: -1...1, generator: &generator)
@@ -128,8 +139,10 @@ func gradientsAccumulate() throws {
         let once = layer.namedParameters.map { $0.parameter.gradient }
         _ = layer.backward(dy)
         for ((name, parameter), single) in zip(layer.namedParameters, once) {
-            #expect(parameter.gradient.isApproximatelyEqual(to: single * 2, relativeTolerance: 1e-5, absoluteTolerance: 1e-6),
-                    "\(layer) \(name) should hold the sum of both backward passes")
+            #expect(
+                parameter.gradient.isApproximatelyEqual(
+                    to: single * 2, relativeTolerance: 1e-5, absoluteTolerance: 1e-6),
+                "\(layer) \(name) should hold the sum of both backward passes")
         }
     }
 }
@@ -137,8 +150,9 @@ func gradientsAccumulate() throws {
 @Test("LocalResponseNorm backward (odd and even windows)", arguments: [5, 4])
 func localResponseNormGradients(size: Int) throws {
     var generator = SeededGenerator(seed: 10)
-    try checkGradients(LocalResponseNorm(size: size, alpha: 0.5, beta: 0.75, k: 2),
-                       input: Tensor(uniform: [2, 7, 3, 3], in: -2...2, generator: &generator))
+    try checkGradients(
+        LocalResponseNorm(size: size, alpha: 0.5, beta: 0.75, k: 2),
+        input: Tensor(uniform: [2, 7, 3, 3], in: -2...2, generator: &generator))
 }
 
 @Test("Concat backward: branch gradients are split by channel and summed at the input")
@@ -146,10 +160,18 @@ func concatGradients() throws {
     var generator = SeededGenerator(seed: 11)
     let block = Concat([
         ("p1", Conv2d(inputChannels: 3, outputChannels: 2, kernelSize: 1, generator: &generator)),
-        ("p2", Sequential(Conv2d(inputChannels: 3, outputChannels: 2, kernelSize: 1, generator: &generator), Sigmoid(),
-                          Conv2d(inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: 1, generator: &generator))),
-        ("p4", Sequential(AvgPool2d(kernelSize: 3, stride: 1, padding: 1),
-                          Conv2d(inputChannels: 3, outputChannels: 1, kernelSize: 1, generator: &generator))),
+        (
+            "p2",
+            Sequential(
+                Conv2d(inputChannels: 3, outputChannels: 2, kernelSize: 1, generator: &generator), Sigmoid(),
+                Conv2d(inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: 1, generator: &generator))
+        ),
+        (
+            "p4",
+            Sequential(
+                AvgPool2d(kernelSize: 3, stride: 1, padding: 1),
+                Conv2d(inputChannels: 3, outputChannels: 1, kernelSize: 1, generator: &generator))
+        ),
     ])
     #expect(try block.outputShape(for: [2, 3, 5, 5]) == [2, 7, 5, 5])
     try checkGradients(block, input: Tensor(uniform: [2, 3, 5, 5], in: -1...1, generator: &generator))
@@ -205,8 +227,14 @@ func firstLayerSkipsInputGradient() throws {
     #expect(skipped.dx.scalars.allSatisfy { $0 == 0 } && full.dx.scalars.contains { $0 != 0 })
     // A plan finds the layer that sees the images, through nested Sequentials, and turns its
     // input gradient off.
-    let nested = Sequential(named: [("conv", Sequential(Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, generator: &g),
-                                                       ReLU())), ("flatten", Flatten())])
+    let nested = Sequential(named: [
+        (
+            "conv",
+            Sequential(
+                Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, generator: &g),
+                ReLU())
+        ), ("flatten", Flatten()),
+    ])
     #expect(ExecutionPlan.firstLayer(of: nested) === nested.layers[0].children[0].layer)
     _ = try ExecutionPlan(nested, inputShape: [2, 1, 6, 6])
     #expect((nested.layers[0].children[0].layer as! Conv2d).computesInputGradient == false)
@@ -215,25 +243,36 @@ func firstLayerSkipsInputGradient() throws {
 /// Which pooling layer follows the activation in the fusion test, if any.
 enum PoolAfterActivation: Sendable { case none, max3x3, average2x2, average3x3 }
 
-@Test("Conv2d then ReLU or sigmoid (then a pool) in a Sequential runs fused, with the same outputs and gradients as layer by layer",
-      arguments: [(16, 3, 1, true, .none, 16), (3, 5, 2, true, .max3x3, 16), (16, 5, 2, false, .average2x2, 16),
-                  (3, 3, 1, false, .average3x3, 16), (2, 3, 1, true, .average2x2, 16), (1, 5, 2, false, .max3x3, 16),
-                  (1, 5, 2, false, .average2x2, 6), (6, 5, 0, false, .average2x2, 16), (2, 3, 1, true, .max3x3, 5)]
-          as [(Int, Int, Int, Bool, PoolAfterActivation, Int)])   // Winograd, im2col, direct (flat and channel vectors)
-func fusedConvolutionActivation(config: (channels: Int, kernel: Int, padding: Int, relu: Bool,
-                                         pool: PoolAfterActivation, outputs: Int)) throws {
+@Test(
+    "Conv2d then ReLU or sigmoid (then a pool) in a Sequential runs fused, with the same outputs and gradients as layer by layer",
+    arguments: [
+        (16, 3, 1, true, .none, 16), (3, 5, 2, true, .max3x3, 16), (16, 5, 2, false, .average2x2, 16),
+        (3, 3, 1, false, .average3x3, 16), (2, 3, 1, true, .average2x2, 16), (1, 5, 2, false, .max3x3, 16),
+        (1, 5, 2, false, .average2x2, 6), (6, 5, 0, false, .average2x2, 16), (2, 3, 1, true, .max3x3, 5),
+    ]
+        as [(Int, Int, Int, Bool, PoolAfterActivation, Int)])  // Winograd, im2col, direct (flat and channel vectors)
+func fusedConvolutionActivation(
+    config: (
+        channels: Int, kernel: Int, padding: Int, relu: Bool,
+        pool: PoolAfterActivation, outputs: Int
+    )
+) throws {
     func network() -> Sequential {
         var generator = SeededGenerator(seed: 9)
-        let pool: [any Layer] = switch config.pool {
-        case .none: []
-        case .max3x3: [MaxPool2d(kernelSize: 3, stride: 2)]
-        case .average2x2: [AvgPool2d(kernelSize: 2)]
-        case .average3x3: [AvgPool2d(kernelSize: 3, stride: 2, padding: 1)]
-        }
-        return Sequential([
-            Conv2d(inputChannels: config.channels, outputChannels: config.outputs, kernelSize: config.kernel,
-                   padding: config.padding, generator: &generator),
-            config.relu ? ReLU() : Sigmoid()] + pool + [Flatten()])
+        let pool: [any Layer] =
+            switch config.pool {
+            case .none: []
+            case .max3x3: [MaxPool2d(kernelSize: 3, stride: 2)]
+            case .average2x2: [AvgPool2d(kernelSize: 2)]
+            case .average3x3: [AvgPool2d(kernelSize: 3, stride: 2, padding: 1)]
+            }
+        return Sequential(
+            [
+                Conv2d(
+                    inputChannels: config.channels, outputChannels: config.outputs, kernelSize: config.kernel,
+                    padding: config.padding, generator: &generator),
+                config.relu ? ReLU() : Sigmoid(),
+            ] + pool + [Flatten()])
     }
     // The NCHW fusion under test; lane blocks (LaneBlockTests.swift) would take the small
     // average-pooled cases and round differently.
@@ -262,14 +301,16 @@ func fusedConvolutionActivation(config: (channels: Int, kernel: Int, padding: In
 /// into the direct kernel's flat rows: spread through the sigmoid's slope in one pass after a 2x2
 /// average pool, made plane by plane and copied after a max pool. Both must give the weight
 /// gradients of the layers run one by one, bit for bit.
-@Test("the first convolution makes its dy from the pool's gradient as layer by layer would",
-      arguments: [false, true])
+@Test(
+    "the first convolution makes its dy from the pool's gradient as layer by layer would",
+    arguments: [false, true])
 func firstConvolutionMakesPooledGradient(relu: Bool) throws {
     func network() -> Sequential {
         var generator = SeededGenerator(seed: 11)
-        return Sequential(Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, generator: &generator),
-                          relu ? ReLU() : Sigmoid(),
-                          relu ? MaxPool2d(kernelSize: 2) : AvgPool2d(kernelSize: 2), Flatten())
+        return Sequential(
+            Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, generator: &generator),
+            relu ? ReLU() : Sigmoid(),
+            relu ? MaxPool2d(kernelSize: 2) : AvgPool2d(kernelSize: 2), Flatten())
     }
     let fused = network(), separate = network()
     var generator = SeededGenerator(seed: 12)
@@ -292,8 +333,9 @@ func firstConvolutionMakesPooledGradient(relu: Bool) throws {
 /// runs it: the whole of LeNet as one lane block of twelve layers (or, without lanes, its
 /// convolutions with their sigmoid and pool as blocks of three and every other layer alone), the
 /// backward pass in reverse.
-@Test("a plan's block timer hears every block of both passes once, fused blocks whole",
-      arguments: [true, false])
+@Test(
+    "a plan's block timer hears every block of both passes once, fused blocks whole",
+    arguments: [true, false])
 func blockTimerSeesFusedBlocks(lanes: Bool) throws {
     let model = LeNet.d2l(seed: 3)
     let plan = try ExecutionPlan(model, inputShape: [2, 1, 28, 28], engine: lanes ? .auto : .fused)

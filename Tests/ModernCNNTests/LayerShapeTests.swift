@@ -2,6 +2,7 @@
 // errors that name the layer and both shapes before any compute.
 
 import Testing
+
 @testable import ModernCNN
 
 /// The shape after each layer, for an input shape.
@@ -19,13 +20,15 @@ func lenetShapes() throws {
     #expect(lenet.parameterCount == 61_706)
     #expect(LeNet.modern().parameterCount == 61_706)
     #expect(try trace(LeNet.modern(), [1, 1, 28, 28]) == trace(lenet, [1, 1, 28, 28]))
-    #expect(try trace(lenet, [1, 1, 28, 28]) == [
-        [1, 6, 28, 28], [1, 6, 28, 28], [1, 6, 14, 14], [1, 16, 10, 10], [1, 16, 10, 10], [1, 16, 5, 5],
-        [1, 400], [1, 120], [1, 120], [1, 84], [1, 84], [1, 10],
-    ])
+    #expect(
+        try trace(lenet, [1, 1, 28, 28]) == [
+            [1, 6, 28, 28], [1, 6, 28, 28], [1, 6, 14, 14], [1, 16, 10, 10], [1, 16, 10, 10], [1, 16, 5, 5],
+            [1, 400], [1, 120], [1, 120], [1, 84], [1, 84], [1, 10],
+        ])
     // And forward computes what shape inference promised.
     var g = SeededGenerator(seed: 1)
-    #expect(try lenet.forward(Tensor(uniform: [3, 1, 28, 28], in: 0...1, generator: &g), training: false).shape == [3, 10])
+    #expect(
+        try lenet.forward(Tensor(uniform: [3, 1, 28, 28], in: 0...1, generator: &g), training: false).shape == [3, 10])
 }
 
 @Test("AlexNet (d2l): 46,764,746 parameters and the published shape trace")
@@ -53,7 +56,7 @@ func shapeErrors() throws {
     }
     let conv = Conv2d(inputChannels: 3, outputChannels: 8, kernelSize: 5, generator: &g)
     #expect(throws: ShapeError.self) { try conv.outputShape(for: [1, 1, 28, 28]) }  // wrong channel count
-    #expect(throws: ShapeError.self) { try conv.outputShape(for: [1, 3, 4, 4]) }    // kernel larger than image
+    #expect(throws: ShapeError.self) { try conv.outputShape(for: [1, 3, 4, 4]) }  // kernel larger than image
     #expect(throws: ShapeError.self) { try MaxPool2d(kernelSize: 3).outputShape(for: [1, 3, 2, 2]) }
     // LeNet on a 32x32 image: the flattened features no longer match the first Linear.
     #expect(throws: ShapeError.self) { try LeNet.d2l().outputShape(for: [1, 1, 32, 32]) }

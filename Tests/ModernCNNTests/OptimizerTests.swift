@@ -2,6 +2,7 @@
 // rules, convergence on a quadratic, the schedules, and state that survives a save and restore.
 
 import Testing
+
 @testable import ModernCNN
 
 /// Runs `steps` updates of one scalar parameter starting at 1 under a constant gradient of 0.5.

@@ -1,35 +1,38 @@
 // TensorDescriptionTests.swift: tensors print the way PyTorch prints them (checked against
 // PyTorch 2.x's output for the same values).
 
-import Testing
 import ModernCNN
+import Testing
 
 @Test("integer-valued matrix")
 func integerMatrix() throws {
-    #expect(try arange([2, 3]).description == """
-        tensor([[0., 1., 2.],
-                [3., 4., 5.]])
-        """)
+    #expect(
+        try arange([2, 3]).description == """
+            tensor([[0., 1., 2.],
+                    [3., 4., 5.]])
+            """)
 }
 
 @Test("fixed-point values share one width, signs aligned")
 func fixedPoint() throws {
     let x = try Tensor(shape: [2, 3], values: [0.3367, 0.1288, 0.2345, 0.2303, -1.1229, -0.1863])
-    #expect(x.description == """
-        tensor([[ 0.3367,  0.1288,  0.2345],
-                [ 0.2303, -1.1229, -0.1863]])
-        """)
+    #expect(
+        x.description == """
+            tensor([[ 0.3367,  0.1288,  0.2345],
+                    [ 0.2303, -1.1229, -0.1863]])
+            """)
 }
 
 @Test("rank 3 separates matrices with a blank line")
 func rankThree() throws {
-    #expect(try arange([2, 2, 2]).description == """
-        tensor([[[0., 1.],
-                 [2., 3.]],
+    #expect(
+        try arange([2, 2, 2]).description == """
+            tensor([[[0., 1.],
+                     [2., 3.]],
 
-                [[4., 5.],
-                 [6., 7.]]])
-        """)
+                    [[4., 5.],
+                     [6., 7.]]])
+            """)
 }
 
 @Test("vectors, scalars and empty tensors")

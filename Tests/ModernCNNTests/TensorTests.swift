@@ -1,16 +1,19 @@
 // TensorTests.swift: layout, copy-on-write, arithmetic and its shape errors, matmul, random
 // initialisation.
 
-import Testing
 import ModernCNN
+import Testing
 
 func arange(_ shape: [Int]) throws -> Tensor {
     try Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map(Float.init))
 }
 
-@Test("strides are row-major", arguments: [
-    ([Int](), [Int]()), ([5], [1]), ([2, 3], [3, 1]), ([2, 3, 4, 4], [48, 16, 4, 1]), ([1, 96, 54, 54], [279936, 2916, 54, 1]),
-])
+@Test(
+    "strides are row-major",
+    arguments: [
+        ([Int](), [Int]()), ([5], [1]), ([2, 3], [3, 1]), ([2, 3, 4, 4], [48, 16, 4, 1]),
+        ([1, 96, 54, 54], [279936, 2916, 54, 1]),
+    ])
 func strides(example: ([Int], [Int])) {
     #expect(Tensor(zeros: example.0).strides == example.1)
 }
@@ -137,7 +140,8 @@ func randomInitialisation() {
     var generator = SeededGenerator(seed: 1)
     let normal = Tensor(normal: [200_000], mean: 0.5, standardDeviation: 0.01, generator: &generator).scalars
     let mean = normal.map(Double.init).reduce(0, +) / Double(normal.count)
-    let std = (normal.map { (Double($0) - mean) * (Double($0) - mean) }.reduce(0, +) / Double(normal.count)).squareRoot()
+    let std = (normal.map { (Double($0) - mean) * (Double($0) - mean) }.reduce(0, +) / Double(normal.count))
+        .squareRoot()
     #expect(abs(mean - 0.5) < 1e-4)
     #expect(abs(std - 0.01) < 1e-4)
 }

@@ -3,13 +3,16 @@
 
 import Foundation
 import Testing
+
 @testable import ModernCNN
 
 /// A small modern LeNet (ReLU, max pooling, dropout) for quick runs.
 func smallNetwork(seed: UInt64) -> Sequential {
     var g = SeededGenerator(seed: seed)
     return Sequential(
-        Conv2d(inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, initialization: .xavierUniform, generator: &g),
+        Conv2d(
+            inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, initialization: .xavierUniform,
+            generator: &g),
         ReLU(), MaxPool2d(kernelSize: 2),
         Conv2d(inputChannels: 6, outputChannels: 16, kernelSize: 5, initialization: .xavierUniform, generator: &g),
         ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
@@ -21,12 +24,15 @@ func smallNetwork(seed: UInt64) -> Sequential {
 @Test("training on a few hundred real images lowers the loss")
 func trainingLowersLoss() throws {
     let train = try FashionMNIST(split: .train), test = try FashionMNIST(split: .test)
-    let trainer = try Trainer(model: smallNetwork(seed: 3), optimizer: SGD(learningRate: 0.1, momentum: 0.9),
-                          train: train, test: test,
-                          configuration: TrainingConfiguration(epochs: 3, batchSize: 32, trainLimit: 512, testLimit: 256))
+    let trainer = try Trainer(
+        model: smallNetwork(seed: 3), optimizer: SGD(learningRate: 0.1, momentum: 0.9),
+        train: train, test: test,
+        configuration: TrainingConfiguration(epochs: 3, batchSize: 32, trainLimit: 512, testLimit: 256))
     var firstBatchLoss: Float?
     try trainer.run { event in
-        if case let .batch(_, batch, _, loss, _, _, _, _) = event, batch == 1, firstBatchLoss == nil { firstBatchLoss = loss }
+        if case let .batch(_, batch, _, loss, _, _, _, _) = event, batch == 1, firstBatchLoss == nil {
+            firstBatchLoss = loss
+        }
     }
     let history = trainer.history
     #expect(history.count == 3)
@@ -40,27 +46,32 @@ func resumeEqualsUninterrupted() throws {
     let train = try FashionMNIST(split: .train), test = try FashionMNIST(split: .test)
     let folder = try temporaryFolder()
     func configuration(_ name: String) -> TrainingConfiguration {
-        TrainingConfiguration(epochs: 2, batchSize: 32, seed: 7, trainLimit: 256, testLimit: 64,
-                              checkpointPath: "\(folder)/\(name).safetensors")
+        TrainingConfiguration(
+            epochs: 2, batchSize: 32, seed: 7, trainLimit: 256, testLimit: 64,
+            checkpointPath: "\(folder)/\(name).safetensors")
     }
     var straightConfiguration = configuration("straight")
     straightConfiguration.metricsPath = "\(folder)/metrics.json"
-    let straight = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
-                           train: train, test: test, configuration: straightConfiguration)
+    let straight = try Trainer(
+        model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+        train: train, test: test, configuration: straightConfiguration)
     #expect(try straight.run())
-    let recorded = try JSONDecoder().decode([EpochMetrics].self,
-                                            from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/metrics.json")))
+    let recorded = try JSONDecoder().decode(
+        [EpochMetrics].self,
+        from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/metrics.json")))
     #expect(recorded == straight.history && recorded.count == 2)
 
-    let interrupted = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
-                              train: train, test: test, configuration: configuration("resumed"))
+    let interrupted = try Trainer(
+        model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+        train: train, test: test, configuration: configuration("resumed"))
     let finished = try interrupted.run { event in
         if case let .batch(epoch, batch, _, _, _, _, _, _) = event, epoch == 1, batch == 3 { interrupted.requestStop() }
     }
     #expect(!finished)
     // A fresh process would start from different weights; the checkpoint must replace all of it.
-    let resumed = try Trainer(model: smallNetwork(seed: 99), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
-                          train: train, test: test, configuration: configuration("resumed"))
+    let resumed = try Trainer(
+        model: smallNetwork(seed: 99), optimizer: SGD(learningRate: 0.05, momentum: 0.9),
+        train: train, test: test, configuration: configuration("resumed"))
     try resumed.resume(from: "\(folder)/resumed.safetensors")
     #expect(try resumed.run())
 
@@ -75,11 +86,14 @@ func resumeEqualsUninterrupted() throws {
 func resumeWithWrongSeed() throws {
     let train = try FashionMNIST(split: .test)
     let path = try temporaryFolder() + "/seeded.safetensors"
-    let first = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
-                        configuration: TrainingConfiguration(epochs: 1, batchSize: 64, seed: 1, trainLimit: 64,
-                                                             testLimit: 64, checkpointPath: path))
+    let first = try Trainer(
+        model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
+        configuration: TrainingConfiguration(
+            epochs: 1, batchSize: 64, seed: 1, trainLimit: 64,
+            testLimit: 64, checkpointPath: path))
     try first.run()
-    let other = try Trainer(model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
-                        configuration: TrainingConfiguration(epochs: 1, batchSize: 64, seed: 2, trainLimit: 64, testLimit: 64))
+    let other = try Trainer(
+        model: smallNetwork(seed: 1), optimizer: SGD(learningRate: 0.05), train: train, test: train,
+        configuration: TrainingConfiguration(epochs: 1, batchSize: 64, seed: 2, trainLimit: 64, testLimit: 64))
     #expect(throws: CheckpointError.self) { try other.resume(from: path) }
 }

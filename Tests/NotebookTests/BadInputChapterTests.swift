@@ -6,6 +6,7 @@
 import Foundation
 import Kernels
 import Testing
+
 @testable import ModernCNN
 
 private let quick = ["--epochs", "1", "--train-limit", "256", "--test-limit", "128", "--threads", "2"]
@@ -81,7 +82,9 @@ func badFlags() throws {
     // Lanes where the processor (or MODERNCNN_TILE=avx2) has no AVX-512 tiles: refused with the reason.
     if !GemmBlocking.wideTile {
         let lanes = try runExecutable("lenet", quick + ["--engine", "lanes"])
-        #expect(lanes.status != 0 && lanes.error.contains("--engine lanes") && lanes.error.contains("AVX"), "\(lanes.error)")
+        #expect(
+            lanes.status != 0 && lanes.error.contains("--engine lanes") && lanes.error.contains("AVX"), "\(lanes.error)"
+        )
     }
     // The variable counts only without --threads.
     let environment = try runExecutable("lenet", Array(quick.dropLast(2)), environment: ["MODERNCNN_THREADS": "100000"])

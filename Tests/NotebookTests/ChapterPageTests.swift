@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import Notebook
 
 @Test("the page is made of the same calls as the transcript")
@@ -22,7 +23,7 @@ func pageFromNarration() throws {
     #expect(names.first == "html")
     #expect(names.filter { $0 == "h1" }.count == 1 && names.filter { $0 == "h2" }.count == 1)
     #expect(names.filter { $0 == "li" }.count == 2 && names.contains("code"))
-    #expect(names.filter { $0 == "pre" }.count == 2)        // the cell, and the two log lines as one block
+    #expect(names.filter { $0 == "pre" }.count == 2)  // the cell, and the two log lines as one block
     #expect(names.contains("img") && html.contains("src=\"lenet.svg\""))
     #expect(html.contains("Why &lt;convolutions&gt; &amp; pooling"))
     #expect(html.contains("href=\"../02-convolutions/index.html\""))

@@ -22,14 +22,18 @@ private final class OutputCollector: @unchecked Sendable {
 /// Runs a built executable of this package; returns its exit status, standard output and error.
 /// `environment` adds variables; with `interruptAfter`, the process gets SIGINT (Ctrl-C) as soon
 /// as that text appears in its output.
-func runExecutable(_ name: String, _ arguments: [String], environment: [String: String] = [:],
-                   interruptAfter marker: String? = nil) throws -> (status: Int32, output: String, error: String) {
+func runExecutable(
+    _ name: String, _ arguments: [String], environment: [String: String] = [:],
+    interruptAfter marker: String? = nil
+) throws -> (status: Int32, output: String, error: String) {
     // `make test` builds into .build-test and says so in MODERNCNN_BIN; a plain `swift test`
     // finds the chapters of `swift build`.
-    let folders = (ProcessInfo.processInfo.environment["MODERNCNN_BIN"].map { [$0] } ?? [])
+    let folders =
+        (ProcessInfo.processInfo.environment["MODERNCNN_BIN"].map { [$0] } ?? [])
         + [".build/release", ".build/debug"]
     let candidates = folders.map { folder in
-        folder.hasPrefix("/") ? URL(fileURLWithPath: "\(folder)/\(name)") : packageRoot.appendingPathComponent("\(folder)/\(name)")
+        folder.hasPrefix("/")
+            ? URL(fileURLWithPath: "\(folder)/\(name)") : packageRoot.appendingPathComponent("\(folder)/\(name)")
     }
     guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0].path])
@@ -90,15 +94,18 @@ func tensorsTranscript() throws {
     let run = try runExecutable("tensors", ["--size", "64", "--repeats", "1", "--threads", "2"])
     #expect(run.status == 0, "tensors failed: \(run.error)")
     let ladderStart = try #require(run.output.range(of: "\n## 1.4"))
-    let golden = try String(contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/tensors.txt"),
-                            encoding: .utf8)
+    let golden = try String(
+        contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/tensors.txt"),
+        encoding: .utf8)
     #expect(String(run.output[..<ladderStart.lowerBound]) + "\n" == golden)
 
     // The ladder's timings vary; its shape and its correctness column do not.
     let exercisesStart = try #require(run.output.range(of: "\n## 1.5 Exercises"))
     let ladder = run.output[ladderStart.lowerBound..<exercisesStart.lowerBound]
     let rows = ladder.split(separator: "\n").filter { $0.hasPrefix("  | ") && $0.contains(" GFLOP") == false }
-        .filter { line in ["1 naive", "2 loop", "3 cache", "4 SIMD", "5 packing", "6 threads"].contains { line.contains($0) } }
+        .filter { line in
+            ["1 naive", "2 loop", "3 cache", "4 SIMD", "5 packing", "6 threads"].contains { line.contains($0) }
+        }
     #expect(rows.count == 6)
     for row in rows {
         let difference = try #require(Float(row.split(separator: " ").last!))
@@ -121,23 +128,31 @@ func lenetTranscript() throws {
     let run = try runExecutable("lenet", quick)
     #expect(run.status == 0, "lenet failed: \(run.error)")
     let trainingStart = try #require(run.output.range(of: "\n## 3.3"))
-    let golden = try String(contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/lenet.txt"),
-                            encoding: .utf8)
+    let golden = try String(
+        contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/lenet.txt"),
+        encoding: .utf8)
     #expect(String(run.output[..<trainingStart.lowerBound]) + "\n" == golden)
     #expect(run.output.contains("1 epoch over the first 512 of 60,000 training images"))
     // The plan it trains with, and one epoch on every engine this processor runs.
-    #expect(run.output.contains("How it runs: the plan for batches of 256 (--engine auto, which here is "
-                                + (GemmBlocking.wideTile ? "lanes" : "fused")))
-    #expect(run.output.contains(GemmBlocking.wideTile ? "| 0-11    lane block: 2 conv stages + 3 dense  lanes"
-                                                      : "| 0-2     conv + Sigmoid() + pool"))
+    #expect(
+        run.output.contains(
+            "How it runs: the plan for batches of 256 (--engine auto, which here is "
+                + (GemmBlocking.wideTile ? "lanes" : "fused")))
+    #expect(
+        run.output.contains(
+            GemmBlocking.wideTile
+                ? "| 0-11    lane block: 2 conv stages + 3 dense  lanes"
+                : "| 0-2     conv + Sigmoid() + pool"))
     let engineRows = run.output.split(separator: "\n").filter { line in
         line.contains(/^  \| (layers|fused|lanes) +[0-9]/)
     }
     #expect(engineRows.count == (GemmBlocking.wideTile ? 3 : 2), "\(engineRows)")
     #expect(run.output.contains("and the losses agree to"))
-    for file in ["checkpoint.safetensors", "metrics.json", "modern-checkpoint.safetensors", "modern-metrics.json",
-                 "lenet-curves.svg", "modern-lenet-curves.svg", "lenet-samples.png", "lenet.dot", "lenet.svg",
-                 "lenet.png", "lenet-activations.png", "index.md", "index.html"] {
+    for file in [
+        "checkpoint.safetensors", "metrics.json", "modern-checkpoint.safetensors", "modern-metrics.json",
+        "lenet-curves.svg", "modern-lenet-curves.svg", "lenet-samples.png", "lenet.dot", "lenet.svg",
+        "lenet.png", "lenet-activations.png", "index.md", "index.html",
+    ] {
         #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
     }
     let page = try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8)
@@ -148,12 +163,16 @@ func lenetTranscript() throws {
     let resumed = try runExecutable("lenet", quick + ["--resume"])
     #expect(resumed.status == 0, "lenet --resume failed: \(resumed.error)")
     #expect(resumed.output.contains("resuming from") && !resumed.output.contains("epoch 1/1 ["))
-    func finalLine(_ text: String) -> String? { text.split(separator: "\n").first { $0.hasPrefix("Test accuracy") }.map(String.init) }
+    func finalLine(_ text: String) -> String? {
+        text.split(separator: "\n").first { $0.hasPrefix("Test accuracy") }.map(String.init)
+    }
     #expect(finalLine(resumed.output) == finalLine(run.output) && finalLine(run.output) != nil)
     // --profile: the blocks' times and the diagram shaded by them.
     let profiled = try runExecutable("lenet", quick + ["--profile"])
     #expect(profiled.status == 0, "lenet --profile failed: \(profiled.error)")
-    #expect(profiled.output.contains("Where the time went (--profile)") && profiled.output.contains("evaluation on the test images"))
+    #expect(
+        profiled.output.contains("Where the time went (--profile)")
+            && profiled.output.contains("evaluation on the test images"))
     #expect(FileManager.default.fileExists(atPath: "\(folder)/plan-time.svg"))
 }
 
@@ -161,7 +180,8 @@ func lenetTranscript() throws {
 func missingDataset() throws {
     let run = try runExecutable("lenet", ["--data-dir", "/nonexistent", "--epochs", "1"])
     #expect(run.status != 0)
-    #expect((run.output + run.error).contains("dataset-fashion-mnist") && (run.output + run.error).contains("--data-dir"))
+    #expect(
+        (run.output + run.error).contains("dataset-fashion-mnist") && (run.output + run.error).contains("--data-dir"))
 }
 
 @Test("chapter 02: golden worked examples, and the timed kernels agree with the definition")
@@ -169,8 +189,9 @@ func convolutionsTranscript() throws {
     let run = try runExecutable("convolutions", ["--threads", "2"])
     #expect(run.status == 0, "convolutions failed: \(run.error)")
     let timingStart = try #require(run.output.range(of: "\n## 2.7"))
-    let golden = try String(contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/convolutions.txt"),
-                            encoding: .utf8)
+    let golden = try String(
+        contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/convolutions.txt"),
+        encoding: .utf8)
     #expect(String(run.output[..<timingStart.lowerBound]) + "\n" == golden)
     let row = try #require(run.output.split(separator: "\n").first { $0.contains("im2col + packed SGEMM") })
     let difference = try #require(Float(row.split(separator: " ").last!))
@@ -191,20 +212,27 @@ func convolutionsTranscript() throws {
 func alexnetTranscript() throws {
     let folder = try temporaryFolder("alexnet").path
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let run = try runExecutable("alexnet", ["--skip-experiments", "--train-limit", "64", "--test-limit", "32",
-                                            "--batch-size", "32", "--threads", "2", "--output", folder])
+    let run = try runExecutable(
+        "alexnet",
+        [
+            "--skip-experiments", "--train-limit", "64", "--test-limit", "32",
+            "--batch-size", "32", "--threads", "2", "--output", folder,
+        ])
     #expect(run.status == 0, "alexnet failed: \(run.error)")
     let paperStart = try #require(run.output.range(of: "\n## 4.4"))
-    let golden = try String(contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/alexnet.txt"),
-                            encoding: .utf8)
+    let golden = try String(
+        contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/alexnet.txt"),
+        encoding: .utf8)
     #expect(String(run.output[..<paperStart.lowerBound]) + "\n" == golden)
     #expect(run.output.contains("parameters with groups = 2 (the paper): 60,965,224"))
     #expect(run.output.contains("parameters if every conv saw all channels: 62,378,344"))
     #expect(run.output.contains("parameters: 29,983,434"))
     #expect(run.output.contains("logits [2, 1000]"))
     #expect(run.output.contains("counted        938,146,176"))
-    for file in ["alexnet-d2l.svg", "alexnet-d2l.png", "alexnet-paper.svg", "alexnet-paper.png", "augmentation.png",
-                 "alexnet-curves.svg", "checkpoint.safetensors", "metrics.json", "index.md", "index.html"] {
+    for file in [
+        "alexnet-d2l.svg", "alexnet-d2l.png", "alexnet-paper.svg", "alexnet-paper.png", "augmentation.png",
+        "alexnet-curves.svg", "checkpoint.safetensors", "metrics.json", "index.md", "index.html",
+    ] {
         #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
     }
     _ = try elementNames(try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8))

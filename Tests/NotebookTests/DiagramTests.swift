@@ -5,6 +5,7 @@
 import Foundation
 import ModernCNN
 import Testing
+
 @testable import Notebook
 
 func temporaryFolder(_ name: String) throws -> URL {
@@ -18,12 +19,24 @@ func inceptionBlock() -> Concat {
     var g = SeededGenerator(seed: 0)
     return Concat([
         ("b1", Sequential(Conv2d(inputChannels: 192, outputChannels: 64, kernelSize: 1, generator: &g), ReLU())),
-        ("b2", Sequential(Conv2d(inputChannels: 192, outputChannels: 96, kernelSize: 1, generator: &g), ReLU(),
-                          Conv2d(inputChannels: 96, outputChannels: 128, kernelSize: 3, padding: 1, generator: &g), ReLU())),
-        ("b3", Sequential(Conv2d(inputChannels: 192, outputChannels: 16, kernelSize: 1, generator: &g), ReLU(),
-                          Conv2d(inputChannels: 16, outputChannels: 32, kernelSize: 5, padding: 2, generator: &g), ReLU())),
-        ("b4", Sequential(MaxPool2d(kernelSize: 3, stride: 1, padding: 1),
-                          Conv2d(inputChannels: 192, outputChannels: 32, kernelSize: 1, generator: &g), ReLU())),
+        (
+            "b2",
+            Sequential(
+                Conv2d(inputChannels: 192, outputChannels: 96, kernelSize: 1, generator: &g), ReLU(),
+                Conv2d(inputChannels: 96, outputChannels: 128, kernelSize: 3, padding: 1, generator: &g), ReLU())
+        ),
+        (
+            "b3",
+            Sequential(
+                Conv2d(inputChannels: 192, outputChannels: 16, kernelSize: 1, generator: &g), ReLU(),
+                Conv2d(inputChannels: 16, outputChannels: 32, kernelSize: 5, padding: 2, generator: &g), ReLU())
+        ),
+        (
+            "b4",
+            Sequential(
+                MaxPool2d(kernelSize: 3, stride: 1, padding: 1),
+                Conv2d(inputChannels: 192, outputChannels: 32, kernelSize: 1, generator: &g), ReLU())
+        ),
     ])
 }
 
@@ -40,9 +53,9 @@ func lenetDiagram() throws {
     let diagram = ArchitectureDiagram(try ModelProfile(LeNet.d2l(), inputShape: [1, 1, 28, 28]), title: "LeNet")
     #expect(diagram.nodeCount == 14 && diagram.edgeCount == 13)
     #expect(dotCounts(diagram.dot) == (14, 13))
-    #expect(diagram.dot.contains("label=\" 6×28×28\""))          // conv1's output flowing to the sigmoid
+    #expect(diagram.dot.contains("label=\" 6×28×28\""))  // conv1's output flowing to the sigmoid
     #expect(diagram.dot.contains("Conv2d 5x5 pad 2 → 6"))
-    #expect(diagram.dot.contains("fillcolor=\"#a63603\""))       // conv2 has over 20% of the multiply-adds
+    #expect(diagram.dot.contains("fillcolor=\"#a63603\""))  // conv2 has over 20% of the multiply-adds
 }
 
 @Test("an Inception block: four branches side by side, joined by one concatenation")
@@ -52,7 +65,7 @@ func inceptionDiagram() throws {
     // input + 13 layers (2 + 4 + 4 + 3) + concat + output; the input fans out to 4 branches,
     // 13 - 4 edges inside the branches, 4 into the concatenation, 1 to the output.
     #expect(dotCounts(diagram.dot) == (16, 4 + 9 + 4 + 1))
-    #expect(diagram.dot.components(separatedBy: "subgraph cluster_").count - 1 == 5)   // the block and 4 branches
+    #expect(diagram.dot.components(separatedBy: "subgraph cluster_").count - 1 == 5)  // the block and 4 branches
     let folded = ArchitectureDiagram(profile, title: "Inception (3a)", style: .folded)
     #expect(dotCounts(folded.dot) == (3, 2))
 }
@@ -78,7 +91,7 @@ func renderedDiagram() throws {
     #expect(paths.map { URL(fileURLWithPath: $0).lastPathComponent } == ["lenet.dot", "lenet.svg", "lenet.png"])
     let svg = try String(contentsOfFile: paths[1], encoding: .utf8)
     let names = try elementNames(svg)
-    #expect(svg.components(separatedBy: "class=\"node\"").count - 1 == diagram.nodeCount + 1)   // + the legend
+    #expect(svg.components(separatedBy: "class=\"node\"").count - 1 == diagram.nodeCount + 1)  // + the legend
     #expect(names.filter { $0 == "g" }.count >= diagram.nodeCount + diagram.edgeCount)
     let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: paths[2])))
     #expect(Array(png[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])

@@ -2,19 +2,23 @@
 // signature and the dimensions they claim.
 
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import ModernCNN
 import Testing
+
 @testable import Notebook
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Every element name in an XML document, in order; fails the test if it does not parse.
 func elementNames(_ text: String) throws -> [String] {
     final class Collector: NSObject, XMLParserDelegate {
         var names: [String] = []
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) { names.append(name) }
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) { names.append(name) }
     }
     let parser = XMLParser(data: Data(text.utf8))
     let collector = Collector()
@@ -25,8 +29,11 @@ func elementNames(_ text: String) throws -> [String] {
 
 @Test("learning curves: one path per curve, a point per epoch, a legend entry per curve")
 func learningCurvesSVG() throws {
-    let history = (1...4).map { EpochMetrics(epoch: $0, trainLoss: 2 / Float($0), trainAccuracy: 0.2 * Float($0),
-                                             testAccuracy: 0.19 * Float($0), imagesPerSecond: 1000) }
+    let history = (1...4).map {
+        EpochMetrics(
+            epoch: $0, trainLoss: 2 / Float($0), trainAccuracy: 0.2 * Float($0),
+            testAccuracy: 0.19 * Float($0), imagesPerSecond: 1000)
+    }
     let svg = LinePlot.learningCurves(history, title: "A & B <test>").svg()
     let names = try elementNames(svg)
     #expect(names.first == "svg")
@@ -38,8 +45,10 @@ func learningCurvesSVG() throws {
 
 @Test("bar chart: one bar per model")
 func barChartSVG() throws {
-    let svg = BarChart(title: "parameters", valueLabel: "millions",
-                       bars: [("LeNet", 0.06), ("AlexNet", 46.8), ("VGG-11", 128.8)]).svg()
+    let svg = BarChart(
+        title: "parameters", valueLabel: "millions",
+        bars: [("LeNet", 0.06), ("AlexNet", 46.8), ("VGG-11", 128.8)]
+    ).svg()
     _ = try elementNames(svg)
     #expect(svg.components(separatedBy: "class=\"bar\"").count - 1 == 3)
 }

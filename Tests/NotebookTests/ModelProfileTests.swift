@@ -1,8 +1,9 @@
 // ModelProfileTests.swift: the walk behind shape traces and summaries, against published
 // parameter counts and an independent count of multiply-adds.
 
-import Testing
 import ModernCNN
+import Testing
+
 @testable import Notebook
 
 /// Multiply-adds of a convolution counted by visiting every (output, tap) pair that a naive
@@ -13,7 +14,9 @@ func countedConvolutionMACs(channels: Int, outputs: Int, size: Int, kernel: Int,
     while y + kernel <= size + padding {
         var x = -padding
         while x + kernel <= size + padding {
-            for _ in 0..<outputs { for _ in 0..<channels { for _ in 0..<kernel { for _ in 0..<kernel { count += 1 } } } }
+            for _ in 0..<outputs {
+                for _ in 0..<channels { for _ in 0..<kernel { for _ in 0..<kernel { count += 1 } } }
+            }
             x += stride
         }
         y += stride
@@ -25,7 +28,8 @@ func countedConvolutionMACs(channels: Int, outputs: Int, size: Int, kernel: Int,
 func lenetProfile() throws {
     let profile = try ModelProfile(LeNet.d2l(), inputShape: [1, 1, 28, 28])
     #expect(profile.model.parameterCount == 61_706)
-    let expected = countedConvolutionMACs(channels: 1, outputs: 6, size: 28, kernel: 5, stride: 1, padding: 2)
+    let expected =
+        countedConvolutionMACs(channels: 1, outputs: 6, size: 28, kernel: 5, stride: 1, padding: 2)
         + countedConvolutionMACs(channels: 6, outputs: 16, size: 14, kernel: 5, stride: 1, padding: 0)
         + 400 * 120 + 120 * 84 + 84 * 10
     #expect(profile.model.multiplyAdds == expected)
@@ -51,8 +55,12 @@ func nestedProfile() throws {
     var g = SeededGenerator(seed: 0)
     let block = Concat([
         ("p1", Conv2d(inputChannels: 8, outputChannels: 4, kernelSize: 1, generator: &g)),
-        ("p2", Sequential(Conv2d(inputChannels: 8, outputChannels: 2, kernelSize: 1, generator: &g), ReLU(),
-                          Conv2d(inputChannels: 2, outputChannels: 6, kernelSize: 3, padding: 1, generator: &g))),
+        (
+            "p2",
+            Sequential(
+                Conv2d(inputChannels: 8, outputChannels: 2, kernelSize: 1, generator: &g), ReLU(),
+                Conv2d(inputChannels: 2, outputChannels: 6, kernelSize: 3, padding: 1, generator: &g))
+        ),
     ])
     let model = Sequential(Conv2d(inputChannels: 1, outputChannels: 8, kernelSize: 3, padding: 1, generator: &g), block)
     let profile = try ModelProfile(model, inputShape: [1, 1, 6, 6])
@@ -64,7 +72,7 @@ func nestedProfile() throws {
     #expect(inner.inputShape == [1, 8, 6, 6])
     // The block's MACs are its branches' sums: 36 * (4*8 + 2*8 + 6*2*9).
     #expect(profile.entries.first { $0.path == "1" }?.multiplyAdds == 36 * (32 + 16 + 108))
-    #expect(profile.summaryTable(depth: 0).rows.count == 3)   // two rows and the total
+    #expect(profile.summaryTable(depth: 0).rows.count == 3)  // two rows and the total
 }
 
 @Test("memory estimate: weights, gradients and optimizer state scale with parameters, activations with batch")
@@ -92,6 +100,7 @@ func alexnetSummary() throws {
     #expect(total[0] == "Total" && total[3] == "46,764,746" && total[2] == "[1, 10]")
     #expect(table.rows.count == 21 + 1)
     let memory = profile.memoryTable(batchSize: 128, optimizerSlots: 1, optimizer: "SGD with momentum")
-    #expect(memory.rows.map { $0[0] } == ["weights", "gradients", "optimizer state", "activations (saved / live)", "total"])
+    #expect(
+        memory.rows.map { $0[0] } == ["weights", "gradients", "optimizer state", "activations (saved / live)", "total"])
     #expect(memory.rows[0][1] == byteCount(46_764_746 * 4) && memory.rows[2][2] == "-")
 }

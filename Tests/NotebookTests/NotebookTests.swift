@@ -1,6 +1,7 @@
 // NotebookTests.swift: narration wraps, tables align, cache sizes parse.
 
 import Testing
+
 @testable import Notebook
 
 func transcript(width: Int = 40, _ body: (Notebook) -> Void) -> String {
@@ -41,12 +42,13 @@ func table() {
     var table = TextTable(headers: ["layer", "params"])
     table.append(["conv1", "11,712"])
     table.append(["fc", "10"])
-    #expect(table.rendered() == """
-        layer  params
-        -----  ------
-        conv1  11,712
-        fc         10
-        """)
+    #expect(
+        table.rendered() == """
+            layer  params
+            -----  ------
+            conv1  11,712
+            fc         10
+            """)
 }
 
 @Test("sysfs cache sizes parse", arguments: [("32K", 32768), ("1024K", 1 << 20), ("32M", 32 << 20), ("512", 512)])

@@ -11,7 +11,6 @@ import Kernels
 import ModernCNN
 import Notebook
 
-
 struct TensorsChapter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tensors",
@@ -38,8 +37,9 @@ struct TensorsChapter: ParsableCommand {
         let n = full ? max(size, 1024) : size
         // A, B, the reference product, the rung's product and the packed panels: about five n x n
         // matrices, checked before the first is allocated.
-        try MemoryBudget.require(float32Bytes([5, n, n]), for: "the matmul ladder at --size \(n)",
-                                 fix: "choose a smaller --size (the default is 512)")
+        try MemoryBudget.require(
+            float32Bytes([5, n, n]), for: "the matmul ladder at --size \(n)",
+            fix: "choose a smaller --size (the default is 512)")
         let folder = try options.outputDirectory(chapter: "01-tensors")
         let book = Notebook()
         book.title("Chapter 01 · Tensors and the matmul ladder")
@@ -55,7 +55,8 @@ struct TensorsChapter: ParsableCommand {
 
     func tensorsInMemory(_ book: Notebook) throws {
         book.section("1.1 A tensor is a shape over a flat run of numbers")
-        book.say("""
+        book.say(
+            """
             A tensor is an n-dimensional array: a list of sizes, its shape, laid over one \
             contiguous run of 32-bit floats. A vector has one dimension, a matrix two, and a \
             batch of images four: [N, C, H, W] for N images of C channels, H rows and W columns. \
@@ -63,16 +64,19 @@ struct TensorsChapter: ParsableCommand {
             """)
         let matrix = try Tensor(shape: [2, 3], values: (0..<6).map(Float.init))
         book.show("\(matrix)")
-        book.say("""
+        book.say(
+            """
             The floats sit in row-major order: the last index moves fastest. To find element \
             (i, j) we step i rows of 3 floats and then j floats, so the strides are [3, 1] and \
             the element lives at i*3 + j.
             """)
-        book.show("shape \(matrix.shape), strides \(matrix.strides); x[1, 2] is at offset "
-            + "\(matrix.offset(of: [1, 2])) and holds \(matrix[1, 2])")
+        book.show(
+            "shape \(matrix.shape), strides \(matrix.strides); x[1, 2] is at offset "
+                + "\(matrix.offset(of: [1, 2])) and holds \(matrix[1, 2])")
 
         book.section("1.2 NCHW: how a batch of images is laid out")
-        book.say("""
+        book.say(
+            """
             Every image batch in this book is NCHW. One channel of one image is an H x W plane \
             of adjacent floats; the C planes of an image follow one another, then the next \
             image. A convolution reads small windows of one plane at a time, so keeping planes \
@@ -83,9 +87,11 @@ struct TensorsChapter: ParsableCommand {
         let batch = Tensor(zeros: [2, 3, 4, 4])
         let pixel = [1, 2, 3, 1]
         let terms = zip(pixel, batch.strides).map { "\($0)*\($1)" }.joined(separator: " + ")
-        book.show("shape \(batch.shape), strides \(batch.strides); pixel (n, c, h, w) = \(pixel) is at "
-            + "\(terms) = \(batch.offset(of: pixel))")
-        book.say("""
+        book.show(
+            "shape \(batch.shape), strides \(batch.strides); pixel (n, c, h, w) = \(pixel) is at "
+                + "\(terms) = \(batch.offset(of: pixel))")
+        book.say(
+            """
             Reshaping changes the shape, not the floats: the 2 x 3 matrix viewed as 3 x 2, or \
             flattened with -1 standing for "whatever size makes the count match". This is how \
             AlexNet hands its last feature map of 256 x 5 x 5 to a fully connected layer as a \
@@ -98,7 +104,8 @@ struct TensorsChapter: ParsableCommand {
 
     func arithmetic(_ book: Notebook) throws {
         book.section("1.3 Arithmetic, random initialisation, and shape errors")
-        book.say("""
+        book.say(
+            """
             Elementwise operations need equal shapes. We do not broadcast silently: when shapes \
             disagree the operation throws an error that names both, which is how most bugs in a \
             network first show themselves.
@@ -106,15 +113,17 @@ struct TensorsChapter: ParsableCommand {
         var generator = SeededGenerator(seed: options.seed)
         let weights = Tensor(xavierUniform: [4, 6], generator: &generator)
         let inputs = Tensor(uniform: [6, 3], in: -1...1, generator: &generator)
-        book.show("weights (Xavier uniform, bound sqrt(6 / (6 + 4)) = "
-            + "\(formatted((6.0 / 10).squareRoot(), digits: 4))):\n\(weights)")
+        book.show(
+            "weights (Xavier uniform, bound sqrt(6 / (6 + 4)) = "
+                + "\(formatted((6.0 / 10).squareRoot(), digits: 4))):\n\(weights)")
         book.show("weights.matmul(inputs), [4, 6] x [6, 3] -> [4, 3]:\n\(try weights.matmul(inputs))")
         do {
             _ = try weights + inputs
         } catch {
             book.show("try weights + inputs  ->  error: \(error)")
         }
-        book.say("""
+        book.say(
+            """
             Large tensors print like PyTorch's: three items at each edge of each dimension and \
             an ellipsis between, so a 1000 x 1000 matrix fits on a screen.
             """)
@@ -142,14 +151,16 @@ struct TensorsChapter: ParsableCommand {
     func matmulLadder(_ book: Notebook, size n: Int) -> LadderResult {
         let threads = Parallel.threadCount
         book.section("1.4 The matmul ladder")
-        book.say("""
+        book.say(
+            """
             Convolutions, linear layers and their gradients all end up as matrix products, so \
             the speed of this book's networks is the speed of one function: C = A x B. We climb \
             from the textbook definition to the kernel the rest of the book uses, one change at a \
             time, on the same two \(n) x \(n) matrices. Each rung is checked against the first \
             one's result.
             """)
-        book.say("""
+        book.say(
+            """
             First, the ceiling. A short probe runs fused multiply-adds on registers only, never \
             touching memory, on one core and then on all of them. No matrix product can beat it. \
             It runs before and after the ladder, and the higher reading counts: on a shared \
@@ -163,23 +174,35 @@ struct TensorsChapter: ParsableCommand {
         let b = Tensor(uniform: [n, n], in: -1...1, generator: &generator)
         let rungs = [
             Rung(name: "1 naive i-j-k", change: "the definition", threads: 1) {
-                MatmulLadder.naive(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3) },
+                MatmulLadder.naive(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3)
+            },
             Rung(name: "2 loop order i-k-j", change: "rows of B, not columns", threads: 1) {
-                MatmulLadder.reordered(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3) },
+                MatmulLadder.reordered(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3)
+            },
             Rung(name: "3 cache blocking", change: "tiles that stay in L2", threads: 1) {
-                MatmulLadder.blocked(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3) },
+                MatmulLadder.blocked(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3)
+            },
             Rung(name: "4 SIMD registers", change: "4x16 tile of C in registers", threads: 1) {
-                MatmulLadder.simd(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3) },
-            Rung(name: "5 packing + microkernel", change: "BLIS: packed panels, \(GemmBlocking.mr)x\(GemmBlocking.nr) kernel", threads: 1) {
-                MatmulLadder.packed(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3, threads: 1) },
+                MatmulLadder.simd(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3)
+            },
+            Rung(
+                name: "5 packing + microkernel",
+                change: "BLIS: packed panels, \(GemmBlocking.mr)x\(GemmBlocking.nr) kernel", threads: 1
+            ) {
+                MatmulLadder.packed(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3, threads: 1)
+            },
             Rung(name: "6 threads", change: "C split over \(threads) workers", threads: threads) {
-                MatmulLadder.packed(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3, threads: threads) },
+                MatmulLadder.packed(m: $0, n: $0, k: $0, a: $1, b: $2, c: $3, threads: threads)
+            },
         ]
         let flops = 2 * Double(n) * Double(n) * Double(n)
         var reference = Tensor(zeros: [n, n])
-        var table = TextTable(headers: ["rung", "what changed", "ms", "GFLOP/s", "% of peak", "speed-up",
-                                        "max |diff|"],
-                              alignments: [.left, .left, .right, .right, .right, .right, .right])
+        var table = TextTable(
+            headers: [
+                "rung", "what changed", "ms", "GFLOP/s", "% of peak", "speed-up",
+                "max |diff|",
+            ],
+            alignments: [.left, .left, .right, .right, .right, .right, .right])
         // Time every rung first, then judge them against the best peak seen before or after: a
         // burst of load on this shared machine during one probe must not make a rung look >100%.
         var measured: [(rung: Rung, seconds: Double, difference: Float)] = []
@@ -205,15 +228,18 @@ struct TensorsChapter: ParsableCommand {
         }
         peakOne = max(peakOne, PeakProbe.flopsPerSecond(threads: 1))
         peakAll = max(peakAll, PeakProbe.flopsPerSecond(threads: threads))
-        book.show("peak: \(formatted(peakOne / 1e9, digits: 1)) GFLOP/s on 1 core, "
-            + "\(formatted(peakAll / 1e9, digits: 1)) GFLOP/s on \(threads) threads")
+        book.show(
+            "peak: \(formatted(peakOne / 1e9, digits: 1)) GFLOP/s on 1 core, "
+                + "\(formatted(peakAll / 1e9, digits: 1)) GFLOP/s on \(threads) threads")
         for (rung, seconds, difference) in measured {
             let peak = rung.threads == 1 ? peakOne : peakAll
-            table.append([rung.name, rung.change, formatted(seconds * 1e3, digits: 1),
-                          formatted(flops / seconds / 1e9, digits: 1),
-                          formatted(100 * flops / seconds / peak, digits: 1),
-                          formatted(firstTime / seconds, digits: 1) + "x",
-                          String(format: "%.1e", difference)])
+            table.append([
+                rung.name, rung.change, formatted(seconds * 1e3, digits: 1),
+                formatted(flops / seconds / 1e9, digits: 1),
+                formatted(100 * flops / seconds / peak, digits: 1),
+                formatted(firstTime / seconds, digits: 1) + "x",
+                String(format: "%.1e", difference),
+            ])
         }
         book.show(table)
         let gflops = measured.map { flops / $0.seconds / 1e9 }
@@ -223,25 +249,32 @@ struct TensorsChapter: ParsableCommand {
         for (rung, seconds, _) in measured {
             percents[String(rung.name.prefix(1))] = 100 * flops / seconds / (rung.threads == 1 ? peakOne : peakAll)
         }
-        return LadderResult(firstGflops: flops / firstTime / 1e9, lastGflops: flops / lastTime / 1e9,
-                            lastPercentOfPeak: 100 * flops / lastTime / peakAll, percentOfPeak: percents)
+        return LadderResult(
+            firstGflops: flops / firstTime / 1e9, lastGflops: flops / lastTime / 1e9,
+            lastPercentOfPeak: 100 * flops / lastTime / peakAll, percentOfPeak: percents)
     }
 
     func explainLadder(_ book: Notebook, size n: Int, reorderedGflops: Double, blockedGflops: Double) {
         let change = blockedGflops / reorderedGflops
-        let blockingVerdict = change >= 1.1
+        let blockingVerdict =
+            change >= 1.1
             ? "it ran \(formatted(change, digits: 1))x faster than the previous rung"
             : "it ran at \(formatted(blockedGflops, digits: 1)) GFLOP/s against "
                 + "\(formatted(reorderedGflops, digits: 1)): no gain, because B already came from a cache "
                 + "and the shorter inner loops cost more loop overhead"
         let lineFloats = 16  // a 64-byte cache line holds 16 floats
-        let tileChoice = GemmBlocking.wideTile ? "has AVX-512 and"
-            : GemmBlocking.processorHasAVX512 ? "has AVX-512 but was told (MODERNCNN_TILE=avx2) to run the AVX2 tile, so it"
-            : "has no AVX-512 and"
-        book.say("""
+        let tileChoice =
+            GemmBlocking.wideTile
+            ? "has AVX-512 and"
+            : GemmBlocking.processorHasAVX512
+                ? "has AVX-512 but was told (MODERNCNN_TILE=avx2) to run the AVX2 tile, so it"
+                : "has no AVX-512 and"
+        book.say(
+            """
             Why each rung moves, in memory traffic per multiply-add (a multiply-add is 2 FLOPs):
             """)
-        book.say("""
+        book.say(
+            """
             - Naive: the inner loop reads B down a column, \(n) floats apart, so every \
             multiply-add pulls in a whole new 64-byte line of B for one float: up to 64 bytes \
             per 2 FLOPs. Once \(n) rows of B outgrow the caches, it runs at memory speed.
@@ -273,7 +306,8 @@ struct TensorsChapter: ParsableCommand {
             convolution's output: few channels, many positions) they take slabs of columns \
             instead, each with packing buffers of its own.
             """)
-        book.say("""
+        book.say(
+            """
             What remains between the microkernel and 100% is the cost of packing, the edge \
             tiles, and reading C once per K-block of 256. These machines are shared and \
             virtual, so run the chapter twice and expect the figures to move by 10-20%; the \
@@ -285,22 +319,27 @@ struct TensorsChapter: ParsableCommand {
 
     func exercises(_ book: Notebook, _ ladder: LadderResult, size n: Int) {
         book.section("1.5 Exercises")
-        book.say("""
+        book.say(
+            """
             1. How far is each rung from the peak, and why? Count the bytes each rung's inner \
             loops bring into the nearest cache per multiply-add, once the matrices are larger \
             than that cache (TensorsExercises.trafficPerMultiplyAdd; the test replays each loop \
             nest through a simulated cache and gets the same figures).
             """)
-        var traffic = TextTable(headers: ["rung", "bytes per multiply-add", "where they come from", "% of peak (1.4)"],
-                                alignments: [.left, .right, .left, .right])
+        var traffic = TextTable(
+            headers: ["rung", "bytes per multiply-add", "where they come from", "% of peak (1.4)"],
+            alignments: [.left, .right, .left, .right])
         let answers = TensorsExercises.trafficPerMultiplyAdd(size: n)
         for answer in answers {
             let measured = ladder.percentOfPeak[String(answer.rung.prefix(1))]
-            traffic.append([answer.rung, formatted(answer.bytesPerMultiplyAdd, digits: 2), answer.reason,
-                            measured.map { formatted($0, digits: 1) } ?? "-"])
+            traffic.append([
+                answer.rung, formatted(answer.bytesPerMultiplyAdd, digits: 2), answer.reason,
+                measured.map { formatted($0, digits: 1) } ?? "-",
+            ])
         }
         book.show(traffic)
-        book.say("""
+        book.say(
+            """
             A core does two FMA instructions per cycle (8 floats each with AVX2, 16 with \
             AVX-512) and loads about two vectors per cycle from L1, far fewer from L2 and beyond. A rung needing \(formatted(answers[0].bytesPerMultiplyAdd, digits: 0)) bytes per \
             multiply-add is bound by memory long before the FMA units; one needing \
@@ -308,9 +347,11 @@ struct TensorsChapter: ParsableCommand {
             which is why only the packed rungs come near the peak.
             """)
         let caches = CacheSizes.current()
-        let sizes = TensorsExercises.sizesAroundCaches(caches.bytes.keys.sorted().compactMap { caches.bytes[$0] },
-                                                       largest: full ? 1024 : 512)
-        book.say("""
+        let sizes = TensorsExercises.sizesAroundCaches(
+            caches.bytes.keys.sorted().compactMap { caches.bytes[$0] },
+            largest: full ? 1024 : 512)
+        book.say(
+            """
             2. Where does each rung fall off as the matrices outgrow the caches \
             (\(caches.summary))? Sizes whose three matrices just fit each level, then \
             \(sizes.last ?? 0), one thread each (TensorsExercises.sizeSweep):
@@ -318,8 +359,9 @@ struct TensorsChapter: ParsableCommand {
         let sweep = TensorsExercises.sizeSweep(sizes: sizes, seed: options.seed)
         var sweepTable = TextTable(headers: ["n", "one matrix"] + TensorsExercises.sweptRungs.map { "\($0) GFLOP/s" })
         for point in sweep {
-            sweepTable.append(["\(point.size)", byteCount(point.matrixBytes)]
-                + TensorsExercises.sweptRungs.map { formatted(point.gflops[$0] ?? 0, digits: 2) })
+            sweepTable.append(
+                ["\(point.size)", byteCount(point.matrixBytes)]
+                    + TensorsExercises.sweptRungs.map { formatted(point.gflops[$0] ?? 0, digits: 2) })
         }
         book.show(sweepTable)
         // Each rung's best size and how far it fell from there by the largest.
@@ -334,7 +376,8 @@ struct TensorsChapter: ParsableCommand {
                 + "\(formatted(last.1, digits: 1)) at n = \(last.0) (\(formatted(best.1 / max(last.1, 1e-9), digits: 1))x lower)"
         }
         book.say(fallOff.map { "- " + $0 }.joined(separator: "\n"))
-        book.say("""
+        book.say(
+            """
             The naive rung reuses a line of B only if the whole column it walks (n lines) is still \
             cached when the next column starts, so it falls first and furthest. i-k-j streams \
             rows and loses less, when B stops fitting a level. The packed kernel blocks for each \
@@ -342,12 +385,14 @@ struct TensorsChapter: ParsableCommand {
             outweigh the products, and holds its rate as n grows.
             """)
         let transposed = TensorsExercises.transposingB(size: min(n, 512), seed: options.seed)
-        let verdict = transposed.speedUp >= 1
+        let verdict =
+            transposed.speedUp >= 1
             ? "\(formatted(transposed.speedUp, digits: 1))x faster in all"
             : "\(formatted(1 / transposed.speedUp, digits: 1))x slower in all: at this size B "
                 + "(\(byteCount(transposed.size * transposed.size * 4))) stays cached, L1 being "
                 + "\(byteCount(caches.bytes[1] ?? 0)), so the column walk costs little (try the default --size)"
-        book.say("""
+        book.say(
+            """
             3. What does transposing B before the naive multiply change? At n = \(transposed.size): \
             naive \(formatted(transposed.naiveSeconds * 1e3, digits: 1)) ms; transpose \
             \(formatted(transposed.transposeSeconds * 1e3, digits: 2)) ms plus the product on the \
@@ -361,7 +406,8 @@ struct TensorsChapter: ParsableCommand {
 
     func summary(_ book: Notebook, _ ladder: LadderResult) {
         book.section("Summary")
-        book.say("""
+        book.say(
+            """
             - A tensor is a shape and strides over contiguous floats; NCHW keeps each image \
             channel a contiguous plane, and reshaping is free.
             - Shape errors are caught where they happen and name both shapes.
@@ -371,8 +417,9 @@ struct TensorsChapter: ParsableCommand {
             only the order in which memory is touched: loop order, blocking, registers, packing, \
             then threads. Convolutions in chapter 02 are lowered onto this kernel.
             """)
-        book.say("Try `swift run -c release tensors --size 1000` (a size that is not a multiple of the "
-            + "tile) or `--threads 1`, and compare.")
+        book.say(
+            "Try `swift run -c release tensors --size 1000` (a size that is not a multiple of the "
+                + "tile) or `--threads 1`, and compare.")
     }
 }
 

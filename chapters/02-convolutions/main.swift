@@ -33,9 +33,10 @@ struct ConvolutionsChapter: ParsableCommand {
         let batch = full ? max(batchSize, 8) : batchSize
         // 2.7's conv2 batch: the input twice (tensor and array), the output of the definition and
         // of each algorithm, and im2col's workspace, all 26x26 planes.
-        try MemoryBudget.require(float32Bytes([batch, 2 * 96 + 4 * 256 + 96 * 25, 26, 26]),
-                                 for: "timing conv2 on --batch-size \(batch)",
-                                 fix: "choose a smaller --batch-size (the default is 1)")
+        try MemoryBudget.require(
+            float32Bytes([batch, 2 * 96 + 4 * 256 + 96 * 25, 26, 26]),
+            for: "timing conv2 on --batch-size \(batch)",
+            fix: "choose a smaller --batch-size (the default is 1)")
         let folder = try options.outputDirectory(chapter: "02-convolutions")
         let book = Notebook()
         book.title("Chapter 02 · Convolutions")
@@ -53,11 +54,14 @@ struct ConvolutionsChapter: ParsableCommand {
     }
 
     /// A Conv2d layer with the given weights and zero bias (bias: false keeps the sums visible).
-    func convolution(_ weights: [Float], input: Int, output: Int, kernel: Int, stride: Int = 1,
-                     padding: Int = 0) throws -> Conv2d {
+    func convolution(
+        _ weights: [Float], input: Int, output: Int, kernel: Int, stride: Int = 1,
+        padding: Int = 0
+    ) throws -> Conv2d {
         var g = SeededGenerator(seed: options.seed)
-        let conv = Conv2d(inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride,
-                          padding: padding, bias: false, generator: &g)
+        let conv = Conv2d(
+            inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride,
+            padding: padding, bias: false, generator: &g)
         conv.weight.value = try Tensor(shape: [output, input, kernel, kernel], values: weights)
         return conv
     }
@@ -66,25 +70,34 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func crossCorrelation(_ book: Notebook) throws {
         book.section("2.1 Sliding a window: cross-correlation")
-        book.say("""
+        book.say(
+            """
             A convolutional layer slides a small grid of weights, the kernel, over its input. At \
             each position it multiplies the kernel with the patch beneath it, element by \
             element, and adds everything up: one output number per position. Strictly this is \
             cross-correlation (a true convolution would flip the kernel first), but since the \
             kernel is learned the flip changes nothing, and deep learning calls it convolution.
             """)
-        let x = try Tensor(shape: [1, 1, 3, 4], values: [1, 2, 0, 3,
-                                                        4, 1, 5, 2,
-                                                        0, 6, 1, 1])
-        let conv = try convolution([1, 0,
-                                    0, -1], input: 1, output: 1, kernel: 2)
+        let x = try Tensor(
+            shape: [1, 1, 3, 4],
+            values: [
+                1, 2, 0, 3,
+                4, 1, 5, 2,
+                0, 6, 1, 1,
+            ])
+        let conv = try convolution(
+            [
+                1, 0,
+                0, -1,
+            ], input: 1, output: 1, kernel: 2)
         let y = try conv.forward(x, training: false)
         book.say("A 3x4 input and a 2x2 kernel that subtracts each pixel's lower-right neighbour from it:")
         book.show("input", "\n\(x)")
         book.show("kernel", "\n\(conv.weight.value)")
         book.show("output", "\n\(y)")
         let first = y.withUnsafeBufferPointer { $0[0] }
-        book.say("""
+        book.say(
+            """
             The top-left output is 1*1 + 2*0 + 4*0 + 1*(-1) = \(formatted(Double(first), digits: 0)). A 3x4 \
             input has 2x3 positions for a 2x2 window: the output shrinks by the kernel size \
             minus one in each direction. Large values mark where brightness falls along the \
@@ -97,7 +110,8 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func paddingAndStride(_ book: Notebook) throws {
         book.section("2.2 Padding, stride, and the output-size formula")
-        book.say("""
+        book.say(
+            """
             Two knobs control the output size. Padding p adds p rows and columns of zeros around \
             the input, so the window can centre on border pixels; stride s moves the window s \
             pixels at a time. Along one axis of size n with a kernel of size k the window fits \
@@ -106,23 +120,29 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         var table = TextTable(headers: ["input", "kernel", "padding", "stride", "formula", "layer's output"])
         for (n, k, p, s) in [(8, 3, 1, 1), (8, 3, 0, 1), (8, 3, 1, 2), (8, 5, 2, 3)] {
-            let conv = try convolution([Float](repeating: 1, count: k * k), input: 1, output: 1, kernel: k, stride: s,
-                                       padding: p)
+            let conv = try convolution(
+                [Float](repeating: 1, count: k * k), input: 1, output: 1, kernel: k, stride: s,
+                padding: p)
             let y = try conv.forward(Tensor(zeros: [1, 1, n, n]), training: false)
-            table.append(["\(n)x\(n)", "\(k)x\(k)", "\(p)", "\(s)", "(\(n) + \(2 * p) - \(k)) / \(s) + 1 = \((n + 2 * p - k) / s + 1)",
-                          "\(y.shape[2])x\(y.shape[3])"])
+            table.append([
+                "\(n)x\(n)", "\(k)x\(k)", "\(p)", "\(s)",
+                "(\(n) + \(2 * p) - \(k)) / \(s) + 1 = \((n + 2 * p - k) / s + 1)",
+                "\(y.shape[2])x\(y.shape[3])",
+            ])
         }
         book.show(table)
-        book.say("""
+        book.say(
+            """
             The right column is what the layer actually produced. Here is the formula at work \
             on the first layers of AlexNet (chapter 04), for one 224x224 image:
             """)
         let profile = try ModelProfile(AlexNet.d2l(), inputShape: [1, 1, 224, 224])
         book.show(profile.shapeTrace(arithmetic: true).split(separator: "\n").prefix(6).joined(separator: "\n"))
-        let conv1 = AlexNet.d2l().layers[0] as! Conv2d   // the model starts with it
+        let conv1 = AlexNet.d2l().layers[0] as! Conv2d  // the model starts with it
         let reach = 224 + 2 * conv1.padding - conv1.kernelSize
         let unread = reach % conv1.stride
-        book.say("""
+        book.say(
+            """
             conv1's stride of 4 cuts 224 to 54 in one step; the 3x3 pools with stride 2 overlap \
             (each window shares a row with the next), which AlexNet's authors found to overfit \
             slightly less than the non-overlapping 2x2 pools of LeNet. The flooring matters: \
@@ -136,7 +156,8 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func channels(_ book: Notebook) throws {
         book.section("2.3 Several input and output channels")
-        book.say("""
+        book.say(
+            """
             Real inputs have channels (red, green, blue; or the 96 feature maps of a previous \
             layer). A kernel then has one 2-D slice per input channel, and its output is the sum \
             of the slices' cross-correlations: the channels are mixed, not kept apart. To get K \
@@ -145,13 +166,17 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         let x = try Tensor(shape: [1, 2, 3, 3], values: (0..<18).map { Float($0 % 9) + ($0 < 9 ? 0 : 1) })
         // Kernel 0 adds the channels' 2x2 patches, kernel 1 takes their difference, kernel 2 reads channel 1 only.
-        let conv = try convolution([1, 1, 1, 1,   1, 1, 1, 1,
-                                    1, 1, 1, 1,  -1, -1, -1, -1,
-                                    0, 0, 0, 0,   1, 0, 0, 0], input: 2, output: 3, kernel: 2)
+        let conv = try convolution(
+            [
+                1, 1, 1, 1, 1, 1, 1, 1,
+                1, 1, 1, 1, -1, -1, -1, -1,
+                0, 0, 0, 0, 1, 0, 0, 0,
+            ], input: 2, output: 3, kernel: 2)
         let y = try conv.forward(x, training: false)
         book.show("input [1, 2, 3, 3] (channel 1 is channel 0 plus one)", "\n\(x)")
         book.show("output [1, 3, 2, 2]", "\n\(y)")
-        book.say("""
+        book.say(
+            """
             Output channel 0 sums both channels' windows; channel 1 subtracts them, and since the \
             second input channel is the first plus one everywhere, every window differs by \
             exactly -4; channel 2 just picks the top-left pixel of channel 1. The layer has \
@@ -163,7 +188,8 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func pointwise(_ book: Notebook) throws {
         book.section("2.4 A 1x1 convolution is a matrix product")
-        book.say("""
+        book.say(
+            """
             With a 1x1 kernel a convolution looks at no neighbours at all: each output pixel is \
             a weighted sum of the input channels at that same pixel. Lay the input out as a \
             [C, H*W] matrix, one column per pixel, and the layer is W[K, C] times that matrix. \
@@ -186,7 +212,8 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func pooling(_ book: Notebook) throws {
         book.section("2.5 Pooling")
-        book.say("""
+        book.say(
+            """
             A pooling layer slides a window too, but has no weights: it reports the largest \
             (max pooling) or the mean (average pooling) value in each window, channel by \
             channel. It makes the output less sensitive to exactly where a feature appears, and \
@@ -194,17 +221,24 @@ struct ConvolutionsChapter: ParsableCommand {
             PyTorch, average pooling divides by the whole window even where it overlaps the \
             padding.
             """)
-        let x = try Tensor(shape: [1, 1, 4, 4], values: [1, 3, 2, 0,
-                                                        4, 8, 1, 1,
-                                                        0, 2, 6, 5,
-                                                        1, 1, 7, 3])
+        let x = try Tensor(
+            shape: [1, 1, 4, 4],
+            values: [
+                1, 3, 2, 0,
+                4, 8, 1, 1,
+                0, 2, 6, 5,
+                1, 1, 7, 3,
+            ])
         book.show("input", "\n\(x)")
-        for (name, layer) in [("MaxPool2d(kernel: 2, stride: 2)", MaxPool2d(kernelSize: 2, stride: 2) as any Layer),
-                              ("AvgPool2d(kernel: 2, stride: 2)", AvgPool2d(kernelSize: 2, stride: 2)),
-                              ("MaxPool2d(kernel: 3, stride: 1, padding: 1)", MaxPool2d(kernelSize: 3, stride: 1, padding: 1))] {
+        for (name, layer) in [
+            ("MaxPool2d(kernel: 2, stride: 2)", MaxPool2d(kernelSize: 2, stride: 2) as any Layer),
+            ("AvgPool2d(kernel: 2, stride: 2)", AvgPool2d(kernelSize: 2, stride: 2)),
+            ("MaxPool2d(kernel: 3, stride: 1, padding: 1)", MaxPool2d(kernelSize: 3, stride: 1, padding: 1)),
+        ] {
             book.show(name, "\n\(try layer.forward(x, training: false))")
         }
-        book.say("""
+        book.say(
+            """
             Max pooling keeps the strongest response of each 2x2 block (8, 2, 2, 7); average \
             pooling blurs them (4, 1, 1, 5.25). With a 3x3 window, padding 1 and stride 1 the \
             size is kept and each pixel becomes the largest value around it.
@@ -215,7 +249,8 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func loweringToGemm(_ book: Notebook) throws {
         book.section("2.6 im2col: a convolution as one matrix product")
-        book.say("""
+        book.say(
+            """
             Sliding windows are awkward to make fast; matrix products are what chapter 01 made \
             fast. im2col ("image to columns") copies every window of the input into a column of \
             a matrix: for C channels and an R x S kernel, a column holds the C*R*S values under \
@@ -225,8 +260,9 @@ struct ConvolutionsChapter: ParsableCommand {
             copied into up to R*S columns.
             """)
         let x = try Tensor(shape: [1, 2, 3, 3], values: (1...18).map(Float.init))
-        let g = ConvolutionGeometry(batch: 1, inputChannels: 2, inputHeight: 3, inputWidth: 3, outputChannels: 1,
-                                    kernelHeight: 2, kernelWidth: 2)
+        let g = ConvolutionGeometry(
+            batch: 1, inputChannels: 2, inputHeight: 3, inputWidth: 3, outputChannels: 1,
+            kernelHeight: 2, kernelWidth: 2)
         var columns = Tensor(zeros: [g.patchLength, g.outputPlane])
         x.withUnsafeBufferPointer { image in
             columns.withUnsafeMutableBufferPointer { im2col(g, image: image.baseAddress!, columns: $0.baseAddress!) }
@@ -237,17 +273,20 @@ struct ConvolutionsChapter: ParsableCommand {
         let conv = try convolution(weights, input: 2, output: 1, kernel: 2)
         let direct = try conv.forward(x, training: false)
         let lowered = try Tensor(shape: [1, 8], values: weights).matmul(columns)
-        book.say("""
+        book.say(
+            """
             Column 0 is the top-left window: 1, 2, 4, 5 from channel 0, then 10, 11, 13, 14 from \
             channel 1. With a kernel of weights \(weights.map { "\(Int($0))" }.joined(separator: " ")) \
             the product and the layer agree:
             """)
         book.show("W[1, 8] x columns", lowered.scalars.map { Int($0) })
         book.show("Conv2d output", direct.scalars.map { Int($0) })
-        let conv2 = ConvolutionGeometry(batch: 128, inputChannels: 96, inputHeight: 26, inputWidth: 26,
-                                        outputChannels: 256, kernelHeight: 5, kernelWidth: 5,
-                                        paddingHeight: 2, paddingWidth: 2)
-        book.say("""
+        let conv2 = ConvolutionGeometry(
+            batch: 128, inputChannels: 96, inputHeight: 26, inputWidth: 26,
+            outputChannels: 256, kernelHeight: 5, kernelWidth: 5,
+            paddingHeight: 2, paddingWidth: 2)
+        book.say(
+            """
             Backward is the same trick run in reverse: the gradient of the weights is \
             dY[K, P*Q] x columns^T, and the gradient of the input is W^T x dY, scattered back \
             from columns into the image (col2im), adding where windows overlap. Our kernel \
@@ -261,10 +300,12 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func timing(_ book: Notebook, batch: Int) throws {
         book.section("2.7 The definition against the kernel, on AlexNet's conv2")
-        let g = ConvolutionGeometry(batch: batch, inputChannels: 96, inputHeight: 26, inputWidth: 26,
-                                    outputChannels: 256, kernelHeight: 5, kernelWidth: 5, paddingHeight: 2, paddingWidth: 2)
+        let g = ConvolutionGeometry(
+            batch: batch, inputChannels: 96, inputHeight: 26, inputWidth: 26,
+            outputChannels: 256, kernelHeight: 5, kernelWidth: 5, paddingHeight: 2, paddingWidth: 2)
         let macs = g.outputChannels * g.outputPlane * g.patchLength * batch
-        book.say("""
+        book.say(
+            """
             Finally the speed. AlexNet's conv2 takes 96 channels of 26x26 to 256 channels of \
             26x26 through 5x5 kernels: \(grouped(macs / batch)) multiply-adds per image. First the \
             seven nested loops of the definition (the oracle our tests compare every kernel \
@@ -277,7 +318,9 @@ struct ConvolutionsChapter: ParsableCommand {
         let w = Tensor(uniform: [256, 96, 5, 5], in: -0.05...0.05, generator: &generator)
         let (xs, ws) = (Array(x.scalars), Array(w.scalars))
         var reference: [Float] = []
-        let naiveSeconds = bestTime(repeats: 1) { reference = ConvolutionReference.forward(g, input: xs, weight: ws, bias: nil) }
+        let naiveSeconds = bestTime(repeats: 1) {
+            reference = ConvolutionReference.forward(g, input: xs, weight: ws, bias: nil)
+        }
         /// Best time and largest difference from the definition of one algorithm.
         func measure(_ algorithm: ConvolutionAlgorithm) -> (seconds: Double, difference: Float) {
             var y = [Float](repeating: 0, count: batch * 256 * g.outputPlane)
@@ -286,8 +329,9 @@ struct ConvolutionsChapter: ParsableCommand {
                 xs.withUnsafeBufferPointer { input in
                     ws.withUnsafeBufferPointer { weight in
                         y.withUnsafeMutableBufferPointer { output in
-                            convolutionForward(g, input: input.baseAddress!, weight: weight.baseAddress!, bias: nil,
-                                               output: output.baseAddress!, workspace: workspace)
+                            convolutionForward(
+                                g, input: input.baseAddress!, weight: weight.baseAddress!, bias: nil,
+                                output: output.baseAddress!, workspace: workspace)
                         }
                     }
                 }
@@ -297,26 +341,32 @@ struct ConvolutionsChapter: ParsableCommand {
         let lowered = measure(.im2col), winograd = measure(.winograd)
         let flops = 2 * Double(macs)
         var table = TextTable(headers: ["method", "time (ms)", "GFLOP/s", "speed-up", "max |difference|"])
-        table.append(["7 nested loops (Double)", formatted(naiveSeconds * 1e3, digits: 1),
-                      formatted(flops / naiveSeconds / 1e9, digits: 2), "1.0x", "-"])
+        table.append([
+            "7 nested loops (Double)", formatted(naiveSeconds * 1e3, digits: 1),
+            formatted(flops / naiveSeconds / 1e9, digits: 2), "1.0x", "-",
+        ])
         // Winograd's sizes for this layer: m x m output blocks from (m + r - 1)-wide input tiles.
         let (r, m) = (g.kernelHeight, 2)
         let tile = m + r - 1, blocks = ((g.outputHeight + m - 1) / m) * ((g.outputWidth + m - 1) / m)
         let winogradName = "Winograd F(\(m)x\(m), \(r)x\(r))"
         for (name, result) in [("im2col + packed SGEMM", lowered), (winogradName, winograd)] {
-            table.append([name, formatted(result.seconds * 1e3, digits: 1),
-                          formatted(flops / result.seconds / 1e9, digits: 1),
-                          formatted(naiveSeconds / result.seconds, digits: 0) + "x",
-                          String(format: "%.1e", result.difference)])
+            table.append([
+                name, formatted(result.seconds * 1e3, digits: 1),
+                formatted(flops / result.seconds / 1e9, digits: 1),
+                formatted(naiveSeconds / result.seconds, digits: 0) + "x",
+                String(format: "%.1e", result.difference),
+            ])
         }
         book.show(table)
-        book.say("""
+        book.say(
+            """
             Same numbers, up to float rounding, \(formatted(naiveSeconds / lowered.seconds, digits: 0)) times \
             faster with im2col. The loops touch the input in an order the caches do not like and \
             use one float at a time; the lowered version spends a little time copying windows \
             into columns and the rest inside the microkernel of chapter 01.
             """)
-        book.say("""
+        book.say(
+            """
             Winograd's row counts as many multiply-adds as the others (the convolution's own), so \
             its GFLOP/s can pass the machine's peak: it does fewer. It cuts the input into \
             \(tile)x\(tile) tiles, each giving a \(m)x\(m) block of output, and moves tiles and filters \
@@ -341,8 +391,10 @@ struct ConvolutionsChapter: ParsableCommand {
 
     /// The three passes of one layer, timed with one algorithm: (forward, backward-data,
     /// backward-filter) in seconds, and the forward's largest difference from `reference`.
-    func passTimes(_ g: ConvolutionGeometry, _ algorithm: ConvolutionAlgorithm, x: [Float], w: [Float], dy: [Float],
-                   reference: [Float]) -> (forward: Double, data: Double, filter: Double, difference: Float) {
+    func passTimes(
+        _ g: ConvolutionGeometry, _ algorithm: ConvolutionAlgorithm, x: [Float], w: [Float], dy: [Float],
+        reference: [Float]
+    ) -> (forward: Double, data: Double, filter: Double, difference: Float) {
         let workspace = ConvolutionWorkspace(g, algorithm: algorithm)
         var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
         var dw = [Float](repeating: 0, count: w.count)
@@ -353,15 +405,19 @@ struct ConvolutionsChapter: ParsableCommand {
             convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx, workspace: workspace)
         }
         let filter = bestTime(repeats: 5) {
-            convolutionBackwardFilter(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: nil,
-                                      workspace: workspace)
+            convolutionBackwardFilter(
+                g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: nil,
+                workspace: workspace)
         }
         return (forward, data, filter, zip(reference, y).map { abs($0 - $1) }.max() ?? 0)
     }
 
     /// The same three passes with the batch in the vector lanes (Kernels/LaneConvolutionBatch.swift).
-    func laneTimes(_ g: ConvolutionGeometry, x: [Float], w: [Float], dy: [Float], reference: [Float])
-        -> (forward: Double, data: Double, filter: Double, difference: Float) {
+    func laneTimes(
+        _ g: ConvolutionGeometry, x: [Float], w: [Float], dy: [Float], reference: [Float]
+    )
+        -> (forward: Double, data: Double, filter: Double, difference: Float)
+    {
         let layer = LaneConvolutionBatch(g)
         layer.setInput(x)
         layer.setWeights(w)
@@ -378,11 +434,13 @@ struct ConvolutionsChapter: ParsableCommand {
     func thinLayers(_ book: Notebook) throws {
         book.section("2.8 Thin layers: direct convolutions and images in the lanes, on LeNet's conv2")
         let batch = 256
-        let g = ConvolutionGeometry(batch: batch, inputChannels: 6, inputHeight: 14, inputWidth: 14, outputChannels: 16,
-                                    kernelHeight: 5, kernelWidth: 5)
+        let g = ConvolutionGeometry(
+            batch: batch, inputChannels: 6, inputHeight: 14, inputWidth: 14, outputChannels: 16,
+            kernelHeight: 5, kernelWidth: 5)
         let lanes = LanePlanes.lanes, rowStride = g.inputWidth + 2 * g.paddingWidth
         let flat = (g.outputHeight * rowStride + lanes - 1) / lanes * lanes
-        book.say("""
+        book.say(
+            """
             LeNet's layers are the opposite of AlexNet's: conv2 takes \(g.inputChannels) channels of \
             \(g.inputHeight)x\(g.inputWidth) to \(g.outputChannels) of \(g.outputHeight)x\(g.outputWidth), \
             \(grouped(g.outputChannels * g.outputPlane * g.patchLength)) multiply-adds per image. Lowered, each image is a \
@@ -392,21 +450,24 @@ struct ConvolutionsChapter: ParsableCommand {
             Winograd does not help either: its 36 products would have \(g.inputChannels) as their \
             inner dimension.
             """)
-        book.say("""
+        book.say(
+            """
             So thin stride-1 layers (fewer than 16 channels on a side) run a third way, straight \
             from a copy of each image inside a zero border, with no im2col matrix. The copy's rows \
             are \(rowStride) floats apart, so the window of output (p, q) starts at the flat index \
             i = p * \(rowStride) + q, and the output is the sum over the taps of \
             w[k, c, r, s] * x[c, i + r * \(rowStride) + s]. There are two ways to fill vectors with it.
             """)
-        book.say("""
+        book.say(
+            """
             Along the row: \(lanes) consecutive flat outputs are one vector load per tap, whichever \
             rows they straddle, shared by \(DirectTileShapes.channelsPerRowVector) output channels held \
             in registers. Lanes with q >= \(g.outputWidth) wrap into the next row and are thrown away: \
             run this way, conv2's forward would keep \(g.outputPlane) of every \(flat) lanes.
             """)
         let (positions, gemm) = (DirectTileShapes.positionsPerChannelVector, DirectTileShapes.gemmNarrowTile)
-        book.say("""
+        book.say(
+            """
             Along the channels, once a layer has \(lanes) or more output channels (conv2 has \
             \(g.outputChannels)): a vector holds one output position for \(lanes) channels, and a \
             tile of \(positions) positions takes, per tap, one load of the filters and \(positions) \
@@ -421,7 +482,8 @@ struct ConvolutionsChapter: ParsableCommand {
         let tiles = LaneCorrelation.tileShapes
         // What LeNet's first dense layer reads: the second pool's output, flattened.
         let pooledFeatures = LeNet.d2l().layers.compactMap { $0 as? Linear }.first!.inputFeatures
-        book.say("""
+        book.say(
+            """
             Or fill the vectors across the images instead: put the images in the lanes. A group of \(lanes) \
             images is stored channel by channel and row by row, and each stored value is a vector \
             whose lane j belongs to image j. A filter tap is then one vector load and one FMA for \
@@ -447,31 +509,38 @@ struct ConvolutionsChapter: ParsableCommand {
         let direct = passTimes(g, .direct, x: x, w: w, dy: dy, reference: reference)
         let lanesUsed = GemmBlocking.wideTile
         let inLanes = lanesUsed ? laneTimes(g, x: x, w: w, dy: dy, reference: reference) : nil
-        var table = TextTable(headers: ["method", "forward (ms)", "backward-data (ms)", "backward-filter (ms)",
-                                        "all three (ms)", "max |difference| (forward)"])
-        let rows = [("im2col + packed SGEMM", lowered), ("direct", direct)] + (inLanes.map { [("images in lanes", $0)] } ?? [])
+        var table = TextTable(headers: [
+            "method", "forward (ms)", "backward-data (ms)", "backward-filter (ms)",
+            "all three (ms)", "max |difference| (forward)",
+        ])
+        let rows =
+            [("im2col + packed SGEMM", lowered), ("direct", direct)] + (inLanes.map { [("images in lanes", $0)] } ?? [])
         for (name, result) in rows {
-            table.append([name, formatted(result.forward * 1e3, digits: 2), formatted(result.data * 1e3, digits: 2),
-                          formatted(result.filter * 1e3, digits: 2),
-                          formatted((result.forward + result.data + result.filter) * 1e3, digits: 2),
-                          String(format: "%.1e", result.difference)])
+            table.append([
+                name, formatted(result.forward * 1e3, digits: 2), formatted(result.data * 1e3, digits: 2),
+                formatted(result.filter * 1e3, digits: 2),
+                formatted((result.forward + result.data + result.filter) * 1e3, digits: 2),
+                String(format: "%.1e", result.difference),
+            ])
         }
         book.show(table)
         func total(_ times: (forward: Double, data: Double, filter: Double, difference: Float)) -> Double {
             times.forward + times.data + times.filter
         }
         let speedUp = total(lowered) / total(direct)
-        book.say("""
+        book.say(
+            """
             A batch of \(batch) on \(Parallel.threadCount) thread\(Parallel.threadCount == 1 ? "" : "s"): the \
             direct kernels ran the layer's three passes \(formatted(speedUp, digits: 1))x as fast as \
             im2col\(inLanes.map { ", and the lane layout \(formatted(total(lowered) / total($0), digits: 1))x" } ?? ""). \
             The batch is split over the threads, an image (or a group of \(lanes)) at a time, so \
             nothing waits on a shared product.
-            """ + (lanesUsed
-                ? " Chapter 03 trains LeNet with its images in the lanes, from conv1 to the logits."
-                : " This processor has no AVX-512, so chapter 03 trains LeNet on the direct kernels.")
-            + " It prints the plan it trains with (Sources/ModernCNN/Execution) and times one epoch on each"
-            + " engine this processor runs (--engine layers, fused, lanes).")
+            """
+                + (lanesUsed
+                    ? " Chapter 03 trains LeNet with its images in the lanes, from conv1 to the logits."
+                    : " This processor has no AVX-512, so chapter 03 trains LeNet on the direct kernels.")
+                + " It prints the plan it trains with (Sources/ModernCNN/Execution) and times one epoch on each"
+                + " engine this processor runs (--engine layers, fused, lanes).")
     }
 
     // MARK: 2.9 Exercises
@@ -479,20 +548,23 @@ struct ConvolutionsChapter: ParsableCommand {
     func exercises(_ book: Notebook) throws {
         book.section("2.9 Exercises")
         let shape = ConvolutionsExercises.outputShape()
-        book.say("""
+        book.say(
+            """
             1. Kernel (3, 5), padding (0, 1), stride (3, 4) on an 8x8 input: the formula gives \
             floor((8 + 0 - 3) / 3) + 1 = \(shape.byFormula.height) rows and floor((8 + 2 - 5) / 4) + 1 = \
             \(shape.byFormula.width) columns; running that convolution gives \(shape.byRunning).
             """)
         let small: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
         let mirrored = ConvolutionsExercises.mirrorPadded(small, height: 3, width: 3, padding: 1)
-        book.say("""
+        book.say(
+            """
             2. Mirror padding reflects the image about its edge instead of adding zeros, so a \
             border pixel's window sees plausible image rather than black. The 3x3 image 1 ... 9, \
             padded by 1:
             """)
-        book.show((0..<5).map { row in mirrored[(row * 5)..<(row * 5 + 5)].map { "\(Int($0))" }.joined(separator: " ") }
-            .joined(separator: "\n"))
+        book.show(
+            (0..<5).map { row in mirrored[(row * 5)..<(row * 5 + 5)].map { "\(Int($0))" }.joined(separator: " ") }
+                .joined(separator: "\n"))
         var generator = SeededGenerator(seed: options.seed)
         let a = Array(Tensor(uniform: [9], in: -1...1, generator: &generator).scalars)
         let b = Array(Tensor(uniform: [25], in: -1...1, generator: &generator).scalars)
@@ -501,7 +573,8 @@ struct ConvolutionsChapter: ParsableCommand {
         let stacked = try convolution(b, input: 1, output: 1, kernel: 5)
             .forward(try convolution(a, input: 1, output: 1, kernel: 3).forward(x, training: false), training: false)
         let single = try convolution(combined, input: 1, output: 1, kernel: 7).forward(x, training: false)
-        book.say("""
+        book.say(
+            """
             3. Two convolutions with nothing between them are one: a 3x3 then a 5x5 equal a single \
             \(Int(Double(combined.count).squareRoot()))x\(Int(Double(combined.count).squareRoot())) \
             kernel, each of its entries the sum of a[r] * b[s] over r + s = t. On a 16x16 input both \
@@ -515,16 +588,19 @@ struct ConvolutionsChapter: ParsableCommand {
                 values[start..<(start + columns)].map { String(format: "%2d", Int($0)) }.joined(separator: " ")
             }.joined(separator: "\n")
         }
-        book.say("""
+        book.say(
+            """
             4. A picture with a diagonal edge (1 on and above the diagonal), the edge kernel \
             [1, -1] slid across it, across the transposed picture, and the kernel transposed, \
             [1; -1], slid down it:
             """)
         book.show("picture", "\n" + matrix(edges.picture, columns: edges.side))
         book.show("[1, -1] across it", "\n" + matrix(edges.horizontal, columns: edges.side - 1))
-        book.show("[1, -1] across the transposed picture", "\n" + matrix(edges.transposedPicture, columns: edges.side - 1))
+        book.show(
+            "[1, -1] across the transposed picture", "\n" + matrix(edges.transposedPicture, columns: edges.side - 1))
         book.show("[1; -1] down the picture", "\n" + matrix(edges.transposedKernel, columns: edges.side))
-        book.say("""
+        book.say(
+            """
             A diagonal edge is a change along the rows and down the columns at once, so the \
             kernel finds it either way round: \
             \(edges.horizontal.filter { $0 != 0 }.count), \(edges.transposedPicture.filter { $0 != 0 }.count) and \
@@ -537,7 +613,8 @@ struct ConvolutionsChapter: ParsableCommand {
         let (channels, side, images) = (64, 28, 8)
         let cost = ConvolutionsExercises.groupedCost(channels: channels, groups: 4, side: side, batch: images)
         let timeRatio = cost.seconds.full / cost.seconds.grouped
-        book.say("""
+        book.say(
+            """
             5. A convolution in \(cost.groups) groups multiplies by a block-diagonal matrix: \
             \(cost.groups) blocks of (c/\(cost.groups))^2 instead of c^2, \(cost.groups) times \
             fewer multiply-adds. Counted by the kernels on a \(channels)-channel 3x3 layer, \(side)x\(side), batch \(images): \
@@ -550,9 +627,12 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         let window = 2
         let pool = try AvgPool2d(kernelSize: window, stride: window).forward(x, training: false)
-        let asConvolution = try ConvolutionsExercises.averagePoolAsConvolution(channels: 1, window: window, stride: window)
-            .forward(x, training: false)
-        book.say("""
+        let asConvolution = try ConvolutionsExercises.averagePoolAsConvolution(
+            channels: 1, window: window, stride: window
+        )
+        .forward(x, training: false)
+        book.say(
+            """
             6. Average pooling is a convolution: each channel on its own (groups = channels) with \
             a k x k kernel of 1/k^2 and the pool's stride; on the 16x16 input the two differ by \
             \(String(format: "%.1e", try pool.maxAbsoluteDifference(from: asConvolution))). Max pooling is \
@@ -561,24 +641,31 @@ struct ConvolutionsChapter: ParsableCommand {
             \(ConvolutionsExercises.maximum(3, 1)); a \(window)x\(window) window needs \(window * window - 1) of them. A pooling layer \
             costs k^2 operations per output and has no weights.
             """)
-        let costs = ConvolutionsExercises.layerCosts(inputChannels: 64, side: 28, outputChannels: 128, kernel: 3,
-                                                     padding: 1)
-        book.say("""
+        let costs = ConvolutionsExercises.layerCosts(
+            inputChannels: 64, side: 28, outputChannels: 128, kernel: 3,
+            padding: 1)
+        book.say(
+            """
             7. What a convolution costs, per image: forward is c_o x P x Q x c_i x k_h x k_w \
             multiply-adds, and backward-data and backward-filter are products of the same sizes, \
             so a training step costs three times as much. For a 3x3 layer on 28x28 and what \
             doubling does (the tests count the same numbers with the instrumented kernels):
             """)
-        var table = TextTable(headers: ["layer", "c_i", "c_o", "padding", "output", "forward MACs", "training MACs",
-                                        "input + output floats", "weights"])
+        var table = TextTable(headers: [
+            "layer", "c_i", "c_o", "padding", "output", "forward MACs", "training MACs",
+            "input + output floats", "weights",
+        ])
         for cost in costs {
             let g = cost.geometry
-            table.append([cost.name, "\(g.inputChannels)", "\(g.outputChannels)", "\(g.paddingHeight)",
-                          "\(g.outputChannels)x\(g.outputHeight)x\(g.outputWidth)", grouped(cost.forward),
-                          grouped(cost.training), grouped(cost.inputFloats + cost.outputFloats), grouped(cost.weightFloats)])
+            table.append([
+                cost.name, "\(g.inputChannels)", "\(g.outputChannels)", "\(g.paddingHeight)",
+                "\(g.outputChannels)x\(g.outputHeight)x\(g.outputWidth)", grouped(cost.forward),
+                grouped(cost.training), grouped(cost.inputFloats + cost.outputFloats), grouped(cost.weightFloats),
+            ])
         }
         book.show(table)
-        book.say("""
+        book.say(
+            """
             Doubling the input channels doubles the work (\(formatted(Double(costs[1].forward) / Double(costs[0].forward), digits: 1))x); \
             doubling both channel counts quadruples it (\(formatted(Double(costs[2].forward) / Double(costs[0].forward), digits: 1))x); \
             doubling the padding only adds the border's outputs \
@@ -589,8 +676,11 @@ struct ConvolutionsChapter: ParsableCommand {
         let direction: (Float, Float) = (0.6, 0.8)
         let edge = ConvolutionsExercises.edgeDetector(orthogonalTo: direction)
         let orders = (1...4).map { ($0, ConvolutionsExercises.finiteDifference(order: $0)) }
-        func row(_ values: [Float]) -> String { "[" + values.map { formatted(Double($0), digits: 2) }.joined(separator: ", ") + "]" }
-        book.say("""
+        func row(_ values: [Float]) -> String {
+            "[" + values.map { formatted(Double($0), digits: 2) }.joined(separator: ", ") + "]"
+        }
+        book.say(
+            """
             8. Kernels by hand. An edge detector for edges orthogonal to the direction \
             (\(direction.0), \(direction.1)) is the derivative along it: \(direction.0) times the \
             horizontal difference plus \(direction.1) times the vertical one, the 2x2 kernel \
@@ -603,7 +693,8 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func summary(_ book: Notebook) {
         book.section("Summary")
-        book.say("""
+        book.say(
+            """
             - A convolution slides a kernel over the input and sums elementwise products; with C \
             input and K output channels its weight is [K, C, R, S].
             - Output size per axis: floor((n + 2p - k) / s) + 1. Padding keeps the size, stride \
@@ -614,7 +705,8 @@ struct ConvolutionsChapter: ParsableCommand {
             tiles turn a stride-1 3x3 or 5x5 one into 36 smaller GEMMs with fewer multiplies; a \
             thin stride-1 layer runs fastest straight from a padded copy of each image.
             """)
-        book.say("""
+        book.say(
+            """
             Exercises (d2l 7.2-7.5): what output size would conv1 give with stride 2 instead \
             of 4, and how many multiply-adds would that cost? Can a 2x2 max pool be written as a \
             convolution, and if not, what is missing? For which input size does AlexNet's \

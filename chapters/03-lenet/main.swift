@@ -45,23 +45,26 @@ struct LeNetChapter: ParsableCommand {
         let modern = try trainModern(book, data: data, folder: folder, baseline: outcome)
         try exercises(book, lenet, data: data, folder: folder, d2l: outcome, modern: modern)
         summary(book, d2l: outcome, modern: modern, recipe: recipe)
-        book.note("This chapter's files (diagram, curves, samples, checkpoints, metrics, index.html) are in \(folder.path).")
+        book.note(
+            "This chapter's files (diagram, curves, samples, checkpoints, metrics, index.html) are in \(folder.path).")
         try book.page.write(to: folder, chapter: "03-lenet")
     }
 
     // MARK: 3.1 and 3.2: the network
 
     func introduce(_ book: Notebook, _ lenet: Sequential, folder: URL) throws {
-        let conv1 = lenet.layers[0] as! Conv2d   // LeNet starts with it
+        let conv1 = lenet.layers[0] as! Conv2d  // LeNet starts with it
         book.section("3.1 A network that learns its own features")
-        book.say("""
+        book.say(
+            """
             Before convolutional networks, recognising an image meant two separate jobs: people \
             designed the features (edges, corners, histograms of gradients), and a classifier \
             learned only the last step. Yann LeCun's LeNet (1989, and LeNet-5 in 1998) learned \
             the whole chain from pixels, with gradient descent, and read handwritten digits on \
             bank cheques well enough to be deployed in the 1990s.
             """)
-        book.say("""
+        book.say(
+            """
             LeNet has the shape every network in this book keeps: a convolutional encoder (two \
             convolutions, each followed by a nonlinearity and a pooling layer that halves the \
             image) and a dense head of three fully connected layers. The convolutions see small \
@@ -71,7 +74,8 @@ struct LeNetChapter: ParsableCommand {
             """)
 
         book.section("3.2 The shape trace")
-        book.say("""
+        book.say(
+            """
             d2l's version for 28x28 Fashion-MNIST pads the first convolution by 2, which gives \
             the 1998 network's 32x32 geometry, uses sigmoid activations and average pooling as \
             the original did, and drops the original's Gaussian output layer for a plain linear \
@@ -81,13 +85,15 @@ struct LeNetChapter: ParsableCommand {
             """)
         let profile = try ModelProfile(lenet, inputShape: [1, 1, 28, 28])
         book.show(profile.shapeTrace(arithmetic: true))
-        book.say("""
+        book.say(
+            """
             And the summary: parameters, multiply-adds and output memory per layer, for one image.
             """)
         book.show(profile.summaryTable())
         let heaviest = profile.leaves.max { $0.parameterCount < $1.parameterCount }!
         let busiest = profile.leaves.max { $0.multiplyAdds < $1.multiplyAdds }!
-        book.say("""
+        book.say(
+            """
             \(grouped(profile.model.parameterCount)) parameters, as d2l reports. Most of them \
             (\(grouped(heaviest.parameterCount)), \(percent(heaviest.parameterCount, of: profile.model.parameterCount))) \
             sit in layer \(heaviest.path), \(heaviest.layer.description), while most of the work \
@@ -96,22 +102,27 @@ struct LeNetChapter: ParsableCommand {
             \(busiest.layer.description): convolutions reuse few weights many times, dense layers \
             use many weights once. AlexNet in chapter 04 shows the same split, hundreds of times larger.
             """)
-        book.say("""
+        book.say(
+            """
             What a batch of 256 costs in memory, training with plain SGD (no optimizer state) \
             against inference, which keeps only one layer's input and output alive at a time:
             """)
         book.show(profile.memoryTable(batchSize: 256, optimizerSlots: 0, optimizer: "SGD"))
-        book.diagram(ArchitectureDiagram(profile, title: "LeNet (d2l), one 28x28 image"), in: folder, name: "lenet",
-                     caption: "LeNet, layer by layer: each box gives the layer's settings, its output shape and "
-                        + "parameters, shaded by its share of the multiply-adds; edges carry the tensor's shape.")
+        book.diagram(
+            ArchitectureDiagram(profile, title: "LeNet (d2l), one 28x28 image"), in: folder, name: "lenet",
+            caption: "LeNet, layer by layer: each box gives the layer's settings, its output shape and "
+                + "parameters, shaded by its share of the multiply-adds; edges carry the tensor's shape.")
     }
 
     // MARK: 3.3: training with d2l's recipe
 
-    func trainD2L(_ book: Notebook, _ lenet: Sequential, data: FashionMNISTSplits, recipe: Recipe,
-                  folder: URL) throws -> TrainingOutcome {
+    func trainD2L(
+        _ book: Notebook, _ lenet: Sequential, data: FashionMNISTSplits, recipe: Recipe,
+        folder: URL
+    ) throws -> TrainingOutcome {
         book.section("3.3 Training with d2l's recipe")
-        book.say("""
+        book.say(
+            """
             d2l trains LeNet with plain minibatch SGD at a learning rate of 0.9, batches of 256, \
             for 10 epochs, from Xavier-initialised weights, and reports a test accuracy of 0.779. \
             The rate looks huge, but sigmoids squash gradients to at most a quarter per layer, \
@@ -119,23 +130,28 @@ struct LeNetChapter: ParsableCommand {
             cheap, so it runs in full by default.
             """)
         book.show("recipe", recipe.summary(for: data) + (training.overridesRecipe ? " (changed by flags)" : ""))
-        let outcome = try runTraining(lenet, name: "LeNet (d2l: sigmoid, average pooling)",
-                                      optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
-                                      seed: options.seed, directory: folder, resume: training.resume,
-                                      engine: training.engine, profile: training.profile, book: book)
+        let outcome = try runTraining(
+            lenet, name: "LeNet (d2l: sigmoid, average pooling)",
+            optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
+            seed: options.seed, directory: folder, resume: training.resume,
+            engine: training.engine, profile: training.profile, book: book)
         var table = TextTable(headers: ["epoch", "train loss", "train acc", "test acc", "img/s"])
         for metrics in outcome.history {
-            table.append(["\(metrics.epoch)", formatted(Double(metrics.trainLoss), digits: 4),
-                          formatted(Double(metrics.trainAccuracy), digits: 3),
-                          formatted(Double(metrics.testAccuracy), digits: 3), grouped(Int(metrics.imagesPerSecond))])
+            table.append([
+                "\(metrics.epoch)", formatted(Double(metrics.trainLoss), digits: 4),
+                formatted(Double(metrics.trainAccuracy), digits: 3),
+                formatted(Double(metrics.testAccuracy), digits: 3), grouped(Int(metrics.imagesPerSecond)),
+            ])
         }
         book.show(table)
         let plot = LinePlot.learningCurves(outcome.history, title: "LeNet (d2l recipe)")
         try writeAtomically(plot.svg(), to: folder.appendingPathComponent("lenet-curves.svg"))
-        book.figure("lenet-curves.svg", caption: "Training loss, training accuracy and test accuracy per epoch.",
-                    folder: folder)
+        book.figure(
+            "lenet-curves.svg", caption: "Training loss, training accuracy and test accuracy per epoch.",
+            folder: folder)
         let reached = outcome.final?.testAccuracy ?? 0
-        book.say("""
+        book.say(
+            """
             Test accuracy \(formatted(Double(reached), digits: 3)) after \(epochs(outcome.history.count)) \
             (d2l: 0.779)\(reached >= 0.75 ? "" : "; below d2l's figure, so try --full or more --epochs"). \
             The loss sits near ln 10 = 2.30 (guessing) for the first epoch and then falls \
@@ -154,7 +170,8 @@ struct LeNetChapter: ParsableCommand {
         var oneEpoch = recipe
         oneEpoch.epochs = 1
         let engines = Engine.available
-        book.say("""
+        book.say(
+            """
             The plan above is one of \(engines.count) ways this processor can run the same network \
             (--engine): layer by layer, each layer reading and writing the whole batch; fused, a \
             convolution's activation and pooling applied while each image is still in cache\
@@ -163,14 +180,21 @@ struct LeNetChapter: ParsableCommand {
             """)
         var runs: [(engine: Engine, run: ShortRun)] = []
         for engine in engines {
-            runs.append((engine, try shortRun(engine.rawValue, model: LeNet.d2l(seed: options.seed),
-                                              optimizer: SGD(learningRate: oneEpoch.learningRate), recipe: oneEpoch,
-                                              data: data, seed: options.seed, engine: engine)))
+            runs.append(
+                (
+                    engine,
+                    try shortRun(
+                        engine.rawValue, model: LeNet.d2l(seed: options.seed),
+                        optimizer: SGD(learningRate: oneEpoch.learningRate), recipe: oneEpoch,
+                        data: data, seed: options.seed, engine: engine)
+                ))
         }
         var table = TextTable(headers: ["engine", "train img/s", "train loss after the epoch", "test acc"])
         for (engine, run) in runs {
-            table.append([engine.rawValue, grouped(Int(run.imagesPerSecond)),
-                          formatted(Double(run.history.last?.trainLoss ?? .nan), digits: 6), run.testAccuracyText])
+            table.append([
+                engine.rawValue, grouped(Int(run.imagesPerSecond)),
+                formatted(Double(run.history.last?.trainLoss ?? .nan), digits: 6), run.testAccuracyText,
+            ])
         }
         book.show(table)
         let losses = runs.map { Double($0.run.history.last?.trainLoss ?? .nan) }
@@ -178,10 +202,12 @@ struct LeNetChapter: ParsableCommand {
         let fastest = runs.max { $0.run.imagesPerSecond < $1.run.imagesPerSecond }!
         let slowest = runs.min { $0.run.imagesPerSecond < $1.run.imagesPerSecond }!
         let speedup = fastest.run.imagesPerSecond / max(slowest.run.imagesPerSecond, 1e-9)
-        let agreement = spread <= 1e-3
+        let agreement =
+            spread <= 1e-3
             ? "agree to \(formatted(spread, digits: 6)): the same arithmetic, its additions in other orders"
             : "differ by \(formatted(spread, digits: 6)), more than the order of additions explains; the tests should catch this"
-        book.say("""
+        book.say(
+            """
             \(fastest.engine.rawValue.capitalized) ran \(formatted(speedup, digits: 1))x as fast as \
             \(slowest.engine.rawValue), and the losses \(agreement). The layers are the same objects \
             with the same weights in every engine; only the plan (Sources/ModernCNN/Execution) differs.
@@ -198,22 +224,27 @@ struct LeNetChapter: ParsableCommand {
         // Twelve, or all of a smaller test set (--data-dir may hold only a few images).
         let shown = min(12, data.test.count)
         book.say("The first \(shown) test images, with their true and predicted labels:")
-        var samples = TextTable(headers: ["image", "true", "predicted", ""], alignments: [.right, .left, .left, .left])
+        var samples = TextTable(
+            headers: ["image", "true", "predicted", ""], alignments: [.right, .left, .left, .left])
         var grid = PNGImage(width: shown * 64, height: 74, channels: 3)
         for index in 0..<shown {
             let truth = Int(data.test.labels[index]), guess = predicted[index]
             samples.append(["\(index)", names[truth], names[guess], truth == guess ? "ok" : "wrong"])
             data.test.images.withUnsafeBufferPointer { pixels in
-                grid.paste(grey: UnsafeBufferPointer(rebasing: pixels[(index * 784)..<((index + 1) * 784)]), side: 28,
-                           x: index * 64 + 4, y: 4, scale: 2)
+                grid.paste(
+                    grey: UnsafeBufferPointer(rebasing: pixels[(index * 784)..<((index + 1) * 784)]), side: 28,
+                    x: index * 64 + 4, y: 4, scale: 2)
             }
-            grid.fill(x: index * 64 + 4, y: 62, width: 56, height: 8,
-                      color: truth == guess ? (44, 160, 44) : (214, 39, 40))
+            grid.fill(
+                x: index * 64 + 4, y: 62, width: 56, height: 8,
+                color: truth == guess ? (44, 160, 44) : (214, 39, 40))
         }
         book.show(samples)
         try grid.write(to: folder.appendingPathComponent("lenet-samples.png"))
-        book.figure("lenet-samples.png", caption: "The same \(shown) images, a green bar under each right answer "
-                        + "and a red one under each mistake.", folder: folder)
+        book.figure(
+            "lenet-samples.png",
+            caption: "The same \(shown) images, a green bar under each right answer "
+                + "and a red one under each mistake.", folder: folder)
         book.say("Per class, over all \(grouped(data.test.count)) test images:")
         var perClass = TextTable(headers: ["class", "accuracy", "most often mistaken for"])
         var accuracies: [(name: String, accuracy: Double)] = []
@@ -227,12 +258,15 @@ struct LeNetChapter: ParsableCommand {
             let confusion = Dictionary(grouping: wrong, by: { $0 }).max { $0.value.count < $1.value.count }
             let accuracy = Double(mine.count - wrong.count) / Double(mine.count)
             accuracies.append((names[label], accuracy))
-            perClass.append([names[label], formatted(accuracy, digits: 3),
-                             confusion.map { "\(names[$0.key]) (\($0.value.count))" } ?? "-"])
+            perClass.append([
+                names[label], formatted(accuracy, digits: 3),
+                confusion.map { "\(names[$0.key]) (\($0.value.count))" } ?? "-",
+            ])
         }
         book.show(perClass)
         let ranked = accuracies.sorted { $0.accuracy > $1.accuracy }
-        book.say("""
+        book.say(
+            """
             Easiest: \(ranked.prefix(3).map(\.name).joined(separator: ", ")); hardest: \
             \(ranked.suffix(3).reversed().map(\.name).joined(separator: ", ")). Classes with a \
             silhouette of their own are easy; tops (shirts, T-shirts, pullovers, coats) look \
@@ -242,10 +276,14 @@ struct LeNetChapter: ParsableCommand {
 
     // MARK: 3.5: a modern LeNet
 
-    func trainModern(_ book: Notebook, data: FashionMNISTSplits, folder: URL, baseline: TrainingOutcome) throws
-        -> TrainingOutcome {
+    func trainModern(
+        _ book: Notebook, data: FashionMNISTSplits, folder: URL, baseline: TrainingOutcome
+    ) throws
+        -> TrainingOutcome
+    {
         book.section("3.5 A modern LeNet: ReLU and max pooling")
-        book.say("""
+        book.say(
+            """
             Every network after LeNet changes two things, and we can try both on LeNet itself. \
             ReLU, max(0, x), has slope 1 wherever a unit is active, so gradients reach the first \
             layer undiminished; and max pooling keeps the strongest response in each window \
@@ -256,23 +294,33 @@ struct LeNetChapter: ParsableCommand {
         if training.lr == nil { recipe.learningRate = Self.modernQuick.learningRate }
         book.show("recipe", recipe.summary(for: data))
         let model = LeNet.modern(seed: options.seed)
-        let outcome = try runTraining(model, name: "LeNet (ReLU, max pooling)",
-                                      optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
-                                      seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
-                                      engine: training.engine, profile: training.profile, book: book)
-        try writeAtomically(LinePlot.learningCurves(outcome.history, title: "LeNet with ReLU and max pooling").svg(),
-                            to: folder.appendingPathComponent("modern-lenet-curves.svg"))
+        let outcome = try runTraining(
+            model, name: "LeNet (ReLU, max pooling)",
+            optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
+            seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
+            engine: training.engine, profile: training.profile, book: book)
+        try writeAtomically(
+            LinePlot.learningCurves(outcome.history, title: "LeNet with ReLU and max pooling").svg(),
+            to: folder.appendingPathComponent("modern-lenet-curves.svg"))
         book.figure("modern-lenet-curves.svg", caption: "The modern LeNet's learning curves.", folder: folder)
         var table = TextTable(headers: ["model", "epochs", "lr", "test acc after epoch 1", "final test acc"])
-        for (name, run, lr) in [("LeNet (d2l: sigmoid, avg pool)", baseline, training.recipe(quick: Self.d2lRecipe, full: Self.d2lRecipe).learningRate),
-                                ("LeNet (ReLU, max pool)", outcome, recipe.learningRate)] {
-            table.append([name, "\(run.history.count)", "\(lr)",
-                          formatted(Double(run.history.first?.testAccuracy ?? 0), digits: 3),
-                          formatted(Double(run.final?.testAccuracy ?? 0), digits: 3)])
+        for (name, run, lr) in [
+            (
+                "LeNet (d2l: sigmoid, avg pool)", baseline,
+                training.recipe(quick: Self.d2lRecipe, full: Self.d2lRecipe).learningRate
+            ),
+            ("LeNet (ReLU, max pool)", outcome, recipe.learningRate),
+        ] {
+            table.append([
+                name, "\(run.history.count)", "\(lr)",
+                formatted(Double(run.history.first?.testAccuracy ?? 0), digits: 3),
+                formatted(Double(run.final?.testAccuracy ?? 0), digits: 3),
+            ])
         }
         book.show(table)
         let modernFinal = outcome.final?.testAccuracy ?? 0, d2lFinal = baseline.final?.testAccuracy ?? 0
-        book.say("""
+        book.say(
+            """
             After one epoch the ReLU network is at \(formatted(Double(outcome.history.first?.testAccuracy ?? 0), digits: 3)) \
             where the sigmoid network was at \(formatted(Double(baseline.history.first?.testAccuracy ?? 0), digits: 3)), \
             and after \(epochs(outcome.history.count)) it reached \(formatted(Double(modernFinal), digits: 3)) \
@@ -285,21 +333,26 @@ struct LeNetChapter: ParsableCommand {
 
     // MARK: 3.6 Exercises
 
-    func exercises(_ book: Notebook, _ lenet: Sequential, data: FashionMNISTSplits, folder: URL,
-                   d2l: TrainingOutcome, modern: TrainingOutcome) throws {
+    func exercises(
+        _ book: Notebook, _ lenet: Sequential, data: FashionMNISTSplits, folder: URL,
+        d2l: TrainingOutcome, modern: TrainingOutcome
+    ) throws {
         book.section("3.6 Exercises")
-        book.say("""
+        book.say(
+            """
             1. Modernise LeNet with max pooling and ReLU: section 3.5 is this exercise's long \
             run, \(formatted(Double(modern.final?.testAccuracy ?? 0), digits: 3)) against \
             \(formatted(Double(d2l.final?.testAccuracy ?? 0), digits: 3)); LeNetExercises.modernised \
             is its short form, which the tests run.
             """)
         let epochs = training.epochs ?? (explore ? 10 : 2)
-        let recipe = Recipe(epochs: epochs, batchSize: training.batchSize ?? 256, learningRate: 0.1,
-                            trainLimit: training.trainLimit ?? (explore ? nil : 10_000),
-                            testLimit: training.testLimit ?? (explore ? nil : 2_000))
+        let recipe = Recipe(
+            epochs: epochs, batchSize: training.batchSize ?? 256, learningRate: 0.1,
+            trainLimit: training.trainLimit ?? (explore ? nil : 10_000),
+            testLimit: training.testLimit ?? (explore ? nil : 2_000))
         let variants = LeNetExercises.variants(epochs: epochs)
-        book.say("""
+        book.say(
+            """
             2. What else helps? Each row changes one thing in the modern LeNet of 3.5 (it learns \
             within an epoch, so a short run can tell the variants apart) and trains it on the same \
             \(grouped(min(recipe.trainLimit ?? data.train.count, data.train.count))) images for \
@@ -310,16 +363,19 @@ struct LeNetChapter: ParsableCommand {
         let runs = try LeNetExercises.explore(variants, data: data, recipe: recipe, seed: options.seed)
         var table = TextTable(headers: ["variant", "parameters", "lr", "epochs", "final train loss", "test accuracy"])
         for (variant, run) in zip(variants, runs) {
-            table.append([run.name, grouped(run.parameterCount), "\(variant.learningRate)", "\(run.history.count)",
-                          formatted(Double(run.history.last?.trainLoss ?? .nan), digits: 3),
-                          run.testAccuracyText])
+            table.append([
+                run.name, grouped(run.parameterCount), "\(variant.learningRate)", "\(run.history.count)",
+                formatted(Double(run.history.last?.trainLoss ?? .nan), digits: 3),
+                run.testAccuracyText,
+            ])
         }
         book.show(table)
         // A diverged run's accuracy is NaN, so it is never "better" nor the best.
         let baseline = runs[0].finalTestAccuracy
         let better = runs.dropFirst().filter { $0.finalTestAccuracy > baseline }.map(\.name)
         let best = runs.filter { $0.diverged == nil }.max { $0.finalTestAccuracy < $1.finalTestAccuracy } ?? runs[0]
-        book.say("""
+        book.say(
+            """
             Against the modern LeNet at \(formatted(Double(baseline), digits: 3)), \
             \(better.isEmpty ? "no single change did better" : "better: " + better.joined(separator: ", ")); \
             the best was \(best.name) (\(formatted(Double(best.finalTestAccuracy), digits: 3))). Differences \
@@ -335,10 +391,14 @@ struct LeNetChapter: ParsableCommand {
             return
         }
         let pixels = { (index: Int) in data.test.images[(index * 784)..<((index + 1) * 784)].map { Float($0) / 255 } }
-        let (garmentA, garmentB) = (names[Int(data.test.labels[garmentIndices[0]])],
-                                    names[Int(data.test.labels[garmentIndices[1]])])
-        let inputs = [(garmentA, pixels(garmentIndices[0])), (garmentB, pixels(garmentIndices[1])),
-                      ("noise", LeNetExercises.noise(seed: options.seed))]
+        let (garmentA, garmentB) = (
+            names[Int(data.test.labels[garmentIndices[0]])],
+            names[Int(data.test.labels[garmentIndices[1]])]
+        )
+        let inputs = [
+            (garmentA, pixels(garmentIndices[0])), (garmentB, pixels(garmentIndices[1])),
+            ("noise", LeNetExercises.noise(seed: options.seed)),
+        ]
         let maps = try inputs.map { try LeNetExercises.activationMaps(of: lenet, image: $0.1) }
         var image = PNGImage(width: 56 + 12 + 6 * 60 + 12 + 16 * 34, height: 3 * 64, channels: 1)
         for (row, ((_, pixels), map)) in zip(inputs, maps).enumerated() {
@@ -353,22 +413,29 @@ struct LeNetChapter: ParsableCommand {
             let (x, y) = (a.scalars.map(Double.init), b.scalars.map(Double.init))
             let (mx, my) = (x.reduce(0, +) / Double(x.count), y.reduce(0, +) / Double(y.count))
             let covariance = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
-            let spread = (x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) } * y.reduce(0) { $0 + ($1 - my) * ($1 - my) }).squareRoot()
+            let spread = (x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) } * y.reduce(0) { $0 + ($1 - my) * ($1 - my) })
+                .squareRoot()
             return covariance / max(spread, 1e-12)
         }
         let (first, second) = (maps[0].first.shape, maps[0].second.shape)
         let filter = (lenet.layers[0] as? Conv2d)?.weight.value.shape.last ?? 0
-        book.say("""
+        book.say(
+            """
             3. What do the layers respond to? The trained d2l LeNet's conv1 (\(first[0]) maps, \
             \(first[1])x\(first[2])) and conv2 (\(second[0]) maps, \(second[1])x\(second[2])) after their sigmoid, for the first \(garmentA.lowercased()) and \
             the first \(garmentB.lowercased()) of the test set and for uniform noise, each map \
             stretched from its own minimum (white) to its maximum (black):
             """)
-        book.figure("lenet-activations.png", caption: "Rows: \(garmentA), \(garmentB), noise. Left to right: the input, "
-                        + "conv1's \(first[0]) maps, conv2's \(second[0]) maps.", folder: folder)
-        let (garments, garmentAndNoise) = (correlation(maps[0].second, maps[1].second),
-                                           correlation(maps[0].second, maps[2].second))
-        book.say("""
+        book.figure(
+            "lenet-activations.png",
+            caption: "Rows: \(garmentA), \(garmentB), noise. Left to right: the input, "
+                + "conv1's \(first[0]) maps, conv2's \(second[0]) maps.", folder: folder)
+        let (garments, garmentAndNoise) = (
+            correlation(maps[0].second, maps[1].second),
+            correlation(maps[0].second, maps[2].second)
+        )
+        book.say(
+            """
             conv1's maps are the input seen through \(first[0]) \(filter)x\(filter) filters, so they still look like the \
             garment (or like noise). The correlation of the two garments' conv1 maps is \
             \(formatted(correlation(maps[0].first, maps[1].first), digits: 2)), of the \
@@ -383,7 +450,8 @@ struct LeNetChapter: ParsableCommand {
     func summary(_ book: Notebook, d2l: TrainingOutcome, modern: TrainingOutcome, recipe: Recipe) {
         book.section("Summary")
         let speed = d2l.history.map(\.imagesPerSecond).max() ?? 0
-        book.say("""
+        book.say(
+            """
             - LeNet is a convolutional encoder (conv, activation, pool, twice) and a dense head: \
             \(grouped(LeNet.d2l().parameterCount)) parameters, most of them in the first dense layer, most of the compute in the \
             convolutions.
@@ -394,7 +462,8 @@ struct LeNetChapter: ParsableCommand {
             the first epoch: \(formatted(Double(modern.final?.testAccuracy ?? 0), digits: 3)) after \
             \(epochs(modern.history.count)).
             """)
-        book.say("""
+        book.say(
+            """
             Try more yourself: a different learning rate, more or fewer channels, a third \
             convolution, or more epochs with `swift run -c release lenet --epochs 20 --lr 0.5`, \
             and watch the curves in output/03-lenet/.

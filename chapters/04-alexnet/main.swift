@@ -39,13 +39,15 @@ struct AlexNetChapter: ParsableCommand {
     /// d2l's recipe; its quick form trains one epoch on 1,536 images at full size, in batches of
     /// 64 with momentum 0.9, so that its 24 steps are enough to see the loss fall.
     static let d2lFull = Recipe(epochs: 10, batchSize: 128, learningRate: 0.01, imageSize: 224)
-    static let d2lQuick = Recipe(epochs: 1, batchSize: 64, learningRate: 0.01, imageSize: 224, trainLimit: 1536,
-                                 testLimit: 512)
+    static let d2lQuick = Recipe(
+        epochs: 1, batchSize: 64, learningRate: 0.01, imageSize: 224, trainLimit: 1536,
+        testLimit: 512)
     static let quickMomentum: Float = 0.9
     /// The course note's CPU recipe: Adam, lr 0.001, batch 16, 3 epochs.
     static let cpuFull = Recipe(epochs: 3, batchSize: 16, learningRate: 0.001, imageSize: 224)
-    static let cpuQuick = Recipe(epochs: 1, batchSize: 16, learningRate: 0.001, imageSize: 224, trainLimit: 1536,
-                                 testLimit: 512)
+    static let cpuQuick = Recipe(
+        epochs: 1, batchSize: 16, learningRate: 0.001, imageSize: 224, trainLimit: 1536,
+        testLimit: 512)
 
     func run() throws {
         options.applyThreads()
@@ -65,7 +67,9 @@ struct AlexNetChapter: ParsableCommand {
         try train(book, data: data, folder: folder, d2lProfile: d2l)
         try exercises(book, data: data)
         summary(book)
-        book.note("This chapter's files (diagrams, augmentation grid, curves, checkpoint, metrics, index.html) are in \(folder.path).")
+        book.note(
+            "This chapter's files (diagrams, augmentation grid, curves, checkpoint, metrics, index.html) are in \(folder.path)."
+        )
         try book.page.write(to: folder, chapter: "04-alexnet")
     }
 
@@ -73,14 +77,16 @@ struct AlexNetChapter: ParsableCommand {
 
     func introduction(_ book: Notebook) {
         book.section("4.1 Features that are learned, not designed")
-        book.say("""
+        book.say(
+            """
             For twenty years after LeNet, computer vision ran on features people designed: SIFT, \
             HOG, bags of visual words, fed to a support vector machine. The pipeline's quality \
             came from the cleverness of its features, and only the last stage learned anything. \
             Neural networks lost out on the benchmarks of the 2000s, not because the idea was \
             wrong but because two ingredients were missing.
             """)
-        book.say("""
+        book.say(
+            """
             - Data: a network with millions of weights needs millions of labelled images. \
             ImageNet (2009) brought 1.2 million training images in 1,000 classes; the 2012 \
             challenge (ILSVRC-2012) was the first contest where a deep network could use it.
@@ -88,7 +94,8 @@ struct AlexNetChapter: ParsableCommand {
             days on two NVIDIA GTX 580 GPUs with 3 GB each, with hand-written CUDA convolutions \
             (cuda-convnet). Convolutions and matrix products are exactly what GPUs do well.
             """)
-        book.say("""
+        book.say(
+            """
             The result ended the argument: a top-5 error of 16.4% for a combination of five \
             networks (15.3% with two more pre-trained on a larger set), against 26.2% for the \
             best entry built on designed features. The first layer of the trained network, drawn \
@@ -101,7 +108,8 @@ struct AlexNetChapter: ParsableCommand {
 
     func d2lNetwork(_ book: Notebook, folder: URL) throws -> ModelProfile {
         book.section("4.2 AlexNet as d2l builds it")
-        book.say("""
+        book.say(
+            """
             d2l keeps AlexNet's eight learned layers (five convolutions, two hidden dense layers \
             of 4096, one output layer) and adapts the rest to Fashion-MNIST: one input channel, \
             images resized to 224x224, ten classes, both GPUs' halves merged into single layers, \
@@ -117,7 +125,8 @@ struct AlexNetChapter: ParsableCommand {
         let convMACs = profile.leaves[..<flatten].reduce(0) { $0 + $1.multiplyAdds }
         let total = profile.model
         let firstDense = profile.leaves.first { $0.layer is Linear }!
-        book.say("""
+        book.say(
+            """
             \(grouped(total.parameterCount)) parameters and \(formatted(Double(total.multiplyAdds) / 1e9, digits: 2)) \
             billion multiply-adds per image. The split is lopsided both ways: the five \
             convolutions hold \(percent(convParameters, of: total.parameterCount)) of the \
@@ -129,9 +138,11 @@ struct AlexNetChapter: ParsableCommand {
             Memory goes to the dense layers, time to the convolutions; later networks (NiN, \
             GoogLeNet) attack the dense layers first.
             """)
-        book.diagram(ArchitectureDiagram(profile, title: "AlexNet (d2l), one 1x224x224 image"), in: folder,
-                     name: "alexnet-d2l", caption: "d2l's AlexNet: the convolutions are dark (compute), the first "
-                        + "dense layer carries most of the parameters.")
+        book.diagram(
+            ArchitectureDiagram(profile, title: "AlexNet (d2l), one 1x224x224 image"), in: folder,
+            name: "alexnet-d2l",
+            caption: "d2l's AlexNet: the convolutions are dark (compute), the first "
+                + "dense layer carries most of the parameters.")
         return profile
     }
 
@@ -139,7 +150,8 @@ struct AlexNetChapter: ParsableCommand {
 
     func paperNetwork(_ book: Notebook, folder: URL) throws {
         book.section("4.3 What changed from LeNet")
-        book.say("""
+        book.say(
+            """
             - Depth and width: eight learned layers instead of five, 96 to 384 channels instead \
             of 6 and 16, and 224x224 colour inputs instead of 32x32 grey ones.
             - ReLU instead of sigmoid. A sigmoid's slope is at most 0.25 and vanishes for large \
@@ -164,7 +176,8 @@ struct AlexNetChapter: ParsableCommand {
         book.show(slopes)
 
         book.section("4.4 The 2012 network, with its two GPUs")
-        book.say("""
+        book.say(
+            """
             The paper's network takes 3x227x227 images (the paper says 224; only 227 makes the \
             11x11 stride-4 arithmetic come out at 55) and ends in 1,000 classes. Each GPU held \
             half of every layer's kernels; in conv2, conv4 and conv5 a GPU's kernels read only \
@@ -179,7 +192,8 @@ struct AlexNetChapter: ParsableCommand {
         let ungrouped = AlexNet.paper(groups: 1, seed: options.seed).parameterCount
         book.show("parameters with groups = 2 (the paper)", grouped(paper.parameterCount))
         book.show("parameters if every conv saw all channels", grouped(ungrouped))
-        book.say("""
+        book.say(
+            """
             The difference, \(grouped(ungrouped - paper.parameterCount)), is exactly half the \
             weights of conv2, conv4 and conv5: a kernel that sees half the input channels has \
             half the weights. The paper's "60 million parameters" counts the grouped network. \
@@ -188,25 +202,29 @@ struct AlexNetChapter: ParsableCommand {
             alpha by the window size n = 5. Ours follows PyTorch, so the paper's network uses \
             alpha = 5e-4 here (see Models/AlexNet.swift).
             """)
-        book.diagram(ArchitectureDiagram(profile, title: "AlexNet (2012): two GPU towers", style: .towers), in: folder,
-                     name: "alexnet-paper", caption: "The paper's network as two towers: grouped layers stay on "
-                        + "their GPU, conv3 and the dense layers read both.")
+        book.diagram(
+            ArchitectureDiagram(profile, title: "AlexNet (2012): two GPU towers", style: .towers), in: folder,
+            name: "alexnet-paper",
+            caption: "The paper's network as two towers: grouped layers stay on "
+                + "their GPU, conv3 and the dense layers read both.")
         // It must at least run: a forward and backward pass on a small batch of random images.
         var g = SeededGenerator(seed: options.seed)
         let batch = Tensor(uniform: [2, 3, 227, 227], in: 0...1, generator: &g)
         var logits = Tensor(zeros: [1])
         let seconds = bestTime(repeats: 1, warmUp: false) {
-            logits = try! paper.forward(batch, training: true)   // the shape is the paper's own
+            logits = try! paper.forward(batch, training: true)  // the shape is the paper's own
             _ = paper.backward(logits * (1 / 2))
         }
-        book.show("forward + backward, 2 images of 3x227x227", "logits \(logits.shape), \(formatted(seconds, digits: 2)) s")
+        book.show(
+            "forward + backward, 2 images of 3x227x227", "logits \(logits.shape), \(formatted(seconds, digits: 2)) s")
     }
 
     func cpuNetwork(_ book: Notebook) throws {
         book.section("4.5 A lighter AlexNet for a CPU")
         let model = AlexNet.cpu(seed: options.seed)
         let removed = AlexNet.d2l().parameterCount - model.parameterCount
-        book.say("""
+        book.say(
+            """
             A course note that trains AlexNet on a CPU makes two cuts: conv1 loses its padding \
             (224 still gives 54, since (224 - 11) / 4 + 1 = \(formatted(Double(224 - 11) / 4 + 1, digits: 2)) floors \
             to 54) and the classifier keeps one hidden layer of 4096 instead of two, which removes \
@@ -215,16 +233,19 @@ struct AlexNetChapter: ParsableCommand {
             """)
         let profile = try ModelProfile(model, inputShape: [1, 1, 224, 224])
         book.show(profile.shapeTrace(depth: 1))
-        book.show("parameters", grouped(model.parameterCount) + " (its state_dict names: "
-            + model.namedParameters.prefix(2).map(\.name).joined(separator: ", ") + ", ..., "
-            + model.namedParameters.last!.name + ")")
+        book.show(
+            "parameters",
+            grouped(model.parameterCount) + " (its state_dict names: "
+                + model.namedParameters.prefix(2).map(\.name).joined(separator: ", ") + ", ..., "
+                + model.namedParameters.last!.name + ")")
     }
 
     // MARK: 4.6
 
     func augmentation(_ book: Notebook, data: FashionMNISTSplits, folder: URL) throws {
         book.section("4.6 Data augmentation")
-        book.say("""
+        book.say(
+            """
             With 60 million parameters and 1.2 million images, AlexNet would memorise its \
             training set. The paper enlarged it on the fly: random crops and mirror images \
             (2048 variants of every image), and PCA colour noise, which adds to every pixel of \
@@ -239,20 +260,24 @@ struct AlexNetChapter: ParsableCommand {
         let crops = randomCrops(originals, size: 28, padding: 4, generator: &generator)
         var flipped = originals
         let flips = randomHorizontalFlips(&flipped, probability: 0.5, generator: &generator)
-        let sample = replicatedToRGB(BatchPlan(dataset: data.train, batchSize: 512, seed: options.seed)
-            .batch(0, of: Array(0..<512)).images)
+        let sample = replicatedToRGB(
+            BatchPlan(dataset: data.train, batchSize: 512, seed: options.seed)
+                .batch(0, of: Array(0..<512)).images)
         let pca = PCAColorAugmentation(fittingPixelsOf: sample)
         var coloured = replicatedToRGB(originals)
         let shifts = pca.apply(to: &coloured, generator: &generator)
         try augmentationGrid(rows: [originals, crops, flipped, coloured]).write(
             to: folder.appendingPathComponent("augmentation.png"))
-        book.figure("augmentation.png", caption: "Rows: original, random crop (padding 4), random mirror, "
-                        + "PCA colour noise.", folder: folder)
+        book.figure(
+            "augmentation.png",
+            caption: "Rows: original, random crop (padding 4), random mirror, "
+                + "PCA colour noise.", folder: folder)
         book.show("mirrored", flips.map { $0 ? "yes" : "no" }.joined(separator: " "))
         book.show("eigenvalues of the RGB covariance", pca.eigenvalues.map { String(format: "%.2e", $0) })
         book.show("first eigenvector", pca.eigenvectors[0].map { formatted(Double($0), digits: 3) })
         book.show("colour shift of image 0 (R, G, B)", shifts[0].map { String(format: "%+.4f", $0) })
-        book.say("""
+        book.say(
+            """
             Fashion-MNIST is grey, so its three copied channels are always equal: the covariance \
             has a single non-zero eigenvalue, its eigenvector is (1, 1, 1) / sqrt(3), and PCA \
             colour noise reduces to a random brightness shift. On ImageNet's colour photographs \
@@ -272,7 +297,8 @@ struct AlexNetChapter: ParsableCommand {
                 for y in 0..<(28 * scale) {
                     for x in 0..<(28 * scale) {
                         for channel in 0..<3 {
-                            let source = ((column * channels + min(channel, channels - 1)) * 28 + y / scale) * 28 + x / scale
+                            let source =
+                                ((column * channels + min(channel, channels - 1)) * 28 + y / scale) * 28 + x / scale
                             let ink = max(0, min(1, values[source]))
                             let offset = ((row * cell + 3 + y) * image.width + column * cell + 3 + x) * 3 + channel
                             image.pixels[offset] = UInt8((1 - ink) * 255)
@@ -289,7 +315,8 @@ struct AlexNetChapter: ParsableCommand {
     func train(_ book: Notebook, data: FashionMNISTSplits, folder: URL, d2lProfile: ModelProfile) throws {
         book.section("4.7 Training")
         if variant == .paper {
-            book.say("""
+            book.say(
+                """
                 The paper's network expects 3x227x227 colour images and 1,000 classes; section 4.4 \
                 ran it forward and backward. Training it on Fashion-MNIST is left to the \
                 learner: `--variant d2l` or `--variant cpu` train here.
@@ -301,12 +328,15 @@ struct AlexNetChapter: ParsableCommand {
         let model = variant == .cpu ? AlexNet.cpu(seed: options.seed) : AlexNet.d2l(seed: options.seed)
         // d2l's recipe is plain SGD; the quick run adds momentum to get somewhere in 24 steps.
         let momentum: Float = training.full ? 0 : Self.quickMomentum
-        let optimizer: any Optimizer = recipe == .cpu ? Adam(learningRate: chosen.learningRate)
+        let optimizer: any Optimizer =
+            recipe == .cpu
+            ? Adam(learningRate: chosen.learningRate)
             : SGD(learningRate: chosen.learningRate, momentum: momentum)
         // Forward, backward-data and backward-filter each cost the forward's multiply-adds.
         let stepMACs = 3 * Double(d2lProfile.model.multiplyAdds)
         let (d2lFull, d2lQuick, images) = (Self.d2lFull, Self.d2lQuick, data.train.count)
-        book.say("""
+        book.say(
+            """
             d2l trains its AlexNet for \(d2lFull.epochs) epochs of all \(grouped(images)) images at \
             \(d2lFull.imageSize)x\(d2lFull.imageSize), SGD with lr \(d2lFull.learningRate) and batches of \(d2lFull.batchSize), \
             and reports a test accuracy of 0.883. That is about \(formatted(stepMACs / 1e9, digits: 1)) billion \
@@ -316,20 +346,29 @@ struct AlexNetChapter: ParsableCommand {
             \(Self.quickMomentum), enough to see it start to learn; `--full` runs d2l's whole recipe, \
             and the progress bar gives its remaining time.
             """)
-        book.show("network", variant == .cpu ? "cpu variant (\(grouped(model.parameterCount)) parameters)"
-                    : "d2l (\(grouped(model.parameterCount)) parameters)")
-        book.show("recipe", (recipe == .cpu ? "Adam" : momentum > 0 ? "SGD with momentum \(momentum)" : "SGD") + ", "
-                    + chosen.summary(for: data)
-                    + (training.full ? " (--full)" : training.overridesRecipe ? " (changed by flags)" : " (quick default)"))
-        let outcome = try runTraining(model, name: "AlexNet (\(variant.rawValue) variant)", optimizer: optimizer,
-                                      recipe: chosen, data: data, seed: options.seed,
-                                         directory: folder, resume: training.resume, engine: training.engine, profile: training.profile, book: book)
-        try writeAtomically(LinePlot.learningCurves(outcome.history, title: "AlexNet (\(variant.rawValue))").svg(),
-                            to: folder.appendingPathComponent("alexnet-curves.svg"))
-        book.figure("alexnet-curves.svg", caption: "Training loss and accuracy, and test accuracy, per epoch.", folder: folder)
+        book.show(
+            "network",
+            variant == .cpu
+                ? "cpu variant (\(grouped(model.parameterCount)) parameters)"
+                : "d2l (\(grouped(model.parameterCount)) parameters)")
+        book.show(
+            "recipe",
+            (recipe == .cpu ? "Adam" : momentum > 0 ? "SGD with momentum \(momentum)" : "SGD") + ", "
+                + chosen.summary(for: data)
+                + (training.full ? " (--full)" : training.overridesRecipe ? " (changed by flags)" : " (quick default)"))
+        let outcome = try runTraining(
+            model, name: "AlexNet (\(variant.rawValue) variant)", optimizer: optimizer,
+            recipe: chosen, data: data, seed: options.seed,
+            directory: folder, resume: training.resume, engine: training.engine, profile: training.profile, book: book)
+        try writeAtomically(
+            LinePlot.learningCurves(outcome.history, title: "AlexNet (\(variant.rawValue))").svg(),
+            to: folder.appendingPathComponent("alexnet-curves.svg"))
+        book.figure(
+            "alexnet-curves.svg", caption: "Training loss and accuracy, and test accuracy, per epoch.", folder: folder)
         let speed = outcome.history.map(\.imagesPerSecond).max() ?? 0
         let fullSeconds = Double(full.epochs * data.train.count) / max(speed, 1e-9)
-        book.say("""
+        book.say(
+            """
             Reached: test accuracy \(formatted(Double(outcome.final?.testAccuracy ?? 0), digits: 3)) on \
             \(grouped(min(chosen.testLimit ?? data.test.count, data.test.count))) test images after \(chosen.epochs) epoch\(chosen.epochs == 1 ? "" : "s") \
             over \(grouped(min(chosen.trainLimit ?? data.train.count, data.train.count))) training images, at \(grouped(Int(speed))) \
@@ -343,29 +382,37 @@ struct AlexNetChapter: ParsableCommand {
 
     func exercises(_ book: Notebook, data: FashionMNISTSplits) throws {
         book.section("4.8 Exercises, answered")
-        book.say("1. Memory: parameters and activations of the convolutions versus the dense layers, and training at batch 128.")
+        book.say(
+            "1. Memory: parameters and activations of the convolutions versus the dense layers, and training at batch 128."
+        )
         let memory = try AlexNetExercises.memoryFootprint(batchSize: 128)
         var table = TextTable(headers: ["part", "parameters", "weights", "activations per image"])
         for (name, part) in [("convolutions", memory.convolutional), ("dense layers", memory.fullyConnected)] {
-            table.append([name, grouped(part.parameters), byteCount(part.parameters * 4),
-                          byteCount(part.activationsPerImage * 4)])
+            table.append([
+                name, grouped(part.parameters), byteCount(part.parameters * 4),
+                byteCount(part.activationsPerImage * 4),
+            ])
         }
         book.show(table)
         let t = memory.training
         var training = TextTable(headers: ["batch 128, SGD with momentum", "bytes"])
-        for (name, bytes) in [("weights", t.weights), ("gradients", t.gradients), ("momentum", t.optimizerState),
-                              ("saved activations", t.savedActivations), ("total", t.training)] {
+        for (name, bytes) in [
+            ("weights", t.weights), ("gradients", t.gradients), ("momentum", t.optimizerState),
+            ("saved activations", t.savedActivations), ("total", t.training),
+        ] {
             training.append([name, byteCount(bytes)])
         }
         book.show(training)
-        book.say("""
+        book.say(
+            """
             The dense layers own the weights (and with them the gradients and momentum); the \
             convolutions own the activations, which grow with the batch and dominate training \
             memory at batch 128.
             """)
         book.say("2. Compute: multiply-adds by the formulas and by counting the GEMMs of a real forward pass.")
         let cost = try AlexNetExercises.computeCost()
-        book.show("""
+        book.show(
+            """
             convolutions   \(grouped(cost.convolutionalMultiplyAdds))
             dense layers   \(grouped(cost.fullyConnectedMultiplyAdds))
             counted        \(grouped(cost.countedMultiplyAdds)) (instrumented SGEMM, one 224x224 image)
@@ -376,13 +423,16 @@ struct AlexNetChapter: ParsableCommand {
             book.say("(Exercises 3, 5 and 6 train; skipped with --skip-experiments.)")
             return
         }
-        let short = Recipe(epochs: 1, batchSize: 64, learningRate: 0.01, imageSize: 224, trainLimit: 512, testLimit: 256)
-        book.say("3. A simplified AlexNet (half the channels, one hidden layer of 1024): "
-            + short.summary(for: data) + ", SGD with momentum 0.9:")
+        let short = Recipe(
+            epochs: 1, batchSize: 64, learningRate: 0.01, imageSize: 224, trainLimit: 512, testLimit: 256)
+        book.say(
+            "3. A simplified AlexNet (half the channels, one hidden layer of 1024): "
+                + short.summary(for: data) + ", SGD with momentum 0.9:")
         let comparison = try AlexNetExercises.simplifiedComparison(data: data, recipe: short, seed: options.seed)
         book.show(runTable(comparison))
         let speedup = comparison[1].imagesPerSecond / max(comparison[0].imagesPerSecond, 1e-9)
-        book.say("""
+        book.say(
+            """
             The simplified network trains \(formatted(speedup, digits: 1))x faster with \
             \(percent(comparison[1].parameterCount, of: comparison[0].parameterCount)) of the parameters. \
             \(short.epochs * (short.trainLimit! + short.batchSize - 1) / short.batchSize) steps \
@@ -391,30 +441,39 @@ struct AlexNetChapter: ParsableCommand {
             05 and 06), which take this idea much further.
             """)
         let (studyImages, studyTestImages) = (768, 512)
-        book.say("5. Batch size against throughput, accuracy and memory (the 28x28 AlexNet, one epoch of the first "
-            + "\(studyImages) images, tested on \(studyTestImages), lr scaled with the batch):")
-        let rows = try AlexNetExercises.batchSizeStudy(batchSizes: [16, 64, 256], data: data, images: studyImages,
-                                                        testImages: studyTestImages, seed: options.seed)
-        var batches = TextTable(headers: ["batch", "train img/s", "test acc", "first loss", "last loss", "training memory"])
+        book.say(
+            "5. Batch size against throughput, accuracy and memory (the 28x28 AlexNet, one epoch of the first "
+                + "\(studyImages) images, tested on \(studyTestImages), lr scaled with the batch):")
+        let rows = try AlexNetExercises.batchSizeStudy(
+            batchSizes: [16, 64, 256], data: data, images: studyImages,
+            testImages: studyTestImages, seed: options.seed)
+        var batches = TextTable(headers: [
+            "batch", "train img/s", "test acc", "first loss", "last loss", "training memory",
+        ])
         for row in rows {
-            batches.append(["\(row.batchSize)", formatted(row.run.imagesPerSecond, digits: 0),
-                            row.run.testAccuracyText,
-                            formatted(Double(row.run.firstBatchLoss), digits: 3),
-                            formatted(Double(row.run.lastBatchLoss), digits: 3), byteCount(row.trainingBytes)])
+            batches.append([
+                "\(row.batchSize)", formatted(row.run.imagesPerSecond, digits: 0),
+                row.run.testAccuracyText,
+                formatted(Double(row.run.firstBatchLoss), digits: 3),
+                formatted(Double(row.run.lastBatchLoss), digits: 3), byteCount(row.trainingBytes),
+            ])
         }
         book.show(batches)
-        book.say("""
+        book.say(
+            """
             Larger batches run faster per image (wider GEMMs) and cost memory in proportion, but \
             over a fixed number of images they take fewer steps, so they learn less per epoch.
             """)
         // The learning rate is each variant's own (sigmoid 0.9, ReLU 0.1); the 0 here is unused.
         let lenetRecipe = Recipe(epochs: 3, batchSize: 128, learningRate: 0, trainLimit: 10_000, testLimit: 2000)
-        book.say("6. Dropout and ReLU on LeNet (\(lenetRecipe.epochs) epochs over the first "
-            + "\(grouped(lenetRecipe.trainLimit!)) images, tested on \(grouped(lenetRecipe.testLimit!))):")
+        book.say(
+            "6. Dropout and ReLU on LeNet (\(lenetRecipe.epochs) epochs over the first "
+                + "\(grouped(lenetRecipe.trainLimit!)) images, tested on \(grouped(lenetRecipe.testLimit!))):")
         let lenets = try AlexNetExercises.dropoutAndReLU(data: data, recipe: lenetRecipe, seed: options.seed)
         book.show(runTable(lenets))
         let (sigmoid, relu) = (lenets[0].finalTestAccuracy, lenets[2].finalTestAccuracy)
-        book.say("""
+        book.say(
+            """
             With the same budget the sigmoid network \(sigmoid < 0.2 ? "has not left chance level yet" : "reaches \(formatted(Double(sigmoid), digits: 3))") \
             while the ReLU network reaches \(formatted(Double(relu), digits: 3)): ReLU is what makes the \
             difference for a network this small and this briefly trained. Dropout is a remedy \
@@ -426,16 +485,19 @@ struct AlexNetChapter: ParsableCommand {
     func runTable(_ runs: [ShortRun]) -> TextTable {
         var table = TextTable(headers: ["network", "parameters", "train img/s", "first loss", "last loss", "test acc"])
         for run in runs {
-            table.append([run.name, grouped(run.parameterCount), formatted(run.imagesPerSecond, digits: 0),
-                          formatted(Double(run.firstBatchLoss), digits: 3), formatted(Double(run.lastBatchLoss), digits: 3),
-                          run.testAccuracyText])
+            table.append([
+                run.name, grouped(run.parameterCount), formatted(run.imagesPerSecond, digits: 0),
+                formatted(Double(run.firstBatchLoss), digits: 3), formatted(Double(run.lastBatchLoss), digits: 3),
+                run.testAccuracyText,
+            ])
         }
         return table
     }
 
     func summary(_ book: Notebook) {
         book.section("Summary")
-        book.say("""
+        book.say(
+            """
             - AlexNet is LeNet's plan at ImageNet scale: eight learned layers, ReLU, dropout, \
             overlapping max pooling, and augmentation, trained on GPUs.
             - Its parameters sit in the dense layers and its compute in the convolutions.

@@ -18,10 +18,13 @@ struct GemmTarget {
     let packingSpace: UnsafeMutablePointer<Float>
     let workers: Int
 
-    func multiply(transA: Bool, transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                  b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-              beta: beta, c: c, ldc: ldc, packingSpace: packingSpace, workers: workers)
+    func multiply(
+        transA: Bool, transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        sgemm(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+            beta: beta, c: c, ldc: ldc, packingSpace: packingSpace, workers: workers)
     }
 }
 
@@ -29,8 +32,10 @@ struct GemmTarget {
 /// batch is split over the workers and each runs its images' products whole, with its own im2col
 /// buffer; otherwise images go one by one and each product is threaded. Either way every image
 /// writes only its own output, so the split needs no synchronisation.
-private func forEachImage(_ g: ConvolutionGeometry, workspace: borrowing ConvolutionWorkspace,
-                          _ body: (Int, GemmTarget, UnsafeMutablePointer<Float>) -> Void) {
+private func forEachImage(
+    _ g: ConvolutionGeometry, workspace: borrowing ConvolutionWorkspace,
+    _ body: (Int, GemmTarget, UnsafeMutablePointer<Float>) -> Void
+) {
     let (packing, workers) = (workspace.gemm.storage.pointer, workspace.workers)
     let columns = workspace.columns.pointer, perWorker = workspace.columnsPerWorker
     if g.splitsBatch(workers: workers) {
@@ -54,15 +59,18 @@ private func forEachImage(_ g: ConvolutionGeometry, workspace: borrowing Convolu
 /// afterImage(n) runs once image n's output is complete: right away, on the worker that wrote
 /// it, for the direct kernels (a pooling layer after them pools it while it is in L1); after
 /// the whole pass, spread over the workers, for the others.
-public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
-                               weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
-                               output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
-                               workspace: borrowing ConvolutionWorkspace, afterImage: ((Int) -> Void)? = nil) {
+public func convolutionForward(
+    _ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
+    weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+    output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
+    workspace: borrowing ConvolutionWorkspace, afterImage: ((Int) -> Void)? = nil
+) {
     if workspace.algorithm == .direct {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            directConvolve(DirectProblem(forward: g), input: .stored(x), weight: w, bias: b, output: y,
-                           activation: activation, buffers: workspace.direct, workers: workspace.workers,
-                           afterImage: afterImage ?? { _ in })
+            directConvolve(
+                DirectProblem(forward: g), input: .stored(x), weight: w, bias: b, output: y,
+                activation: activation, buffers: workspace.direct, workers: workspace.workers,
+                afterImage: afterImage ?? { _ in })
         }
     }
     storedForward(g, input: x, weight: w, bias: b, output: y, activation: activation, workspace: workspace)
@@ -70,29 +78,34 @@ public func convolutionForward(_ g: ConvolutionGeometry, input x: UnsafePointer<
 }
 
 /// Forward by Winograd or through im2col.
-private func storedForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
-                           bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
-                           activation: FusedActivation, workspace: borrowing ConvolutionWorkspace) {
+private func storedForward(
+    _ g: ConvolutionGeometry, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+    bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+    activation: FusedActivation, workspace: borrowing ConvolutionWorkspace
+) {
     switch workspace.algorithm {
     case .winograd:
-        return runWinograd(g, WinogradProblem(forward: g), rotatingFilters: false, input: x, weight: w, bias: b,
-                           output: y, activation: activation, workspace: workspace)
+        return runWinograd(
+            g, WinogradProblem(forward: g), rotatingFilters: false, input: x, weight: w, bias: b,
+            output: y, activation: activation, workspace: workspace)
     case .direct, .im2col: break
     }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     let images = min(g.imagesPerProduct(workers: workspace.workers), workspace.imagesPerProduct)
     if images > 1 {
-        return forwardSideBySide(g, images: images, input: x, weight: w, bias: b, output: y, activation: activation,
-                                 workspace: workspace)
+        return forwardSideBySide(
+            g, images: images, input: x, weight: w, bias: b, output: y, activation: activation,
+            workspace: workspace)
     }
     forEachImage(g, workspace: workspace) { n, target, scratch in
         let out = y + n * g.outputChannels * plane
         for group in 0..<g.groups {
             let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
-            target.multiply(transA: false, m: kPerGroup, n: plane, k: g.patchLength,
-                            a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
-                            b: lowered(g, image: image, scratch: scratch, workers: target.workers), ldb: plane,
-                            beta: 0, c: out + group * kPerGroup * plane, ldc: plane)
+            target.multiply(
+                transA: false, m: kPerGroup, n: plane, k: g.patchLength,
+                a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
+                b: lowered(g, image: image, scratch: scratch, workers: target.workers), ldb: plane,
+                beta: 0, c: out + group * kPerGroup * plane, ldc: plane)
         }
         if b != nil || activation != .none {
             Parallel.parallelFor(g.outputChannels, workers: target.workers) { k in
@@ -106,28 +119,34 @@ private func storedForward(_ g: ConvolutionGeometry, input x: UnsafePointer<Floa
 /// One Winograd convolution of `problem` (the forward pass of g, or its backward-data): the
 /// filters transformed (rotated for backward-data), then the tiles. The multiply-add counter
 /// records the convolution's own count.
-func runWinograd(_ g: ConvolutionGeometry, _ problem: WinogradProblem, rotatingFilters rotated: Bool,
-                 input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
-                 output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
-                 workspace: borrowing ConvolutionWorkspace) {
+func runWinograd(
+    _ g: ConvolutionGeometry, _ problem: WinogradProblem, rotatingFilters rotated: Bool,
+    input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+    output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
+    workspace: borrowing ConvolutionWorkspace
+) {
     let filters = workspace.winograd.transformedFilters.pointer
-    winogradTransformFilters(w, tile: problem.tile, outputChannels: problem.outputChannels,
-                             inputChannels: problem.inputChannels, rotated: rotated, into: filters,
-                             workers: workspace.workers)
+    winogradTransformFilters(
+        w, tile: problem.tile, outputChannels: problem.outputChannels,
+        inputChannels: problem.inputChannels, rotated: rotated, into: filters,
+        workers: workspace.workers)
     MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-        winogradConvolve(problem, input: x, transformedFilters: filters, bias: b, output: y, activation: activation,
-                         buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
-                         workers: workspace.workers)
+        winogradConvolve(
+            problem, input: x, transformedFilters: filters, bias: b, output: y, activation: activation,
+            buffers: workspace.winograd, packingSpace: workspace.gemm.storage.pointer,
+            workers: workspace.workers)
     }
 }
 
 /// The forward pass for layers with small output planes: `images` images' columns side by side
 /// in one [C/G*R*S, images*P*Q] matrix, one threaded GEMM into [K/G, images*P*Q], then each
 /// image's block copied (with its bias and activation) into its place in the NCHW output.
-private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: UnsafePointer<Float>,
-                               weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
-                               output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
-                               workspace: borrowing ConvolutionWorkspace) {
+private func forwardSideBySide(
+    _ g: ConvolutionGeometry, images: Int, input x: UnsafePointer<Float>,
+    weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+    output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
+    workspace: borrowing ConvolutionWorkspace
+) {
     let (kPerGroup, plane, workers) = (g.outputChannelsPerGroup, g.outputPlane, workspace.workers)
     let (columns, wide) = (workspace.columns.pointer, workspace.wideOutput.pointer)
     let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)
@@ -138,9 +157,10 @@ private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: U
                 let image = x + ((first + i) * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
                 im2col(g, image: image, columns: columns + i * plane, rowStride: width)
             }
-            target.multiply(transA: false, m: kPerGroup, n: width, k: g.patchLength,
-                            a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
-                            b: columns, ldb: width, beta: 0, c: wide, ldc: width)
+            target.multiply(
+                transA: false, m: kPerGroup, n: width, k: g.patchLength,
+                a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
+                b: columns, ldb: width, beta: 0, c: wide, ldc: width)
             Parallel.parallelFor(count, workers: workers) { i in
                 for k in 0..<kPerGroup {
                     let source = wide + k * width + i * plane
@@ -154,22 +174,27 @@ private func forwardSideBySide(_ g: ConvolutionGeometry, images: Int, input x: U
 
 /// dx = the gradient of the loss with respect to x, given dy = its gradient with respect to y.
 /// Overwrites dx: [N, C, H, W]. dy: [N, K, P, Q], w: [K, C/G, R, S].
-public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
-                                    weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
-                                    workspace: borrowing ConvolutionWorkspace) {
+public func convolutionBackwardData(
+    _ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
+    weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+    workspace: borrowing ConvolutionWorkspace
+) {
     convolutionBackwardData(g, outputGradient: .stored(dy), weight: w, inputGradient: dx, workspace: workspace)
 }
 
 /// The same, with dy stored or made image by image (the gradient through a pooling layer):
 /// the direct kernels make each image where they read it; the others have it made whole first
 /// (a caller running both backward passes makes it once instead; see Conv2d.backward).
-public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient source: ImageBatch,
-                                    weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
-                                    workspace: borrowing ConvolutionWorkspace) {
+public func convolutionBackwardData(
+    _ g: ConvolutionGeometry, outputGradient source: ImageBatch,
+    weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+    workspace: borrowing ConvolutionWorkspace
+) {
     if workspace.algorithm == .direct {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            directConvolve(DirectProblem(backwardData: g), input: source, weight: w, bias: nil, output: dx,
-                           activation: .none, buffers: workspace.direct, workers: workspace.workers)
+            directConvolve(
+                DirectProblem(backwardData: g), input: source, weight: w, bias: nil, output: dx,
+                activation: .none, buffers: workspace.direct, workers: workspace.workers)
         }
     }
     source.withStored { dy in
@@ -179,8 +204,9 @@ public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient sou
         // output: the transforms outweighed the saved multiply-adds (MEASUREMENTS.md). So it runs
         // through im2col, as does its filter gradient.
         if workspace.algorithm == .winograd && g.kernelHeight == 3 {
-            return runWinograd(g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w,
-                               bias: nil, output: dx, activation: .none, workspace: workspace)
+            return runWinograd(
+                g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w,
+                bias: nil, output: dx, activation: .none, workspace: workspace)
         }
         storedBackwardData(g, outputGradient: dy, weight: w, inputGradient: dx, workspace: workspace)
     }
@@ -188,9 +214,11 @@ public func convolutionBackwardData(_ g: ConvolutionGeometry, outputGradient sou
 
 /// Backward-data through im2col, from dy stored whole: per image, the column gradient w^T * dy,
 /// added back into place.
-private func storedBackwardData(_ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
-                                weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
-                                workspace: borrowing ConvolutionWorkspace) {
+private func storedBackwardData(
+    _ g: ConvolutionGeometry, outputGradient dy: UnsafePointer<Float>,
+    weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+    workspace: borrowing ConvolutionWorkspace
+) {
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     forEachImage(g, workspace: workspace) { n, target, scratch in
         for group in 0..<g.groups {
@@ -199,8 +227,9 @@ private func storedBackwardData(_ g: ConvolutionGeometry, outputGradient dy: Uns
             let weights = w + group * kPerGroup * g.patchLength
             // A pointwise convolution's column gradient is the input gradient itself.
             let columns = g.isPointwise ? image : scratch
-            target.multiply(transA: true, m: g.patchLength, n: plane, k: kPerGroup, a: weights, lda: g.patchLength,
-                            b: gradient, ldb: plane, beta: 0, c: columns, ldc: plane)
+            target.multiply(
+                transA: true, m: g.patchLength, n: plane, k: kPerGroup, a: weights, lda: g.patchLength,
+                b: gradient, ldb: plane, beta: 0, c: columns, ldc: plane)
             if !g.isPointwise {
                 image.update(repeating: 0, count: g.inputChannelsPerGroup * g.inputPlane)
                 col2imAccumulate(g, columns: columns, image: image, workers: target.workers)
@@ -212,67 +241,81 @@ private func storedBackwardData(_ g: ConvolutionGeometry, outputGradient dy: Uns
 /// dw += the gradient with respect to the weights, db += with respect to the bias (when given).
 /// Accumulates, so that gradients of several batches (or several uses of a layer) add up.
 /// x: [N, C, H, W], dy: [N, K, P, Q], dw: [K, C/G, R, S], db: [K].
-public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
-                                      outputGradient dy: UnsafePointer<Float>,
-                                      weightGradient dw: UnsafeMutablePointer<Float>,
-                                      biasGradient db: UnsafeMutablePointer<Float>?,
-                                      workspace: borrowing ConvolutionWorkspace) {
-    convolutionBackwardFilter(g, input: x, outputGradient: .stored(dy), weightGradient: dw, biasGradient: db,
-                              workspace: workspace)
+public func convolutionBackwardFilter(
+    _ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
+    outputGradient dy: UnsafePointer<Float>,
+    weightGradient dw: UnsafeMutablePointer<Float>,
+    biasGradient db: UnsafeMutablePointer<Float>?,
+    workspace: borrowing ConvolutionWorkspace
+) {
+    convolutionBackwardFilter(
+        g, input: x, outputGradient: .stored(dy), weightGradient: dw, biasGradient: db,
+        workspace: workspace)
 }
 
 /// The same, with dy stored or made image by image, as for convolutionBackwardData.
-public func convolutionBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
-                                      outputGradient source: ImageBatch,
-                                      weightGradient dw: UnsafeMutablePointer<Float>,
-                                      biasGradient db: UnsafeMutablePointer<Float>?,
-                                      workspace: borrowing ConvolutionWorkspace) {
+public func convolutionBackwardFilter(
+    _ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
+    outputGradient source: ImageBatch,
+    weightGradient dw: UnsafeMutablePointer<Float>,
+    biasGradient db: UnsafeMutablePointer<Float>?,
+    workspace: borrowing ConvolutionWorkspace
+) {
     if workspace.algorithm == .direct {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            directFilterGradient(DirectProblem(forward: g), input: x, outputGradient: source, weightGradient: dw,
-                                 biasGradient: db, buffers: workspace.direct, workers: workspace.workers)
+            directFilterGradient(
+                DirectProblem(forward: g), input: x, outputGradient: source, weightGradient: dw,
+                biasGradient: db, buffers: workspace.direct, workers: workspace.workers)
         }
     }
     source.withStored { dy in
-        storedBackwardFilter(g, input: x, outputGradient: dy, weightGradient: dw, biasGradient: db, workspace: workspace)
+        storedBackwardFilter(
+            g, input: x, outputGradient: dy, weightGradient: dw, biasGradient: db, workspace: workspace)
     }
 }
 
 /// Backward-filter by Winograd (3x3 layers) or through im2col, from dy stored whole.
-private func storedBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
-                                  outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
-                                  biasGradient db: UnsafeMutablePointer<Float>?, workspace: borrowing ConvolutionWorkspace) {
+private func storedBackwardFilter(
+    _ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
+    outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
+    biasGradient db: UnsafeMutablePointer<Float>?, workspace: borrowing ConvolutionWorkspace
+) {
     let workers = workspace.workers
     // Winograd's filter gradient for 3x3 layers only: for 5x5 ones F(2x2, 5x5) needs four times
     // as many tiles per output, and its transforms ate the saving (MEASUREMENTS.md), so those
     // keep the exact im2col product.
     if workspace.algorithm == .winograd && g.kernelHeight == 3 {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
-            winogradFilterGradient(WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: dw,
-                                   biasGradient: db, buffers: workspace.winograd,
-                                   packingSpace: workspace.gemm.storage.pointer, workers: workers)
+            winogradFilterGradient(
+                WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: dw,
+                biasGradient: db, buffers: workspace.winograd,
+                packingSpace: workspace.gemm.storage.pointer, workers: workers)
         }
     }
     guard g.splitsBatch(workers: workers) else {
         let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)
         for n in 0..<g.batch {
-            accumulateFilterGradient(g, image: n, x: x, dy: dy, dw: dw, db: db, target: target,
-                                     scratch: workspace.columns.pointer)
+            accumulateFilterGradient(
+                g, image: n, x: x, dy: dy, dw: dw, db: db, target: target,
+                scratch: workspace.columns.pointer)
         }
         return
     }
     // Small images: each worker sums its share of the batch into its own partial gradients, then
     // the partials are added in worker order (a fixed order, so the result repeats exactly).
-    let (packing, columns, perWorker) = (workspace.gemm.storage.pointer, workspace.columns.pointer,
-                                         workspace.columnsPerWorker)
+    let (packing, columns, perWorker) = (
+        workspace.gemm.storage.pointer, workspace.columns.pointer,
+        workspace.columnsPerWorker
+    )
     let stride = g.weightCount + g.outputChannels, partials = workspace.partialGradients.pointer
     Parallel.forEachWorker(workers) { worker in
         let own = partials + worker * stride
         own.update(repeating: 0, count: stride)
         let target = GemmTarget(packingSpace: GemmWorkspace.packingBlocks(at: packing, worker: worker).a, workers: 1)
         for n in Parallel.chunk(worker, of: workers, splitting: g.batch) {
-            accumulateFilterGradient(g, image: n, x: x, dy: dy, dw: own, db: db == nil ? nil : own + g.weightCount,
-                                     target: target, scratch: columns + worker * perWorker)
+            accumulateFilterGradient(
+                g, image: n, x: x, dy: dy, dw: own, db: db == nil ? nil : own + g.weightCount,
+                target: target, scratch: columns + worker * perWorker)
         }
     }
     for worker in 0..<workers {
@@ -283,18 +326,21 @@ private func storedBackwardFilter(_ g: ConvolutionGeometry, input x: UnsafePoint
 }
 
 /// dw += dy[n] * col(x[n])^T and db += the row sums of dy[n], for image n, every group.
-private func accumulateFilterGradient(_ g: ConvolutionGeometry, image n: Int, x: UnsafePointer<Float>,
-                                      dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                                      db: UnsafeMutablePointer<Float>?, target: GemmTarget,
-                                      scratch: UnsafeMutablePointer<Float>) {
+private func accumulateFilterGradient(
+    _ g: ConvolutionGeometry, image n: Int, x: UnsafePointer<Float>,
+    dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+    db: UnsafeMutablePointer<Float>?, target: GemmTarget,
+    scratch: UnsafeMutablePointer<Float>
+) {
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     for group in 0..<g.groups {
         let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
         let gradient = dy + (n * g.outputChannels + group * kPerGroup) * plane
         let columns = lowered(g, image: image, scratch: scratch, workers: target.workers)
-        target.multiply(transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: plane,
-                        a: gradient, lda: plane, b: columns, ldb: plane,
-                        beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength)
+        target.multiply(
+            transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: plane,
+            a: gradient, lda: plane, b: columns, ldb: plane,
+            beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength)
         if let db {
             for k in 0..<kPerGroup {
                 let row = gradient + k * plane
@@ -308,8 +354,10 @@ private func accumulateFilterGradient(_ g: ConvolutionGeometry, image n: Int, x:
 
 /// The GEMM's right-hand matrix [C/G*R*S, P*Q] for one image group: the image itself when
 /// pointwise, otherwise its im2col in `scratch`, made by `workers` workers.
-private func lowered(_ g: ConvolutionGeometry, image: UnsafePointer<Float>,
-                     scratch: UnsafeMutablePointer<Float>, workers: Int) -> UnsafePointer<Float> {
+private func lowered(
+    _ g: ConvolutionGeometry, image: UnsafePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>, workers: Int
+) -> UnsafePointer<Float> {
     if g.isPointwise { return image }
     im2col(g, image: image, columns: scratch, workers: workers)
     return UnsafePointer(scratch)

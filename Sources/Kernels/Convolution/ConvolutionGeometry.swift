@@ -16,10 +16,12 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
 
     /// The caller (a layer) has checked the sizes; a geometry that cannot exist is a programming
     /// error here.
-    public init(batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int,
-                outputChannels: Int, kernelHeight: Int, kernelWidth: Int,
-                strideHeight: Int = 1, strideWidth: Int = 1,
-                paddingHeight: Int = 0, paddingWidth: Int = 0, groups: Int = 1) {
+    public init(
+        batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int,
+        outputChannels: Int, kernelHeight: Int, kernelWidth: Int,
+        strideHeight: Int = 1, strideWidth: Int = 1,
+        paddingHeight: Int = 0, paddingWidth: Int = 0, groups: Int = 1
+    ) {
         self.batch = batch
         self.inputChannels = inputChannels
         self.inputHeight = inputHeight
@@ -32,10 +34,12 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
         self.paddingHeight = paddingHeight
         self.paddingWidth = paddingWidth
         self.groups = groups
-        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
-                     "\(self): channels must divide into \(groups) groups")
-        precondition(strideHeight >= 1 && strideWidth >= 1 && paddingHeight >= 0 && paddingWidth >= 0,
-                     "\(self): strides must be positive and padding non-negative")
+        precondition(
+            groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
+            "\(self): channels must divide into \(groups) groups")
+        precondition(
+            strideHeight >= 1 && strideWidth >= 1 && paddingHeight >= 0 && paddingWidth >= 0,
+            "\(self): strides must be positive and padding non-negative")
         precondition(outputHeight >= 1 && outputWidth >= 1, "\(self): the kernel does not fit the padded input")
     }
 
@@ -144,8 +148,10 @@ public struct ConvolutionWorkspace: ~Copyable {
 
     /// For `algorithm`, which the caller chose (ModernCNN's ExecutionRules say which suits which
     /// shapes); asking for one that cannot compute this geometry is a programming error.
-    public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount,
-                algorithm: ConvolutionAlgorithm) {
+    public init(
+        _ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount,
+        algorithm: ConvolutionAlgorithm
+    ) {
         precondition(geometry.supports(algorithm), "\(geometry) cannot run as \(algorithm)")
         self.algorithm = algorithm
         winograd = algorithm == .winograd ? WinogradBuffers(geometry, workers: max(1, workers)) : WinogradBuffers()
@@ -154,11 +160,13 @@ public struct ConvolutionWorkspace: ~Copyable {
         columnsPerWorker = lowered ? geometry.columnCount : 0
         imagesPerProduct = algorithm == .im2col ? geometry.imagesPerProduct(workers: workers) : 1
         columns = AlignedBuffer(count: columnsPerWorker * max(1, workers, imagesPerProduct))
-        wideOutput = AlignedBuffer(count: imagesPerProduct > 1
-            ? geometry.outputChannelsPerGroup * imagesPerProduct * geometry.outputPlane : 0)
+        wideOutput = AlignedBuffer(
+            count: imagesPerProduct > 1
+                ? geometry.outputChannelsPerGroup * imagesPerProduct * geometry.outputPlane : 0)
         gemm = GemmWorkspace(workers: workers)
-        partialGradients = AlignedBuffer(count: lowered && geometry.splitsBatch(workers: workers)
-            ? workers * (geometry.weightCount + geometry.outputChannels) : 0)
+        partialGradients = AlignedBuffer(
+            count: lowered && geometry.splitsBatch(workers: workers)
+                ? workers * (geometry.weightCount + geometry.outputChannels) : 0)
     }
 
     var workers: Int { gemm.workers }

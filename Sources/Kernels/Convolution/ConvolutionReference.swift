@@ -8,8 +8,10 @@ public enum ConvolutionReference {
     /// Calls `body(n, k, p, q, c, r, s, h, w)` for every term of the sum whose input position
     /// (h, w) lies inside the image; c is the input channel, numbered within the whole input.
     @inline(__always)
-    static func forEachTerm(_ g: ConvolutionGeometry,
-                            _ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
+    static func forEachTerm(
+        _ g: ConvolutionGeometry,
+        _ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void
+    ) {
         for n in 0..<g.batch {
             for k in 0..<g.outputChannels {
                 let firstChannel = (k / g.outputChannelsPerGroup) * g.inputChannelsPerGroup
@@ -47,7 +49,8 @@ public enum ConvolutionReference {
     public static func forward(_ g: ConvolutionGeometry, input x: [Float], weight: [Float], bias: [Float]?) -> [Float] {
         var sums = [Double](repeating: 0, count: g.batch * g.outputChannels * g.outputPlane)
         forEachTerm(g) { n, k, p, q, c, r, s, h, w in
-            sums[outputIndex(g, n, k, p, q)] += Double(weight[weightIndex(g, k, c, r, s)]) * Double(x[inputIndex(g, n, c, h, w)])
+            sums[outputIndex(g, n, k, p, q)] +=
+                Double(weight[weightIndex(g, k, c, r, s)]) * Double(x[inputIndex(g, n, c, h, w)])
         }
         if let bias {
             for i in sums.indices { sums[i] += Double(bias[(i / g.outputPlane) % g.outputChannels]) }
@@ -59,17 +62,22 @@ public enum ConvolutionReference {
     public static func backwardData(_ g: ConvolutionGeometry, outputGradient dy: [Float], weight: [Float]) -> [Float] {
         var sums = [Double](repeating: 0, count: g.batch * g.inputChannels * g.inputPlane)
         forEachTerm(g) { n, k, p, q, c, r, s, h, w in
-            sums[inputIndex(g, n, c, h, w)] += Double(weight[weightIndex(g, k, c, r, s)]) * Double(dy[outputIndex(g, n, k, p, q)])
+            sums[inputIndex(g, n, c, h, w)] +=
+                Double(weight[weightIndex(g, k, c, r, s)]) * Double(dy[outputIndex(g, n, k, p, q)])
         }
         return sums.map(Float.init)
     }
 
     /// (dw, db): every weight collects the inputs it read, times the output gradients.
-    public static func backwardFilter(_ g: ConvolutionGeometry, input x: [Float], outputGradient dy: [Float])
-        -> (weight: [Float], bias: [Float]) {
+    public static func backwardFilter(
+        _ g: ConvolutionGeometry, input x: [Float], outputGradient dy: [Float]
+    )
+        -> (weight: [Float], bias: [Float])
+    {
         var weightSums = [Double](repeating: 0, count: g.weightCount)
         forEachTerm(g) { n, k, p, q, c, r, s, h, w in
-            weightSums[weightIndex(g, k, c, r, s)] += Double(x[inputIndex(g, n, c, h, w)]) * Double(dy[outputIndex(g, n, k, p, q)])
+            weightSums[weightIndex(g, k, c, r, s)] +=
+                Double(x[inputIndex(g, n, c, h, w)]) * Double(dy[outputIndex(g, n, k, p, q)])
         }
         var biasSums = [Double](repeating: 0, count: g.outputChannels)
         for (i, value) in dy.enumerated() { biasSums[(i / g.outputPlane) % g.outputChannels] += Double(value) }

@@ -25,13 +25,16 @@ public enum ImageBatch {
 
     /// Image n's C planes of H x W into planes `planeStride` floats apart with rows `rowStride`
     /// apart, only the H x W values written (the direct filter gradient's flat layout).
-    func copyImage(_ n: Int, channels: Int, height: Int, width: Int, into target: UnsafeMutablePointer<Float>,
-                   rowStride: Int, planeStride: Int, scratch: UnsafeMutablePointer<Float>) {
+    func copyImage(
+        _ n: Int, channels: Int, height: Int, width: Int, into target: UnsafeMutablePointer<Float>,
+        rowStride: Int, planeStride: Int, scratch: UnsafeMutablePointer<Float>
+    ) {
         switch self {
         case .stored(let batch):
-            copyPlanes(channels, rows: height, width: width,
-                       from: batch + n * channels * height * width, sourceStride: width, sourcePlaneStride: height * width,
-                       to: target, targetStride: rowStride, targetPlaneStride: planeStride)
+            copyPlanes(
+                channels, rows: height, width: width,
+                from: batch + n * channels * height * width, sourceStride: width, sourcePlaneStride: height * width,
+                to: target, targetStride: rowStride, targetPlaneStride: planeStride)
         case .throughPool(let pooled):
             pooled.image(n, into: target, rowStride: rowStride, planeStride: planeStride, scratch: scratch)
         }

@@ -22,12 +22,15 @@ public func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Flo
 
 /// dx = dy where the forward output was positive, else 0. Uses the output y rather than the input:
 /// y > 0 exactly where x > 0, and y is what an in-place ReLU leaves behind.
-public func reluBackward(outputGradient dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
-                         inputGradient dx: UnsafeMutablePointer<Float>, count: Int) {
+public func reluBackward(
+    outputGradient dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+    inputGradient dx: UnsafeMutablePointer<Float>, count: Int
+) {
     forEachChunk(count) { range in
         let start = range.lowerBound
-        applyActivationGradient(.relu, outputGradient: dy + start, output: y + start, inputGradient: dx + start,
-                                count: range.count)
+        applyActivationGradient(
+            .relu, outputGradient: dy + start, output: y + start, inputGradient: dx + start,
+            count: range.count)
     }
 }
 
@@ -49,8 +52,10 @@ public enum FusedActivation: Sendable {
 /// element goes through the same arithmetic and the result does not depend on where a chunk
 /// starts). x and y may be the same row.
 @inline(__always)
-func applyActivation(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, bias: Float,
-                     _ activation: FusedActivation) {
+func applyActivation(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, bias: Float,
+    _ activation: FusedActivation
+) {
     @inline(__always)
     func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { activate(v + bias, activation) }
     var i = 0
@@ -105,12 +110,15 @@ func exp16(_ v: SIMD16<Float>) -> SIMD16<Float> {
 
 /// dx = dy * y * (1 - y): the sigmoid's slope, largest (1/4) at 0 and vanishing for large |x|,
 /// which is why deep sigmoid networks (LeNet's era) learned slowly.
-public func sigmoidBackward(outputGradient dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
-                            inputGradient dx: UnsafeMutablePointer<Float>, count: Int) {
+public func sigmoidBackward(
+    outputGradient dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+    inputGradient dx: UnsafeMutablePointer<Float>, count: Int
+) {
     forEachChunk(count) { range in
         let start = range.lowerBound
-        applyActivationGradient(.sigmoid, outputGradient: dy + start, output: y + start, inputGradient: dx + start,
-                                count: range.count)
+        applyActivationGradient(
+            .sigmoid, outputGradient: dy + start, output: y + start, inputGradient: dx + start,
+            count: range.count)
     }
 }
 
@@ -118,9 +126,11 @@ public func sigmoidBackward(outputGradient dy: UnsafePointer<Float>, output y: U
 /// written, shared by the backward passes above and by the pooling backward that runs them
 /// fused (Pooling.swift). dx may be dy.
 @inline(__always)
-func applyActivationGradient(_ activation: FusedActivation, outputGradient dy: UnsafePointer<Float>,
-                             output y: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
-                             count: Int) {
+func applyActivationGradient(
+    _ activation: FusedActivation, outputGradient dy: UnsafePointer<Float>,
+    output y: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+    count: Int
+) {
     switch activation {
     case .none: if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
     case .relu: for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
@@ -169,22 +179,27 @@ public struct ActivationOutput {
     /// gradient[0 ..< count] *= f'(x) for the plane starting `offset` floats in.
     @inline(__always)
     func applySlope(to gradient: UnsafeMutablePointer<Float>, offset: Int, count: Int) {
-        applyActivationGradient(activation, outputGradient: gradient, output: output + offset, inputGradient: gradient,
-                                count: count)
+        applyActivationGradient(
+            activation, outputGradient: gradient, output: output + offset, inputGradient: gradient,
+            count: count)
     }
 }
 
 /// y = x * mask, elementwise: dropout's forward (mask holds 0 or 1/(1-p)) and its backward.
-public func multiply(_ x: UnsafePointer<Float>, by mask: UnsafePointer<Float>,
-                     into y: UnsafeMutablePointer<Float>, count: Int) {
+public func multiply(
+    _ x: UnsafePointer<Float>, by mask: UnsafePointer<Float>,
+    into y: UnsafeMutablePointer<Float>, count: Int
+) {
     forEachChunk(count) { range in for i in range { y[i] = x[i] * mask[i] } }
 }
 
 /// sums[r] += the sum of matrix[r * stride + j] for j < columns: a bias's gradient from output
 /// gradients laid out [features][batch] (LaneDense's batch matrices). Sixteen columns at a time,
 /// then one sum across the lanes and the last columns one by one.
-public func accumulateRowSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
-                              into sums: UnsafeMutablePointer<Float>) {
+public func accumulateRowSums(
+    of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
+    into sums: UnsafeMutablePointer<Float>
+) {
     let vectorColumns = columns / Vector16.scalarCount * Vector16.scalarCount
     for r in 0..<rows {
         let row = matrix + r * stride
@@ -200,8 +215,10 @@ public func accumulateRowSums(of matrix: UnsafePointer<Float>, rows: Int, column
 /// from a batch of output gradients [rows, columns]. Sixteen columns at a time; as a plain loop
 /// the compiler could not vectorise it (it cannot rule out that `sums` overlaps `matrix`). The
 /// additions keep the plain loop's order, so the sums are the same to the bit.
-public func accumulateColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int,
-                                 into sums: UnsafeMutablePointer<Float>) {
+public func accumulateColumnSums(
+    of matrix: UnsafePointer<Float>, rows: Int, columns: Int,
+    into sums: UnsafeMutablePointer<Float>
+) {
     let vectorColumns = columns / Vector16.scalarCount * Vector16.scalarCount
     for j in stride(from: 0, to: vectorColumns, by: Vector16.scalarCount) {
         var total = loadVector(sums + j)

@@ -33,9 +33,11 @@ public struct LocalResponseNormParameters: Sendable, Hashable {
 }
 
 /// y = LRN(x); scale receives the per-element scale for backward. Planes: [N, C] of H*W pixels.
-public func localResponseNormForward(_ parameters: LocalResponseNormParameters, batch: Int, channels: Int,
-                                     pixels: Int, input x: UnsafePointer<Float>,
-                                     output y: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>) {
+public func localResponseNormForward(
+    _ parameters: LocalResponseNormParameters, batch: Int, channels: Int,
+    pixels: Int, input x: UnsafePointer<Float>,
+    output y: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>
+) {
     let p = parameters
     Parallel.parallelFor(batch) { n in
         let offset = n * channels * pixels
@@ -55,10 +57,12 @@ public func localResponseNormForward(_ parameters: LocalResponseNormParameters, 
 }
 
 /// dx from dy, the forward's input x, output y and scale (overwrites dx).
-public func localResponseNormBackward(_ parameters: LocalResponseNormParameters, batch: Int, channels: Int,
-                                      pixels: Int, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>,
-                                      scale: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
-                                      inputGradient dx: UnsafeMutablePointer<Float>) {
+public func localResponseNormBackward(
+    _ parameters: LocalResponseNormParameters, batch: Int, channels: Int,
+    pixels: Int, input x: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+    scale: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+    inputGradient dx: UnsafeMutablePointer<Float>
+) {
     let p = parameters
     let coefficient = 2 * p.alpha * p.beta / Float(p.size)
     Parallel.parallelFor(batch) { n in

@@ -11,9 +11,11 @@ import Foundation
 
 /// Returns the mean loss and how many rows had their label as the largest logit; writes the
 /// gradient of the mean loss into `logitGradient` when given.
-public func softmaxCrossEntropy(logits z: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
-                                rows: Int, classes: Int,
-                                logitGradient dz: UnsafeMutablePointer<Float>?) -> (loss: Float, correct: Int) {
+public func softmaxCrossEntropy(
+    logits z: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
+    rows: Int, classes: Int,
+    logitGradient dz: UnsafeMutablePointer<Float>?
+) -> (loss: Float, correct: Int) {
     var totalLoss = 0.0
     var correct = 0
     for b in 0..<rows {

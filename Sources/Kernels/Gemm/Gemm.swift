@@ -101,8 +101,11 @@ public struct GemmWorkspace: ~Copyable {
     }
 
     /// Where `worker`'s packed A and B blocks start in a workspace whose storage begins at `base`.
-    static func packingBlocks(at base: UnsafeMutablePointer<Float>, worker: Int)
-        -> (a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) {
+    static func packingBlocks(
+        at base: UnsafeMutablePointer<Float>, worker: Int
+    )
+        -> (a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>)
+    {
         let a = base + worker * GemmBlocking.workspacePerWorker
         return (a, a + GemmBlocking.packedABlock)
     }
@@ -128,8 +131,9 @@ public func sgemm(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
     workspace: borrowing GemmWorkspace
 ) {
-    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-          beta: beta, c: c, ldc: ldc, packingSpace: workspace.storage.pointer, workers: workspace.workers)
+    sgemm(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+        beta: beta, c: c, ldc: ldc, packingSpace: workspace.storage.pointer, workers: workspace.workers)
 }
 
 /// The body of `sgemm`, on a workspace's raw packing space (`workers` slices of
@@ -142,12 +146,14 @@ func sgemm(
     packingSpace: UnsafeMutablePointer<Float>, workers availableWorkers: Int
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size")
-    precondition(lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
-                 "sgemm: leading dimension smaller than the row it strides over")
+    precondition(
+        lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
+        "sgemm: leading dimension smaller than the row it strides over")
     if m == 0 || n == 0 { return }
     MultiplyAddCounter.record(m: m, n: n, k: k)
-    let ops = GemmOperands(transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb,
-                           c: c, ldc: ldc, alpha: alpha, beta: beta)
+    let ops = GemmOperands(
+        transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb,
+        c: c, ldc: ldc, alpha: alpha, beta: beta)
     if k == 0 || alpha == 0 {
         scaleMatrix(ops.c, rows: m, columns: n, ldc: ldc, by: beta)
         return
@@ -186,8 +192,10 @@ func sgemm(
     // The last slabs of a large A stay a quarter of a B block wide, so that its packing stays small
     // beside their multiply-adds.
     let smallest = smallA ? 8 : blockPanels / 4
-    Parallel.forEachClaim(of: panels, workers: workers, largest: guided ? blockPanels : share,
-                          smallest: guided ? smallest : share) { worker, slab in
+    Parallel.forEachClaim(
+        of: panels, workers: workers, largest: guided ? blockPanels : share,
+        smallest: guided ? smallest : share
+    ) { worker, slab in
         let (aBlock, bBlock) = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker)
         let columns = (slab.lowerBound * GemmBlocking.nr)..<min(slab.upperBound * GemmBlocking.nr, n)
         gemmSerial(ops, rows: 0..<m, columns: columns, k: k, aBlock: aBlock, bBlock: bBlock)
@@ -224,15 +232,18 @@ public func sgemm(
     threads: Int = Parallel.threadCount
 ) {
     let workspace = GemmWorkspace(workers: threads)
-    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, workspace: workspace)
+    sgemm(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, workspace: workspace)
 }
 
 /// Row slabs over shared B blocks. For each (NC, KC) block of op(B), the workers first pack its
 /// micro-panels together into one buffer, then each runs the inner loops on its own rows. Two
 /// consecutive parallel steps need no barrier: each step returns only when all workers finish.
-private func gemmSharingB(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: Int,
-                          packingSpace: UnsafeMutablePointer<Float>) {
+private func gemmSharingB(
+    _ ops: GemmOperands, m: Int, n: Int, k: Int, workers: Int,
+    packingSpace: UnsafeMutablePointer<Float>
+) {
     let nr = GemmBlocking.nr
     let sharedB = GemmWorkspace.packingBlocks(at: packingSpace, worker: 0).b
     let rowTiles = (m + GemmBlocking.mr - 1) / GemmBlocking.mr
@@ -250,8 +261,10 @@ private func gemmSharingB(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: 
             }
             // Rows in claims of at most one A block, shrinking toward the end, to whichever worker
             // is free: a slowed worker no longer keeps the other waiting at every block.
-            Parallel.forEachClaim(of: rowTiles, workers: workers, largest: GemmBlocking.mc / GemmBlocking.mr,
-                                  smallest: 2) { worker, tiles in
+            Parallel.forEachClaim(
+                of: rowTiles, workers: workers, largest: GemmBlocking.mc / GemmBlocking.mr,
+                smallest: 2
+            ) { worker, tiles in
                 let rows = (tiles.lowerBound * GemmBlocking.mr)..<min(tiles.upperBound * GemmBlocking.mr, m)
                 let aBlock = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker).a
                 macroKernel(ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: sharedB)
@@ -261,8 +274,10 @@ private func gemmSharingB(_ ops: GemmOperands, m: Int, n: Int, k: Int, workers: 
 }
 
 /// The five BLIS loops on one worker's slab of C: rows x columns of op(A) * op(B).
-private func gemmSerial(_ ops: GemmOperands, rows: Range<Int>, columns: Range<Int>, k: Int,
-                        aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>) {
+private func gemmSerial(
+    _ ops: GemmOperands, rows: Range<Int>, columns: Range<Int>, k: Int,
+    aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>
+) {
     for jc in stride(from: columns.lowerBound, to: columns.upperBound, by: GemmBlocking.nc) {
         let nc = min(GemmBlocking.nc, columns.upperBound - jc)
         let step = GemmBlocking.depthStep(for: k)
@@ -277,12 +292,16 @@ private func gemmSerial(_ ops: GemmOperands, rows: Range<Int>, columns: Range<In
 /// The three inner BLIS loops: every register tile of C[rows, jc ..< jc+nc] from one packed B
 /// block (op(B)[pc ..< pc+kc, jc ..< jc+nc]), packing A one MC block of `rows` at a time, on
 /// this processor's register tile.
-private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
-                         aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>) {
+private func macroKernel(
+    _ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
+    aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>
+) {
     if GemmBlocking.wideTile {
-        macroKernel(ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: bBlock, tile: WideTile.self)
+        macroKernel(
+            ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: bBlock, tile: WideTile.self)
     } else {
-        macroKernel(ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: bBlock, tile: NarrowTile.self)
+        macroKernel(
+            ops, rows: rows, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBlock, bBlock: bBlock, tile: NarrowTile.self)
     }
 }
 
@@ -292,9 +311,11 @@ private func macroKernel(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int
 /// microkernel's loop is optimized as the small function it is; one call per block of
 /// MC x NC x KC multiply-adds costs nothing.
 @inline(never)
-private func macroKernel<Tile: RegisterTile>(_ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
-                                             aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>,
-                                             tile: Tile.Type) {
+private func macroKernel<Tile: RegisterTile>(
+    _ ops: GemmOperands, rows: Range<Int>, jc: Int, nc: Int, pc: Int, kc: Int,
+    aBlock: UnsafeMutablePointer<Float>, bBlock: UnsafeMutablePointer<Float>,
+    tile: Tile.Type
+) {
     let (mr, nr) = (Tile.rows, Tile.columns)
     // Only the first K block applies the caller's beta; later ones accumulate.
     let beta: Float = pc == 0 ? ops.beta : 1
@@ -311,11 +332,13 @@ private func macroKernel<Tile: RegisterTile>(_ ops: GemmOperands, rows: Range<In
                     let aPanel = UnsafePointer(aBlock + ir * kc)
                     let bPanel = UnsafePointer(bBlock + jr * kc)
                     if tileRows == mr && tileColumns == nr {
-                        Tile.multiply(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
-                                      alpha: ops.alpha, beta: beta)
+                        Tile.multiply(
+                            kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
+                            alpha: ops.alpha, beta: beta)
                     } else {
-                        edgeTile(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
-                                 rows: tileRows, columns: tileColumns, alpha: ops.alpha, beta: beta, tile: Tile.self)
+                        edgeTile(
+                            kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ops.ldc,
+                            rows: tileRows, columns: tileColumns, alpha: ops.alpha, beta: beta, tile: Tile.self)
                     }
                 }
             }
@@ -327,9 +350,11 @@ private func macroKernel<Tile: RegisterTile>(_ ops: GemmOperands, rows: Range<In
 /// goes to the tile's kernel for fewer rows, where it has one (the wide tile's, for up to 8
 /// rows). Otherwise the microkernel computes the full padded tile into scratch, and only the
 /// valid rows x columns are merged into C.
-private func edgeTile<Tile: RegisterTile>(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
-                                          alpha: Float, beta: Float, tile: Tile.Type) {
+private func edgeTile<Tile: RegisterTile>(
+    kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+    alpha: Float, beta: Float, tile: Tile.Type
+) {
     let nr = Tile.columns
     if columns == nr && Tile.multiply(rows: rows, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta) {
         return

@@ -20,13 +20,16 @@ import CPUHints
 protocol RegisterTile {
     static var rows: Int { get }
     static var columns: Int { get }
-    static func multiply(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float)
+    static func multiply(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float)
     /// A tile at C's bottom edge, the first `rows` (fewer than `Self.rows`) rows of a packed A
     /// micro-panel and all the columns, written straight into C. Returns false, having done
     /// nothing, when this tile has no smaller kernel for that many rows.
-    static func multiply(rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) -> Bool
+    static func multiply(
+        rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) -> Bool
 }
 
 /// 6 x 16, for AVX2: each accumulator row is a SIMD16<Float>, two ymm registers.
@@ -35,8 +38,10 @@ enum NarrowTile: RegisterTile {
     static var columns: Int { 16 }
 
     @inline(__always)
-    static func multiply(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    static func multiply(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
         typealias V = SIMD16<Float>
         var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
         // Start fetching the C tile now; it is needed only after the loop. Two lines per row
@@ -69,8 +74,10 @@ enum NarrowTile: RegisterTile {
 
 extension NarrowTile {
     /// A 6-row tile has no smaller kernel: its edges go through scratch (see edgeTile).
-    static func multiply(rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) -> Bool {
+    static func multiply(
+        rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) -> Bool {
         false
     }
 }
@@ -83,8 +90,10 @@ enum WideTile: RegisterTile {
     static var columns: Int { 32 }
 
     @inline(__always)
-    static func multiply(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    static func multiply(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
         typealias V = SIMD16<Float>
         // cRL: row R, left (L = 0) or right (L = 1) half of the tile.
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -149,8 +158,10 @@ extension WideTile {
     /// after 85 for square 1024, after 1 for LeNet's 16; 8 rows for 512 or 2048. Eight
     /// accumulators are the fewest that keep both FMA units busy, so 4 rows cost a third of a
     /// tile rather than all of it.
-    static func multiply(rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) -> Bool {
+    static func multiply(
+        rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) -> Bool {
         if rows <= 4 {
             multiplyUpToFourRows(rows, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
             return true
@@ -165,8 +176,10 @@ extension WideTile {
     /// The tile's k-loop, shared by the full tile and the bottom-edge kernels: `body` gets A's
     /// panel at step p (its stride is 12 whatever the rows used) and B's row there as two vectors.
     @inline(__always)
-    private static func forEachStep(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                    _ body: (UnsafePointer<Float>, SIMD16<Float>, SIMD16<Float>) -> Void) {
+    private static func forEachStep(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        _ body: (UnsafePointer<Float>, SIMD16<Float>, SIMD16<Float>) -> Void
+    ) {
         var ap = a, bp = b
         for _ in 0..<kc {
             // B's row eight steps ahead, both its lines. The B micro-panel (KC x 32, 32 KB) fills
@@ -182,8 +195,10 @@ extension WideTile {
     }
 
     @inline(never)
-    private static func multiplyUpToFourRows(_ rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    private static func multiplyUpToFourRows(
+        _ rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
         var r0 = WideRow(), r1 = WideRow(), r2 = WideRow(), r3 = WideRow()
         forEachStep(kc: kc, a: a, b: b) { ap, left, right in
             r0.add(ap[0], times: left, right); r1.add(ap[1], times: left, right)
@@ -196,8 +211,10 @@ extension WideTile {
     }
 
     @inline(never)
-    private static func multiplyUpToEightRows(_ rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                              c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    private static func multiplyUpToEightRows(
+        _ rows: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
         var r0 = WideRow(), r1 = WideRow(), r2 = WideRow(), r3 = WideRow()
         var r4 = WideRow(), r5 = WideRow(), r6 = WideRow(), r7 = WideRow()
         forEachStep(kc: kc, a: a, b: b) { ap, left, right in

@@ -15,8 +15,9 @@ func packA(_ ops: GemmOperands, rows: Range<Int>, k: Range<Int>, into dst: Unsaf
     // A is M x K (a row is a lane) or, transposed, K x M (a row is a depth step).
     let (laneStride, depthStride) = ops.transA ? (1, ops.lda) : (ops.lda, 1)
     let corner = ops.a + rows.lowerBound * laneStride + k.lowerBound * depthStride
-    packPanels(from: corner, laneStride: laneStride, depthStride: depthStride,
-               lanes: rows.count, depth: k.count, width: GemmBlocking.mr, into: dst)
+    packPanels(
+        from: corner, laneStride: laneStride, depthStride: depthStride,
+        lanes: rows.count, depth: k.count, width: GemmBlocking.mr, into: dst)
 }
 
 /// Packs op(B)[k, columns] into `dst` as ceil(columns/NR) micro-panels of kc x NR.
@@ -24,14 +25,17 @@ func packB(_ ops: GemmOperands, k: Range<Int>, columns: Range<Int>, into dst: Un
     // B is K x N (a row is a depth step) or, transposed, N x K (a row is a lane).
     let (laneStride, depthStride) = ops.transB ? (ops.ldb, 1) : (1, ops.ldb)
     let corner = ops.b + columns.lowerBound * laneStride + k.lowerBound * depthStride
-    packPanels(from: corner, laneStride: laneStride, depthStride: depthStride,
-               lanes: columns.count, depth: k.count, width: GemmBlocking.nr, into: dst)
+    packPanels(
+        from: corner, laneStride: laneStride, depthStride: depthStride,
+        lanes: columns.count, depth: k.count, width: GemmBlocking.nr, into: dst)
 }
 
 /// Writes ceil(lanes/width) panels; panel q holds lanes q*width ..< (q+1)*width as
 /// panel[p * width + l] = source[(q*width + l) * laneStride + p * depthStride].
-func packPanels(from source: UnsafePointer<Float>, laneStride: Int, depthStride: Int,
-                lanes: Int, depth: Int, width: Int, into dst: UnsafeMutablePointer<Float>) {
+func packPanels(
+    from source: UnsafePointer<Float>, laneStride: Int, depthStride: Int,
+    lanes: Int, depth: Int, width: Int, into dst: UnsafeMutablePointer<Float>
+) {
     let panelSize = depth * width
     let fullPanels = lanes / width, remainder = lanes % width
     if laneStride == 1 {

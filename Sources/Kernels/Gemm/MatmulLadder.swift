@@ -8,8 +8,10 @@
 public enum MatmulLadder {
     /// Rung 1, the definition: c[i][j] = sum over p of a[i][p] * b[p][j]. The inner loop walks
     /// down a column of B, N floats apart: each multiply-add touches a new cache line.
-    public static func naive(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                             c: UnsafeMutablePointer<Float>) {
+    public static func naive(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<m {
             for j in 0..<n {
                 var sum: Float = 0
@@ -22,8 +24,10 @@ public enum MatmulLadder {
     /// Rung 2, loop order i-k-j: the same multiply-adds, but the inner loop now runs along a row
     /// of B and a row of C, both contiguous, so every cache line is used whole and the compiler
     /// can vectorise the loop.
-    public static func reordered(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                 c: UnsafeMutablePointer<Float>) {
+    public static func reordered(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>
+    ) {
         c.update(repeating: 0, count: m * n)
         for i in 0..<m {
             let cRow = c + i * n
@@ -37,8 +41,10 @@ public enum MatmulLadder {
 
     /// Rung 3, cache blocking: the i-k-j loops over tiles small enough that the tile of B being
     /// reused (kTile x nTile floats = 128 KB) stays in L2 while every row of A passes over it.
-    public static func blocked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                               c: UnsafeMutablePointer<Float>) {
+    public static func blocked(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>
+    ) {
         let kTile = 128, nTile = 256
         c.update(repeating: 0, count: m * n)
         for j0 in stride(from: 0, to: n, by: nTile) {
@@ -60,8 +66,10 @@ public enum MatmulLadder {
     /// Rung 4, register blocking with explicit SIMD: a 4 x 16 tile of C lives in four SIMD16
     /// registers for the whole k-loop, so each loaded row of B feeds four FMAs and C is read and
     /// written once instead of K times. No packing yet: B rows are read straight from the matrix.
-    public static func simd(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                            c: UnsafeMutablePointer<Float>) {
+    public static func simd(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>
+    ) {
         typealias V = SIMD16<Float>
         let fullRows = m - m % 4, fullColumns = n - n % 16
         for i in stride(from: 0, to: fullRows, by: 4) {
@@ -92,9 +100,12 @@ public enum MatmulLadder {
 
     /// Rungs 5 and 6: packing plus the microkernel (6 x 16, or 12 x 32 with AVX-512) with cache
     /// blocking (`sgemm`), on `threads` workers.
-    public static func packed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                              c: UnsafeMutablePointer<Float>, threads: Int) {
-        sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: max(k, 1),
-              b: b, ldb: max(n, 1), beta: 0, c: c, ldc: max(n, 1), threads: threads)
+    public static func packed(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        sgemm(
+            transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: max(k, 1),
+            b: b, ldb: max(n, 1), beta: 0, c: c, ldc: max(n, 1), threads: threads)
     }
 }

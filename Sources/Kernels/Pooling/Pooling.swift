@@ -16,9 +16,11 @@ public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
     /// would be an integer division (LeNet's backward asks about 130 times per image).
     public let outputHeight: Int, outputWidth: Int
 
-    public init(batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
-                windowHeight: Int, windowWidth: Int, strideHeight: Int, strideWidth: Int,
-                paddingHeight: Int = 0, paddingWidth: Int = 0) {
+    public init(
+        batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
+        windowHeight: Int, windowWidth: Int, strideHeight: Int, strideWidth: Int,
+        paddingHeight: Int = 0, paddingWidth: Int = 0
+    ) {
         self.batch = batch
         self.channels = channels
         self.inputHeight = inputHeight
@@ -32,8 +34,9 @@ public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
         outputHeight = (inputHeight + 2 * paddingHeight - windowHeight) / strideHeight + 1
         outputWidth = (inputWidth + 2 * paddingWidth - windowWidth) / strideWidth + 1
         // PyTorch's rule: padding at most half the window, so every window touches the image.
-        precondition(2 * paddingHeight <= windowHeight && 2 * paddingWidth <= windowWidth,
-                     "\(self): padding must be at most half the window")
+        precondition(
+            2 * paddingHeight <= windowHeight && 2 * paddingWidth <= windowWidth,
+            "\(self): padding must be at most half the window")
         precondition(outputHeight >= 1 && outputWidth >= 1, "\(self): the window does not fit the input")
     }
 
@@ -48,8 +51,10 @@ public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
     @inline(__always)
     func window(_ p: Int, _ q: Int) -> (rows: Range<Int>, columns: Range<Int>) {
         let top = p * strideHeight - paddingHeight, left = q * strideWidth - paddingWidth
-        return (max(top, 0)..<min(top + windowHeight, inputHeight),
-                max(left, 0)..<min(left + windowWidth, inputWidth))
+        return (
+            max(top, 0)..<min(top + windowHeight, inputHeight),
+            max(left, 0)..<min(left + windowWidth, inputWidth)
+        )
     }
 
     public var description: String {
@@ -60,22 +65,28 @@ public struct PoolingGeometry: Sendable, Hashable, CustomStringConvertible {
 
 /// y = the maximum of each window; argmax[i] = the winning position h*W + w within its plane.
 /// A NaN anywhere in a window wins, so that it propagates as in PyTorch.
-public func maxPoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
-                           output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+public func maxPoolForward(
+    _ g: PoolingGeometry, input x: UnsafePointer<Float>,
+    output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+) {
     PoolingForward(g, input: x, output: y, argmax: argmax).run()
 }
 
 /// dx = each output gradient sent back to the position that won its window (overwrites dx),
 /// then, when the input came out of an activation, times that activation's slope.
-public func maxPoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
-                            argmax: UnsafePointer<Int32>, inputGradient dx: UnsafeMutablePointer<Float>,
-                            through activation: ActivationOutput? = nil) {
+public func maxPoolBackward(
+    _ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
+    argmax: UnsafePointer<Int32>, inputGradient dx: UnsafeMutablePointer<Float>,
+    through activation: ActivationOutput? = nil
+) {
     PooledGradient(g, outputGradient: dy, argmax: argmax, through: activation).write(into: dx)
 }
 
 /// y = the mean of each window, padding counted as zeros in the divisor R*S.
-public func averagePoolForward(_ g: PoolingGeometry, input x: UnsafePointer<Float>,
-                               output y: UnsafeMutablePointer<Float>) {
+public func averagePoolForward(
+    _ g: PoolingGeometry, input x: UnsafePointer<Float>,
+    output y: UnsafeMutablePointer<Float>
+) {
     PoolingForward(g, input: x, output: y, argmax: nil).run()
 }
 
@@ -89,8 +100,10 @@ public struct PoolingForward {
     /// Where max pooling writes its winners ([N, C, P, Q]); nil for average pooling.
     let argmax: UnsafeMutablePointer<Int32>?
 
-    public init(_ geometry: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                argmax: UnsafeMutablePointer<Int32>?) {
+    public init(
+        _ geometry: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int32>?
+    ) {
         self.geometry = geometry
         self.input = input
         self.output = output
@@ -119,8 +132,10 @@ public struct PoolingForward {
 }
 
 /// One plane of max pooling, with each window's winner.
-private func maxPoolPlane(_ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                          winners: UnsafeMutablePointer<Int32>) {
+private func maxPoolPlane(
+    _ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    winners: UnsafeMutablePointer<Int32>
+) {
     for p in 0..<g.outputHeight {
         for q in 0..<g.outputWidth {
             let (rows, columns) = g.window(p, q)
@@ -156,9 +171,11 @@ private func averagePoolPlane(_ g: PoolingGeometry, input: UnsafePointer<Float>,
 
 /// dx = each output gradient spread evenly over its window (overwrites dx), then, when the
 /// input came out of an activation, times that activation's slope.
-public func averagePoolBackward(_ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
-                                inputGradient dx: UnsafeMutablePointer<Float>,
-                                through activation: ActivationOutput? = nil) {
+public func averagePoolBackward(
+    _ g: PoolingGeometry, outputGradient dy: UnsafePointer<Float>,
+    inputGradient dx: UnsafeMutablePointer<Float>,
+    through activation: ActivationOutput? = nil
+) {
     PooledGradient(g, outputGradient: dy, argmax: nil, through: activation).write(into: dx)
 }
 
@@ -174,8 +191,10 @@ public struct PooledGradient {
     let argmax: UnsafePointer<Int32>?
     let activation: ActivationOutput?
 
-    public init(_ geometry: PoolingGeometry, outputGradient: UnsafePointer<Float>, argmax: UnsafePointer<Int32>?,
-                through activation: ActivationOutput?) {
+    public init(
+        _ geometry: PoolingGeometry, outputGradient: UnsafePointer<Float>, argmax: UnsafePointer<Int32>?,
+        through activation: ActivationOutput?
+    ) {
         self.geometry = geometry
         self.outputGradient = outputGradient
         self.argmax = argmax
@@ -214,8 +233,10 @@ public struct PooledGradient {
     /// Image n's input gradient into C planes `planeStride` floats apart, their rows `rowStride`
     /// floats apart (the direct kernels' flat layout); only the H x W values of each are
     /// written. `scratch` holds one plane, for the poolings this cannot write in place.
-    public func image(_ n: Int, into gradient: UnsafeMutablePointer<Float>, rowStride: Int, planeStride: Int,
-                      scratch: UnsafeMutablePointer<Float>) {
+    public func image(
+        _ n: Int, into gradient: UnsafeMutablePointer<Float>, rowStride: Int, planeStride: Int,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
         let g = geometry, inPlace = spreadsInPlace
         for c in 0..<g.channels {
             let plane = n * g.channels + c, target = gradient + c * planeStride
@@ -224,8 +245,9 @@ public struct PooledGradient {
                 continue
             }
             self.plane(plane, into: scratch)
-            copyRows(from: scratch, sourceStride: g.inputWidth, to: target, targetStride: rowStride,
-                     rows: g.inputHeight, width: g.inputWidth)
+            copyRows(
+                from: scratch, sourceStride: g.inputWidth, to: target, targetStride: rowStride,
+                rows: g.inputHeight, width: g.inputWidth)
         }
     }
 
@@ -271,8 +293,10 @@ public struct PooledGradient {
 }
 
 /// One plane of the general average pooling's backward.
-private func averagePoolPlaneBackward(_ g: PoolingGeometry, upstream: UnsafePointer<Float>,
-                                      into gradient: UnsafeMutablePointer<Float>) {
+private func averagePoolPlaneBackward(
+    _ g: PoolingGeometry, upstream: UnsafePointer<Float>,
+    into gradient: UnsafeMutablePointer<Float>
+) {
     let divisor = Float(g.windowHeight * g.windowWidth)
     gradient.update(repeating: 0, count: g.inputPlane)
     for p in 0..<g.outputHeight {
@@ -287,8 +311,10 @@ private func averagePoolPlaneBackward(_ g: PoolingGeometry, upstream: UnsafePoin
 /// One plane of LeNet's pooling (2x2, no padding) without the general path's window clipping:
 /// every window lies inside the plane, so each output is four loads at fixed offsets, and the
 /// loop has no bounds to check.
-private func averagePool2x2Plane(_ g: PoolingGeometry, input: UnsafePointer<Float>,
-                                 output: UnsafeMutablePointer<Float>) {
+private func averagePool2x2Plane(
+    _ g: PoolingGeometry, input: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>
+) {
     let (W, Q, sh, sw) = (g.inputWidth, g.outputWidth, g.strideHeight, g.strideWidth)
     for p in 0..<g.outputHeight {
         let top = input + p * sh * W, out = output + p * Q
@@ -308,8 +334,10 @@ private func averagePool2x2Plane(_ g: PoolingGeometry, input: UnsafePointer<Floa
 /// before; four from two 8-float loads when count < 8 (LeNet's second pool: 5 wide). Summed in
 /// the scalar path's order, so both give the same bits.
 @inline(__always)
-private func averagePairsOfRows(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>,
-                                into out: UnsafeMutablePointer<Float>, count: Int) {
+private func averagePairsOfRows(
+    _ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>,
+    into out: UnsafeMutablePointer<Float>, count: Int
+) {
     if count < 8 {
         forEachStep(4, covering: count) { q in
             let (upper, lower) = (loadVector8(top + 2 * q), loadVector8(bottom + 2 * q))
@@ -330,8 +358,10 @@ private func averagePairsOfRows(_ top: UnsafePointer<Float>, _ bottom: UnsafePoi
 /// that straddled two of the stores just made, which the store buffer cannot forward (perf
 /// put a fifth of the pool's backward time on that load; now its stores wait on memory).
 @inline(__always)
-private func spreadQuarters(_ values: UnsafePointer<Float>, into top: UnsafeMutablePointer<Float>,
-                            and bottom: UnsafeMutablePointer<Float>, count: Int) {
+private func spreadQuarters(
+    _ values: UnsafePointer<Float>, into top: UnsafeMutablePointer<Float>,
+    and bottom: UnsafeMutablePointer<Float>, count: Int
+) {
     if count < 8 {
         forEachStep(4, covering: count) { q in
             let v = loadVector4(values + q) * 0.25
@@ -370,8 +400,10 @@ private func forEachStep(_ width: Int, covering count: Int, _ body: (Int) -> Voi
 
 /// The adjoint of averagePool2x2Forward on one plane: a quarter of each output gradient to its
 /// four inputs.
-private func averagePool2x2Backward(_ g: PoolingGeometry, upstream: UnsafePointer<Float>,
-                                    into gradient: UnsafeMutablePointer<Float>) {
+private func averagePool2x2Backward(
+    _ g: PoolingGeometry, upstream: UnsafePointer<Float>,
+    into gradient: UnsafeMutablePointer<Float>
+) {
     let (W, Q, sh, sw) = (g.inputWidth, g.outputWidth, g.strideHeight, g.strideWidth)
     if sh == 2 && sw == 2 && Q >= 4 {
         // Windows tile the plane without overlap: each covered input gets its share once;
@@ -409,9 +441,11 @@ func adaptiveRange(_ i: Int, inputSize n: Int, outputSize out: Int) -> Range<Int
 
 /// y[n, c] = averages over an outputHeight x outputWidth grid of near-equal regions of each plane
 /// (NiN's and GoogLeNet's global average pooling is the 1 x 1 case).
-public func adaptiveAveragePoolForward(planes: Int, inputHeight: Int, inputWidth: Int,
-                                       outputHeight: Int, outputWidth: Int,
-                                       input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
+public func adaptiveAveragePoolForward(
+    planes: Int, inputHeight: Int, inputWidth: Int,
+    outputHeight: Int, outputWidth: Int,
+    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>
+) {
     Parallel.parallelFor(planes) { plane in
         let input = x + plane * inputHeight * inputWidth, output = y + plane * outputHeight * outputWidth
         for p in 0..<outputHeight {
@@ -427,10 +461,12 @@ public func adaptiveAveragePoolForward(planes: Int, inputHeight: Int, inputWidth
 }
 
 /// dx = each output gradient spread evenly over its region (overwrites dx).
-public func adaptiveAveragePoolBackward(planes: Int, inputHeight: Int, inputWidth: Int,
-                                        outputHeight: Int, outputWidth: Int,
-                                        outputGradient dy: UnsafePointer<Float>,
-                                        inputGradient dx: UnsafeMutablePointer<Float>) {
+public func adaptiveAveragePoolBackward(
+    planes: Int, inputHeight: Int, inputWidth: Int,
+    outputHeight: Int, outputWidth: Int,
+    outputGradient dy: UnsafePointer<Float>,
+    inputGradient dx: UnsafeMutablePointer<Float>
+) {
     Parallel.parallelFor(planes) { plane in
         let gradient = dx + plane * inputHeight * inputWidth, upstream = dy + plane * outputHeight * outputWidth
         gradient.update(repeating: 0, count: inputHeight * inputWidth)

@@ -93,8 +93,10 @@ public enum Parallel {
 
     /// Runs `body(i)` for every i in 0..<count, spread over `workers` as `forEachItem` spreads
     /// them. `body(i)` must write only what item i owns.
-    public static func parallelFor(_ count: Int, workers: Int = Parallel.threadCount,
-                                   _ body: (Int) -> Void) {
+    public static func parallelFor(
+        _ count: Int, workers: Int = Parallel.threadCount,
+        _ body: (Int) -> Void
+    ) {
         forEachItem(count, workers: workers) { _, i in body(i) }
     }
 
@@ -108,8 +110,10 @@ public enum Parallel {
     /// neighbouring items (an image's planes, the images a layer before wrote) stay in one core's
     /// caches. Which worker ran an item must not change its result, so per-worker partial sums
     /// (the filter gradients) keep to `chunk` instead. Other worker counts split in fixed chunks.
-    public static func forEachItem(_ count: Int, workers: Int = Parallel.threadCount,
-                                   _ body: (_ worker: Int, _ item: Int) -> Void) {
+    public static func forEachItem(
+        _ count: Int, workers: Int = Parallel.threadCount,
+        _ body: (_ worker: Int, _ item: Int) -> Void
+    ) {
         let workers = min(workers, count)
         if workers <= 1 {
             for i in 0..<count { body(0, i) }
@@ -146,8 +150,10 @@ public enum Parallel {
     /// most of the work goes in long ranges and the last claims are short enough that no worker
     /// waits long for another. With fixed halves, a worker that this shared machine slowed kept
     /// the other waiting at every SGEMM block (MEASUREMENTS.md).
-    public static func forEachClaim(of count: Int, workers: Int = Parallel.threadCount, largest: Int,
-                                    smallest: Int = 1, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
+    public static func forEachClaim(
+        of count: Int, workers: Int = Parallel.threadCount, largest: Int,
+        smallest: Int = 1, _ body: (_ worker: Int, _ range: Range<Int>) -> Void
+    ) {
         let largest = max(1, largest), smallest = max(1, min(smallest, largest))
         if workers <= 1 || count <= smallest {
             for start in stride(from: 0, to: count, by: largest) { body(0, start..<min(count, start + largest)) }

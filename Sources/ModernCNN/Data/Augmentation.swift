@@ -32,8 +32,10 @@ public func randomCrops(_ images: Tensor, size: Int, padding: Int, generator: in
 
 /// Mirrors each image left to right with probability `probability`; returns which were flipped.
 @discardableResult
-public func randomHorizontalFlips(_ images: inout Tensor, probability: Double = 0.5,
-                                  generator: inout SeededGenerator) -> [Bool] {
+public func randomHorizontalFlips(
+    _ images: inout Tensor, probability: Double = 0.5,
+    generator: inout SeededGenerator
+) -> [Bool] {
     let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
     let flips = (0..<n).map { _ in Double(generator.next() >> 11) / Double(1 << 53) < probability }
     images.withUnsafeMutableBufferPointer { x in
@@ -116,7 +118,7 @@ func symmetricEigen3(_ matrix: [[Double]]) -> (values: [Double], vectors: [[Doub
         let theta = (a[q][q] - a[p][p]) / (2 * a[p][q])
         let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
         let (cosine, sine) = (1 / (t * t + 1).squareRoot(), t / (t * t + 1).squareRoot())
-        for k in 0..<3 {   // a = J^T a J, v = v J
+        for k in 0..<3 {  // a = J^T a J, v = v J
             let (akp, akq) = (a[k][p], a[k][q])
             a[k][p] = cosine * akp - sine * akq
             a[k][q] = sine * akp + cosine * akq
@@ -145,7 +147,8 @@ public func replicatedToRGB(_ images: Tensor) -> Tensor {
         output.withUnsafeMutableBufferPointer { y in
             for image in 0..<n {
                 for channel in 0..<3 {
-                    (y.baseAddress! + (image * 3 + channel) * plane).update(from: x.baseAddress! + image * plane, count: plane)
+                    (y.baseAddress! + (image * 3 + channel) * plane).update(
+                        from: x.baseAddress! + image * plane, count: plane)
                 }
             }
         }

@@ -32,7 +32,7 @@ public final class BatchPrefetcher: @unchecked Sendable {
             pending.slot.ready.wait()
             result = pending.slot.batch!
         } else {
-            if let pending { pending.slot.ready.wait() }   // a stale one: let it finish, drop it
+            if let pending { pending.slot.ready.wait() }  // a stale one: let it finish, drop it
             result = plan.batch(index, of: order)
         }
         pending = nil

@@ -21,8 +21,10 @@ public struct BatchPlan: Sendable {
     /// Use only the first `limit` examples (a quick run says how many it used).
     public let limit: Int
 
-    public init(dataset: FashionMNIST, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64,
-                limit: Int? = nil) {
+    public init(
+        dataset: FashionMNIST, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64,
+        limit: Int? = nil
+    ) {
         precondition(batchSize >= 1 && imageSize >= 1, "batch size and image size must be positive")
         self.dataset = dataset
         self.batchSize = batchSize
@@ -53,8 +55,9 @@ public struct BatchPlan: Sendable {
         images.withUnsafeMutableBufferPointer { target in
             dataset.images.withUnsafeBufferPointer { source in
                 for (slot, example) in members.enumerated() {
-                    resizeBilinear(source.baseAddress! + example * side * side, side: side, scale: 1 / 255,
-                                   into: target.baseAddress! + slot * pixels, outputSize: imageSize)
+                    resizeBilinear(
+                        source.baseAddress! + example * side * side, side: side, scale: 1 / 255,
+                        into: target.baseAddress! + slot * pixels, outputSize: imageSize)
                 }
             }
         }

@@ -6,9 +6,12 @@
 public struct FashionMNIST: Sendable {
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
     public static let side = 28
-    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-    static let missingHint = "The real Fashion-MNIST comes from the Debian package dataset-fashion-mnist: "
+    public static let classNames = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ]
+    static let missingHint =
+        "The real Fashion-MNIST comes from the Debian package dataset-fashion-mnist: "
         + "run `make setup` (or `apt-get install dataset-fashion-mnist`), or pass --data-dir with a folder "
         + "holding the four *-ubyte.gz files."
 
@@ -37,8 +40,9 @@ public struct FashionMNIST: Sendable {
                 throw DataError.unexpectedShape(path: labelPath, expected: "[count] labels", found: shape)
             }
             guard shape[0] == imageFile.shape[0] else {
-                throw DataError.countMismatch(images: imagePath, imageCount: imageFile.shape[0],
-                                              labels: labelPath, labelCount: shape[0])
+                throw DataError.countMismatch(
+                    images: imagePath, imageCount: imageFile.shape[0],
+                    labels: labelPath, labelCount: shape[0])
             }
         }
         if let bad = labelFile.bytes.first(where: { Int($0) >= Self.classNames.count }) {

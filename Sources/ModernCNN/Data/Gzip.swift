@@ -43,7 +43,7 @@ final class GzipReader {
     func read(_ count: Int, into output: inout [UInt8]) throws -> Int {
         var produced = 0
         while produced < count && !finished {
-            if memberEnded { try startNextMember() ; continue }
+            if memberEnded { try startNextMember(); continue }
             let want = min(count - produced, 1 << 20)
             let start = output.count
             output.append(contentsOf: repeatElement(0, count: want))
@@ -77,7 +77,9 @@ final class GzipReader {
         if rest.allSatisfy({ $0 == 0 }) {
             finished = true
         } else if rest.count >= 2, rest[0] == 0x1f, rest[1] == 0x8b {
-            guard inflateReset(&stream) == Z_OK else { throw DataError.corruptGzip(path: path, reason: "zlib reset failed") }
+            guard inflateReset(&stream) == Z_OK else {
+                throw DataError.corruptGzip(path: path, reason: "zlib reset failed")
+            }
             memberEnded = false
         } else {
             throw DataError.trailingGzipData(path: path, bytes: rest.count)
@@ -99,8 +101,9 @@ enum Gzip {
         var stream = z_stream()
         // Calls with side effects stay outside precondition(): an unchecked build skips the whole
         // expression, call included.
-        let started = deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY,
-                                    ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let started = deflateInit2_(
+            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         precondition(started == Z_OK, "zlib could not start compressing")
         defer { deflateEnd(&stream) }
         var input = data

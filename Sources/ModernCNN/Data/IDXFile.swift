@@ -17,8 +17,10 @@ public struct IDXFile: Sendable {
 
     /// Reads and validates a gzip-compressed IDX file of unsigned bytes. `acceptShape` sees the
     /// header's shape before any data is inflated, and throws if the caller cannot use it.
-    public init(contentsOf path: String, missingFileHint: String = "",
-                acceptShape: ([Int]) throws -> Void = { _ in }) throws {
+    public init(
+        contentsOf path: String, missingFileHint: String = "",
+        acceptShape: ([Int]) throws -> Void = { _ in }
+    ) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw DataError.missingFile(path: path, hint: missingFileHint)
         }
@@ -28,8 +30,10 @@ public struct IDXFile: Sendable {
         try self.init(gzipped: [UInt8](data), path: path, acceptShape: acceptShape)
     }
 
-    init(gzipped data: [UInt8], path: String, byteLimit: Int = IDXFile.byteLimit,
-         acceptShape: ([Int]) throws -> Void = { _ in }) throws {
+    init(
+        gzipped data: [UInt8], path: String, byteLimit: Int = IDXFile.byteLimit,
+        acceptShape: ([Int]) throws -> Void = { _ in }
+    ) throws {
         let reader = try GzipReader(data, path: path)
         var raw: [UInt8] = []
         _ = try reader.read(4, into: &raw)
@@ -49,12 +53,15 @@ public struct IDXFile: Sendable {
         for size in shape {
             let (product, overflow) = expected.multipliedReportingOverflow(by: size)
             guard !overflow else {
-                throw DataError.unexpectedShape(path: path, expected: "sizes whose product fits in memory", found: shape)
+                throw DataError.unexpectedShape(
+                    path: path, expected: "sizes whose product fits in memory", found: shape)
             }
             expected = product
         }
         try acceptShape(shape)
-        guard expected <= byteLimit else { throw DataError.tooLarge(path: path, declaredBytes: expected, limitBytes: byteLimit) }
+        guard expected <= byteLimit else {
+            throw DataError.tooLarge(path: path, declaredBytes: expected, limitBytes: byteLimit)
+        }
         var body: [UInt8] = []
         body.reserveCapacity(expected)
         let actual = try reader.read(expected, into: &body)
@@ -62,7 +69,9 @@ public struct IDXFile: Sendable {
         // Count what follows, up to a megabyte, without keeping it.
         var extra: [UInt8] = []
         let surplus = try reader.read(1 << 20, into: &extra)
-        if surplus > 0 { throw DataError.trailingBytes(path: path, expectedBytes: expected, actualBytes: expected + surplus) }
+        if surplus > 0 {
+            throw DataError.trailingBytes(path: path, expectedBytes: expected, actualBytes: expected + surplus)
+        }
         self.shape = shape
         bytes = body
     }

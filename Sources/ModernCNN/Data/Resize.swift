@@ -7,8 +7,10 @@
 
 /// Writes the outputSize x outputSize bilinear resize of a side x side image of bytes scaled by
 /// `scale` (1/255 turns 0...255 into 0...1).
-func resizeBilinear(_ input: UnsafePointer<UInt8>, side: Int, scale: Float,
-                    into output: UnsafeMutablePointer<Float>, outputSize: Int) {
+func resizeBilinear(
+    _ input: UnsafePointer<UInt8>, side: Int, scale: Float,
+    into output: UnsafeMutablePointer<Float>, outputSize: Int
+) {
     if outputSize == side {
         for i in 0..<(side * side) { output[i] = Float(input[i]) * scale }
         return

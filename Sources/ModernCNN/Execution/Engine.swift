@@ -40,6 +40,8 @@ public enum Engine: String, CaseIterable, Sendable {
 public struct EngineError: Error, CustomStringConvertible {
     public let engine: Engine
     public let reason: String
-    public var description: String { "--engine \(engine.rawValue): \(reason); choose one of "
-        + Engine.available.map(\.rawValue).joined(separator: ", ") + " or auto" }
+    public var description: String {
+        "--engine \(engine.rawValue): \(reason); choose one of "
+            + Engine.available.map(\.rawValue).joined(separator: ", ") + " or auto"
+    }
 }

@@ -18,8 +18,9 @@ public final class ExecutionPlan {
     public struct Step {
         enum Block {
             case layer(any Layer)
-            case fused(convolution: Conv2d, activation: Activation, kind: FusedActivation,
-                       pool: (any ActivationFusingPool)?)
+            case fused(
+                convolution: Conv2d, activation: Activation, kind: FusedActivation,
+                pool: (any ActivationFusingPool)?)
             case lanes(LaneBlock)
             case nested(ExecutionPlan)
         }
@@ -43,8 +44,10 @@ public final class ExecutionPlan {
 
     /// The plan for `model` on inputs of up to `inputShape`, run by `engine`. With `firstLayerNeedsGradient`
     /// false (the input is images, as in training), the first convolution skips its input gradient.
-    public init(_ model: any Layer, inputShape: [Int], engine: Engine = .auto,
-                firstLayerNeedsGradient: Bool = false) throws {
+    public init(
+        _ model: any Layer, inputShape: [Int], engine: Engine = .auto,
+        firstLayerNeedsGradient: Bool = false
+    ) throws {
         if let reason = engine.unavailableReason { throw EngineError(engine: engine, reason: reason) }
         self.model = model
         self.engine = engine.resolved
@@ -78,29 +81,35 @@ public final class ExecutionPlan {
     }
 
     /// The block that starts at layer `i`: a lane block, a fused convolution, or one layer.
-    private static func block(_ layers: [any Layer], at i: Int, inputShape shape: [Int], engine: Engine) throws
-        -> Step {
+    private static func block(
+        _ layers: [any Layer], at i: Int, inputShape shape: [Int], engine: Engine
+    ) throws
+        -> Step
+    {
         if engine.usesLanes {
             let count = LaneBlock.layerCount(layers, from: i, inputShape: shape)
             if count > 0 {
                 let block = LaneBlock(layers[i..<(i + count)], layerCount: count, inputShape: shape)
                 let linear = layers[i..<(i + count)].filter { $0 is Linear }.count
                 let dense = linear == 0 ? "" : " + \(linear) dense"
-                return Step(layers: i..<(i + count), block: .lanes(block),
-                            kind: "lane block: \(block.stages.count) conv stage\(block.stages.count == 1 ? "" : "s")\(dense)",
-                            algorithm: "lanes", why: ExecutionRules.lanesWhy)
+                return Step(
+                    layers: i..<(i + count), block: .lanes(block),
+                    kind: "lane block: \(block.stages.count) conv stage\(block.stages.count == 1 ? "" : "s")\(dense)",
+                    algorithm: "lanes", why: ExecutionRules.lanesWhy)
             }
         }
         if engine.fuses, let convolution = layers[i] as? Conv2d, i + 1 < layers.count,
-           let activation = layers[i + 1] as? Activation, let kind = activation.fusedKind {
+            let activation = layers[i + 1] as? Activation, let kind = activation.fusedKind
+        {
             let pool = i + 2 < layers.count ? layers[i + 2] as? any ActivationFusingPool : nil
             let (algorithm, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
             convolution.algorithm = algorithm
             let count = pool == nil ? 2 : 3
-            return Step(layers: i..<(i + count),
-                        block: .fused(convolution: convolution, activation: activation, kind: kind, pool: pool),
-                        kind: pool == nil ? "conv + \(activation.description)" : "conv + \(activation.description) + pool",
-                        algorithm: algorithm.rawValue, why: why + "; " + ExecutionRules.fusedWhy)
+            return Step(
+                layers: i..<(i + count),
+                block: .fused(convolution: convolution, activation: activation, kind: kind, pool: pool),
+                kind: pool == nil ? "conv + \(activation.description)" : "conv + \(activation.description) + pool",
+                algorithm: algorithm.rawValue, why: why + "; " + ExecutionRules.fusedWhy)
         }
         return try single(layers[i], at: i, inputShape: shape, engine: engine)
     }
@@ -108,13 +117,15 @@ public final class ExecutionPlan {
     private static func single(_ layer: any Layer, at i: Int, inputShape shape: [Int], engine: Engine) throws -> Step {
         if layer is Sequential {
             let plan = try ExecutionPlan(layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
-            return Step(layers: i..<(i + 1), block: .nested(plan), kind: "\(plan.steps.count) steps (below)",
-                        algorithm: "", why: "a container: planned as its own model")
+            return Step(
+                layers: i..<(i + 1), block: .nested(plan), kind: "\(plan.steps.count) steps (below)",
+                algorithm: "", why: "a container: planned as its own model")
         }
         if let convolution = layer as? Conv2d {
             let (algorithm, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
             convolution.algorithm = algorithm
-            return Step(layers: i..<(i + 1), block: .layer(layer), kind: "layer", algorithm: algorithm.rawValue, why: why)
+            return Step(
+                layers: i..<(i + 1), block: .layer(layer), kind: "layer", algorithm: algorithm.rawValue, why: why)
         }
         return Step(layers: i..<(i + 1), block: .layer(layer), kind: "layer", algorithm: "", why: "")
     }
@@ -124,9 +135,11 @@ public final class ExecutionPlan {
     /// y = model(x) as planned. `x` may hold fewer images than the plan was made for.
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         guard x.shape.count == inputShape.count, (1...inputShape[0]).contains(x.shape[0]),
-              Array(x.shape.dropFirst()) == Array(inputShape.dropFirst()) else {
-            throw ShapeError(layer: "ExecutionPlan for \(inputShape)", input: x.shape,
-                             problem: "a plan takes batches of up to \(inputShape[0]) inputs of \(Array(inputShape.dropFirst()))")
+            Array(x.shape.dropFirst()) == Array(inputShape.dropFirst())
+        else {
+            throw ShapeError(
+                layer: "ExecutionPlan for \(inputShape)", input: x.shape,
+                problem: "a plan takes batches of up to \(inputShape[0]) inputs of \(Array(inputShape.dropFirst()))")
         }
         // What the last training forward saved goes first: otherwise every layer still holds
         // last step's activations while it makes this step's, and the heap holds two sets.
@@ -190,8 +203,9 @@ public final class ExecutionPlan {
             _ = activation.adopt(fusedOutput: activations!, training: training)
             return y
         case let .fused(convolution, activation, kind, nil):
-            return activation.adopt(fusedOutput: try convolution.forward(x, training: training, activation: kind),
-                                    training: training)
+            return activation.adopt(
+                fusedOutput: try convolution.forward(x, training: training, activation: kind),
+                training: training)
         }
     }
 
@@ -229,7 +243,9 @@ extension ExecutionPlan: CustomStringConvertible {
     private func tableRows(prefix: String) -> [[String]] {
         var rows: [[String]] = []
         for step in steps {
-            let range = step.layers.count == 1 ? "\(prefix)\(step.layers.lowerBound)"
+            let range =
+                step.layers.count == 1
+                ? "\(prefix)\(step.layers.lowerBound)"
                 : "\(prefix)\(step.layers.lowerBound)-\(step.layers.upperBound - 1)"
             let kind: String
             if case let .layer(layer) = step.block { kind = layer.description } else { kind = step.kind }

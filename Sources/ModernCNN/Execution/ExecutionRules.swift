@@ -19,8 +19,12 @@ public enum ExecutionRules {
         }
         if g.supportsDirect && thin && !g.isPointwise { return (.direct, "< 16 channels: too thin for a GEMM") }
         if g.isPointwise { return (.im2col, "1x1: the input is the matrix, one SGEMM") }
-        return (.im2col, g.strideHeight > 1 || g.strideWidth > 1 ? "strided: lowered to SGEMM"
-                    : g.groups > 1 ? "grouped: lowered to SGEMM per group" : "lowered to SGEMM")
+        return (
+            .im2col,
+            g.strideHeight > 1 || g.strideWidth > 1
+                ? "strided: lowered to SGEMM"
+                : g.groups > 1 ? "grouped: lowered to SGEMM per group" : "lowered to SGEMM"
+        )
     }
 
     /// Why a run of layers goes to one lane block (LaneBlock.layerCount says which runs can).

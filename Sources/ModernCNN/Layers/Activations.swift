@@ -57,8 +57,11 @@ public class Activation: Layer {
     /// The gradient through `pool`, this activation and then `convolution`: the convolution's
     /// backward makes its dy image by image from the pool's gradient (ImageBatch.throughPool),
     /// where its kernels read it, so the batch's dy is never written out whole.
-    func backward(_ dOutput: Tensor, throughPool pool: any ActivationFusingPool, andConvolution convolution: Conv2d)
-        -> Tensor {
+    func backward(
+        _ dOutput: Tensor, throughPool pool: any ActivationFusingPool, andConvolution convolution: Conv2d
+    )
+        -> Tensor
+    {
         guard let y = cachedOutput, let fusedKind else {
             preconditionFailure("\(description): backward without a training forward")
         }
@@ -76,7 +79,9 @@ public class Activation: Layer {
         var dx = Tensor(uninitializedShape: y.shape)
         dOutput.withUnsafeBufferPointer { dy in
             y.withUnsafeBufferPointer { output in
-                dx.withUnsafeMutableBufferPointer { backwardKernel(dy.baseAddress!, output.baseAddress!, $0.baseAddress!, y.count) }
+                dx.withUnsafeMutableBufferPointer {
+                    backwardKernel(dy.baseAddress!, output.baseAddress!, $0.baseAddress!, y.count)
+                }
             }
         }
         return dx
@@ -86,15 +91,17 @@ public class Activation: Layer {
 /// max(0, x): no saturation for positive inputs, so gradients reach deep layers (AlexNet's change).
 public final class ReLU: Activation {
     public init() {
-        super.init("ReLU()", fusedKind: .relu, forward: { reluForward($0, $1, count: $2) },
-                   backward: { reluBackward(outputGradient: $0, output: $1, inputGradient: $2, count: $3) })
+        super.init(
+            "ReLU()", fusedKind: .relu, forward: { reluForward($0, $1, count: $2) },
+            backward: { reluBackward(outputGradient: $0, output: $1, inputGradient: $2, count: $3) })
     }
 }
 
 /// 1 / (1 + e^-x): LeNet's activation, whose slope vanishes for large |x|.
 public final class Sigmoid: Activation {
     public init() {
-        super.init("Sigmoid()", fusedKind: .sigmoid, forward: { sigmoidForward($0, $1, count: $2) },
-                   backward: { sigmoidBackward(outputGradient: $0, output: $1, inputGradient: $2, count: $3) })
+        super.init(
+            "Sigmoid()", fusedKind: .sigmoid, forward: { sigmoidForward($0, $1, count: $2) },
+            backward: { sigmoidBackward(outputGradient: $0, output: $1, inputGradient: $2, count: $3) })
     }
 }

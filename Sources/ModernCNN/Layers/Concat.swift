@@ -18,10 +18,12 @@ public final class Concat: Layer {
     public func outputShape(for input: [Int]) throws -> [Int] {
         let shapes = try branches.map { try $0.layer.outputShape(for: input) }
         let first = shapes[0]
-        for (branch, shape) in zip(branches, shapes) where shape.count != 4 || shape[0] != first[0] || shape[2...] != first[2...] {
-            throw ShapeError(layer: description, input: input,
-                             problem: "branch \(branch.name) gives \(shape), but branch \(branches[0].name) gives \(first); "
-                                + "only the channel count may differ")
+        for (branch, shape) in zip(branches, shapes)
+        where shape.count != 4 || shape[0] != first[0] || shape[2...] != first[2...] {
+            throw ShapeError(
+                layer: description, input: input,
+                problem: "branch \(branch.name) gives \(shape), but branch \(branches[0].name) gives \(first); "
+                    + "only the channel count may differ")
         }
         return [first[0], shapes.reduce(0) { $0 + $1[1] }, first[2], first[3]]
     }
@@ -49,7 +51,9 @@ public final class Concat: Layer {
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor {
-        guard let channels = cachedChannels else { preconditionFailure("\(description): backward without a training forward") }
+        guard let channels = cachedChannels else {
+            preconditionFailure("\(description): backward without a training forward")
+        }
         let (batch, total, plane) = (dOutput.shape[0], dOutput.shape[1], dOutput.shape[2] * dOutput.shape[3])
         var dx: Tensor?
         var channelOffset = 0
@@ -59,7 +63,8 @@ public final class Concat: Layer {
                 slice.withUnsafeMutableBufferPointer { target in
                     for n in 0..<batch {
                         (target.baseAddress! + n * count * plane)
-                            .update(from: source.baseAddress! + (n * total + channelOffset) * plane, count: count * plane)
+                            .update(
+                                from: source.baseAddress! + (n * total + channelOffset) * plane, count: count * plane)
                     }
                 }
             }

@@ -22,11 +22,14 @@ public final class Conv2d: SlidingWindowLayer {
     private var cachedInput: Tensor?
     private var scratch: ConvolutionScratch?
 
-    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                groups: Int = 1, bias: Bool = true, initialization: WeightInitialization = .pytorchDefault,
-                generator: inout SeededGenerator) {
-        precondition(inputChannels % groups == 0 && outputChannels % groups == 0,
-                     "Conv2d: \(inputChannels) -> \(outputChannels) channels do not split into \(groups) groups")
+    public init(
+        inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        groups: Int = 1, bias: Bool = true, initialization: WeightInitialization = .pytorchDefault,
+        generator: inout SeededGenerator
+    ) {
+        precondition(
+            inputChannels % groups == 0 && outputChannels % groups == 0,
+            "Conv2d: \(inputChannels) -> \(outputChannels) channels do not split into \(groups) groups")
         (self.inputChannels, self.outputChannels) = (inputChannels, outputChannels)
         (self.kernelSize, self.stride, self.padding, self.groups) = (kernelSize, stride, padding, groups)
         let (w, b) = initialization.values(
@@ -47,24 +50,27 @@ public final class Conv2d: SlidingWindowLayer {
             throw ShapeError(layer: description, input: input, problem: "expected [N, C, H, W]")
         }
         guard input[1] == inputChannels else {
-            throw ShapeError(layer: description, input: input,
-                             problem: "expected \(inputChannels) channels, got \(input[1])")
+            throw ShapeError(
+                layer: description, input: input,
+                problem: "expected \(inputChannels) channels, got \(input[1])")
         }
         let p = (input[2] + 2 * padding - kernelSize) / stride + 1
         let q = (input[3] + 2 * padding - kernelSize) / stride + 1
         guard input[2] + 2 * padding >= kernelSize, input[3] + 2 * padding >= kernelSize else {
-            throw ShapeError(layer: description, input: input,
-                             problem: "a \(kernelSize)x\(kernelSize) kernel does not fit \(input[2])x\(input[3]) "
-                                + "padded by \(padding): is the input too small for this network?")
+            throw ShapeError(
+                layer: description, input: input,
+                problem: "a \(kernelSize)x\(kernelSize) kernel does not fit \(input[2])x\(input[3]) "
+                    + "padded by \(padding): is the input too small for this network?")
         }
         return [input[0], outputChannels, p, q]
     }
 
     func geometry(for input: [Int]) -> ConvolutionGeometry {
-        ConvolutionGeometry(batch: input[0], inputChannels: inputChannels, inputHeight: input[2], inputWidth: input[3],
-                            outputChannels: outputChannels, kernelHeight: kernelSize, kernelWidth: kernelSize,
-                            strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding,
-                            groups: groups)
+        ConvolutionGeometry(
+            batch: input[0], inputChannels: inputChannels, inputHeight: input[2], inputWidth: input[3],
+            outputChannels: outputChannels, kernelHeight: kernelSize, kernelWidth: kernelSize,
+            strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding,
+            groups: groups)
     }
 
     /// The workspace for this input size, kept across batches (its im2col buffer depends only on
@@ -84,8 +90,10 @@ public final class Conv2d: SlidingWindowLayer {
     /// y = f(conv(x) + b): an activation layer that follows this one, fused into it (an
     /// ExecutionPlan's fused block; the teaching API is `forward(_:training:)`).
     /// afterImage(y, n) runs once image n of y is complete (see convolutionForward).
-    func forward(_ x: Tensor, training: Bool, activation: FusedActivation,
-                        afterImage: ((_ y: UnsafePointer<Float>, _ image: Int) -> Void)? = nil) throws -> Tensor {
+    func forward(
+        _ x: Tensor, training: Bool, activation: FusedActivation,
+        afterImage: ((_ y: UnsafePointer<Float>, _ image: Int) -> Void)? = nil
+    ) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         let g = geometry(for: x.shape), scratch = scratch(for: g)
         x.withUnsafeBufferPointer { input in
@@ -93,9 +101,10 @@ public final class Conv2d: SlidingWindowLayer {
                 y.withUnsafeMutableBufferPointer { output in
                     let written = afterImage.map { body in { n in body(UnsafePointer(output.baseAddress!), n) } }
                     bias.withValuePointer { b in
-                        convolutionForward(g, input: input.baseAddress!, weight: w.baseAddress!, bias: b,
-                                           output: output.baseAddress!, activation: activation,
-                                           workspace: scratch.workspace, afterImage: written)
+                        convolutionForward(
+                            g, input: input.baseAddress!, weight: w.baseAddress!, bias: b,
+                            output: output.baseAddress!, activation: activation,
+                            workspace: scratch.workspace, afterImage: written)
                     }
                 }
             }
@@ -128,17 +137,19 @@ public final class Conv2d: SlidingWindowLayer {
         if computesInputGradient {
             weight.value.withUnsafeBufferPointer { w in
                 dx.withUnsafeMutableBufferPointer { dInput in
-                    convolutionBackwardData(g, outputGradient: dy, weight: w.baseAddress!,
-                                            inputGradient: dInput.baseAddress!, workspace: scratch.workspace)
+                    convolutionBackwardData(
+                        g, outputGradient: dy, weight: w.baseAddress!,
+                        inputGradient: dInput.baseAddress!, workspace: scratch.workspace)
                 }
             }
         }
         x.withUnsafeBufferPointer { input in
             weight.gradient.withUnsafeMutableBufferPointer { dw in
                 bias.withGradientPointer { db in
-                    convolutionBackwardFilter(g, input: input.baseAddress!, outputGradient: dy,
-                                              weightGradient: dw.baseAddress!, biasGradient: db,
-                                              workspace: scratch.workspace)
+                    convolutionBackwardFilter(
+                        g, input: input.baseAddress!, outputGradient: dy,
+                        weightGradient: dw.baseAddress!, biasGradient: db,
+                        workspace: scratch.workspace)
                 }
             }
         }
@@ -160,7 +171,8 @@ final class ConvolutionScratch {
     /// A workspace made for a batch at least as large (the buffers depend on the image size and,
     /// for layers that put several images in one product, on the batch) and the same threads.
     func fits(_ g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) -> Bool {
-        algorithm == workspace.algorithm && g.columnCount <= geometry.columnCount && g.outputPlane == geometry.outputPlane && g.batch <= geometry.batch
+        algorithm == workspace.algorithm && g.columnCount <= geometry.columnCount
+            && g.outputPlane == geometry.outputPlane && g.batch <= geometry.batch
             && workers == Parallel.threadCount
     }
 }

@@ -51,7 +51,9 @@ public final class Dropout: Layer {
         var y = Tensor(uninitializedShape: x.shape)
         x.withUnsafeBufferPointer { input in
             mask.withUnsafeBufferPointer { m in
-                y.withUnsafeMutableBufferPointer { multiply(input.baseAddress!, by: m.baseAddress!, into: $0.baseAddress!, count: x.count) }
+                y.withUnsafeMutableBufferPointer {
+                    multiply(input.baseAddress!, by: m.baseAddress!, into: $0.baseAddress!, count: x.count)
+                }
             }
         }
         return y

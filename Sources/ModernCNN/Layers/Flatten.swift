@@ -7,7 +7,9 @@ public final class Flatten: Layer {
     public var description: String { "Flatten()" }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
-        guard let batch = input.first else { throw ShapeError(layer: description, input: input, problem: "empty shape") }
+        guard let batch = input.first else {
+            throw ShapeError(layer: description, input: input, problem: "empty shape")
+        }
         return [batch, input.dropFirst().reduce(1, *)]
     }
 

@@ -18,13 +18,17 @@ public enum WeightInitialization: Sendable, Equatable {
         switch self {
         case .pytorchDefault:
             let bound = 1 / Float(fanIn).squareRoot()
-            return (Tensor(uniform: shape, in: -bound...bound, generator: &generator),
-                    Tensor(uniform: [outputs], in: -bound...bound, generator: &generator))
+            return (
+                Tensor(uniform: shape, in: -bound...bound, generator: &generator),
+                Tensor(uniform: [outputs], in: -bound...bound, generator: &generator)
+            )
         case .xavierUniform:
             return (Tensor(xavierUniform: shape, generator: &generator), Tensor(zeros: [outputs]))
         case let .normal(standardDeviation, bias):
-            return (Tensor(normal: shape, standardDeviation: standardDeviation, generator: &generator),
-                    Tensor(shape: [outputs], repeating: bias))
+            return (
+                Tensor(normal: shape, standardDeviation: standardDeviation, generator: &generator),
+                Tensor(shape: [outputs], repeating: bias)
+            )
         }
     }
 }

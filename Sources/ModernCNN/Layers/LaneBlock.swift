@@ -61,17 +61,23 @@ final class LaneBlock {
     }
 
     /// stageCount, and the shape those stages' last pool puts out.
-    private static func stageRun(_ layers: [any Layer], from start: Int, inputShape: [Int])
-        -> (count: Int, outputShape: [Int]) {
+    private static func stageRun(
+        _ layers: [any Layer], from start: Int, inputShape: [Int]
+    )
+        -> (count: Int, outputShape: [Int])
+    {
         guard GemmBlocking.wideTile, inputShape.count == 4 else { return (0, inputShape) }
         var (count, shape, i) = (0, inputShape, start)
-        while i + 2 < layers.count, let convolution = layers[i] as? Conv2d, let activation = layers[i + 1] as? Activation,
-              let kind = activation.fusedKind, kind != .none, let pool = poolingKind(layers[i + 2]) {
+        while i + 2 < layers.count, let convolution = layers[i] as? Conv2d,
+            let activation = layers[i + 1] as? Activation,
+            let kind = activation.fusedKind, kind != .none, let pool = poolingKind(layers[i + 2])
+        {
             guard convolution.stride == 1, convolution.groups == 1, convolution.padding < convolution.kernelSize,
-                  pool.layer.padding == 0, shape[2] * shape[3] <= maximumPlane,
-                  max(convolution.inputChannels, convolution.outputChannels) <= maximumChannels,
-                  let convolved = try? convolution.outputShape(for: shape),
-                  let next = try? pool.layer.outputShape(for: convolved) else { break }
+                pool.layer.padding == 0, shape[2] * shape[3] <= maximumPlane,
+                max(convolution.inputChannels, convolution.outputChannels) <= maximumChannels,
+                let convolved = try? convolution.outputShape(for: shape),
+                let next = try? pool.layer.outputShape(for: convolved)
+            else { break }
             (count, shape, i) = (count + 1, next, i + 3)
         }
         return (count, shape)
@@ -82,8 +88,10 @@ final class LaneBlock {
     static func layerCount(_ layers: [any Layer], from start: Int, inputShape shape: [Int]) -> Int {
         let (stages, pooled) = stageRun(layers, from: start, inputShape: shape)
         guard stages > 0 else { return 0 }
-        return 3 * stages + LaneClassifier.layerCount(layers, from: start + 3 * stages,
-                                                      features: pooled.dropFirst().reduce(1, *))
+        return 3 * stages
+            + LaneClassifier.layerCount(
+                layers, from: start + 3 * stages,
+                features: pooled.dropFirst().reduce(1, *))
     }
 
     /// The block for `layerCount` layers (as `layerCount(_:from:inputShape:)` counted them).
@@ -94,21 +102,26 @@ final class LaneBlock {
         let groups = LanePlanes.groups(for: inputShape[0]), workers = max(1, min(Parallel.threadCount, groups))
         (self.groups, self.workers) = (groups, workers)
         var stages: [Stage] = []
-        var input = LanePlanes(channels: inputShape[1], height: inputShape[2], width: inputShape[3],
-                               border: (layers[0] as! Conv2d).padding)
+        var input = LanePlanes(
+            channels: inputShape[1], height: inputShape[2], width: inputShape[3],
+            border: (layers[0] as! Conv2d).padding)
         for index in 0..<stageCount {
             let convolution = layers[3 * index] as! Conv2d, activation = layers[3 * index + 1] as! Activation
             let pool = Self.poolingKind(layers[3 * index + 2])!
-            let kernels = LaneConvolutionKernels(input: input, outputChannels: convolution.outputChannels,
-                                                 kernelSize: convolution.kernelSize, padding: convolution.padding)
+            let kernels = LaneConvolutionKernels(
+                input: input, outputChannels: convolution.outputChannels,
+                kernelSize: convolution.kernelSize, padding: convolution.padding)
             let nextPadding = index + 1 < stageCount ? (layers[3 * index + 3] as! Conv2d).padding : 0
-            let pooling = LanePool(pool.kind, input: kernels.forward.output, window: pool.layer.kernelSize,
-                                   stride: pool.layer.stride, outputBorder: nextPadding)
-            stages.append(Stage(convolution: convolution, kind: activation.fusedKind!, kernels: kernels, pooling: pooling))
+            let pooling = LanePool(
+                pool.kind, input: kernels.forward.output, window: pool.layer.kernelSize,
+                stride: pool.layer.stride, outputBorder: nextPadding)
+            stages.append(
+                Stage(convolution: convolution, kind: activation.fusedKind!, kernels: kernels, pooling: pooling))
             input = pooling.output
         }
         self.stages = stages
-        classifier = layerCount > 3 * stageCount
+        classifier =
+            layerCount > 3 * stageCount
             ? LaneClassifier(layers[(3 * stageCount)..<layerCount], batch: inputShape[0], workers: workers) : nil
         func zeroed(_ count: Int) -> LaneBuffer { LaneBuffer(count: count, zeroed: true) }
         inputs = stages.map { zeroed(groups * $0.forward.input.groupFloats) }
@@ -138,37 +151,43 @@ final class LaneBlock {
     /// The last stage's pooled output, [N, K, P, Q], or the last dense layer's, [N, classes],
     /// from x: [N, C, H, W].
     func forward(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.shape[0] <= inputShape[0] && Array(x.shape.dropFirst()) == Array(inputShape.dropFirst()),
-                     "LaneBlock: made for up to \(inputShape), given \(x.shape)")
+        precondition(
+            x.shape[0] <= inputShape[0] && Array(x.shape.dropFirst()) == Array(inputShape.dropFirst()),
+            "LaneBlock: made for up to \(inputShape), given \(x.shape)")
         let batch = x.shape[0], groups = LanePlanes.groups(for: batch), last = stages.last!.pooling.output
         self.batch = batch
         packWeights()
         let biases = stages.map { $0.convolution.bias?.value }
-        var y = Tensor(uninitializedShape: classifier.map { [batch, $0.outputFeatures] }
-                                           ?? [batch, last.channels, last.height, last.width])
+        var y = Tensor(
+            uninitializedShape: classifier.map { [batch, $0.outputFeatures] }
+                ?? [batch, last.channels, last.height, last.width])
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { output in
                 let (x, y) = (input.baseAddress!, output.baseAddress!)
                 Parallel.forEachItem(groups, workers: workers) { worker, group in
                     let (first, count) = LanePlanes.images(inGroup: group, of: batch)
-                    laneInterleave(x, first: first, count: count, layout: stages[0].forward.input,
-                                   into: groupPointer(inputs[0], stages[0].forward.input, group))
+                    laneInterleave(
+                        x, first: first, count: count, layout: stages[0].forward.input,
+                        into: groupPointer(inputs[0], stages[0].forward.input, group))
                     for (index, stage) in stages.enumerated() {
                         let activation = groupPointer(activations[index], stage.forward.output, group)
                         withBias(biases[index]) { bias in
-                            stage.forward.run(input: groupPointer(inputs[index], stage.forward.input, group),
-                                              packedFilters: forwardFilters[index].pointer, bias: bias,
-                                              output: activation, activation: stage.kind)
+                            stage.forward.run(
+                                input: groupPointer(inputs[index], stage.forward.input, group),
+                                packedFilters: forwardFilters[index].pointer, bias: bias,
+                                output: activation, activation: stage.kind)
                         }
-                        let target = index + 1 < stages.count
+                        let target =
+                            index + 1 < stages.count
                             ? groupPointer(inputs[index + 1], stage.pooling.output, group)
                             : groupPointer(pooled, last, worker)
                         stage.pooling.forward(input: activation, output: target, winners: winnersOf(index, group))
                     }
                     let features = groupPointer(pooled, last, worker)
                     if let classifier {
-                        classifier.forward(features, group: group, worker: worker, first: first, count: count,
-                                           training: training, into: y)
+                        classifier.forward(
+                            features, group: group, worker: worker, first: first, count: count,
+                            training: training, into: y)
                     } else {
                         laneDeinterleave(features, layout: last, first: first, count: count, into: y)
                     }
@@ -204,19 +223,22 @@ final class LaneBlock {
                         // The pooled gradient goes where the forward's last pooled output went.
                         var pooledGradient = UnsafePointer(groupPointer(pooled, last, worker)), pooledLayout = last
                         if let classifier {
-                            classifier.backward(dOut, group: group, worker: worker, first: first, count: count,
-                                                into: groupPointer(pooled, last, worker))
+                            classifier.backward(
+                                dOut, group: group, worker: worker, first: first, count: count,
+                                into: groupPointer(pooled, last, worker))
                         } else {
-                            laneInterleave(dOut, first: first, count: count, layout: last,
-                                           into: groupPointer(pooled, last, worker))
+                            laneInterleave(
+                                dOut, first: first, count: count, layout: last,
+                                into: groupPointer(pooled, last, worker))
                         }
                         for index in stages.indices.reversed() {
                             let stage = stages[index]
                             let dy = groupPointer(gradients[index], stage.gradient, worker)
-                            stage.pooling.backward(outputGradient: pooledGradient, layout: pooledLayout,
-                                                   winners: winnersOf(index, group).map { UnsafePointer($0) },
-                                                   activationOutput: groupPointer(activations[index], stage.forward.output, group),
-                                                   stage.kind, gradient: stage.gradient, into: dy)
+                            stage.pooling.backward(
+                                outputGradient: pooledGradient, layout: pooledLayout,
+                                winners: winnersOf(index, group).map { UnsafePointer($0) },
+                                activationOutput: groupPointer(activations[index], stage.forward.output, group),
+                                stage.kind, gradient: stage.gradient, into: dy)
                             let input = groupPointer(inputs[index], stage.forward.input, group)
                             stage.filterGradient.accumulate(
                                 input: input, outputGradient: dy,
@@ -226,15 +248,18 @@ final class LaneBlock {
                             var source = UnsafePointer(dy)
                             if let bordered = borderedGradients[index] {
                                 let target = groupPointer(bordered, stage.backwardData.input, worker)
-                                laneCopyInterior(dy, layout: stage.gradient, to: target, layout: stage.backwardData.input)
+                                laneCopyInterior(
+                                    dy, layout: stage.gradient, to: target, layout: stage.backwardData.input)
                                 source = UnsafePointer(target)
                             }
-                            stage.backwardData.run(input: source, packedFilters: backwardFilters[index].pointer,
-                                                   bias: zeros.pointer, output: dInputGroup, activation: .none)
+                            stage.backwardData.run(
+                                input: source, packedFilters: backwardFilters[index].pointer,
+                                bias: zeros.pointer, output: dInputGroup, activation: .none)
                             (pooledGradient, pooledLayout) = (UnsafePointer(dInputGroup), stage.backwardData.output)
                         }
                         if let dInput {
-                            laneDeinterleave(pooledGradient, layout: pooledLayout, first: first, count: count, into: dInput)
+                            laneDeinterleave(
+                                pooledGradient, layout: pooledLayout, first: first, count: count, into: dInput)
                         }
                     }
                 }
@@ -245,8 +270,9 @@ final class LaneBlock {
             let convolution = stage.convolution
             convolution.weight.gradient.withUnsafeMutableBufferPointer { dw in
                 convolution.bias.withGradientPointer { db in
-                    stage.filterGradient.addSums(buffer.pointer, workers: workers, weightGradient: dw.baseAddress!,
-                                                 biasGradient: db)
+                    stage.filterGradient.addSums(
+                        buffer.pointer, workers: workers, weightGradient: dw.baseAddress!,
+                        biasGradient: db)
                 }
             }
         }
@@ -286,8 +312,10 @@ final class LaneBlock {
     }
 
     /// body with the tensor's floats to write, or with nil when `condition` is false.
-    private func withMutablePointer(to tensor: inout Tensor, if condition: Bool,
-                                    _ body: (UnsafeMutablePointer<Float>?) -> Void) {
+    private func withMutablePointer(
+        to tensor: inout Tensor, if condition: Bool,
+        _ body: (UnsafeMutablePointer<Float>?) -> Void
+    ) {
         guard condition else { return body(nil) }
         tensor.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
@@ -298,8 +326,11 @@ final class LaneBlock {
     }
 
     /// Group (or worker slot) `index` of a buffer of groups laid out as `layout`.
-    private func groupPointer(_ buffer: LaneBuffer, _ layout: LanePlanes, _ index: Int)
-        -> UnsafeMutablePointer<Float> {
+    private func groupPointer(
+        _ buffer: LaneBuffer, _ layout: LanePlanes, _ index: Int
+    )
+        -> UnsafeMutablePointer<Float>
+    {
         buffer.pointer + index * layout.groupFloats
     }
 }

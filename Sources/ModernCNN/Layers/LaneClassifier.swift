@@ -44,10 +44,12 @@ final class LaneClassifier {
     /// any number of (Sigmoid or ReLU, Linear) pairs. 0 when the layers there are not that.
     static func layerCount(_ layers: [any Layer], from start: Int, features: Int) -> Int {
         guard start + 1 < layers.count, layers[start] is Flatten, let first = layers[start + 1] as? Linear,
-              first.inputFeatures == features, fitsL2(first) else { return 0 }
+            first.inputFeatures == features, fitsL2(first)
+        else { return 0 }
         var (end, width) = (start + 2, first.outputFeatures)
         while end + 1 < layers.count, let activation = layers[end] as? Activation, let kind = activation.fusedKind,
-              kind != .none, let next = layers[end + 1] as? Linear, next.inputFeatures == width, fitsL2(next) {
+            kind != .none, let next = layers[end + 1] as? Linear, next.inputFeatures == width, fitsL2(next)
+        {
             (end, width) = (end + 2, next.outputFeatures)
         }
         return end - start
@@ -65,9 +67,11 @@ final class LaneClassifier {
         for index in stride(from: 1, to: layers.count, by: 2) {
             let linear = layers[index] as! Linear
             let activation = index + 1 < layers.count ? (layers[index + 1] as! Activation).fusedKind! : .none
-            stages.append(Stage(linear: linear, activation: activation,
-                                forward: LaneDense(rows: linear.outputFeatures, depth: linear.inputFeatures),
-                                backwardData: LaneDense(rows: linear.inputFeatures, depth: linear.outputFeatures)))
+            stages.append(
+                Stage(
+                    linear: linear, activation: activation,
+                    forward: LaneDense(rows: linear.outputFeatures, depth: linear.inputFeatures),
+                    backwardData: LaneDense(rows: linear.inputFeatures, depth: linear.outputFeatures)))
         }
         self.stages = stages
         let rowStride = (LanePlanes.groups(for: batch) + 1) * LanePlanes.lanes
@@ -86,7 +90,9 @@ final class LaneClassifier {
 
     func pack(item: Int) {
         var (index, block) = (0, item)
-        while block >= stages[index].forward.blocks { (block, index) = (block - stages[index].forward.blocks, index + 1) }
+        while block >= stages[index].forward.blocks {
+            (block, index) = (block - stages[index].forward.blocks, index + 1)
+        }
         let stage = stages[index]
         stage.linear.weight.value.withUnsafeBufferPointer {
             stage.forward.pack(weight: $0.baseAddress!, into: packedWeights[index].pointer, block: block)
@@ -95,18 +101,23 @@ final class LaneClassifier {
 
     /// The logits of images first ..< first + count into y ([N, classes]), from group `group`'s
     /// features x ([features][16]). Training keeps what backward needs.
-    func forward(_ x: UnsafePointer<Float>, group: Int, worker: Int, first: Int, count: Int, training: Bool,
-                 into y: UnsafeMutablePointer<Float>) {
+    func forward(
+        _ x: UnsafePointer<Float>, group: Int, worker: Int, first: Int, count: Int, training: Bool,
+        into y: UnsafeMutablePointer<Float>
+    ) {
         let lanes = LanePlanes.lanes, column = group * lanes
-        if training { laneCopyVectors(stages[0].inputs, from: x, stride: lanes, to: features.pointer + column, stride: rowStride) }
+        if training {
+            laneCopyVectors(stages[0].inputs, from: x, stride: lanes, to: features.pointer + column, stride: rowStride)
+        }
         var (input, inputStride) = (x, lanes)
         let out = logits.pointer + worker * outputFeatures * lanes
         for (index, stage) in stages.enumerated() {
             let isLast = index == stages.count - 1
             let (output, outputStride) = isLast ? (out, lanes) : (activations[index].pointer + column, rowStride)
             withBias(stage.linear) { bias in
-                stage.forward.forward(input: input, inputStride: inputStride, packedWeight: packedWeights[index].pointer,
-                                      bias: bias, output: output, outputStride: outputStride, activation: stage.activation)
+                stage.forward.forward(
+                    input: input, inputStride: inputStride, packedWeight: packedWeights[index].pointer,
+                    bias: bias, output: output, outputStride: outputStride, activation: stage.activation)
             }
             (input, inputStride) = (UnsafePointer(output), outputStride)
         }
@@ -115,25 +126,30 @@ final class LaneClassifier {
 
     /// The gradient of group `group`'s features, [features][16], into dx, from dL/dlogits of
     /// images first ..< first + count (dOut, [N, classes]).
-    func backward(_ dOut: UnsafePointer<Float>, group: Int, worker: Int, first: Int, count: Int,
-                  into dx: UnsafeMutablePointer<Float>) {
+    func backward(
+        _ dOut: UnsafePointer<Float>, group: Int, worker: Int, first: Int, count: Int,
+        into dx: UnsafeMutablePointer<Float>
+    ) {
         let lanes = LanePlanes.lanes, column = group * lanes, last = stages.count - 1
         let scratch = logits.pointer + worker * outputFeatures * lanes
         laneInterleave(dOut, first: first, count: count, layout: logitLayout, into: scratch)
-        laneCopyVectors(outputFeatures, from: scratch, stride: lanes, to: gradients[last].pointer + column,
-                        stride: rowStride)
+        laneCopyVectors(
+            outputFeatures, from: scratch, stride: lanes, to: gradients[last].pointer + column,
+            stride: rowStride)
         for index in stride(from: last, through: 0, by: -1) {
             let stage = stages[index], dy = gradients[index].pointer + column
             stage.linear.weight.value.withUnsafeBufferPointer { w in
                 if index > 0 {
-                    stage.backwardData.backward(outputGradient: dy, stride: rowStride, weight: w.baseAddress!,
-                                                activationOutput: activations[index - 1].pointer + column,
-                                                activationStride: rowStride, stages[index - 1].activation,
-                                                into: gradients[index - 1].pointer + column, outputStride: rowStride)
+                    stage.backwardData.backward(
+                        outputGradient: dy, stride: rowStride, weight: w.baseAddress!,
+                        activationOutput: activations[index - 1].pointer + column,
+                        activationStride: rowStride, stages[index - 1].activation,
+                        into: gradients[index - 1].pointer + column, outputStride: rowStride)
                 } else {
-                    stage.backwardData.backward(outputGradient: dy, stride: rowStride, weight: w.baseAddress!,
-                                                activationOutput: nil, activationStride: 0, .none,
-                                                into: dx, outputStride: lanes)
+                    stage.backwardData.backward(
+                        outputGradient: dy, stride: rowStride, weight: w.baseAddress!,
+                        activationOutput: nil, activationStride: 0, .none,
+                        into: dx, outputStride: lanes)
                 }
             }
         }
@@ -146,9 +162,10 @@ final class LaneClassifier {
         for (index, stage) in stages.enumerated() {
             let x = index == 0 ? features.pointer : activations[index - 1].pointer, dy = gradients[index].pointer
             stage.linear.weight.gradient.withUnsafeMutableBufferPointer { dw in
-                sgemm(transA: false, transB: true, m: stage.outputs, n: stage.inputs, k: batch, alpha: 1,
-                      a: dy, lda: rowStride, b: x, ldb: rowStride, beta: 1, c: dw.baseAddress!, ldc: stage.inputs,
-                      workspace: gemmScratch.workspace)
+                sgemm(
+                    transA: false, transB: true, m: stage.outputs, n: stage.inputs, k: batch, alpha: 1,
+                    a: dy, lda: rowStride, b: x, ldb: rowStride, beta: 1, c: dw.baseAddress!, ldc: stage.inputs,
+                    workspace: gemmScratch.workspace)
             }
             stage.linear.bias?.gradient.withUnsafeMutableBufferPointer { db in
                 accumulateRowSums(of: dy, rows: stage.outputs, columns: batch, stride: rowStride, into: db.baseAddress!)

@@ -29,9 +29,10 @@ extension Layer {
 
     /// Every parameter in this layer and below, with PyTorch state_dict names ("3.weight").
     public var namedParameters: [(name: String, parameter: Parameter)] {
-        parameters.map { ($0.name, $0) } + children.flatMap { child in
-            child.layer.namedParameters.map { ("\(child.name).\($0.name)", $0.parameter) }
-        }
+        parameters.map { ($0.name, $0) }
+            + children.flatMap { child in
+                child.layer.namedParameters.map { ("\(child.name).\($0.name)", $0.parameter) }
+            }
     }
 
     /// This layer and every layer below it, depth first.

@@ -15,8 +15,10 @@ public final class Linear: Layer {
     /// worker each time, three times per training step.
     private var gemmScratch: GemmScratch?
 
-    public init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true,
-                initialization: WeightInitialization = .pytorchDefault, generator: inout SeededGenerator) {
+    public init(
+        inputFeatures: Int, outputFeatures: Int, bias: Bool = true,
+        initialization: WeightInitialization = .pytorchDefault, generator: inout SeededGenerator
+    ) {
         (self.inputFeatures, self.outputFeatures) = (inputFeatures, outputFeatures)
         let (w, b) = initialization.values(weightShape: [outputFeatures, inputFeatures], generator: &generator)
         weight = Parameter(name: "weight", value: w)
@@ -31,9 +33,10 @@ public final class Linear: Layer {
             throw ShapeError(layer: description, input: input, problem: "expected [batch, features]; flatten first")
         }
         guard input[1] == inputFeatures else {
-            throw ShapeError(layer: description, input: input,
-                             problem: "got \(input[1]) features for \(inputFeatures): is the image the size "
-                                + "this network was built for?")
+            throw ShapeError(
+                layer: description, input: input,
+                problem: "got \(input[1]) features for \(inputFeatures): is the image the size "
+                    + "this network was built for?")
         }
         return [input[0], outputFeatures]
     }
@@ -46,15 +49,18 @@ public final class Linear: Layer {
             // Start each row at the bias, then let the GEMM add x W^T onto it.
             if let bias {
                 bias.value.withUnsafeBufferPointer { b in
-                    for row in 0..<rows { (output.baseAddress! + row * outputFeatures).update(from: b.baseAddress!, count: outputFeatures) }
+                    for row in 0..<rows {
+                        (output.baseAddress! + row * outputFeatures).update(from: b.baseAddress!, count: outputFeatures)
+                    }
                 }
             }
             x.withUnsafeBufferPointer { input in
                 weight.value.withUnsafeBufferPointer { w in
-                    sgemm(transA: false, transB: true, m: rows, n: outputFeatures, k: inputFeatures, alpha: 1,
-                          a: input.baseAddress!, lda: inputFeatures, b: w.baseAddress!, ldb: inputFeatures,
-                          beta: bias == nil ? 0 : 1, c: output.baseAddress!, ldc: outputFeatures,
-                          workspace: scratch.workspace)
+                    sgemm(
+                        transA: false, transB: true, m: rows, n: outputFeatures, k: inputFeatures, alpha: 1,
+                        a: input.baseAddress!, lda: inputFeatures, b: w.baseAddress!, ldb: inputFeatures,
+                        beta: bias == nil ? 0 : 1, c: output.baseAddress!, ldc: outputFeatures,
+                        workspace: scratch.workspace)
                 }
             }
         }
@@ -72,16 +78,18 @@ public final class Linear: Layer {
         dOutput.withUnsafeBufferPointer { dy in
             weight.value.withUnsafeBufferPointer { w in
                 dx.withUnsafeMutableBufferPointer { dInput in
-                    sgemm(transA: false, transB: false, m: rows, n: inputFeatures, k: outputFeatures, alpha: 1,
-                          a: dy.baseAddress!, lda: outputFeatures, b: w.baseAddress!, ldb: inputFeatures,
-                          beta: 0, c: dInput.baseAddress!, ldc: inputFeatures, workspace: scratch.workspace)
+                    sgemm(
+                        transA: false, transB: false, m: rows, n: inputFeatures, k: outputFeatures, alpha: 1,
+                        a: dy.baseAddress!, lda: outputFeatures, b: w.baseAddress!, ldb: inputFeatures,
+                        beta: 0, c: dInput.baseAddress!, ldc: inputFeatures, workspace: scratch.workspace)
                 }
             }
             x.withUnsafeBufferPointer { input in
                 weight.gradient.withUnsafeMutableBufferPointer { dw in
-                    sgemm(transA: true, transB: false, m: outputFeatures, n: inputFeatures, k: rows, alpha: 1,
-                          a: dy.baseAddress!, lda: outputFeatures, b: input.baseAddress!, ldb: inputFeatures,
-                          beta: 1, c: dw.baseAddress!, ldc: inputFeatures, workspace: scratch.workspace)
+                    sgemm(
+                        transA: true, transB: false, m: outputFeatures, n: inputFeatures, k: rows, alpha: 1,
+                        a: dy.baseAddress!, lda: outputFeatures, b: input.baseAddress!, ldb: inputFeatures,
+                        beta: 1, c: dw.baseAddress!, ldc: inputFeatures, workspace: scratch.workspace)
                 }
             }
             bias?.gradient.withUnsafeMutableBufferPointer { db in

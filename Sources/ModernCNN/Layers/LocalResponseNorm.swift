@@ -14,11 +14,14 @@ public final class LocalResponseNorm: Layer {
 
     public var description: String {
         let p = normalization
-        return "LocalResponseNorm(size: \(p.size), alpha: \(compact(p.alpha)), beta: \(compact(p.beta)), k: \(compact(p.k)))"
+        return
+            "LocalResponseNorm(size: \(p.size), alpha: \(compact(p.alpha)), beta: \(compact(p.beta)), k: \(compact(p.k)))"
     }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
-        guard input.count == 4 else { throw ShapeError(layer: description, input: input, problem: "expected [N, C, H, W]") }
+        guard input.count == 4 else {
+            throw ShapeError(layer: description, input: input, problem: "expected [N, C, H, W]")
+        }
         return input
     }
 
@@ -28,9 +31,10 @@ public final class LocalResponseNorm: Layer {
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { output in
                 scale.withUnsafeMutableBufferPointer { s in
-                    localResponseNormForward(normalization, batch: x.shape[0], channels: x.shape[1],
-                                             pixels: x.shape[2] * x.shape[3], input: input.baseAddress!,
-                                             output: output.baseAddress!, scale: s.baseAddress!)
+                    localResponseNormForward(
+                        normalization, batch: x.shape[0], channels: x.shape[1],
+                        pixels: x.shape[2] * x.shape[3], input: input.baseAddress!,
+                        output: output.baseAddress!, scale: s.baseAddress!)
                 }
             }
         }
@@ -41,17 +45,20 @@ public final class LocalResponseNorm: Layer {
     public func releaseSavedTensors() { cached = nil }
 
     public func backward(_ dOutput: Tensor) -> Tensor {
-        guard let (x, y, scale) = cached else { preconditionFailure("\(description): backward without a training forward") }
+        guard let (x, y, scale) = cached else {
+            preconditionFailure("\(description): backward without a training forward")
+        }
         var dx = Tensor(uninitializedShape: x.shape)
         x.withUnsafeBufferPointer { input in
             y.withUnsafeBufferPointer { output in
                 scale.withUnsafeBufferPointer { s in
                     dOutput.withUnsafeBufferPointer { dy in
                         dx.withUnsafeMutableBufferPointer { dInput in
-                            localResponseNormBackward(normalization, batch: x.shape[0], channels: x.shape[1],
-                                                      pixels: x.shape[2] * x.shape[3], input: input.baseAddress!,
-                                                      output: output.baseAddress!, scale: s.baseAddress!,
-                                                      outputGradient: dy.baseAddress!, inputGradient: dInput.baseAddress!)
+                            localResponseNormBackward(
+                                normalization, batch: x.shape[0], channels: x.shape[1],
+                                pixels: x.shape[2] * x.shape[3], input: input.baseAddress!,
+                                output: output.baseAddress!, scale: s.baseAddress!,
+                                outputGradient: dy.baseAddress!, inputGradient: dInput.baseAddress!)
                         }
                     }
                 }

@@ -11,13 +11,17 @@ protocol ActivationFusingPool: Layer {
     /// The pooled output of an input of `inputShape` ([N, C, H, W]): `produce` gets the pooling
     /// of an input pointer and runs it, whole or image by image as the input is written (as
     /// Sequential.forward does with a convolution's afterImage). Caches what backward needs.
-    func forward(inputShape: [Int], training: Bool,
-                 _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void) throws -> Tensor
+    func forward(
+        inputShape: [Int], training: Bool,
+        _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void
+    ) throws -> Tensor
 
     /// body(dL/dx, ready to be made plane by plane): the pooling backward of dOutput, times the
     /// activation's slope when one is given (then dx is the gradient of the activation's input).
-    func withPooledGradient<Result>(_ dOutput: Tensor, through activation: ActivationOutput?,
-                                    _ body: (PooledGradient) -> Result) -> Result
+    func withPooledGradient<Result>(
+        _ dOutput: Tensor, through activation: ActivationOutput?,
+        _ body: (PooledGradient) -> Result
+    ) -> Result
 }
 
 extension ActivationFusingPool {
@@ -44,9 +48,10 @@ struct PoolingWindow {
     let kernelSize: Int, stride: Int, padding: Int
 
     func geometry(for input: [Int]) -> PoolingGeometry {
-        PoolingGeometry(batch: input[0], channels: input[1], inputHeight: input[2], inputWidth: input[3],
-                        windowHeight: kernelSize, windowWidth: kernelSize, strideHeight: stride, strideWidth: stride,
-                        paddingHeight: padding, paddingWidth: padding)
+        PoolingGeometry(
+            batch: input[0], channels: input[1], inputHeight: input[2], inputWidth: input[3],
+            windowHeight: kernelSize, windowWidth: kernelSize, strideHeight: stride, strideWidth: stride,
+            paddingHeight: padding, paddingWidth: padding)
     }
 
     /// "MaxPool2d(kernel: 3, stride: 2)", with the padding when there is some.
@@ -57,11 +62,14 @@ struct PoolingWindow {
     func outputShape(for input: [Int], layer: String) throws -> [Int] {
         guard input.count == 4 else { throw ShapeError(layer: layer, input: input, problem: "expected [N, C, H, W]") }
         guard input[2] + 2 * padding >= kernelSize && input[3] + 2 * padding >= kernelSize else {
-            throw ShapeError(layer: layer, input: input,
-                             problem: "a \(kernelSize)x\(kernelSize) window does not fit \(input[2])x\(input[3])")
+            throw ShapeError(
+                layer: layer, input: input,
+                problem: "a \(kernelSize)x\(kernelSize) window does not fit \(input[2])x\(input[3])")
         }
-        return [input[0], input[1], (input[2] + 2 * padding - kernelSize) / stride + 1,
-                (input[3] + 2 * padding - kernelSize) / stride + 1]
+        return [
+            input[0], input[1], (input[2] + 2 * padding - kernelSize) / stride + 1,
+            (input[3] + 2 * padding - kernelSize) / stride + 1,
+        ]
     }
 }
 
@@ -82,8 +90,10 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
 
     public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
 
-    func forward(inputShape: [Int], training: Bool,
-                 _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void) throws -> Tensor {
+    func forward(
+        inputShape: [Int], training: Bool,
+        _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void
+    ) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: inputShape))
         let g = window.geometry(for: inputShape)
         var argmax = [Int32](repeating: 0, count: y.count)
@@ -97,13 +107,17 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
         return y
     }
 
-    func withPooledGradient<Result>(_ dOutput: Tensor, through activation: ActivationOutput?,
-                                    _ body: (PooledGradient) -> Result) -> Result {
+    func withPooledGradient<Result>(
+        _ dOutput: Tensor, through activation: ActivationOutput?,
+        _ body: (PooledGradient) -> Result
+    ) -> Result {
         guard let cached else { preconditionFailure("\(description): backward without a training forward") }
         return dOutput.withUnsafeBufferPointer { dy in
             cached.argmax.withUnsafeBufferPointer { argmax in
-                body(PooledGradient(window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
-                                    argmax: argmax.baseAddress!, through: activation))
+                body(
+                    PooledGradient(
+                        window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
+                        argmax: argmax.baseAddress!, through: activation))
             }
         }
     }
@@ -124,8 +138,10 @@ public final class AvgPool2d: SlidingWindowLayer, ActivationFusingPool {
 
     public func outputShape(for input: [Int]) throws -> [Int] { try window.outputShape(for: input, layer: description) }
 
-    func forward(inputShape: [Int], training: Bool,
-                 _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void) throws -> Tensor {
+    func forward(
+        inputShape: [Int], training: Bool,
+        _ produce: (_ pooling: @escaping (UnsafePointer<Float>) -> PoolingForward) throws -> Void
+    ) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: inputShape))
         let g = window.geometry(for: inputShape)
         try y.withUnsafeMutableBufferPointer { output in
@@ -136,12 +152,18 @@ public final class AvgPool2d: SlidingWindowLayer, ActivationFusingPool {
         return y
     }
 
-    func withPooledGradient<Result>(_ dOutput: Tensor, through activation: ActivationOutput?,
-                                    _ body: (PooledGradient) -> Result) -> Result {
-        guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
+    func withPooledGradient<Result>(
+        _ dOutput: Tensor, through activation: ActivationOutput?,
+        _ body: (PooledGradient) -> Result
+    ) -> Result {
+        guard let shape = cachedInputShape else {
+            preconditionFailure("\(description): backward without a training forward")
+        }
         return dOutput.withUnsafeBufferPointer { dy in
-            body(PooledGradient(window.geometry(for: shape), outputGradient: dy.baseAddress!, argmax: nil,
-                                through: activation))
+            body(
+                PooledGradient(
+                    window.geometry(for: shape), outputGradient: dy.baseAddress!, argmax: nil,
+                    through: activation))
         }
     }
 }
@@ -157,7 +179,9 @@ public final class AdaptiveAvgPool2d: Layer {
     public var description: String { "AdaptiveAvgPool2d(\(outputSize.height), \(outputSize.width))" }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
-        guard input.count == 4 else { throw ShapeError(layer: description, input: input, problem: "expected [N, C, H, W]") }
+        guard input.count == 4 else {
+            throw ShapeError(layer: description, input: input, problem: "expected [N, C, H, W]")
+        }
         guard input[2] >= outputSize.height && input[3] >= outputSize.width else {
             throw ShapeError(layer: description, input: input, problem: "the input is smaller than the output grid")
         }
@@ -168,9 +192,10 @@ public final class AdaptiveAvgPool2d: Layer {
         var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { output in
-                adaptiveAveragePoolForward(planes: x.shape[0] * x.shape[1], inputHeight: x.shape[2], inputWidth: x.shape[3],
-                                           outputHeight: outputSize.height, outputWidth: outputSize.width,
-                                           input: input.baseAddress!, output: output.baseAddress!)
+                adaptiveAveragePoolForward(
+                    planes: x.shape[0] * x.shape[1], inputHeight: x.shape[2], inputWidth: x.shape[3],
+                    outputHeight: outputSize.height, outputWidth: outputSize.width,
+                    input: input.baseAddress!, output: output.baseAddress!)
             }
         }
         cachedInputShape = training ? x.shape : nil
@@ -178,13 +203,16 @@ public final class AdaptiveAvgPool2d: Layer {
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor {
-        guard let shape = cachedInputShape else { preconditionFailure("\(description): backward without a training forward") }
+        guard let shape = cachedInputShape else {
+            preconditionFailure("\(description): backward without a training forward")
+        }
         var dx = Tensor(uninitializedShape: shape)
         dOutput.withUnsafeBufferPointer { dy in
             dx.withUnsafeMutableBufferPointer { dInput in
-                adaptiveAveragePoolBackward(planes: shape[0] * shape[1], inputHeight: shape[2], inputWidth: shape[3],
-                                            outputHeight: outputSize.height, outputWidth: outputSize.width,
-                                            outputGradient: dy.baseAddress!, inputGradient: dInput.baseAddress!)
+                adaptiveAveragePoolBackward(
+                    planes: shape[0] * shape[1], inputHeight: shape[2], inputWidth: shape[3],
+                    outputHeight: outputSize.height, outputWidth: outputSize.width,
+                    outputGradient: dy.baseAddress!, inputGradient: dInput.baseAddress!)
             }
         }
         return dx

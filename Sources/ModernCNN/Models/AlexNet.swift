@@ -13,18 +13,23 @@ public enum AlexNet {
         let dropoutSeed = seed &+ 1
         return Sequential(
             // 224 -> 54: a large 11x11 window with stride 4 shrinks the image fast.
-            Conv2d(inputChannels: 1, outputChannels: 96, kernelSize: 11, stride: 4, padding: 1,
-                   initialization: .xavierUniform, generator: &g), ReLU(),
+            Conv2d(
+                inputChannels: 1, outputChannels: 96, kernelSize: 11, stride: 4, padding: 1,
+                initialization: .xavierUniform, generator: &g), ReLU(),
             MaxPool2d(kernelSize: 3, stride: 2),
-            Conv2d(inputChannels: 96, outputChannels: 256, kernelSize: 5, padding: 2, initialization: .xavierUniform,
-                   generator: &g), ReLU(),
+            Conv2d(
+                inputChannels: 96, outputChannels: 256, kernelSize: 5, padding: 2, initialization: .xavierUniform,
+                generator: &g), ReLU(),
             MaxPool2d(kernelSize: 3, stride: 2),
-            Conv2d(inputChannels: 256, outputChannels: 384, kernelSize: 3, padding: 1, initialization: .xavierUniform,
-                   generator: &g), ReLU(),
-            Conv2d(inputChannels: 384, outputChannels: 384, kernelSize: 3, padding: 1, initialization: .xavierUniform,
-                   generator: &g), ReLU(),
-            Conv2d(inputChannels: 384, outputChannels: 256, kernelSize: 3, padding: 1, initialization: .xavierUniform,
-                   generator: &g), ReLU(),
+            Conv2d(
+                inputChannels: 256, outputChannels: 384, kernelSize: 3, padding: 1, initialization: .xavierUniform,
+                generator: &g), ReLU(),
+            Conv2d(
+                inputChannels: 384, outputChannels: 384, kernelSize: 3, padding: 1, initialization: .xavierUniform,
+                generator: &g), ReLU(),
+            Conv2d(
+                inputChannels: 384, outputChannels: 256, kernelSize: 3, padding: 1, initialization: .xavierUniform,
+                generator: &g), ReLU(),
             MaxPool2d(kernelSize: 3, stride: 2), Flatten(),
             // 256 x 5 x 5 = 6400 features; the two hidden layers hold 90% of the parameters.
             Linear(inputFeatures: 6400, outputFeatures: 4096, initialization: .xavierUniform, generator: &g), ReLU(),
@@ -48,18 +53,25 @@ public enum AlexNet {
         // Copying alpha = 1e-4 into PyTorch, as many ports do, normalises five times more weakly.
         func lrn() -> LocalResponseNorm { LocalResponseNorm(size: 5, alpha: 5 * 1e-4, beta: 0.75, k: 2) }
         return Sequential(
-            Conv2d(inputChannels: 3, outputChannels: 96, kernelSize: 11, stride: 4, initialization: zeroBias, generator: &g),
+            Conv2d(
+                inputChannels: 3, outputChannels: 96, kernelSize: 11, stride: 4, initialization: zeroBias, generator: &g
+            ),
             ReLU(), lrn(), MaxPool2d(kernelSize: 3, stride: 2),
-            Conv2d(inputChannels: 96, outputChannels: 256, kernelSize: 5, padding: 2, groups: groups,
-                   initialization: oneBias, generator: &g),
+            Conv2d(
+                inputChannels: 96, outputChannels: 256, kernelSize: 5, padding: 2, groups: groups,
+                initialization: oneBias, generator: &g),
             ReLU(), lrn(), MaxPool2d(kernelSize: 3, stride: 2),
-            Conv2d(inputChannels: 256, outputChannels: 384, kernelSize: 3, padding: 1, initialization: zeroBias, generator: &g),
+            Conv2d(
+                inputChannels: 256, outputChannels: 384, kernelSize: 3, padding: 1, initialization: zeroBias,
+                generator: &g),
             ReLU(),
-            Conv2d(inputChannels: 384, outputChannels: 384, kernelSize: 3, padding: 1, groups: groups,
-                   initialization: oneBias, generator: &g),
+            Conv2d(
+                inputChannels: 384, outputChannels: 384, kernelSize: 3, padding: 1, groups: groups,
+                initialization: oneBias, generator: &g),
             ReLU(),
-            Conv2d(inputChannels: 384, outputChannels: 256, kernelSize: 3, padding: 1, groups: groups,
-                   initialization: oneBias, generator: &g),
+            Conv2d(
+                inputChannels: 384, outputChannels: 256, kernelSize: 3, padding: 1, groups: groups,
+                initialization: oneBias, generator: &g),
             ReLU(), MaxPool2d(kernelSize: 3, stride: 2), Flatten(),
             Dropout(probability: 0.5, seed: seed &+ 1),
             Linear(inputFeatures: 256 * 6 * 6, outputFeatures: 4096, initialization: oneBias, generator: &g), ReLU(),

@@ -17,33 +17,42 @@ public enum LeNet {
 
     // conv 6@5x5 pad 2 -> pool -> conv 16@5x5 -> pool -> 400 -> 120 -> 84 -> 10
     private static func build(activation: () -> any Layer, pool: () -> any Layer, seed: UInt64) -> Sequential {
-        custom(kernelSize: 5, channels: (6, 16), hidden: [120, 84], initialization: .xavierUniform,
-               activation: activation, pool: pool, seed: seed)
+        custom(
+            kernelSize: 5, channels: (6, 16), hidden: [120, 84], initialization: .xavierUniform,
+            activation: activation, pool: pool, seed: seed)
     }
 
     /// LeNet's shape with its knobs exposed, for experiments: conv (kernelSize, padded to keep
     /// 28x28) -> activation -> pool -> conv (kernelSize) -> activation -> pool -> dense layers of
     /// `hidden` widths, each followed by the activation -> 10. Pools halve the plane.
-    public static func custom(kernelSize k: Int, channels: (Int, Int), hidden: [Int],
-                              initialization: WeightInitialization, activation: () -> any Layer,
-                              pool: () -> any Layer, seed: UInt64) -> Sequential {
+    public static func custom(
+        kernelSize k: Int, channels: (Int, Int), hidden: [Int],
+        initialization: WeightInitialization, activation: () -> any Layer,
+        pool: () -> any Layer, seed: UInt64
+    ) -> Sequential {
         var g = SeededGenerator(seed: seed)
         let side = (FashionMNIST.side / 2 - k + 1) / 2
         var layers: [any Layer] = [
-            Conv2d(inputChannels: 1, outputChannels: channels.0, kernelSize: k, padding: (k - 1) / 2,
-                   initialization: initialization, generator: &g),
+            Conv2d(
+                inputChannels: 1, outputChannels: channels.0, kernelSize: k, padding: (k - 1) / 2,
+                initialization: initialization, generator: &g),
             activation(), pool(),
-            Conv2d(inputChannels: channels.0, outputChannels: channels.1, kernelSize: k,
-                   initialization: initialization, generator: &g),
+            Conv2d(
+                inputChannels: channels.0, outputChannels: channels.1, kernelSize: k,
+                initialization: initialization, generator: &g),
             activation(), pool(), Flatten(),
         ]
         var features = channels.1 * side * side
         for width in hidden {
-            layers += [Linear(inputFeatures: features, outputFeatures: width, initialization: initialization,
-                              generator: &g), activation()]
+            layers += [
+                Linear(
+                    inputFeatures: features, outputFeatures: width, initialization: initialization,
+                    generator: &g), activation(),
+            ]
             features = width
         }
-        layers.append(Linear(inputFeatures: features, outputFeatures: 10, initialization: initialization, generator: &g))
+        layers.append(
+            Linear(inputFeatures: features, outputFeatures: 10, initialization: initialization, generator: &g))
         return Sequential(layers)
     }
 }

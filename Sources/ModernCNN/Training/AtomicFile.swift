@@ -52,7 +52,8 @@ public func removeStaleTemporaryFiles(in folder: String) -> [String] {
     var removed: [String] = []
     for name in names.sorted() {
         guard let marker = name.range(of: ".tmp-", options: .backwards),
-              let pid = Int32(name[marker.upperBound...]), pid > 0, pid != getpid() else { continue }
+            let pid = Int32(name[marker.upperBound...]), pid > 0, pid != getpid()
+        else { continue }
         // kill(pid, 0) checks that a process exists without signalling it.
         guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
         if unlink("\(folder)/\(name)") == 0 { removed.append(name) }

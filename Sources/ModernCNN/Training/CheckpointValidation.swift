@@ -38,11 +38,15 @@ public struct CheckpointExpectation: Sendable {
     public var batchesPerEpoch: Int
     public var trainImages: Int
 
-    public init(parameters: [(name: String, shape: [Int])], optimizerState: [String: [Int]],
-                optimizerCounters: Set<String> = [], facts: [Fact], batchSize: Int, batchesPerEpoch: Int,
-                trainImages: Int) {
+    public init(
+        parameters: [(name: String, shape: [Int])], optimizerState: [String: [Int]],
+        optimizerCounters: Set<String> = [], facts: [Fact], batchSize: Int, batchesPerEpoch: Int,
+        trainImages: Int
+    ) {
         (self.parameters, self.optimizerState, self.optimizerCounters) = (parameters, optimizerState, optimizerCounters)
-        (self.facts, self.batchSize, self.batchesPerEpoch, self.trainImages) = (facts, batchSize, batchesPerEpoch, trainImages)
+        (self.facts, self.batchSize, self.batchesPerEpoch, self.trainImages) = (
+            facts, batchSize, batchesPerEpoch, trainImages
+        )
     }
 }
 
@@ -62,8 +66,11 @@ public let optimizerPrefix = "optimizer."
 extension CheckpointExpectation {
     /// Checks the checkpoint `header` of the file whose bytes are `file` against this run, and
     /// returns its position. Throws a CheckpointError naming `path` and what is wrong.
-    public func validate(_ header: SafeTensorsHeader, file: UnsafeRawBufferPointer, path: String) throws
-        -> TrainingPosition {
+    public func validate(
+        _ header: SafeTensorsHeader, file: UnsafeRawBufferPointer, path: String
+    ) throws
+        -> TrainingPosition
+    {
         let metadata = header.metadata
         for fact in facts {
             guard let saved = metadata[fact.key] else {
@@ -86,7 +93,8 @@ extension CheckpointExpectation {
             }
             guard let shape = optimizerState[entry.name] else {
                 throw CheckpointError.mismatch(
-                    path: path, detail: "holds optimizer state \(entry.name), which this run's optimizer does not "
+                    path: path,
+                    detail: "holds optimizer state \(entry.name), which this run's optimizer does not "
                         + "keep (was it trained with another optimizer?)")
             }
             guard entry.shape == shape else {
@@ -102,21 +110,26 @@ extension CheckpointExpectation {
     }
 
     private static func mismatch(_ fact: Fact, saved: String, path: String) -> CheckpointError {
-        let detail = fact.flag.map { flag in
-            "it was trained with \(flag) \(saved), this run uses \(flag) \(fact.value); resume with the same "
-                + "flags, or leave out --resume to start afresh"
-        } ?? "it holds a checkpoint of \(saved), not of \(fact.value); leave out --resume to start afresh, "
+        let detail =
+            fact.flag.map { flag in
+                "it was trained with \(flag) \(saved), this run uses \(flag) \(fact.value); resume with the same "
+                    + "flags, or leave out --resume to start afresh"
+            } ?? "it holds a checkpoint of \(saved), not of \(fact.value); leave out --resume to start afresh, "
             + "or give another --output"
         return .mismatch(path: path, detail: detail)
     }
 
     /// Every value finite; a counter one whole number in 0...2^24.
-    private static func checkValues(of entry: SafeTensorsHeader.Entry, _ bytes: UnsafeRawBufferPointer, counter: Bool,
-                                    path: String) throws {
+    private static func checkValues(
+        of entry: SafeTensorsHeader.Entry, _ bytes: UnsafeRawBufferPointer, counter: Bool,
+        path: String
+    ) throws {
         let count = bytes.count / MemoryLayout<Float>.size
         for index in 0..<count {
-            let value = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(
-                fromByteOffset: index * MemoryLayout<Float>.size, as: UInt32.self)))
+            let value = Float(
+                bitPattern: UInt32(
+                    littleEndian: bytes.loadUnaligned(
+                        fromByteOffset: index * MemoryLayout<Float>.size, as: UInt32.self)))
             guard value.isFinite else {
                 throw CheckpointError.badTensor(
                     path: path, tensor: entry.name,
@@ -127,8 +140,9 @@ extension CheckpointExpectation {
         if counter {
             let value = count == 1 ? Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self))) : -1
             guard count == 1, value >= 0, value <= 16_777_216, value == value.rounded() else {
-                throw CheckpointError.badTensor(path: path, tensor: entry.name,
-                                                detail: "must hold one whole number of steps from 0 to 2^24")
+                throw CheckpointError.badTensor(
+                    path: path, tensor: entry.name,
+                    detail: "must hold one whole number of steps from 0 to 2^24")
             }
         }
     }
@@ -136,10 +150,13 @@ extension CheckpointExpectation {
     /// The position and history in `metadata`, each in the range this run's epoch allows.
     private func position(_ metadata: [String: String], path: String) throws -> TrainingPosition {
         func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int {
-            guard let text = metadata[key] else { throw CheckpointError.badMetadata(path: path, key: key, detail: "is missing") }
+            guard let text = metadata[key] else {
+                throw CheckpointError.badMetadata(path: path, key: key, detail: "is missing")
+            }
             guard let value = Int(text), range.contains(value) else {
-                throw CheckpointError.badMetadata(path: path, key: key,
-                                                  detail: "is \(text), outside \(range.lowerBound)...\(range.upperBound)")
+                throw CheckpointError.badMetadata(
+                    path: path, key: key,
+                    detail: "is \(text), outside \(range.lowerBound)...\(range.upperBound)")
             }
             return value
         }
@@ -157,9 +174,11 @@ extension CheckpointExpectation {
         }
         let history = try EpochMetrics.history(from: historyText, path: path, key: "history")
         guard history.count == epoch, history.enumerated().allSatisfy({ $0.element.epoch == $0.offset + 1 }) else {
-            throw CheckpointError.badMetadata(path: path, key: "history",
-                                              detail: "holds \(history.count) epochs where \"epoch\" says \(epoch)")
+            throw CheckpointError.badMetadata(
+                path: path, key: "history",
+                detail: "holds \(history.count) epochs where \"epoch\" says \(epoch)")
         }
-        return TrainingPosition(epoch: epoch, batch: batch, lossSum: lossSum, correct: correct, seen: seen, history: history)
+        return TrainingPosition(
+            epoch: epoch, batch: batch, lossSum: lossSum, correct: correct, seen: seen, history: history)
     }
 }

@@ -52,7 +52,8 @@ public struct EpochMetrics: Sendable, Codable, Equatable {
         do {
             return try JSONDecoder().decode([EpochMetrics].self, from: Data(text.utf8))
         } catch {
-            throw CheckpointError.badMetadata(path: path, key: key, detail: "is not a list of epoch metrics (\(error.localizedDescription))")
+            throw CheckpointError.badMetadata(
+                path: path, key: key, detail: "is not a list of epoch metrics (\(error.localizedDescription))")
         }
     }
 }

@@ -98,14 +98,17 @@ public enum TrainingStopped: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .interrupted(checkpoint):
-            return "interrupted (Ctrl-C)" + (checkpoint.map {
-                "; the position is saved in \($0): continue with the same flags plus --resume"
-            } ?? "")
+            return "interrupted (Ctrl-C)"
+                + (checkpoint.map {
+                    "; the position is saved in \($0): continue with the same flags plus --resume"
+                } ?? "")
         case let .diverged(epoch, step, what, checkpoint, lastEpoch):
-            let saved = checkpoint.map { path in
-                lastEpoch > 0 ? "the last good checkpoint is \(path) (after epoch \(lastEpoch))"
-                    : "no checkpoint of this run was written; \(path) is as it was"
-            } ?? "this run keeps no checkpoint"
+            let saved =
+                checkpoint.map { path in
+                    lastEpoch > 0
+                        ? "the last good checkpoint is \(path) (after epoch \(lastEpoch))"
+                        : "no checkpoint of this run was written; \(path) is as it was"
+                } ?? "this run keeps no checkpoint"
             return "\(what) at epoch \(epoch), step \(step): training diverged; \(saved). "
                 + "Try a smaller --lr."
         }

@@ -66,8 +66,9 @@ public final class SGD: Optimizer {
             let first = buffer == nil
             if momentum != 0 && first { buffer = Tensor(zeros: parameter.value.shape) }
             // The loops below write through raw pointers: every buffer must match the weights.
-            precondition(parameter.gradient.count == count && (buffer?.count ?? count) == count,
-                         "SGD: state for \(name) does not match its \(count) weights")
+            precondition(
+                parameter.gradient.count == count && (buffer?.count ?? count) == count,
+                "SGD: state for \(name) does not match its \(count) weights")
             parameter.gradient.withUnsafeBufferPointer { g in
                 parameter.value.withUnsafeMutableBufferPointer { w in
                     if momentum == 0 {
@@ -102,8 +103,10 @@ public final class Adam: Optimizer {
     private var moments: [String: (m: Tensor, v: Tensor)] = [:]
     private var steps = 0
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0) {
+    public init(
+        learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0
+    ) {
         (self.learningRate, self.beta1, self.beta2, self.epsilon, self.weightDecay) =
             (learningRate, beta1, beta2, epsilon, weightDecay)
     }
@@ -148,8 +151,9 @@ public final class Adam: Optimizer {
         for (name, parameter) in parameters {
             var (m, v) = moments[name] ?? (Tensor(zeros: parameter.value.shape), Tensor(zeros: parameter.value.shape))
             // The loop below writes through raw pointers: every buffer must match the weights.
-            precondition([m.count, v.count, parameter.gradient.count].allSatisfy { $0 == parameter.value.count },
-                         "Adam: state for \(name) does not match its \(parameter.value.count) weights")
+            precondition(
+                [m.count, v.count, parameter.gradient.count].allSatisfy { $0 == parameter.value.count },
+                "Adam: state for \(name) does not match its \(parameter.value.count) weights")
             parameter.gradient.withUnsafeBufferPointer { g in
                 parameter.value.withUnsafeMutableBufferPointer { w in
                     m.withUnsafeMutableBufferPointer { m in
@@ -158,7 +162,8 @@ public final class Adam: Optimizer {
                                 let d = g[i] + weightDecay * w[i]
                                 m[i] = beta1 * m[i] + (1 - beta1) * d
                                 v[i] = beta2 * v[i] + (1 - beta2) * d * d
-                                w[i] -= learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                                w[i] -=
+                                    learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
                                 nonFinite |= isNotFinite(w[i])
                             }
                         }

@@ -13,10 +13,13 @@ public func argmaxRows(_ logits: Tensor) -> [Int] {
 
 /// Predicted classes of `model` for the examples `indices` of `dataset`, `batchSize` at a time,
 /// resized to `imageSize` as in training.
-public func predictedClasses(of model: any Layer, on dataset: FashionMNIST, indices: [Int], batchSize: Int = 256,
-                             imageSize: Int = FashionMNIST.side) throws -> [Int] {
+public func predictedClasses(
+    of model: any Layer, on dataset: FashionMNIST, indices: [Int], batchSize: Int = 256,
+    imageSize: Int = FashionMNIST.side
+) throws -> [Int] {
     let batches = BatchPlan(dataset: dataset, batchSize: batchSize, imageSize: imageSize, seed: 0)
-    let plan = try ExecutionPlan(model, inputShape: [batchSize, 1, imageSize, imageSize], firstLayerNeedsGradient: true)
+    let plan = try ExecutionPlan(
+        model, inputShape: [batchSize, 1, imageSize, imageSize], firstLayerNeedsGradient: true)
     var predictions: [Int] = []
     for index in 0..<((indices.count + batchSize - 1) / batchSize) {
         predictions += argmaxRows(try plan.forward(batches.batch(index, of: indices).images, training: false))

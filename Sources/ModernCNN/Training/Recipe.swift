@@ -13,8 +13,10 @@ public struct Recipe: Sendable, Equatable {
     /// nil: all 10,000 test images.
     public var testLimit: Int?
 
-    public init(epochs: Int, batchSize: Int, learningRate: Float, imageSize: Int = FashionMNIST.side,
-                trainLimit: Int? = nil, testLimit: Int? = nil) {
+    public init(
+        epochs: Int, batchSize: Int, learningRate: Float, imageSize: Int = FashionMNIST.side,
+        trainLimit: Int? = nil, testLimit: Int? = nil
+    ) {
         (self.epochs, self.batchSize, self.learningRate, self.imageSize) = (epochs, batchSize, learningRate, imageSize)
         (self.trainLimit, self.testLimit) = (trainLimit, testLimit)
     }

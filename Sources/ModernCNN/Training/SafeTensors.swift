@@ -15,13 +15,16 @@ import Foundation
 
 public enum SafeTensors {
     /// Writes `tensors` (in order) and `metadata` to `path`, atomically.
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
-                             to path: String) throws {
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+        to path: String
+    ) throws {
         var entries: [String] = []
         var offset = 0
         for (name, tensor) in tensors {
             let end = offset + tensor.count * MemoryLayout<Float>.size
-            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":\(tensor.shape),\"data_offsets\":[\(offset),\(end)]}")
+            entries.append(
+                "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":\(tensor.shape),\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         if !metadata.isEmpty {
@@ -68,7 +71,8 @@ public final class SafeTensorsFile {
         self.path = path
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw CheckpointError.unreadable(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+            throw CheckpointError.unreadable(
+                path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
         }
         defer { close(descriptor) }
         var status = stat()
@@ -141,7 +145,8 @@ extension Layer {
         for (name, parameter) in parameters {
             guard let tensor = tensors[name] else { throw CheckpointError.missingParameter(path: path, name: name) }
             guard tensor.shape == parameter.value.shape else {
-                throw CheckpointError.shapeMismatch(path: path, name: name, expected: parameter.value.shape, found: tensor.shape)
+                throw CheckpointError.shapeMismatch(
+                    path: path, name: name, expected: parameter.value.shape, found: tensor.shape)
             }
         }
         let known = Set(parameters.map(\.name))

@@ -73,7 +73,8 @@ public struct SafeTensorsHeader: Sendable, Equatable {
         let available = UInt64(file.count - 8)
         guard declared >= 2, declared <= available else {
             throw CheckpointError.truncated(
-                path: path, detail: "the header claims \(declared) bytes, the file holds \(available) after it "
+                path: path,
+                detail: "the header claims \(declared) bytes, the file holds \(available) after it "
                     + "(or it is not a safetensors file at all)")
         }
         let headerLength = Int(declared)
@@ -96,8 +97,11 @@ public struct SafeTensorsHeader: Sendable, Equatable {
             }
             entries.append(try Self.entry(name, value, dataLength: dataLength, path: path))
         }
-        entries.sort { ($0.bytes.lowerBound, $0.bytes.upperBound, $0.name) < ($1.bytes.lowerBound, $1.bytes.upperBound, $1.name) }
-        for (previous, next) in zip(entries, entries.dropFirst()) where next.bytes.lowerBound < previous.bytes.upperBound {
+        entries.sort {
+            ($0.bytes.lowerBound, $0.bytes.upperBound, $0.name) < ($1.bytes.lowerBound, $1.bytes.upperBound, $1.name)
+        }
+        for (previous, next) in zip(entries, entries.dropFirst())
+        where next.bytes.lowerBound < previous.bytes.upperBound {
             throw CheckpointError.badTensor(
                 path: path, tensor: next.name,
                 detail: "its bytes \(next.bytes) overlap those of \(previous.name) \(previous.bytes)")
@@ -111,15 +115,16 @@ public struct SafeTensorsHeader: Sendable, Equatable {
 
     private static func entry(_ name: String, _ value: Any, dataLength: Int, path: String) throws -> Entry {
         guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-              let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
         else {
             throw CheckpointError.badTensor(path: path, tensor: name, detail: "needs dtype, shape and two data_offsets")
         }
         guard dtype == "F32" else { throw CheckpointError.unsupportedType(path: path, tensor: name, dtype: dtype) }
         let (begin, end) = (offsets[0], offsets[1])
         guard shape.allSatisfy({ $0 >= 0 }), begin >= 0, end >= begin else {
-            throw CheckpointError.badTensor(path: path, tensor: name,
-                                            detail: "negative size or offsets (shape \(shape), offsets \(offsets))")
+            throw CheckpointError.badTensor(
+                path: path, tensor: name,
+                detail: "negative size or offsets (shape \(shape), offsets \(offsets))")
         }
         guard end <= dataLength else {
             throw CheckpointError.truncated(

@@ -34,9 +34,11 @@ public struct TrainingConfiguration: Sendable {
     /// How the model runs (ExecutionPlan); every engine computes the same function.
     public var engine: Engine = .auto
 
-    public init(epochs: Int, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64 = 42,
-                trainLimit: Int? = nil, testLimit: Int? = nil, checkpointPath: String? = nil, metricsPath: String? = nil,
-                modelName: String? = nil) {
+    public init(
+        epochs: Int, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64 = 42,
+        trainLimit: Int? = nil, testLimit: Int? = nil, checkpointPath: String? = nil, metricsPath: String? = nil,
+        modelName: String? = nil
+    ) {
         (self.epochs, self.batchSize, self.imageSize, self.seed) = (epochs, batchSize, imageSize, seed)
         (self.trainLimit, self.testLimit, self.checkpointPath) = (trainLimit, testLimit, checkpointPath)
         (self.metricsPath, self.modelName) = (metricsPath, modelName)
@@ -47,8 +49,9 @@ public struct TrainingConfiguration: Sendable {
 public enum TrainingEvent: Sendable {
     /// Running loss and accuracy of the epoch so far, its speed, the seconds the epoch has left,
     /// and the seconds the whole run has left at this speed (test evaluation not included).
-    case batch(epoch: Int, batch: Int, of: Int, loss: Float, accuracy: Float, imagesPerSecond: Double,
-               secondsLeft: Double, runSecondsLeft: Double)
+    case batch(
+        epoch: Int, batch: Int, of: Int, loss: Float, accuracy: Float, imagesPerSecond: Double,
+        secondsLeft: Double, runSecondsLeft: Double)
     case epoch(EpochMetrics)
     case checkpoint(path: String)
     case interrupted(path: String?)
@@ -78,18 +81,26 @@ public final class Trainer {
 
     /// Throws EngineError when this processor cannot run `configuration.engine`, or the model's
     /// ShapeError when it cannot take the configured images.
-    public init(model: any Layer, optimizer: any Optimizer, train: FashionMNIST, test: FashionMNIST,
-                configuration: TrainingConfiguration) throws {
+    public init(
+        model: any Layer, optimizer: any Optimizer, train: FashionMNIST, test: FashionMNIST,
+        configuration: TrainingConfiguration
+    ) throws {
         self.model = model
         self.optimizer = optimizer
         self.configuration = configuration
         learningRate = optimizer.learningRate
-        plan = try ExecutionPlan(model, inputShape: [configuration.batchSize, 1, configuration.imageSize,
-                                                     configuration.imageSize], engine: configuration.engine)
-        trainBatches = BatchPlan(dataset: train, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
-                              seed: configuration.seed, limit: configuration.trainLimit)
-        testBatches = BatchPlan(dataset: test, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
-                             seed: configuration.seed, limit: configuration.testLimit)
+        plan = try ExecutionPlan(
+            model,
+            inputShape: [
+                configuration.batchSize, 1, configuration.imageSize,
+                configuration.imageSize,
+            ], engine: configuration.engine)
+        trainBatches = BatchPlan(
+            dataset: train, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
+            seed: configuration.seed, limit: configuration.trainLimit)
+        testBatches = BatchPlan(
+            dataset: test, batchSize: configuration.batchSize, imageSize: configuration.imageSize,
+            seed: configuration.seed, limit: configuration.testLimit)
     }
 
     /// Training and test images actually used (quick runs use fewer).
@@ -149,11 +160,16 @@ public final class Trainer {
                 batch += 1
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 let batchesDone = Double(seen - startImages) / Double(configuration.batchSize)
-                report(.batch(epoch: epoch, batch: batch, of: trainBatches.batchesPerEpoch, loss: Float(lossSum / Double(seen)),
-                              accuracy: Float(correct) / Float(seen), imagesPerSecond: Double(seen - startImages) / seconds,
-                              secondsLeft: seconds / batchesDone * Double(trainBatches.batchesPerEpoch - batch),
-                              runSecondsLeft: seconds / batchesDone * Double(trainBatches.batchesPerEpoch - batch
-                                  + (configuration.epochs - epoch - 1) * trainBatches.batchesPerEpoch)))
+                report(
+                    .batch(
+                        epoch: epoch, batch: batch, of: trainBatches.batchesPerEpoch,
+                        loss: Float(lossSum / Double(seen)),
+                        accuracy: Float(correct) / Float(seen), imagesPerSecond: Double(seen - startImages) / seconds,
+                        secondsLeft: seconds / batchesDone * Double(trainBatches.batchesPerEpoch - batch),
+                        runSecondsLeft: seconds / batchesDone
+                            * Double(
+                                trainBatches.batchesPerEpoch - batch
+                                    + (configuration.epochs - epoch - 1) * trainBatches.batchesPerEpoch)))
                 if stopRequested || Interrupt.isRequested {
                     try saveCheckpoint(report: report)
                     report(.interrupted(path: configuration.checkpointPath))
@@ -177,9 +193,10 @@ public final class Trainer {
                 try saveCheckpoint(report: report)
                 throw TrainingStopped.interrupted(checkpoint: configuration.checkpointPath)
             }
-            let metrics = EpochMetrics(epoch: epoch + 1, trainLoss: Float(lossSum / Double(max(seen, 1))),
-                                       trainAccuracy: Float(correct) / Float(max(seen, 1)), testAccuracy: testAccuracy,
-                                       imagesPerSecond: Double(seen - startImages) / seconds)
+            let metrics = EpochMetrics(
+                epoch: epoch + 1, trainLoss: Float(lossSum / Double(max(seen, 1))),
+                trainAccuracy: Float(correct) / Float(max(seen, 1)), testAccuracy: testAccuracy,
+                imagesPerSecond: Double(seen - startImages) / seconds)
             history.append(metrics)
             (epoch, batch, lossSum, correct, seen) = (epoch + 1, 0, 0, 0, 0)
             report(.epoch(metrics))
@@ -193,8 +210,9 @@ public final class Trainer {
 
     /// Divergence at the step being run, `what` saying how it showed.
     private func diverged(_ what: String) -> TrainingStopped {
-        .diverged(epoch: epoch + 1, step: batch + 1, what: what, lastCheckpoint: configuration.checkpointPath,
-                  lastEpoch: savedEpochs)
+        .diverged(
+            epoch: epoch + 1, step: batch + 1, what: what, lastCheckpoint: configuration.checkpointPath,
+            lastEpoch: savedEpochs)
     }
 
     /// Accuracy on the test images, in inference mode (dropout off). Ctrl-C stops it between
@@ -219,8 +237,9 @@ public final class Trainer {
         let (loss, correct) = logits.withUnsafeBufferPointer { z in
             gradient.withUnsafeMutableBufferPointer { dz in
                 labels.withUnsafeBufferPointer { y in
-                    softmaxCrossEntropy(logits: z.baseAddress!, labels: y.baseAddress!, rows: rows, classes: classes,
-                                        logitGradient: dz.baseAddress!)
+                    softmaxCrossEntropy(
+                        logits: z.baseAddress!, labels: y.baseAddress!, rows: rows, classes: classes,
+                        logitGradient: dz.baseAddress!)
                 }
             }
         }
@@ -239,7 +258,9 @@ public final class Trainer {
     /// What this run's checkpoint must share with the one it resumes from.
     private var facts: [CheckpointExpectation.Fact] {
         var facts: [CheckpointExpectation.Fact] = []
-        if let name = configuration.modelName { facts.append(.init(key: "model", flag: nil, value: name, optional: true)) }
+        if let name = configuration.modelName {
+            facts.append(.init(key: "model", flag: nil, value: name, optional: true))
+        }
         facts += [
             .init(key: "seed", flag: "--seed", value: "\(configuration.seed)"),
             .init(key: "batch_size", flag: "--batch-size", value: "\(configuration.batchSize)"),
@@ -289,9 +310,10 @@ public final class Trainer {
         let shapes = parameters.map { (name: $0.name, shape: $0.parameter.value.shape) }
         let expectation = CheckpointExpectation(
             parameters: shapes,
-            optimizerState: Dictionary(uniqueKeysWithValues: optimizer.stateShapes(for: shapes).map {
-                (optimizerPrefix + $0.key, $0.value)
-            }),
+            optimizerState: Dictionary(
+                uniqueKeysWithValues: optimizer.stateShapes(for: shapes).map {
+                    (optimizerPrefix + $0.key, $0.value)
+                }),
             optimizerCounters: Set(optimizer.stateCounters.map { optimizerPrefix + $0 }),
             facts: facts, batchSize: configuration.batchSize, batchesPerEpoch: trainBatches.batchesPerEpoch,
             trainImages: trainBatches.limit)
@@ -303,8 +325,10 @@ public final class Trainer {
         }
         for (name, parameter) in parameters { parameter.value = file.tensor(file.header.entry(named: name)!) }
         optimizer.state = state
-        (epoch, batch, lossSum, correct, seen) = (position.epoch, position.batch, position.lossSum, position.correct,
-                                                  position.seen)
+        (epoch, batch, lossSum, correct, seen) = (
+            position.epoch, position.batch, position.lossSum, position.correct,
+            position.seen
+        )
         history = position.history
         (ownsCheckpoint, savedEpochs) = (true, position.epoch)
     }

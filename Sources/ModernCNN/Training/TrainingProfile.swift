@@ -34,10 +34,12 @@ public final class TrainingProfile {
     public init() {}
 
     func addBlock(_ layers: Range<Int>, backward: Bool, seconds: Double) {
-        let index = blocks.firstIndex { $0.layers == layers } ?? {
-            blocks.append(Block(layers: layers))
-            return blocks.count - 1
-        }()
+        let index =
+            blocks.firstIndex { $0.layers == layers }
+            ?? {
+                blocks.append(Block(layers: layers))
+                return blocks.count - 1
+            }()
         if backward { blocks[index].backward += seconds } else { blocks[index].forward += seconds }
     }
 

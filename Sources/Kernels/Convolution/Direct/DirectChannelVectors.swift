@@ -22,7 +22,9 @@ extension DirectProblem {
     var paddedOutputChannels: Int { GemmBlocking.roundedUp(outputChannels, toMultipleOf: Self.lanes) }
 
     /// Output positions rounded up to whole tiles of six.
-    var paddedPositions: Int { GemmBlocking.roundedUp(outputHeight * outputWidth, toMultipleOf: ChannelVectorTile.rows) }
+    var paddedPositions: Int {
+        GemmBlocking.roundedUp(outputHeight * outputWidth, toMultipleOf: ChannelVectorTile.rows)
+    }
 
     /// Where output position p = h * Q + w sits in the flat plane: outputOrigin + h * rowStride + w.
     /// The spare positions of the last tile point at the plane's start; their results are dropped.
@@ -51,10 +53,12 @@ enum ChannelVectorTile {
 }
 
 /// y = f(conv(x) + b) as in `directConvolve`, sixteen output channels per vector.
-func channelVectorConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: UnsafePointer<Float>,
-                           bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
-                           activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int,
-                           afterImage: (Int) -> Void) {
+func channelVectorConvolve(
+    _ problem: DirectProblem, input x: ImageBatch, weight w: UnsafePointer<Float>,
+    bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+    activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int,
+    afterImage: (Int) -> Void
+) {
     let (K, kPadded, taps) = (problem.outputChannels, problem.paddedOutputChannels, problem.taps)
     let (filters, biases) = (buffers.packedFilters.pointer, buffers.packedBias.pointer)
     problem.packFilters(w, into: filters, block: kPadded)
@@ -80,10 +84,11 @@ func channelVectorConvolve(_ problem: DirectProblem, input x: ImageBatch, weight
                             destination.prefetchLine(at: line * DirectProblem.lanes)
                         }
                         tile += 1
-                        positionTile(taps: taps, tapOffsets: tapOffsets.baseAddress!, image: image,
-                                     positions: positionOffsets.baseAddress! + p, filters: filters + k,
-                                     filterStride: kPadded, bias: biases + k,
-                                     output: rows + p * kPadded + k, outputStride: kPadded)
+                        positionTile(
+                            taps: taps, tapOffsets: tapOffsets.baseAddress!, image: image,
+                            positions: positionOffsets.baseAddress! + p, filters: filters + k,
+                            filterStride: kPadded, bias: biases + k,
+                            output: rows + p * kPadded + k, outputStride: kPadded)
                     }
                 }
                 for k in 0..<K {
@@ -101,9 +106,11 @@ func channelVectorConvolve(_ problem: DirectProblem, input x: ImageBatch, weight
 /// Not inlined: inside the caller's loops the optimizer unrolled the tap loop twice, loaded all
 /// twelve broadcasts first and spilled half the sums to the stack.
 @inline(never) @_optimize(size)
-private func positionTile(taps: Int, tapOffsets: UnsafePointer<Int>, image: UnsafePointer<Float>,
-                          positions: UnsafePointer<Int>, filters: UnsafePointer<Float>, filterStride: Int,
-                          bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int) {
+private func positionTile(
+    taps: Int, tapOffsets: UnsafePointer<Int>, image: UnsafePointer<Float>,
+    positions: UnsafePointer<Int>, filters: UnsafePointer<Float>, filterStride: Int,
+    bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int
+) {
     let b = loadVector(bias)
     var (c0, c1, c2, c3, c4, c5) = (b, b, b, b, b, b)
     let (p0, p1, p2) = (positions[0], positions[1], positions[2])
@@ -131,10 +138,12 @@ private func positionTile(taps: Int, tapOffsets: UnsafePointer<Int>, image: Unsa
 /// dw += dL/dw and db += dL/db as in `directFilterGradient`, sixteen output channels per vector.
 /// Each worker sums its images into its own partials; they are added in worker order at the end,
 /// so the result repeats exactly.
-func channelVectorFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float>,
-                                 outputGradient dy: ImageBatch, weightGradient dw: UnsafeMutablePointer<Float>,
-                                 biasGradient db: UnsafeMutablePointer<Float>?, buffers: borrowing DirectBuffers,
-                                 workers: Int) {
+func channelVectorFilterGradient(
+    _ problem: DirectProblem, input x: UnsafePointer<Float>,
+    outputGradient dy: ImageBatch, weightGradient dw: UnsafeMutablePointer<Float>,
+    biasGradient db: UnsafeMutablePointer<Float>?, buffers: borrowing DirectBuffers,
+    workers: Int
+) {
     let (K, kPadded, taps) = (problem.outputChannels, problem.paddedOutputChannels, problem.taps)
     let tPadded = ChannelVectorTile.paddedTaps(problem)
     let plane = problem.outputHeight * problem.outputWidth
@@ -157,11 +166,14 @@ func channelVectorFilterGradient(_ problem: DirectProblem, input x: UnsafePointe
                 }
                 for k in stride(from: 0, to: kPadded, by: DirectProblem.lanes) {
                     for t in stride(from: 0, to: tPadded, by: ChannelVectorTile.rows) {
-                        tapTile(offsets: (tapOffsets[t], tapOffsets[t + 1], tapOffsets[t + 2],
-                                          tapOffsets[t + 3], tapOffsets[t + 4], tapOffsets[t + 5]),
-                                image: image, positions: positionOffsets.baseAddress!, count: plane,
-                                gradient: transposed + k, gradientStride: kPadded,
-                                into: sums + t * kPadded + k, slotStride: kPadded)
+                        tapTile(
+                            offsets: (
+                                tapOffsets[t], tapOffsets[t + 1], tapOffsets[t + 2],
+                                tapOffsets[t + 3], tapOffsets[t + 4], tapOffsets[t + 5]
+                            ),
+                            image: image, positions: positionOffsets.baseAddress!, count: plane,
+                            gradient: transposed + k, gradientStride: kPadded,
+                            into: sums + t * kPadded + k, slotStride: kPadded)
                     }
                     var total = Vector16()
                     for p in 0..<plane { total += loadVector(transposed + p * kPadded + k) }
@@ -183,9 +195,11 @@ func channelVectorFilterGradient(_ problem: DirectProblem, input x: UnsafePointe
 /// Six taps by sixteen channels over one image's positions: slots[j * slotStride ..< +16] += the
 /// sum over p of image[positions[p] + offsets.j] * gradient[p * gradientStride ..< +16].
 @inline(__always)
-private func tapTile(offsets: (Int, Int, Int, Int, Int, Int), image: UnsafePointer<Float>,
-                     positions: UnsafePointer<Int>, count: Int, gradient: UnsafePointer<Float>, gradientStride: Int,
-                     into slots: UnsafeMutablePointer<Float>, slotStride: Int) {
+private func tapTile(
+    offsets: (Int, Int, Int, Int, Int, Int), image: UnsafePointer<Float>,
+    positions: UnsafePointer<Int>, count: Int, gradient: UnsafePointer<Float>, gradientStride: Int,
+    into slots: UnsafeMutablePointer<Float>, slotStride: Int
+) {
     var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16(), a4 = Vector16(), a5 = Vector16()
     let (o0, o1, o2, o3, o4, o5) = offsets
     var d = gradient

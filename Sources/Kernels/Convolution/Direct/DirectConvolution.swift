@@ -47,7 +47,9 @@ struct DirectProblem {
     /// (i / rowStride, i % rowStride).
     init(forward g: ConvolutionGeometry) {
         (batch, inputChannels, outputChannels) = (g.batch, g.inputChannels, g.outputChannels)
-        (inputHeight, inputWidth, kernelHeight, kernelWidth) = (g.inputHeight, g.inputWidth, g.kernelHeight, g.kernelWidth)
+        (inputHeight, inputWidth, kernelHeight, kernelWidth) = (
+            g.inputHeight, g.inputWidth, g.kernelHeight, g.kernelWidth
+        )
         rowStride = g.inputWidth + 2 * g.paddingWidth
         inputOrigin = g.paddingHeight * rowStride + g.paddingWidth
         (flatRows, outputOrigin, outputHeight, outputWidth) = (g.outputHeight, 0, g.outputHeight, g.outputWidth)
@@ -62,7 +64,9 @@ struct DirectProblem {
     /// plane, which is zero, so the wrap adds nothing.
     init(backwardData g: ConvolutionGeometry) {
         (batch, inputChannels, outputChannels) = (g.batch, g.outputChannels, g.inputChannels)
-        (inputHeight, inputWidth, kernelHeight, kernelWidth) = (g.outputHeight, g.outputWidth, g.kernelHeight, g.kernelWidth)
+        (inputHeight, inputWidth, kernelHeight, kernelWidth) = (
+            g.outputHeight, g.outputWidth, g.kernelHeight, g.kernelWidth
+        )
         rowStride = g.inputWidth + 2 * g.paddingWidth
         inputOrigin = (g.kernelHeight - 1) * rowStride + g.kernelWidth - 1
         flatRows = g.inputHeight + 2 * g.paddingHeight
@@ -115,9 +119,10 @@ struct DirectProblem {
     /// interior is written: the border and the spare floats were zeroed once, when the buffer
     /// was made (DirectBuffers), and stay zero.
     func pad(_ image: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
-        copyPlanes(inputChannels, rows: inputHeight, width: inputWidth,
-                   from: image, sourceStride: inputWidth, sourcePlaneStride: inputHeight * inputWidth,
-                   to: padded + inputOrigin, targetStride: rowStride, targetPlaneStride: channelStride)
+        copyPlanes(
+            inputChannels, rows: inputHeight, width: inputWidth,
+            from: image, sourceStride: inputWidth, sourcePlaneStride: inputHeight * inputWidth,
+            to: padded + inputOrigin, targetStride: rowStride, targetPlaneStride: channelStride)
     }
 
     /// The filters as the kernels read them: [channel block][tap][`block` channels], zero past
@@ -131,9 +136,13 @@ struct DirectProblem {
                 for j in 0..<block {
                     let o = b * block + j
                     let value: Float
-                    if o >= outputChannels { value = 0 }
-                    else if rotated { value = w[(i * outputChannels + o) * area + area - 1 - tap] }
-                    else { value = w[(o * inputChannels + i) * area + tap] }
+                    if o >= outputChannels {
+                        value = 0
+                    } else if rotated {
+                        value = w[(i * outputChannels + o) * area + area - 1 - tap]
+                    } else {
+                        value = w[(o * inputChannels + i) * area + tap]
+                    }
                     packed[(b * taps + t) * block + j] = value
                 }
             }
@@ -195,11 +204,15 @@ public struct DirectBuffers: ~Copyable {
         // Forward and backward-data write whole tiles, every lane.
         flat = WorkerSlices(workers: workers, perWorker: max(forward.outputScratch, backward.outputScratch))
         // The filter gradient's copy of dy: flat rows, or transposed [positions][channels].
-        gradientRows = WorkerSlices(workers: workers, perWorker: forward.vectorsAlongChannels
-            ? forward.outputHeight * forward.outputWidth * forward.paddedOutputChannels
-            : FilterGradientTile.paddedChannels(forward) * forward.flatLength, zeroed: true)
-        partialGradients = WorkerSlices(workers: workers, perWorker: forward.vectorsAlongChannels
-            ? ChannelVectorTile.partials(forward) : FilterGradientTile.partials(forward))
+        gradientRows = WorkerSlices(
+            workers: workers,
+            perWorker: forward.vectorsAlongChannels
+                ? forward.outputHeight * forward.outputWidth * forward.paddedOutputChannels
+                : FilterGradientTile.paddedChannels(forward) * forward.flatLength, zeroed: true)
+        partialGradients = WorkerSlices(
+            workers: workers,
+            perWorker: forward.vectorsAlongChannels
+                ? ChannelVectorTile.partials(forward) : FilterGradientTile.partials(forward))
         madeImages = WorkerSlices(workers: workers, perWorker: backward.inputImageSize)
         packedFilters = AlignedBuffer(count: max(forward.packedFilterCount, backward.packedFilterCount))
         packedBias = AlignedBuffer(count: max(forward.packedBiasCount, backward.packedBiasCount))
@@ -236,13 +249,16 @@ public struct DirectBuffers: ~Copyable {
 /// y = f(conv(x) + b) for every image of `problem` (its forward pass or a layer's backward-data),
 /// the batch split over the workers. x: [N, inputChannels, H, W], y: [N, outputChannels, P, Q].
 /// afterImage(n) runs on the worker that wrote image n's output, as soon as it is written.
-func directConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: UnsafePointer<Float>,
-                    bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
-                    activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int,
-                    afterImage: (Int) -> Void = { _ in }) {
+func directConvolve(
+    _ problem: DirectProblem, input x: ImageBatch, weight w: UnsafePointer<Float>,
+    bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+    activation: FusedActivation, buffers: borrowing DirectBuffers, workers: Int,
+    afterImage: (Int) -> Void = { _ in }
+) {
     if problem.vectorsAlongChannels {
-        return channelVectorConvolve(problem, input: x, weight: w, bias: b, output: y, activation: activation,
-                                     buffers: buffers, workers: workers, afterImage: afterImage)
+        return channelVectorConvolve(
+            problem, input: x, weight: w, bias: b, output: y, activation: activation,
+            buffers: buffers, workers: workers, afterImage: afterImage)
     }
     let (packed, biases) = (buffers.packedFilters.pointer, buffers.packedBias.pointer)
     problem.packFilters(w, into: packed)
@@ -258,23 +274,27 @@ func directConvolve(_ problem: DirectProblem, input x: ImageBatch, weight w: Uns
         for block in 0..<problem.channelBlocks {
             let first = block * DirectProblem.channelBlock
             let (filters, bias) = (packed + first * taps, biases + first)
-            let destination = OutputPlanes(start: out + first * P * Q, size: P * Q,
-                                           count: min(DirectProblem.channelBlock, problem.outputChannels - first))
+            let destination = OutputPlanes(
+                start: out + first * P * Q, size: P * Q,
+                count: min(DirectProblem.channelBlock, problem.outputChannels - first))
             // With the width a constant the tile's branch on it goes away, and with it the
             // arithmetic of a general width (a few percent on LeNet's layers).
             if problem.kernelWidth == 5 {
-                directTile(problem, kernelWidth: 5, image: image, filters: filters, bias: bias, rows: rows + first * L,
-                           fetching: destination)
+                directTile(
+                    problem, kernelWidth: 5, image: image, filters: filters, bias: bias, rows: rows + first * L,
+                    fetching: destination)
             } else {
-                directTile(problem, kernelWidth: problem.kernelWidth, image: image, filters: filters, bias: bias,
-                           rows: rows + first * L, fetching: destination)
+                directTile(
+                    problem, kernelWidth: problem.kernelWidth, image: image, filters: filters, bias: bias,
+                    rows: rows + first * L, fetching: destination)
             }
         }
         // Each output row's Q valid floats into place, then the activation over the
         // image's whole output at once (no garbage lanes, no short rows).
-        copyPlanes(problem.outputChannels, rows: P, width: Q,
-                   from: rows + problem.outputOrigin, sourceStride: rowStride, sourcePlaneStride: L,
-                   to: out, targetStride: Q, targetPlaneStride: P * Q)
+        copyPlanes(
+            problem.outputChannels, rows: P, width: Q,
+            from: rows + problem.outputOrigin, sourceStride: rowStride, sourcePlaneStride: L,
+            to: out, targetStride: Q, targetPlaneStride: P * Q)
         if activation != .none {
             applyActivation(out, out, count: problem.outputChannels * P * Q, bias: 0, activation)
         }
@@ -312,28 +332,34 @@ struct OutputPlanes {
 /// those zeros. A vector whose outputs lie in flat rows top ... bottom reads, through kernel row
 /// r, plane rows top + r ... bottom + r; when none of them holds data, the row adds nothing.
 @inline(__always)
-private func directTile(_ problem: DirectProblem, kernelWidth S: Int, image: UnsafePointer<Float>,
-                        filters: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>,
-                        fetching destination: OutputPlanes) {
+private func directTile(
+    _ problem: DirectProblem, kernelWidth S: Int, image: UnsafePointer<Float>,
+    filters: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>,
+    fetching destination: OutputPlanes
+) {
     // With AVX-512, two vectors of positions at a time: twelve chains of sums rather than six,
     // enough to keep both FMA units busy through the FMA's latency.
     var start = 0
     if GemmBlocking.wideTile {
-        start = directVectors(SixChannelPairSums.self, from: 0, problem, kernelWidth: S, image: image,
-                              filters: filters, bias: bias, rows: rows, fetching: destination)
+        start = directVectors(
+            SixChannelPairSums.self, from: 0, problem, kernelWidth: S, image: image,
+            filters: filters, bias: bias, rows: rows, fetching: destination)
     }
-    directVectors(SixChannelSums.self, from: start, problem, kernelWidth: S, image: image,
-                  filters: filters, bias: bias, rows: rows, fetching: destination)
+    directVectors(
+        SixChannelSums.self, from: start, problem, kernelWidth: S, image: image,
+        filters: filters, bias: bias, rows: rows, fetching: destination)
 }
 
 /// directTile's sweep with one register tile, `Sums.positions` flat outputs per step, from
 /// `start` while whole tiles fit the flat length; returns where it stopped.
 @inline(__always) @discardableResult
-private func directVectors<Sums: FlatChannelSums>(_: Sums.Type, from start: Int, _ problem: DirectProblem,
-                                                  kernelWidth S: Int, image: UnsafePointer<Float>,
-                                                  filters: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                                  rows: UnsafeMutablePointer<Float>,
-                                                  fetching destination: OutputPlanes) -> Int {
+private func directVectors<Sums: FlatChannelSums>(
+    _: Sums.Type, from start: Int, _ problem: DirectProblem,
+    kernelWidth S: Int, image: UnsafePointer<Float>,
+    filters: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    rows: UnsafeMutablePointer<Float>,
+    fetching destination: OutputPlanes
+) -> Int {
     let (R, L) = (problem.kernelHeight, problem.flatLength)
     let (rowStride, channelStride) = (problem.rowStride, problem.channelStride)
     // The plane rows that hold data; every row outside them is zero border.

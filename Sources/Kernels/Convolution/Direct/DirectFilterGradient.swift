@@ -38,13 +38,16 @@ enum FilterGradientTile {
 
 /// dw += the gradient with respect to the weights, db += with respect to the bias (when given),
 /// of the forward `problem`. x: [N, C, H, W], dy: [N, K, P, Q], dw: [K, C, R, S], db: [K].
-func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float>,
-                          outputGradient dy: ImageBatch, weightGradient dw: UnsafeMutablePointer<Float>,
-                          biasGradient db: UnsafeMutablePointer<Float>?, buffers: borrowing DirectBuffers,
-                          workers: Int) {
+func directFilterGradient(
+    _ problem: DirectProblem, input x: UnsafePointer<Float>,
+    outputGradient dy: ImageBatch, weightGradient dw: UnsafeMutablePointer<Float>,
+    biasGradient db: UnsafeMutablePointer<Float>?, buffers: borrowing DirectBuffers,
+    workers: Int
+) {
     if problem.vectorsAlongChannels {
-        return channelVectorFilterGradient(problem, input: x, outputGradient: dy, weightGradient: dw,
-                                           biasGradient: db, buffers: buffers, workers: workers)
+        return channelVectorFilterGradient(
+            problem, input: x, outputGradient: dy, weightGradient: dw,
+            biasGradient: db, buffers: buffers, workers: workers)
     }
     typealias V = SIMD16<Float>
     let (K, P, Q, L) = (problem.outputChannels, problem.outputHeight, problem.outputWidth, problem.flatLength)
@@ -63,20 +66,25 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
             // Only the valid lanes are written: the garbage lanes (and the rows past K) were
             // zeroed when the buffer was made and stay zero. A dy made from a pool's gradient is
             // made straight into these rows, not made dense and then copied.
-            dy.copyImage(n, channels: K, height: P, width: Q, into: gradient, rowStride: problem.rowStride,
-                         planeStride: L, scratch: buffers.madeImages[worker])
+            dy.copyImage(
+                n, channels: K, height: P, width: Q, into: gradient, rowStride: problem.rowStride,
+                planeStride: L, scratch: buffers.madeImages[worker])
             for k in stride(from: 0, to: kPadded, by: FilterGradientTile.channels) {
                 for t in stride(from: 0, to: tPadded, by: FilterGradientTile.taps) {
                     let slots = sums + (k * tPadded + t) * DirectProblem.lanes
                     if GemmBlocking.wideTile {
-                        accumulateWideTile(gradient: gradient + k * L, flatLength: L, image: image,
-                                           offsets: (offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3],
-                                                     offsets[t + 4]),
-                                           into: slots, nextChannel: tPadded * DirectProblem.lanes)
+                        accumulateWideTile(
+                            gradient: gradient + k * L, flatLength: L, image: image,
+                            offsets: (
+                                offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3],
+                                offsets[t + 4]
+                            ),
+                            into: slots, nextChannel: tPadded * DirectProblem.lanes)
                     } else {
-                        accumulateTile(gradient: gradient + k * L, flatLength: L, image: image,
-                                       offsets: (offsets[t], offsets[t + 1], offsets[t + 2]),
-                                       into: slots, nextChannel: tPadded * DirectProblem.lanes)
+                        accumulateTile(
+                            gradient: gradient + k * L, flatLength: L, image: image,
+                            offsets: (offsets[t], offsets[t + 1], offsets[t + 2]),
+                            into: slots, nextChannel: tPadded * DirectProblem.lanes)
                     }
                 }
             }
@@ -92,8 +100,9 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
     }
     // Each partial reduced once, the workers' parts added in worker order.
     func reduced(_ index: Int) -> Float {
-        buffers.partialGradients.sumInWorkerOrder(from: index * DirectProblem.lanes, count: DirectProblem.lanes,
-                                                  workers: workers)
+        buffers.partialGradients.sumInWorkerOrder(
+            from: index * DirectProblem.lanes, count: DirectProblem.lanes,
+            workers: workers)
     }
     for k in 0..<K {
         for t in 0..<problem.taps { dw[k * problem.taps + t] += reduced(k * tPadded + t) }
@@ -104,8 +113,10 @@ func directFilterGradient(_ problem: DirectProblem, input x: UnsafePointer<Float
 /// Six partial sums, channels k and k + 1 by three taps, over one image: sixteen lanes each,
 /// added into their slots (`nextChannel` floats apart between the two channels).
 @inline(__always)
-private func accumulateTile(gradient: UnsafePointer<Float>, flatLength: Int, image: UnsafePointer<Float>,
-                            offsets: (Int, Int, Int), into slots: UnsafeMutablePointer<Float>, nextChannel: Int) {
+private func accumulateTile(
+    gradient: UnsafePointer<Float>, flatLength: Int, image: UnsafePointer<Float>,
+    offsets: (Int, Int, Int), into slots: UnsafeMutablePointer<Float>, nextChannel: Int
+) {
     let windows = (image + offsets.0, image + offsets.1, image + offsets.2)
     var sums = TwoByThreeSums()
     var i = 0
@@ -131,8 +142,10 @@ private struct TwoByThreeSums {
     /// The sixteen positions from flat index i: five loads (two channels of dy, three windows of
     /// the image) for six multiply-adds.
     @inline(__always)
-    mutating func add(_ gradient: UnsafePointer<Float>, _ flatLength: Int,
-                      _ windows: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>), at i: Int) {
+    mutating func add(
+        _ gradient: UnsafePointer<Float>, _ flatLength: Int,
+        _ windows: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>), at i: Int
+    ) {
         let (d0, d1) = (loadVector(gradient + i), loadVector(gradient + flatLength + i))
         let (v0, v1, v2) = (loadVector(windows.0 + i), loadVector(windows.1 + i), loadVector(windows.2 + i))
         a0 = a0.addingProduct(d0, v0)
@@ -148,16 +161,20 @@ private struct TwoByThreeSums {
 /// their slots as `accumulateTile` does. Each step of sixteen positions: eight loads (three
 /// channels of dy, five windows of the image) for fifteen multiply-adds, in fifteen chains.
 @inline(__always)
-private func accumulateWideTile(gradient: UnsafePointer<Float>, flatLength: Int, image: UnsafePointer<Float>,
-                                offsets: (Int, Int, Int, Int, Int), into slots: UnsafeMutablePointer<Float>,
-                                nextChannel: Int) {
+private func accumulateWideTile(
+    gradient: UnsafePointer<Float>, flatLength: Int, image: UnsafePointer<Float>,
+    offsets: (Int, Int, Int, Int, Int), into slots: UnsafeMutablePointer<Float>,
+    nextChannel: Int
+) {
     typealias V = SIMD16<Float>
     let windows = (image + offsets.0, image + offsets.1, image + offsets.2, image + offsets.3, image + offsets.4)
     var a = (V(), V(), V(), V(), V()), b = a, c = a
     var i = 0
     while i < flatLength {
-        let (d0, d1, d2) = (loadVector(gradient + i), loadVector(gradient + flatLength + i),
-                            loadVector(gradient + 2 * flatLength + i))
+        let (d0, d1, d2) = (
+            loadVector(gradient + i), loadVector(gradient + flatLength + i),
+            loadVector(gradient + 2 * flatLength + i)
+        )
         @inline(__always)
         func tap(_ window: UnsafePointer<Float>, _ a: inout V, _ b: inout V, _ c: inout V) {
             let v = loadVector(window + i)

@@ -14,20 +14,25 @@
 /// x: [C/G, H, W] of one image group -> col: [C/G * R * S, P * Q], each row `rowStride` floats
 /// apart (P * Q by default; wider when several images share one matrix, side by side). With
 /// `workers` > 1 the rows are split over the workers: each row is one (c, r, s) and independent.
-public func im2col(_ g: ConvolutionGeometry, image x: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>,
-                   rowStride: Int? = nil, workers: Int = 1) {
+public func im2col(
+    _ g: ConvolutionGeometry, image x: UnsafePointer<Float>, columns col: UnsafeMutablePointer<Float>,
+    rowStride: Int? = nil, workers: Int = 1
+) {
     let rowStride = rowStride ?? g.outputPlane
     let rows = g.patchLength
     if workers <= 1 { return im2colRows(g, 0..<rows, image: x, columns: col, rowStride: rowStride) }
     Parallel.forEachWorker(min(workers, rows)) { worker in
-        im2colRows(g, Parallel.chunk(worker, of: min(workers, rows), splitting: rows), image: x, columns: col,
-                   rowStride: rowStride)
+        im2colRows(
+            g, Parallel.chunk(worker, of: min(workers, rows), splitting: rows), image: x, columns: col,
+            rowStride: rowStride)
     }
 }
 
 /// Rows `rows` of im2col: row (c * R + r) * S + s holds x[c] shifted by (r, s) and strided.
-private func im2colRows(_ g: ConvolutionGeometry, _ rows: Range<Int>, image x: UnsafePointer<Float>,
-                        columns col: UnsafeMutablePointer<Float>, rowStride: Int) {
+private func im2colRows(
+    _ g: ConvolutionGeometry, _ rows: Range<Int>, image x: UnsafePointer<Float>,
+    columns col: UnsafeMutablePointer<Float>, rowStride: Int
+) {
     let (P, Q) = (g.outputHeight, g.outputWidth)
     let (R, S) = (g.kernelHeight, g.kernelWidth)
     for rowIndex in rows {
@@ -35,8 +40,9 @@ private func im2colRows(_ g: ConvolutionGeometry, _ rows: Range<Int>, image x: U
         let (r, s) = rs.quotientAndRemainder(dividingBy: S)
         let plane = x + c * g.inputPlane, row = col + rowIndex * rowStride
         // The output columns q whose input column q*stride - pad + s lies inside 0..<W.
-        let valid = validOutputRange(offset: s - g.paddingWidth, stride: g.strideWidth,
-                                     inputSize: g.inputWidth, outputSize: Q)
+        let valid = validOutputRange(
+            offset: s - g.paddingWidth, stride: g.strideWidth,
+            inputSize: g.inputWidth, outputSize: Q)
         for p in 0..<P {
             let h = p * g.strideHeight - g.paddingHeight + r
             let out = row + p * Q
@@ -59,8 +65,10 @@ private func im2colRows(_ g: ConvolutionGeometry, _ rows: Range<Int>, image x: U
 /// dx[C/G, H, W] += the columns' gradients, each added back where im2col copied it from. With
 /// `workers` > 1 the channels are split over the workers (one channel's windows overlap, so
 /// its rows must be added by one worker).
-func col2imAccumulate(_ g: ConvolutionGeometry, columns col: UnsafePointer<Float>,
-                      image dx: UnsafeMutablePointer<Float>, workers: Int = 1) {
+func col2imAccumulate(
+    _ g: ConvolutionGeometry, columns col: UnsafePointer<Float>,
+    image dx: UnsafeMutablePointer<Float>, workers: Int = 1
+) {
     let channels = g.inputChannelsPerGroup, used = max(1, min(workers, channels))
     Parallel.forEachWorker(used) { worker in
         for c in Parallel.chunk(worker, of: used, splitting: channels) {
@@ -69,15 +77,18 @@ func col2imAccumulate(_ g: ConvolutionGeometry, columns col: UnsafePointer<Float
     }
 }
 
-private func col2imChannel(_ g: ConvolutionGeometry, _ c: Int, columns col: UnsafePointer<Float>,
-                           image dx: UnsafeMutablePointer<Float>) {
+private func col2imChannel(
+    _ g: ConvolutionGeometry, _ c: Int, columns col: UnsafePointer<Float>,
+    image dx: UnsafeMutablePointer<Float>
+) {
     let (P, Q) = (g.outputHeight, g.outputWidth)
     let plane = dx + c * g.inputPlane
     var row = col + c * g.kernelHeight * g.kernelWidth * P * Q
     for r in 0..<g.kernelHeight {
         for s in 0..<g.kernelWidth {
-            let valid = validOutputRange(offset: s - g.paddingWidth, stride: g.strideWidth,
-                                         inputSize: g.inputWidth, outputSize: Q)
+            let valid = validOutputRange(
+                offset: s - g.paddingWidth, stride: g.strideWidth,
+                inputSize: g.inputWidth, outputSize: Q)
             for p in 0..<P {
                 let h = p * g.strideHeight - g.paddingHeight + r
                 guard h >= 0 && h < g.inputHeight else { continue }

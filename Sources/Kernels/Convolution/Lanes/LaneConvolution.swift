@@ -26,21 +26,27 @@ public struct LaneCorrelation: Sendable {
 
     /// The register tiles' shapes, (output channels, positions), largest first: what a layer
     /// whose channels and row width fit them runs on.
-    public static let tileShapes = [(channels: ThreeBySevenTile.channels, positions: ThreeBySevenTile.positions),
-                                    (channels: FourByFiveTile.channels, positions: FourByFiveTile.positions)]
+    public static let tileShapes = [
+        (channels: ThreeBySevenTile.channels, positions: ThreeBySevenTile.positions),
+        (channels: FourByFiveTile.channels, positions: FourByFiveTile.positions),
+    ]
 
     /// in: `input` (its border at least `padding`, unless `readsBorder` says the correlation
     /// never reads it), out: `output` (its interior is written).
-    public init(input: LanePlanes, outputChannels: Int, kernelHeight: Int, kernelWidth: Int, padding: Int,
-                outputBorder: Int = 0) {
+    public init(
+        input: LanePlanes, outputChannels: Int, kernelHeight: Int, kernelWidth: Int, padding: Int,
+        outputBorder: Int = 0
+    ) {
         let (p, q) = (input.height + 2 * padding - kernelHeight + 1, input.width + 2 * padding - kernelWidth + 1)
         precondition(p >= 1 && q >= 1, "LaneCorrelation: the filter does not fit the padded input")
         self.input = input
         output = LanePlanes(channels: outputChannels, height: p, width: q, border: outputBorder)
         (self.kernelHeight, self.kernelWidth, self.padding) = (kernelHeight, kernelWidth, padding)
-        tile = Self.isFourteenFromTen(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding)
+        tile =
+            Self.isFourteenFromTen(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding)
             ? .fourteenFromTen : Self.bestTile(channels: outputChannels, width: q)
-        precondition(input.border >= padding || !readsBorder, "LaneCorrelation: the input's border must hold the padding")
+        precondition(
+            input.border >= padding || !readsBorder, "LaneCorrelation: the input's border must hold the padding")
     }
 
     /// LeNet's conv2 backward-data (dy rows of 10 inside a border of 4, 5 taps, dx rows of 14)
@@ -55,7 +61,9 @@ public struct LaneCorrelation: Sendable {
         padding > 0 && !isFourteenFromTen(inputWidth: inputWidth, kernelWidth: kernelWidth, padding: padding)
     }
 
-    public var readsBorder: Bool { Self.readsBorder(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding) }
+    public var readsBorder: Bool {
+        Self.readsBorder(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding)
+    }
 
     /// The tile that computes the fewest sums twice. A layer whose channels or row width are
     /// not multiples of the tile's runs its last block overlapping the one before (the same
@@ -108,8 +116,10 @@ public struct LaneCorrelation: Sendable {
 
     /// Runs the correlation on one group. bias: one float per output channel (zeros for
     /// backward-data).
-    public func run(input x: UnsafePointer<Float>, packedFilters w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                    output y: UnsafeMutablePointer<Float>, activation: FusedActivation) {
+    public func run(
+        input x: UnsafePointer<Float>, packedFilters w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        output y: UnsafeMutablePointer<Float>, activation: FusedActivation
+    ) {
         switch tile {
         case .threeBySeven: run(ThreeBySevenTile.self, x, w, bias, y, activation)
         case .fourByFive: run(FourByFiveTile.self, x, w, bias, y, activation)
@@ -119,8 +129,10 @@ public struct LaneCorrelation: Sendable {
     }
 
     /// Row by row and channel by channel, each tap adding a whole dy row (see FourteenFromTenRow).
-    private func runFourteenFromTen(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                                    _ y: UnsafeMutablePointer<Float>, _ activation: FusedActivation) {
+    private func runFourteenFromTen(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>, _ activation: FusedActivation
+    ) {
         let (lanes, R, S) = (LanePlanes.lanes, kernelHeight, 5)
         let taps = input.channels * R * S
         for row in 0..<output.height {
@@ -140,9 +152,11 @@ public struct LaneCorrelation: Sendable {
     }
 
     @inline(__always)
-    private func run<Tile: LaneCorrelationTile>(_: Tile.Type, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                                _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                                _ activation: FusedActivation) {
+    private func run<Tile: LaneCorrelationTile>(
+        _: Tile.Type, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        _ bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        _ activation: FusedActivation
+    ) {
         let lanes = LanePlanes.lanes
         let (R, S, taps) = (kernelHeight, kernelWidth, input.channels * kernelHeight * kernelWidth)
         let runs = (output.width + Tile.positions - 1) / Tile.positions
@@ -156,13 +170,15 @@ public struct LaneCorrelation: Sendable {
                     var sums = Tile(bias: bias + first)
                     for i in 0..<input.channels {
                         for r in rows {
-                            let source = x + input.vector(channel: i, row: row + r - padding, column: column - padding) * lanes
+                            let source =
+                                x + input.vector(channel: i, row: row + r - padding, column: column - padding) * lanes
                             let filters = w + (block * taps + (i * R + r) * S) * Tile.channels
                             for s in 0..<S { sums.add(filters + s * Tile.channels, source + s * lanes) }
                         }
                     }
-                    sums.store(to: y + output.vector(channel: first, row: row, column: column) * lanes,
-                               channelStride: output.planeStride * lanes, activation)
+                    sums.store(
+                        to: y + output.vector(channel: first, row: row, column: column) * lanes,
+                        channelStride: output.planeStride * lanes, activation)
                 }
             }
         }
@@ -192,15 +208,22 @@ public struct LaneFilterGradient: Sendable {
         var offsets: [Int] = []
         for c in 0..<input.channels {
             for r in 0..<kernelHeight {
-                for s in 0..<kernelWidth { offsets.append((c * input.planeStride + r * input.rowStride + s) * LanePlanes.lanes) }
+                for s in 0..<kernelWidth {
+                    offsets.append((c * input.planeStride + r * input.rowStride + s) * LanePlanes.lanes)
+                }
             }
         }
         self.offsets = offsets
         let K = gradient.channels
-        if offsets.count < 5 || K < 3 { tile = .single }
+        if offsets.count < 5 || K < 3 {
+            tile = .single
+        }
         // Fewer channels computed twice wins: (K rounded up to 3s) against (to 4s).
-        else if K < 4 || (K + 2) / 3 * 3 < (K + 3) / 4 * 4 { tile = .threeByFive }
-        else { tile = .fourByFive }
+        else if K < 4 || (K + 2) / 3 * 3 < (K + 3) / 4 * 4 {
+            tile = .threeByFive
+        } else {
+            tile = .fourByFive
+        }
     }
 
     public var taps: Int { offsets.count }
@@ -212,19 +235,24 @@ public struct LaneFilterGradient: Sendable {
     /// Adds the sums of `workers` workers (each `sumFloats` after the one before) into
     /// dw [K, taps] and db [K] (nil: a convolution without bias), over the lanes and the workers
     /// in order, so that the gradients are the same every run.
-    public func addSums(_ sums: UnsafePointer<Float>, workers: Int, weightGradient dw: UnsafeMutablePointer<Float>,
-                        biasGradient db: UnsafeMutablePointer<Float>?) {
+    public func addSums(
+        _ sums: UnsafePointer<Float>, workers: Int, weightGradient dw: UnsafeMutablePointer<Float>,
+        biasGradient db: UnsafeMutablePointer<Float>?
+    ) {
         let weights = gradient.channels * taps
         laneSumsReduce(sums, vectorsPerWorker: sumCount, workers: workers, count: weights, into: dw)
         if let db {
-            laneSumsReduce(sums + weights * LanePlanes.lanes, vectorsPerWorker: sumCount, workers: workers,
-                           count: gradient.channels, into: db)
+            laneSumsReduce(
+                sums + weights * LanePlanes.lanes, vectorsPerWorker: sumCount, workers: workers,
+                count: gradient.channels, into: db)
         }
     }
 
     /// Adds one group's gradients into `sums` (`sumCount` vectors).
-    public func accumulate(input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
-                           into sums: UnsafeMutablePointer<Float>) {
+    public func accumulate(
+        input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+        into sums: UnsafeMutablePointer<Float>
+    ) {
         switch tile {
         case .threeByFive: accumulate(ThreeByFiveTapTile.self, x, dy, sums)
         case .fourByFive: accumulate(FourByFiveTapTile.self, x, dy, sums)
@@ -256,8 +284,10 @@ public struct LaneFilterGradient: Sendable {
     /// block that does not fit moves back to end at the last channel (tap) and adds only what
     /// the block before did not.
     @inline(__always)
-    private func accumulate<Tile: LaneFilterGradientTile>(_: Tile.Type, _ x: UnsafePointer<Float>,
-                                                          _ dy: UnsafePointer<Float>, _ sums: UnsafeMutablePointer<Float>) {
+    private func accumulate<Tile: LaneFilterGradientTile>(
+        _: Tile.Type, _ x: UnsafePointer<Float>,
+        _ dy: UnsafePointer<Float>, _ sums: UnsafeMutablePointer<Float>
+    ) {
         let (K, lanes, tk) = (gradient.channels, LanePlanes.lanes, Tile.channels)
         let channelStride = gradient.planeStride * lanes, band = bandRows(channels: tk)
         offsets.withUnsafeBufferPointer { offsets in
@@ -268,16 +298,22 @@ public struct LaneFilterGradient: Sendable {
                     for tBlock in 0..<((taps + 4) / 5) {
                         let t = min(tBlock * 5, taps - 5), newT = tBlock * 5
                         var tile = Tile()
-                        let (o0, o1, o2, o3, o4) = (offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3], offsets[t + 4])
+                        let (o0, o1, o2, o3, o4) = (
+                            offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3], offsets[t + 4]
+                        )
                         for row in rows {
                             let d = dy + gradient.vector(channel: k, row: row, column: 0) * lanes
                             let p = x + input.vector(channel: 0, row: row - padding, column: -padding) * lanes
                             for column in 0..<gradient.width {
-                                tile.add(d + column * lanes, channelStride: channelStride, p + column * lanes, o0, o1, o2, o3, o4)
+                                tile.add(
+                                    d + column * lanes, channelStride: channelStride, p + column * lanes, o0, o1, o2,
+                                    o3, o4)
                             }
                         }
                         tile.forEachChannel { j, sumsOfChannel in
-                            if k + j >= newK { sumsOfChannel.add(into: sums + ((k + j) * taps + t) * lanes, taps: (newT - t)..<5) }
+                            if k + j >= newK {
+                                sumsOfChannel.add(into: sums + ((k + j) * taps + t) * lanes, taps: (newT - t)..<5)
+                            }
                         }
                     }
                 }
@@ -286,7 +322,9 @@ public struct LaneFilterGradient: Sendable {
     }
 
     /// One channel and one tap at a time, for layers smaller than both tiles.
-    private func accumulateSingly(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ sums: UnsafeMutablePointer<Float>) {
+    private func accumulateSingly(
+        _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ sums: UnsafeMutablePointer<Float>
+    ) {
         let lanes = LanePlanes.lanes
         for k in 0..<gradient.channels {
             for t in 0..<taps {
@@ -314,14 +352,17 @@ public struct LaneConvolutionKernels: Sendable {
 
     /// x laid out as `input` (its border at least `padding`), K output channels, R x R filters.
     public init(input: LanePlanes, outputChannels: Int, kernelSize R: Int, padding p: Int) {
-        forward = LaneCorrelation(input: input, outputChannels: outputChannels, kernelHeight: R, kernelWidth: R,
-                                  padding: p)
+        forward = LaneCorrelation(
+            input: input, outputChannels: outputChannels, kernelHeight: R, kernelWidth: R,
+            padding: p)
         let dy = LanePlanes(channels: outputChannels, height: forward.output.height, width: forward.output.width)
         let q = R - 1 - p
         let border = LaneCorrelation.readsBorder(inputWidth: dy.width, kernelWidth: R, padding: q) ? q : 0
-        backwardData = LaneCorrelation(input: LanePlanes(channels: dy.channels, height: dy.height, width: dy.width,
-                                                         border: border),
-                                       outputChannels: input.channels, kernelHeight: R, kernelWidth: R, padding: q)
+        backwardData = LaneCorrelation(
+            input: LanePlanes(
+                channels: dy.channels, height: dy.height, width: dy.width,
+                border: border),
+            outputChannels: input.channels, kernelHeight: R, kernelWidth: R, padding: q)
         filterGradient = LaneFilterGradient(input: input, gradient: dy, kernelHeight: R, kernelWidth: R, padding: p)
     }
 

@@ -16,13 +16,16 @@ public final class LaneConvolutionBatch {
 
     /// g: stride 1, one group, square filters.
     public init(_ g: ConvolutionGeometry, workers: Int = Parallel.threadCount) {
-        precondition(g.supportsDirect && g.kernelHeight == g.kernelWidth && g.paddingHeight == g.paddingWidth,
-                     "LaneConvolutionBatch: stride 1, one group, square filters and padding")
+        precondition(
+            g.supportsDirect && g.kernelHeight == g.kernelWidth && g.paddingHeight == g.paddingWidth,
+            "LaneConvolutionBatch: stride 1, one group, square filters and padding")
         geometry = g
-        let planes = LanePlanes(channels: g.inputChannels, height: g.inputHeight, width: g.inputWidth,
-                                border: g.paddingHeight)
-        kernels = LaneConvolutionKernels(input: planes, outputChannels: g.outputChannels, kernelSize: g.kernelHeight,
-                                         padding: g.paddingHeight)
+        let planes = LanePlanes(
+            channels: g.inputChannels, height: g.inputHeight, width: g.inputWidth,
+            border: g.paddingHeight)
+        kernels = LaneConvolutionKernels(
+            input: planes, outputChannels: g.outputChannels, kernelSize: g.kernelHeight,
+            padding: g.paddingHeight)
         groups = LanePlanes.groups(for: g.batch)
         self.workers = max(1, min(workers, groups))
         func zeroed(_ count: Int) -> AlignedBuffer { AlignedBuffer(count: count, zeroed: true) }
@@ -45,9 +48,10 @@ public final class LaneConvolutionBatch {
         interleave(dy, layout: kernels.gradient, into: gradient)
         guard kernels.backwardDataReadsBorder else { return }
         for group in 0..<groups {
-            laneCopyInterior(gradient.pointer + group * kernels.gradient.groupFloats, layout: kernels.gradient,
-                             to: borderedGradient.pointer + group * kernels.backwardData.input.groupFloats,
-                             layout: kernels.backwardData.input)
+            laneCopyInterior(
+                gradient.pointer + group * kernels.gradient.groupFloats, layout: kernels.gradient,
+                to: borderedGradient.pointer + group * kernels.backwardData.input.groupFloats,
+                layout: kernels.backwardData.input)
         }
     }
 
@@ -61,8 +65,9 @@ public final class LaneConvolutionBatch {
     public func runForward() {
         let forward = kernels.forward
         Parallel.forEachItem(groups, workers: workers) { _, group in
-            forward.run(input: input.pointer + group * forward.input.groupFloats, packedFilters: forwardFilters.pointer,
-                        bias: zeros.pointer, output: output.pointer + group * forward.output.groupFloats, activation: .none)
+            forward.run(
+                input: input.pointer + group * forward.input.groupFloats, packedFilters: forwardFilters.pointer,
+                bias: zeros.pointer, output: output.pointer + group * forward.output.groupFloats, activation: .none)
         }
     }
 
@@ -71,23 +76,27 @@ public final class LaneConvolutionBatch {
         let backwardData = kernels.backwardData
         let dy = kernels.backwardDataReadsBorder ? borderedGradient.pointer : gradient.pointer
         Parallel.forEachItem(groups, workers: workers) { _, group in
-            backwardData.run(input: dy + group * backwardData.input.groupFloats,
-                             packedFilters: backwardFilters.pointer, bias: zeros.pointer,
-                             output: inputGradient.pointer + group * backwardData.output.groupFloats, activation: .none)
+            backwardData.run(
+                input: dy + group * backwardData.input.groupFloats,
+                packedFilters: backwardFilters.pointer, bias: zeros.pointer,
+                output: inputGradient.pointer + group * backwardData.output.groupFloats, activation: .none)
         }
     }
 
     /// dw (and db) = the sums over the batch, overwritten: each worker sums its groups, then the
     /// lanes and the workers are added up.
-    public func runFilterGradient(weightGradient dw: UnsafeMutablePointer<Float>, biasGradient db: UnsafeMutablePointer<Float>) {
+    public func runFilterGradient(
+        weightGradient dw: UnsafeMutablePointer<Float>, biasGradient db: UnsafeMutablePointer<Float>
+    ) {
         let filterGradient = kernels.filterGradient
         Parallel.forEachWorker(workers) { worker in
             let slice = sums.pointer + worker * filterGradient.sumFloats
             slice.update(repeating: 0, count: filterGradient.sumFloats)
             for group in Parallel.chunk(worker, of: workers, splitting: groups) {
-                filterGradient.accumulate(input: input.pointer + group * filterGradient.input.groupFloats,
-                                          outputGradient: gradient.pointer + group * filterGradient.gradient.groupFloats,
-                                          into: slice)
+                filterGradient.accumulate(
+                    input: input.pointer + group * filterGradient.input.groupFloats,
+                    outputGradient: gradient.pointer + group * filterGradient.gradient.groupFloats,
+                    into: slice)
             }
         }
         dw.update(repeating: 0, count: geometry.weightCount)
@@ -96,7 +105,9 @@ public final class LaneConvolutionBatch {
     }
 
     /// The forward pass's y, [N, K, P, Q].
-    public func copyOutput(into y: UnsafeMutablePointer<Float>) { deinterleave(output, layout: kernels.forward.output, into: y) }
+    public func copyOutput(into y: UnsafeMutablePointer<Float>) {
+        deinterleave(output, layout: kernels.forward.output, into: y)
+    }
 
     /// Backward-data's dx, [N, C, H, W].
     public func copyInputGradient(into dx: UnsafeMutablePointer<Float>) {
@@ -106,15 +117,19 @@ public final class LaneConvolutionBatch {
     private func interleave(_ x: UnsafePointer<Float>, layout: LanePlanes, into buffer: borrowing AlignedBuffer) {
         for group in 0..<groups {
             let (first, count) = LanePlanes.images(inGroup: group, of: geometry.batch)
-            laneInterleave(x, first: first, count: count, layout: layout, into: buffer.pointer + group * layout.groupFloats)
+            laneInterleave(
+                x, first: first, count: count, layout: layout, into: buffer.pointer + group * layout.groupFloats)
         }
     }
 
-    private func deinterleave(_ buffer: borrowing AlignedBuffer, layout: LanePlanes, into y: UnsafeMutablePointer<Float>) {
+    private func deinterleave(
+        _ buffer: borrowing AlignedBuffer, layout: LanePlanes, into y: UnsafeMutablePointer<Float>
+    ) {
         for group in 0..<groups {
             let (first, count) = LanePlanes.images(inGroup: group, of: geometry.batch)
-            laneDeinterleave(buffer.pointer + group * layout.groupFloats, layout: layout, first: first, count: count,
-                             into: y)
+            laneDeinterleave(
+                buffer.pointer + group * layout.groupFloats, layout: layout, first: first, count: count,
+                into: y)
         }
     }
 }

@@ -63,11 +63,15 @@ public struct LaneDense: Sendable {
 
     /// Forward: out[r] = f(bias[r] + sum over k of w[r][k] * x[k]), from the packed weights,
     /// features `inputStride` and `outputStride` floats apart.
-    public func forward(input x: UnsafePointer<Float>, inputStride: Int, packedWeight m: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, outputStride: Int,
-                        activation: FusedActivation) {
-        forEachBlock(x, inputStride, panel: { m + $0 * depth * Self.tileRows }, step: Self.tileRows, padded: true,
-                     bias: bias) { row, sum in
+    public func forward(
+        input x: UnsafePointer<Float>, inputStride: Int, packedWeight m: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, outputStride: Int,
+        activation: FusedActivation
+    ) {
+        forEachBlock(
+            x, inputStride, panel: { m + $0 * depth * Self.tileRows }, step: Self.tileRows, padded: true,
+            bias: bias
+        ) { row, sum in
             storeVector(activate(sum, activation), to: y + row * outputStride)
         }
     }
@@ -76,9 +80,11 @@ public struct LaneDense: Sendable {
     /// layer's weights w[k][r] (rows = in, depth = out): a step's 12 weights already lie side by
     /// side in w's row k. a: the output of the activation g whose input gradient this is, at
     /// `activationStride`; nil when there is none.
-    public func backward(outputGradient dy: UnsafePointer<Float>, stride: Int, weight w: UnsafePointer<Float>,
-                         activationOutput a: UnsafePointer<Float>?, activationStride: Int, _ activation: FusedActivation,
-                         into dx: UnsafeMutablePointer<Float>, outputStride: Int) {
+    public func backward(
+        outputGradient dy: UnsafePointer<Float>, stride: Int, weight w: UnsafePointer<Float>,
+        activationOutput a: UnsafePointer<Float>?, activationStride: Int, _ activation: FusedActivation,
+        into dx: UnsafeMutablePointer<Float>, outputStride: Int
+    ) {
         forEachBlock(dy, stride, panel: { w + blockStart($0) }, step: rows, padded: false, bias: nil) { row, sum in
             let value = a.map { timesSlope(sum, output: loadVector($0 + row * activationStride), activation) } ?? sum
             storeVector(value, to: dx + row * outputStride)
@@ -91,15 +97,18 @@ public struct LaneDense: Sendable {
     /// computed and dropped; the backward reads the layer's own weights and has no padding, so
     /// there such a layer goes one row at a time.
     @inline(__always)
-    private func forEachBlock(_ x: UnsafePointer<Float>, _ inputStride: Int, panel: (Int) -> UnsafePointer<Float>,
-                              step: Int, padded: Bool, bias: UnsafePointer<Float>?,
-                              _ store: (Int, LaneVector) -> Void) {
+    private func forEachBlock(
+        _ x: UnsafePointer<Float>, _ inputStride: Int, panel: (Int) -> UnsafePointer<Float>,
+        step: Int, padded: Bool, bias: UnsafePointer<Float>?,
+        _ store: (Int, LaneVector) -> Void
+    ) {
         guard rows >= Self.tileRows || padded else {
             let weights = panel(0)
             for row in 0..<rows {
                 var sum = LaneVector(repeating: bias?[row] ?? 0)
                 for k in 0..<depth {
-                    sum = sum.addingProduct(LaneVector(repeating: weights[k * step + row]), loadVector(x + k * inputStride))
+                    sum = sum.addingProduct(
+                        LaneVector(repeating: weights[k * step + row]), loadVector(x + k * inputStride))
                 }
                 store(row, sum)
             }

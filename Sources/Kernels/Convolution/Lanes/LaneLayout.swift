@@ -62,8 +62,10 @@ public struct LanePlanes: Sendable, Equatable {
 /// as `layout` says, into one group: image first + j into lane j. Lanes past `count` get zeros,
 /// so that a short last group adds nothing to any gradient. Only the planes' interiors are
 /// written; the border keeps the zeros it was made with.
-public func laneInterleave(_ x: UnsafePointer<Float>, first: Int, count: Int, layout: LanePlanes,
-                           into group: UnsafeMutablePointer<Float>) {
+public func laneInterleave(
+    _ x: UnsafePointer<Float>, first: Int, count: Int, layout: LanePlanes,
+    into group: UnsafeMutablePointer<Float>
+) {
     precondition(count >= 1 && count <= LanePlanes.lanes, "laneInterleave: 1 to 16 images per group")
     let (size, lanes) = (layout.imageSize, LanePlanes.lanes)
     guard size >= lanes else {
@@ -87,8 +89,10 @@ public func laneInterleave(_ x: UnsafePointer<Float>, first: Int, count: Int, la
 
 /// The inverse: lanes 0 ..< count of one group into images first ..< first + count of the NCHW
 /// batch y. Lanes past `count` (the zero images) are dropped.
-public func laneDeinterleave(_ group: UnsafePointer<Float>, layout: LanePlanes, first: Int, count: Int,
-                             into y: UnsafeMutablePointer<Float>) {
+public func laneDeinterleave(
+    _ group: UnsafePointer<Float>, layout: LanePlanes, first: Int, count: Int,
+    into y: UnsafeMutablePointer<Float>
+) {
     let (size, lanes) = (layout.imageSize, LanePlanes.lanes)
     guard size >= lanes else {
         for position in 0..<size {
@@ -213,10 +217,13 @@ struct TransposeBlock {
 
 /// Copies the interior of one group laid out as `from` into one laid out as `to` (the same
 /// planes inside another border), leaving `to`'s border as it is.
-public func laneCopyInterior(_ source: UnsafePointer<Float>, layout from: LanePlanes,
-                             to target: UnsafeMutablePointer<Float>, layout to: LanePlanes) {
-    precondition(from.channels == to.channels && from.height == to.height && from.width == to.width,
-                 "laneCopyInterior: the planes differ")
+public func laneCopyInterior(
+    _ source: UnsafePointer<Float>, layout from: LanePlanes,
+    to target: UnsafeMutablePointer<Float>, layout to: LanePlanes
+) {
+    precondition(
+        from.channels == to.channels && from.height == to.height && from.width == to.width,
+        "laneCopyInterior: the planes differ")
     let lanes = LanePlanes.lanes
     for c in 0..<from.channels {
         for row in 0..<from.height {
@@ -229,7 +236,9 @@ public func laneCopyInterior(_ source: UnsafePointer<Float>, layout from: LanePl
 /// Copies `count` vectors (each one feature of a group's 16 images) from one stride to another,
 /// in floats: a group's features into its column of a [features][batch] matrix (LaneDense), or
 /// back. Vector by vector: as 64-byte copies they were calls to memmove.
-public func laneCopyVectors(_ count: Int, from source: UnsafePointer<Float>, stride: Int,
-                            to target: UnsafeMutablePointer<Float>, stride targetStride: Int) {
+public func laneCopyVectors(
+    _ count: Int, from source: UnsafePointer<Float>, stride: Int,
+    to target: UnsafeMutablePointer<Float>, stride targetStride: Int
+) {
     for f in 0..<count { storeVector(loadVector(source + f * stride), to: target + f * targetStride) }
 }

@@ -14,28 +14,36 @@ public struct LanePool: Sendable {
 
     /// out's interior is written; `outputBorder` is the zero border the next layer wants.
     public init(_ kind: Kind, input: LanePlanes, window: Int, stride: Int, outputBorder: Int = 0) {
-        precondition(window >= 1 && stride >= 1 && input.height >= window && input.width >= window,
-                     "LanePool: the window does not fit")
+        precondition(
+            window >= 1 && stride >= 1 && input.height >= window && input.width >= window,
+            "LanePool: the window does not fit")
         (self.kind, self.input, self.window, self.stride) = (kind, input, window, stride)
-        output = LanePlanes(channels: input.channels, height: (input.height - window) / stride + 1,
-                            width: (input.width - window) / stride + 1, border: outputBorder)
+        output = LanePlanes(
+            channels: input.channels, height: (input.height - window) / stride + 1,
+            width: (input.width - window) / stride + 1, border: outputBorder)
     }
 
     /// Floats per group of max pooling's winners: for each output value, the index in its window
     /// (row-major) of each image's winner; none for average pooling.
-    public var winnerFloats: Int { kind == .max ? output.channels * output.height * output.width * LanePlanes.lanes : 0 }
+    public var winnerFloats: Int {
+        kind == .max ? output.channels * output.height * output.width * LanePlanes.lanes : 0
+    }
 
     /// The winners' vector of output (c, py, px).
     @inline(__always)
     func winner(_ c: Int, _ py: Int, _ px: Int) -> Int { (c * output.height + py) * output.width + px }
 
     /// Pools one group; max pooling writes each window's winner to `winners` (winnerFloats).
-    public func forward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
-                        winners: UnsafeMutablePointer<Float>? = nil) {
+    public func forward(
+        input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
+        winners: UnsafeMutablePointer<Float>? = nil
+    ) {
         switch kind {
         case .average: averageForward(x, y)
         case .max:
-            guard let winners else { preconditionFailure("LanePool: max pooling's forward needs somewhere for its winners") }
+            guard let winners else {
+                preconditionFailure("LanePool: max pooling's forward needs somewhere for its winners")
+            }
             maxForward(x, y, winners)
         }
     }
@@ -59,8 +67,10 @@ public struct LanePool: Sendable {
 
     /// The first largest value in the window's row-major order wins, and a NaN wins over
     /// numbers, as in PyTorch (and maxPoolForward).
-    private func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                            _ winners: UnsafeMutablePointer<Float>) {
+    private func maxForward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        _ winners: UnsafeMutablePointer<Float>
+    ) {
         let lanes = LanePlanes.lanes
         for c in 0..<input.channels {
             for py in 0..<output.height {
@@ -87,9 +97,11 @@ public struct LanePool: Sendable {
     /// input (laid out as `input`): the gradient of the activation's input, written into dx's
     /// interior (laid out as `gradient`, whose border stays zero). dOut has `output`'s shape,
     /// laid out as `outputGradient`; max pooling sends it to the winners the forward pass kept.
-    public func backward(outputGradient dOut: UnsafePointer<Float>, layout outputGradient: LanePlanes,
-                         winners: UnsafePointer<Float>? = nil, activationOutput a: UnsafePointer<Float>,
-                         _ activation: FusedActivation, gradient: LanePlanes, into dx: UnsafeMutablePointer<Float>) {
+    public func backward(
+        outputGradient dOut: UnsafePointer<Float>, layout outputGradient: LanePlanes,
+        winners: UnsafePointer<Float>? = nil, activationOutput a: UnsafePointer<Float>,
+        _ activation: FusedActivation, gradient: LanePlanes, into dx: UnsafeMutablePointer<Float>
+    ) {
         // Average pooling has no winners: whatever pointer came with it is never read.
         let winners = kind == .max ? winners : nil
         precondition(kind == .average || winners != nil, "LanePool: max pooling's backward needs its winners")
@@ -110,8 +122,11 @@ public struct LanePool: Sendable {
     /// each vector passed as four 128-bit pieces, and LeNet's backward took up to 60% longer.
     private func spread<Share: LaneWindowShare, Slope: LaneSlope>(
         _: Share.Type, _: Slope.Type,
-        _ arguments: (UnsafePointer<Float>, LanePlanes, UnsafePointer<Float>?, UnsafePointer<Float>, LanePlanes,
-                      UnsafeMutablePointer<Float>)) {
+        _ arguments: (
+            UnsafePointer<Float>, LanePlanes, UnsafePointer<Float>?, UnsafePointer<Float>, LanePlanes,
+            UnsafeMutablePointer<Float>
+        )
+    ) {
         let (dOut, output, winners, a, gradient, dx) = arguments
         let (lanes, scale) = (LanePlanes.lanes, 1 / Float(window * window))
         @inline(__always)
@@ -142,14 +157,16 @@ public struct LanePool: Sendable {
                         }
                     }
                 }
-                zeroUncovered(channel: c, gradient: gradient, covered: output.height * stride, output.width * stride, dx)
+                zeroUncovered(
+                    channel: c, gradient: gradient, covered: output.height * stride, output.width * stride, dx)
             }
             return
         }
         // Overlapping windows (or gaps between them): add up each window's shares, then the slope.
         for c in 0..<input.channels {
             for row in 0..<input.height {
-                (dx + gradient.vector(channel: c, row: row, column: 0) * lanes).update(repeating: 0, count: input.width * lanes)
+                (dx + gradient.vector(channel: c, row: row, column: 0) * lanes).update(
+                    repeating: 0, count: input.width * lanes)
             }
             for py in 0..<output.height {
                 for px in 0..<output.width {
@@ -157,7 +174,8 @@ public struct LanePool: Sendable {
                     let won = winnerVector(c, py, px)
                     for i in 0..<window {
                         for j in 0..<window {
-                            let target = dx + gradient.vector(channel: c, row: py * stride + i, column: px * stride + j) * lanes
+                            let target =
+                                dx + gradient.vector(channel: c, row: py * stride + i, column: px * stride + j) * lanes
                             storeVector(loadVector(target) + share(d, won, Float(i * window + j)), to: target)
                         }
                     }
@@ -175,8 +193,10 @@ public struct LanePool: Sendable {
 
     /// Zeros the gradient of the input rows and columns that no window reaches (floor rounding
     /// leaves up to stride - 1 of each).
-    private func zeroUncovered(channel c: Int, gradient: LanePlanes, covered rows: Int, _ columns: Int,
-                               _ dx: UnsafeMutablePointer<Float>) {
+    private func zeroUncovered(
+        channel c: Int, gradient: LanePlanes, covered rows: Int, _ columns: Int,
+        _ dx: UnsafeMutablePointer<Float>
+    ) {
         let lanes = LanePlanes.lanes
         for row in 0..<input.height {
             let first = row < rows ? columns : 0
@@ -240,12 +260,16 @@ func timesSlope(_ gradient: LaneVector, output y: LaneVector, _ activation: Fuse
 
 /// target[i] += the sum over workers w (in order) and lanes of sums[w][i], for i in 0 ..< count:
 /// per-lane, per-worker sums (LaneFilterGradient) made into one gradient, the same every run.
-public func laneSumsReduce(_ sums: UnsafePointer<Float>, vectorsPerWorker: Int, workers: Int, count: Int,
-                           into target: UnsafeMutablePointer<Float>) {
+public func laneSumsReduce(
+    _ sums: UnsafePointer<Float>, vectorsPerWorker: Int, workers: Int, count: Int,
+    into target: UnsafeMutablePointer<Float>
+) {
     for i in 0..<count {
         // The workers' vectors first (vertical adds), then one sum across the lanes.
         var total = loadVector(sums + i * LanePlanes.lanes)
-        for worker in 1..<max(1, workers) { total += loadVector(sums + (worker * vectorsPerWorker + i) * LanePlanes.lanes) }
+        for worker in 1..<max(1, workers) {
+            total += loadVector(sums + (worker * vectorsPerWorker + i) * LanePlanes.lanes)
+        }
         target[i] += total.sum()
     }
 }

@@ -175,8 +175,10 @@ struct FiveTapSums {
     init() { (t0, t1, t2, t3, t4) = (.zero, .zero, .zero, .zero, .zero) }
 
     @inline(__always)
-    mutating func add(_ d: LaneVector, _ u0: LaneVector, _ u1: LaneVector, _ u2: LaneVector, _ u3: LaneVector,
-                      _ u4: LaneVector) {
+    mutating func add(
+        _ d: LaneVector, _ u0: LaneVector, _ u1: LaneVector, _ u2: LaneVector, _ u3: LaneVector,
+        _ u4: LaneVector
+    ) {
         t0 = t0.addingProduct(d, u0)
         t1 = t1.addingProduct(d, u1)
         t2 = t2.addingProduct(d, u2)
@@ -212,8 +214,9 @@ protocol LaneFilterGradientTile {
     init()
     /// One output position: d points at dy of the first channel (the others `channelStride`
     /// floats apart), p at the input that tap offset 0 reads; o0 ... o4 are the taps' offsets.
-    mutating func add(_ d: UnsafePointer<Float>, channelStride: Int, _ p: UnsafePointer<Float>,
-                      _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ o4: Int)
+    mutating func add(
+        _ d: UnsafePointer<Float>, channelStride: Int, _ p: UnsafePointer<Float>,
+        _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ o4: Int)
     /// body(j, sums of channel j) for every channel, in order.
     func forEachChannel(_ body: (Int, FiveTapSums) -> Void)
 }
@@ -227,8 +230,10 @@ struct ThreeByFiveTapTile: LaneFilterGradientTile {
     init() { (k0, k1, k2) = (FiveTapSums(), FiveTapSums(), FiveTapSums()) }
 
     @inline(__always)
-    mutating func add(_ d: UnsafePointer<Float>, channelStride: Int, _ p: UnsafePointer<Float>,
-                      _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ o4: Int) {
+    mutating func add(
+        _ d: UnsafePointer<Float>, channelStride: Int, _ p: UnsafePointer<Float>,
+        _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ o4: Int
+    ) {
         let (u0, u1, u2) = (loadVector(p + o0), loadVector(p + o1), loadVector(p + o2))
         let (u3, u4) = (loadVector(p + o3), loadVector(p + o4))
         k0.add(loadVector(d), u0, u1, u2, u3, u4)
@@ -253,8 +258,10 @@ struct FourByFiveTapTile: LaneFilterGradientTile {
     init() { (k0, k1, k2, k3) = (FiveTapSums(), FiveTapSums(), FiveTapSums(), FiveTapSums()) }
 
     @inline(__always)
-    mutating func add(_ d: UnsafePointer<Float>, channelStride: Int, _ p: UnsafePointer<Float>,
-                      _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ o4: Int) {
+    mutating func add(
+        _ d: UnsafePointer<Float>, channelStride: Int, _ p: UnsafePointer<Float>,
+        _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ o4: Int
+    ) {
         let (u0, u1, u2) = (loadVector(p + o0), loadVector(p + o1), loadVector(p + o2))
         let (u3, u4) = (loadVector(p + o3), loadVector(p + o4))
         k0.add(loadVector(d), u0, u1, u2, u3, u4)

@@ -64,7 +64,9 @@ struct WinogradProblem {
         batch = g.batch
         inputChannels = g.inputChannels
         outputChannels = g.outputChannels
-        (inputHeight, inputWidth, outputHeight, outputWidth) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
+        (inputHeight, inputWidth, outputHeight, outputWidth) = (
+            g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth
+        )
         (paddingHeight, paddingWidth) = (g.paddingHeight, g.paddingWidth)
     }
 
@@ -74,7 +76,9 @@ struct WinogradProblem {
         batch = g.batch
         inputChannels = g.outputChannels
         outputChannels = g.inputChannels
-        (inputHeight, inputWidth, outputHeight, outputWidth) = (g.outputHeight, g.outputWidth, g.inputHeight, g.inputWidth)
+        (inputHeight, inputWidth, outputHeight, outputWidth) = (
+            g.outputHeight, g.outputWidth, g.inputHeight, g.inputWidth
+        )
         let reach = g.kernelHeight - 1
         (paddingHeight, paddingWidth) = (reach - g.paddingHeight, reach - g.paddingWidth)
     }
@@ -108,8 +112,10 @@ extension ConvolutionGeometry {
 /// Transforms every r x r filter into its 6x6 tile, U = G g G^T, stored as u[xi][o][i] (the
 /// left-hand matrices of the 36 products). Forward: filter (o, i) is w[o, i]. Backward-data
 /// (`rotated`): filter (o, i) is w[i, o] turned by 180 degrees.
-func winogradTransformFilters(_ w: UnsafePointer<Float>, tile: WinogradTile, outputChannels: Int, inputChannels: Int,
-                              rotated: Bool, into u: UnsafeMutablePointer<Float>, workers: Int) {
+func winogradTransformFilters(
+    _ w: UnsafePointer<Float>, tile: WinogradTile, outputChannels: Int, inputChannels: Int,
+    rotated: Bool, into u: UnsafeMutablePointer<Float>, workers: Int
+) {
     let stride = outputChannels * inputChannels, r = tile.kernelSize, area = r * r
     Parallel.parallelFor(outputChannels, workers: workers) { o in
         for i in 0..<inputChannels {
@@ -125,8 +131,9 @@ func winogradTransformFilters(_ w: UnsafePointer<Float>, tile: WinogradTile, out
             let rows = (row(0), row(1), row(2), r == 5 ? row(3) : .zero, r == 5 ? row(4) : .zero)
             let (l0, l1, l2, l3, l4, l5) = filterTransform(tile, rows.0, rows.1, rows.2, rows.3, rows.4)
             func column(_ s: Int) -> SIMD8<Float> { SIMD8(l0[s], l1[s], l2[s], l3[s], l4[s], l5[s], 0, 0) }
-            let (u0, u1, u2, u3, u4, u5) = filterTransform(tile, column(0), column(1), column(2),
-                                                           r == 5 ? column(3) : .zero, r == 5 ? column(4) : .zero)
+            let (u0, u1, u2, u3, u4, u5) = filterTransform(
+                tile, column(0), column(1), column(2),
+                r == 5 ? column(3) : .zero, r == 5 ? column(4) : .zero)
             scatterTile(u0, u1, u2, u3, u4, u5, to: u + o * inputChannels + i, positionStride: stride)
         }
     }
@@ -135,9 +142,12 @@ func winogradTransformFilters(_ w: UnsafePointer<Float>, tile: WinogradTile, out
 /// G applied down r rows (g3 and g4 are zero for 3x3 filters): six rows out, one per point
 /// 0, 1, -1, 2, -2, infinity.
 @inline(__always)
-private func filterTransform(_ tile: WinogradTile, _ g0: SIMD8<Float>, _ g1: SIMD8<Float>, _ g2: SIMD8<Float>,
-                             _ g3: SIMD8<Float>, _ g4: SIMD8<Float>)
-    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+private func filterTransform(
+    _ tile: WinogradTile, _ g0: SIMD8<Float>, _ g1: SIMD8<Float>, _ g2: SIMD8<Float>,
+    _ g3: SIMD8<Float>, _ g4: SIMD8<Float>
+)
+    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+{
     // The filter polynomial g(p) = g0 + g1 p + g2 p^2 (+ g3 p^3 + g4 p^4), split into its even
     // and odd parts so that g(1), g(-1), g(2), g(-2) share them.
     let even1 = g0 + g2 + g4, odd1 = g1 + g3
@@ -148,9 +158,13 @@ private func filterTransform(_ tile: WinogradTile, _ g0: SIMD8<Float>, _ g1: SIM
 
 /// B^T applied down six rows (each a vector over columns): the input transform's first half.
 @inline(__always)
-private func inputTransform(_ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>,
-                            _ d4: SIMD8<Float>, _ d5: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
-                                                                       SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+private func inputTransform(
+    _ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>,
+    _ d4: SIMD8<Float>, _ d5: SIMD8<Float>
+) -> (
+    SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+    SIMD8<Float>, SIMD8<Float>, SIMD8<Float>
+) {
     let t0 = 4 * d0 - 5 * d2 + d4
     let t1 = -4 * (d1 + d2) + d3 + d4
     let t2 = 4 * (d1 - d2) - d3 + d4
@@ -164,9 +178,12 @@ private func inputTransform(_ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<
 /// returned; for F(2x2, 5x5) only the first two mean anything). Row i weighs the point p by p^i,
 /// and the point at infinity only in the last row.
 @inline(__always)
-private func outputTransform(_ tile: WinogradTile, _ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>,
-                             _ m3: SIMD8<Float>, _ m4: SIMD8<Float>, _ m5: SIMD8<Float>)
-    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+private func outputTransform(
+    _ tile: WinogradTile, _ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>,
+    _ m3: SIMD8<Float>, _ m4: SIMD8<Float>, _ m5: SIMD8<Float>
+)
+    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+{
     let (sum12, difference12) = (m1 + m2, m1 - m2)
     let (sum34, difference34) = (m3 + m4, m3 - m4)
     let row1 = difference12 + 2 * difference34
@@ -177,8 +194,10 @@ private func outputTransform(_ tile: WinogradTile, _ m0: SIMD8<Float>, _ m1: SIM
 /// Stores a 6x6 tile given by its columns (lane i of `cj` is tile[i][j]) into the 36 position
 /// matrices: tile[i][j] goes to target[(i * 6 + j) * positionStride].
 @inline(__always)
-func scatterTile(_ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c3: SIMD8<Float>,
-                 _ c4: SIMD8<Float>, _ c5: SIMD8<Float>, to target: UnsafeMutablePointer<Float>, positionStride: Int) {
+func scatterTile(
+    _ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c3: SIMD8<Float>,
+    _ c4: SIMD8<Float>, _ c5: SIMD8<Float>, to target: UnsafeMutablePointer<Float>, positionStride: Int
+) {
     for i in 0..<6 {
         let base = target + i * 6 * positionStride
         base[0] = c0[i]
@@ -195,14 +214,17 @@ func scatterTile(_ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c
 @inline(__always)
 func gatherTileRow(_ i: Int, from source: UnsafePointer<Float>, positionStride: Int) -> SIMD8<Float> {
     let base = source + i * 6 * positionStride
-    return SIMD8(base[0], base[positionStride], base[2 * positionStride], base[3 * positionStride],
-                 base[4 * positionStride], base[5 * positionStride], 0, 0)
+    return SIMD8(
+        base[0], base[positionStride], base[2 * positionStride], base[3 * positionStride],
+        base[4 * positionStride], base[5 * positionStride], 0, 0)
 }
 
 /// Column j of six row vectors, as one vector (lanes 6 and 7 zero).
 @inline(__always)
-func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
-            _ r4: SIMD8<Float>, _ r5: SIMD8<Float>) -> SIMD8<Float> {
+func column(
+    _ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+    _ r4: SIMD8<Float>, _ r5: SIMD8<Float>
+) -> SIMD8<Float> {
     SIMD8(r0[j], r1[j], r2[j], r3[j], r4[j], r5[j], 0, 0)
 }
 
@@ -210,23 +232,27 @@ func column(_ j: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>
 /// transformed into `u` ([36, K, C]). Works through the batch in chunks of `imagesPerChunk`
 /// images; each chunk's three steps (input transform, 36 products, output transform) are split
 /// over the workers.
-func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, transformedFilters u: UnsafePointer<Float>,
-                      bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
-                      buffers: borrowing WinogradBuffers, packingSpace: UnsafeMutablePointer<Float>, workers: Int) {
+func winogradConvolve(
+    _ s: WinogradProblem, input x: UnsafePointer<Float>, transformedFilters u: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
+    buffers: borrowing WinogradBuffers, packingSpace: UnsafeMutablePointer<Float>, workers: Int
+) {
     let (C, K, tiles) = (s.inputChannels, s.outputChannels, s.tilesPerImage)
     let (v, m, padded) = (buffers.transformedInput.pointer, buffers.products.pointer, buffers.paddedPlanes.pointer)
     let chunk = min(buffers.imagesPerChunk, s.imagesPerChunk)
     for first in stride(from: 0, to: s.batch, by: chunk) {
         let count = min(chunk, s.batch - first), T = count * tiles
         // 1. V[xi][c][t] = B^T d B for every 6x6 input block d of every image and channel.
-        transformInputChunk(s, input: x, images: first..<(first + count), into: v, paddedPlanes: padded, workers: workers)
+        transformInputChunk(
+            s, input: x, images: first..<(first + count), into: v, paddedPlanes: padded, workers: workers)
         // 2. The 36 products, each single-threaded on its worker's packing space.
         Parallel.forEachWorker(workers) { worker in
             let ownSpace = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker).a
             for xi in Parallel.chunk(worker, of: workers, splitting: WinogradProblem.positions) {
-                sgemm(transA: false, transB: false, m: K, n: T, k: C, alpha: 1, a: u + xi * K * C, lda: C,
-                      b: v + xi * C * T, ldb: T, beta: 0, c: m + xi * K * T, ldc: T,
-                      packingSpace: ownSpace, workers: 1)
+                sgemm(
+                    transA: false, transB: false, m: K, n: T, k: C, alpha: 1, a: u + xi * K * C, lda: C,
+                    b: v + xi * C * T, ldb: T, beta: 0, c: m + xi * K * T, ldc: T,
+                    packingSpace: ownSpace, workers: 1)
             }
         }
         // 3. Y = A^T M A for every block, plus the bias, cut to the output's edges.
@@ -234,8 +260,9 @@ func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, trans
             for item in Parallel.chunk(worker, of: workers, splitting: count * K) {
                 let (i, k) = item.quotientAndRemainder(dividingBy: K)
                 let plane = y + ((first + i) * K + k) * s.outputPlane
-                transformOutputTiles(s, products: m + k * T + i * tiles, positionStride: K * T,
-                                     bias: bias?[k] ?? 0, into: plane)
+                transformOutputTiles(
+                    s, products: m + k * T + i * tiles, positionStride: K * T,
+                    bias: bias?[k] ?? 0, into: plane)
                 if activation != .none { applyActivation(plane, plane, count: s.outputPlane, bias: 0, activation) }
             }
         }
@@ -244,8 +271,10 @@ func winogradConvolve(_ s: WinogradProblem, input x: UnsafePointer<Float>, trans
 
 /// V[xi][c][t] = B^T d B for the 6x6 input blocks of `images` (a chunk of the batch), every
 /// channel, block t of the chunk's T; split over the workers, each with its own padded plane.
-func transformInputChunk(_ s: WinogradProblem, input x: UnsafePointer<Float>, images: Range<Int>,
-                         into v: UnsafeMutablePointer<Float>, paddedPlanes: UnsafeMutablePointer<Float>, workers: Int) {
+func transformInputChunk(
+    _ s: WinogradProblem, input x: UnsafePointer<Float>, images: Range<Int>,
+    into v: UnsafeMutablePointer<Float>, paddedPlanes: UnsafeMutablePointer<Float>, workers: Int
+) {
     let (C, tiles) = (s.inputChannels, s.tilesPerImage), T = images.count * tiles
     Parallel.forEachWorker(workers) { worker in
         let plane = paddedPlanes + worker * s.paddedPlane
@@ -278,8 +307,10 @@ private func copyPadded(_ s: WinogradProblem, plane x: UnsafePointer<Float>, int
 /// Eight blocks at a time, one per lane: each block's 36 inputs are gathered into lanes, and
 /// then both halves of the transform are plain vector arithmetic and V's values for eight
 /// consecutive blocks are one store per position (they are adjacent in v).
-private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
-                                 into v: UnsafeMutablePointer<Float>, positionStride: Int) {
+private func transformInputTiles(
+    _ s: WinogradProblem, paddedPlane: UnsafeMutablePointer<Float>,
+    into v: UnsafeMutablePointer<Float>, positionStride: Int
+) {
     let rowStride = s.paddedRowStride
     withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: WinogradProblem.positions) { scratch in
         let half = scratch.baseAddress!  // half[i * 6 + j] = (B^T d)[i][j], eight blocks wide
@@ -290,11 +321,14 @@ private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutabl
             for j in 0..<6 {
                 func d(_ i: Int) -> SIMD8<Float> {
                     let base = paddedPlane + i * rowStride + j
-                    return SIMD8(base[corner[0]], base[corner[1]], base[corner[2]], base[corner[3]],
-                                 base[corner[4]], base[corner[5]], base[corner[6]], base[corner[7]])
+                    return SIMD8(
+                        base[corner[0]], base[corner[1]], base[corner[2]], base[corner[3]],
+                        base[corner[4]], base[corner[5]], base[corner[6]], base[corner[7]])
                 }
                 let (t0, t1, t2, t3, t4, t5) = inputTransform(d(0), d(1), d(2), d(3), d(4), d(5))
-                (half[j], half[6 + j], half[12 + j], half[18 + j], half[24 + j], half[30 + j]) = (t0, t1, t2, t3, t4, t5)
+                (half[j], half[6 + j], half[12 + j], half[18 + j], half[24 + j], half[30 + j]) = (
+                    t0, t1, t2, t3, t4, t5
+                )
             }
             // Then along each row i: V[i][j], position i * 6 + j.
             for i in 0..<6 {
@@ -302,7 +336,11 @@ private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutabl
                 let (v0, v1, v2, v3, v4, v5) = inputTransform(row[0], row[1], row[2], row[3], row[4], row[5])
                 func put(_ j: Int, _ value: SIMD8<Float>) {
                     let target = v + (i * 6 + j) * positionStride + first
-                    if count == 8 { storeVector8(value, to: target) } else { for l in 0..<count { target[l] = value[l] } }
+                    if count == 8 {
+                        storeVector8(value, to: target)
+                    } else {
+                        for l in 0..<count { target[l] = value[l] }
+                    }
                 }
                 put(0, v0)
                 put(1, v1)
@@ -319,8 +357,10 @@ private func transformInputTiles(_ s: WinogradProblem, paddedPlane: UnsafeMutabl
 /// Eight blocks at a time, one per lane, as transformInputTiles: M's values for eight
 /// consecutive blocks are one load per position; each lane's m x m result is then written to
 /// its place in the plane, cut to the plane's edges.
-private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointer<Float>, positionStride: Int,
-                                  bias: Float, into y: UnsafeMutablePointer<Float>) {
+private func transformOutputTiles(
+    _ s: WinogradProblem, products m: UnsafePointer<Float>, positionStride: Int,
+    bias: Float, into y: UnsafeMutablePointer<Float>
+) {
     let size = s.tile.outputSize
     withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: WinogradProblem.positions + 16) { scratch in
         // half[a * 6 + j] = (A^T M)[a][j] for a < 4; result[a * 4 + b] = Y[a][b].
@@ -335,8 +375,9 @@ private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointe
                     for l in 0..<count { lanes[l] = source[l] }
                     return lanes
                 }
-                let (r0, r1, r2, r3) = outputTransform(s.tile, products(0), products(1), products(2), products(3),
-                                                       products(4), products(5))
+                let (r0, r1, r2, r3) = outputTransform(
+                    s.tile, products(0), products(1), products(2), products(3),
+                    products(4), products(5))
                 (half[j], half[6 + j], half[12 + j], half[18 + j]) = (r0, r1, r2, r3)
             }
             for a in 0..<size {
@@ -350,8 +391,10 @@ private func transformOutputTiles(_ s: WinogradProblem, products m: UnsafePointe
                 let rows = min(size, s.outputHeight - top), columns = min(size, s.outputWidth - left)
                 for a in 0..<rows {
                     let out = y + (top + a) * s.outputWidth + left
-                    let values = SIMD4(result[a * 4][l], result[a * 4 + 1][l], result[a * 4 + 2][l],
-                                       result[a * 4 + 3][l]) + bias
+                    let values =
+                        SIMD4(
+                            result[a * 4][l], result[a * 4 + 1][l], result[a * 4 + 2][l],
+                            result[a * 4 + 3][l]) + bias
                     if columns == 4 {
                         UnsafeMutableRawPointer(out).storeBytes(of: values, as: SIMD4<Float>.self)
                     } else {

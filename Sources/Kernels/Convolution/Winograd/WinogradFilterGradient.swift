@@ -11,9 +11,11 @@
 
 /// dw += dL/dw and db += dL/db for the convolution `s` (its forward problem), x: [N, C, H, W],
 /// dy: [N, K, P, Q], dw: [K, C, r, r], db: [K] or nil.
-func winogradFilterGradient(_ s: WinogradProblem, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
-                            weightGradient dw: UnsafeMutablePointer<Float>, biasGradient db: UnsafeMutablePointer<Float>?,
-                            buffers: borrowing WinogradBuffers, packingSpace: UnsafeMutablePointer<Float>, workers: Int) {
+func winogradFilterGradient(
+    _ s: WinogradProblem, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+    weightGradient dw: UnsafeMutablePointer<Float>, biasGradient db: UnsafeMutablePointer<Float>?,
+    buffers: borrowing WinogradBuffers, packingSpace: UnsafeMutablePointer<Float>, workers: Int
+) {
     let (C, K, tiles) = (s.inputChannels, s.outputChannels, s.tilesPerImage)
     let (v, spread, padded) = (buffers.transformedInput.pointer, buffers.products.pointer, buffers.paddedPlanes.pointer)
     let dU = buffers.transformedFilters.pointer
@@ -21,21 +23,24 @@ func winogradFilterGradient(_ s: WinogradProblem, input x: UnsafePointer<Float>,
     for first in stride(from: 0, to: s.batch, by: chunk) {
         let count = min(chunk, s.batch - first), T = count * tiles
         // 1. V for every input block (as in forward) and dY~ = A dy A^T for every output block.
-        transformInputChunk(s, input: x, images: first..<(first + count), into: v, paddedPlanes: padded, workers: workers)
+        transformInputChunk(
+            s, input: x, images: first..<(first + count), into: v, paddedPlanes: padded, workers: workers)
         Parallel.forEachWorker(workers) { worker in
             for item in Parallel.chunk(worker, of: workers, splitting: count * K) {
                 let (i, k) = item.quotientAndRemainder(dividingBy: K)
-                spreadOutputGradientTiles(s, plane: dy + ((first + i) * K + k) * s.outputPlane,
-                                          into: spread + k * T + i * tiles, positionStride: K * T)
+                spreadOutputGradientTiles(
+                    s, plane: dy + ((first + i) * K + k) * s.outputPlane,
+                    into: spread + k * T + i * tiles, positionStride: K * T)
             }
         }
         // 2. The 36 products over this chunk's blocks, added to the earlier chunks'.
         Parallel.forEachWorker(workers) { worker in
             let ownSpace = GemmWorkspace.packingBlocks(at: packingSpace, worker: worker).a
             for xi in Parallel.chunk(worker, of: workers, splitting: WinogradProblem.positions) {
-                sgemm(transA: false, transB: true, m: K, n: C, k: T, alpha: 1, a: spread + xi * K * T, lda: T,
-                      b: v + xi * C * T, ldb: T, beta: first == 0 ? 0 : 1, c: dU + xi * K * C, ldc: C,
-                      packingSpace: ownSpace, workers: 1)
+                sgemm(
+                    transA: false, transB: true, m: K, n: C, k: T, alpha: 1, a: spread + xi * K * T, lda: T,
+                    b: v + xi * C * T, ldb: T, beta: first == 0 ? 0 : 1, c: dU + xi * K * C, ldc: C,
+                    packingSpace: ownSpace, workers: 1)
             }
         }
     }
@@ -46,12 +51,13 @@ func winogradFilterGradient(_ s: WinogradProblem, input x: UnsafePointer<Float>,
             func row(_ i: Int) -> SIMD8<Float> { gatherTileRow(i, from: dU + k * C + c, positionStride: stride) }
             let (z0, z1, z2, z3, z4) = gatherTaps(s.tile, row(0), row(1), row(2), row(3), row(4), row(5))
             // Along the rows: lane a of `hb` is dg[a][b].
-            let (h0, h1, h2, h3, h4) = gatherTaps(s.tile, column(0, z0, z1, z2, z3, z4, .zero),
-                                                  column(1, z0, z1, z2, z3, z4, .zero),
-                                                  column(2, z0, z1, z2, z3, z4, .zero),
-                                                  column(3, z0, z1, z2, z3, z4, .zero),
-                                                  column(4, z0, z1, z2, z3, z4, .zero),
-                                                  column(5, z0, z1, z2, z3, z4, .zero))
+            let (h0, h1, h2, h3, h4) = gatherTaps(
+                s.tile, column(0, z0, z1, z2, z3, z4, .zero),
+                column(1, z0, z1, z2, z3, z4, .zero),
+                column(2, z0, z1, z2, z3, z4, .zero),
+                column(3, z0, z1, z2, z3, z4, .zero),
+                column(4, z0, z1, z2, z3, z4, .zero),
+                column(5, z0, z1, z2, z3, z4, .zero))
             func tap(_ b: Int) -> SIMD8<Float> {
                 switch b {
                 case 0: h0
@@ -80,8 +86,10 @@ func winogradFilterGradient(_ s: WinogradProblem, input x: UnsafePointer<Float>,
 
 /// dY~ = A dy A^T for every m x m block of one output-gradient plane (zero past its edges);
 /// block t's 36 values go to spread[xi * stride + t].
-private func spreadOutputGradientTiles(_ s: WinogradProblem, plane dy: UnsafePointer<Float>,
-                                       into spread: UnsafeMutablePointer<Float>, positionStride: Int) {
+private func spreadOutputGradientTiles(
+    _ s: WinogradProblem, plane dy: UnsafePointer<Float>,
+    into spread: UnsafeMutablePointer<Float>, positionStride: Int
+) {
     let m = s.tile.outputSize
     var t = 0
     for th in 0..<s.tilesHigh {
@@ -110,9 +118,12 @@ private func spreadOutputGradientTiles(_ s: WinogradProblem, plane dy: UnsafePoi
 /// A applied down m rows (d2 and d3 are zero when m = 2): the value of the polynomial
 /// d0 + d1 p + d2 p^2 + d3 p^3 at the points 0, 1, -1, 2, -2, and at infinity its top coefficient.
 @inline(__always)
-private func spreadOverPoints(_ tile: WinogradTile, _ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>,
-                              _ d3: SIMD8<Float>)
-    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+private func spreadOverPoints(
+    _ tile: WinogradTile, _ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>,
+    _ d3: SIMD8<Float>
+)
+    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+{
     let even1 = d0 + d2, odd1 = d1 + d3
     let even2 = d0 + 4 * d2, odd2 = 2 * d1 + 8 * d3
     return (d0, even1 + odd1, even1 - odd1, even2 + odd2, even2 - odd2, tile == .f4x4Kernel3x3 ? d3 : d1)
@@ -121,9 +132,12 @@ private func spreadOverPoints(_ tile: WinogradTile, _ d0: SIMD8<Float>, _ d1: SI
 /// G^T applied down six rows: r rows out (five returned; rows past r - 1 are zero). Row a weighs
 /// point p by its G entry, scale * p^a, and takes the point at infinity only in the last row.
 @inline(__always)
-private func gatherTaps(_ tile: WinogradTile, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>,
-                        _ x3: SIMD8<Float>, _ x4: SIMD8<Float>, _ x5: SIMD8<Float>)
-    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+private func gatherTaps(
+    _ tile: WinogradTile, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>,
+    _ x3: SIMD8<Float>, _ x4: SIMD8<Float>, _ x5: SIMD8<Float>
+)
+    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+{
     // Scaled values at the points 1, -1, 2, -2 (G's row scales -1/6, -1/6, 1/24, 1/24).
     let (plus1, minus1, plus2, minus2) = (-x1 / 6, -x2 / 6, x3 / 24, x4 / 24)
     let (even1, odd1) = (plus1 + minus1, plus1 - minus1)
