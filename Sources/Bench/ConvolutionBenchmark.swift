@@ -104,7 +104,7 @@ func benchmarkLaneConvolution(
     let w = (0..<g.weightCount).map { _ in generator.nextUnitFloat() - 0.5 }
     let dy = (0..<(g.batch * g.outputChannels * g.outputPlane)).map { _ in generator.nextUnitFloat() - 0.5 }
     var (dw, db) = ([Float](repeating: 0, count: g.weightCount), [Float](repeating: 0, count: g.outputChannels))
-    let layer = LaneConvolutionBatch(g, workers: workers)
+    let layer = LaneConvolutionBatch(g, workers: workers, backwardDataRowTile: rowTile(g))
     layer.setInput(x)
     layer.setWeights(w)
     layer.setOutputGradient(dy)
@@ -115,4 +115,9 @@ func benchmarkLaneConvolution(
     return ConvolutionLayerResult(
         forward: gigaflops / forward, backwardData: backwardData.map { gigaflops / $0 },
         backwardFilter: gigaflops / backwardFilter)
+}
+
+/// Whether the plan's rules run this lane convolution's backward-data on the row tile.
+func rowTile(_ g: ConvolutionGeometry) -> Bool {
+    ExecutionRules.laneBackwardDataUsesRowTile(width: g.inputWidth, kernelSize: g.kernelWidth, padding: g.paddingWidth)
 }

@@ -109,9 +109,11 @@ func laneBackwardData(test: LaneCase) {
     let dy = testValues(g.outputCount, seed: 44), w = testValues(g.weightCount, seed: 45)
     let q = test.r - 1 - test.p
     let gradient = LanePlanes(channels: test.k, height: g.outputHeight, width: g.outputWidth, border: q)
+    // The row tile where it fits (LeNet's conv2), the register tiles elsewhere.
     let correlation = LaneCorrelation(
         input: gradient, outputChannels: test.c, kernelHeight: test.r,
-        kernelWidth: test.r, padding: q)
+        kernelWidth: test.r, padding: q,
+        rowTile: LaneCorrelation.rowTileFits(inputWidth: g.outputWidth, kernelWidth: test.r, padding: q))
     #expect(correlation.output.height == test.h && correlation.output.width == test.w)
     var packed = [Float](repeating: 0, count: correlation.packedCount)
     packed.withUnsafeMutableBufferPointer { target in
@@ -269,7 +271,9 @@ func laneConvolutionBatch(test: LaneCase) {
     let g = test.geometry
     let x = testValues(g.inputCount, seed: 50), w = testValues(g.weightCount, seed: 51)
     let dy = testValues(g.outputCount, seed: 52)
-    let layer = LaneConvolutionBatch(g, workers: 2)
+    let dyWidth = g.outputWidth, q = g.kernelWidth - 1 - g.paddingWidth
+    let rowTile = LaneCorrelation.rowTileFits(inputWidth: dyWidth, kernelWidth: g.kernelWidth, padding: q)
+    let layer = LaneConvolutionBatch(g, workers: 2, backwardDataRowTile: rowTile)
     layer.setInput(x)
     layer.setWeights(w)
     layer.setOutputGradient(dy)

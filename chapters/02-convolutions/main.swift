@@ -418,7 +418,10 @@ struct ConvolutionsChapter: ParsableCommand {
     )
         -> (forward: Double, data: Double, filter: Double, difference: Float)
     {
-        let layer = LaneConvolutionBatch(g)
+        let layer = LaneConvolutionBatch(
+            g,
+            backwardDataRowTile: ExecutionRules.laneBackwardDataUsesRowTile(
+                width: g.inputWidth, kernelSize: g.kernelWidth, padding: g.paddingWidth))
         layer.setInput(x)
         layer.setWeights(w)
         layer.setOutputGradient(dy)

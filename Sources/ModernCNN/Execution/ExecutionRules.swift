@@ -27,6 +27,16 @@ public enum ExecutionRules {
         )
     }
 
+    /// Whether a lane convolution (stride 1, R x R filters, padding p, on planes `width` wide)
+    /// runs its backward-data on the row tile: when that is a full correlation of 10-wide rows
+    /// through 5 taps (LeNet's conv2), the tile adds each dy row into its 14 sums and reads none
+    /// of the border's zeros, which the register tiles would spend 29% of their work on.
+    public static func laneBackwardDataUsesRowTile(width: Int, kernelSize: Int, padding: Int) -> Bool {
+        let dyWidth = width + 2 * padding - kernelSize + 1
+        return LaneCorrelation.rowTileFits(
+            inputWidth: dyWidth, kernelWidth: kernelSize, padding: kernelSize - 1 - padding)
+    }
+
     /// Why a run of layers goes to one lane block (LaneBlock.layerCount says which runs can).
     static let lanesWhy = "planes <= 32x32, <= 64 channels, AVX-512: 16 images per vector"
     /// Why a convolution, its activation (and pool) run as one pass.

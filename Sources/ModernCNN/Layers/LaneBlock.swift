@@ -110,7 +110,9 @@ final class LaneBlock {
             let pool = Self.poolingKind(layers[3 * index + 2])!
             let kernels = LaneConvolutionKernels(
                 input: input, outputChannels: convolution.outputChannels,
-                kernelSize: convolution.kernelSize, padding: convolution.padding)
+                kernelSize: convolution.kernelSize, padding: convolution.padding,
+                backwardDataRowTile: ExecutionRules.laneBackwardDataUsesRowTile(
+                    width: input.width, kernelSize: convolution.kernelSize, padding: convolution.padding))
             let nextPadding = index + 1 < stageCount ? (layers[3 * index + 3] as! Conv2d).padding : 0
             let pooling = LanePool(
                 pool.kind, input: kernels.forward.output, window: pool.layer.kernelSize,

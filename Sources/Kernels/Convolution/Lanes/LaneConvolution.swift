@@ -32,38 +32,41 @@ public struct LaneCorrelation: Sendable {
     ]
 
     /// in: `input` (its border at least `padding`, unless `readsBorder` says the correlation
-    /// never reads it), out: `output` (its interior is written).
+    /// never reads it), out: `output` (its interior is written). With `rowTile`, the row tile
+    /// (FourteenFromTenRow) computes it: only for a shape `rowTileFits` accepts, and a caller's
+    /// choice (ModernCNN's ExecutionRules), not this kernel's; otherwise the register tile that
+    /// wastes least for the channels and row width.
     public init(
         input: LanePlanes, outputChannels: Int, kernelHeight: Int, kernelWidth: Int, padding: Int,
-        outputBorder: Int = 0
+        outputBorder: Int = 0, rowTile: Bool = false
     ) {
         let (p, q) = (input.height + 2 * padding - kernelHeight + 1, input.width + 2 * padding - kernelWidth + 1)
         precondition(p >= 1 && q >= 1, "LaneCorrelation: the filter does not fit the padded input")
         self.input = input
         output = LanePlanes(channels: outputChannels, height: p, width: q, border: outputBorder)
         (self.kernelHeight, self.kernelWidth, self.padding) = (kernelHeight, kernelWidth, padding)
-        tile =
-            Self.isFourteenFromTen(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding)
-            ? .fourteenFromTen : Self.bestTile(channels: outputChannels, width: q)
+        precondition(
+            !rowTile || Self.rowTileFits(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding),
+            "LaneCorrelation: the row tile takes 10-wide rows through 5 taps with padding 4")
+        tile = rowTile ? .fourteenFromTen : Self.bestTile(channels: outputChannels, width: q)
         precondition(
             input.border >= padding || !readsBorder, "LaneCorrelation: the input's border must hold the padding")
     }
 
-    /// LeNet's conv2 backward-data (dy rows of 10 inside a border of 4, 5 taps, dx rows of 14)
-    /// has a tile of its own that skips the border (FourteenFromTenRow).
-    static func isFourteenFromTen(inputWidth: Int, kernelWidth: Int, padding: Int) -> Bool {
-        inputWidth == 10 && kernelWidth == 5 && padding == 4
+    /// Whether the row tile (FourteenFromTenRow) computes this correlation: a full correlation
+    /// (padding 4 = taps - 1) of rows 10 wide through 5 taps into rows of 14, which is the
+    /// backward-data of a 5-tap, unpadded convolution on 14-wide planes (LeNet's conv2). It adds
+    /// each row of 10 into the 14 sums without reading the border's zeros.
+    public static func rowTileFits(inputWidth: Int, kernelWidth: Int, padding: Int) -> Bool {
+        inputWidth == FourteenFromTenRow.inputWidth && kernelWidth == FourteenFromTenRow.taps
+            && padding == FourteenFromTenRow.taps - 1
     }
 
-    /// Whether the correlation reads its input's zero border, or only the rows and columns inside
-    /// it (then the input needs no border at all).
-    public static func readsBorder(inputWidth: Int, kernelWidth: Int, padding: Int) -> Bool {
-        padding > 0 && !isFourteenFromTen(inputWidth: inputWidth, kernelWidth: kernelWidth, padding: padding)
-    }
+    /// Whether a correlation with this padding reads its input's zero border, or (the row tile)
+    /// only the rows and columns inside it: then the input needs no border at all.
+    public static func readsBorder(padding: Int, rowTile: Bool) -> Bool { padding > 0 && !rowTile }
 
-    public var readsBorder: Bool {
-        Self.readsBorder(inputWidth: input.width, kernelWidth: kernelWidth, padding: padding)
-    }
+    public var readsBorder: Bool { Self.readsBorder(padding: padding, rowTile: tile == .fourteenFromTen) }
 
     /// The tile that computes the fewest sums twice. A layer whose channels or row width are
     /// not multiples of the tile's runs its last block overlapping the one before (the same
@@ -133,7 +136,7 @@ public struct LaneCorrelation: Sendable {
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         _ y: UnsafeMutablePointer<Float>, _ activation: FusedActivation
     ) {
-        let (lanes, R, S) = (LanePlanes.lanes, kernelHeight, 5)
+        let (lanes, R, S) = (LanePlanes.lanes, kernelHeight, FourteenFromTenRow.taps)
         let taps = input.channels * R * S
         for row in 0..<output.height {
             let rows = max(0, padding - row)..<min(R, input.height + padding - row)
@@ -351,18 +354,23 @@ public struct LaneConvolutionKernels: Sendable {
     public let forward: LaneCorrelation, backwardData: LaneCorrelation, filterGradient: LaneFilterGradient
 
     /// x laid out as `input` (its border at least `padding`), K output channels, R x R filters.
-    public init(input: LanePlanes, outputChannels: Int, kernelSize R: Int, padding p: Int) {
+    /// `backwardDataRowTile`: backward-data by the row tile (LaneCorrelation.rowTileFits must
+    /// accept its shape; ModernCNN's ExecutionRules decide).
+    public init(
+        input: LanePlanes, outputChannels: Int, kernelSize R: Int, padding p: Int, backwardDataRowTile: Bool = false
+    ) {
         forward = LaneCorrelation(
             input: input, outputChannels: outputChannels, kernelHeight: R, kernelWidth: R,
             padding: p)
         let dy = LanePlanes(channels: outputChannels, height: forward.output.height, width: forward.output.width)
         let q = R - 1 - p
-        let border = LaneCorrelation.readsBorder(inputWidth: dy.width, kernelWidth: R, padding: q) ? q : 0
+        let border = LaneCorrelation.readsBorder(padding: q, rowTile: backwardDataRowTile) ? q : 0
         backwardData = LaneCorrelation(
             input: LanePlanes(
                 channels: dy.channels, height: dy.height, width: dy.width,
                 border: border),
-            outputChannels: input.channels, kernelHeight: R, kernelWidth: R, padding: q)
+            outputChannels: input.channels, kernelHeight: R, kernelWidth: R, padding: q,
+            rowTile: backwardDataRowTile)
         filterGradient = LaneFilterGradient(input: input, gradient: dy, kernelHeight: R, kernelWidth: R, padding: p)
     }
 

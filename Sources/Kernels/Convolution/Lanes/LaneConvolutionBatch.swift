@@ -14,8 +14,9 @@ public final class LaneConvolutionBatch {
     private let gradient: AlignedBuffer, borderedGradient: AlignedBuffer
     private let sums: AlignedBuffer, forwardFilters: AlignedBuffer, backwardFilters: AlignedBuffer, zeros: AlignedBuffer
 
-    /// g: stride 1, one group, square filters.
-    public init(_ g: ConvolutionGeometry, workers: Int = Parallel.threadCount) {
+    /// g: stride 1, one group, square filters; `backwardDataRowTile` as LaneConvolutionKernels
+    /// takes it (the caller's choice, by ModernCNN's ExecutionRules).
+    public init(_ g: ConvolutionGeometry, workers: Int = Parallel.threadCount, backwardDataRowTile: Bool = false) {
         precondition(
             g.supportsDirect && g.kernelHeight == g.kernelWidth && g.paddingHeight == g.paddingWidth,
             "LaneConvolutionBatch: stride 1, one group, square filters and padding")
@@ -25,7 +26,7 @@ public final class LaneConvolutionBatch {
             border: g.paddingHeight)
         kernels = LaneConvolutionKernels(
             input: planes, outputChannels: g.outputChannels, kernelSize: g.kernelHeight,
-            padding: g.paddingHeight)
+            padding: g.paddingHeight, backwardDataRowTile: backwardDataRowTile)
         groups = LanePlanes.groups(for: g.batch)
         self.workers = max(1, min(workers, groups))
         func zeroed(_ count: Int) -> AlignedBuffer { AlignedBuffer(count: count, zeroed: true) }

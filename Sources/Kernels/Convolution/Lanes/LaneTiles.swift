@@ -285,6 +285,8 @@ struct FourByFiveTapTile: LaneFilterGradientTile {
 /// in 0 ..< 10 hold data). Here tap s adds the 10 dy values into dx columns 4 - s ..< 14 - s,
 /// every product useful. The whole row is 14 sums, so no tile edge ever falls in the border.
 struct FourteenFromTenRow {
+    /// The one shape it computes: rows of 10 through 5 taps into rows of 14 (LaneCorrelation.rowTileFits).
+    static let inputWidth = 10, taps = 5
     var x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13: LaneVector
 
     @inline(__always)
