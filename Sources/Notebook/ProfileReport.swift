@@ -72,18 +72,18 @@ public struct ProfileReport {
             alignments: [.left, .right, .right])
         let wall = max(profile.seconds, 1e-12)
         table.append([
-            "training steps (the table above)", formatted(stepSeconds, digits: 2), percent(stepSeconds / wall),
+            "training steps (the table above)", formatted(stepSeconds, digits: 3), percent(stepSeconds / wall),
         ])
         for phase in [TrainingProfile.Phase.batch, .evaluation, .saving] {
             let seconds = profile.phases[phase] ?? 0
-            table.append([phase.rawValue, formatted(seconds, digits: 2), percent(seconds / wall)])
+            table.append([phase.rawValue, formatted(seconds, digits: 3), percent(seconds / wall)])
         }
         let accounted =
             stepSeconds
             + [TrainingProfile.Phase.batch, .evaluation, .saving]
             .reduce(0) { $0 + (profile.phases[$1] ?? 0) }
         table.append([
-            "the rest (progress, bookkeeping)", formatted(max(wall - accounted, 0), digits: 2),
+            "the rest (progress, bookkeeping)", formatted(max(wall - accounted, 0), digits: 3),
             percent(max(wall - accounted, 0) / wall),
         ])
         return table

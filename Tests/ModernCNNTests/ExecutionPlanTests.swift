@@ -39,25 +39,32 @@ private func expectEngineMatchesLayers(
     }
 }
 
-@Test(
-    "every engine this processor runs trains LeNet, both variants, as the layers do",
-    arguments: Engine.allCases)
-func enginesAgreeOnLeNet(engine: Engine) throws {
-    guard engine.unavailableReason == nil else { return }
+/// Both LeNets, and a short last batch through a plan made for a larger one (buffers made once).
+private func expectLeNetsMatchLayers(_ engine: Engine) throws {
     try expectEngineMatchesLayers(engine, "LeNet (d2l)", input: [37, 1, 28, 28], classes: 10) { LeNet.d2l(seed: 2) }
     try expectEngineMatchesLayers(engine, "LeNet (modern)", input: [20, 1, 28, 28], classes: 10) {
         LeNet.modern(seed: 3)
     }
-    // A short last batch through a plan made for a larger one (buffers made once).
     try expectEngineMatchesLayers(engine, "LeNet, 5 of 64", input: [5, 1, 28, 28], classes: 10, planned: 64) {
         LeNet.d2l(seed: 4)
     }
 }
 
-@Test("every engine this processor runs trains AlexNet (d2l) as the layers do", arguments: Engine.allCases)
+@Test("the engines every processor runs train both LeNets as the layers do", arguments: [Engine.layers, .fused, .auto])
+func enginesAgreeOnLeNet(engine: Engine) throws { try expectLeNetsMatchLayers(engine) }
+
+@Test("the lanes engine trains both LeNets as the layers do", .enabled(if: Engine.lanes.unavailableReason == nil))
+func lanesAgreeOnLeNet() throws { try expectLeNetsMatchLayers(.lanes) }
+
+@Test(
+    "the engines every processor runs train AlexNet (d2l) as the layers do", arguments: [Engine.layers, .fused, .auto])
 func enginesAgreeOnAlexNet(engine: Engine) throws {
-    guard engine.unavailableReason == nil else { return }
     try expectEngineMatchesLayers(engine, "AlexNet", input: [2, 1, 224, 224], classes: 10) { AlexNet.d2l(seed: 5) }
+}
+
+@Test("the lanes engine trains AlexNet (d2l) as the layers do", .enabled(if: Engine.lanes.unavailableReason == nil))
+func lanesAgreeOnAlexNet() throws {
+    try expectEngineMatchesLayers(.lanes, "AlexNet", input: [2, 1, 224, 224], classes: 10) { AlexNet.d2l(seed: 5) }
 }
 
 @Test(

@@ -39,7 +39,8 @@ public final class ExecutionPlan {
     /// whether it was the backward pass, the seconds): where a training step's time goes
     /// (`bench --layers`). nil, the default, reads no clock.
     public var blockTimer: ((_ layers: Range<Int>, _ backward: Bool, _ seconds: Double) -> Void)?
-    /// The steps the last training forward ran, for backward; nil when it was no training forward.
+    /// The batch of the last training forward, which backward works on; nil when the last
+    /// forward was not a training one.
     private var trainedBatch: Int?
 
     /// The plan for `model` on inputs of up to `inputShape`, run by `engine`. With `firstLayerNeedsGradient`

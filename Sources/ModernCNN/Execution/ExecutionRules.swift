@@ -9,13 +9,17 @@ public enum ExecutionRules {
     /// | rule | algorithm | why |
     /// |---|---|---|
     /// | 3x3 or 5x5, stride 1, one group, >= 16 channels each way | Winograd | a quarter (3x3) or 36% (5x5) of the multiplies, in 36 products wide enough to run near peak |
+    /// |   (5x5: forward only) | im2col backward | F(2x2, 5x5)'s transforms cost more than they save on dy's many channels |
     /// | stride 1, one group, < 16 channels on a side, not 1x1 | direct | products this thin cannot pay for im2col's copy and SGEMM's packing |
     /// | 1x1 | im2col (none needed) | the input already is the matrix: one SGEMM per image |
     /// | anything else (strided, grouped) | im2col | lowered to SGEMM |
     public static func convolution(_ g: ConvolutionGeometry) -> (algorithm: ConvolutionAlgorithm, why: String) {
         let thin = g.inputChannels < 16 || g.outputChannels < 16
         if g.supportsWinograd && !thin {
-            return (.winograd, "\(g.kernelHeight)x\(g.kernelWidth), stride 1, >= 16 channels: fewer multiplies")
+            let backward = g.kernelHeight == 3 ? "" : "; its backward passes through im2col"
+            return (
+                .winograd, "\(g.kernelHeight)x\(g.kernelWidth), stride 1, >= 16 channels: fewer multiplies\(backward)"
+            )
         }
         if g.supportsDirect && thin && !g.isPointwise { return (.direct, "< 16 channels: too thin for a GEMM") }
         if g.isPointwise { return (.im2col, "1x1: the input is the matrix, one SGEMM") }
