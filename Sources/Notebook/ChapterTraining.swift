@@ -103,13 +103,13 @@ func showProfile(_ report: ProfileReport, steps: Int, book: Notebook, folder: UR
 /// weights with their gradients and up to two optimizer slots, and twice the activations (those
 /// saved for backward and their gradients).
 func requireTrainingMemory(_ profile: ModelProfile, recipe: Recipe) throws {
-    let weights = float32Bytes([4, profile.model.parameterCount])
-    let activations = profile.activationBytes.multipliedReportingOverflow(by: 2 * recipe.batchSize)
-    let total = weights.flatMap { activations.overflow ? nil : $0.addingReportingOverflow(activations.partialValue) }
-        .flatMap { $0.overflow ? nil : $0.partialValue }
+    // In Double: a batch size near Int.max must be refused, not overflow.
+    let bytes =
+        4 * 4 * Double(profile.model.parameterCount)
+        + 2 * Double(profile.activationBytes) * Double(recipe.batchSize)
     try MemoryBudget.require(
-        total, for: "training at batch \(recipe.batchSize)",
-        fix: "choose a smaller --batch-size (this recipe's is \(recipe.batchSize))")
+        bytes < 9e18 ? Int(bytes) : nil, for: "training at batch \(recipe.batchSize)",
+        fix: "choose a smaller --batch-size")
 }
 
 /// Runs a chapter's body. Ctrl-C during training or evaluation arrives here as

@@ -65,6 +65,10 @@ public struct TrainingOptions: ParsableArguments {
         ] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value)") }
         }
+        // Epoch counts feed the progress bar's arithmetic; a million years of epochs would overflow it.
+        if let epochs, epochs > 100_000 {
+            throw ValidationError("--epochs \(epochs) is more than 100,000; choose fewer")
+        }
         if let lr, !(lr > 0 && lr.isFinite) {
             throw ValidationError("--lr must be a finite positive number, got \(lr)")
         }

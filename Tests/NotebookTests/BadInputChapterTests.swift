@@ -67,6 +67,11 @@ func badFlags() throws {
         ("lenet", quick + ["--output", file], "is a file, not a folder", true),
         ("lenet", quick + ["--output", "\(file)/below"], "the folder cannot be created (\(file) is a file)", true),
         ("lenet", quick + ["--batch-size", "100000000"], "choose a smaller --batch-size", false),
+        ("lenet", quick + ["--batch-size", "9223372036854775807"], "choose a smaller --batch-size", false),
+        (
+            "lenet", Array(quick.dropFirst(2)) + ["--epochs", "9223372036854775807"],
+            "--epochs 9223372036854775807 is more than", true
+        ),
         ("tensors", ["--size", "100000"], "choose a smaller --size", true),
         ("convolutions", ["--batch-size", "100000"], "choose a smaller --batch-size", true),
     ]
