@@ -1,4 +1,4 @@
-// Convolutions.swift: chapter 02's exercises (../shared/EXERCISES.md, "02 convolutions"), each a
+// Convolutions.swift: chapter 02's exercises (d2l's, in our words), each a
 // function whose doc comment asks the question in our words and whose return value is the
 // answer. ExercisesTests checks each against a run of the real layers or kernels.
 

@@ -1,4 +1,4 @@
-// LeNet.swift: chapter 03's exercises (../shared/EXERCISES.md, "03 lenet"), each a function whose
+// LeNet.swift: chapter 03's exercises (d2l's, in our words), each a function whose
 // doc comment asks the question in our words and whose return value is the answer.
 // ExercisesTests checks them: the variants against their own shapes and counts, the short runs
 // against what they produced, the activation maps against the convolution's definition.

@@ -1,4 +1,4 @@
-// Tensors.swift: chapter 01's exercises (../shared/EXERCISES.md, "01 tensors"), each a function
+// Tensors.swift: chapter 01's exercises (d2l's, in our words), each a function
 // whose doc comment asks the question in our words and whose return value is the answer.
 // ExercisesTests checks them: the traffic model against a traced, cache-simulated run of each
 // loop nest, the experiments against what their runs produced.

@@ -16,7 +16,7 @@
 // The price is the transforms (additions and small constants) and rounding: the matrices hold
 // 1/24 and 8 (16 for 5x5), and results differ from direct convolution by a few parts in a
 // million of the sum of |terms|, which the tests bound. Bigger tiles, F(6x6, 3x3), would save
-// more multiplies but lose several bits (../shared/PERFORMANCE.md).
+// more multiplies but lose several bits in fp32 (NNPACK measured as much), so we stop at 6x6.
 //
 // Where the matrices come from: both are Toom-Cook on the six points 0, 1, -1, 2, -2 and
 // infinity. G evaluates the filter polynomial at the points (row j: p_j^0 ... p_j^(r-1), scaled
