@@ -43,12 +43,11 @@ public struct ProfileReport {
         var table = TextTable(
             headers: ["layers", "block", "forward ms", "backward ms", "GFLOP/s", "share of step"],
             alignments: [.left, .left, .right, .right, .right, .right])
-        let rows = plan.table.rows
         for block in profile.blocks {
             let macs = Double(leaves(of: block.layers).reduce(0) { $0 + $1.multiplyAdds })
             // Forward 2 flops per multiply-add; backward about twice the forward (data and filter).
             let flops = 6 * macs * perImage, seconds = block.forward + block.backward
-            let label = rows.first { $0[0] == rangeText(block.layers) }?[1] ?? ""
+            let label = plan.steps.first { $0.layers == block.layers }?.kind ?? ""
             table.append([
                 rangeText(block.layers), label, formatted(block.forward / steps * 1e3, digits: 2),
                 formatted(block.backward / steps * 1e3, digits: 2),

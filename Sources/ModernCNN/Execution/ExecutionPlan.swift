@@ -26,7 +26,7 @@ public final class ExecutionPlan {
         }
         public let layers: Range<Int>
         let block: Block
-        /// What the block is and how its convolutions run, for the printed plan.
+        /// What the block is (a single layer: its description) and how its convolutions run, for the printed plan.
         public let kind: String, algorithm: String, why: String
     }
 
@@ -126,9 +126,10 @@ public final class ExecutionPlan {
             let (algorithm, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
             convolution.algorithm = algorithm
             return Step(
-                layers: i..<(i + 1), block: .layer(layer), kind: "layer", algorithm: algorithm.rawValue, why: why)
+                layers: i..<(i + 1), block: .layer(layer), kind: layer.description, algorithm: algorithm.rawValue,
+                why: why)
         }
-        return Step(layers: i..<(i + 1), block: .layer(layer), kind: "layer", algorithm: "", why: "")
+        return Step(layers: i..<(i + 1), block: .layer(layer), kind: layer.description, algorithm: "", why: "")
     }
 
     // MARK: running
@@ -248,9 +249,7 @@ extension ExecutionPlan: CustomStringConvertible {
                 step.layers.count == 1
                 ? "\(prefix)\(step.layers.lowerBound)"
                 : "\(prefix)\(step.layers.lowerBound)-\(step.layers.upperBound - 1)"
-            let kind: String
-            if case let .layer(layer) = step.block { kind = layer.description } else { kind = step.kind }
-            rows.append([range, kind, step.algorithm, step.why])
+            rows.append([range, step.kind, step.algorithm, step.why])
             if case let .nested(plan) = step.block {
                 rows += plan.tableRows(prefix: "\(prefix)\(step.layers.lowerBound).")
             }

@@ -42,12 +42,6 @@ public enum Interrupt {
     /// Whether Ctrl-C was pressed while a loop was listening.
     public static var isRequested: Bool { requested.load(ordering: .relaxed) }
 
-    /// Clears the flag (tests; a chapter never goes on after an interrupt).
-    public static func reset() { requested.store(false, ordering: .relaxed) }
-
-    /// Raises the flag as Ctrl-C would (tests).
-    public static func request() { requested.store(true, ordering: .relaxed) }
-
     /// Names where the chapter is ("3.6 Exercises"), for the message of an immediate exit.
     public static func setContext(_ text: String) {
         context.store(Int(bitPattern: strdup(text)), ordering: .releasing)
