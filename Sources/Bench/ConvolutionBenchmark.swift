@@ -48,9 +48,11 @@ extension ConvolutionGeometry {
     }
 }
 
-/// Best GFLOP/s of each convolution kernel on one layer.
+/// Best GFLOP/s of each convolution kernel on one layer, each pass by `passes` (the plan's rule
+/// unless told).
 func benchmarkConvolution(
-    _ g: ConvolutionGeometry, repeats: Int, skipBackwardData: Bool
+    _ g: ConvolutionGeometry, repeats: Int, skipBackwardData: Bool,
+    passes: ConvolutionPasses? = nil
 )
     -> ConvolutionLayerResult
 {
@@ -62,7 +64,7 @@ func benchmarkConvolution(
     for i in 0..<x.count { x.pointer[i] = generator.nextUnitFloat() }
     for i in 0..<w.count { w.pointer[i] = generator.nextUnitFloat() - 0.5 }
     for i in 0..<bias.count { bias.pointer[i] = 0 }
-    let workspace = ConvolutionWorkspace(g, algorithm: ExecutionRules.convolution(g).algorithm)
+    let workspace = ConvolutionWorkspace(g, passes: passes ?? ExecutionRules.convolution(g).passes)
     let gigaflops = 2 * g.multiplyAdds / 1e9
     let forward = bestTime(repeats: repeats) {
         convolutionForward(

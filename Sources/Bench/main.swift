@@ -218,12 +218,31 @@ extension Bench {
         ])
         var totalMultiplyAdds = 0.0, totalSeconds = 0.0
         let batch = layers.first?.1.batch ?? 0
+        // A Winograd layer is measured again with the rule's alternative for its backward passes
+        // (im2col if the rule says Winograd, and the other way round), so that the table shows
+        // why the rule chose as it did. Only the rule's rows count in the total.
+        var rows: [(name: String, geometry: ConvolutionGeometry, passes: ConvolutionPasses?)] = []
         for (name, geometry) in layers {
+            rows.append((name, geometry, nil))
+            let rule = ExecutionRules.convolution(geometry).passes
+            guard !lanes && rule.forward == .winograd else { continue }
+            let mixed = ConvolutionPasses(forward: .winograd, backwardData: .im2col, filterGradient: .im2col)
+            rows.append((name, geometry, rule == mixed ? ConvolutionPasses(.winograd) : mixed))
+        }
+        for (name, geometry, alternative) in rows {
             let first = name.hasPrefix("conv1 ")
             let result =
                 lanes
                 ? benchmarkLaneConvolution(geometry, repeats: repeats, skipBackwardData: first, workers: threads)
-                : benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: first)
+                : benchmarkConvolution(geometry, repeats: repeats, skipBackwardData: first, passes: alternative)
+            if let alternative {
+                table.append([
+                    "  (not chosen)", "", "", alternative.description, formatted(result.forward, digits: 1),
+                    result.backwardData.map { formatted($0, digits: 1) } ?? "(skipped)",
+                    formatted(result.backwardFilter, digits: 1), "",
+                ])
+                continue
+            }
             let gflop = 2 * geometry.multiplyAdds / 1e9
             totalMultiplyAdds += geometry.multiplyAdds * (first ? 2 : 3)
             totalSeconds +=
@@ -232,7 +251,7 @@ extension Bench {
             table.append([
                 name, "\(geometry.outputChannels)x\(geometry.outputHeight)x\(geometry.outputWidth)",
                 formatted(geometry.multiplyAdds / 1e9, digits: 1),
-                lanes ? "lanes" : ExecutionRules.convolution(geometry).algorithm.rawValue,
+                lanes ? "lanes" : ExecutionRules.convolution(geometry).passes.description,
                 formatted(result.forward, digits: 1),
                 result.backwardData.map { formatted($0, digits: 1) } ?? "(skipped)",
                 formatted(result.backwardFilter, digits: 1),
@@ -249,11 +268,12 @@ extension Bench {
                 "lanes: 16 images in each vector (LeNet's lane block); the transposes, pooling and dense "
                     + "layers around the kernels are in `--layers lenet`, not here.")
         }
-        if !lanes && layers.contains(where: { ExecutionRules.convolution($0.1).algorithm == .winograd }) {
+        if !lanes && layers.contains(where: { ExecutionRules.convolution($0.1).passes.uses(.winograd) }) {
             book.note(
                 "GFLOP/s count each convolution's own multiply-adds; Winograd performs fewer, so its figures "
-                    + "(and % of peak) are effective rates and can pass 100%. A 5x5 layer's backward passes are im2col."
-            )
+                    + "(and % of peak) are effective rates and can pass 100%. The algorithm column names each "
+                    + "pass that differs from the forward's; a row marked (not chosen) is the "
+                    + "alternative the plan's rule turned down for that layer's backward passes.")
         }
     }
 

@@ -28,7 +28,7 @@ public enum ConvolutionsExercises {
         var y = [Float](repeating: 0, count: g.outputPlane)
         convolutionForward(
             g, input: x, weight: w, bias: nil, output: &y,
-            workspace: ConvolutionWorkspace(g, workers: 1, algorithm: ExecutionRules.convolution(g).algorithm))
+            workspace: ConvolutionWorkspace(g, workers: 1, passes: ExecutionRules.convolution(g).passes))
         return OutputShape(byFormula: formula, byRunning: [1, 1, g.outputHeight, g.outputWidth])
     }
 
@@ -225,7 +225,7 @@ extension ConvolutionsExercises {
             var y = [Float](repeating: 0, count: g.outputPlane)
             convolutionForward(
                 g, input: x, weight: [1, -1], bias: nil, output: &y,
-                workspace: ConvolutionWorkspace(g, workers: 1, algorithm: ExecutionRules.convolution(g).algorithm))
+                workspace: ConvolutionWorkspace(g, workers: 1, passes: ExecutionRules.convolution(g).passes))
             return y
         }
         return DiagonalEdges(

@@ -60,18 +60,23 @@ let geometries: [ConvolutionGeometry] = [
     .init(2, 20, 7, 6, k: 5, kernel: (3, 3), padding: (1, 2)),
 ]
 
-/// Every geometry with every algorithm that can run it.
-let algorithmCases: [(ConvolutionGeometry, ConvolutionAlgorithm)] = geometries.flatMap { g in
-    ConvolutionAlgorithm.allCases.filter { g.supports($0) }.map { (g, $0) }
+/// Every geometry with every algorithm that can run it (all three passes alike), and the mixed
+/// passes the plan's rules choose (a 5x5 layer's Winograd forward with im2col backward).
+let algorithmCases: [(ConvolutionGeometry, ConvolutionPasses)] = geometries.flatMap { g in
+    let uniform = ConvolutionAlgorithm.allCases.filter { g.supports($0) }.map(ConvolutionPasses.init)
+    let mixed = ConvolutionPasses(forward: .winograd, backwardData: .im2col, filterGradient: .im2col)
+    return (uniform + (g.supports(mixed) && g.kernelHeight == 5 ? [mixed] : [])).map { (g, $0) }
 }
 
 @Test("the sweep covers every algorithm: Winograd 3x3 and 5x5, direct with several channel blocks")
 func algorithmCoverage() {
-    #expect(algorithmCases.filter { $0.1 == .winograd && $0.0.kernelHeight == 3 }.count >= 6)
-    #expect(algorithmCases.filter { $0.1 == .winograd && $0.0.kernelHeight == 5 }.count >= 3)
+    let winograd = ConvolutionPasses(.winograd)
+    #expect(algorithmCases.filter { $0.1 == winograd && $0.0.kernelHeight == 3 }.count >= 6)
+    #expect(algorithmCases.filter { $0.1 == winograd && $0.0.kernelHeight == 5 }.count >= 3)
+    #expect(algorithmCases.filter { $0.1 != winograd && $0.1.forward == .winograd }.count >= 3)
     // Direct: more than one channel block (6) forward and back, rectangular kernels, and
     // padding from 0 to past the kernel.
-    let direct = algorithmCases.filter { $0.1 == .direct }.map(\.0)
+    let direct = algorithmCases.filter { $0.1 == ConvolutionPasses(.direct) }.map(\.0)
     #expect(direct.contains { $0.outputChannels > 6 && $0.inputChannels > 6 })
     #expect(direct.contains { $0.kernelHeight != $0.kernelWidth })
     #expect(direct.contains { $0.paddingHeight == $0.kernelHeight - 1 } && direct.contains { $0.paddingWidth == 0 })
@@ -119,10 +124,10 @@ func expectClose(
 }
 
 @Test("forward matches the direct definition", arguments: algorithmCases)
-func convolutionForwardMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
+func convolutionForwardMatches(g: ConvolutionGeometry, passes: ConvolutionPasses) {
     let x = testValues(g.inputCount, seed: 1), w = testValues(g.weightCount, seed: 2)
     let b = testValues(g.outputChannels, seed: 3)
-    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: algorithm)
+    let workspace = ConvolutionWorkspace(g, workers: 2, passes: passes)
     for bias in [nil, b] {
         var y = [Float](repeating: .nan, count: g.outputCount)
         let biasPointer = bias.map { Array($0) }
@@ -131,45 +136,45 @@ func convolutionForwardMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlg
         }
         expectClose(
             y, ConvolutionReference.forward(g, input: x, weight: w, bias: bias), terms: g.patchLength,
-            algorithm: algorithm, "\(g) \(algorithm) bias \(bias != nil)")
+            algorithm: passes.forward, "\(g) \(passes) bias \(bias != nil)")
     }
 }
 
 @Test("backward-data matches the direct definition and overwrites stale gradients", arguments: algorithmCases)
-func convolutionBackwardDataMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
+func convolutionBackwardDataMatches(g: ConvolutionGeometry, passes: ConvolutionPasses) {
     let dy = testValues(g.outputCount, seed: 4), w = testValues(g.weightCount, seed: 5)
     var dx = [Float](repeating: 123, count: g.inputCount)
     convolutionBackwardData(
         g, outputGradient: dy, weight: w, inputGradient: &dx,
-        workspace: ConvolutionWorkspace(g, workers: 2, algorithm: algorithm))
+        workspace: ConvolutionWorkspace(g, workers: 2, passes: passes))
     expectClose(
         dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
-        terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, algorithm: algorithm,
-        "\(g) \(algorithm)")
+        terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth,
+        algorithm: passes.backwardData, "\(g) \(passes)")
 }
 
 @Test("backward-filter matches the direct definition and accumulates", arguments: algorithmCases)
-func convolutionBackwardFilterMatches(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
+func convolutionBackwardFilterMatches(g: ConvolutionGeometry, passes: ConvolutionPasses) {
     let x = testValues(g.inputCount, seed: 6), dy = testValues(g.outputCount, seed: 7)
     let previousW = testValues(g.weightCount, seed: 8), previousB = testValues(g.outputChannels, seed: 9)
     var dw = previousW, db = previousB
     convolutionBackwardFilter(
         g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db,
-        workspace: ConvolutionWorkspace(g, workers: 2, algorithm: algorithm))
+        workspace: ConvolutionWorkspace(g, workers: 2, passes: passes))
     let reference = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
     expectClose(
         dw, zip(previousW, reference.weight).map { $0 + $1 }, terms: g.batch * g.outputPlane,
-        algorithm: algorithm, "\(g) \(algorithm) weights")
+        algorithm: passes.filterGradient, "\(g) \(passes) weights")
     expectClose(
         db, zip(previousB, reference.bias).map { $0 + $1 }, terms: g.batch * g.outputPlane,
-        algorithm: algorithm, "\(g) \(algorithm) bias")
+        algorithm: passes.filterGradient, "\(g) \(passes) bias")
 }
 
 @Test("backward-data is the adjoint of forward: <conv(x), dy> = <x, conv^T(dy)>", arguments: algorithmCases)
-func adjointIdentity(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
+func adjointIdentity(g: ConvolutionGeometry, passes: ConvolutionPasses) {
     let x = testValues(g.inputCount, seed: 10), w = testValues(g.weightCount, seed: 11)
     let dy = testValues(g.outputCount, seed: 12)
-    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: algorithm)
+    let workspace = ConvolutionWorkspace(g, workers: 2, passes: passes)
     var y = [Float](repeating: 0, count: g.outputCount), dx = [Float](repeating: 0, count: g.inputCount)
     convolutionForward(g, input: x, weight: w, bias: nil, output: &y, workspace: workspace)
     convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx, workspace: workspace)
@@ -182,10 +187,10 @@ func adjointIdentity(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
 @Test(
     "one workspace serves every pass in turn, batch after batch, with nothing left over from the last",
     arguments: algorithmCases)
-func workspaceReuse(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
+func workspaceReuse(g: ConvolutionGeometry, passes: ConvolutionPasses) {
     // The direct kernels zero their padded borders once and rely on nothing writing there; the
     // others reuse their scratch too. Interleave the passes on new data and check each one.
-    let workspace = ConvolutionWorkspace(g, workers: 2, algorithm: algorithm)
+    let workspace = ConvolutionWorkspace(g, workers: 2, passes: passes)
     let w = testValues(g.weightCount, seed: 20)
     for round in 0..<2 {
         let x = testValues(g.inputCount, seed: UInt64(21 + round)),
@@ -199,14 +204,15 @@ func workspaceReuse(g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
         convolutionBackwardData(g, outputGradient: dy, weight: w, inputGradient: &dx, workspace: workspace)
         expectClose(
             y, ConvolutionReference.forward(g, input: x, weight: w, bias: nil), terms: g.patchLength,
-            algorithm: algorithm, "\(g) \(algorithm) round \(round) forward")
+            algorithm: passes.forward, "\(g) \(passes) round \(round) forward")
         expectClose(
             dx, ConvolutionReference.backwardData(g, outputGradient: dy, weight: w),
-            terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, algorithm: algorithm,
-            "\(g) \(algorithm) round \(round) backward-data")
+            terms: g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth,
+            algorithm: passes.backwardData, "\(g) \(passes) round \(round) backward-data")
         expectClose(
             dw, ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy).weight,
-            terms: g.batch * g.outputPlane, algorithm: algorithm, "\(g) \(algorithm) round \(round) weights")
+            terms: g.batch * g.outputPlane, algorithm: passes.filterGradient,
+            "\(g) \(passes) round \(round) weights")
     }
 }
 
@@ -270,7 +276,7 @@ extension Optional where Wrapped == [Float] {
     }
 }
 
-@Test("Winograd's backward-data is right for 5x5 too, though training uses im2col's there")
+@Test("Winograd's backward-data is right for 5x5 too, called directly (the plan runs im2col there)")
 func winogradBackwardData5x5() {
     let g = ConvolutionGeometry(3, 6, 11, 10, k: 20, kernel: (5, 5), padding: (2, 1))
     let dy = testValues(g.outputCount, seed: 17), w = testValues(g.weightCount, seed: 18)
@@ -284,7 +290,7 @@ func winogradBackwardData5x5() {
         terms: g.outputChannels * 25, algorithm: .winograd, "\(g)")
 }
 
-@Test("Winograd's filter gradient is right for 5x5 too, though training uses im2col's there")
+@Test("Winograd's filter gradient is right for 5x5 too, called directly (the plan runs im2col there)")
 func winogradFilterGradient5x5() {
     let g = ConvolutionGeometry(3, 4, 11, 10, k: 6, kernel: (5, 5), padding: (2, 1))
     let x = testValues(g.inputCount, seed: 15), dy = testValues(g.outputCount, seed: 16)

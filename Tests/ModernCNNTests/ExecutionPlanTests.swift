@@ -115,9 +115,10 @@ func convolutionRules() {
             kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
             paddingHeight: padding, paddingWidth: padding, groups: groups)
     }
-    let algorithm = { (g: ConvolutionGeometry) in ExecutionRules.convolution(g).algorithm }
-    #expect(algorithm(geometry(128, 256, 12, k: 384, kernel: 3, padding: 1)) == .winograd)
-    #expect(algorithm(geometry(128, 96, 26, k: 256, kernel: 5, padding: 2)) == .winograd)
+    let passes = { (g: ConvolutionGeometry) in ExecutionRules.convolution(g).passes }
+    let algorithm = { (g: ConvolutionGeometry) in passes(g).forward }
+    #expect(passes(geometry(128, 256, 12, k: 384, kernel: 3, padding: 1)) == ConvolutionPasses(.winograd))
+    #expect(passes(geometry(128, 96, 26, k: 256, kernel: 5, padding: 2)) == ConvolutionPasses(.winograd))
     let conv1 = geometry(128, 1, 224, k: 96, kernel: 11, stride: 4, padding: 1)
     let strided = geometry(1, 32, 12, k: 32, kernel: 3, stride: 2)
     let grouped = geometry(1, 32, 12, k: 32, kernel: 3, padding: 1, groups: 2)
@@ -132,7 +133,7 @@ func convolutionRules() {
         #expect(algorithm(g) == .direct, "\(g)")
     }
     // Whatever the rule picks, the kernels can run.
-    for g in [conv1, strided, grouped, pointwise] { #expect(g.supports(algorithm(g))) }
+    for g in [conv1, strided, grouped, pointwise] { #expect(g.supports(passes(g))) }
 }
 
 @Test("a profiled run times every block of its plan both ways, every step, and what surrounds the steps")

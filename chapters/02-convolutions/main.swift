@@ -380,8 +380,8 @@ struct ConvolutionsChapter: ParsableCommand {
             (make bench shows AlexNet at batch 128). 3x3 layers use 4x4 blocks from the same \
             \(tile)x\(tile) tiles: \(tile * tile) products instead of \(4 * 4 * 3 * 3). The training \
             chapters use Winograd wherever a layer is 3x3 or 5x5 with stride 1 and has 16 or more \
-            channels on each side, except for a 5x5 layer's backward passes, where the transforms \
-            cost more than the multiplies they save; thinner layers are the next section's. \
+            channels on each side, in all three passes (`make bench` measures the other choice, \
+            im2col for the backward passes, beside it); thinner layers are the next section's. \
             Timings move by 10-20% between runs on a shared machine; try --threads 1 or --full \
             (a batch of 8).
             """)

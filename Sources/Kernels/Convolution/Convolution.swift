@@ -7,10 +7,10 @@
 // where col = im2col(x[n, group g]), or x itself for a pointwise (1x1, stride 1) convolution.
 // Images go one at a time: a whole batch's im2col would not fit in memory (AlexNet's conv2 at
 // batch 128 would need 830 MB), and each image's GEMM is already wide (P*Q columns).
-// A workspace whose algorithm is Winograd (stride-1 3x3 and 5x5 layers) sends the passes to
-// Winograd.swift and WinogradFilterGradient.swift instead (a 5x5 layer's forward pass only),
-// and one whose algorithm is direct (thin stride-1 layers) to DirectConvolution.swift,
-// DirectFilterGradient.swift and DirectChannelVectors.swift; this file is the im2col route.
+// The workspace says which algorithm runs each pass (ConvolutionPasses; the caller chooses). A pass
+// by Winograd (stride-1 3x3 and 5x5 layers) goes to Winograd.swift or WinogradFilterGradient.swift,
+// and the direct passes (thin stride-1 layers) to DirectConvolution.swift, DirectFilterGradient.swift
+// and DirectChannelVectors.swift; this file is the im2col route.
 
 /// Where one image group's products run: threaded over `workers` slices of packing space, or,
 /// when the batch itself is split over the workers, on one worker's own slice (workers: 1).
@@ -65,7 +65,7 @@ public func convolutionForward(
     output y: UnsafeMutablePointer<Float>, activation: FusedActivation = .none,
     workspace: borrowing ConvolutionWorkspace, afterImage: ((Int) -> Void)? = nil
 ) {
-    if workspace.algorithm == .direct {
+    if workspace.passes.forward == .direct {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
             directConvolve(
                 DirectProblem(forward: g), input: .stored(x), weight: w, bias: b, output: y,
@@ -83,7 +83,7 @@ private func storedForward(
     bias b: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
     activation: FusedActivation, workspace: borrowing ConvolutionWorkspace
 ) {
-    switch workspace.algorithm {
+    switch workspace.passes.forward {
     case .winograd:
         return runWinograd(
             g, WinogradProblem(forward: g), rotatingFilters: false, input: x, weight: w, bias: b,
@@ -190,7 +190,7 @@ public func convolutionBackwardData(
     weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
     workspace: borrowing ConvolutionWorkspace
 ) {
-    if workspace.algorithm == .direct {
+    if workspace.passes.backwardData == .direct {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
             directConvolve(
                 DirectProblem(backwardData: g), input: source, weight: w, bias: nil, output: dx,
@@ -198,12 +198,8 @@ public func convolutionBackwardData(
         }
     }
     source.withStored { dy in
-        // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift), for
-        // 3x3 layers. A 5x5 layer's input here is dy, with its many channels (AlexNet's conv2:
-        // 256 against the forward pass's 96), and F(2x2, 5x5) transforms 9 input values for each
-        // output: the transforms outweighed the saved multiply-adds (MEASUREMENTS.md). So it runs
-        // through im2col, as does its filter gradient.
-        if workspace.algorithm == .winograd && g.kernelHeight == 3 {
+        // dx is the stride-1 convolution of dy with the rotated filters (see Winograd.swift).
+        if workspace.passes.backwardData == .winograd {
             return runWinograd(
                 g, WinogradProblem(backwardData: g), rotatingFilters: true, input: dy, weight: w,
                 bias: nil, output: dx, activation: .none, workspace: workspace)
@@ -261,7 +257,7 @@ public func convolutionBackwardFilter(
     biasGradient db: UnsafeMutablePointer<Float>?,
     workspace: borrowing ConvolutionWorkspace
 ) {
-    if workspace.algorithm == .direct {
+    if workspace.passes.filterGradient == .direct {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
             directFilterGradient(
                 DirectProblem(forward: g), input: x, outputGradient: source, weightGradient: dw,
@@ -274,17 +270,14 @@ public func convolutionBackwardFilter(
     }
 }
 
-/// Backward-filter by Winograd (3x3 layers) or through im2col, from dy stored whole.
+/// Backward-filter by Winograd or through im2col, from dy stored whole.
 private func storedBackwardFilter(
     _ g: ConvolutionGeometry, input x: UnsafePointer<Float>,
     outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
     biasGradient db: UnsafeMutablePointer<Float>?, workspace: borrowing ConvolutionWorkspace
 ) {
     let workers = workspace.workers
-    // Winograd's filter gradient for 3x3 layers only: for 5x5 ones F(2x2, 5x5) needs four times
-    // as many tiles per output, and its transforms ate the saving (MEASUREMENTS.md), so those
-    // keep the exact im2col product.
-    if workspace.algorithm == .winograd && g.kernelHeight == 3 {
+    if workspace.passes.filterGradient == .winograd {
         return MultiplyAddCounter.recordingNominal(g.multiplyAddsPerImageGroup * g.batch) {
             winogradFilterGradient(
                 WinogradProblem(forward: g), input: x, outputGradient: dy, weightGradient: dw,

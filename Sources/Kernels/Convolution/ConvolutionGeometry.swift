@@ -105,8 +105,7 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     case im2col
     /// Winograd F(4x4, 3x3) or F(2x2, 5x5): 36 SGEMMs on transformed 6x6 tiles, a quarter (3x3)
     /// or 36% (5x5) of the multiplies. 3x3 and 5x5 filters with stride 1 and one group only
-    /// (`ConvolutionGeometry.supportsWinograd`). A 5x5 layer's backward passes, data and filter,
-    /// stay im2col (see convolutionBackwardData and convolutionBackwardFilter).
+    /// (`ConvolutionGeometry.supportsWinograd`).
     case winograd
     /// Straight from a zero-bordered copy of each image, sixteen outputs of a row per load
     /// (DirectConvolution.swift) or, with 16 or more output channels, sixteen channels of one
@@ -116,14 +115,49 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     case direct
 }
 
+/// Which algorithm runs each of a convolution's three passes. The passes may differ: a 5x5
+/// layer can run its forward by Winograd and its backward passes through im2col. The direct
+/// kernels run all three or none (their buffers are their own).
+public struct ConvolutionPasses: Equatable, Sendable, CustomStringConvertible {
+    public var forward: ConvolutionAlgorithm
+    public var backwardData: ConvolutionAlgorithm
+    public var filterGradient: ConvolutionAlgorithm
+
+    public init(forward: ConvolutionAlgorithm, backwardData: ConvolutionAlgorithm, filterGradient: ConvolutionAlgorithm)
+    {
+        (self.forward, self.backwardData, self.filterGradient) = (forward, backwardData, filterGradient)
+    }
+
+    /// The same algorithm for all three passes.
+    public init(_ algorithm: ConvolutionAlgorithm) {
+        self.init(forward: algorithm, backwardData: algorithm, filterGradient: algorithm)
+    }
+
+    public var all: [ConvolutionAlgorithm] { [forward, backwardData, filterGradient] }
+    public func uses(_ algorithm: ConvolutionAlgorithm) -> Bool { all.contains(algorithm) }
+
+    /// "winograd" when all three agree, else each pass named: "winograd, backward im2col".
+    public var description: String {
+        if backwardData == forward && filterGradient == forward { return forward.rawValue }
+        if backwardData == filterGradient { return "\(forward.rawValue), backward \(backwardData.rawValue)" }
+        return "\(forward.rawValue), backward-data \(backwardData.rawValue), filter gradient \(filterGradient.rawValue)"
+    }
+}
+
 extension ConvolutionGeometry {
-    /// Whether `algorithm` can compute this convolution.
+    /// Whether `algorithm` can compute this convolution's passes.
     public func supports(_ algorithm: ConvolutionAlgorithm) -> Bool {
         switch algorithm {
         case .im2col: true
         case .winograd: supportsWinograd
         case .direct: supportsDirect
         }
+    }
+
+    /// Whether `passes` can compute this convolution: each pass's algorithm supports it, and the
+    /// direct kernels run all three passes or none.
+    public func supports(_ passes: ConvolutionPasses) -> Bool {
+        passes.all.allSatisfy(supports) && (!passes.uses(.direct) || passes == ConvolutionPasses(.direct))
     }
 }
 
@@ -142,23 +176,21 @@ public struct ConvolutionWorkspace: ~Copyable {
     let wideOutput: AlignedBuffer
     /// How many images a forward product may hold (see imagesPerProduct).
     public let imagesPerProduct: Int
-    public let algorithm: ConvolutionAlgorithm
+    public let passes: ConvolutionPasses
     let winograd: WinogradBuffers
     let direct: DirectBuffers
 
-    /// For `algorithm`, which the caller chose (ModernCNN's ExecutionRules say which suits which
-    /// shapes); asking for one that cannot compute this geometry is a programming error.
-    public init(
-        _ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount,
-        algorithm: ConvolutionAlgorithm
-    ) {
-        precondition(geometry.supports(algorithm), "\(geometry) cannot run as \(algorithm)")
-        self.algorithm = algorithm
-        winograd = algorithm == .winograd ? WinogradBuffers(geometry, workers: max(1, workers)) : WinogradBuffers()
-        direct = algorithm == .direct ? DirectBuffers(geometry, workers: workers) : DirectBuffers()
-        let lowered = algorithm != .direct
+    /// For `passes`, which the caller chose (ModernCNN's ExecutionRules say which suits which
+    /// shapes); asking for passes that cannot compute this geometry is a programming error.
+    public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount, passes: ConvolutionPasses) {
+        precondition(geometry.supports(passes), "\(geometry) cannot run as \(passes)")
+        self.passes = passes
+        winograd =
+            passes.uses(.winograd) ? WinogradBuffers(geometry, workers: max(1, workers)) : WinogradBuffers()
+        direct = passes.uses(.direct) ? DirectBuffers(geometry, workers: workers) : DirectBuffers()
+        let lowered = !passes.uses(.direct)
         columnsPerWorker = lowered ? geometry.columnCount : 0
-        imagesPerProduct = algorithm == .im2col ? geometry.imagesPerProduct(workers: workers) : 1
+        imagesPerProduct = passes.forward == .im2col ? geometry.imagesPerProduct(workers: workers) : 1
         columns = AlignedBuffer(count: columnsPerWorker * max(1, workers, imagesPerProduct))
         wideOutput = AlignedBuffer(
             count: imagesPerProduct > 1
@@ -169,9 +201,14 @@ public struct ConvolutionWorkspace: ~Copyable {
                 ? workers * (geometry.weightCount + geometry.outputChannels) : 0)
     }
 
+    /// The same algorithm for all three passes.
+    public init(_ geometry: ConvolutionGeometry, workers: Int = Parallel.threadCount, algorithm: ConvolutionAlgorithm) {
+        self.init(geometry, workers: workers, passes: ConvolutionPasses(algorithm))
+    }
+
     var workers: Int { gemm.workers }
 
     /// Whether the backward passes make a dy given as ImageBatch.throughPool image by image
     /// where they read it (the direct kernels); the others need it made whole first.
-    public var readsGradientImageByImage: Bool { algorithm == .direct }
+    public var readsGradientImageByImage: Bool { passes.backwardData == .direct }
 }

@@ -103,14 +103,14 @@ public final class ExecutionPlan {
             let activation = layers[i + 1] as? Activation, let kind = activation.fusedKind
         {
             let pool = i + 2 < layers.count ? layers[i + 2] as? any ActivationFusingPool : nil
-            let (algorithm, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
-            convolution.algorithm = algorithm
+            let (passes, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
+            convolution.passes = passes
             let count = pool == nil ? 2 : 3
             return Step(
                 layers: i..<(i + count),
                 block: .fused(convolution: convolution, activation: activation, kind: kind, pool: pool),
                 kind: pool == nil ? "conv + \(activation.description)" : "conv + \(activation.description) + pool",
-                algorithm: algorithm.rawValue, why: why + "; " + ExecutionRules.fusedWhy)
+                algorithm: passes.description, why: why + "; " + ExecutionRules.fusedWhy)
         }
         return try single(layers[i], at: i, inputShape: shape, engine: engine)
     }
@@ -123,10 +123,10 @@ public final class ExecutionPlan {
                 algorithm: "", why: "a container: planned as its own model")
         }
         if let convolution = layer as? Conv2d {
-            let (algorithm, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
-            convolution.algorithm = algorithm
+            let (passes, why) = ExecutionRules.convolution(convolution.geometry(for: shape))
+            convolution.passes = passes
             return Step(
-                layers: i..<(i + 1), block: .layer(layer), kind: layer.description, algorithm: algorithm.rawValue,
+                layers: i..<(i + 1), block: .layer(layer), kind: layer.description, algorithm: passes.description,
                 why: why)
         }
         return Step(layers: i..<(i + 1), block: .layer(layer), kind: layer.description, algorithm: "", why: "")

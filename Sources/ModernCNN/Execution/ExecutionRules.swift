@@ -4,27 +4,32 @@
 import Kernels
 
 public enum ExecutionRules {
-    /// The algorithm for a convolution of geometry `g`, and why.
+    /// The algorithm of each pass for a convolution of geometry `g`, and why.
     ///
     /// | rule | algorithm | why |
     /// |---|---|---|
-    /// | 3x3 or 5x5, stride 1, one group, >= 16 channels each way | Winograd | a quarter (3x3) or 36% (5x5) of the multiplies, in 36 products wide enough to run near peak |
-    /// |   (5x5: forward only) | im2col backward | F(2x2, 5x5)'s transforms cost more than they save on dy's many channels |
+    /// | 3x3 or 5x5, stride 1, one group, >= 16 channels each way | Winograd, all three passes | a quarter (3x3) or 36% (5x5) of the multiplies, in 36 products wide enough to run near peak |
     /// | stride 1, one group, < 16 channels on a side, not 1x1 | direct | products this thin cannot pay for im2col's copy and SGEMM's packing |
     /// | 1x1 | im2col (none needed) | the input already is the matrix: one SGEMM per image |
     /// | anything else (strided, grouped) | im2col | lowered to SGEMM |
-    public static func convolution(_ g: ConvolutionGeometry) -> (algorithm: ConvolutionAlgorithm, why: String) {
+    ///
+    /// `make bench` measures each Winograd layer's other choice too (Winograd forward, im2col
+    /// backward): on AlexNet's conv2 the backward passes by Winograd ran 1.1-1.8x im2col's speed
+    /// (MEASUREMENTS.md).
+    public static func convolution(_ g: ConvolutionGeometry) -> (passes: ConvolutionPasses, why: String) {
         let thin = g.inputChannels < 16 || g.outputChannels < 16
         if g.supportsWinograd && !thin {
-            let backward = g.kernelHeight == 3 ? "" : "; its backward passes through im2col"
             return (
-                .winograd, "\(g.kernelHeight)x\(g.kernelWidth), stride 1, >= 16 channels: fewer multiplies\(backward)"
+                ConvolutionPasses(.winograd),
+                "\(g.kernelHeight)x\(g.kernelWidth), stride 1, >= 16 channels: fewer multiplies"
             )
         }
-        if g.supportsDirect && thin && !g.isPointwise { return (.direct, "< 16 channels: too thin for a GEMM") }
-        if g.isPointwise { return (.im2col, "1x1: the input is the matrix, one SGEMM") }
+        if g.supportsDirect && thin && !g.isPointwise {
+            return (ConvolutionPasses(.direct), "< 16 channels: too thin for a GEMM")
+        }
+        if g.isPointwise { return (ConvolutionPasses(.im2col), "1x1: the input is the matrix, one SGEMM") }
         return (
-            .im2col,
+            ConvolutionPasses(.im2col),
             g.strideHeight > 1 || g.strideWidth > 1
                 ? "strided: lowered to SGEMM"
                 : g.groups > 1 ? "grouped: lowered to SGEMM per group" : "lowered to SGEMM"

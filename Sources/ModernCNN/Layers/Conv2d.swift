@@ -13,9 +13,9 @@ public final class Conv2d: SlidingWindowLayer {
     /// upstream wants it), as PyTorch does for inputs that need no gradient; backward then
     /// returns zeros. The Trainer turns it off for the first layer.
     public var computesInputGradient = true
-    /// The algorithm an ExecutionPlan chose for this layer's input size; nil: the rules' choice
-    /// (ExecutionRules.convolution) for whatever input comes.
-    public var algorithm: ConvolutionAlgorithm?
+    /// The algorithm of each pass an ExecutionPlan chose for this layer's input size; nil: the
+    /// rules' choice (ExecutionRules.convolution) for whatever input comes.
+    public var passes: ConvolutionPasses?
     /// Those zeros, made once: filling a batch-sized tensor every step was a serial pass over
     /// memory (0.8 MB for LeNet) while the other workers waited.
     private var zeroInputGradient: Tensor?
@@ -76,9 +76,9 @@ public final class Conv2d: SlidingWindowLayer {
     /// The workspace for this input size, kept across batches (its im2col buffer depends only on
     /// the image size, not on the batch).
     private func scratch(for g: ConvolutionGeometry) -> ConvolutionScratch {
-        let algorithm = algorithm.flatMap { g.supports($0) ? $0 : nil } ?? ExecutionRules.convolution(g).algorithm
-        if let scratch, scratch.fits(g, algorithm: algorithm) { return scratch }
-        let fresh = ConvolutionScratch(g, algorithm: algorithm)
+        let passes = passes.flatMap { g.supports($0) ? $0 : nil } ?? ExecutionRules.convolution(g).passes
+        if let scratch, scratch.fits(g, passes: passes) { return scratch }
+        let fresh = ConvolutionScratch(g, passes: passes)
         scratch = fresh
         return fresh
     }
@@ -162,16 +162,16 @@ final class ConvolutionScratch {
     let workspace: ConvolutionWorkspace
     private let geometry: ConvolutionGeometry, workers: Int
 
-    init(_ g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) {
+    init(_ g: ConvolutionGeometry, passes: ConvolutionPasses) {
         workers = Parallel.threadCount
         geometry = g
-        workspace = ConvolutionWorkspace(g, workers: workers, algorithm: algorithm)
+        workspace = ConvolutionWorkspace(g, workers: workers, passes: passes)
     }
 
     /// A workspace made for a batch at least as large (the buffers depend on the image size and,
     /// for layers that put several images in one product, on the batch) and the same threads.
-    func fits(_ g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) -> Bool {
-        algorithm == workspace.algorithm && g.columnCount <= geometry.columnCount
+    func fits(_ g: ConvolutionGeometry, passes: ConvolutionPasses) -> Bool {
+        passes == workspace.passes && g.columnCount <= geometry.columnCount
             && g.outputPlane == geometry.outputPlane && g.batch <= geometry.batch
             && workers == Parallel.threadCount
     }

@@ -8,8 +8,8 @@
 // by several windows (stride < kernel) collect several contributions.
 //
 // Which plan rule picks it (ModernCNN's ExecutionRules.convolution): strided and grouped
-// convolutions (AlexNet's conv1), 1x1 ones (no copy needed: the input is the matrix), and every
-// backward pass of a 5x5 layer whose forward runs Winograd.
+// convolutions (AlexNet's conv1), 1x1 ones (no copy needed: the input is the matrix), and any
+// pass a caller sends here by its ConvolutionPasses.
 
 /// x: [C/G, H, W] of one image group -> col: [C/G * R * S, P * Q], each row `rowStride` floats
 /// apart (P * Q by default; wider when several images share one matrix, side by side). With
