@@ -90,6 +90,7 @@ func showProfile(_ report: ProfileReport, steps: Int, book: Notebook, folder: UR
     book.show(report.table())
     book.say("And around the steps, over the whole run:")
     book.show(report.surroundings())
+    if let speeds = report.stepSpeeds { book.say(stepSpeedVerdict(speeds, steps: steps)) }
     book.diagram(
         ArchitectureDiagram(
             report.model, title: "measured share of a training step",
@@ -97,6 +98,36 @@ func showProfile(_ report: ProfileReport, steps: Int, book: Notebook, folder: UR
         in: folder, name: name,
         caption: "The same network shaded by its share of the measured step time (each block's time "
             + "split over its layers by their multiply-adds), beside the diagram shaded by multiply-adds.")
+}
+
+/// The steps' speeds set beside what a benchmark reports (the fastest step), and why they differ.
+func stepSpeedVerdict(_ speeds: ProfileReport.StepSpeeds, steps: Int) -> String {
+    let rate = { (value: Double) in formatted(value, digits: value < 100 ? 1 : 0) + " img/s" }
+    let milliseconds = { (seconds: Double) in formatted(seconds * 1e3, digits: 0) + " ms" }
+    var text =
+        "Step by step: the first took \(milliseconds(speeds.first)) (it allocates every layer's workspace), the "
+        + "median \(milliseconds(speeds.median)) (\(rate(speeds.medianImagesPerSecond))), the fastest "
+        + "\(milliseconds(speeds.fastest)) (\(rate(speeds.fastestImagesPerSecond))); over all \(grouped(steps)) "
+        + "steps, \(rate(speeds.meanImagesPerSecond)), the speed the epoch line reports. `make bench` reports "
+        + "a model's fastest step in a warm process, at the bench's own batch size (larger batches make "
+        + "larger, more efficient products). "
+    let below = 1 - speeds.meanImagesPerSecond / speeds.fastestImagesPerSecond
+    guard below > 0.1 else {
+        return text + "Here the mean is within 10% of the fastest step: the steps ran about as fast as they can."
+    }
+    let stepsSeconds = speeds.imagesPerStep * Double(steps) / speeds.meanImagesPerSecond
+    let firstShare = max(speeds.first - speeds.median, 0) / stepsSeconds
+    text += "Here the mean is \(formatted(100 * below, digits: 0))% below the fastest step: "
+    if firstShare >= 0.02 {
+        text +=
+            "the first step's extra time is \(formatted(100 * firstShare, digits: 0))% of all the steps' time, "
+            + "and the rest is"
+    } else {
+        text += "not the first step's allocations (under 2% of the steps' time) but"
+    }
+    return text
+        + " variation between steps (another process, or the machine's clock), which a benchmark's best-of "
+        + "hides."
 }
 
 /// Refuses, before anything is allocated, a batch whose training would not fit in memory: the

@@ -88,6 +88,26 @@ public struct ProfileReport {
         return table
     }
 
+    /// How fast the steps ran: the first (which allocates every layer's workspace), the median
+    /// and the fastest step's seconds, and the mean over all steps, in images per second.
+    public struct StepSpeeds {
+        public let first: Double, median: Double, fastest: Double
+        public let imagesPerStep: Double, meanImagesPerSecond: Double
+        public var medianImagesPerSecond: Double { imagesPerStep / median }
+        public var fastestImagesPerSecond: Double { imagesPerStep / fastest }
+    }
+
+    /// nil when no step was timed.
+    public var stepSpeeds: StepSpeeds? {
+        let times = profile.stepSeconds
+        guard let first = times.first, let fastest = times.min() else { return nil }
+        let sorted = times.sorted(), total = times.reduce(0, +)
+        return StepSpeeds(
+            first: first, median: sorted[sorted.count / 2], fastest: fastest,
+            imagesPerStep: Double(profile.images) / Double(times.count),
+            meanImagesPerSecond: Double(profile.images) / max(total, 1e-12))
+    }
+
     /// Each leaf layer's share of the measured step time: its block's share, split over the
     /// block's layers by their multiply-adds (evenly where they have none).
     public func measuredShares() -> [String: Double] {

@@ -156,6 +156,10 @@ func profiledTraining() throws {
         profile.blocks.reduce(0) { $0 + $1.forward + $1.backward }
         + TrainingProfile.Phase.allCases.reduce(0) { $0 + (profile.phases[$1] ?? 0) }
     #expect(inside <= profile.seconds && profile.seconds > 0)
+    // Each step's wall time, batch wait to update: at least its blocks, loss and update.
+    #expect(profile.stepSeconds.count == 3 && profile.stepSeconds.allSatisfy { $0 > 0 })
+    let measuredInSteps = inside - (profile.phases[.evaluation] ?? 0) - (profile.phases[.saving] ?? 0)
+    #expect(profile.stepSeconds.reduce(0, +) >= measuredInSteps * 0.999)
     // The evaluation's forward passes are not counted as training blocks: a second run with a
     // larger test set adds evaluation time, not block time per step.
     #expect(trainer.plan.blockTimer == nil, "the timer is taken off after the run")

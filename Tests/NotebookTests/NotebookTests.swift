@@ -62,3 +62,18 @@ func byteCounts() {
     #expect(byteCount(1 << 20) == "1.0 MB")
     #expect(byteCount(3 << 29) == "1.5 GB")
 }
+
+@Test("the profile's step verdict follows its numbers: near the fastest, the first step, or variation")
+func stepSpeedVerdicts() {
+    func speeds(first: Double, median: Double, fastest: Double, mean: Double) -> ProfileReport.StepSpeeds {
+        .init(first: first, median: median, fastest: fastest, imagesPerStep: 64, meanImagesPerSecond: mean)
+    }
+    // 64 images in 1.0 s at best; a mean of 60 img/s is within 10%.
+    let steady = stepSpeedVerdict(speeds(first: 1.1, median: 1.02, fastest: 1.0, mean: 60), steps: 10)
+    #expect(steady.contains("within 10% of the fastest") && steady.contains("64.0 img/s"))
+    // A mean of 40 img/s over 10 steps (16 s) with a first step 4 s slower than the median: 25%.
+    let slowStart = stepSpeedVerdict(speeds(first: 5.0, median: 1.0, fastest: 1.0, mean: 40), steps: 10)
+    #expect(slowStart.contains("38% below") && slowStart.contains("first step's extra time is 25%"))
+    let noisy = stepSpeedVerdict(speeds(first: 1.0, median: 1.5, fastest: 1.0, mean: 40), steps: 10)
+    #expect(noisy.contains("not the first step's allocations") && noisy.contains("variation between steps"))
+}

@@ -28,6 +28,9 @@ public final class TrainingProfile {
     public private(set) var phases: [Phase: Double] = [:]
     /// Training steps timed, and the images they took.
     public private(set) var steps = 0, images = 0
+    /// Each step's wall time in seconds, batch wait to update, in order: the first pays for
+    /// allocating the workspaces; the fastest is what a benchmark reports.
+    public private(set) var stepSeconds: [Double] = []
     /// Wall time from the first step to the end of the run.
     public private(set) var seconds = 0.0
 
@@ -47,9 +50,10 @@ public final class TrainingProfile {
         phases[phase, default: 0] += Self.seconds(since: start)
     }
 
-    func addStep(images: Int) {
+    func addStep(images: Int, since start: ContinuousClock.Instant) {
         steps += 1
         self.images += images
+        stepSeconds.append(Self.seconds(since: start))
     }
 
     func addWall(since start: ContinuousClock.Instant) { seconds += Self.seconds(since: start) }
