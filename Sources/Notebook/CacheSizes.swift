@@ -2,6 +2,7 @@
 // "B is 16 MB and the L3 is 32 MB" about the machine it runs on rather than a spec sheet.
 
 import Foundation
+import ModernCNN
 
 public struct CacheSizes: Sendable {
     /// Bytes per level (1, 2, 3) of the data or unified caches seen by CPU 0; missing levels are absent.
@@ -36,14 +37,4 @@ public struct CacheSizes: Sendable {
     public var summary: String {
         bytes.keys.sorted().map { "L\($0) \(byteCount(bytes[$0]!))" }.joined(separator: ", ")
     }
-}
-
-/// A byte count for people: "512 KB", "1.0 MB", "16.0 MB".
-public func byteCount(_ bytes: Int) -> String {
-    if bytes < 1 << 10 { return "\(bytes) B" }
-    if bytes < 1 << 20 {
-        return bytes % 1024 == 0 ? "\(bytes >> 10) KB" : formatted(Double(bytes) / Double(1 << 10), digits: 1) + " KB"
-    }
-    if bytes < 1 << 30 { return formatted(Double(bytes) / Double(1 << 20), digits: 1) + " MB" }
-    return formatted(Double(bytes) / Double(1 << 30), digits: 1) + " GB"
 }

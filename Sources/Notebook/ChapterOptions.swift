@@ -86,20 +86,3 @@ public struct ChapterOptions: ParsableArguments {
         return access(ancestor.path, W_OK) == 0 ? "unknown reason" : "\(ancestor.relativePath) is not writable"
     }
 }
-
-/// The machine's memory, and a check that a run fits in it before it allocates.
-public enum MemoryBudget {
-    /// Physical memory in bytes.
-    public static var physicalBytes: Int { sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)) }
-
-    /// Throws a ChapterError when `bytes` (what `what` needs) exceed `share` of the memory.
-    /// `fix` says which flag to lower. An overflowing estimate (nil) counts as too much.
-    public static func require(_ bytes: Int?, for what: String, share: Double = 0.8, fix: String) throws {
-        let limit = Int(Double(physicalBytes) * share)
-        guard let bytes, bytes <= limit else {
-            throw ChapterError(
-                "\(what) needs \(bytes.map(byteCount) ?? "more bytes than a 64-bit count holds"), "
-                    + "more than this machine's \(byteCount(physicalBytes)) of memory allows; \(fix)")
-        }
-    }
-}

@@ -29,7 +29,6 @@ public func runTraining(
     let checkpoint = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
     let metrics = directory.appendingPathComponent("\(stem)metrics.json").path
     let modelProfile = try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])
-    try requireTrainingMemory(modelProfile, recipe: recipe)
     var configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize, imageSize: recipe.imageSize, seed: seed,
         trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoint, metricsPath: metrics,
@@ -42,22 +41,18 @@ public func runTraining(
         "How it runs: the plan for batches of \(recipe.batchSize) (--engine \(engine.rawValue), which here is "
             + "\(trainer.plan.engine.rawValue)): which layers run as one block, and how each convolution is computed.")
     book.show(planTable(trainer.plan))
-    if resume {
-        if FileManager.default.fileExists(atPath: checkpoint) {
-            try trainer.resume(from: checkpoint)
-            book.note("resuming from \(checkpoint) (\(trainer.history.count) of \(recipe.epochs) epochs done)")
-        } else {
-            book.note("no checkpoint at \(checkpoint) yet: starting this model from the beginning")
-        }
-    } else if FileManager.default.fileExists(atPath: checkpoint) {
-        let held =
-            (try? SafeTensorsFile(path: checkpoint)).map { file in
-                let epochs = file.header.metadata["epoch"] ?? "?"
-                return
-                    " (\(file.header.metadata["model"] ?? "a model") after \(epochs) epoch\(epochs == "1" ? "" : "s"))"
-            } ?? ""
+    switch try trainer.start(resuming: resume) {
+    case .resumed(let epochsDone):
+        book.note("resuming from \(checkpoint) (\(epochsDone) of \(recipe.epochs) epochs done)")
+    case .nothingToResume:
+        book.note("no checkpoint at \(checkpoint) yet: starting this model from the beginning")
+    case .fresh:
+        break
+    case .replacing(let held, let epochs):
+        let after = epochs.map { " after \($0) epoch\($0 == 1 ? "" : "s")" } ?? ""
+        let what = held != nil || epochs != nil ? " (\(held ?? "a model")\(after))" : ""
         book.note(
-            "starting afresh: this run replaces \(checkpoint)\(held) at its first save; the old one is kept "
+            "starting afresh: this run replaces \(checkpoint)\(what) at its first save; the old one is kept "
                 + "as \(URL(fileURLWithPath: Trainer.previousCheckpointPath(checkpoint)).lastPathComponent) "
                 + "(--resume continues a run instead)")
     }
@@ -128,19 +123,6 @@ func stepSpeedVerdict(_ speeds: ProfileReport.StepSpeeds, steps: Int) -> String 
     return text
         + " variation between steps (another process, or the machine's clock), which a benchmark's best-of "
         + "hides."
-}
-
-/// Refuses, before anything is allocated, a batch whose training would not fit in memory: the
-/// weights with their gradients and up to two optimizer slots, and twice the activations (those
-/// saved for backward and their gradients).
-func requireTrainingMemory(_ profile: ModelProfile, recipe: Recipe) throws {
-    // In Double: a batch size near Int.max must be refused, not overflow.
-    let bytes =
-        4 * 4 * Double(profile.model.parameterCount)
-        + 2 * Double(profile.activationBytes) * Double(recipe.batchSize)
-    try MemoryBudget.require(
-        bytes < 9e18 ? Int(bytes) : nil, for: "training at batch \(recipe.batchSize)",
-        fix: "choose a smaller --batch-size")
 }
 
 /// Runs a chapter's body. Ctrl-C during training or evaluation arrives here as

@@ -2,6 +2,7 @@
 // that a column of GFLOP/s can be compared at a glance.
 
 import Foundation
+import ModernCNN
 
 public struct TextTable {
     public enum Alignment { case left, right }
@@ -41,9 +42,4 @@ public struct TextTable {
 /// `part` as a whole percentage of `whole`: `percent(48_120, of: 61_706)` is "78%".
 public func percent(_ part: Int, of whole: Int) -> String {
     formatted(100 * Double(part) / Double(max(whole, 1)), digits: 0) + "%"
-}
-
-/// Fixed-point formatting for tables: `formatted(3.14159, digits: 2)` is "3.14".
-public func formatted(_ value: Double, digits: Int) -> String {
-    String(format: "%.\(digits)f", value)
 }

@@ -97,3 +97,48 @@ func resumeWithWrongSeed() throws {
         configuration: TrainingConfiguration(epochs: 1, batchSize: 64, seed: 2, trainLimit: 64, testLimit: 64))
     #expect(throws: CheckpointError.self) { try other.resume(from: path) }
 }
+
+@Test("a run starts by resuming, from nothing, or by replacing a checkpoint it names")
+func trainerStarts() throws {
+    let data = try FashionMNIST(split: .test)
+    let folder = try temporaryFolder()
+    func trainer(_ checkpoint: String?) throws -> Trainer {
+        var configuration = TrainingConfiguration(epochs: 1, batchSize: 32, seed: 5, trainLimit: 64, testLimit: 32)
+        configuration.checkpointPath = checkpoint
+        configuration.modelName = "small"
+        return try Trainer(
+            model: smallNetwork(seed: 2), optimizer: SGD(learningRate: 0.05), train: data, test: data,
+            configuration: configuration)
+    }
+    let path = "\(folder)/start.safetensors"
+    #expect(try trainer(nil).start(resuming: true) == .nothingToResume)
+    #expect(try trainer(path).start(resuming: false) == .fresh)
+    #expect(try trainer(path).start(resuming: true) == .nothingToResume)
+    try trainer(path).run()
+    #expect(try trainer(path).start(resuming: false) == .replacing(model: "small", epochs: 1))
+    let resumed = try trainer(path)
+    #expect(try resumed.start(resuming: true) == .resumed(epochsDone: 1) && resumed.history.count == 1)
+    // An unreadable file is still named as the one a fresh run replaces.
+    try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: path))
+    #expect(try trainer(path).start(resuming: false) == .replacing(model: nil, epochs: nil))
+    #expect(throws: CheckpointError.self) { try trainer(path).start(resuming: true) }
+}
+
+@Test("a batch that would not fit in memory is refused before the plan allocates it")
+func trainingMemoryIsChecked() throws {
+    // LeNet (d2l): 61,706 parameters held four times, and per image 15,002 floats of outputs
+    // (6x28x28 twice, 6x14x14, 16x10x10 twice, 16x5x5 twice, 120 twice, 84 twice, 10), twice.
+    let bytes = try MemoryBudget.trainingBytes(LeNet.d2l(), inputShape: [1, 28, 28], batchSize: 256)
+    #expect(bytes == 16 * 61_706 + 8 * 15_002 * 256)
+    let data = try FashionMNIST(split: .test)
+    for batch in [100_000_000, Int.max] {
+        #expect {
+            try Trainer(
+                model: LeNet.d2l(), optimizer: SGD(learningRate: 0.1), train: data, test: data,
+                configuration: TrainingConfiguration(epochs: 1, batchSize: batch))
+        } throws: { error in
+            "\(error)".contains("training at batch \(batch) needs")
+                && "\(error)".contains("choose a smaller --batch-size")
+        }
+    }
+}

@@ -1,5 +1,6 @@
 // NotebookTests.swift: narration wraps, tables align, cache sizes parse.
 
+import ModernCNN
 import Testing
 
 @testable import Notebook

@@ -79,7 +79,8 @@ public final class Trainer {
     /// Whether the checkpoint file, if any, is this run's own (written or resumed by it).
     private var ownsCheckpoint = false
 
-    /// Throws EngineError when this processor cannot run `configuration.engine`, or the model's
+    /// Throws NotEnoughMemory when training at this batch size would not fit in memory,
+    /// EngineError when this processor cannot run `configuration.engine`, or the model's
     /// ShapeError when it cannot take the configured images.
     public init(
         model: any Layer, optimizer: any Optimizer, train: FashionMNIST, test: FashionMNIST,
@@ -89,6 +90,13 @@ public final class Trainer {
         self.optimizer = optimizer
         self.configuration = configuration
         learningRate = optimizer.learningRate
+        // Before the plan allocates anything batch-sized.
+        let bytes = try MemoryBudget.trainingBytes(
+            model, inputShape: [1, configuration.imageSize, configuration.imageSize],
+            batchSize: configuration.batchSize)
+        try MemoryBudget.require(
+            bytes < 9e18 ? Int(bytes) : nil, for: "training at batch \(configuration.batchSize)",
+            fix: "choose a smaller --batch-size")
         plan = try ExecutionPlan(
             model,
             inputShape: [
@@ -300,6 +308,34 @@ public final class Trainer {
         guard rename(path, previous) == 0 else {
             throw CheckpointError.writeFailed(path: previous, reason: String(cString: strerror(errno)))
         }
+    }
+
+    /// How a run begins (`start(resuming:)`).
+    public enum Start: Equatable, Sendable {
+        /// Continued from the configured checkpoint, with this many epochs already done.
+        case resumed(epochsDone: Int)
+        /// Asked to resume, but there is no checkpoint yet: from the beginning.
+        case nothingToResume
+        /// From the beginning, with no checkpoint configured or none there yet.
+        case fresh
+        /// From the beginning, replacing the checkpoint there (moved to previousCheckpointPath
+        /// at the first save), which holds `model` after `epochs` epochs (nil: unreadable).
+        case replacing(model: String?, epochs: Int?)
+    }
+
+    /// Resumes from the configured checkpoint when `resuming` and there is one; otherwise says
+    /// what a fresh run will replace. A checkpoint that does not fit this run throws (see
+    /// resume(from:)) and changes nothing.
+    public func start(resuming: Bool) throws -> Start {
+        guard let path = configuration.checkpointPath, FileManager.default.fileExists(atPath: path) else {
+            return resuming ? .nothingToResume : .fresh
+        }
+        if resuming {
+            try resume(from: path)
+            return .resumed(epochsDone: history.count)
+        }
+        let metadata = (try? SafeTensorsFile(path: path))?.header.metadata
+        return .replacing(model: metadata?["model"], epochs: metadata?["epoch"].flatMap { Int($0) })
     }
 
     /// Continues from the checkpoint at `path`: weights, optimizer state, position and history.
