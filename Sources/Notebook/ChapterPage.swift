@@ -18,6 +18,11 @@ public final class ChapterPage {
         case note(String)
         /// A picture in the chapter's folder.
         case figure(file: String, caption: String)
+        /// A code cell: a snippet of the source file at `path` (relative to the repository).
+        case code(path: String, text: String)
+        /// A passage a reader may skip, from its start to its end.
+        case asideStart(String)
+        case asideEnd
     }
 
     /// The book's chapters written so far, in order: folder name and title, for the links
@@ -52,6 +57,9 @@ public final class ChapterPage {
             case let .result(text): out.append("```text\n\(text)\n```")
             case let .note(text): out.append("```text\n\(text)\n```")
             case let .figure(file, caption): out.append("![\(caption)](\(file))\n\n*\(caption)*")
+            case let .code(path, text): out.append("`\(path)`\n\n```swift\n\(text)\n```")
+            case let .asideStart(title): out.append("> **Aside: \(title)** (a reader may skip to its end)")
+            case .asideEnd: out.append("> *End of the aside.*")
             }
         }
         out.append(
@@ -79,6 +87,15 @@ public final class ChapterPage {
                 body.append(
                     "<figure><img src=\"\(escapeXML(file))\" alt=\"\(escapeXML(caption))\"/>"
                         + "<figcaption>\(escapeXML(caption))</figcaption></figure>")
+            case let .code(path, text):
+                body.append(
+                    "<div class=\"code\"><div class=\"path\">\(escapeXML(path))</div>"
+                        + "<pre><code>\(SwiftHighlighter.html(text))</code></pre></div>")
+            case let .asideStart(title):
+                body.append(
+                    "<aside><div class=\"aside-title\">Aside: \(escapeXML(title))</div>"
+                        + "<div class=\"aside-note\">A passage a reader may skip.</div>")
+            case .asideEnd: body.append("</aside>")
             }
         }
         let links = navigation(chapter: chapter).map {
@@ -99,6 +116,17 @@ public final class ChapterPage {
             pre { font-family: Menlo, Consolas, monospace; font-size: 13px; background: #f6f8fa; \
             border: 1px solid #e1e4e8; border-radius: 4px; padding: 0.7em 1em; overflow-x: auto; }
             pre.log { background: #fff; color: #555; }
+            div.code { margin: 1em 0; }
+            div.code .path { font-family: Menlo, Consolas, monospace; font-size: 12px; color: #57606a; \
+            background: #eaeef2; border: 1px solid #d0d7de; border-bottom: none; border-radius: 4px 4px 0 0; \
+            padding: 0.3em 1em; }
+            div.code pre { background: #fbfbfb; border-color: #d0d7de; border-radius: 0 0 4px 4px; margin-top: 0; }
+            div.code pre code { background: none; padding: 0; font-size: inherit; }
+            .comment { color: #6a737d; font-style: italic; } .string { color: #0a3069; }
+            .keyword { color: #a626a4; font-weight: bold; } .number { color: #986801; } .type { color: #0550ae; }
+            aside { border-left: 4px solid #d4a72c; background: #fffbea; padding: 0.3em 1.2em 0.6em; margin: 1.5em 0; }
+            .aside-title { font-family: Helvetica, Arial, sans-serif; font-weight: bold; margin-top: 0.5em; }
+            .aside-note { font-size: 0.85em; color: #7a6520; }
             code { font-family: Menlo, Consolas, monospace; font-size: 0.92em; background: #f3f3f3; padding: 0 0.2em; }
             figure { margin: 1.5em 0; text-align: center; }
             figure img { max-width: 100%; max-height: 900px; border: 1px solid #eee; }

@@ -9,6 +9,8 @@ import ModernCNN
 public struct Notebook {
     /// Column at which narration wraps; results and tables are never wrapped.
     public let width: Int
+    /// Whether to dim code cells with terminal escapes (only when writing to a terminal).
+    let styled: Bool
     private let write: (String) -> Void
     /// Everything said so far, as blocks for the chapter's Markdown and HTML page.
     public let page = ChapterPage()
@@ -16,12 +18,15 @@ public struct Notebook {
     /// A notebook writing to standard output, unbuffered, so that its cells and a progress bar
     /// (which writes to the same file) appear in the order they happen.
     public init(width: Int = 92) {
-        self.init(width: width) { text in FileHandle.standardOutput.write(Data(text.utf8)) }
+        self.init(width: width, styled: isatty(STDOUT_FILENO) == 1) { text in
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
     }
 
     /// A notebook writing to `sink` (tests collect the transcript this way).
-    public init(width: Int = 92, sink: @escaping (String) -> Void) {
+    public init(width: Int = 92, styled: Bool = false, sink: @escaping (String) -> Void) {
         self.width = width
+        self.styled = styled
         write = sink
     }
 
@@ -109,6 +114,35 @@ public struct Notebook {
 }
 
 extension Notebook {
+    /// A code cell: the snippet `name` of the source file at `path` (relative to the repository;
+    /// see SourceSnippet), headed by the path. Indented, and dimmed on a terminal; a highlighted
+    /// block on the page. A snippet that cannot be read is said, not shown: the chapter goes on.
+    public func code(_ name: String, from path: String) {
+        let snippet: SourceSnippet
+        do {
+            snippet = try SourceSnippet.read(name, from: path)
+        } catch {
+            return note("(code cell: \(error))")
+        }
+        let lines =
+            ["// \(path)"] + snippet.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let (dim, plain) = styled ? ("\u{1B}[2m", "\u{1B}[0m") : ("", "")
+        write(lines.map { $0.isEmpty ? "" : "    \(dim)\($0)\(plain)" }.joined(separator: "\n") + "\n\n")
+        page.append(.code(path: path, text: snippet.text))
+    }
+
+    /// A passage a reader may skip (how the hardware does it, say): marked where it starts and
+    /// ends in the terminal, set in a box on the page.
+    public func aside(_ title: String, _ body: () throws -> Void) rethrows {
+        write("  ── Aside: \(title) (a reader may skip to the end of the aside) ──\n\n")
+        page.append(.asideStart(title))
+        defer {
+            write("  ── end of the aside ──\n\n")
+            page.append(.asideEnd)
+        }
+        try body()
+    }
+
     /// Writes `diagram` as .dot, .svg and .png into `folder` and says where; when Graphviz cannot
     /// render, says why and goes on (the chapter does not need its pictures to teach).
     public func diagram(_ diagram: ArchitectureDiagram, in folder: URL, name: String, caption: String) {

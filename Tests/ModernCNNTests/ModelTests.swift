@@ -31,3 +31,15 @@ func predictions() throws {
     let plan = BatchPlan(dataset: data, batchSize: indices.count, seed: 0)
     #expect(predicted == argmaxRows(try model.forward(plan.batch(0, of: indices).images, training: false)))
 }
+
+@Test("LeNet spelled out layer by layer is the same network as LeNet.custom with d2l's knobs")
+func lenetSpelledOutMatchesCustom() throws {
+    let spelled = LeNet.d2l(seed: 9)
+    let custom = LeNet.custom(
+        kernelSize: 5, channels: (6, 16), hidden: [120, 84], initialization: .xavierUniform,
+        activation: Sigmoid.init, pool: { AvgPool2d(kernelSize: 2, stride: 2) }, seed: 9)
+    #expect(spelled.layers.map(\.description) == custom.layers.map(\.description))
+    let (a, b) = (spelled.namedParameters, custom.namedParameters)
+    #expect(a.map(\.name) == b.map(\.name))
+    for (x, y) in zip(a, b) { #expect(x.parameter.value.scalars == y.parameter.value.scalars, "\(x.name)") }
+}

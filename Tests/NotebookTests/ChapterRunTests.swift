@@ -1,8 +1,8 @@
 // ChapterRunTests.swift: the built chapters, run as a reader runs them. The deterministic part of
 // a transcript (everything before timings) is compared with a golden file, the way
-// swift-argument-parser tests its example executables. To refresh a golden file after an
-// intended change: `.build/release/tensors --size 64 --repeats 1 | sed '/^## 1.4/,$d' >
-// Tests/NotebookTests/Golden/tensors.txt`.
+// swift-argument-parser tests its example executables. The transcripts include the code cells,
+// so a change to a shown snippet changes them too. To refresh the golden files after an intended
+// change: `Tests/NotebookTests/Golden/refresh.sh`, then read the diff.
 
 import Foundation
 import Kernels

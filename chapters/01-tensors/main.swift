@@ -242,8 +242,11 @@ struct TensorsChapter: ParsableCommand {
             ])
         }
         book.show(table)
+        showRungs(book)
         let gflops = measured.map { flops / $0.seconds / 1e9 }
-        explainLadder(book, size: n, reorderedGflops: gflops[1], blockedGflops: gflops[2])
+        book.aside("why each rung moves, in bytes per multiply-add") {
+            explainLadder(book, size: n, reorderedGflops: gflops[1], blockedGflops: gflops[2])
+        }
         let lastTime = measured.last!.seconds
         var percents: [String: Double] = [:]
         for (rung, seconds, _) in measured {
@@ -252,6 +255,28 @@ struct TensorsChapter: ParsableCommand {
         return LadderResult(
             firstGflops: flops / firstTime / 1e9, lastGflops: flops / lastTime / 1e9,
             lastPercentOfPeak: 100 * flops / lastTime / peakAll, percentOfPeak: percents)
+    }
+
+    /// The rungs' code, each from the file that chapter 01 times.
+    func showRungs(_ book: Notebook) {
+        book.say(
+            """
+            The first four rungs, as they are in the library. Each differs from the one before in \
+            one thing: the order of the loops, then tiles of B that stay in a cache, then a tile \
+            of C held in four 16-float registers.
+            """)
+        book.code("rung-naive", from: "Sources/Kernels/Gemm/MatmulLadder.swift")
+        book.code("rung-reordered", from: "Sources/Kernels/Gemm/MatmulLadder.swift")
+        book.code("rung-blocked", from: "Sources/Kernels/Gemm/MatmulLadder.swift")
+        book.code("rung-simd", from: "Sources/Kernels/Gemm/MatmulLadder.swift")
+        book.say(
+            """
+            Rungs 5 and 6 call the library's `sgemm`, which packs A and B into panels and hands \
+            each pair of panels to a microkernel. This is the AVX2 one (6 x 16); the AVX-512 one \
+            is the same loop on a 12 x 32 tile. Every step is one row of B times six broadcast \
+            values of A, added into six accumulators that stay in registers for the whole loop:
+            """)
+        book.code("microkernel", from: "Sources/Kernels/Gemm/GemmMicrokernel.swift")
     }
 
     func explainLadder(_ book: Notebook, size n: Int, reorderedGflops: Double, blockedGflops: Double) {

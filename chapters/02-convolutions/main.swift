@@ -259,6 +259,13 @@ struct ConvolutionsChapter: ParsableCommand {
             [K, P*Q] order, which is already NCHW. The price is memory: each input value is \
             copied into up to R*S columns.
             """)
+        book.say(
+            """
+            Our im2col fills the matrix one row at a time: row (c, r, s) is channel c shifted by \
+            (r, s) under every window, a strided copy of image rows with zeros where the window \
+            hangs over the padding.
+            """)
+        book.code("im2col", from: "Sources/Kernels/Convolution/Im2col/Im2col.swift")
         let x = try Tensor(shape: [1, 2, 3, 3], values: (1...18).map(Float.init))
         let g = ConvolutionGeometry(
             batch: 1, inputChannels: 2, inputHeight: 3, inputWidth: 3, outputChannels: 1,
@@ -294,6 +301,14 @@ struct ConvolutionsChapter: ParsableCommand {
             of 128 would need a \(grouped(conv2.patchLength)) x \(grouped(conv2.outputPlane * conv2.batch)) \
             matrix, \(byteCount(conv2.columnCount * conv2.batch * 4)).
             """)
+        book.say(
+            """
+            The layer the networks use, Conv2d, hands its tensors to these kernels. Its forward \
+            keeps the input for backward when training; its backward computes dL/dx (unless it \
+            is the first layer, whose input needs no gradient) and adds dL/dw and dL/db:
+            """)
+        book.code("conv2d-forward", from: "Sources/ModernCNN/Layers/Conv2d.swift")
+        book.code("conv2d-backward", from: "Sources/ModernCNN/Layers/Conv2d.swift")
     }
 
     // MARK: 2.7
@@ -365,26 +380,29 @@ struct ConvolutionsChapter: ParsableCommand {
             use one float at a time; the lowered version spends a little time copying windows \
             into columns and the rest inside the microkernel of chapter 01.
             """)
-        book.say(
-            """
-            Winograd's row counts as many multiply-adds as the others (the convolution's own), so \
-            its GFLOP/s can pass the machine's peak: it does fewer. It cuts the input into \
-            \(tile)x\(tile) tiles, each giving a \(m)x\(m) block of output, and moves tiles and filters \
-            into a basis in which the \(r)x\(r) convolution of a tile becomes \(tile * tile) element-wise \
-            products instead of \(m * m * r * r) multiply-adds. Summed over channels, each of the \
-            \(tile * tile) positions is one matrix product, run on the same SGEMM. The price is a \
-            larger rounding error (the last column) and the work of transforming: here it ran \
-            \(formatted(lowered.seconds / winograd.seconds, digits: 2))x the speed of im2col. With \
-            few images its \(tile * tile) products are thin (\(batch * blocks) columns for \(batch) \
-            image\(batch == 1 ? "" : "s")); a training batch makes them wide, which is where it wins \
-            (make bench shows AlexNet at batch 128). 3x3 layers use 4x4 blocks from the same \
-            \(tile)x\(tile) tiles: \(tile * tile) products instead of \(4 * 4 * 3 * 3). The training \
-            chapters use Winograd wherever a layer is 3x3 or 5x5 with stride 1 and has 16 or more \
-            channels on each side, in all three passes (`make bench` measures the other choice, \
-            im2col for the backward passes, beside it); thinner layers are the next section's. \
-            Timings move by 10-20% between runs on a shared machine; try --threads 1 or --full \
-            (a batch of 8).
-            """)
+        book.aside("how Winograd does fewer multiplies") {
+            book.say(
+                """
+                Winograd's row counts as many multiply-adds as the others (the convolution's own), so \
+                its GFLOP/s can pass the machine's peak: it does fewer. It cuts the input into \
+                \(tile)x\(tile) tiles, each giving a \(m)x\(m) block of output, and moves tiles and filters \
+                into a basis in which the \(r)x\(r) convolution of a tile becomes \(tile * tile) element-wise \
+                products instead of \(m * m * r * r) multiply-adds. Summed over channels, each of the \
+                \(tile * tile) positions is one matrix product, run on the same SGEMM. The price is a \
+                larger rounding error (the last column) and the work of transforming: here it ran \
+                \(formatted(lowered.seconds / winograd.seconds, digits: 2))x the speed of im2col. With \
+                few images its \(tile * tile) products are thin (\(batch * blocks) columns for \(batch) \
+                image\(batch == 1 ? "" : "s")); a training batch makes them wide, which is where it wins \
+                (make bench shows AlexNet at batch 128). 3x3 layers use 4x4 blocks from the same \
+                \(tile)x\(tile) tiles: \(tile * tile) products instead of \(4 * 4 * 3 * 3). The training \
+                chapters use Winograd wherever a layer is 3x3 or 5x5 with stride 1 and has 16 or more \
+                channels on each side, in all three passes (`make bench` measures the other choice, \
+                im2col for the backward passes, beside it); thinner layers are the next section's. \
+                Timings move by 10-20% between runs on a shared machine; try --threads 1 or --full \
+                (a batch of 8).
+                """)
+            book.code("winograd-input-transform", from: "Sources/Kernels/Convolution/Winograd/Winograd.swift")
+        }
     }
 
     // MARK: 2.8
@@ -461,48 +479,50 @@ struct ConvolutionsChapter: ParsableCommand {
             i = p * \(rowStride) + q, and the output is the sum over the taps of \
             w[k, c, r, s] * x[c, i + r * \(rowStride) + s]. There are two ways to fill vectors with it.
             """)
-        book.say(
-            """
-            Along the row: \(lanes) consecutive flat outputs are one vector load per tap, whichever \
-            rows they straddle, shared by \(DirectTileShapes.channelsPerRowVector) output channels held \
-            in registers. Lanes with q >= \(g.outputWidth) wrap into the next row and are thrown away: \
-            run this way, conv2's forward would keep \(g.outputPlane) of every \(flat) lanes.
-            """)
-        let (positions, gemm) = (DirectTileShapes.positionsPerChannelVector, DirectTileShapes.gemmNarrowTile)
-        book.say(
-            """
-            Along the channels, once a layer has \(lanes) or more output channels (conv2 has \
-            \(g.outputChannels)): a vector holds one output position for \(lanes) channels, and a \
-            tile of \(positions) positions takes, per tap, one load of the filters and \(positions) \
-            broadcast inputs. That is the shape of SGEMM's AVX2 microkernel tile, \(gemm.rows) x \
-            \(gemm.columns), with the bordered image standing in for the packed panel. No lane is thrown \
-            away; the price is a transpose of each image's output into NCHW. Conv2's forward and \
-            backward-filter run this way. Its backward-data, \
-            whose outputs are the \(g.inputChannels) input channels, runs along the row: the \
-            forward kernel on dy with the filters turned by 180 degrees, skipping the kernel rows \
-            that would only meet dy's zero border.
-            """)
-        let tiles = LaneCorrelation.tileShapes
-        // What LeNet's first dense layer reads: the second pool's output, flattened.
-        let pooledFeatures = LeNet.d2l().layers.compactMap { $0 as? Linear }.first!.inputFeatures
-        book.say(
-            """
-            Or fill the vectors across the images instead: put the images in the lanes. A group of \(lanes) \
-            images is stored channel by channel and row by row, and each stored value is a vector \
-            whose lane j belongs to image j. A filter tap is then one vector load and one FMA for \
-            \(lanes) images, whatever the plane's width; no lane is thrown away, and a window that \
-            leaves the image skips exactly the rows it would read outside it. Register tiles hold \
-            \(tiles.map { "\($0.channels) channels x \($0.positions) positions" }.joined(separator: " or ")) \
-            (\(tiles.map { "\($0.channels * $0.positions)" }.joined(separator: " and ")) vectors of sums: they \
-            need AVX-512's 32 vector registers); for conv2's backward-data one tile holds a whole \
-            \(g.inputWidth)-wide row of dx and adds each \(g.outputWidth)-wide row of dy through the \
-            \(g.kernelWidth) taps, so no product meets dy's zero border. The batch goes into this layout \
-            once, before conv1, as \(lanes) x \(lanes) blocks turned in registers, and LeNet stays in it to \
-            the end: the second pool's output for a group is already its \(pooledFeatures) features side by \
-            side, so the dense layers run on the group at once, each step of their sums one vector load \
-            and an FMA with a broadcast weight for each of \(LaneDense.tileRows) output rows. Only the \
-            \(FashionMNIST.classNames.count) logits per image come back out.
-            """)
+        book.aside("how the direct and lane kernels fill their vectors") {
+            book.say(
+                """
+                Along the row: \(lanes) consecutive flat outputs are one vector load per tap, whichever \
+                rows they straddle, shared by \(DirectTileShapes.channelsPerRowVector) output channels held \
+                in registers. Lanes with q >= \(g.outputWidth) wrap into the next row and are thrown away: \
+                run this way, conv2's forward would keep \(g.outputPlane) of every \(flat) lanes.
+                """)
+            let (positions, gemm) = (DirectTileShapes.positionsPerChannelVector, DirectTileShapes.gemmNarrowTile)
+            book.say(
+                """
+                Along the channels, once a layer has \(lanes) or more output channels (conv2 has \
+                \(g.outputChannels)): a vector holds one output position for \(lanes) channels, and a \
+                tile of \(positions) positions takes, per tap, one load of the filters and \(positions) \
+                broadcast inputs. That is the shape of SGEMM's AVX2 microkernel tile, \(gemm.rows) x \
+                \(gemm.columns), with the bordered image standing in for the packed panel. No lane is thrown \
+                away; the price is a transpose of each image's output into NCHW. Conv2's forward and \
+                backward-filter run this way. Its backward-data, \
+                whose outputs are the \(g.inputChannels) input channels, runs along the row: the \
+                forward kernel on dy with the filters turned by 180 degrees, skipping the kernel rows \
+                that would only meet dy's zero border.
+                """)
+            let tiles = LaneCorrelation.tileShapes
+            // What LeNet's first dense layer reads: the second pool's output, flattened.
+            let pooledFeatures = LeNet.d2l().layers.compactMap { $0 as? Linear }.first!.inputFeatures
+            book.say(
+                """
+                Or fill the vectors across the images instead: put the images in the lanes. A group of \(lanes) \
+                images is stored channel by channel and row by row, and each stored value is a vector \
+                whose lane j belongs to image j. A filter tap is then one vector load and one FMA for \
+                \(lanes) images, whatever the plane's width; no lane is thrown away, and a window that \
+                leaves the image skips exactly the rows it would read outside it. Register tiles hold \
+                \(tiles.map { "\($0.channels) channels x \($0.positions) positions" }.joined(separator: " or ")) \
+                (\(tiles.map { "\($0.channels * $0.positions)" }.joined(separator: " and ")) vectors of sums: they \
+                need AVX-512's 32 vector registers); for conv2's backward-data one tile holds a whole \
+                \(g.inputWidth)-wide row of dx and adds each \(g.outputWidth)-wide row of dy through the \
+                \(g.kernelWidth) taps, so no product meets dy's zero border. The batch goes into this layout \
+                once, before conv1, as \(lanes) x \(lanes) blocks turned in registers, and LeNet stays in it to \
+                the end: the second pool's output for a group is already its \(pooledFeatures) features side by \
+                side, so the dense layers run on the group at once, each step of their sums one vector load \
+                and an FMA with a broadcast weight for each of \(LaneDense.tileRows) output rows. Only the \
+                \(FashionMNIST.classNames.count) logits per image come back out.
+                """)
+        }
         var generator = SeededGenerator(seed: options.seed)
         let x = Array(Tensor(uniform: [batch, 6, 14, 14], in: 0...1, generator: &generator).scalars)
         let w = Array(Tensor(uniform: [16, 6, 5, 5], in: -0.2...0.2, generator: &generator).scalars)

@@ -83,6 +83,12 @@ struct LeNetChapter: ParsableCommand {
             out = floor((n + 2p - k) / s) + 1 of chapter 02 worked out for every convolution and \
             pool. It comes from shape inference alone: nothing is computed.
             """)
+        book.say(
+            """
+            In Swift the network is one Sequential of twelve layers, d2l's and the modern variant \
+            of 3.5 differing only in the activation and the pool:
+            """)
+        book.code("lenet", from: "Sources/ModernCNN/Models/LeNet.swift")
         let profile = try ModelProfile(lenet, inputShape: [1, 1, 28, 28])
         book.show(profile.shapeTrace(arithmetic: true))
         book.say(
@@ -130,6 +136,13 @@ struct LeNetChapter: ParsableCommand {
             cheap, so it runs in full by default.
             """)
         book.show("recipe", recipe.summary(for: data) + (training.overridesRecipe ? " (changed by flags)" : ""))
+        book.say(
+            """
+            Every step of every training run in the book is the same few lines of the Trainer: \
+            a batch, the forward pass through the plan, the loss and its gradient, the backward \
+            pass, and the optimizer's update (which reports weights that stopped being finite):
+            """)
+        book.code("training-step", from: "Sources/ModernCNN/Training/Trainer.swift")
         let outcome = try runTraining(
             lenet, name: "LeNet (d2l: sigmoid, average pooling)",
             optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,

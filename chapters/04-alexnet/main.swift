@@ -113,8 +113,10 @@ struct AlexNetChapter: ParsableCommand {
             d2l keeps AlexNet's eight learned layers (five convolutions, two hidden dense layers \
             of 4096, one output layer) and adapts the rest to Fashion-MNIST: one input channel, \
             images resized to 224x224, ten classes, both GPUs' halves merged into single layers, \
-            and no local response normalisation. The shape trace, with each output size worked out:
+            and no local response normalisation. In Swift:
             """)
+        book.code("alexnet-d2l", from: "Sources/ModernCNN/Models/AlexNet.swift")
+        book.say("The shape trace, with each output size worked out:")
         let model = AlexNet.d2l(seed: options.seed)
         let profile = try ModelProfile(model, inputShape: [1, 1, 224, 224])
         book.show(profile.shapeTrace(arithmetic: true))
@@ -186,6 +188,7 @@ struct AlexNetChapter: ParsableCommand {
             from N(0, 0.01) and the biases of conv2, conv4, conv5 and the hidden dense layers \
             from 1, which gives their ReLUs positive inputs to begin with.
             """)
+        book.code("alexnet-paper", from: "Sources/ModernCNN/Models/AlexNet.swift")
         let paper = AlexNet.paper(seed: options.seed)
         let profile = try ModelProfile(paper, inputShape: [1, 3, 227, 227])
         book.show(profile.shapeTrace(arithmetic: true))
@@ -231,6 +234,7 @@ struct AlexNetChapter: ParsableCommand {
             \(formatted(Double(removed) / 1e6, digits: 1)) million parameters. \
             It trains with Adam at lr 0.001 in batches of 16 (`--variant cpu --recipe cpu`).
             """)
+        book.code("alexnet-cpu", from: "Sources/ModernCNN/Models/AlexNet.swift")
         let profile = try ModelProfile(model, inputShape: [1, 1, 224, 224])
         book.show(profile.shapeTrace(depth: 1))
         book.show(

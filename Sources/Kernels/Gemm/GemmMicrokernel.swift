@@ -32,6 +32,7 @@ protocol RegisterTile {
     ) -> Bool
 }
 
+// snippet: microkernel
 /// 6 x 16, for AVX2: each accumulator row is a SIMD16<Float>, two ymm registers.
 enum NarrowTile: RegisterTile {
     static var rows: Int { 6 }
@@ -71,6 +72,7 @@ enum NarrowTile: RegisterTile {
         storeRow(c5, to: c + 5 * ldc, alpha: alpha, beta: beta)
     }
 }
+// end snippet: microkernel
 
 extension NarrowTile {
     /// A 6-row tile has no smaller kernel: its edges go through scratch (see edgeTile).

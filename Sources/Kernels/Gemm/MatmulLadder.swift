@@ -6,6 +6,7 @@
 // rungs are the real `sgemm` on one thread and on all threads.
 
 public enum MatmulLadder {
+    // snippet: rung-naive
     /// Rung 1, the definition: c[i][j] = sum over p of a[i][p] * b[p][j]. The inner loop walks
     /// down a column of B, N floats apart: each multiply-add touches a new cache line.
     public static func naive(
@@ -20,7 +21,9 @@ public enum MatmulLadder {
             }
         }
     }
+    // end snippet: rung-naive
 
+    // snippet: rung-reordered
     /// Rung 2, loop order i-k-j: the same multiply-adds, but the inner loop now runs along a row
     /// of B and a row of C, both contiguous, so every cache line is used whole and the compiler
     /// can vectorise the loop.
@@ -38,7 +41,9 @@ public enum MatmulLadder {
             }
         }
     }
+    // end snippet: rung-reordered
 
+    // snippet: rung-blocked
     /// Rung 3, cache blocking: the i-k-j loops over tiles small enough that the tile of B being
     /// reused (kTile x nTile floats = 128 KB) stays in L2 while every row of A passes over it.
     public static func blocked(
@@ -62,7 +67,9 @@ public enum MatmulLadder {
             }
         }
     }
+    // end snippet: rung-blocked
 
+    // snippet: rung-simd
     /// Rung 4, register blocking with explicit SIMD: a 4 x 16 tile of C lives in four SIMD16
     /// registers for the whole k-loop, so each loaded row of B feeds four FMAs and C is read and
     /// written once instead of K times. No packing yet: B rows are read straight from the matrix.
@@ -97,6 +104,7 @@ public enum MatmulLadder {
             }
         }
     }
+    // end snippet: rung-simd
 
     /// Rungs 5 and 6: packing plus the microkernel (6 x 16, or 12 x 32 with AVX-512) with cache
     /// blocking (`sgemm`), on `threads` workers.

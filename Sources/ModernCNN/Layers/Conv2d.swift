@@ -83,6 +83,7 @@ public final class Conv2d: SlidingWindowLayer {
         return fresh
     }
 
+    // snippet: conv2d-forward
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         try forward(x, training: training, activation: .none)
     }
@@ -112,9 +113,11 @@ public final class Conv2d: SlidingWindowLayer {
         cachedInput = training ? x : nil
         return y
     }
+    // end snippet: conv2d-forward
 
     public func releaseSavedTensors() { cachedInput = nil }
 
+    // snippet: conv2d-backward
     public func backward(_ dOutput: Tensor) -> Tensor {
         dOutput.withUnsafeBufferPointer { dy in backward(.stored(dy.baseAddress!)) }
     }
@@ -155,6 +158,7 @@ public final class Conv2d: SlidingWindowLayer {
         }
         return dx
     }
+    // end snippet: conv2d-backward
 }
 
 /// Owns a ConvolutionWorkspace (non-copyable) so a layer can keep one between batches.

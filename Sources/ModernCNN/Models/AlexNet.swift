@@ -7,6 +7,7 @@
 //   two, no padding in conv1, and PyTorch module names `conv` and `fc`.
 
 public enum AlexNet {
+    // snippet: alexnet-d2l
     /// d2l's network: 46,764,746 parameters, [N, 1, 224, 224] -> [N, 10].
     public static func d2l(classes: Int = 10, seed: UInt64 = 0) -> Sequential {
         var g = SeededGenerator(seed: seed)
@@ -38,7 +39,9 @@ public enum AlexNet {
             Dropout(probability: 0.5, seed: dropoutSeed &+ 1),
             Linear(inputFeatures: 4096, outputFeatures: classes, initialization: .xavierUniform, generator: &g))
     }
+    // end snippet: alexnet-d2l
 
+    // snippet: alexnet-paper
     /// The 2012 paper's network: 60,965,224 parameters with groups = 2 on conv2, conv4 and conv5
     /// (62,378,344 if those convolutions saw all channels). [N, 3, 227, 227] -> [N, classes].
     /// Weights N(0, 0.01); biases 1 in conv2, conv4, conv5 and the hidden fully connected layers
@@ -79,7 +82,9 @@ public enum AlexNet {
             Linear(inputFeatures: 4096, outputFeatures: 4096, initialization: oneBias, generator: &g), ReLU(),
             Linear(inputFeatures: 4096, outputFeatures: classes, initialization: zeroBias, generator: &g))
     }
+    // end snippet: alexnet-paper
 
+    // snippet: alexnet-cpu
     /// The CPU-simplified network: 29,983,434 parameters, [N, 1, 224, 224] -> [N, classes],
     /// PyTorch's default initialisation, children named `conv` and `fc` as in the note's module.
     public static func cpu(classes: Int = 10, seed: UInt64 = 0) -> Sequential {
@@ -101,4 +106,5 @@ public enum AlexNet {
         // state_dict names stay conv.* and fc.*.
         return Sequential(named: [("conv", features), ("flatten", Flatten()), ("fc", classifier)])
     }
+    // end snippet: alexnet-cpu
 }

@@ -5,22 +5,34 @@
 
 /// The two LeNets of chapter 03, both [N, 1, 28, 28] -> [N, 10] with 61,706 parameters.
 public enum LeNet {
+    // snippet: lenet
     /// d2l's network: sigmoid activations and 2x2 average pooling, Xavier-uniform weights.
     public static func d2l(seed: UInt64 = 0) -> Sequential {
-        build(activation: Sigmoid.init, pool: { AvgPool2d(kernelSize: 2, stride: 2) }, seed: seed)
+        layers(activation: Sigmoid.init, pool: { AvgPool2d(kernelSize: 2, stride: 2) }, seed: seed)
     }
 
     /// The same layers with what later networks use instead: ReLU and 2x2 max pooling.
     public static func modern(seed: UInt64 = 0) -> Sequential {
-        build(activation: ReLU.init, pool: { MaxPool2d(kernelSize: 2, stride: 2) }, seed: seed)
+        layers(activation: ReLU.init, pool: { MaxPool2d(kernelSize: 2, stride: 2) }, seed: seed)
     }
 
-    // conv 6@5x5 pad 2 -> pool -> conv 16@5x5 -> pool -> 400 -> 120 -> 84 -> 10
-    private static func build(activation: () -> any Layer, pool: () -> any Layer, seed: UInt64) -> Sequential {
-        custom(
-            kernelSize: 5, channels: (6, 16), hidden: [120, 84], initialization: .xavierUniform,
-            activation: activation, pool: pool, seed: seed)
+    /// [N, 1, 28, 28] -> conv 6@5x5 pad 2 -> [N, 6, 28, 28] -> pool -> [N, 6, 14, 14]
+    /// -> conv 16@5x5 -> [N, 16, 10, 10] -> pool -> [N, 16, 5, 5] -> 400 -> 120 -> 84 -> 10.
+    private static func layers(activation: () -> any Layer, pool: () -> any Layer, seed: UInt64) -> Sequential {
+        var g = SeededGenerator(seed: seed)
+        return Sequential(
+            Conv2d(
+                inputChannels: 1, outputChannels: 6, kernelSize: 5, padding: 2, initialization: .xavierUniform,
+                generator: &g), activation(), pool(),
+            Conv2d(inputChannels: 6, outputChannels: 16, kernelSize: 5, initialization: .xavierUniform, generator: &g),
+            activation(), pool(),
+            Flatten(),
+            Linear(inputFeatures: 16 * 5 * 5, outputFeatures: 120, initialization: .xavierUniform, generator: &g),
+            activation(),
+            Linear(inputFeatures: 120, outputFeatures: 84, initialization: .xavierUniform, generator: &g), activation(),
+            Linear(inputFeatures: 84, outputFeatures: 10, initialization: .xavierUniform, generator: &g))
     }
+    // end snippet: lenet
 
     /// LeNet's shape with its knobs exposed, for experiments: conv (kernelSize, padded to keep
     /// 28x28) -> activation -> pool -> conv (kernelSize) -> activation -> pool -> dense layers of

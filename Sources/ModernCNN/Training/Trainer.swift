@@ -149,6 +149,7 @@ public final class Trainer {
             let startImages = seen
             while batch < trainBatches.batchesPerEpoch {
                 let stepStart = ContinuousClock.now
+                // snippet: training-step
                 let data = timed(.batch) { batches.batch(batch) }
                 for layer in model.allLayers {
                     (layer as? Dropout)?.reseed(configuration.seed &* 1_000_003 &+ UInt64(epoch * 100_000 + batch))
@@ -162,6 +163,7 @@ public final class Trainer {
                 guard timed(.update, { optimizer.step(parameters) }) else {
                     throw diverged("the update made weights NaN or infinite")
                 }
+                // end snippet: training-step
                 profile?.addStep(images: data.labels.count, since: stepStart)
                 lossSum += Double(loss) * Double(data.labels.count)
                 correct += right

@@ -28,6 +28,7 @@ public func im2col(
     }
 }
 
+// snippet: im2col
 /// Rows `rows` of im2col: row (c * R + r) * S + s holds x[c] shifted by (r, s) and strided.
 private func im2colRows(
     _ g: ConvolutionGeometry, _ rows: Range<Int>, image x: UnsafePointer<Float>,
@@ -61,6 +62,7 @@ private func im2colRows(
         }
     }
 }
+// end snippet: im2col
 
 /// dx[C/G, H, W] += the columns' gradients, each added back where im2col copied it from. With
 /// `workers` > 1 the channels are split over the workers (one channel's windows overlap, so

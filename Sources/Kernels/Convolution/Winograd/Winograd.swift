@@ -156,6 +156,7 @@ private func filterTransform(
     return (g0 / 4, -(even1 + odd1) / 6, -(even1 - odd1) / 6, (even2 + odd2) / 24, (even2 - odd2) / 24, last)
 }
 
+// snippet: winograd-input-transform
 /// B^T applied down six rows (each a vector over columns): the input transform's first half.
 @inline(__always)
 private func inputTransform(
@@ -173,6 +174,7 @@ private func inputTransform(
     let t5 = 4 * d1 - 5 * d3 + d5
     return (t0, t1, t2, t3, t4, t5)
 }
+// end snippet: winograd-input-transform
 
 /// A^T applied down six rows: the output transform's first half, m rows out (four rows are
 /// returned; for F(2x2, 5x5) only the first two mean anything). Row i weighs the point p by p^i,
