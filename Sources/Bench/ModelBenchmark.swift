@@ -58,22 +58,6 @@ extension Optional where Wrapped == ModelFigures {
     }
 }
 
-/// Peak resident memory of this process so far, in bytes: VmHWM, the high-water mark of this
-/// program's own address space. Not getrusage's ru_maxrss: Linux folds the address space a
-/// process had before exec into it, and a child forked from the bench inherits the parent's,
-/// so after the convolution tables (about 1 GB) a LeNet child reported 950 MB for a 45 MB run.
-func peakResidentBytes() -> Int {
-    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-        let kilobytes = Int(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "")
-    {
-        return kilobytes * 1024
-    }
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return usage.ru_maxrss * 1024
-}
-
 /// How long each side warms up before it is timed, at least one step: the figures are meant to
 /// be what an epoch runs at, not the first steps of a process. Our LeNet's first steps are up to
 /// a third slower while its heap grows: before layers released their saved tensors at each
@@ -99,7 +83,7 @@ func measureOurModel(_ workload: ModelWorkload, repeats: Int) throws -> ModelFig
     let train = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds, timedSeconds: modelTimedSeconds) {
         trainingStep(plan, parameters, optimizer, on: batch)
     }
-    let peak = peakResidentBytes()
+    let peak = ResidentMemory.peak
     let infer = bestTime(repeats: repeats, warmUpSeconds: modelWarmUpSeconds, timedSeconds: modelTimedSeconds) {
         _ = try! plan.forward(batch.images, training: false)
     }

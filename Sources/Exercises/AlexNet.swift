@@ -25,6 +25,7 @@ public enum AlexNetExercises {
         public let training: MemoryEstimate
     }
 
+    // snippet: alexnet-exercise-1
     /// Exercise 1. How much memory does AlexNet (d2l, one 224x224 image in) need: parameters and
     /// activations of the convolutions versus the fully connected layers, and all of training at
     /// batch 128 (weights, gradients, momentum, saved activations)? Which part dominates which?
@@ -41,6 +42,7 @@ public enum AlexNetExercises {
             fullyConnected: part(profile.leaves[flatten...]), batchSize: batchSize,
             training: profile.memoryEstimate(batchSize: batchSize, optimizerSlots: 1))
     }
+    // end snippet: alexnet-exercise-1
 
     // MARK: 2. Compute
 
@@ -52,6 +54,7 @@ public enum AlexNetExercises {
         public let countedMultiplyAdds: Int
     }
 
+    // snippet: alexnet-exercise-2
     /// Exercise 2. How do the convolutions' multiply-adds compare with the fully connected
     /// layers'? Counted twice: by the summary's formulas, and by the instrumented SGEMM during a
     /// real forward pass of one image.
@@ -67,8 +70,9 @@ public enum AlexNetExercises {
             fullyConnectedMultiplyAdds: profile.leaves[flatten...].reduce(0) { $0 + $1.multiplyAdds },
             countedMultiplyAdds: counted)
     }
+    // end snippet: alexnet-exercise-2
 
-    // MARK: 3. A simplified AlexNet
+    // MARK: 5. A simplified AlexNet
 
     /// AlexNet with half the channels in every convolution and one hidden layer of 1024 instead
     /// of two of 4096: about 1/4 of the convolutions' work and 1/25 of the parameters.
@@ -89,7 +93,8 @@ public enum AlexNetExercises {
             Linear(inputFeatures: 1024, outputFeatures: 10, initialization: .xavierUniform, generator: &g))
     }
 
-    /// Exercise 3. Can a simpler AlexNet train faster and keep its accuracy? Trains d2l's AlexNet
+    // snippet: alexnet-exercise-5
+    /// Exercise 5. Can a simpler AlexNet train faster and keep its accuracy? Trains d2l's AlexNet
     /// and `simplified()` with the same recipe (224x224, SGD with momentum 0.9) and reports both runs.
     public static func simplifiedComparison(
         data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0
@@ -102,14 +107,16 @@ public enum AlexNetExercises {
                 data: data, seed: seed)
         }
     }
+    // end snippet: alexnet-exercise-5
 
-    // MARK: 4. 28x28 inputs
+    // MARK: 5. 28x28 inputs
 
-    /// Exercise 4. An AlexNet for 28x28 Fashion-MNIST without resizing: the same five
+    // snippet: alexnet-exercise-5-28x28
+    /// Exercise 5, second part. An AlexNet for 28x28 Fashion-MNIST without resizing: the same five
     /// convolutions and three dense layers, but a 3x3 stride-1 first layer (an 11x11 stride-4
     /// window would shrink 28 pixels to 5 at once), 2x2 pools, and 3x3 at the end.
     /// [N, 1, 28, 28] -> 28 -> 14 -> 14 -> 7 -> 7 -> 3 -> [N, 256 * 3 * 3] -> 10.
-    public static func alexNetFor28(seed: UInt64 = 0) -> Sequential {
+    public static func alexNetFor28(dropout: Float = 0.5, seed: UInt64 = 0) -> Sequential {
         var g = SeededGenerator(seed: seed)
         func conv(_ c: Int, _ k: Int, _ r: Int, padding: Int) -> Conv2d {
             Conv2d(
@@ -122,24 +129,31 @@ public enum AlexNetExercises {
             conv(256, 384, 3, padding: 1), ReLU(), conv(384, 384, 3, padding: 1), ReLU(),
             conv(384, 256, 3, padding: 1), ReLU(), MaxPool2d(kernelSize: 3, stride: 2), Flatten(),
             Linear(inputFeatures: 256 * 3 * 3, outputFeatures: 4096, initialization: .xavierUniform, generator: &g),
-            ReLU(), Dropout(probability: 0.5, seed: seed &+ 1),
+            ReLU(), Dropout(probability: dropout, seed: seed &+ 1),
             Linear(inputFeatures: 4096, outputFeatures: 4096, initialization: .xavierUniform, generator: &g),
-            ReLU(), Dropout(probability: 0.5, seed: seed &+ 2),
+            ReLU(), Dropout(probability: dropout, seed: seed &+ 2),
             Linear(inputFeatures: 4096, outputFeatures: 10, initialization: .xavierUniform, generator: &g))
     }
+    // end snippet: alexnet-exercise-5-28x28
 
-    // MARK: 5. Batch size
+    // MARK: 6. Batch size
 
     public struct BatchSizeRow: Sendable {
         public let batchSize: Int
         public let run: ShortRun
-        /// Training memory at this batch size (weights, gradients, momentum, saved activations).
-        public let trainingBytes: Int
+        /// Training memory at this batch size as the summary estimates it (weights, gradients,
+        /// momentum, saved activations).
+        public let estimatedBytes: Int
+        /// What the run really added to the process at its peak: the resident high-water mark
+        /// during the run above the resident size before it (nil where Linux cannot reset the
+        /// mark). Includes the workspaces and the batches in flight, which the estimate leaves out.
+        public let measuredBytes: Int?
     }
 
-    /// Exercise 5. How does the batch size change throughput, accuracy and memory? Trains the
+    // snippet: alexnet-exercise-6
+    /// Exercise 6. How does the batch size change throughput, accuracy and memory? Trains the
     /// 28x28 AlexNet on the same images once per batch size (with lr scaled with the batch, as
-    /// is usual) and estimates training memory from the summary.
+    /// is usual), measures each run's peak memory and sets the summary's estimate beside it.
     public static func batchSizeStudy(
         batchSizes: [Int], data: FashionMNISTSplits, images: Int, testImages: Int,
         learningRatePer128: Float = 0.04, seed: UInt64 = 0
@@ -149,16 +163,20 @@ public enum AlexNetExercises {
             let lr = learningRatePer128 * Float(batch) / 128
             let recipe = Recipe(
                 epochs: 1, batchSize: batch, learningRate: lr, trainLimit: images, testLimit: testImages)
+            let before = ResidentMemory.current
+            let measured = ResidentMemory.resetPeak()
             let run = try shortRun(
                 "batch \(batch)", model: alexNetFor28(seed: seed),
                 optimizer: SGD(learningRate: lr, momentum: 0.9), recipe: recipe, data: data, seed: seed)
             return BatchSizeRow(
                 batchSize: batch, run: run,
-                trainingBytes: profile.memoryEstimate(batchSize: batch, optimizerSlots: 1).training)
+                estimatedBytes: profile.memoryEstimate(batchSize: batch, optimizerSlots: 1).training,
+                measuredBytes: measured ? before.map { ResidentMemory.peak - $0 } : nil)
         }
     }
+    // end snippet: alexnet-exercise-6
 
-    // MARK: 6. Dropout and ReLU on LeNet
+    // MARK: 7. Dropout and ReLU on LeNet
 
     /// LeNet with a choice of activation and dropout after each hidden dense layer.
     public static func lenet(relu: Bool, dropout: Float?, seed: UInt64 = 0) -> Sequential {
@@ -171,7 +189,8 @@ public enum AlexNetExercises {
         return Sequential(layers)
     }
 
-    /// Exercise 6. Do dropout and ReLU help LeNet? Four short runs with the same data and
+    // snippet: alexnet-exercise-7
+    /// Exercise 7. Do dropout and ReLU help LeNet? Four short runs with the same data and
     /// epochs: sigmoid (lr 0.9, d2l's), sigmoid with dropout 0.5, ReLU (lr 0.1), ReLU with dropout.
     public static func dropoutAndReLU(data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0) throws -> [ShortRun] {
         try [(false, nil), (false, 0.5), (true, nil), (true, 0.5)].map { (relu: Bool, dropout: Float?) in
@@ -183,4 +202,5 @@ public enum AlexNetExercises {
                 optimizer: SGD(learningRate: variant.learningRate), recipe: variant, data: data, seed: seed)
         }
     }
+    // end snippet: alexnet-exercise-7
 }

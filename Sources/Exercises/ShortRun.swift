@@ -30,16 +30,17 @@ public struct ShortRun: Sendable {
 }
 
 /// Trains `model` with `optimizer` on the first `recipe.trainLimit` training images and tests on
-/// the first `recipe.testLimit` test images.
+/// the first `recipe.testLimit` test images, after every epoch or only after the last.
 public func shortRun(
     _ name: String, model: any Layer, optimizer: any Optimizer, recipe: Recipe,
-    data: FashionMNISTSplits, seed: UInt64, engine: Engine = .auto
+    data: FashionMNISTSplits, seed: UInt64, engine: Engine = .auto, testingEveryEpoch: Bool = true
 ) throws -> ShortRun {
     var configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize,
         imageSize: recipe.imageSize, seed: seed, trainLimit: recipe.trainLimit,
         testLimit: recipe.testLimit)
     configuration.engine = engine
+    configuration.evaluatesEveryEpoch = testingEveryEpoch
     let trainer = try Trainer(
         model: model, optimizer: optimizer, train: data.train, test: data.test,
         configuration: configuration)
@@ -64,4 +65,13 @@ public func shortRun(
     return ShortRun(
         name: name, parameterCount: model.parameterCount, history: trainer.history,
         firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan, diverged: diverged)
+}
+
+/// Whether two accuracies measured on `samples` test images each differ by more than two
+/// standard errors of their difference (binomial, at their mean): a difference a run can claim.
+public func differenceIsBeyondNoise(_ a: Double, _ b: Double, samples: Int) -> Bool {
+    guard a.isFinite && b.isFinite && samples > 0 else { return false }
+    let p = min(max((a + b) / 2, 1e-3), 1 - 1e-3)
+    let standardError = (2 * p * (1 - p) / Double(samples)).squareRoot()
+    return abs(a - b) > 2 * standardError
 }

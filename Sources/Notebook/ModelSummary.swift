@@ -73,6 +73,12 @@ extension ModelProfile {
     }
 }
 
+/// A measured rate, rounded to a whole number and grouped: 22987.6 -> "22,988". Every speed in
+/// the book is printed this way, so a figure reads the same in the table and the log line.
+public func grouped(rounding value: Double) -> String {
+    value.isFinite ? grouped(Int(value.rounded())) : "-"
+}
+
 /// 61706 -> "61,706": digits grouped by thousands, as tables print counts.
 public func grouped(_ value: Int) -> String {
     let digits = String(value.magnitude)

@@ -56,8 +56,8 @@ public final class ProgressBar {
     /// The line that closes an epoch.
     public static func epochLine(_ metrics: EpochMetrics) -> String {
         String(
-            format: "epoch %d: train loss %.4f, train acc %.3f, test acc %.3f, %.0f img/s", metrics.epoch,
-            metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy, metrics.imagesPerSecond)
+            format: "epoch %d: train loss %.4f, train acc %.3f, test acc %.3f, %@ img/s", metrics.epoch,
+            metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy, grouped(rounding: metrics.imagesPerSecond))
     }
 
     /// One progress line; `secondsLeft` is what remains of this epoch at the measured speed and
@@ -71,7 +71,7 @@ public final class ProgressBar {
         let run = runSecondsLeft.flatMap { epoch + 1 < epochs ? "  (run \(clock($0)))" : nil } ?? ""
         return String(
             format: "epoch %d/%d [%@] %d/%d  %@ img/s  loss %.4f  acc %.3f  ETA %@",
-            epoch + 1, epochs, bar, batch, total, grouped(Int(imagesPerSecond.rounded())), loss, accuracy,
+            epoch + 1, epochs, bar, batch, total, grouped(rounding: imagesPerSecond), loss, accuracy,
             clock(secondsLeft)) + run
     }
 

@@ -151,3 +151,16 @@ func fans() {
     #expect(Tensor.fans(of: [4096, 6400]) == (6400, 4096))
     #expect(Tensor.fans(of: [96, 1, 11, 11]) == (121, 96 * 121))
 }
+
+@Test("resident memory: the peak can be reset, and holds at least what is resident now")
+func residentMemoryPeak() throws {
+    #expect(ResidentMemory.resetPeak())
+    let count = 64 << 20  // 256 MB, touched page by page
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    defer { buffer.deallocate() }
+    buffer.initialize(repeating: 1, count: count)
+    // The tests share this process and run in parallel, so only bounds that other tests cannot
+    // break: the buffer is resident while we look, and the peak is at least what is resident.
+    let now = try #require(ResidentMemory.current)
+    #expect(now >= count * 4 && ResidentMemory.peak >= now)
+}

@@ -35,7 +35,7 @@ func logMode() {
     #expect(lines.count == 11, "\(lines.count) lines")  // batch 1, then each tenth
     bar.show(
         .epoch(EpochMetrics(epoch: 1, trainLoss: 0.5, trainAccuracy: 0.8, testAccuracy: 0.79, imagesPerSecond: 6000)))
-    #expect(lines.last == "epoch 1: train loss 0.5000, train acc 0.800, test acc 0.790, 6000 img/s\n")
+    #expect(lines.last == "epoch 1: train loss 0.5000, train acc 0.800, test acc 0.790, 6,000 img/s\n")
     bar.show(.interrupted(path: "output/03-lenet/checkpoint.safetensors"))
     #expect(lines.last!.contains("output/03-lenet/checkpoint.safetensors") && lines.last!.contains("--resume"))
 }

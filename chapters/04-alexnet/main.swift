@@ -64,8 +64,8 @@ struct AlexNetChapter: ParsableCommand {
         try cpuNetwork(book)
         let data = try FashionMNISTSplits(directory: training.dataDir)
         try augmentation(book, data: data, folder: folder)
-        try train(book, data: data, folder: folder, d2lProfile: d2l)
-        try exercises(book, data: data)
+        let speed = try train(book, data: data, folder: folder, d2lProfile: d2l)
+        try exercises(book, data: data, trainingSpeed: speed)
         summary(book)
         book.note(
             "This chapter's files (diagrams, augmentation grid, curves, checkpoint, metrics, index.html) are in \(folder.path)."
@@ -316,7 +316,9 @@ struct AlexNetChapter: ParsableCommand {
 
     // MARK: 4.7
 
-    func train(_ book: Notebook, data: FashionMNISTSplits, folder: URL, d2lProfile: ModelProfile) throws {
+    /// Trains the chosen variant; returns its training speed in images/s (nil for the paper's
+    /// network, which is not trained here).
+    func train(_ book: Notebook, data: FashionMNISTSplits, folder: URL, d2lProfile: ModelProfile) throws -> Double? {
         book.section("4.7 Training")
         if variant == .paper {
             book.say(
@@ -325,7 +327,7 @@ struct AlexNetChapter: ParsableCommand {
                 ran it forward and backward. Training it on Fashion-MNIST is left to the \
                 learner: `--variant d2l` or `--variant cpu` train here.
                 """)
-            return
+            return nil
         }
         let (quick, full) = recipe == .cpu ? (Self.cpuQuick, Self.cpuFull) : (Self.d2lQuick, Self.d2lFull)
         let chosen = training.recipe(quick: quick, full: full)
@@ -343,7 +345,7 @@ struct AlexNetChapter: ParsableCommand {
             """
             d2l trains its AlexNet for \(d2lFull.epochs) epochs of all \(grouped(images)) images at \
             \(d2lFull.imageSize)x\(d2lFull.imageSize), SGD with lr \(d2lFull.learningRate) and batches of \(d2lFull.batchSize), \
-            and reports a test accuracy of 0.883. That is about \(formatted(stepMACs / 1e9, digits: 1)) billion \
+            and reports a test accuracy of \(PublishedResults.d2lAlexNetTestAccuracy). That is about \(formatted(stepMACs / 1e9, digits: 1)) billion \
             multiply-adds per image per step (forward and backward) and \(grouped(d2lFull.epochs * images)) \
             image-steps: hours on two CPU cores. The quick default trains one epoch on the first \
             \(grouped(d2lQuick.trainLimit ?? images)) images in batches of \(d2lQuick.batchSize) with momentum \
@@ -375,20 +377,38 @@ struct AlexNetChapter: ParsableCommand {
             """
             Reached: test accuracy \(formatted(Double(outcome.final?.testAccuracy ?? 0), digits: 3)) on \
             \(grouped(min(chosen.testLimit ?? data.test.count, data.test.count))) test images after \(chosen.epochs) epoch\(chosen.epochs == 1 ? "" : "s") \
-            over \(grouped(min(chosen.trainLimit ?? data.train.count, data.train.count))) training images, at \(grouped(Int(speed))) \
+            over \(grouped(min(chosen.trainLimit ?? data.train.count, data.train.count))) training images, at \(grouped(rounding: speed)) \
             training images/s. At that speed the full recipe (\(full.epochs) epochs of 60,000) would \
             take about \(formatted(fullSeconds / 3600, digits: 1)) hours on this machine\
-            \(chosen.trainLimit == nil ? "" : "; a few thousand images are far too few to approach d2l's 0.883, which needs all of them ten times").
+            \(chosen.trainLimit == nil ? "" : "; a few thousand images are far too few to approach d2l's \(PublishedResults.d2lAlexNetTestAccuracy), which needs all of them ten times").
             """)
+        return speed
     }
 
     // MARK: 4.8
 
-    func exercises(_ book: Notebook, data: FashionMNISTSplits) throws {
+    func exercises(_ book: Notebook, data: FashionMNISTSplits, trainingSpeed: Double?) throws {
         book.section("4.8 Exercises, answered")
+        try memoryAndCompute(book)
+        try bandwidth(book)
+        if skipExperiments {
+            book.say("(Exercises 4 to 8 train; skipped with --skip-experiments.)")
+        } else {
+            try longerTraining(book, data: data)
+            try simplerNetworks(book, data: data)
+            let alexNet28Speed = try batchSizes(book, data: data)
+            try dropoutAndReLU(book, data: data)
+            try overfitting(book, data: data, alexNet28Speed: alexNet28Speed)
+        }
+        try whyNotAlexNet(book, trainingSpeed: trainingSpeed)
+    }
+
+    /// Exercises 1 and 2: where the memory and the multiply-adds go.
+    func memoryAndCompute(_ book: Notebook) throws {
         book.say(
             "1. Memory: parameters and activations of the convolutions versus the dense layers, and training at batch 128."
         )
+        book.code("alexnet-exercise-1", from: "Sources/Exercises/AlexNet.swift")
         let memory = try AlexNetExercises.memoryFootprint(batchSize: 128)
         var table = TextTable(headers: ["part", "parameters", "weights", "activations per image"])
         for (name, part) in [("convolutions", memory.convolutional), ("dense layers", memory.fullyConnected)] {
@@ -407,13 +427,21 @@ struct AlexNetChapter: ParsableCommand {
             training.append([name, byteCount(bytes)])
         }
         book.show(training)
+        let (conv, dense) = (memory.convolutional, memory.fullyConnected)
+        let weightOwner = dense.parameters > conv.parameters ? "dense layers" : "convolutions"
+        let activationOwner = conv.activationsPerImage > dense.activationsPerImage ? "convolutions" : "dense layers"
+        let perParameter = t.weights + t.gradients + t.optimizerState
         book.say(
             """
-            The dense layers own the weights (and with them the gradients and momentum); the \
-            convolutions own the activations, which grow with the batch and dominate training \
-            memory at batch 128.
+            The \(weightOwner) own \(percent(max(dense.parameters, conv.parameters), of: dense.parameters + conv.parameters)) \
+            of the weights (and with them the gradients and momentum); the \(activationOwner) own \
+            \(percent(max(conv.activationsPerImage, dense.activationsPerImage), of: conv.activationsPerImage + dense.activationsPerImage)) \
+            of the activations, which grow with the batch. At batch 128 the saved activations are \
+            \(byteCount(t.savedActivations)) against \(byteCount(perParameter)) for the weights, gradients and \
+            momentum together: \(t.savedActivations > perParameter ? "the activations dominate training memory" : "the weights' side still dominates").
             """)
         book.say("2. Compute: multiply-adds by the formulas and by counting the GEMMs of a real forward pass.")
+        book.code("alexnet-exercise-2", from: "Sources/Exercises/AlexNet.swift")
         let cost = try AlexNetExercises.computeCost()
         book.show(
             """
@@ -421,68 +449,332 @@ struct AlexNetChapter: ParsableCommand {
             dense layers   \(grouped(cost.fullyConnectedMultiplyAdds))
             counted        \(grouped(cost.countedMultiplyAdds)) (instrumented SGEMM, one 224x224 image)
             """)
-        book.say("4. A version for 28x28 inputs without resizing (AlexNetExercises.alexNetFor28):")
-        book.show(try ModelProfile(AlexNetExercises.alexNetFor28(), inputShape: [1, 1, 28, 28]).shapeTrace())
-        if skipExperiments {
-            book.say("(Exercises 3, 5 and 6 train; skipped with --skip-experiments.)")
-            return
+        let total = cost.convolutionalMultiplyAdds + cost.fullyConnectedMultiplyAdds
+        book.say(
+            """
+            The convolutions do \(percent(cost.convolutionalMultiplyAdds, of: total)) of the work, and the \
+            count of the GEMMs that really ran \(cost.countedMultiplyAdds == total ? "equals the formulas' total" : "differs from the formulas' total by \(grouped(cost.countedMultiplyAdds - total))").
+            """)
+    }
+
+    /// Exercise 3: bytes per multiply-add, at batch 1 and 128, against this machine's balance.
+    func bandwidth(_ book: Notebook) throws {
+        book.say(
+            """
+            3. Memory bandwidth, training against inference: the bytes each layer must move per \
+            multiply-add if every tensor crosses memory once (the weights once per batch, each \
+            image's input and output once), at batch 1 and batch 128, beside what this machine \
+            can feed: its measured copy bandwidth over its FMA peak.
+            """)
+        book.code("alexnet-exercise-3", from: "Sources/Exercises/AlexNetExperiments.swift")
+        let layers = try AlexNetExercises.trafficPerLayer()
+        let balance = AlexNetExercises.measureBalance()
+        var table = TextTable(
+            headers: ["layer", "multiply-adds", "weights", "bytes/MAC at batch 1", "at batch 128"],
+            alignments: [.left, .right, .right, .right, .right])
+        for layer in layers {
+            table.append([
+                layer.layer, grouped(layer.multiplyAdds), byteCount(layer.weightBytes),
+                formatted(layer.bytesPerMultiplyAdd(batch: 1), digits: 3),
+                formatted(layer.bytesPerMultiplyAdd(batch: 128), digits: 3),
+            ])
         }
+        book.show(table)
+        let limit = balance.bytesPerMultiplyAdd
+        let boundAt1 = layers.filter { $0.bytesPerMultiplyAdd(batch: 1) > limit }
+        let boundAt128 = layers.filter { $0.bytesPerMultiplyAdd(batch: 128) > limit }
+        func names(_ rows: [AlexNetExercises.LayerTraffic]) -> String {
+            rows.isEmpty ? "none" : rows.map { String($0.layer.prefix { $0 != " " }) }.joined(separator: ", ")
+        }
+        book.say(
+            """
+            This machine copies \(formatted(balance.bytesPerSecond / 1e9, digits: 1)) GB/s and peaks at \
+            \(formatted(balance.multiplyAddsPerSecond / 1e9, digits: 1)) billion multiply-adds per second, \
+            so it can afford \(formatted(limit, digits: 3)) bytes per multiply-add. Layers needing more are \
+            bound by memory: at batch 1 layers \(names(boundAt1)); at batch 128 \(names(boundAt128)). \
+            \(boundAt1.count > boundAt128.count ? "Inference on one image waits on memory in the dense layers, whose every weight is read for a single image; training's batches reuse each weight 128 times and make the same layers arithmetic-bound. That is also why batching inference on a server pays." : "Here batching changed no layer's side of the line.")
+            """)
+    }
+
+    /// Exercise 4: AlexNet's curves beside LeNet's over several epochs.
+    func longerTraining(_ book: Notebook, data: FashionMNISTSplits) throws {
+        let (epochs, images, testImages) = (3, 1024, 512)
+        book.say(
+            """
+            4. More epochs: the 28x28 AlexNet of exercise 5 and d2l's LeNet, \(epochs) epochs each on \
+            the first \(grouped(images)) training images, tested on \(testImages):
+            """)
+        book.code("alexnet-exercise-4", from: "Sources/Exercises/AlexNetExperiments.swift")
+        let runs = try AlexNetExercises.longerTraining(
+            data: data, epochs: epochs, images: images, testImages: testImages, seed: options.seed)
+        var table = TextTable(headers: ["epoch", "AlexNet train loss", "test acc", "LeNet train loss", "test acc"])
+        for (a, l) in zip(runs.alexNet.history, runs.leNet.history) {
+            table.append([
+                "\(a.epoch)", formatted(Double(a.trainLoss), digits: 3), formatted(Double(a.testAccuracy), digits: 3),
+                formatted(Double(l.trainLoss), digits: 3), formatted(Double(l.testAccuracy), digits: 3),
+            ])
+        }
+        book.show(table)
+        guard let alexFirst = runs.alexNet.history.first, let alexLast = runs.alexNet.history.last,
+            let leFirst = runs.leNet.history.first, let leLast = runs.leNet.history.last
+        else { return book.say("(A run diverged; its table says where.)") }
+        let gap = { (m: EpochMetrics) in Double(m.trainAccuracy - m.testAccuracy) }
+        let ahead =
+            alexLast.testAccuracy > leLast.testAccuracy
+            ? "AlexNet ends ahead (\(formatted(Double(alexLast.testAccuracy), digits: 3)) against \(formatted(Double(leLast.testAccuracy), digits: 3)))"
+            : "LeNet ends ahead (\(formatted(Double(leLast.testAccuracy), digits: 3)) against \(formatted(Double(alexLast.testAccuracy), digits: 3)))"
+        book.say(
+            """
+            After one epoch AlexNet's test accuracy is \(formatted(Double(alexFirst.testAccuracy), digits: 3)) \
+            and LeNet's \(formatted(Double(leFirst.testAccuracy), digits: 3)): \
+            \(alexFirst.testAccuracy > leFirst.testAccuracy ? "AlexNet's ReLUs pass gradients from the first steps, while LeNet's sigmoids start in their flat middle and crawl" : "in this run the sigmoid LeNet started as fast"). \
+            \(ahead). The gap between the last epoch's training accuracy (the epoch's running figure) \
+            and the test accuracy is \(formatted(gap(alexLast), digits: 3)) for AlexNet's \
+            \(grouped(runs.alexNet.parameterCount)) parameters and \(formatted(gap(leLast), digits: 3)) for LeNet's \
+            \(grouped(runs.leNet.parameterCount)): \(overfitVerdict(alexNet: gap(alexLast), leNet: gap(leLast))) \
+            Chapter 03's and section 4.7's `--full` runs draw both curves over all 60,000 images.
+            """)
+    }
+
+    /// What the train-test gaps of exercise 4 say.
+    func overfitVerdict(alexNet: Double, leNet: Double) -> String {
+        if alexNet <= 0.02 && leNet <= 0.02 {
+            return "neither fits its training images better than unseen ones yet; a few epochs on a thousand "
+                + "images are too few for either to overfit."
+        }
+        return alexNet > leNet
+            ? "the larger network fits its training images more closely than it generalises, which is what its "
+                + "dropout is there to slow."
+            : "in this run LeNet's gap is the larger, so AlexNet's size has not yet shown as overfitting."
+    }
+
+    /// Exercise 5: a simpler AlexNet, and one for 28x28 images.
+    func simplerNetworks(_ book: Notebook, data: FashionMNISTSplits) throws {
         let short = Recipe(
             epochs: 1, batchSize: 64, learningRate: 0.01, imageSize: 224, trainLimit: 512, testLimit: 256)
         book.say(
-            "3. A simplified AlexNet (half the channels, one hidden layer of 1024): "
+            "5. A simplified AlexNet (half the channels, one hidden layer of 1024): "
                 + short.summary(for: data) + ", SGD with momentum 0.9:")
+        book.code("alexnet-exercise-5", from: "Sources/Exercises/AlexNet.swift")
         let comparison = try AlexNetExercises.simplifiedComparison(data: data, recipe: short, seed: options.seed)
         book.show(runTable(comparison))
         let speedup = comparison[1].imagesPerSecond / max(comparison[0].imagesPerSecond, 1e-9)
+        let (full, simple) = (Double(comparison[0].finalTestAccuracy), Double(comparison[1].finalTestAccuracy))
+        let steps = short.epochs * (short.trainLimit! + short.batchSize - 1) / short.batchSize
+        let accuracy =
+            differenceIsBeyondNoise(full, simple, samples: short.testLimit!)
+            ? "after \(steps) steps the \(simple > full ? "simplified" : "full") network is ahead "
+                + "(\(formatted(max(full, simple), digits: 3)) against \(formatted(min(full, simple), digits: 3)), "
+                + "more than two standard errors apart on \(short.testLimit!) test images)"
+            : "after \(steps) steps their test accuracies (\(formatted(full, digits: 3)) and "
+                + "\(formatted(simple, digits: 3))) are within two standard errors of each other on "
+                + "\(short.testLimit!) test images: this run cannot say which keeps more accuracy"
         book.say(
             """
             The simplified network trains \(formatted(speedup, digits: 1))x faster with \
-            \(percent(comparison[1].parameterCount, of: comparison[0].parameterCount)) of the parameters. \
-            \(short.epochs * (short.trainLimit! + short.batchSize - 1) / short.batchSize) steps \
-            are too few to compare accuracy (both are near chance); run the chapter with \
-            --train-limit and --epochs for the longer comparison, or see VGG and NiN (chapters \
-            05 and 06), which take this idea much further.
+            \(percent(comparison[1].parameterCount, of: comparison[0].parameterCount)) of the parameters; \
+            \(accuracy). Run the chapter with --train-limit and --epochs for the longer comparison, or \
+            see VGG and NiN (chapters 05 and 06), which take this idea much further.
             """)
+        book.say(
+            """
+            A network that works on 28x28 directly keeps AlexNet's eight layers but starts with a \
+            3x3 stride-1 convolution (11x11 with stride 4 would shrink 28 pixels to 5 at once) and \
+            pools by 2; exercise 4 trained it above.
+            """)
+        book.code("alexnet-exercise-5-28x28", from: "Sources/Exercises/AlexNet.swift")
+        book.show(try ModelProfile(AlexNetExercises.alexNetFor28(), inputShape: [1, 1, 28, 28]).shapeTrace())
+    }
+
+    /// Exercise 6: batch size against throughput, accuracy and measured memory. Returns the
+    /// 28x28 AlexNet's training speed at batch 64.
+    func batchSizes(_ book: Notebook, data: FashionMNISTSplits) throws -> Double {
         let (studyImages, studyTestImages) = (768, 512)
         book.say(
-            "5. Batch size against throughput, accuracy and memory (the 28x28 AlexNet, one epoch of the first "
+            "6. Batch size against throughput, accuracy and memory (the 28x28 AlexNet, one epoch of the first "
                 + "\(studyImages) images, tested on \(studyTestImages), lr scaled with the batch):")
+        book.code("alexnet-exercise-6", from: "Sources/Exercises/AlexNet.swift")
         let rows = try AlexNetExercises.batchSizeStudy(
             batchSizes: [16, 64, 256], data: data, images: studyImages,
             testImages: studyTestImages, seed: options.seed)
         var batches = TextTable(headers: [
-            "batch", "train img/s", "test acc", "first loss", "last loss", "training memory",
+            "batch", "train img/s", "test acc", "first loss", "last loss", "estimated memory", "measured peak",
         ])
         for row in rows {
             batches.append([
                 "\(row.batchSize)", formatted(row.run.imagesPerSecond, digits: 0),
                 row.run.testAccuracyText,
                 formatted(Double(row.run.firstBatchLoss), digits: 3),
-                formatted(Double(row.run.lastBatchLoss), digits: 3), byteCount(row.trainingBytes),
+                formatted(Double(row.run.lastBatchLoss), digits: 3), byteCount(row.estimatedBytes),
+                row.measuredBytes.map(byteCount) ?? "(not measurable here)",
             ])
         }
         book.show(batches)
+        let (small, large) = (rows.first!, rows.last!)
+        let batchRatio = Double(large.batchSize) / Double(small.batchSize)
+        let speedRatio = large.run.imagesPerSecond / max(small.run.imagesPerSecond, 1e-9)
+        var memory = ""
+        if let a = small.measuredBytes, let b = large.measuredBytes, a > 0 {
+            let memoryRatio = Double(b) / Double(a)
+            memory =
+                " Memory did not grow in proportion: \(formatted(batchRatio, digits: 0))x the batch took "
+                + "\(formatted(memoryRatio, digits: 1))x the measured peak, because the weights, their gradients and "
+                + "momentum (\(byteCount(3 * 4 * small.run.parameterCount)) of it) and the kernels' workspaces are paid once whatever the batch; only the saved activations grow with it."
+        }
         book.say(
             """
-            Larger batches run faster per image (wider GEMMs) and cost memory in proportion, but \
-            over a fixed number of images they take fewer steps, so they learn less per epoch.
+            \(formatted(batchRatio, digits: 0))x the batch ran \(formatted(speedRatio, digits: 1))x as many images \
+            per second\(speedRatio > 1.1 ? " (wider GEMMs, fewer steps' worth of fixed costs)" : speedRatio < 0.9 ? " (slower: the larger batch's products left the caches)" : " (about the same)"). \
+            Over a fixed number of images a larger batch takes fewer steps: \(studyImages / small.batchSize) against \
+            \(studyImages / large.batchSize) here, so it learns less per epoch unless its rate rises.\(memory)
             """)
+        return rows.first { $0.batchSize == 64 }?.run.imagesPerSecond ?? small.run.imagesPerSecond
+    }
+
+    /// Exercise 7: dropout and ReLU on LeNet.
+    func dropoutAndReLU(_ book: Notebook, data: FashionMNISTSplits) throws {
         // The learning rate is each variant's own (sigmoid 0.9, ReLU 0.1); the 0 here is unused.
         let lenetRecipe = Recipe(epochs: 3, batchSize: 128, learningRate: 0, trainLimit: 10_000, testLimit: 2000)
         book.say(
-            "6. Dropout and ReLU on LeNet (\(lenetRecipe.epochs) epochs over the first "
+            "7. Dropout and ReLU on LeNet (\(lenetRecipe.epochs) epochs over the first "
                 + "\(grouped(lenetRecipe.trainLimit!)) images, tested on \(grouped(lenetRecipe.testLimit!))):")
+        book.code("alexnet-exercise-7", from: "Sources/Exercises/AlexNet.swift")
         let lenets = try AlexNetExercises.dropoutAndReLU(data: data, recipe: lenetRecipe, seed: options.seed)
         book.show(runTable(lenets))
-        let (sigmoid, relu) = (lenets[0].finalTestAccuracy, lenets[2].finalTestAccuracy)
+        let accuracy = lenets.map { Double($0.finalTestAccuracy) }
+        let samples = lenetRecipe.testLimit!
+        /// What dropout did to one activation's network: its name, without and with dropout.
+        func dropoutEffect(_ name: String, _ without: Double, _ with: Double) -> String {
+            guard differenceIsBeyondNoise(without, with, samples: samples) else {
+                return "for the \(name) network it changed little (\(formatted(without, digits: 3)) -> "
+                    + "\(formatted(with, digits: 3)), within two standard errors)"
+            }
+            return "for the \(name) network it \(with > without ? "raised" : "lowered") test accuracy from "
+                + "\(formatted(without, digits: 3)) to \(formatted(with, digits: 3))"
+        }
+        let reluEffect =
+            differenceIsBeyondNoise(accuracy[0], accuracy[2], samples: samples)
+            ? "ReLU \(accuracy[2] > accuracy[0] ? "made the larger difference" : "did worse"): \(formatted(accuracy[2], digits: 3)) against the sigmoid network's \(formatted(accuracy[0], digits: 3))"
+            : "ReLU and sigmoid ended within noise of each other (\(formatted(accuracy[2], digits: 3)) and \(formatted(accuracy[0], digits: 3)))"
         book.say(
             """
-            With the same budget the sigmoid network \(sigmoid < 0.2 ? "has not left chance level yet" : "reaches \(formatted(Double(sigmoid), digits: 3))") \
-            while the ReLU network reaches \(formatted(Double(relu), digits: 3)): ReLU is what makes the \
-            difference for a network this small and this briefly trained. Dropout is a remedy \
-            for overfitting, which \(grouped(lenets[0].parameterCount)) parameters after \(lenetRecipe.epochs) short epochs hardly do, so \
-            here it mostly adds noise to the gradient.
+            With the same budget, \(reluEffect). Dropout is a remedy for overfitting, which \
+            \(grouped(lenets[0].parameterCount)) parameters after \(lenetRecipe.epochs) short epochs hardly \
+            reach; \(dropoutEffect("sigmoid", accuracy[0], accuracy[1])), and \
+            \(dropoutEffect("ReLU", accuracy[2], accuracy[3])).
+            """)
+    }
+
+    /// Exercise 8: what has to go for AlexNet to overfit. A network overfits only once it has
+    /// fitted its training images, which takes the 28x28 AlexNet a few hundred steps: minutes here,
+    /// so the quick default says so and `--full` measures it.
+    func overfitting(_ book: Notebook, data: FashionMNISTSplits, alexNet28Speed: Double) throws {
+        let (images, epochs, batchSize, testImages) = (256, 32, 32, 1000)
+        book.say(
+            """
+            8. Make AlexNet overfit. Our training adds no augmentation, so the defences left are \
+            dropout and data: the 28x28 AlexNet with Adam for \(epochs) epochs with and without dropout \
+            on \(images) images, and without dropout on \(4 * images) images for a quarter of the epochs \
+            (the same number of images seen in all).
+            """)
+        book.code("alexnet-exercise-8", from: "Sources/Exercises/AlexNetExperiments.swift")
+        guard training.full else {
+            let seen = 3 * images * epochs
+            book.say(
+                """
+                The three runs see \(grouped(seen)) training images in all: at the 28x28 AlexNet's speed \
+                in exercise 6 at batch 64 (\(grouped(rounding: alexNet28Speed)) images/s) that is about \
+                \(formatted(Double(seen) / max(alexNet28Speed, 1e-9) / 60, digits: 0)) minutes, beyond the quick \
+                default; shorter runs stop before the network has fitted its training images, and a network \
+                that has not fitted them cannot overfit. `--full` runs them and answers from their numbers.
+                """)
+            return
+        }
+        let runs = try AlexNetExercises.overfitting(
+            data: data, images: images, epochs: epochs, batchSize: batchSize, testImages: testImages,
+            seed: options.seed)
+        var table = TextTable(headers: ["run", "last epoch's train acc", "test acc", "gap"])
+        var gaps: [(name: String, gap: Double)] = []
+        for run in runs {
+            guard let last = run.history.last, run.diverged == nil else {
+                table.append([run.name, "-", run.testAccuracyText, "-"])
+                continue
+            }
+            let gap = Double(last.trainAccuracy - last.testAccuracy)
+            gaps.append((run.name, gap))
+            table.append([
+                run.name, formatted(Double(last.trainAccuracy), digits: 3),
+                formatted(Double(last.testAccuracy), digits: 3), formatted(gap, digits: 3),
+            ])
+        }
+        book.show(table)
+        guard gaps.count == 3 else { return book.say("(A run diverged, so the three cannot be compared.)") }
+        let fitted = runs.compactMap { $0.history.last?.trainAccuracy }.max() ?? 0
+        guard fitted >= 0.6 else {
+            return book.say(
+                "No run got beyond \(formatted(Double(fitted), digits: 3)) of its own training images right: the network "
+                    + "has not fitted them yet, so none can overfit, and the gaps above are noise. More --epochs would."
+            )
+        }
+        let widest = gaps.max { $0.gap < $1.gap }!
+        book.say(
+            """
+            The widest gap between what the network got right on its training images and on unseen ones \
+            is \(formatted(widest.gap, digits: 3)), in the run "\(widest.name)". \
+            Removing dropout \(gaps[1].gap > gaps[0].gap ? "widened" : "did not widen") the gap \
+            (\(formatted(gaps[0].gap, digits: 3)) -> \(formatted(gaps[1].gap, digits: 3))), and four times \
+            the data \(gaps[2].gap < gaps[1].gap ? "narrowed" : "did not narrow") it again \
+            (\(formatted(gaps[1].gap, digits: 3)) -> \(formatted(gaps[2].gap, digits: 3))). \
+            \(gaps[2].gap < gaps[1].gap && gaps[1].gap > gaps[0].gap ? "Both defences work; data is the stronger one, which is why the paper's augmentation (many crops and flips of each image) mattered as much as its dropout." : "In a run this short the effects are small against the noise of \(testImages) test images; more --epochs make them clearer.") \
+            (Training accuracy is the running figure of the last epoch, with dropout active where the network has it.)
+            """)
+    }
+
+    /// Exercise 9: why AlexNet is no longer a benchmark.
+    func whyNotAlexNet(_ book: Notebook, trainingSpeed: Double?) throws {
+        book.say(
+            """
+            9. Why does nobody benchmark on AlexNet any more? Its cost, counted from our model of the \
+            2012 network, beside what the ImageNet winners after it report:
+            """)
+        book.code("alexnet-exercise-9", from: "Sources/Exercises/AlexNetExperiments.swift")
+        let comparison = try AlexNetExercises.benchmarkComparison()
+        var table = TextTable(
+            headers: ["model", "year", "top-5 error", "multiply-adds", "parameters", "source"],
+            alignments: [.left, .right, .right, .right, .right, .left])
+        table.append([
+            "AlexNet (ours, counted)", "2012", "-",
+            formatted(Double(comparison.multiplyAdds) / 1e9, digits: 2) + " G",
+            formatted(Double(comparison.parameters) / 1e6, digits: 1) + " M", "this chapter's AlexNet.paper()",
+        ])
+        for model in comparison.published {
+            table.append([
+                model.name, "\(model.year)", formatted(model.topFiveError, digits: 2) + "%",
+                formatted(model.multiplyAdds, digits: 2) + " G", formatted(model.parameters, digits: 1) + " M",
+                model.source,
+            ])
+        }
+        book.show(table)
+        let alexNet = comparison.published.first { $0.name == "AlexNet" }!
+        let best = comparison.published.min { $0.topFiveError < $1.topFiveError }!
+        let lightest = comparison.published.min { $0.parameters < $1.parameters }!
+        let epoch =
+            trainingSpeed.map { speed in
+                " On this machine one pass over ImageNet's 1.28 million training images would take about "
+                    + "\(formatted(1_281_167 / max(speed, 1e-9) / 3600, digits: 0)) hours at this chapter's measured "
+                    + "\(grouped(rounding: speed)) images/s (and 224x224x1, not the paper's 3 channels)."
+            } ?? ""
+        book.say(
+            """
+            Our count of the paper's network, \(formatted(Double(comparison.multiplyAdds) / 1e9, digits: 2)) billion \
+            multiply-adds, \(abs(Double(comparison.multiplyAdds) / 1e9 - alexNet.multiplyAdds) / alexNet.multiplyAdds < 0.1 ? "agrees with" : "differs from") \
+            the published \(formatted(alexNet.multiplyAdds, digits: 2)). \(best.name) makes \
+            \(formatted(alexNet.topFiveError / best.topFiveError, digits: 1))x fewer top-5 errors, and \(lightest.name) \
+            does better with \(formatted(alexNet.parameters / lightest.parameters, digits: 0))x fewer parameters: AlexNet's \
+            accuracy is far from today's, its dense layers hold most of its weights for little of its work \
+            (exercise 1), and its parts (local response normalisation, 11x11 kernels, a split for two GPUs) \
+            were replaced by the designs of the next chapters. It survives as a history lesson and a small \
+            speed test.\(epoch)
             """)
     }
 

@@ -49,6 +49,9 @@ public enum GemmBlocking {
         case let other?: fatalError("MODERNCNN_TILE is \(other); it takes avx2 or auto")
         }
     }()
+    /// The two register tiles, rows x columns of C: AVX2's and AVX-512's.
+    public static let narrowTileShape = (rows: NarrowTile.rows, columns: NarrowTile.columns)
+    public static let wideTileShape = (rows: WideTile.rows, columns: WideTile.columns)
     public static let mr = wideTile ? WideTile.rows : NarrowTile.rows
     public static let nr = wideTile ? WideTile.columns : NarrowTile.columns
     public static let kc = 256

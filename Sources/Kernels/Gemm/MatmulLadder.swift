@@ -44,13 +44,16 @@ public enum MatmulLadder {
     // end snippet: rung-reordered
 
     // snippet: rung-blocked
+    /// Rung 3's tile of B: 128 x 256 floats, 128 KB.
+    public static let blockedTile = (k: 128, n: 256)
+
     /// Rung 3, cache blocking: the i-k-j loops over tiles small enough that the tile of B being
-    /// reused (kTile x nTile floats = 128 KB) stays in L2 while every row of A passes over it.
+    /// reused (`blockedTile`, 128 KB) stays in L2 while every row of A passes over it.
     public static func blocked(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>
     ) {
-        let kTile = 128, nTile = 256
+        let (kTile, nTile) = blockedTile
         c.update(repeating: 0, count: m * n)
         for j0 in stride(from: 0, to: n, by: nTile) {
             let j1 = min(j0 + nTile, n)

@@ -33,6 +33,9 @@ public struct TrainingConfiguration: Sendable {
     public var modelName: String?
     /// How the model runs (ExecutionPlan); every engine computes the same function.
     public var engine: Engine = .auto
+    /// Whether every epoch ends with a test evaluation, or only the last (the others' test
+    /// accuracy is then NaN, null in the metrics): short experiments of many small epochs.
+    public var evaluatesEveryEpoch = true
 
     public init(
         epochs: Int, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64 = 42,
@@ -198,7 +201,8 @@ public final class Trainer {
                 let timer = plan.blockTimer
                 plan.blockTimer = nil
                 defer { plan.blockTimer = timer }
-                testAccuracy = try timed(.evaluation) { try evaluate() }
+                let evaluates = configuration.evaluatesEveryEpoch || epoch == configuration.epochs - 1
+                testAccuracy = evaluates ? try timed(.evaluation) { try evaluate() } : .nan
             } catch TrainingStopped.interrupted {
                 // The epoch's training is done: save it, so that --resume only evaluates.
                 try saveCheckpoint(report: report)
