@@ -39,10 +39,51 @@ public final class ChapterPage {
     func append(_ block: Block) { blocks.append(block) }
 
     /// Writes index.md and index.html into `folder` (atomically), linking the chapters before
-    /// and after `chapter` (its folder name, e.g. "03-lenet").
+    /// and after `chapter` (its folder name, e.g. "03-lenet"). In the book's own layout (the
+    /// folder is output/<chapter>), also the book's index, output/index.html, listing every
+    /// chapter whose page exists.
     public func write(to folder: URL, chapter: String) throws {
         try writeAtomically(markdown(chapter: chapter), to: folder.appendingPathComponent("index.md"))
         try writeAtomically(html(chapter: chapter), to: folder.appendingPathComponent("index.html"))
+        if folder.standardizedFileURL.lastPathComponent == chapter {
+            let book = folder.standardizedFileURL.deletingLastPathComponent()
+            try writeAtomically(Self.bookIndex(in: book), to: book.appendingPathComponent("index.html"))
+        }
+    }
+
+    /// The book's contents page: every chapter in order, linked where its page exists.
+    static func bookIndex(in book: URL) -> String {
+        let items = chapters.map { chapter -> String in
+            let title = "\(chapter.folder.prefix(2)) \(escapeXML(chapter.title))"
+            let exists = FileManager.default.fileExists(
+                atPath: book.appendingPathComponent(chapter.folder).appendingPathComponent("index.html").path)
+            return exists
+                ? "<li><a href=\"\(chapter.folder)/index.html\">\(title)</a></li>"
+                : "<li>\(title) (not run yet: make \(chapter.folder.dropFirst(3)))</li>"
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8"/>
+            <meta name="viewport" content="width=device-width, initial-scale=1"/>
+            <title>ModernCNN</title>
+            <style>
+            body { font-family: Georgia, "Times New Roman", serif; line-height: 1.6; color: #222; \
+            max-width: 800px; margin: 2em auto; padding: 0 1.5em; }
+            h1 { font-family: Helvetica, Arial, sans-serif; }
+            </style>
+            </head>
+            <body>
+            <h1>ModernCNN: modern convolutional networks from the metal up</h1>
+            <p>The chapters, in order. Each page is what its chapter printed when it last ran here.</p>
+            <ol>
+            \(items.joined(separator: "\n"))
+            </ol>
+            </body>
+            </html>
+
+            """
     }
 
     // MARK: Markdown
@@ -76,17 +117,36 @@ public final class ChapterPage {
                 return nil
             }.first ?? chapter
         var body: [String] = []
+        let sections = blocks.compactMap { block -> String? in
+            if case let .section(text) = block { return text }
+            return nil
+        }
+        var sectionNumber = 0
         for block in mergedNotes() {
             switch block {
-            case let .title(text): body.append("<h1>\(escapeXML(text))</h1>")
-            case let .section(text): body.append("<h2>\(escapeXML(text))</h2>")
+            case let .title(text):
+                body.append("<h1>\(escapeXML(text))</h1>")
+                let entries = sections.enumerated().map { index, section in
+                    "<li><a href=\"#section-\(index + 1)\">\(escapeXML(section))</a></li>"
+                }
+                if !entries.isEmpty {
+                    body.append(
+                        "<nav class=\"toc\"><div>Contents</div><ul>\n\(entries.joined(separator: "\n"))\n</ul></nav>")
+                }
+            case let .section(text):
+                sectionNumber += 1
+                body.append("<h2 id=\"section-\(sectionNumber)\">\(escapeXML(text))</h2>")
             case let .prose(text): body.append(Self.proseHTML(text))
             case let .result(text): body.append("<pre class=\"cell\">\(escapeXML(text))</pre>")
             case let .note(text): body.append("<pre class=\"log\">\(escapeXML(text))</pre>")
             case let .figure(file, caption):
+                // A tall diagram scrolls inside its frame instead of being squashed; the picture
+                // links to the file at full size.
                 body.append(
-                    "<figure><img src=\"\(escapeXML(file))\" alt=\"\(escapeXML(caption))\"/>"
-                        + "<figcaption>\(escapeXML(caption))</figcaption></figure>")
+                    "<figure><div class=\"frame\"><a href=\"\(escapeXML(file))\"><img src=\"\(escapeXML(file))\" "
+                        + "alt=\"\(escapeXML(caption))\"/></a></div>"
+                        + "<figcaption>\(escapeXML(caption)) (<a href=\"\(escapeXML(file))\">full size</a>)</figcaption></figure>"
+                )
             case let .code(path, text):
                 body.append(
                     "<div class=\"code\"><div class=\"path\">\(escapeXML(path))</div>"
@@ -98,9 +158,9 @@ public final class ChapterPage {
             case .asideEnd: body.append("</aside>")
             }
         }
-        let links = navigation(chapter: chapter).map {
-            "<a href=\"../\($0.folder)/index.html\">\(escapeXML($0.label))</a>"
-        }
+        let links =
+            ["<a href=\"../index.html\">Contents of the book</a>"]
+            + navigation(chapter: chapter).map { "<a href=\"../\($0.folder)/index.html\">\(escapeXML($0.label))</a>" }
         return """
             <!DOCTYPE html>
             <html lang="en">
@@ -129,7 +189,11 @@ public final class ChapterPage {
             .aside-note { font-size: 0.85em; color: #7a6520; }
             code { font-family: Menlo, Consolas, monospace; font-size: 0.92em; background: #f3f3f3; padding: 0 0.2em; }
             figure { margin: 1.5em 0; text-align: center; }
-            figure img { max-width: 100%; max-height: 900px; border: 1px solid #eee; }
+            figure .frame { max-height: 85vh; overflow: auto; }
+            figure img { max-width: 100%; border: 1px solid #eee; }
+            nav.toc { font-family: Helvetica, Arial, sans-serif; background: #f6f8fa; border: 1px solid #e1e4e8; \
+            border-radius: 4px; padding: 0.5em 1.2em; margin: 1em 0 2em; }
+            nav.toc div { font-weight: bold; } nav.toc ul { margin: 0.3em 0; padding-left: 1.2em; }
             figcaption { font-size: 0.9em; color: #555; margin-top: 0.4em; }
             nav { font-family: Helvetica, Arial, sans-serif; margin: 2em 0; }
             nav a { margin-right: 1.5em; }

@@ -8,7 +8,8 @@ import ModernCNN
 /// A finished (or resumed-and-finished) training run.
 public struct TrainingOutcome {
     public let history: [EpochMetrics]
-    public let checkpointPath: String
+    /// nil with --no-checkpoint.
+    public let checkpointPath: String?
     public let metricsPath: String
     /// Wall-clock seconds of this process's part of the run.
     public let seconds: Double
@@ -24,15 +25,16 @@ public struct TrainingOutcome {
 public func runTraining(
     _ model: any Layer, name: String, optimizer: any Optimizer, recipe: Recipe,
     data: FashionMNISTSplits, seed: UInt64, directory: URL, stem: String = "", resume: Bool,
-    engine: Engine = .auto, profile: Bool = false, book: Notebook
+    engine: Engine = .auto, profile: Bool = false, checkpoints: Bool = true, book: Notebook
 ) throws -> TrainingOutcome {
-    let checkpoint = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
+    let checkpointFile = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
+    let checkpoint = displayPath(checkpointFile)
     let metrics = directory.appendingPathComponent("\(stem)metrics.json").path
     let modelProfile = try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])
     var configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize, imageSize: recipe.imageSize, seed: seed,
-        trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoint, metricsPath: metrics,
-        modelName: name)
+        trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoints ? checkpointFile : nil,
+        metricsPath: metrics, modelName: name)
     configuration.engine = engine
     let trainer = try Trainer(
         model: model, optimizer: optimizer, train: data.train, test: data.test,
@@ -56,6 +58,17 @@ public func runTraining(
                 + "as \(URL(fileURLWithPath: Trainer.previousCheckpointPath(checkpoint)).lastPathComponent) "
                 + "(--resume continues a run instead)")
     }
+    if checkpoints {
+        // Weights and the optimizer's state, four bytes a number.
+        let shapes = model.namedParameters.map { (name: $0.name, shape: $0.parameter.value.shape) }
+        let numbers =
+            model.parameterCount + optimizer.stateShapes(for: shapes).values.reduce(0) { $0 + $1.reduce(1, *) }
+        book.note(
+            "checkpoint: \(checkpoint), \(byteCount(4 * numbers)) (weights and optimizer state) written after every "
+                + "epoch; --no-checkpoint skips it")
+    } else {
+        book.note("no checkpoint (--no-checkpoint): this run cannot be resumed")
+    }
     if profile { trainer.profile = TrainingProfile() }
     let bar = ProgressBar(epochs: recipe.epochs)
     let started = DispatchTime.now().uptimeNanoseconds
@@ -70,7 +83,7 @@ public func runTraining(
             book: book, folder: directory, name: "\(stem)plan-time")
     }
     return TrainingOutcome(
-        history: trainer.history, checkpointPath: checkpoint, metricsPath: metrics,
+        history: trainer.history, checkpointPath: checkpoints ? checkpoint : nil, metricsPath: displayPath(metrics),
         seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
 }
 
@@ -134,7 +147,9 @@ public func runChapter(_ body: () throws -> Void) throws {
     } catch let TrainingStopped.interrupted(checkpoint) {
         let place = Interrupt.currentContext.map { " in section \($0)" } ?? ""
         let saved =
-            checkpoint.map { "; the position is saved in \($0): add --resume to the same command to continue" } ?? ""
+            checkpoint.map {
+                "; the position is saved in \(displayPath($0)): add --resume to the same command to continue"
+            } ?? ""
         let message = "\ninterrupted (Ctrl-C)\(place)\(saved). The chapter stopped without writing its page.\n"
         FileHandle.standardError.write(Data(message.utf8))
         throw ExitCode(130)

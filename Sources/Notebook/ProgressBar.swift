@@ -1,5 +1,5 @@
 // ProgressBar.swift: what a chapter shows while it trains. On a terminal, one line redrawn in
-// place; in a log or a pipe (CI, `make chapters > file`), a plain line every tenth of an epoch.
+// place; in a log or a pipe (CI, `make chapters > file`), one line per epoch.
 //
 //   epoch 2/10 [#########...........] 105/235  6,012 img/s  loss 0.5123  acc 0.812  ETA 0:21
 
@@ -10,7 +10,6 @@ public final class ProgressBar {
     let epochs: Int
     let interactive: Bool
     private let write: (String) -> Void
-    private var lastPrintedTenth = -1
 
     /// `interactive` defaults to whether standard output is a terminal.
     public init(
@@ -30,25 +29,17 @@ public final class ProgressBar {
                 epoch: epoch, of: epochs, batch: batch, of: total, loss: loss, accuracy: accuracy,
                 imagesPerSecond: imagesPerSecond, secondsLeft: secondsLeft,
                 runSecondsLeft: runSecondsLeft)
-            if interactive {
-                write("\r" + line)
-            } else {
-                let tenth = batch * 10 / max(total, 1)
-                if tenth != lastPrintedTenth && (tenth > lastPrintedTenth || batch == 1) {
-                    lastPrintedTenth = tenth
-                    write(line + "\n")
-                }
-            }
+            if interactive { write("\r" + line) }
         case let .epoch(metrics):
-            lastPrintedTenth = -1
             write((interactive ? "\n" : "") + Self.epochLine(metrics) + "\n")
-        case let .checkpoint(path):
-            if !interactive { write("checkpoint: \(path)\n") }
+        case .checkpoint:
+            // runTraining names the checkpoint (and its size) once, before the first epoch.
+            break
         case let .interrupted(path):
             write(
                 "\nstopped after the current batch"
                     + (path.map {
-                        "; the checkpoint is \($0). Continue with the same flags plus --resume."
+                        "; the checkpoint is \(displayPath($0)). Continue with the same flags plus --resume."
                     } ?? " (no checkpoint was configured).") + "\n")
         }
     }

@@ -41,6 +41,11 @@ public struct TrainingOptions: ParsableArguments {
     @Flag(help: "Continue from the chapter's last checkpoint (same flags, seed and threads).")
     public var resume = false
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Write a checkpoint after every epoch (AlexNet's is hundreds of MB); --no-checkpoint skips it.")
+    public var checkpoint = true
+
     @Option(help: "Folder with Fashion-MNIST's four *-ubyte.gz files.")
     public var dataDir: String = FashionMNIST.defaultDirectory
 
@@ -68,6 +73,9 @@ public struct TrainingOptions: ParsableArguments {
         // Epoch counts feed the progress bar's arithmetic; a million years of epochs would overflow it.
         if let epochs, epochs > 100_000 {
             throw ValidationError("--epochs \(epochs) is more than 100,000; choose fewer")
+        }
+        if resume && !checkpoint {
+            throw ValidationError("--resume continues from a checkpoint, so it cannot go with --no-checkpoint")
         }
         if let lr, !(lr > 0 && lr.isFinite) {
             throw ValidationError("--lr must be a finite positive number, got \(lr)")

@@ -135,7 +135,7 @@ func interruptDuringTraining() throws {
     let folder = try temporaryFolder("lenet-interrupt").path
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let arguments = ["--epochs", "3", "--threads", "2", "--output", folder]
-    let run = try runExecutable("lenet", arguments, interruptAfter: "epoch 1/3 [")
+    let run = try runExecutable("lenet", arguments, interruptAfter: "epoch 1: train loss")
     #expect(run.status == 130, "status \(run.status): \(run.error)")
     #expect(run.error.contains("interrupted (Ctrl-C) in section 3.3") && run.error.contains("--resume"), "\(run.error)")
     #expect(!FileManager.default.fileExists(atPath: "\(folder)/index.html"), "a page was written from a cut run")

@@ -22,7 +22,13 @@ func pageFromNarration() throws {
     let names = try elementNames(html)
     #expect(names.first == "html")
     #expect(names.filter { $0 == "h1" }.count == 1 && names.filter { $0 == "h2" }.count == 1)
-    #expect(names.filter { $0 == "li" }.count == 2 && names.contains("code"))
+    // The list's two items, and the contents' one entry linking to the section.
+    #expect(names.filter { $0 == "li" }.count == 3 && names.contains("code"))
+    #expect(html.contains("<a href=\"#section-1\">3.1 Why &lt;convolutions&gt; &amp; pooling</a>"))
+    #expect(html.contains("<h2 id=\"section-1\">"))
+    // A figure links to its file at full size and scrolls in its frame instead of shrinking.
+    #expect(html.contains("<a href=\"lenet.svg\">full size</a>") && !html.contains("max-height: 900px"))
+    #expect(html.contains("href=\"../index.html\""))
     #expect(names.filter { $0 == "pre" }.count == 2)  // the cell, and the two log lines as one block
     #expect(names.contains("img") && html.contains("src=\"lenet.svg\""))
     #expect(html.contains("Why &lt;convolutions&gt; &amp; pooling"))
@@ -35,4 +41,26 @@ func pageFromNarration() throws {
     #expect(markdown.contains("![LeNet, layer by layer](lenet.svg)"))
     // Everything the page says, the terminal said too.
     #expect(transcript.contains("Conv2d output shape: [1, 6, 28, 28]") && transcript.contains("[figure: lenet.svg]"))
+}
+
+@Test("in the book's layout a chapter also writes output/index.html, linking the pages that exist")
+func bookIndexPage() throws {
+    let book = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "book-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    defer { try? FileManager.default.removeItem(at: book) }
+    let folder = book.appendingPathComponent("03-lenet")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let notebook = Notebook(width: 40) { _ in }
+    notebook.title("Chapter 03 · LeNet")
+    try notebook.page.write(to: folder, chapter: "03-lenet")
+    let index = try String(contentsOf: book.appendingPathComponent("index.html"), encoding: .utf8)
+    _ = try elementNames(index)
+    #expect(index.contains("<a href=\"03-lenet/index.html\">03 LeNet</a>"))
+    #expect(index.contains("01 Tensors and the matmul ladder (not run yet: make tensors)"))
+    // Elsewhere (--output some/folder), no index is written beside it.
+    let elsewhere = book.appendingPathComponent("mine")
+    try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+    try FileManager.default.removeItem(at: book.appendingPathComponent("index.html"))
+    try notebook.page.write(to: elsewhere, chapter: "03-lenet")
+    #expect(!FileManager.default.fileExists(atPath: book.appendingPathComponent("index.html").path))
 }

@@ -1,5 +1,6 @@
 // NotebookTests.swift: narration wraps, tables align, cache sizes parse.
 
+import Foundation
 import ModernCNN
 import Testing
 
@@ -77,4 +78,14 @@ func stepSpeedVerdicts() {
     #expect(slowStart.contains("38% below") && slowStart.contains("first step's extra time is 25%"))
     let noisy = stepSpeedVerdict(speeds(first: 1.0, median: 1.5, fastest: 1.0, mean: 40), steps: 10)
     #expect(noisy.contains("not the first step's allocations") && noisy.contains("variation between steps"))
+}
+
+@Test("paths are shown relative to where the chapter runs, never absolute")
+func displayPaths() {
+    #expect(
+        displayPath("/work/book/output/03-lenet/x.safetensors", from: "/work/book") == "output/03-lenet/x.safetensors")
+    #expect(displayPath("/tmp/run", from: "/work/book") == "../../tmp/run")
+    #expect(displayPath("/work/book", from: "/work/book") == ".")
+    #expect(displayPath("output/04-alexnet", from: FileManager.default.currentDirectoryPath) == "output/04-alexnet")
+    #expect(!displayPath("/usr/share/x", from: "/home/reader").hasPrefix("/"))
 }

@@ -46,7 +46,8 @@ struct LeNetChapter: ParsableCommand {
         try exercises(book, lenet, data: data, folder: folder, d2l: outcome, modern: modern)
         summary(book, d2l: outcome, modern: modern, recipe: recipe)
         book.note(
-            "This chapter's files (diagram, curves, samples, checkpoints, metrics, index.html) are in \(folder.path).")
+            "This chapter's files (diagram, curves, samples, checkpoints, metrics, index.html) are in \(displayPath(folder.path))."
+        )
         try book.page.write(to: folder, chapter: "03-lenet")
     }
 
@@ -148,16 +149,7 @@ struct LeNetChapter: ParsableCommand {
             lenet, name: "LeNet (d2l: sigmoid, average pooling)",
             optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
             seed: options.seed, directory: folder, resume: training.resume,
-            engine: training.engine, profile: training.profile, book: book)
-        var table = TextTable(headers: ["epoch", "train loss", "train acc", "test acc", "img/s"])
-        for metrics in outcome.history {
-            table.append([
-                "\(metrics.epoch)", formatted(Double(metrics.trainLoss), digits: 4),
-                formatted(Double(metrics.trainAccuracy), digits: 3),
-                formatted(Double(metrics.testAccuracy), digits: 3), grouped(rounding: metrics.imagesPerSecond),
-            ])
-        }
-        book.show(table)
+            engine: training.engine, profile: training.profile, checkpoints: training.checkpoint, book: book)
         let plot = LinePlot.learningCurves(outcome.history, title: "LeNet (d2l recipe)")
         try writeAtomically(plot.svg(), to: folder.appendingPathComponent("lenet-curves.svg"))
         book.figure(
@@ -168,14 +160,26 @@ struct LeNetChapter: ParsableCommand {
             """
             Test accuracy \(formatted(Double(reached), digits: 3)) after \(epochs(outcome.history.count)) \
             (d2l: \(PublishedResults.d2lLeNetTestAccuracy))\(Double(reached) >= PublishedResults.d2lLeNetTestAccuracy - 0.03 ? "" : "; below d2l's figure, so try --full or more --epochs"). \
-            The loss sits near ln 10 = 2.30 (guessing) for the first epoch and then falls \
-            quickly: sigmoid networks start slowly, because with small random weights every \
-            unit sits near the flat middle of its curve and the signal that reaches conv1 is \
-            weak. Weights, optimizer state and position in training are in \
-            \(outcome.checkpointPath) (safetensors, with PyTorch's names).
+            \(lossStory(outcome.history)) \
+            \(outcome.checkpointPath.map { "Weights, optimizer state and position in training are in \($0) (safetensors, with PyTorch's names)." } ?? "")
             """)
         try compareEngines(book, data: data, recipe: recipe)
         return outcome
+    }
+
+    /// What the epochs' losses say about the sigmoid network's slow start, from the numbers.
+    func lossStory(_ history: [EpochMetrics]) -> String {
+        guard let first = history.first else { return "" }
+        let guessing = log(10.0)  // the loss of a uniform guess over ten classes
+        let start =
+            Double(first.trainLoss) > guessing - 0.15
+            ? "The first epoch's loss, \(formatted(Double(first.trainLoss), digits: 3)), sits near ln 10 = 2.303 "
+                + "(guessing): sigmoid networks start slowly, because with small random weights every unit sits "
+                + "near the flat middle of its curve and the signal that reaches conv1 is weak."
+            : "The first epoch's loss, \(formatted(Double(first.trainLoss), digits: 3)), is already below ln 10 = "
+                + "2.303 (guessing): in this run the sigmoid network found its way within the first epoch."
+        guard history.count > 1, let last = history.last else { return start }
+        return start + " By epoch \(last.epoch) it is \(formatted(Double(last.trainLoss), digits: 3))."
     }
 
     /// One epoch of the same recipe on each engine this processor runs: how much the way the
@@ -334,7 +338,7 @@ struct LeNetChapter: ParsableCommand {
             model, name: "LeNet (ReLU, max pooling)",
             optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
             seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
-            engine: training.engine, profile: training.profile, book: book)
+            engine: training.engine, profile: training.profile, checkpoints: training.checkpoint, book: book)
         try writeAtomically(
             LinePlot.learningCurves(outcome.history, title: "LeNet with ReLU and max pooling").svg(),
             to: folder.appendingPathComponent("modern-lenet-curves.svg"))

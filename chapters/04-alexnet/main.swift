@@ -68,7 +68,7 @@ struct AlexNetChapter: ParsableCommand {
         try exercises(book, data: data, trainingSpeed: speed)
         summary(book)
         book.note(
-            "This chapter's files (diagrams, augmentation grid, curves, checkpoint, metrics, index.html) are in \(folder.path)."
+            "This chapter's files (diagrams, augmentation grid, curves, checkpoint, metrics, index.html) are in \(displayPath(folder.path))."
         )
         try book.page.write(to: folder, chapter: "04-alexnet")
     }
@@ -365,7 +365,8 @@ struct AlexNetChapter: ParsableCommand {
         let outcome = try runTraining(
             model, name: "AlexNet (\(variant.rawValue) variant)", optimizer: optimizer,
             recipe: chosen, data: data, seed: options.seed,
-            directory: folder, resume: training.resume, engine: training.engine, profile: training.profile, book: book)
+            directory: folder, resume: training.resume, engine: training.engine, profile: training.profile,
+            checkpoints: training.checkpoint, book: book)
         try writeAtomically(
             LinePlot.learningCurves(outcome.history, title: "AlexNet (\(variant.rawValue))").svg(),
             to: folder.appendingPathComponent("alexnet-curves.svg"))
