@@ -88,8 +88,9 @@ struct AlexNetChapter: ParsableCommand {
         book.say(
             """
             - Data: a network with millions of weights needs millions of labelled images. \
-            ImageNet (2009) brought 1.2 million training images in 1,000 classes; the 2012 \
-            challenge (ILSVRC-2012) was the first contest where a deep network could use it.
+            ImageNet (2009) gathered about 15 million labelled images in about 22,000 categories; \
+            its yearly challenge, ILSVRC, held since 2010, uses a subset of 1.2 million training \
+            images in 1,000 classes, and 2012 was the first year a deep network won it.
             - Hardware: Krizhevsky, Sutskever and Hinton trained their network for five to six \
             days on two NVIDIA GTX 580 GPUs with 3 GB each, with hand-written CUDA convolutions \
             (cuda-convnet). Convolutions and matrix products are exactly what GPUs do well.
@@ -152,6 +153,9 @@ struct AlexNetChapter: ParsableCommand {
 
     func paperNetwork(_ book: Notebook, folder: URL) throws {
         book.section("4.3 What changed from LeNet")
+        // The paper's LRN settings, as our model of the paper's network holds them (PyTorch's
+        // convention: alpha there is the paper's alpha times n).
+        let lrn = AlexNet.paper().layers.compactMap { $0 as? LocalResponseNorm }.first!.normalization
         book.say(
             """
             - Depth and width: eight learned layers instead of five, 96 to 384 channels instead \
@@ -159,12 +163,15 @@ struct AlexNetChapter: ParsableCommand {
             - ReLU instead of sigmoid. A sigmoid's slope is at most 0.25 and vanishes for large \
             inputs, so a unit that saturates passes back almost no gradient (the values below); \
             ReLU's slope is exactly 1 wherever the unit is active, and it is cheaper to compute. \
-            The paper reports reaching 25% training error six times faster with ReLUs.
+            The paper reports a four-layer network reaching 25% training error on CIFAR-10 six \
+            times faster with ReLUs than with tanh.
             - Dropout (p = 0.5) in the two hidden dense layers, where most parameters live, \
             against overfitting; LeNet used only weight decay.
             - Overlapping max pooling (3x3 windows, stride 2) instead of 2x2 average pooling.
-            - Local response normalisation after conv1 and conv2: each activation divided by a \
-            power of the summed squares of its neighbours across channels.
+            - Local response normalisation after conv1 and conv2: each activation a divided by \
+            (k + alpha * sum of a^2 over n neighbouring channels)^beta, with the paper's k = \
+            \(formatted(Double(lrn.k), digits: 0)), n = \(lrn.size), alpha = \
+            \(String(format: "%.0e", Double(lrn.alpha) / Double(lrn.size))) and beta = \(lrn.beta).
             - Data augmentation: random 224x224 crops of 256x256 images with their mirror \
             images, and PCA colour noise (section 4.6).
             - Training split over two GPUs, which is why the paper's conv2, conv4 and conv5 only \
@@ -178,10 +185,14 @@ struct AlexNetChapter: ParsableCommand {
         book.show(slopes)
 
         book.section("4.4 The 2012 network, with its two GPUs")
+        // conv1's output size, (n + 2p - 11) / 4 + 1, from 227 unpadded and from 224 padded by 2.
+        let from227 = (227 - 11) / 4 + 1, from224 = (224 + 2 * 2 - 11) / 4 + 1
         book.say(
             """
-            The paper's network takes 3x227x227 images (the paper says 224; only 227 makes the \
-            11x11 stride-4 arithmetic come out at 55) and ends in 1,000 classes. Each GPU held \
+            The paper's network takes 3x227x227 images and ends in 1,000 classes. The paper says \
+            224, but conv1's 11x11 windows with stride 4 give (227 - 11) / 4 + 1 = \(from227) \
+            outputs a side from 227 with no padding, while 224 needs a padding of 2 for the same \
+            \(from224) (torchvision's AlexNet does that). Each GPU held \
             half of every layer's kernels; in conv2, conv4 and conv5 a GPU's kernels read only \
             its own half of the previous layer's channels. That is a grouped convolution with \
             groups = 2, and ours computes it as two independent GEMMs per image. Weights start \
@@ -193,6 +204,7 @@ struct AlexNetChapter: ParsableCommand {
         let profile = try ModelProfile(paper, inputShape: [1, 3, 227, 227])
         book.show(profile.shapeTrace(arithmetic: true))
         let ungrouped = AlexNet.paper(groups: 1, seed: options.seed).parameterCount
+        book.show(profile.summaryTable())
         book.show("parameters with groups = 2 (the paper)", grouped(paper.parameterCount))
         book.show("parameters if every conv saw all channels", grouped(ungrouped))
         book.say(
@@ -236,7 +248,7 @@ struct AlexNetChapter: ParsableCommand {
             """)
         book.code("alexnet-cpu", from: "Sources/ModernCNN/Models/AlexNet.swift")
         let profile = try ModelProfile(model, inputShape: [1, 1, 224, 224])
-        book.show(profile.shapeTrace(depth: 1))
+        book.show(profile.shapeTrace(depth: 1, arithmetic: true))
         book.show(
             "parameters",
             grouped(model.parameterCount) + " (its state_dict names: "
@@ -277,9 +289,14 @@ struct AlexNetChapter: ParsableCommand {
             caption: "Rows: original, random crop (padding 4), random mirror, "
                 + "PCA colour noise.", folder: folder)
         book.show("mirrored", flips.map { $0 ? "yes" : "no" }.joined(separator: " "))
-        book.show("eigenvalues of the RGB covariance", pca.eigenvalues.map { String(format: "%.2e", $0) })
-        book.show("first eigenvector", pca.eigenvectors[0].map { formatted(Double($0), digits: 3) })
-        book.show("colour shift of image 0 (R, G, B)", shifts[0].map { String(format: "%+.4f", $0) })
+        book.show(
+            "eigenvalues of the RGB covariance",
+            pca.eigenvalues.map { String(format: "%.2e", $0) }.joined(separator: ", "))
+        book.show(
+            "first eigenvector", pca.eigenvectors[0].map { formatted(Double($0), digits: 3) }.joined(separator: ", "))
+        book.show(
+            "colour shift of image 0 (R, G, B)", shifts[0].map { String(format: "%+.4f", $0) }.joined(separator: ", "))
+        book.show("noise scale sigma (each component's multiple is drawn from N(0, sigma^2))", pca.standardDeviation)
         book.say(
             """
             Fashion-MNIST is grey, so its three copied channels are always equal: the covariance \
@@ -584,7 +601,8 @@ struct AlexNetChapter: ParsableCommand {
             pools by 2; exercise 4 trained it above.
             """)
         book.code("alexnet-exercise-5-28x28", from: "Sources/Exercises/AlexNet.swift")
-        book.show(try ModelProfile(AlexNetExercises.alexNetFor28(), inputShape: [1, 1, 28, 28]).shapeTrace())
+        book.show(
+            try ModelProfile(AlexNetExercises.alexNetFor28(), inputShape: [1, 1, 28, 28]).shapeTrace(arithmetic: true))
     }
 
     /// Exercise 6: batch size against throughput, accuracy and measured memory. Returns the

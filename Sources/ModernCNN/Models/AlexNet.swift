@@ -76,10 +76,12 @@ public enum AlexNet {
                 inputChannels: 384, outputChannels: 256, kernelSize: 3, padding: 1, groups: groups,
                 initialization: oneBias, generator: &g),
             ReLU(), MaxPool2d(kernelSize: 3, stride: 2), Flatten(),
-            Dropout(probability: 0.5, seed: seed &+ 1),
+            // Dropout on the outputs of the two hidden dense layers (fc6 and fc7), as the paper
+            // places it.
             Linear(inputFeatures: 256 * 6 * 6, outputFeatures: 4096, initialization: oneBias, generator: &g), ReLU(),
-            Dropout(probability: 0.5, seed: seed &+ 2),
+            Dropout(probability: 0.5, seed: seed &+ 1),
             Linear(inputFeatures: 4096, outputFeatures: 4096, initialization: oneBias, generator: &g), ReLU(),
+            Dropout(probability: 0.5, seed: seed &+ 2),
             Linear(inputFeatures: 4096, outputFeatures: classes, initialization: zeroBias, generator: &g))
     }
     // end snippet: alexnet-paper
