@@ -11,13 +11,17 @@ TEST_RUN   := MODERNCNN_BIN=.build-test/release $(SWIFT) test $(TEST_FLAGS) --sk
 CHAPTERS   := tensors convolutions lenet alexnet
 # Debian packages the build, the chapters and the tests need. dataset-fashion-mnist is the real
 # Fashion-MNIST in /usr/share/datasets/fashion-mnist (no downloads at run time).
-PACKAGES   := libgraphviz-dev zlib1g-dev pkg-config dataset-fashion-mnist
+# chromium, chromium-driver and python3-selenium check the chapters' pages (make check-pages).
+PACKAGES   := libgraphviz-dev zlib1g-dev pkg-config dataset-fashion-mnist chromium chromium-driver python3-selenium
+# Where make check-pages runs the chapters (their pages and transcripts), and which build's.
+PAGES_DIR  := .build-pages
+PAGES_BIN  ?= $(BIN)
 
 # bench-compare's Python (PyTorch, onnxruntime) lives here, made on first use; tests and CI never
 # need it. PyPI's torch wheel brings its CUDA libraries along (about 5 GB, a minute or two).
 VENV       := .venv-bench
 
-.PHONY: help setup build chapters test exercises bench bench-compare fuzz format lint clean $(CHAPTERS)
+.PHONY: help setup build chapters test exercises bench bench-compare fuzz format lint clean check-pages check-pages-run $(CHAPTERS)
 
 help:
 	@echo "ModernCNN targets:"
@@ -29,6 +33,7 @@ help:
 	@echo "  make format     reformat the Swift sources (swift format, the checked-in .swift-format)"
 	@echo "  make lint       check that they are formatted (make test runs it first)"
 	@echo "  make fuzz       libFuzzer on the IDX, safetensors and checkpoint readers (FUZZ_SECONDS each)"
+	@echo "  make check-pages  a short run of every chapter, each page checked in headless Chromium"
 	@echo "  make setup      install the missing Debian packages: $(PACKAGES)"
 	@echo "  make clean      remove build products and chapter output"
 	@echo "One chapter: $(addprefix make ,$(CHAPTERS)); pass flags with ARGS, e.g."
@@ -78,6 +83,27 @@ test: setup lint
 	$(TEST_RUN)
 	MODERNCNN_TILE=avx2 $(TEST_RUN)
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	$(MAKE) --no-print-directory check-pages-run PAGES_BIN=.build-test/release
+
+# The pages as a reader's browser shows them: every chapter run short into $(PAGES_DIR) (the
+# book's own layout, output/<chapter>, with output/index.html), its transcript kept, then each
+# page opened in headless Chromium by Tests/Pages/check_pages.py (images loaded, nothing wider
+# than the window, local links resolve, no absolute path, every section of the transcript).
+# Screenshots go to output/check-pages/ for a person to look at. Debian's python3, which has
+# python3-selenium.
+check-pages: build
+	$(MAKE) --no-print-directory check-pages-run
+
+check-pages-run:
+	@rm -rf $(PAGES_DIR) && mkdir -p $(PAGES_DIR)/transcripts
+	@set -o pipefail; cd $(PAGES_DIR) && bin=../$(PAGES_BIN) && \
+	  echo "check-pages: running the chapters (short) in $(PAGES_DIR)" && \
+	  $$bin/tensors --size 64 --repeats 1 > transcripts/01-tensors.txt && \
+	  $$bin/convolutions > transcripts/02-convolutions.txt && \
+	  $$bin/lenet --epochs 1 --train-limit 512 --test-limit 256 > transcripts/03-lenet.txt && \
+	  $$bin/alexnet --skip-experiments --train-limit 64 --test-limit 32 --batch-size 32 \
+	    > transcripts/04-alexnet.txt
+	/usr/bin/python3 Tests/Pages/check_pages.py $(PAGES_DIR)/output $(PAGES_DIR)/transcripts output/check-pages
 
 # swift format ships with the toolchain; .swift-format holds the style (lines up to 120 columns,
 # four-space indents). Prose inside string literals is left as written.
@@ -106,7 +132,7 @@ $(VENV)/.installed:
 	touch $@
 
 clean:
-	rm -rf .build .build-test .build-fuzz
+	rm -rf .build .build-test .build-fuzz .build-pages
 	find output -mindepth 1 ! -name README.md -exec rm -rf {} +
 
 # libFuzzer harnesses (Tests/Fuzz) for the file readers, built from the readers' own sources with
