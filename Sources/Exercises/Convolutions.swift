@@ -16,6 +16,7 @@ public enum ConvolutionsExercises {
         public let byRunning: [Int]
     }
 
+    // snippet: convolutions-output-shape
     /// What output does a kernel (3, 5) with padding (0, 1) and stride (3, 4) give on an 8x8
     /// input? By floor((n + 2p - k) / s) + 1 per axis, then by running that convolution.
     public static func outputShape() -> OutputShape {
@@ -31,9 +32,11 @@ public enum ConvolutionsExercises {
             workspace: ConvolutionWorkspace(g, workers: 1, passes: ExecutionRules.convolution(g).passes))
         return OutputShape(byFormula: formula, byRunning: [1, 1, g.outputHeight, g.outputWidth])
     }
+    // end snippet: convolutions-output-shape
 
     // MARK: Mirror padding
 
+    // snippet: convolutions-mirror-padding
     /// How would a convolution pad by mirroring the image instead of adding zeros? Reflects
     /// `padding` rows and columns about the edge (the edge itself not repeated, PyTorch's
     /// "reflect"): row -1 is row 1, row H is row H - 2. x: [H, W] -> [H + 2p, W + 2p].
@@ -46,9 +49,11 @@ public enum ConvolutionsExercises {
         }
         return out
     }
+    // end snippet: convolutions-mirror-padding
 
     // MARK: Two convolutions in a row
 
+    // snippet: convolutions-combined-kernel
     /// Two stacked convolutions with no nonlinearity between them: are they one convolution,
     /// and of what size? Yes: sliding b over the result of sliding a sums products a[r] b[s]
     /// x[p + r + s], so the single kernel is c[t] = the sum of a[r] b[s] over r + s = t, of size
@@ -65,6 +70,7 @@ public enum ConvolutionsExercises {
         }
         return c
     }
+    // end snippet: convolutions-combined-kernel
 
     // MARK: Groups
 
@@ -75,6 +81,7 @@ public enum ConvolutionsExercises {
         public let seconds: (full: Double, grouped: Double)
     }
 
+    // snippet: convolutions-grouped-cost
     /// Multiplying by a block-diagonal c x c matrix of b blocks, which is what a 1x1 convolution
     /// with b groups does: how much cheaper is it? b times fewer multiply-adds (b blocks of
     /// (c/b)^2 instead of c^2). Counted with the instrumented kernels and timed on one
@@ -105,9 +112,11 @@ public enum ConvolutionsExercises {
         let (full, grouped) = (run(geometry(1)), run(geometry(groups)))
         return GroupedCost(groups: groups, multiplyAdds: (full.0, grouped.0), seconds: (full.1, grouped.1))
     }
+    // end snippet: convolutions-grouped-cost
 
     // MARK: Pooling
 
+    // snippet: convolutions-pool-as-convolution
     /// Average pooling is a convolution: each channel convolved on its own (groups = channels)
     /// with a k x k kernel of 1 / k^2, stride as the pool's. This returns that layer.
     public static func averagePoolAsConvolution(channels: Int, window k: Int, stride: Int) throws -> Conv2d {
@@ -118,6 +127,7 @@ public enum ConvolutionsExercises {
         conv.weight.value = Tensor(shape: [channels, 1, k, k], repeating: 1 / Float(k * k))
         return conv
     }
+    // end snippet: convolutions-pool-as-convolution
 
     /// Max pooling is not a convolution (a maximum is not a weighted sum), but ReLU builds it:
     /// max(a, b) = b + ReLU(a - b).
@@ -138,6 +148,7 @@ extension ConvolutionsExercises {
         public let inputFloats: Int, outputFloats: Int, weightFloats: Int
     }
 
+    // snippet: convolutions-layer-costs
     /// What does a convolution cost forward and backward, for an input c_i x h x w and a kernel
     /// c_o x c_i x k_h x k_w, and what does doubling the channels or the padding do? Forward is
     /// c_o * P * Q * c_i * k_h * k_w multiply-adds (each output sums one window per input
@@ -162,6 +173,7 @@ extension ConvolutionsExercises {
             cost("both channel counts doubled", 2 * c, 2 * k, p), cost("padding doubled", c, k, 2 * p),
         ]
     }
+    // end snippet: convolutions-layer-costs
 }
 
 // MARK: Kernels by hand
@@ -175,6 +187,7 @@ extension ConvolutionsExercises {
         [-(direction.0 + direction.1), direction.0, direction.1, 0]
     }
 
+    // snippet: convolutions-finite-difference
     /// The row kernel of the d-th derivative: the d-th finite difference, the binomial
     /// coefficients with alternating signs, (-1)^(d-k) C(d, k) for k = 0 ... d. The second
     /// derivative is [1, -2, 1]. It needs d + 1 taps: on samples 0 ... d it must give 0 for
@@ -188,6 +201,7 @@ extension ConvolutionsExercises {
         }
         return coefficients
     }
+    // end snippet: convolutions-finite-difference
 
     /// A blur: the k x k mean, each weight 1 / k^2.
     public static func blur(size k: Int) -> [Float] { [Float](repeating: 1 / Float(k * k), count: k * k) }
@@ -209,6 +223,7 @@ extension ConvolutionsExercises {
         public let transposedKernel: [Float]
     }
 
+    // snippet: convolutions-diagonal-edges
     /// What does the edge kernel [1, -1] find in a picture with a diagonal edge; in the
     /// picture transposed; and when the kernel is transposed instead? A diagonal edge is both a
     /// horizontal and a vertical change, so all three find it, along the diagonal. Transposing
@@ -233,4 +248,5 @@ extension ConvolutionsExercises {
             transposedPicture: slide(transposed, kernelHeight: 1, kernelWidth: 2),
             transposedKernel: slide(picture, kernelHeight: 2, kernelWidth: 1))
     }
+    // end snippet: convolutions-diagonal-edges
 }

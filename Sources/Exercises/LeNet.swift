@@ -11,6 +11,7 @@ import Notebook
 public enum LeNetExercises {
     // MARK: 1. A modern LeNet
 
+    // snippet: lenet-exercise-1
     /// Exercise 1. Does LeNet improve with max pooling instead of average pooling and ReLU
     /// instead of sigmoid? Two short runs on the same images: d2l's LeNet at its lr 0.9, the
     /// modern one at 0.1 (ReLU networks diverge at 0.9). Chapter 03's section 3.5 runs the
@@ -27,6 +28,7 @@ public enum LeNetExercises {
                 data: data, seed: seed)
         }
     }
+    // end snippet: lenet-exercise-1
 
     // MARK: 2. What else helps?
 
@@ -76,6 +78,7 @@ public enum LeNetExercises {
         ]
     }
 
+    // snippet: lenet-exercise-2
     /// Exercise 2. Which changes to LeNet improve its accuracy: the window size, the number of
     /// channels, the dense layers, the learning rate, the initialisation, the epochs? One short
     /// run per variant, each changing one thing from the modern LeNet, all on the same images.
@@ -91,6 +94,7 @@ public enum LeNetExercises {
                 optimizer: SGD(learningRate: variant.learningRate), recipe: own, data: data, seed: seed)
         }
     }
+    // end snippet: lenet-exercise-2
 
     // MARK: 3. What the layers see
 
@@ -100,6 +104,7 @@ public enum LeNetExercises {
         public let first: Tensor, second: Tensor
     }
 
+    // snippet: lenet-exercise-3
     /// Exercise 3. What do LeNet's first and second layers respond to? The outputs of both
     /// convolutions (after their activation) for one 28x28 image in [0, 1]: the chapter draws
     /// them for a pullover, a coat and noise.
@@ -113,6 +118,7 @@ public enum LeNetExercises {
         return ActivationMaps(
             first: try outputs[1].reshaped([6, 28, 28]), second: try outputs[4].reshaped([16, 10, 10]))
     }
+    // end snippet: lenet-exercise-3
 
     /// The indices of the first test image of each of two classes: the `preferred` labels where
     /// the set has them, otherwise the first images of other classes; fewer than two when the set

@@ -20,6 +20,7 @@ public enum TensorsExercises {
         public let reason: String
     }
 
+    // snippet: tensors-exercise-1
     /// Exercise 1. Why does each rung of the matmul ladder sit where it does below the peak?
     /// Count the memory traffic per multiply-add of each rung's inner loops: a core does two
     /// FMAs per cycle but loads only a few lines per cycle, so a rung that needs a new cache
@@ -50,6 +51,7 @@ public enum TensorsExercises {
                     + "C once per K block"),
         ]
     }
+    // end snippet: tensors-exercise-1
 
     /// Exercise 1's name for the packed rung, with the register tile it runs on this processor.
     public static var packedRung: String { "5 packing + microkernel (\(GemmBlocking.mr)x\(GemmBlocking.nr))" }
@@ -67,6 +69,7 @@ public enum TensorsExercises {
     /// The rungs the sweep times (one thread each), in ladder order.
     public static let sweptRungs = ["1 naive i-j-k", "2 loop order i-k-j", "5 packing + microkernel"]
 
+    // snippet: tensors-exercise-2
     /// Exercise 2. Where does each rung fall off as the matrices outgrow L1, L2 and L3? Times
     /// the naive, i-k-j and packed rungs on one thread at each size. The naive rung falls first:
     /// its column walk needs all n lines of a column of B to stay cached, and stops hitting as
@@ -100,6 +103,7 @@ public enum TensorsExercises {
             return SizePoint(size: n, gflops: gflops)
         }
     }
+    // end snippet: tensors-exercise-2
 
     /// For each cache size in bytes, the largest multiple of 16 whose three n x n matrices
     /// (3 * n * n * 4 bytes) fit in it; then `largest`. Sizes above `largest` are dropped.
@@ -136,6 +140,7 @@ public enum TensorsExercises {
         }
     }
 
+    // snippet: tensors-exercise-3
     /// Exercise 3. What does transposing B before the naive multiply change, and why? The
     /// naive loop reads B down a column, one new cache line per multiply-add; reading the
     /// transposed copy along its rows instead uses every line whole. The sums and their order
@@ -156,4 +161,5 @@ public enum TensorsExercises {
             size: n, naiveSeconds: naiveSeconds, transposeSeconds: transposeSeconds,
             transposedSeconds: transposedSeconds, difference: difference)
     }
+    // end snippet: tensors-exercise-3
 }

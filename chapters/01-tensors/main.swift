@@ -385,6 +385,7 @@ struct TensorsChapter: ParsableCommand {
         var traffic = TextTable(
             headers: ["rung", "bytes per multiply-add", "where they come from", "% of peak (1.4)"],
             alignments: [.left, .right, .left, .right])
+        book.code("tensors-exercise-1", from: "Sources/Exercises/Tensors.swift")
         let answers = TensorsExercises.trafficPerMultiplyAdd(size: n)
         for answer in answers {
             let measured = ladder.percentOfPeak[String(answer.rung.prefix(1))]
@@ -412,6 +413,7 @@ struct TensorsChapter: ParsableCommand {
             (\(caches.summary))? Sizes whose three matrices just fit each level, then \
             \(sizes.last ?? 0), one thread each (TensorsExercises.sizeSweep):
             """)
+        book.code("tensors-exercise-2", from: "Sources/Exercises/Tensors.swift")
         let sweep = TensorsExercises.sizeSweep(sizes: sizes, seed: options.seed)
         var sweepTable = TextTable(headers: ["n", "one matrix"] + TensorsExercises.sweptRungs.map { "\($0) GFLOP/s" })
         for point in sweep {
@@ -440,6 +442,7 @@ struct TensorsChapter: ParsableCommand {
             level on purpose: it is slow only on tiny matrices, where packing and the edge tiles \
             outweigh the products, and holds its rate as n grows.
             """)
+        book.code("tensors-exercise-3", from: "Sources/Exercises/Tensors.swift")
         let transposed = TensorsExercises.transposingB(size: min(n, 512), seed: options.seed)
         let verdict =
             transposed.speedUp >= 1

@@ -570,6 +570,7 @@ struct ConvolutionsChapter: ParsableCommand {
 
     func exercises(_ book: Notebook) throws {
         book.section("2.9 Exercises")
+        book.code("convolutions-output-shape", from: "Sources/Exercises/Convolutions.swift")
         let shape = ConvolutionsExercises.outputShape()
         book.say(
             """
@@ -578,6 +579,7 @@ struct ConvolutionsChapter: ParsableCommand {
             \(shape.byFormula.width) columns; running that convolution gives \(shape.byRunning).
             """)
         let small: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        book.code("convolutions-mirror-padding", from: "Sources/Exercises/Convolutions.swift")
         let mirrored = ConvolutionsExercises.mirrorPadded(small, height: 3, width: 3, padding: 1)
         book.say(
             """
@@ -591,6 +593,7 @@ struct ConvolutionsChapter: ParsableCommand {
         var generator = SeededGenerator(seed: options.seed)
         let a = Array(Tensor(uniform: [9], in: -1...1, generator: &generator).scalars)
         let b = Array(Tensor(uniform: [25], in: -1...1, generator: &generator).scalars)
+        book.code("convolutions-combined-kernel", from: "Sources/Exercises/Convolutions.swift")
         let combined = ConvolutionsExercises.combinedKernel(a, size: 3, b, size: 5)
         let x = Tensor(uniform: [1, 1, 16, 16], in: -1...1, generator: &generator)
         let stacked = try convolution(b, input: 1, output: 1, kernel: 5)
@@ -605,6 +608,7 @@ struct ConvolutionsChapter: ParsableCommand {
             \(String(format: "%.1e", try stacked.maxAbsoluteDifference(from: single))). That is why a \
             deep network needs a nonlinearity between its layers.
             """)
+        book.code("convolutions-diagonal-edges", from: "Sources/Exercises/Convolutions.swift")
         let edges = ConvolutionsExercises.diagonalEdges()
         func matrix(_ values: [Float], columns: Int) -> String {
             stride(from: 0, to: values.count, by: columns).map { start in
@@ -634,6 +638,7 @@ struct ConvolutionsChapter: ParsableCommand {
             transposed picture.
             """)
         let (channels, side, images) = (64, 28, 8)
+        book.code("convolutions-grouped-cost", from: "Sources/Exercises/Convolutions.swift")
         let cost = ConvolutionsExercises.groupedCost(channels: channels, groups: 4, side: side, batch: images)
         let timeRatio = cost.seconds.full / cost.seconds.grouped
         book.say(
@@ -650,6 +655,7 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         let window = 2
         let pool = try AvgPool2d(kernelSize: window, stride: window).forward(x, training: false)
+        book.code("convolutions-pool-as-convolution", from: "Sources/Exercises/Convolutions.swift")
         let asConvolution = try ConvolutionsExercises.averagePoolAsConvolution(
             channels: 1, window: window, stride: window
         )
@@ -664,6 +670,7 @@ struct ConvolutionsChapter: ParsableCommand {
             \(ConvolutionsExercises.maximum(3, 1)); a \(window)x\(window) window needs \(window * window - 1) of them. A pooling layer \
             costs k^2 operations per output and has no weights.
             """)
+        book.code("convolutions-layer-costs", from: "Sources/Exercises/Convolutions.swift")
         let costs = ConvolutionsExercises.layerCosts(
             inputChannels: 64, side: 28, outputChannels: 128, kernel: 3,
             padding: 1)
@@ -698,6 +705,7 @@ struct ConvolutionsChapter: ParsableCommand {
             """)
         let direction: (Float, Float) = (0.6, 0.8)
         let edge = ConvolutionsExercises.edgeDetector(orthogonalTo: direction)
+        book.code("convolutions-finite-difference", from: "Sources/Exercises/Convolutions.swift")
         let orders = (1...4).map { ($0, ConvolutionsExercises.finiteDifference(order: $0)) }
         func row(_ values: [Float]) -> String {
             "[" + values.map { formatted(Double($0), digits: 2) }.joined(separator: ", ") + "]"
@@ -727,14 +735,6 @@ struct ConvolutionsChapter: ParsableCommand {
             - im2col turns any convolution into one GEMM on the kernel of chapter 01; Winograd's \
             tiles turn a stride-1 3x3 or 5x5 one into 36 smaller GEMMs with fewer multiplies; a \
             thin stride-1 layer runs fastest straight from a padded copy of each image.
-            """)
-        book.say(
-            """
-            Exercises (d2l 7.2-7.5): what output size would conv1 give with stride 2 instead \
-            of 4, and how many multiply-adds would that cost? Can a 2x2 max pool be written as a \
-            convolution, and if not, what is missing? For which input size does AlexNet's \
-            flatten give 9216 features, the count of the original network? The formula in 2.2 \
-            answers all three; chapter 04 checks the last.
             """)
     }
 }

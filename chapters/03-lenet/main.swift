@@ -400,6 +400,7 @@ struct LeNetChapter: ParsableCommand {
             \(grouped(min(recipe.testLimit ?? data.test.count, data.test.count))). `--explore` runs \
             the grid on all the data for 10 epochs each.
             """)
+        book.code("lenet-exercise-2", from: "Sources/Exercises/LeNet.swift")
         let runs = try LeNetExercises.explore(variants, data: data, recipe: recipe, seed: options.seed)
         var table = TextTable(headers: ["variant", "parameters", "lr", "epochs", "final train loss", "test accuracy"])
         for (variant, run) in zip(variants, runs) {
@@ -439,6 +440,7 @@ struct LeNetChapter: ParsableCommand {
             (garmentA, pixels(garmentIndices[0])), (garmentB, pixels(garmentIndices[1])),
             ("noise", LeNetExercises.noise(seed: options.seed)),
         ]
+        book.code("lenet-exercise-3", from: "Sources/Exercises/LeNet.swift")
         let maps = try inputs.map { try LeNetExercises.activationMaps(of: lenet, image: $0.1) }
         var image = PNGImage(width: 56 + 12 + 6 * 60 + 12 + 16 * 34, height: 3 * 64, channels: 1)
         for (row, ((_, pixels), map)) in zip(inputs, maps).enumerated() {
