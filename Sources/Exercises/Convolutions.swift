@@ -114,7 +114,58 @@ public enum ConvolutionsExercises {
     }
     // end snippet: convolutions-grouped-cost
 
+    // MARK: im2col for any window
+
+    // snippet: convolutions-im2col-any-window
+    /// A convolution of any window, stride and padding as one matrix product: the columns from
+    /// im2col, then W[K, C*R*S] x columns[C*R*S, P*Q] by the plain triple loop (no SGEMM), one
+    /// image of `g`'s batch at a time. x: [N, C, H, W], w: [K, C, R, S] -> [N, K, P, Q].
+    public static func convolutionByIm2col(_ g: ConvolutionGeometry, input x: [Float], weight w: [Float]) -> [Float] {
+        precondition(g.groups == 1, "one group: a grouped layer is one such product per group")
+        let (rows, columns) = (g.patchLength, g.outputPlane)
+        var matrix = [Float](repeating: 0, count: rows * columns)
+        var y = [Float](repeating: 0, count: g.batch * g.outputChannels * columns)
+        for n in 0..<g.batch {
+            x.withUnsafeBufferPointer { image in
+                matrix.withUnsafeMutableBufferPointer {
+                    im2col(g, image: image.baseAddress! + n * g.inputChannels * g.inputPlane, columns: $0.baseAddress!)
+                }
+            }
+            for k in 0..<g.outputChannels {
+                for column in 0..<columns {
+                    var sum: Float = 0
+                    for row in 0..<rows { sum += w[k * rows + row] * matrix[row * columns + column] }
+                    y[(n * g.outputChannels + k) * columns + column] = sum
+                }
+            }
+        }
+        return y
+    }
+    // end snippet: convolutions-im2col-any-window
+
     // MARK: Pooling
+
+    /// Comparisons of one max pool and multiply-adds of the convolution before it, per image:
+    /// a pool does k*k - 1 comparisons per output, with no weights to read.
+    public struct PoolingCost: Sendable {
+        public let comparisons: Int
+        public let convolutionMultiplyAdds: Int
+    }
+
+    // snippet: convolutions-pooling-cost
+    /// What does a pooling layer cost next to the convolution before it? AlexNet's conv1 and
+    /// first max pool (3x3, stride 2), counted per image from their geometry.
+    public static func poolingCost() throws -> PoolingCost {
+        let model = AlexNet.d2l()
+        let conv = model.layers[0] as! Conv2d, pool = model.layers[2] as! MaxPool2d
+        let convOutput = try conv.outputShape(for: [1, 1, 224, 224])
+        let poolOutput = try pool.outputShape(for: convOutput)
+        let convolution = convOutput.reduce(1, *) * conv.inputChannels * conv.kernelSize * conv.kernelSize
+        return PoolingCost(
+            comparisons: poolOutput.reduce(1, *) * (pool.kernelSize * pool.kernelSize - 1),
+            convolutionMultiplyAdds: convolution)
+    }
+    // end snippet: convolutions-pooling-cost
 
     // snippet: convolutions-pool-as-convolution
     /// Average pooling is a convolution: each channel convolved on its own (groups = channels)

@@ -175,3 +175,27 @@ func diagonalEdgesAnswer() {
     }
     #expect(answer.horizontal.allSatisfy { $0 <= 0 } && answer.transposedPicture.allSatisfy { $0 >= 0 })
 }
+
+@Test(
+    "im2col for any window: the columns times the weights equal the definition",
+    arguments: [(1, 1, 1, 1, 0, 0), (2, 3, 2, 1, 1, 0), (5, 5, 3, 3, 2, 2), (3, 1, 1, 2, 0, 3)])
+func im2colAnyWindow(r: Int, s: Int, strideH: Int, strideW: Int, padH: Int, padW: Int) {
+    let g = ConvolutionGeometry(
+        batch: 2, inputChannels: 3, inputHeight: 9, inputWidth: 10, outputChannels: 4,
+        kernelHeight: r, kernelWidth: s, strideHeight: strideH, strideWidth: strideW,
+        paddingHeight: padH, paddingWidth: padW)
+    var generator = SeededGenerator(seed: 5)
+    let x = (0..<(2 * 3 * 90)).map { _ in generator.nextUnitFloat() - 0.5 }
+    let w = (0..<g.weightCount).map { _ in generator.nextUnitFloat() - 0.5 }
+    let lowered = ConvolutionsExercises.convolutionByIm2col(g, input: x, weight: w)
+    let reference = ConvolutionReference.forward(g, input: x, weight: w, bias: nil)
+    #expect(lowered.count == reference.count)
+    #expect(zip(lowered, reference).allSatisfy { abs($0 - $1) < 1e-5 }, "\(g)")
+}
+
+@Test("pooling's cost: AlexNet's first max pool against conv1, counted from their shapes")
+func poolingCostAnswer() throws {
+    let cost = try ConvolutionsExercises.poolingCost()
+    // pool: 96 x 26 x 26 outputs, 8 comparisons each; conv1: 96 x 54 x 54 outputs, 11 x 11 taps each.
+    #expect(cost.comparisons == 96 * 26 * 26 * 8 && cost.convolutionMultiplyAdds == 96 * 54 * 54 * 121)
+}

@@ -667,9 +667,20 @@ struct ConvolutionsChapter: ParsableCommand {
             \(String(format: "%.1e", try pool.maxAbsoluteDifference(from: asConvolution))). Max pooling is \
             not (a maximum is no weighted sum), but ReLU builds it: max(a, b) = b + ReLU(a - b), \
             e.g. max(-2, 0.5) = \(ConvolutionsExercises.maximum(-2, 0.5)) and max(3, 1) = \
-            \(ConvolutionsExercises.maximum(3, 1)); a \(window)x\(window) window needs \(window * window - 1) of them. A pooling layer \
-            costs k^2 operations per output and has no weights.
+            \(ConvolutionsExercises.maximum(3, 1)); a \(window)x\(window) window needs \(window * window - 1) of them.
             """)
+        book.code("convolutions-pooling-cost", from: "Sources/Exercises/Convolutions.swift")
+        let poolCost = try ConvolutionsExercises.poolingCost()
+        book.say(
+            """
+            A pooling layer has no weights and does k^2 - 1 comparisons per output. AlexNet's first \
+            max pool (3x3, stride 2) does \(grouped(poolCost.comparisons)) comparisons per image against \
+            the \(grouped(poolCost.convolutionMultiplyAdds)) multiply-adds of conv1 before it: \
+            \(formatted(100 * Double(poolCost.comparisons) / Double(poolCost.convolutionMultiplyAdds), digits: 2))% \
+            as many operations. Its time goes to reading its input once, which is why the training \
+            chapters apply it to each image as the convolution writes it.
+            """)
+        try im2colAnyWindow(book)
         book.code("convolutions-layer-costs", from: "Sources/Exercises/Convolutions.swift")
         let costs = ConvolutionsExercises.layerCosts(
             inputChannels: 64, side: 28, outputChannels: 128, kernel: 3,
@@ -720,6 +731,37 @@ struct ConvolutionsChapter: ParsableCommand {
             So the second derivative needs at least 3. A blur is a mean: the 3x3 kernel of \
             \(formatted(Double(ConvolutionsExercises.blur(size: 3)[0]), digits: 3)) everywhere.
             """)
+    }
+
+    /// Exercise: im2col for any window, stride and padding, checked against the definition.
+    func im2colAnyWindow(_ book: Notebook) throws {
+        book.say(
+            """
+            im2col for any window: the same columns serve every kernel shape, stride and padding; \
+            the convolution is then one product with the weights, here by the plain triple loop, \
+            checked against the seven nested loops of the definition:
+            """)
+        book.code("convolutions-im2col-any-window", from: "Sources/Exercises/Convolutions.swift")
+        var generator = SeededGenerator(seed: options.seed)
+        var table = TextTable(headers: ["window", "stride", "padding", "output", "max |difference|"])
+        for (kernel, stride, padding) in [((1, 1), (1, 1), (0, 0)), ((2, 3), (2, 1), (1, 0)), ((5, 5), (3, 3), (2, 2))]
+        {
+            let g = ConvolutionGeometry(
+                batch: 2, inputChannels: 3, inputHeight: 9, inputWidth: 10, outputChannels: 4,
+                kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: stride.0, strideWidth: stride.1,
+                paddingHeight: padding.0, paddingWidth: padding.1)
+            let x = Array(
+                Tensor(uniform: [g.batch * g.inputChannels * g.inputPlane], in: -1...1, generator: &generator).scalars)
+            let w = Array(Tensor(uniform: [g.weightCount], in: -1...1, generator: &generator).scalars)
+            let lowered = ConvolutionsExercises.convolutionByIm2col(g, input: x, weight: w)
+            let reference = ConvolutionReference.forward(g, input: x, weight: w, bias: nil)
+            let difference = zip(lowered, reference).map { abs($0 - $1) }.max() ?? 0
+            table.append([
+                "\(kernel.0)x\(kernel.1)", "\(stride.0)x\(stride.1)", "\(padding.0)x\(padding.1)",
+                "\(g.outputChannels)x\(g.outputHeight)x\(g.outputWidth)", String(format: "%.1e", difference),
+            ])
+        }
+        book.show(table)
     }
 
     func summary(_ book: Notebook) {
