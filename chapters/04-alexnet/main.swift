@@ -635,10 +635,15 @@ struct AlexNetChapter: ParsableCommand {
         var memory = ""
         if let a = small.measuredBytes, let b = large.measuredBytes, a > 0 {
             let memoryRatio = Double(b) / Double(a)
+            let measured =
+                "\(formatted(batchRatio, digits: 0))x the batch took \(formatted(memoryRatio, digits: 1))x the measured peak"
             memory =
-                " Memory did not grow in proportion: \(formatted(batchRatio, digits: 0))x the batch took "
-                + "\(formatted(memoryRatio, digits: 1))x the measured peak, because the weights, their gradients and "
-                + "momentum (\(byteCount(3 * 4 * small.run.parameterCount)) of it) and the kernels' workspaces are paid once whatever the batch; only the saved activations grow with it."
+                memoryRatio < batchRatio / 2
+                ? " Memory did not grow in proportion: \(measured), because the weights, their gradients and "
+                    + "momentum (\(byteCount(3 * 4 * small.run.parameterCount)) of it) and the kernels' workspaces are "
+                    + "paid once whatever the batch; only the saved activations grow with it."
+                : " Memory grew nearly in proportion: \(measured); at these batch sizes the saved activations "
+                    + "outweigh the weights, their gradients and momentum (\(byteCount(3 * 4 * small.run.parameterCount)))."
         }
         book.say(
             """
