@@ -61,29 +61,41 @@ public final class ChapterPage {
                 ? "<li><a href=\"\(chapter.folder)/index.html\">\(title)</a></li>"
                 : "<li>\(title) (not run yet: make \(chapter.folder.dropFirst(3)))</li>"
         }
-        return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8"/>
-            <meta name="viewport" content="width=device-width, initial-scale=1"/>
-            <title>ModernCNN</title>
-            <style>
-            body { font-family: Georgia, "Times New Roman", serif; line-height: 1.6; color: #222; \
-            max-width: 800px; margin: 2em auto; padding: 0 1.5em; }
-            h1 { font-family: Helvetica, Arial, sans-serif; }
-            </style>
-            </head>
-            <body>
-            <h1>ModernCNN: modern convolutional networks from the metal up</h1>
-            <p>The chapters, in order. Each page is what its chapter printed when it last ran here.</p>
-            <ol>
-            \(items.joined(separator: "\n"))
-            </ol>
-            </body>
-            </html>
+        return document(
+            title: "ModernCNN",
+            style: """
+                body { font-family: Georgia, "Times New Roman", serif; line-height: 1.6; color: #222; \
+                max-width: 800px; margin: 2em auto; padding: 0 1.5em; }
+                h1 { font-family: Helvetica, Arial, sans-serif; }
+                """,
+            body: """
+                <h1>ModernCNN: modern convolutional networks from the metal up</h1>
+                <p>The chapters, in order. Each page is what its chapter printed when it last ran here.</p>
+                <ol>
+                \(items.joined(separator: "\n"))
+                </ol>
+                """)
+    }
 
-            """
+    /// An XHTML-style page: the head every page shares, `style` and `body` inside it.
+    static func document(title: String, style: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <title>\(escapeXML(title))</title>
+        <style>
+        \(style)
+        </style>
+        </head>
+        <body>
+        \(body)
+        </body>
+        </html>
+
+        """
     }
 
     // MARK: Markdown
@@ -161,51 +173,39 @@ public final class ChapterPage {
         let links =
             ["<a href=\"../index.html\">Contents of the book</a>"]
             + navigation(chapter: chapter).map { "<a href=\"../\($0.folder)/index.html\">\(escapeXML($0.label))</a>" }
-        return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8"/>
-            <meta name="viewport" content="width=device-width, initial-scale=1"/>
-            <title>\(escapeXML(title))</title>
-            <style>
-            body { font-family: Georgia, "Times New Roman", serif; line-height: 1.55; color: #222; \
-            max-width: 1100px; margin: 2em auto; padding: 0 1.5em; }
-            h1, h2 { font-family: Helvetica, Arial, sans-serif; }
-            h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
-            pre { font-family: Menlo, Consolas, monospace; font-size: 13px; background: #f6f8fa; \
-            border: 1px solid #e1e4e8; border-radius: 4px; padding: 0.7em 1em; overflow-x: auto; }
-            pre.log { background: #fff; color: #555; }
-            div.code { margin: 1em 0; }
-            div.code .path { font-family: Menlo, Consolas, monospace; font-size: 12px; color: #57606a; \
-            background: #eaeef2; border: 1px solid #d0d7de; border-bottom: none; border-radius: 4px 4px 0 0; \
-            padding: 0.3em 1em; }
-            div.code pre { background: #fbfbfb; border-color: #d0d7de; border-radius: 0 0 4px 4px; margin-top: 0; }
-            div.code pre code { background: none; padding: 0; font-size: inherit; }
-            .comment { color: #6a737d; font-style: italic; } .string { color: #0a3069; }
-            .keyword { color: #a626a4; font-weight: bold; } .number { color: #986801; } .type { color: #0550ae; }
-            aside { border-left: 4px solid #d4a72c; background: #fffbea; padding: 0.3em 1.2em 0.6em; margin: 1.5em 0; }
-            .aside-title { font-family: Helvetica, Arial, sans-serif; font-weight: bold; margin-top: 0.5em; }
-            .aside-note { font-size: 0.85em; color: #7a6520; }
-            code { font-family: Menlo, Consolas, monospace; font-size: 0.92em; background: #f3f3f3; padding: 0 0.2em; }
-            figure { margin: 1.5em 0; text-align: center; }
-            figure .frame { max-height: 85vh; overflow: auto; }
-            figure img { max-width: 100%; border: 1px solid #eee; }
-            nav.toc { font-family: Helvetica, Arial, sans-serif; background: #f6f8fa; border: 1px solid #e1e4e8; \
-            border-radius: 4px; padding: 0.5em 1.2em; margin: 1em 0 2em; }
-            nav.toc div { font-weight: bold; } nav.toc ul { margin: 0.3em 0; padding-left: 1.2em; }
-            figcaption { font-size: 0.9em; color: #555; margin-top: 0.4em; }
-            nav { font-family: Helvetica, Arial, sans-serif; margin: 2em 0; }
-            nav a { margin-right: 1.5em; }
-            </style>
-            </head>
-            <body>
-            \(body.joined(separator: "\n"))
-            <nav>\(links.joined(separator: "\n"))</nav>
-            </body>
-            </html>
-
-            """
+        return Self.document(
+            title: title,
+            style: """
+                body { font-family: Georgia, "Times New Roman", serif; line-height: 1.55; color: #222; \
+                max-width: 1100px; margin: 2em auto; padding: 0 1.5em; }
+                h1, h2 { font-family: Helvetica, Arial, sans-serif; }
+                h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+                pre { font-family: Menlo, Consolas, monospace; font-size: 13px; background: #f6f8fa; \
+                border: 1px solid #e1e4e8; border-radius: 4px; padding: 0.7em 1em; overflow-x: auto; }
+                pre.log { background: #fff; color: #555; }
+                div.code { margin: 1em 0; }
+                div.code .path { font-family: Menlo, Consolas, monospace; font-size: 12px; color: #57606a; \
+                background: #eaeef2; border: 1px solid #d0d7de; border-bottom: none; border-radius: 4px 4px 0 0; \
+                padding: 0.3em 1em; }
+                div.code pre { background: #fbfbfb; border-color: #d0d7de; border-radius: 0 0 4px 4px; margin-top: 0; }
+                div.code pre code { background: none; padding: 0; font-size: inherit; }
+                .comment { color: #6a737d; font-style: italic; } .string { color: #0a3069; }
+                .keyword { color: #a626a4; font-weight: bold; } .number { color: #986801; } .type { color: #0550ae; }
+                aside { border-left: 4px solid #d4a72c; background: #fffbea; padding: 0.3em 1.2em 0.6em; margin: 1.5em 0; }
+                .aside-title { font-family: Helvetica, Arial, sans-serif; font-weight: bold; margin-top: 0.5em; }
+                .aside-note { font-size: 0.85em; color: #7a6520; }
+                code { font-family: Menlo, Consolas, monospace; font-size: 0.92em; background: #f3f3f3; padding: 0 0.2em; }
+                figure { margin: 1.5em 0; text-align: center; }
+                figure .frame { max-height: 85vh; overflow: auto; }
+                figure img { max-width: 100%; border: 1px solid #eee; }
+                nav.toc { font-family: Helvetica, Arial, sans-serif; background: #f6f8fa; border: 1px solid #e1e4e8; \
+                border-radius: 4px; padding: 0.5em 1.2em; margin: 1em 0 2em; }
+                nav.toc div { font-weight: bold; } nav.toc ul { margin: 0.3em 0; padding-left: 1.2em; }
+                figcaption { font-size: 0.9em; color: #555; margin-top: 0.4em; }
+                nav { font-family: Helvetica, Arial, sans-serif; margin: 2em 0; }
+                nav a { margin-right: 1.5em; }
+                """,
+            body: body.joined(separator: "\n") + "\n<nav>\(links.joined(separator: "\n"))</nav>")
     }
 
     /// A paragraph as HTML: a list when every line starts with "- ", `backticks` as code.

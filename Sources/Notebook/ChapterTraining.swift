@@ -8,7 +8,8 @@ import ModernCNN
 /// A finished (or resumed-and-finished) training run.
 public struct TrainingOutcome {
     public let history: [EpochMetrics]
-    /// nil with --no-checkpoint.
+    /// The files as a chapter names them (relative to where it runs); the checkpoint nil with
+    /// --no-checkpoint.
     public let checkpointPath: String?
     public let metricsPath: String
     /// Wall-clock seconds of this process's part of the run.
@@ -30,7 +31,6 @@ public func runTraining(
     let checkpointFile = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
     let checkpoint = displayPath(checkpointFile)
     let metrics = directory.appendingPathComponent("\(stem)metrics.json").path
-    let modelProfile = try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])
     var configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize, imageSize: recipe.imageSize, seed: seed,
         trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoints ? checkpointFile : nil,
@@ -79,7 +79,10 @@ public func runTraining(
     }
     if let measured = trainer.profile, measured.steps > 0 {
         showProfile(
-            ProfileReport(measured, plan: trainer.plan, model: modelProfile), steps: measured.steps,
+            ProfileReport(
+                measured, plan: trainer.plan,
+                model: try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])),
+            steps: measured.steps,
             book: book, folder: directory, name: "\(stem)plan-time")
     }
     return TrainingOutcome(
