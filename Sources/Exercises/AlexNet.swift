@@ -147,6 +147,7 @@ public enum AlexNetExercises {
         /// What the run really added to the process at its peak: the resident high-water mark
         /// during the run above the resident size before it (nil where Linux cannot reset the
         /// mark). Includes the workspaces and the batches in flight, which the estimate leaves out.
+        /// Meaningful when nothing else in the process allocates or frees meanwhile (a chapter).
         public let measuredBytes: Int?
     }
 

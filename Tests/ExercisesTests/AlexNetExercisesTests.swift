@@ -85,12 +85,13 @@ func experimentalAlexNetAnswers() throws {
     let rows = try AlexNetExercises.batchSizeStudy(batchSizes: [16, 64], data: data, images: 384, testImages: 128)
     #expect(rows.map(\.batchSize) == [16, 64])
     #expect(rows[1].estimatedBytes > rows[0].estimatedBytes)
-    // Measured, not estimated: each run's own peak above the resident size before it holds at
-    // least the weights and their gradients, whatever the batch. (Only lower bounds: the tests
-    // run in parallel in one process, and another test's memory can only raise a peak.)
-    let weights = 2 * 4 * AlexNetExercises.alexNetFor28().parameterCount
+    // Measured, not estimated: Linux lets the process reset its peak, so every row has a
+    // figure. Its size is not asserted here: the tests share this process and run in parallel,
+    // and memory another test frees during a run lowers the baseline the figure is taken
+    // against (a lower bound of the weights' size failed once in CI that way). The chapter
+    // runs the study alone in its process; ResidentMemory's own test checks the mechanism.
     let measured = try rows.map { try #require($0.measuredBytes, "Linux lets a process reset its peak") }
-    #expect(measured.allSatisfy { $0 >= weights }, "\(measured) against \(weights)")
+    #expect(measured.count == rows.count)
     for row in rows {
         #expect(row.run.history.count == 1 && row.run.imagesPerSecond > 0)
         #expect(row.run.lastBatchLoss < row.run.firstBatchLoss, "batch \(row.batchSize) did not learn")
