@@ -3,6 +3,7 @@
 // ExercisesTests checks them: the traffic model against a traced, cache-simulated run of each
 // loop nest, the experiments against what their runs produced.
 
+import Dispatch
 import Foundation
 import Kernels
 import ModernCNN
@@ -58,12 +59,14 @@ public enum TensorsExercises {
 
     // MARK: 2. Sizes around the caches
 
-    /// One size of the sweep: GFLOP/s of each rung measured.
+    /// One size of the sweep: GFLOP/s of each rung measured, and on how many rows of C.
     public struct SizePoint: Sendable {
         public let size: Int
         /// Bytes of one matrix.
         public var matrixBytes: Int { size * size * 4 }
         public let gflops: [String: Double]
+        /// Rows of C each rung computed in its best timed pass (all `size` when it finished).
+        public let rowsTimed: [String: Int]
     }
 
     /// The rungs the sweep times (one thread each), in ladder order.
@@ -75,41 +78,61 @@ public enum TensorsExercises {
     /// its column walk needs all n lines of a column of B to stay cached, and stops hitting as
     /// soon as they do not; i-k-j falls when a row of C and B's rows no longer fit; packing keeps
     /// its blocks in the caches by construction, so it barely moves.
-    public static func sizeSweep(sizes: [Int], repeats: Int = 2, seed: UInt64 = 0) -> [SizePoint] {
+    ///
+    /// Each pass computes rows of C until `secondsPerPass` have gone by or C is done. Every row
+    /// of C costs the same n^2 multiply-adds and reads all of B the same way, so a slice of
+    /// rows runs at the whole product's rate: the naive rung at L3's size takes a fraction of a
+    /// second instead of a minute.
+    public static func sizeSweep(
+        sizes: [Int], repeats: Int = 2, secondsPerPass: Double = 0.2, seed: UInt64 = 0
+    ) -> [SizePoint] {
         sizes.map { n in
             var generator = SeededGenerator(seed: seed)
             let a = Tensor(uniform: [n, n], in: -1...1, generator: &generator)
             let b = Tensor(uniform: [n, n], in: -1...1, generator: &generator)
             var c = Tensor(zeros: [n, n])
-            let flops = 2 * Double(n) * Double(n) * Double(n)
-            var gflops: [String: Double] = [:]
+            var gflops: [String: Double] = [:], rowsTimed: [String: Int] = [:]
             for rung in sweptRungs {
-                let seconds = a.withUnsafeBufferPointer { ap in
+                // The packed rung packs B once per call, so it takes rows in large slices.
+                let slice = rung == sweptRungs[2] ? min(n, 4 * GemmBlocking.mc) : 1
+                a.withUnsafeBufferPointer { ap in
                     b.withUnsafeBufferPointer { bp in
                         c.withUnsafeMutableBufferPointer { cp in
-                            bestTime(repeats: repeats) {
-                                let (x, y, z) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
-                                switch rung {
-                                case sweptRungs[0]: MatmulLadder.naive(m: n, n: n, k: n, a: x, b: y, c: z)
-                                case sweptRungs[1]: MatmulLadder.reordered(m: n, n: n, k: n, a: x, b: y, c: z)
-                                default: MatmulLadder.packed(m: n, n: n, k: n, a: x, b: y, c: z, threads: 1)
-                                }
+                            let (x, y, z) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+                            for _ in 0..<max(1, repeats) {
+                                let start = DispatchTime.now().uptimeNanoseconds
+                                var rows = 0, seconds = 0.0
+                                repeat {
+                                    let m = min(slice, n - rows)
+                                    let (aRows, cRows) = (x + rows * n, z + rows * n)
+                                    switch rung {
+                                    case sweptRungs[0]: MatmulLadder.naive(m: m, n: n, k: n, a: aRows, b: y, c: cRows)
+                                    case sweptRungs[1]:
+                                        MatmulLadder.reordered(m: m, n: n, k: n, a: aRows, b: y, c: cRows)
+                                    default: MatmulLadder.packed(m: m, n: n, k: n, a: aRows, b: y, c: cRows, threads: 1)
+                                    }
+                                    rows += m
+                                    seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                                } while rows < n && seconds < secondsPerPass
+                                let rate = 2 * Double(rows) * Double(n) * Double(n) / seconds / 1e9
+                                if rate > gflops[rung] ?? 0 { (gflops[rung], rowsTimed[rung]) = (rate, rows) }
                             }
                         }
                     }
                 }
-                gflops[rung] = flops / seconds / 1e9
             }
-            return SizePoint(size: n, gflops: gflops)
+            return SizePoint(size: n, gflops: gflops, rowsTimed: rowsTimed)
         }
     }
     // end snippet: tensors-exercise-2
 
     /// For each cache size in bytes, the largest multiple of 16 whose three n x n matrices
-    /// (3 * n * n * 4 bytes) fit in it; then `largest`. Sizes above `largest` are dropped.
-    public static func sizesAroundCaches(_ cacheBytes: [Int], largest: Int) -> [Int] {
+    /// (3 * n * n * 4 bytes) fit in it; then twice the last of those sides, whose matrices are
+    /// four times the largest cache. No size exceeds `largest`.
+    public static func sizesAroundCaches(_ cacheBytes: [Int], largest: Int = 4096) -> [Int] {
         let fits = cacheBytes.map { bytes in max(16, Int((Double(bytes) / 12).squareRoot()) / 16 * 16) }
-        return Array(Set(fits + [largest])).filter { $0 <= largest }.sorted()
+        let beyond = 2 * (fits.max() ?? 16)
+        return Array(Set((fits + [beyond]).map { min($0, largest) })).sorted()
     }
 
     // MARK: 3. Transposing B

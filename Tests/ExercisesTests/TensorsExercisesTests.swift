@@ -4,6 +4,7 @@
 // their runs produced.
 
 import Kernels
+import ModernCNN
 import Testing
 
 @testable import Exercises
@@ -114,29 +115,77 @@ func trafficAnswer() {
     }
 }
 
-@Test("exercise 2: the sweep reports every rung at every size it ran, and picks sizes that fit each cache")
+@Test(
+    "exercise 2: the sweep reports every rung at every size, times a slice of C's rows when time runs out, and picks sizes around each cache"
+)
 func sizeSweepAnswer() {
-    let points = TensorsExercises.sizeSweep(sizes: [16, 48], repeats: 1)
+    let points = TensorsExercises.sizeSweep(sizes: [16, 48], repeats: 1, secondsPerPass: 10)
     #expect(points.map(\.size) == [16, 48])
     for point in points {
         #expect(Set(point.gflops.keys) == Set(TensorsExercises.sweptRungs))
         #expect(point.gflops.values.allSatisfy { $0.isFinite && $0 > 0 })
+        #expect(point.rowsTimed.values.allSatisfy { $0 == point.size }, "small products finish within the time")
     }
+    // With no time at all, each pass stops after its first slice: one row for the loops, the
+    // packed rung's slice of 4 * mc rows, and the rate is taken over those rows.
+    let sliced = TensorsExercises.sizeSweep(sizes: [640], repeats: 1, secondsPerPass: 0)[0]
+    #expect(
+        sliced.rowsTimed == [
+            "1 naive i-j-k": 1, "2 loop order i-k-j": 1, "5 packing + microkernel": min(640, 4 * GemmBlocking.mc),
+        ])
+    #expect(sliced.gflops.values.allSatisfy { $0.isFinite && $0 > 0 })
+
     // 32 KB, 512 KB and 32 MB caches: each size is the largest multiple of 16 whose three
-    // matrices fit (the next multiple of 16 does not); sizes past the largest are dropped.
+    // matrices fit (the next multiple of 16 does not), then twice the last, whose three matrices
+    // are four times the largest cache; no size above `largest`.
     let caches = [32 << 10, 512 << 10, 32 << 20]
-    let sizes = TensorsExercises.sizesAroundCaches(caches, largest: 1024)
-    #expect(sizes.last == 1024 && sizes == sizes.sorted())
-    for (bytes, n) in zip(caches.dropLast(), sizes) {
+    let sizes = TensorsExercises.sizesAroundCaches(caches)
+    #expect(sizes.count == 4 && sizes == sizes.sorted())
+    for (bytes, n) in zip(caches, sizes) {
         #expect(n % 16 == 0 && 3 * n * n * 4 <= bytes && 3 * (n + 16) * (n + 16) * 4 > bytes, "\(bytes): \(n)")
     }
-    #expect(!sizes.contains { $0 > 1024 })
+    #expect(sizes[3] == 2 * sizes[2] && 3 * sizes[3] * sizes[3] * 4 > caches[2])
+    #expect(TensorsExercises.sizesAroundCaches(caches, largest: 1024) == [48, 208, 1024])
 }
 
-@Test("exercise 3: the transposed-B product gives the same bits and reports its own timings")
+@Test("exercise 3: the transposed-B product gives the same bits, and its speed-up agrees with a timing of our own")
 func transposedBAnswer() {
-    let answer = TensorsExercises.transposingB(size: 64)
-    #expect(answer.size == 64 && answer.difference == 0)
+    let n = 384
+    let answer = TensorsExercises.transposingB(size: n)
+    #expect(answer.size == n && answer.difference == 0)
     #expect(answer.naiveSeconds > 0 && answer.transposeSeconds > 0 && answer.transposedSeconds > 0)
-    #expect(abs(answer.speedUp - answer.naiveSeconds / (answer.transposeSeconds + answer.transposedSeconds)) < 1e-12)
+
+    // An independent measurement: the two loop nests written out here over Swift arrays, each
+    // timed with ContinuousClock as the best of three. The exercise's speed-up (transpose
+    // included) must agree with this one within a factor of two either way: a wrong timing
+    // (a swapped operand, the transpose left out of one side, seconds for milliseconds) moves it
+    // further than the noise of two cores shared with other tests does.
+    var generator = SeededGenerator(seed: 5)
+    let a = (0..<(n * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let b = (0..<(n * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    var c = [Float](repeating: 0, count: n * n), bt = c
+    func best(_ body: () -> Void) -> Duration {
+        (0..<3).map { _ in ContinuousClock().measure(body) }.min()!
+    }
+    let naive = best {
+        for i in 0..<n {
+            for j in 0..<n {
+                var sum: Float = 0
+                for p in 0..<n { sum += a[i * n + p] * b[p * n + j] }
+                c[i * n + j] = sum
+            }
+        }
+    }
+    let transposed = best {
+        for p in 0..<n { for j in 0..<n { bt[j * n + p] = b[p * n + j] } }
+        for i in 0..<n {
+            for j in 0..<n {
+                var sum: Float = 0
+                for p in 0..<n { sum += a[i * n + p] * bt[j * n + p] }
+                c[i * n + j] = sum
+            }
+        }
+    }
+    let ours = naive / transposed
+    #expect(answer.speedUp > ours / 2 && answer.speedUp < ours * 2, "exercise \(answer.speedUp)x, ours \(ours)x")
 }

@@ -404,22 +404,29 @@ struct TensorsChapter: ParsableCommand {
             which is why only the packed rungs come near the peak.
             """)
         let caches = CacheSizes.current()
-        let sizes = TensorsExercises.sizesAroundCaches(
-            caches.bytes.keys.sorted().compactMap { caches.bytes[$0] },
-            largest: full ? 1024 : 512)
+        let sizes = TensorsExercises.sizesAroundCaches(caches.bytes.keys.sorted().compactMap { caches.bytes[$0] })
+        let secondsPerPass = full ? 1.0 : 0.2
         book.say(
             """
             2. Where does each rung fall off as the matrices outgrow the caches \
             (\(caches.summary))? Sizes whose three matrices just fit each level, then \
-            \(sizes.last ?? 0), one thread each (TensorsExercises.sizeSweep):
+            \(sizes.last ?? 0), whose matrices are four times the last level, one thread each \
+            (TensorsExercises.sizeSweep). A rung that cannot finish C within \
+            \(formatted(secondsPerPass, digits: 1)) s is timed on the rows it finished: every \
+            row costs the same and reads all of B.
             """)
         book.code("tensors-exercise-2", from: "Sources/Exercises/Tensors.swift")
-        let sweep = TensorsExercises.sizeSweep(sizes: sizes, seed: options.seed)
-        var sweepTable = TextTable(headers: ["n", "one matrix"] + TensorsExercises.sweptRungs.map { "\($0) GFLOP/s" })
+        let sweep = TensorsExercises.sizeSweep(sizes: sizes, secondsPerPass: secondsPerPass, seed: options.seed)
+        var sweepTable = TextTable(
+            headers: ["n", "one matrix"] + TensorsExercises.sweptRungs.map { "\($0) GFLOP/s" } + ["rows of C timed"])
         for point in sweep {
+            let rows = TensorsExercises.sweptRungs.map { rung in
+                point.rowsTimed[rung].map { $0 == point.size ? "all" : grouped($0) } ?? "-"
+            }
             sweepTable.append(
                 ["\(point.size)", byteCount(point.matrixBytes)]
-                    + TensorsExercises.sweptRungs.map { formatted(point.gflops[$0] ?? 0, digits: 2) })
+                    + TensorsExercises.sweptRungs.map { formatted(point.gflops[$0] ?? 0, digits: 2) }
+                    + [rows.allSatisfy { $0 == "all" } ? "all" : rows.joined(separator: " / ")])
         }
         book.show(sweepTable)
         // Each rung's best size and how far it fell from there by the largest.
@@ -434,13 +441,46 @@ struct TensorsChapter: ParsableCommand {
                 + "\(formatted(last.1, digits: 1)) at n = \(last.0) (\(formatted(best.1 / max(last.1, 1e-9), digits: 1))x lower)"
         }
         book.say(fallOff.map { "- " + $0 }.joined(separator: "\n"))
+        // How far each rung fell from its best rate to its rate at the largest size.
+        let fall = Dictionary(
+            uniqueKeysWithValues: TensorsExercises.sweptRungs.map { rung in
+                let rates = sweep.map { $0.gflops[rung] ?? 0 }
+                return (rung, (rates.max() ?? 0) / max(rates.last ?? 0, 1e-9))
+            })
+        let (naiveRung, loopRung, packedRung) = (
+            TensorsExercises.sweptRungs[0], TensorsExercises.sweptRungs[1], TensorsExercises.sweptRungs[2]
+        )
+        let steepest = TensorsExercises.sweptRungs.max { fall[$0]! < fall[$1]! }!
+        let largest = sweep.last.map { "n = \($0.size), three matrices of \(byteCount(3 * $0.matrixBytes))" } ?? ""
+        let naiveFall =
+            steepest == naiveRung
+            ? " and fell furthest here (\(formatted(fall[naiveRung]!, digits: 1))x)"
+            : "; here \(steepest) fell further (\(formatted(fall[steepest]!, digits: 1))x against "
+                + "\(formatted(fall[naiveRung]!, digits: 1))x), the naive rung being slow at every size"
+        let loopFall =
+            fall[loopRung]! >= 1.5
+            ? "it fell \(formatted(fall[loopRung]!, digits: 1))x by \(largest), where B must come from memory"
+            : "it held within \(formatted(fall[loopRung]!, digits: 1))x of its best up to \(largest)"
+        let slowest = sweep.min { ($0.gflops[packedRung] ?? 0) < ($1.gflops[packedRung] ?? 0) }!
+        let packedSlowest =
+            "its slowest size was n = \(slowest.size) (\(formatted(slowest.gflops[packedRung] ?? 0, digits: 1)) GFLOP/s)"
+            + (slowest.size == sweep[0].size
+                ? ", where packing and the edge tiles weigh most against the products" : "")
+        let packedFall =
+            fall[packedRung]! < 1.2
+            ? (fall[packedRung]! < 1.005
+                ? "it ran fastest at the largest size; "
+                : "it held its rate as n grew (the largest size within "
+                    + "\(formatted((fall[packedRung]! - 1) * 100, digits: 0))% of its best); ") + packedSlowest
+            : "yet it fell \(formatted(fall[packedRung]!, digits: 1))x here, which its blocking should prevent: "
+                + "something else probably took the core during that size (run it again)"
         book.say(
             """
             The naive rung reuses a line of B only if the whole column it walks (n lines) is still \
-            cached when the next column starts, so it falls first and furthest. i-k-j streams \
-            rows and loses less, when B stops fitting a level. The packed kernel blocks for each \
-            level on purpose: it is slow only on tiny matrices, where packing and the edge tiles \
-            outweigh the products, and holds its rate as n grows.
+            cached when the next column starts, so it depends on the caches most\(naiveFall). \
+            i-k-j streams rows of B and C, which the prefetcher brings in ahead of use while they \
+            come from a cache; \(loopFall). The packed kernel blocks for each level on purpose: \
+            \(packedFall).
             """)
         book.code("tensors-exercise-3", from: "Sources/Exercises/Tensors.swift")
         let transposed = TensorsExercises.transposingB(size: min(n, 512), seed: options.seed)
