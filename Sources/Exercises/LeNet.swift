@@ -37,7 +37,8 @@ public enum LeNetExercises {
     public struct Variant: Sendable {
         public let name: String
         public let kernelSize: Int
-        public let channels: (Int, Int)
+        /// Output channels of each convolution, in order (d2l: 6 and 16).
+        public let channels: [Int]
         /// Hidden dense layers' widths (d2l: 120 and 84).
         public let hidden: [Int]
         public let learningRate: Float
@@ -55,10 +56,10 @@ public enum LeNetExercises {
     /// The modern LeNet, then one knob turned at a time.
     public static func variants(epochs: Int) -> [Variant] {
         let d2l = Variant(
-            name: "modern LeNet", kernelSize: 5, channels: (6, 16), hidden: [120, 84], learningRate: 0.1,
+            name: "modern LeNet", kernelSize: 5, channels: [6, 16], hidden: [120, 84], learningRate: 0.1,
             initialization: .xavierUniform, epochs: epochs)
         func changed(
-            _ name: String, kernel: Int? = nil, channels: (Int, Int)? = nil, hidden: [Int]? = nil,
+            _ name: String, kernel: Int? = nil, channels: [Int]? = nil, hidden: [Int]? = nil,
             lr: Float? = nil, initialization: WeightInitialization? = nil, epochs more: Int? = nil
         ) -> Variant {
             Variant(
@@ -69,7 +70,9 @@ public enum LeNetExercises {
         return [
             d2l,
             changed("3x3 kernels", kernel: 3),
-            changed("twice the channels (12, 32)", channels: (12, 32)),
+            changed("twice the channels (12, 32)", channels: [12, 32]),
+            changed("one convolution (6)", channels: [6]),
+            changed("three convolutions (6, 16, 32)", channels: [6, 16, 32]),
             changed("one dense layer (no 120, 84)", hidden: []),
             changed("lr 0.03", lr: 0.03),
             changed("lr 0.3", lr: 0.3),
@@ -80,8 +83,9 @@ public enum LeNetExercises {
 
     // snippet: lenet-exercise-2
     /// Exercise 2. Which changes to LeNet improve its accuracy: the window size, the number of
-    /// channels, the dense layers, the learning rate, the initialisation, the epochs? One short
-    /// run per variant, each changing one thing from the modern LeNet, all on the same images.
+    /// channels, the number of convolutions, the dense layers, the learning rate, the
+    /// initialisation, the epochs? One short run per variant, each changing one thing from the
+    /// modern LeNet, all on the same images.
     public static func explore(
         _ variants: [Variant], data: FashionMNISTSplits, recipe: Recipe,
         seed: UInt64 = 0

@@ -36,7 +36,7 @@ func predictions() throws {
 func lenetSpelledOutMatchesCustom() throws {
     let spelled = LeNet.d2l(seed: 9)
     let custom = LeNet.custom(
-        kernelSize: 5, channels: (6, 16), hidden: [120, 84], initialization: .xavierUniform,
+        kernelSize: 5, channels: [6, 16], hidden: [120, 84], initialization: .xavierUniform,
         activation: Sigmoid.init, pool: { AvgPool2d(kernelSize: 2, stride: 2) }, seed: 9)
     #expect(spelled.layers.map(\.description) == custom.layers.map(\.description))
     let (a, b) = (spelled.namedParameters, custom.namedParameters)

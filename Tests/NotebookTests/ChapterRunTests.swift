@@ -151,7 +151,7 @@ func lenetTranscript() throws {
     for file in [
         "checkpoint.safetensors", "metrics.json", "modern-checkpoint.safetensors", "modern-metrics.json",
         "lenet-curves.svg", "modern-lenet-curves.svg", "lenet-samples.png", "lenet.dot", "lenet.svg",
-        "lenet.png", "lenet-activations.png", "index.md", "index.html",
+        "lenet.png", "lenet-activations.svg", "index.md", "index.html",
     ] {
         #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
     }

@@ -442,24 +442,45 @@ struct LeNetChapter: ParsableCommand {
         ]
         book.code("lenet-exercise-3", from: "Sources/Exercises/LeNet.swift")
         let maps = try inputs.map { try LeNetExercises.activationMaps(of: lenet, image: $0.1) }
-        var image = PNGImage(width: 56 + 12 + 6 * 60 + 12 + 16 * 34, height: 3 * 64, channels: 1)
+        // One row per input, 64 px high: the input at 2x, conv1's maps at 2x (60 px apart),
+        // conv2's at 3x (34 px apart); the labels name the rows, the two layers and each map.
+        let (conv1X, conv2X) = (68, 68 + 6 * 60 + 12)
+        var image = PNGImage(width: conv2X + 16 * 34, height: 3 * 64, channels: 1)
         for (row, ((_, pixels), map)) in zip(inputs, maps).enumerated() {
             let input = try Tensor(shape: [1, 28, 28], values: pixels)
             LeNetExercises.draw(input, into: &image, x: 0, y: row * 64, scale: 2, gap: 0)
-            LeNetExercises.draw(map.first, into: &image, x: 68, y: row * 64, scale: 2, gap: 4)
-            LeNetExercises.draw(map.second, into: &image, x: 68 + 6 * 60 + 12, y: row * 64 + 13, scale: 3, gap: 4)
+            LeNetExercises.draw(map.first, into: &image, x: conv1X, y: row * 64, scale: 2, gap: 4)
+            LeNetExercises.draw(map.second, into: &image, x: conv2X, y: row * 64 + 13, scale: 3, gap: 4)
         }
-        try image.write(to: folder.appendingPathComponent("lenet-activations.png"))
+        let (first, second) = (maps[0].first.shape, maps[0].second.shape)
+        var labelled = LabelledImage(image: image, left: 84, top: 36)
+        typealias Label = LabelledImage.Label
+        labelled.labels += inputs.enumerated().map { Label($1.0, x: -10, y: Double($0 * 64 + 36), anchor: .end) }
+        labelled.labels += [
+            Label("input", x: 28, y: -20, anchor: .middle, bold: true),
+            Label(
+                "conv1: \(first[0]) maps, \(first[1])x\(first[2])", x: Double(conv1X + 3 * 60 - 2), y: -20,
+                anchor: .middle, bold: true),
+            Label(
+                "conv2: \(second[0]) maps, \(second[1])x\(second[2])", x: Double(conv2X + 8 * 34 - 2), y: -20,
+                anchor: .middle, bold: true),
+        ]
+        labelled.labels += (0..<first[0]).map {
+            Label("\($0 + 1)", x: Double(conv1X + $0 * 60 + 28), y: -5, anchor: .middle)
+        }
+        labelled.labels += (0..<second[0]).map {
+            Label("\($0 + 1)", x: Double(conv2X + $0 * 34 + 15), y: -5, anchor: .middle)
+        }
+        try labelled.write(to: folder.appendingPathComponent("lenet-activations.svg"))
         /// How alike two inputs' maps are: the correlation of their values.
-        func correlation(_ a: Tensor, _ b: Tensor) -> Double {
-            let (x, y) = (a.scalars.map(Double.init), b.scalars.map(Double.init))
+        func correlation(_ a: some Collection<Float>, _ b: some Collection<Float>) -> Double {
+            let (x, y) = (a.map(Double.init), b.map(Double.init))
             let (mx, my) = (x.reduce(0, +) / Double(x.count), y.reduce(0, +) / Double(y.count))
             let covariance = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
             let spread = (x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) } * y.reduce(0) { $0 + ($1 - my) * ($1 - my) })
                 .squareRoot()
             return covariance / max(spread, 1e-12)
         }
-        let (first, second) = (maps[0].first.shape, maps[0].second.shape)
         let filter = (lenet.layers[0] as? Conv2d)?.weight.value.shape.last ?? 0
         book.say(
             """
@@ -469,23 +490,43 @@ struct LeNetChapter: ParsableCommand {
             stretched from its own minimum (white) to its maximum (black):
             """)
         book.figure(
-            "lenet-activations.png",
-            caption: "Rows: \(garmentA), \(garmentB), noise. Left to right: the input, "
-                + "conv1's \(first[0]) maps, conv2's \(second[0]) maps.", folder: folder)
+            "lenet-activations.svg",
+            caption: "What the trained LeNet's two convolutions make of a \(garmentA.lowercased()), "
+                + "a \(garmentB.lowercased()) and noise: each row is one input, each small square one map.",
+            folder: folder)
+        // How much each conv1 map is still a picture of its input: |r| between map and input,
+        // averaged over the maps (a map and the input are both 28x28).
+        let likeInput = zip(inputs, maps).map { input, map in
+            let (values, plane) = (map.first.scalars, first[1] * first[2])
+            return (0..<first[0]).map { c in abs(correlation(values[(c * plane)..<((c + 1) * plane)], input.1)) }
+                .reduce(0, +) / Double(first[0])
+        }
+        let garmentsLikeInput = (likeInput[0] + likeInput[1]) / 2
+        // How alike two inputs' conv2 maps are: each feature's 10x10 planes correlated, averaged
+        // over the features (a feature's overall level, which noise shares, does not count).
+        func mapAgreement(_ a: Tensor, _ b: Tensor) -> Double {
+            let (x, y, plane) = (a.scalars, b.scalars, second[1] * second[2])
+            return (0..<second[0]).map { c in
+                correlation(x[(c * plane)..<((c + 1) * plane)], y[(c * plane)..<((c + 1) * plane)])
+            }.reduce(0, +) / Double(second[0])
+        }
         let (garments, garmentAndNoise) = (
-            correlation(maps[0].second, maps[1].second),
-            correlation(maps[0].second, maps[2].second)
+            mapAgreement(maps[0].second, maps[1].second), mapAgreement(maps[0].second, maps[2].second)
         )
         book.say(
             """
-            conv1's maps are the input seen through \(first[0]) \(filter)x\(filter) filters, so they still look like the \
-            garment (or like noise). The correlation of the two garments' conv1 maps is \
-            \(formatted(correlation(maps[0].first, maps[1].first), digits: 2)), of the \
-            \(garmentA.lowercased())'s and the noise's \(formatted(correlation(maps[0].first, maps[2].first), digits: 2)). \
-            conv2's \(second[1])x\(second[2]) maps say which of its \(second[0]) features occur where: their correlation is \
-            \(formatted(garments, digits: 2)) between the garments and \(formatted(garmentAndNoise, digits: 2)) \
-            between \(garmentA.lowercased()) and noise, so to this network's second layer the two \
-            garments look \(garments > garmentAndNoise ? "more alike than a garment and noise do" : "no more alike than a garment and noise (it has not learned much yet)").
+            conv1's maps are the input seen through \(first[0]) \(filter)x\(filter) filters. A map \
+            correlates with its garment by |r| = \(formatted(garmentsLikeInput, digits: 2)) on average \
+            (with the noise by \(formatted(likeInput[2], digits: 2))), \
+            \(garmentsLikeInput >= 0.5
+                ? "so most of them are still recognisably the garment, shaded or outlined"
+                : "so they are more than shaded copies: the filters pick out parts such as edges"). \
+            conv2's \(second[1])x\(second[2]) maps say which of its \(second[0]) features occur where. \
+            Feature by feature, the two garments' maps correlate by \(formatted(garments, digits: 2)) on \
+            average, the \(garmentA.lowercased())'s and the noise's by \(formatted(garmentAndNoise, digits: 2)), \
+            so to this network's second layer the two garments look \(garments > garmentAndNoise
+                ? "more alike than a garment and noise do: its features respond to garment shapes"
+                : "no more alike than a garment and noise: its features do not yet tell them apart").
             """)
     }
 

@@ -34,27 +34,38 @@ public enum LeNet {
     }
     // end snippet: lenet
 
-    /// LeNet's shape with its knobs exposed, for experiments: conv (kernelSize, padded to keep
-    /// 28x28) -> activation -> pool -> conv (kernelSize) -> activation -> pool -> dense layers of
-    /// `hidden` widths, each followed by the activation -> 10. Pools halve the plane.
+    /// LeNet's shape with its knobs exposed, for experiments: one convolution per entry of
+    /// `channels`, each followed by the activation. The first is padded to keep 28x28 and the
+    /// second is not, each followed by a pool that halves the plane (LeNet's geometry); a third
+    /// or later one is padded to keep its input's size, with no pool (the plane is 5x5 by then,
+    /// too small to halve again). Then dense layers of `hidden` widths, each followed by the
+    /// activation, and 10 outputs.
     public static func custom(
-        kernelSize k: Int, channels: (Int, Int), hidden: [Int],
+        kernelSize k: Int, channels: [Int], hidden: [Int],
         initialization: WeightInitialization, activation: () -> any Layer,
         pool: () -> any Layer, seed: UInt64
     ) -> Sequential {
+        precondition(!channels.isEmpty, "LeNet.custom needs at least one convolution")
         var g = SeededGenerator(seed: seed)
-        let side = (FashionMNIST.side / 2 - k + 1) / 2
-        var layers: [any Layer] = [
-            Conv2d(
-                inputChannels: 1, outputChannels: channels.0, kernelSize: k, padding: (k - 1) / 2,
-                initialization: initialization, generator: &g),
-            activation(), pool(),
-            Conv2d(
-                inputChannels: channels.0, outputChannels: channels.1, kernelSize: k,
-                initialization: initialization, generator: &g),
-            activation(), pool(), Flatten(),
-        ]
-        var features = channels.1 * side * side
+        var layers: [any Layer] = []
+        var (inputs, side) = (1, FashionMNIST.side)
+        for (index, outputs) in channels.enumerated() {
+            let padding = index == 1 ? 0 : (k - 1) / 2
+            layers += [
+                Conv2d(
+                    inputChannels: inputs, outputChannels: outputs, kernelSize: k, padding: padding,
+                    initialization: initialization, generator: &g),
+                activation(),
+            ]
+            side = side + 2 * padding - k + 1
+            if index < 2 {
+                layers.append(pool())
+                side /= 2
+            }
+            inputs = outputs
+        }
+        layers.append(Flatten())
+        var features = inputs * side * side
         for width in hidden {
             layers += [
                 Linear(
