@@ -62,7 +62,9 @@ public final class SGD: Optimizer {
         var nonFinite: UInt32 = 0
         for (name, parameter) in parameters {
             let count = parameter.value.count
-            var buffer = velocity[name]
+            // Taken out of the dictionary while it is written: a second reference would make
+            // the write below copy the whole buffer first (Tensor is copy-on-write).
+            var buffer = velocity.removeValue(forKey: name)
             let first = buffer == nil
             if momentum != 0 && first { buffer = Tensor(zeros: parameter.value.shape) }
             // The loops below write through raw pointers: every buffer must match the weights.
@@ -147,9 +149,13 @@ public final class Adam: Optimizer {
     public func step(_ parameters: [(name: String, parameter: Parameter)]) -> Bool {
         var nonFinite: UInt32 = 0  // as in SGD.step
         steps += 1
-        let correction1 = 1 - pow(beta1, Float(steps)), correction2 = 1 - pow(beta2, Float(steps))
+        // Bias corrections as multipliers: the loop then has one division (by sqrt(v) + epsilon).
+        let scale1 = learningRate / (1 - pow(beta1, Float(steps))), scale2 = 1 / (1 - pow(beta2, Float(steps)))
         for (name, parameter) in parameters {
-            var (m, v) = moments[name] ?? (Tensor(zeros: parameter.value.shape), Tensor(zeros: parameter.value.shape))
+            // Out of the dictionary while written, as in SGD.step: no copy-on-write of m and v.
+            var (m, v) =
+                moments.removeValue(forKey: name)
+                ?? (Tensor(zeros: parameter.value.shape), Tensor(zeros: parameter.value.shape))
             // The loop below writes through raw pointers: every buffer must match the weights.
             precondition(
                 [m.count, v.count, parameter.gradient.count].allSatisfy { $0 == parameter.value.count },
@@ -162,8 +168,7 @@ public final class Adam: Optimizer {
                                 let d = g[i] + weightDecay * w[i]
                                 m[i] = beta1 * m[i] + (1 - beta1) * d
                                 v[i] = beta2 * v[i] + (1 - beta2) * d * d
-                                w[i] -=
-                                    learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                                w[i] -= scale1 * m[i] / ((v[i] * scale2).squareRoot() + epsilon)
                                 nonFinite |= isNotFinite(w[i])
                             }
                         }
