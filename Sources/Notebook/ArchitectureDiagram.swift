@@ -254,6 +254,18 @@ private struct Builder {
                 + (pool.stride > 1 ? " /\(pool.stride)" : "") + (pool.padding > 0 ? " pad \(pool.padding)" : "")
         case let linear as Linear:
             return "Linear \(linear.inputFeatures) → \(half ? linear.outputFeatures / 2 : linear.outputFeatures)"
+        case let block as Sequential:
+            // A folded block: its layers with weights or windows, a run of equal ones counted
+            // ("2 × Conv2d 3x3 pad 1 → 256"), one a line.
+            var runs: [(text: String, count: Int)] = []
+            for layer in block.allLayers
+            where layer.children.isEmpty && (layer is SlidingWindowLayer || layer is Linear) {
+                let text = hyperparameters(layer, half: half)
+                if runs.last?.text == text { runs[runs.count - 1].count += 1 } else { runs.append((text, 1)) }
+            }
+            return runs.isEmpty
+                ? layer.description
+                : "\n" + runs.map { $0.count == 1 ? $0.text : "\($0.count) × \($0.text)" }.joined(separator: "\n")
         default:
             return layer.description
         }

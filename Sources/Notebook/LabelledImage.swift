@@ -14,9 +14,13 @@ public struct LabelledImage {
         public let x: Double, y: Double
         public let anchor: Anchor
         public let bold: Bool
+        /// A CSS colour ("#d62728"); nil is black.
+        public let color: String?
 
-        public init(_ text: String, x: Double, y: Double, anchor: Anchor = .start, bold: Bool = false) {
-            (self.text, self.x, self.y, self.anchor, self.bold) = (text, x, y, anchor, bold)
+        public init(
+            _ text: String, x: Double, y: Double, anchor: Anchor = .start, bold: Bool = false, color: String? = nil
+        ) {
+            (self.text, self.x, self.y, self.anchor, self.bold, self.color) = (text, x, y, anchor, bold, color)
         }
     }
 
@@ -43,7 +47,8 @@ public struct LabelledImage {
         for label in labels {
             out +=
                 "<text x=\"\(format(Double(left) + label.x))\" y=\"\(format(Double(top) + label.y))\" "
-                + "text-anchor=\"\(label.anchor.rawValue)\"\(label.bold ? " font-weight=\"bold\"" : "")>"
+                + "text-anchor=\"\(label.anchor.rawValue)\"\(label.bold ? " font-weight=\"bold\"" : "")"
+                + "\(label.color.map { " fill=\"\(escapeXML($0))\"" } ?? "")>"
                 + "\(escapeXML(label.text))</text>\n"
         }
         return out + "</svg>\n"

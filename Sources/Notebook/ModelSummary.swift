@@ -20,24 +20,49 @@ public struct MemoryEstimate: Equatable, Sendable {
 
 extension ModelProfile {
     /// The summary as a table. `depth` folds every block below it into one row (nil: every layer).
-    public func summaryTable(depth: Int? = nil) -> TextTable {
+    /// With `receptiveFields`, a column gives what one output unit sees of the input: its
+    /// field's size, the jump between neighbouring units' fields, and the first one's centre
+    /// (ReceptiveField), "all" once a layer mixes every position.
+    public func summaryTable(depth: Int? = nil, receptiveFields: Bool = false) -> TextTable {
         var table = TextTable(
-            headers: ["Layer", "Type", "Output shape", "Params", "Mult-adds", "Activations"],
-            alignments: [.left, .left, .left, .right, .right, .right])
+            headers: ["Layer", "Type", "Output shape", "Params", "Mult-adds", "Activations"]
+                + (receptiveFields ? ["Receptive field"] : []),
+            alignments: [.left, .left, .left, .right, .right, .right] + (receptiveFields ? [.left] : []))
+        let fields = receptiveFields ? receptiveFieldsByPath() : [:]
         let shown = depth.map { entries(toDepth: $0) } ?? entries.filter { $0.depth >= 0 }
         for entry in shown {
             let indent = String(repeating: "  ", count: entry.depth)
-            table.append([
-                indent + entry.path, entry.isContainer ? entry.typeName : entry.layer.description,
-                "\(entry.outputShape)", grouped(entry.parameterCount), grouped(entry.multiplyAdds),
-                byteCount(entry.outputBytes),
-            ])
+            table.append(
+                [
+                    indent + entry.path, entry.isContainer ? entry.typeName : entry.layer.description,
+                    "\(entry.outputShape)", grouped(entry.parameterCount), grouped(entry.multiplyAdds),
+                    byteCount(entry.outputBytes),
+                ] + (receptiveFields ? [fields[entry.path].map { $0?.description ?? "all" } ?? ""] : []))
         }
-        table.append([
-            "Total", "", "\(model.outputShape)", grouped(model.parameterCount), grouped(model.multiplyAdds),
-            byteCount(activationBytes),
-        ])
+        table.append(
+            [
+                "Total", "", "\(model.outputShape)", grouped(model.parameterCount), grouped(model.multiplyAdds),
+                byteCount(activationBytes),
+            ] + (receptiveFields ? [""] : []))
         return table
+    }
+
+    /// Each entry's receptive field by path: a layer's own, a block's that of its last layer
+    /// (nil: the unit sees the whole input).
+    func receptiveFieldsByPath() -> [String: ReceptiveField?] {
+        var field: ReceptiveField? = .pixel
+        var byPath: [String: ReceptiveField?] = [:]
+        for entry in leaves {
+            field = field?.after(entry.layer)
+            byPath[entry.path] = .some(field)
+            // Every block this layer ends so far: its field is the latest layer's inside it.
+            var prefix = entry.path
+            while let dot = prefix.lastIndex(of: ".") {
+                prefix = String(prefix[..<dot])
+                byPath[prefix] = .some(field)
+            }
+        }
+        return byPath
     }
 
     /// Training memory beside inference memory at `batchSize`, as a table (what the summary's

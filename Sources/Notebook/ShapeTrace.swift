@@ -13,13 +13,26 @@ extension ModelProfile {
     /// `arithmetic` is set.
     public func shapeTrace(depth: Int = 0, arithmetic: Bool = false) -> String {
         let lines = entries(toDepth: depth).map { entry in
-            ("\(entry.typeName) output shape: \(entry.outputShape)", arithmetic ? Self.arithmetic(of: entry) : nil)
+            ("\(entry.typeName) output shape: \(entry.outputShape)", arithmetic ? blockArithmetic(of: entry) : nil)
         }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { text, note in
             guard let note else { return text }
             return text + String(repeating: " ", count: width - text.count) + "   " + note
         }.joined(separator: "\n")
+    }
+
+    /// A layer's arithmetic, or a block's: its windowed layers' in order, a repeated one once
+    /// with its count ("2 x (28 + 2*1 - 3 + 1 = 28), then (28 - 2) / 2 + 1 = 14").
+    func blockArithmetic(of entry: Entry) -> String? {
+        guard entry.isContainer else { return Self.arithmetic(of: entry) }
+        let inside = leaves.filter { $0.path.hasPrefix(entry.path + ".") }.compactMap(Self.arithmetic)
+        var runs: [(text: String, count: Int)] = []
+        for text in inside {
+            if runs.last?.text == text { runs[runs.count - 1].count += 1 } else { runs.append((text, 1)) }
+        }
+        return runs.isEmpty
+            ? nil : runs.map { $0.count == 1 ? $0.text : "\($0.count) x (\($0.text))" }.joined(separator: ", then ")
     }
 
     /// "(224 + 2*1 - 11) / 4 + 1 = 54" for a conv or pool layer; nil for anything else.

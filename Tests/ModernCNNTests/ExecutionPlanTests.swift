@@ -164,3 +164,15 @@ func profiledTraining() throws {
     // larger test set adds evaluation time, not block time per step.
     #expect(trainer.plan.blockTimer == nil, "the timer is taken off after the run")
 }
+
+@Test(
+    "the engines every processor runs train VGG (small, at 64 px; cpu, at 224) as the layers do",
+    arguments: [Engine.layers, .fused, .auto])
+func enginesAgreeOnVGG(engine: Engine) throws {
+    try expectEngineMatchesLayers(engine, "VGG small", input: [3, 1, 64, 64], classes: 10) {
+        VGG.Variant.small.model(inputSize: 64, seed: 6)
+    }
+    try expectEngineMatchesLayers(engine, "VGG cpu", input: [2, 1, 224, 224], classes: 10) {
+        VGG.Variant.cpu.model(seed: 7)
+    }
+}
