@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "convolutions", targets: ["convolutions"]),
         .executable(name: "lenet", targets: ["lenet"]),
         .executable(name: "alexnet", targets: ["alexnet"]),
+        .executable(name: "vgg", targets: ["vgg"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
@@ -73,6 +74,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/04-alexnet",
+            swiftSettings: nativeRelease),
+        .executableTarget(
+            name: "vgg",
+            dependencies: [
+                "ModernCNN", "Notebook", "Kernels", "Exercises",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "chapters/05-vgg",
             swiftSettings: nativeRelease),
         .executableTarget(
             name: "bench",

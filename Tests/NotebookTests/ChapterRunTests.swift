@@ -237,3 +237,29 @@ func alexnetTranscript() throws {
     }
     _ = try elementNames(try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8))
 }
+
+@Test("chapter 05 in its fastest form: golden family table, traces, summary with receptive fields, files, a page")
+func vggTranscript() throws {
+    let folder = try temporaryFolder("vgg").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let run = try runExecutable(
+        "vgg",
+        [
+            "--skip-experiments", "--train-limit", "256", "--test-limit", "64",
+            "--batch-size", "32", "--threads", "2", "--output", folder,
+        ])
+    #expect(run.status == 0, "vgg failed: \(run.error)")
+    let costStart = try #require(run.output.range(of: "\n## 5.5"))
+    let golden = try String(
+        contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/vgg.txt"), encoding: .utf8)
+    #expect(String(run.output[..<costStart.lowerBound]) + "\n" == golden)
+    #expect(run.output.contains("network: small (17,927,498 parameters)"))
+    #expect(run.output.contains("138,357,544") && run.output.contains("143,667,240"))
+    for file in [
+        "vgg11.svg", "vgg11.png", "vgg11-blocks.svg", "vgg11-blocks.png", "receptive-fields.png",
+        "receptive-fields.svg", "vgg-curves.svg", "checkpoint.safetensors", "metrics.json", "index.md", "index.html",
+    ] {
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
+    }
+    _ = try elementNames(try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8))
+}

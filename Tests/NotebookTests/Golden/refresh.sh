@@ -17,4 +17,6 @@ cut_before() { sed "/^## ${1//./\\.}/,\$d"; }
     | cut_before 3.3 > "$golden/lenet.txt"
 "$bin/alexnet" --skip-experiments --train-limit 64 --test-limit 32 --batch-size 32 --threads 2 \
     --output "$out/a" | cut_before 4.4 > "$golden/alexnet.txt"
+"$bin/vgg" --skip-experiments --train-limit 256 --test-limit 64 --batch-size 32 --threads 2 \
+    --output "$out/v" | cut_before 5.5 > "$golden/vgg.txt"
 git diff --stat -- "$golden"
