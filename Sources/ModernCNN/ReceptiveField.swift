@@ -54,7 +54,9 @@ public struct ReceptiveField: Equatable, Sendable, CustomStringConvertible {
     public var description: String { "\(size) (jump \(jump), start \(start.formattedShort))" }
 
     /// Each plain layer of `model` in order (containers opened) with the field of its outputs;
-    /// nil from the first layer that mixes all positions on.
+    /// nil from the first layer that mixes all positions on. For a stack of layers (Sequentials
+    /// within Sequentials): the branches of a multi-branch block (Concat) each have a field of
+    /// their own, which this walk, taking every layer as the next, does not compute.
     public static func perLayer(of model: any Layer) -> [(layer: any Layer, field: ReceptiveField?)] {
         var field: ReceptiveField? = .pixel
         return model.allLayers.filter { $0.children.isEmpty }.map { layer in

@@ -67,7 +67,7 @@ struct VGGChapter: ParsableCommand {
         try cost(book)
         let outcome = try train(book, data: data, folder: folder)
         try exercises(book, data: data)
-        summary(book, outcome: outcome)
+        try summary(book, outcome: outcome)
         book.note(
             "This chapter's files (diagrams, receptive fields, curves, checkpoint, metrics, index.html) are in "
                 + "\(displayPath(folder.path)).")
@@ -110,7 +110,7 @@ struct VGGChapter: ParsableCommand {
         let (a, e) = (table.first!, table.last!)
         book.say(
             """
-            Eight more convolutions take A to E, yet the parameters grow only from \
+            \(e.weightLayers - a.weightLayers) more convolutions take A to E, yet the parameters grow only from \
             \(formatted(Double(a.parameterCount) / 1e6, digits: 1)) to \(formatted(Double(e.parameterCount) / 1e6, digits: 1)) \
             million: most of them sit in the dense layers, which every column shares. The paper \
             found A-LRN no better than A and dropped local response normalisation, and C's 1x1 \
@@ -197,7 +197,7 @@ struct VGGChapter: ParsableCommand {
             """
             \(grouped(total.parameterCount)) parameters and \
             \(formatted(Double(total.multiplyAdds) / 1e9, digits: 2)) billion multiply-adds per \
-            image. The split is AlexNet's, sharper: the eight convolutions hold \
+            image. The split is AlexNet's: the eight convolutions hold \
             \(percent(convParameters, of: total.parameterCount)) of the parameters and do \
             \(percent(convMACs, of: total.multiplyAdds)) of the work; the first dense layer \
             alone (\(firstDense.layer.description)) holds \
@@ -430,9 +430,14 @@ struct VGGChapter: ParsableCommand {
         ).run()
     }
 
-    func summary(_ book: Notebook, outcome: TrainingOutcome) {
+    func summary(_ book: Notebook, outcome: TrainingOutcome) throws {
         book.section("Summary")
         let small = VGG.Variant.small.model()
+        // Where the small VGG's work is: its two busiest blocks and their share.
+        let blocks = try ModelProfile(small, inputShape: [1, 1, 224, 224]).entries(toDepth: 0).prefix(VGG.vgg11.count)
+        let total = blocks.reduce(0) { $0 + $1.multiplyAdds }
+        let busiest = blocks.enumerated().sorted { $0.element.multiplyAdds > $1.element.multiplyAdds }.prefix(2)
+            .sorted { $0.offset < $1.offset }
         book.say(
             """
             - VGG is designed by blocks: 3x3 convolutions that keep the plane, a 2x2 pool that \
@@ -440,8 +445,10 @@ struct VGGChapter: ParsableCommand {
             - Stacks of 3x3 see what larger windows see with fewer weights and more ReLUs; \
             receptive fields grow with depth, by 2 x jump per layer.
             - Its cost is compute and activation memory, not parameters: d2l's small VGG has \
-            \(grouped(small.parameterCount)) parameters, most of them in the first dense layer, \
-            and most of its work in the first blocks at full resolution.
+            \(grouped(small.parameterCount)) parameters, most of them in the first dense layer, and \
+            \(percent(busiest.reduce(0) { $0 + $1.element.multiplyAdds }, of: total)) of its convolutions' \
+            work in blocks \(busiest.map { "\($0.offset + 1)" }.joined(separator: " and ")), where the channels \
+            have grown and the planes are still large.
             - Trained here: test accuracy \(formatted(Double(outcome.final?.testAccuracy ?? 0), digits: 3)) \
             (5.6 says on what).
             """)
