@@ -26,6 +26,9 @@ struct ModelWorkload: Sendable {
         ModelWorkload(name: "lenet", title: "LeNet (d2l)", batchSize: 256, imageSize: 28, build: { LeNet.d2l() }),
         ModelWorkload(
             name: "alexnet", title: "AlexNet (d2l)", batchSize: 128, imageSize: 224, build: { AlexNet.d2l() }),
+        ModelWorkload(
+            name: "vgg", title: "VGG-11 (d2l's small)", batchSize: 128, imageSize: 224,
+            build: { VGG.Variant.small.model() }),
     ]
 }
 

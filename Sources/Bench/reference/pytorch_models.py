@@ -3,7 +3,7 @@ the CPU and (for inference) in onnxruntime from PyTorch's ONNX export.
 
 Prints one JSON object: images/s for training (forward, backward, SGD step) and inference, and
 the peak resident memory of this process. Run by `bench --compare`, never by the tests.
-usage: python pytorch_models.py MODEL THREADS REPEATS   (MODEL: lenet | alexnet)
+usage: python pytorch_models.py MODEL THREADS REPEATS   (MODEL: lenet | alexnet | vgg)
 """
 import json
 import warnings
@@ -37,7 +37,21 @@ def alexnet():
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4096, 10))
 
 
-WORKLOADS = {"lenet": (lenet, 256, 28), "alexnet": (alexnet, 128, 224)}
+def vgg():
+    # d2l's small VGG-11 (a quarter of the channels) for 1x224x224: 43,093,322 parameters.
+    blocks, channels = [], 1
+    for convolutions, outputs in [(1, 16), (1, 32), (2, 64), (2, 128), (2, 128)]:
+        layers = []
+        for _ in range(convolutions):
+            layers += [nn.Conv2d(channels, outputs, kernel_size=3, padding=1), nn.ReLU()]
+            channels = outputs
+        blocks.append(nn.Sequential(*layers, nn.MaxPool2d(2, 2)))
+    return nn.Sequential(
+        *blocks, nn.Flatten(), nn.Linear(128 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4096, 10))
+
+
+WORKLOADS = {"lenet": (lenet, 256, 28), "alexnet": (alexnet, 128, 224), "vgg": (vgg, 128, 224)}
 
 
 # Warm up for a second, at least one step, as ours does (ModelBenchmark.swift): the figures are
