@@ -65,7 +65,7 @@ struct VGGChapterExercises {
             AlexNet's multiply-adds while the dense layers do only \
             \(percent(vgg.denseMultiplyAdds, of: vgg.multiplyAdds)) of VGG-11's. A dense weight \
             is used once per image, a convolution weight at every position of its plane \
-            (\(grouped(112 * 112)) positions in the first block).
+            (\(grouped(224 * 224)) positions in the first block's convolution).
             """)
     }
 
@@ -91,7 +91,9 @@ struct VGGChapterExercises {
             try VGGExercises.split("", VGGExercises.smallVGG(head: head, inputSize: 224), inputShape: [1, 1, 224, 224])
         }
         guard !skipExperiments else {
-            for (head, size) in zip(["4096", "512", "global average pooling"], sizes) {
+            for (head, size) in zip(
+                ["two dense layers of 4096", "two dense layers of 512", "global average pooling"], sizes)
+            {
                 table.append([
                     head, grouped(size.parameters), percent(size.denseParameters, of: size.parameters), "-", "-",
                 ])
