@@ -176,3 +176,8 @@ func enginesAgreeOnVGG(engine: Engine) throws {
         VGG.Variant.cpu.model(seed: 7)
     }
 }
+
+@Test("the engines every processor runs train NiN as the layers do", arguments: [Engine.layers, .fused, .auto])
+func enginesAgreeOnNiN(engine: Engine) throws {
+    try expectEngineMatchesLayers(engine, "NiN", input: [2, 1, 224, 224], classes: 10) { NiN.d2l(seed: 8) }
+}

@@ -108,6 +108,10 @@ func poolingGradients() throws {
     try checkGradients(
         AdaptiveAvgPool2d(outputSize: (2, 3)),
         input: Tensor(uniform: [2, 3, 5, 7], in: -1...1, generator: &generator))
+    // Global average pooling, NiN's head: every position gets 1 / (H W) of its channel's gradient.
+    try checkGradients(
+        AdaptiveAvgPool2d(outputSize: (1, 1)),
+        input: Tensor(uniform: [2, 3, 5, 5], in: -1...1, generator: &generator))
 }
 
 @Test("a small network end to end: every parameter's gradient through Sequential")
