@@ -26,7 +26,7 @@ public struct TrainingOutcome {
 public func runTraining(
     _ model: any Layer, name: String, optimizer: any Optimizer, recipe: Recipe,
     data: FashionMNISTSplits, seed: UInt64, directory: URL, stem: String = "", resume: Bool,
-    engine: Engine = .auto, profile: Bool = false, checkpoints: Bool = true, book: Notebook
+    engine: Engine = .auto, profile: Bool = false, checkpoints: Bool = true, health: Bool = false, book: Notebook
 ) throws -> TrainingOutcome {
     let checkpointFile = directory.appendingPathComponent("\(stem)checkpoint.safetensors").path
     let checkpoint = displayPath(checkpointFile)
@@ -36,6 +36,7 @@ public func runTraining(
         trainLimit: recipe.trainLimit, testLimit: recipe.testLimit, checkpointPath: checkpoints ? checkpointFile : nil,
         metricsPath: metrics, modelName: name)
     configuration.engine = engine
+    configuration.monitorsHealth = health
     let trainer = try Trainer(
         model: model, optimizer: optimizer, train: data.train, test: data.test,
         configuration: configuration)
@@ -75,7 +76,10 @@ public func runTraining(
     // The page keeps the epoch lines; the live progress is for the terminal only.
     try trainer.run { event in
         bar.show(event)
-        if case let .epoch(metrics) = event { book.page.append(.note(ProgressBar.epochLine(metrics))) }
+        if case let .epoch(metrics) = event {
+            book.page.append(.note(ProgressBar.epochLine(metrics)))
+            if let reading = trainer.health.last, reading.epoch == metrics.epoch { showHealth(reading, book: book) }
+        }
     }
     if let measured = trainer.profile, measured.steps > 0 {
         showProfile(
@@ -165,4 +169,22 @@ public func planTable(_ plan: ExecutionPlan) -> TextTable {
     var table = TextTable(headers: headers, alignments: headers.map { _ in .left })
     for row in rows { table.append(row) }
     return table
+}
+
+/// --health's reading of one epoch: a warning line when the loss stalled or a layer died, then
+/// every ReLU's dead share and every parameter's update ratio.
+func showHealth(_ reading: TrainingHealth, book: Notebook) {
+    if let warning = reading.warning { book.note(warning) }
+    var table = TextTable(
+        headers: ["epoch \(reading.epoch): ReLU", "dead units", "parameter", "|update| / |weight|"],
+        alignments: [.left, .right, .left, .right])
+    for row in 0..<max(reading.deadUnits.count, reading.updateRatios.count) {
+        let dead = row < reading.deadUnits.count ? reading.deadUnits[row] : nil
+        let update = row < reading.updateRatios.count ? reading.updateRatios[row] : nil
+        table.append([
+            dead?.path ?? "", dead.map { formatted($0.share * 100, digits: 1) + "%" } ?? "", update?.name ?? "",
+            update.map { String(format: "%.1e", $0.ratio) } ?? "",
+        ])
+    }
+    book.show(table)
 }

@@ -54,6 +54,12 @@ public struct TrainingOptions: ParsableArguments {
             "Measure where the training time goes: each plan block forward and backward, and what surrounds the steps.")
     public var profile = false
 
+    @Flag(
+        help:
+            "Watch the training's health each epoch: every ReLU's dead units and every weight's |update| / |weight|, with a warning when the loss stalls at a uniform guess's or a layer dies."
+    )
+    public var health = false
+
     @Option(
         help:
             "How the model runs: auto, layers (one layer at a time), fused (convolution, activation and pool in one pass) or lanes (16 images per AVX-512 vector)."

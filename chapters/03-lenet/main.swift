@@ -149,7 +149,8 @@ struct LeNetChapter: ParsableCommand {
             lenet, name: "LeNet (d2l: sigmoid, average pooling)",
             optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
             seed: options.seed, directory: folder, resume: training.resume,
-            engine: training.engine, profile: training.profile, checkpoints: training.checkpoint, book: book)
+            engine: training.engine, profile: training.profile, checkpoints: training.checkpoint,
+            health: training.health, book: book)
         let plot = LinePlot.learningCurves(outcome.history, title: "LeNet (d2l recipe)")
         try writeAtomically(plot.svg(), to: folder.appendingPathComponent("lenet-curves.svg"))
         book.figure(
@@ -338,7 +339,8 @@ struct LeNetChapter: ParsableCommand {
             model, name: "LeNet (ReLU, max pooling)",
             optimizer: SGD(learningRate: recipe.learningRate), recipe: recipe, data: data,
             seed: options.seed, directory: folder, stem: "modern-", resume: training.resume,
-            engine: training.engine, profile: training.profile, checkpoints: training.checkpoint, book: book)
+            engine: training.engine, profile: training.profile, checkpoints: training.checkpoint,
+            health: training.health, book: book)
         try writeAtomically(
             LinePlot.learningCurves(outcome.history, title: "LeNet with ReLU and max pooling").svg(),
             to: folder.appendingPathComponent("modern-lenet-curves.svg"))

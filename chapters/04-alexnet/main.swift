@@ -383,7 +383,7 @@ struct AlexNetChapter: ParsableCommand {
             model, name: "AlexNet (\(variant.rawValue) variant)", optimizer: optimizer,
             recipe: chosen, data: data, seed: options.seed,
             directory: folder, resume: training.resume, engine: training.engine, profile: training.profile,
-            checkpoints: training.checkpoint, book: book)
+            checkpoints: training.checkpoint, health: training.health, book: book)
         try writeAtomically(
             LinePlot.learningCurves(outcome.history, title: "AlexNet (\(variant.rawValue))").svg(),
             to: folder.appendingPathComponent("alexnet-curves.svg"))

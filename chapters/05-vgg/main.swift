@@ -396,7 +396,7 @@ struct VGGChapter: ParsableCommand {
         let outcome = try runTraining(
             model, name: "VGG (\(network.rawValue))", optimizer: optimizer, recipe: chosen, data: data,
             seed: options.seed, directory: folder, resume: training.resume, engine: training.engine,
-            profile: training.profile, checkpoints: training.checkpoint, book: book)
+            profile: training.profile, checkpoints: training.checkpoint, health: training.health, book: book)
         try writeAtomically(
             LinePlot.learningCurves(outcome.history, title: "VGG (\(network.rawValue)), \(chosen.imageSize) px").svg(),
             to: folder.appendingPathComponent("vgg-curves.svg"))

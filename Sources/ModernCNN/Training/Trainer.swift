@@ -36,6 +36,10 @@ public struct TrainingConfiguration: Sendable {
     /// Whether every epoch ends with a test evaluation, or only the last (the others' test
     /// accuracy is then NaN, null in the metrics): short experiments of many small epochs.
     public var evaluatesEveryEpoch = true
+    /// Whether each epoch's last step is also measured for TrainingHealth: every ReLU's dead
+    /// units on its batch and every parameter's |update| / |weight| (one copy of the weights
+    /// and one layer-by-layer forward per epoch).
+    public var monitorsHealth = false
 
     public init(
         epochs: Int, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64 = 42,
@@ -69,10 +73,15 @@ public final class Trainer {
     let trainBatches: BatchPlan
     let testBatches: BatchPlan
     public private(set) var history: [EpochMetrics] = []
+    /// One reading per epoch of this run when `monitorsHealth` is set, made before the epoch
+    /// is reported (so that a report of `.epoch` can read it as `health.last`).
+    public private(set) var health: [TrainingHealth] = []
     /// Where training stands: the next epoch and batch to run, and the running sums of the epoch.
     private var epoch = 0, batch = 0
     private var lossSum = 0.0, correct = 0, seen = 0
     private var stopRequested = false
+    /// The epoch's last step as TrainingHealth reads it: update ratios and the batch's images.
+    private var lastHealthStep: (ratios: [TrainingHealth.UpdateRatio], images: Tensor)?
     /// Where the time goes, when set (--profile): the plan's blocks and what surrounds them.
     public var profile: TrainingProfile?
     /// The learning rate the run was started with (a schedule may change the optimizer's).
@@ -162,11 +171,19 @@ public final class Trainer {
                 let (loss, right, gradient) = timed(.loss) { Self.loss(logits, labels: data.labels) }
                 guard loss.isFinite else { throw diverged("the loss became \(loss.isNaN ? "NaN" : "\(loss)")") }
                 _ = plan.backward(gradient)
+                // The epoch's last step, read for TrainingHealth: the weights before it.
+                let healthStep = configuration.monitorsHealth && batch == trainBatches.batchesPerEpoch - 1
+                let before = healthStep ? parameters.map { ($0.name, Array($0.parameter.value.scalars)) } : []
                 // Weights can overflow while the loss stays finite (dead ReLUs hide them).
                 guard timed(.update, { optimizer.step(parameters) }) else {
                     throw diverged("the update made weights NaN or infinite")
                 }
                 // end snippet: training-step
+                if healthStep {
+                    lastHealthStep = (
+                        TrainingHealth.updateRatios(before: before, after: parameters), data.images
+                    )
+                }
                 profile?.addStep(images: data.labels.count, since: stepStart)
                 lossSum += Double(loss) * Double(data.labels.count)
                 correct += right
@@ -213,6 +230,14 @@ public final class Trainer {
                 trainAccuracy: Float(correct) / Float(max(seen, 1)), testAccuracy: testAccuracy,
                 imagesPerSecond: Double(seen - startImages) / seconds)
             history.append(metrics)
+            if let (ratios, images) = lastHealthStep {
+                health.append(
+                    TrainingHealth(
+                        epoch: epoch + 1, deadUnits: try TrainingHealth.deadUnits(of: model, on: images),
+                        updateRatios: ratios, meanLoss: Double(metrics.trainLoss),
+                        chanceLoss: log(Double(try model.outputShape(for: [1] + images.shape.dropFirst())[1]))))
+                lastHealthStep = nil
+            }
             (epoch, batch, lossSum, correct, seen) = (epoch + 1, 0, 0, 0, 0)
             report(.epoch(metrics))
             try timed(.saving) {
