@@ -29,6 +29,7 @@ struct ModelWorkload: Sendable {
         ModelWorkload(
             name: "vgg", title: "VGG-11 (d2l's small)", batchSize: 128, imageSize: 224,
             build: { VGG.Variant.small.model() }),
+        ModelWorkload(name: "nin", title: "NiN (d2l)", batchSize: 128, imageSize: 224, build: { NiN.d2l() }),
     ]
 }
 

@@ -3,7 +3,7 @@ the CPU and (for inference) in onnxruntime from PyTorch's ONNX export.
 
 Prints one JSON object: images/s for training (forward, backward, SGD step) and inference, and
 the peak resident memory of this process. Run by `bench --compare`, never by the tests.
-usage: python pytorch_models.py MODEL THREADS REPEATS   (MODEL: lenet | alexnet | vgg)
+usage: python pytorch_models.py MODEL THREADS REPEATS   (MODEL: lenet | alexnet | vgg | nin)
 """
 import json
 import warnings
@@ -51,7 +51,21 @@ def vgg():
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4096, 10))
 
 
-WORKLOADS = {"lenet": (lenet, 256, 28), "alexnet": (alexnet, 128, 224), "vgg": (vgg, 128, 224)}
+def nin():
+    # d2l's NiN for 1x224x224: 1,992,166 parameters, global average pooling for a head.
+    def block(inputs, outputs, kernel, stride, padding):
+        return nn.Sequential(
+            nn.Conv2d(inputs, outputs, kernel, stride, padding), nn.ReLU(),
+            nn.Conv2d(outputs, outputs, 1), nn.ReLU(), nn.Conv2d(outputs, outputs, 1), nn.ReLU())
+    return nn.Sequential(
+        block(1, 96, 11, 4, 0), nn.MaxPool2d(3, 2), block(96, 256, 5, 1, 2), nn.MaxPool2d(3, 2),
+        block(256, 384, 3, 1, 1), nn.MaxPool2d(3, 2), nn.Dropout(0.5), block(384, 10, 3, 1, 1),
+        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
+
+
+WORKLOADS = {
+    "lenet": (lenet, 256, 28), "alexnet": (alexnet, 128, 224), "vgg": (vgg, 128, 224), "nin": (nin, 128, 224),
+}
 
 
 # Warm up for a second, at least one step, as ours does (ModelBenchmark.swift): the figures are
