@@ -160,10 +160,12 @@ func transposedBAnswer() {
     #expect(answer.size == n && answer.difference == 0)
     #expect(answer.naiveSeconds > 0 && answer.transposeSeconds > 0 && answer.transposedSeconds > 0)
 
-    // An independent measurement: the two loop nests written out here over Swift arrays, each
-    // timed with ContinuousClock as the best of three. Both must find the transposed product
-    // faster, and agree on by how much within a factor of three: a wrong timing (a swapped
-    // operand, the transpose left out of one side, seconds for milliseconds) moves it further.
+    // An independent measurement of the same two kernels (the ladder's naive rung, and the
+    // exercise's product on a transposed copy plus the transpose), timed here with
+    // ContinuousClock as the best of three each. Both must find the transposed product faster
+    // and agree on by how much within a factor of three: a wrong timing (a swapped operand, the
+    // transpose left out of one side, seconds for milliseconds) moves it further. (Loops written
+    // over Swift arrays instead ran at another speed: their bounds checks hid the cache misses.)
     var generator = SeededGenerator(seed: 5)
     let a = (0..<(n * n)).map { _ in Float.random(in: -1...1, using: &generator) }
     let b = (0..<(n * n)).map { _ in Float.random(in: -1...1, using: &generator) }
@@ -171,24 +173,10 @@ func transposedBAnswer() {
     func best(_ body: () -> Void) -> Duration {
         (0..<3).map { _ in ContinuousClock().measure(body) }.min()!
     }
-    let naive = best {
-        for i in 0..<n {
-            for j in 0..<n {
-                var sum: Float = 0
-                for p in 0..<n { sum += a[i * n + p] * b[p * n + j] }
-                c[i * n + j] = sum
-            }
-        }
-    }
+    let naive = best { MatmulLadder.naive(m: n, n: n, k: n, a: a, b: b, c: &c) }
     let transposed = best {
         for p in 0..<n { for j in 0..<n { bt[j * n + p] = b[p * n + j] } }
-        for i in 0..<n {
-            for j in 0..<n {
-                var sum: Float = 0
-                for p in 0..<n { sum += a[i * n + p] * bt[j * n + p] }
-                c[i * n + j] = sum
-            }
-        }
+        TensorsExercises.naiveTransposed(n: n, a: a, bt: bt, c: &c)
     }
     let ours = naive / transposed
     #expect(answer.speedUp > 1 && ours > 1, "exercise \(answer.speedUp)x, ours \(ours)x")
