@@ -257,12 +257,9 @@ private struct Builder {
         case let block as Sequential:
             // A folded block: its layers with weights or windows, a run of equal ones counted
             // ("2 × Conv2d 3x3 pad 1 → 256"), one a line.
-            var runs: [(text: String, count: Int)] = []
-            for layer in block.allLayers
-            where layer.children.isEmpty && (layer is SlidingWindowLayer || layer is Linear) {
-                let text = hyperparameters(layer, half: half)
-                if runs.last?.text == text { runs[runs.count - 1].count += 1 } else { runs.append((text, 1)) }
-            }
+            let runs = countedRuns(
+                block.allLayers.filter { $0.children.isEmpty && ($0 is SlidingWindowLayer || $0 is Linear) }
+                    .map { hyperparameters($0, half: half) })
             return runs.isEmpty
                 ? layer.description
                 : "\n" + runs.map { $0.count == 1 ? $0.text : "\($0.count) × \($0.text)" }.joined(separator: "\n")

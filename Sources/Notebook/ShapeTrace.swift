@@ -26,11 +26,7 @@ extension ModelProfile {
     /// with its count ("2 x (28 + 2*1 - 3 + 1 = 28), then (28 - 2) / 2 + 1 = 14").
     func blockArithmetic(of entry: Entry) -> String? {
         guard entry.isContainer else { return Self.arithmetic(of: entry) }
-        let inside = leaves.filter { $0.path.hasPrefix(entry.path + ".") }.compactMap(Self.arithmetic)
-        var runs: [(text: String, count: Int)] = []
-        for text in inside {
-            if runs.last?.text == text { runs[runs.count - 1].count += 1 } else { runs.append((text, 1)) }
-        }
+        let runs = countedRuns(leaves.filter { $0.path.hasPrefix(entry.path + ".") }.compactMap(Self.arithmetic))
         return runs.isEmpty
             ? nil : runs.map { $0.count == 1 ? $0.text : "\($0.count) x (\($0.text))" }.joined(separator: ", then ")
     }
@@ -48,4 +44,14 @@ extension ModelProfile {
         let (h, w) = (entry.inputShape[2], entry.inputShape[3])
         return h == w ? axis(h) : "height \(axis(h)); width \(axis(w))"
     }
+}
+
+/// Neighbouring equal texts counted once each: ["a", "a", "b"] -> [("a", 2), ("b", 1)]. A block's
+/// repeated layers are written once with their count, in the trace and on the diagram.
+func countedRuns(_ texts: [String]) -> [(text: String, count: Int)] {
+    var runs: [(text: String, count: Int)] = []
+    for text in texts {
+        if runs.last?.text == text { runs[runs.count - 1].count += 1 } else { runs.append((text, 1)) }
+    }
+    return runs
 }
