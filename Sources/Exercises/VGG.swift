@@ -99,12 +99,14 @@ public enum VGGExercises {
         case .dense(let hidden):
             return VGG.vgg(architecture: VGG.vgg11, channelDivisor: 4, hidden: hidden, inputSize: inputSize, seed: seed)
         case .globalAveragePooling:
-            let blocks = VGG.vgg(architecture: VGG.vgg11, channelDivisor: 4, inputSize: inputSize, seed: seed)
-                .layers.prefix(VGG.vgg11.count)
+            // The blocks alone, with the weights the dense-headed networks' blocks get from the
+            // same seed (their generator draws for the blocks first).
+            var blockGenerator = SeededGenerator(seed: seed)
+            let blocks = VGG.blocks(architecture: VGG.vgg11, channelDivisor: 4, generator: &blockGenerator)
             var g = SeededGenerator(seed: seed &+ 3)
             let channels = VGG.vgg11.last!.outputChannels / 4
             return Sequential(
-                Array(blocks) + [
+                blocks + [
                     AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten(),
                     Linear(inputFeatures: channels, outputFeatures: 10, initialization: .xavierUniform, generator: &g),
                 ])

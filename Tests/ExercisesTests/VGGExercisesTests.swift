@@ -40,6 +40,15 @@ func vggHeadsAnswer() throws {
     let pooled = VGGExercises.smallVGG(head: .globalAveragePooling, inputSize: 56)
     let blocks = VGG.Variant.small.model().layers.prefix(5).reduce(0) { $0 + $1.parameterCount }
     #expect(pooled.parameterCount == blocks + 128 * 10 + 10)
+    // The same blocks, weight for weight, as the dense-headed network from the same seed.
+    let dense = VGG.Variant.small.model(inputSize: 56)
+    for (ours, theirs) in zip(pooled.layers.prefix(5), dense.layers.prefix(5)) {
+        #expect(
+            ours.namedParameters.map { $0.parameter.value.scalars }
+                == theirs.namedParameters.map {
+                    $0.parameter.value.scalars
+                })
+    }
     #expect(try pooled.outputShape(for: [2, 1, 56, 56]) == [2, 10])
     #expect(try pooled.outputShape(for: [2, 1, 224, 224]) == [2, 10])
     let narrow = VGGExercises.smallVGG(head: .dense(hidden: 512), inputSize: 224)

@@ -41,25 +41,35 @@ public enum VGG {
     // end snippet: vgg-block
 
     // snippet: vgg
-    /// A VGG network: the blocks of `architecture`, every channel count divided by
-    /// `channelDivisor`, then d2l's classifier: two hidden dense layers of `hidden` units with
-    /// ReLU and dropout 0.5, and `classes` outputs. The first dense layer's width is whatever the
-    /// blocks leave: channels x (side / 32)^2, 512 x 7 x 7 = 25,088 for VGG-11 at 224.
+    /// VGG's convolutional part: one block per entry of `architecture`, every channel count
+    /// divided by `channelDivisor`, each block's input the last one's output.
+    public static func blocks(
+        architecture: Architecture, channelDivisor: Int = 1, inputChannels: Int = 1,
+        generator g: inout SeededGenerator
+    ) -> [Sequential] {
+        var channels = inputChannels
+        return architecture.map { convolutions, outputChannels in
+            defer { channels = outputChannels / channelDivisor }
+            return vggBlock(
+                convolutions: convolutions, inputChannels: channels, outputChannels: outputChannels / channelDivisor,
+                generator: &g)
+        }
+    }
+
+    /// A VGG network: its blocks, then d2l's classifier: two hidden dense layers of `hidden`
+    /// units with ReLU and dropout 0.5, and `classes` outputs. The first dense layer's width is
+    /// whatever the blocks leave: channels x (side / 32)^2, 512 x 7 x 7 = 25,088 for VGG-11 at 224.
     public static func vgg(
         architecture: Architecture, channelDivisor: Int = 1, hidden: Int = 4096, classes: Int = 10,
         inputChannels: Int = 1, inputSize: Int = 224, seed: UInt64 = 0
     ) -> Sequential {
         var g = SeededGenerator(seed: seed)
-        var (blocks, channels, side) = ([any Layer](), inputChannels, inputSize)
-        for (convolutions, outputChannels) in architecture {
-            blocks.append(
-                vggBlock(
-                    convolutions: convolutions, inputChannels: channels,
-                    outputChannels: outputChannels / channelDivisor, generator: &g))
-            (channels, side) = (outputChannels / channelDivisor, side / 2)
-        }
+        let features = blocks(
+            architecture: architecture, channelDivisor: channelDivisor, inputChannels: inputChannels, generator: &g)
+        // Each block's pool halves the side, rounding down.
+        let (channels, side) = (architecture.last!.outputChannels / channelDivisor, inputSize >> architecture.count)
         return Sequential(
-            blocks + [
+            features + [
                 Flatten(),
                 Linear(
                     inputFeatures: channels * side * side, outputFeatures: hidden, initialization: .xavierUniform,
