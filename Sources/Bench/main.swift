@@ -59,6 +59,12 @@ struct Bench: ParsableCommand {
     )
     var layers: String?
 
+    @Option(help: "With --layers: the square input size instead of the workload's own (e.g. 67 for a reduced NiN).")
+    var imageSize: Int?
+
+    @Option(help: "With --layers: the batch size instead of the workload's own.")
+    var batchSize: Int?
+
     @Flag(help: .hidden)
     var openBLASChild = false
 
@@ -75,9 +81,12 @@ struct Bench: ParsableCommand {
         if let threads { Parallel.setThreadCount(threads) }
         let threads = Parallel.threadCount
         if let layers {
-            guard let workload = ModelWorkload.all.first(where: { $0.name == layers }) else {
+            guard let named = ModelWorkload.all.first(where: { $0.name == layers }) else {
                 throw ValidationError("no model workload named \(layers)")
             }
+            let workload = ModelWorkload(
+                name: named.name, title: named.title, batchSize: batchSize ?? named.batchSize,
+                imageSize: imageSize ?? named.imageSize, build: named.build)
             try layerProfile(Notebook(), workload: workload)
             return
         }

@@ -39,8 +39,13 @@ let geometries: [ConvolutionGeometry] = [
     // threaded (the small geometries above split the batch over the workers instead).
     .init(1, 64, 16, 16, k: 64, kernel: (3, 3), padding: (1, 1)),
     .init(2, 64, 16, 16, k: 144, kernel: (3, 3), padding: (1, 1), groups: 2),
-    // Small planes: several images' forward products side by side in one GEMM, 5 + 2 here.
+    // Small planes: several images' products side by side in one GEMM, 5 + 2 here.
     .init(7, 32, 20, 20, k: 48, kernel: (3, 3), padding: (1, 1)),
+    // Side by side although the products are small enough to split the batch, because the
+    // weights are many: pointwise (NiN's 1x1 layers), pointwise grouped, and 3x3 on a 3x3 plane.
+    .init(9, 128, 5, 7, k: 128, kernel: (1, 1)),
+    .init(3, 64, 4, 4, k: 512, kernel: (1, 1), groups: 2),
+    .init(5, 64, 3, 3, k: 64, kernel: (3, 3), padding: (1, 1)),
     // Winograd's edges: padding 0 and 2, planes that are not whole 4x4 blocks, and batches of
     // several chunks (64 blocks per image, 4 images per chunk), the last one short.
     .init(2, 16, 9, 10, k: 20, kernel: (3, 3), padding: (2, 0)),
@@ -101,8 +106,11 @@ func bothPathsCovered() {
     let threshold = ConvolutionGeometry.imageParallelThreshold
     #expect(geometries.contains { $0.batch > 1 && $0.multiplyAddsPerImageGroup * $0.groups < threshold })
     #expect(geometries.contains { $0.batch > 1 && $0.multiplyAddsPerImageGroup * $0.groups >= threshold })
-    // Side by side, grouped, and with a last product holding fewer images than the others.
+    // Side by side, grouped, and with a last product holding fewer images than the others;
+    // pointwise, and where the batch would otherwise be split over the workers.
     #expect(geometries.contains { $0.imagesPerProduct(workers: 2) > 1 && $0.groups > 1 })
+    #expect(geometries.contains { $0.imagesPerProduct(workers: 2) > 1 && $0.isPointwise && $0.groups > 1 })
+    #expect(geometries.contains { $0.imagesPerProduct(workers: 2) > 1 && $0.splitsBatch(workers: 2) })
     #expect(
         geometries.contains { g in
             let images = g.imagesPerProduct(workers: 2)

@@ -132,8 +132,16 @@ func convolutionRules() {
     ] {
         #expect(algorithm(g) == .direct, "\(g)")
     }
+    // Small planes (NiN at 67 px): the 5x5 on 7x7 keeps Winograd's forward (its tiles waste
+    // 64 / 49 of the work) and runs backward side by side; the 3x3 on a 3x3 plane, where a 4x4
+    // tile is mostly padding, goes to im2col whole.
+    let seven = geometry(64, 96, 7, k: 256, kernel: 5, padding: 2),
+        three = geometry(64, 256, 3, k: 384, kernel: 3, padding: 1)
+    #expect(abs(seven.winogradTileWaste - 64.0 / 49) < 1e-12 && abs(three.winogradTileWaste - 16.0 / 9) < 1e-12)
+    #expect(passes(seven) == ConvolutionPasses(forward: .winograd, backwardData: .im2col, filterGradient: .im2col))
+    #expect(passes(three) == ConvolutionPasses(.im2col))
     // Whatever the rule picks, the kernels can run.
-    for g in [conv1, strided, grouped, pointwise] { #expect(g.supports(passes(g))) }
+    for g in [conv1, strided, grouped, pointwise, seven, three] { #expect(g.supports(passes(g))) }
 }
 
 @Test("a profiled run times every block of its plan both ways, every step, and what surrounds the steps")

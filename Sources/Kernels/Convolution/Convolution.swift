@@ -10,7 +10,8 @@
 // The workspace says which algorithm runs each pass (ConvolutionPasses; the caller chooses). A pass
 // by Winograd (stride-1 3x3 and 5x5 layers) goes to Winograd.swift or WinogradFilterGradient.swift,
 // and the direct passes (thin stride-1 layers) to DirectConvolution.swift, DirectFilterGradient.swift
-// and DirectChannelVectors.swift; this file is the im2col route.
+// and DirectChannelVectors.swift; this file is the im2col route, and Im2col/SideBySide.swift its
+// form for small planes (several images per product).
 
 /// Where one image group's products run: threaded over `workers` slices of packing space, or,
 /// when the batch itself is split over the workers, on one worker's own slice (workers: 1).
@@ -138,40 +139,6 @@ func runWinograd(
     }
 }
 
-/// The forward pass for layers with small output planes: `images` images' columns side by side
-/// in one [C/G*R*S, images*P*Q] matrix, one threaded GEMM into [K/G, images*P*Q], then each
-/// image's block copied (with its bias and activation) into its place in the NCHW output.
-private func forwardSideBySide(
-    _ g: ConvolutionGeometry, images: Int, input x: UnsafePointer<Float>,
-    weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
-    output y: UnsafeMutablePointer<Float>, activation: FusedActivation,
-    workspace: borrowing ConvolutionWorkspace
-) {
-    let (kPerGroup, plane, workers) = (g.outputChannelsPerGroup, g.outputPlane, workspace.workers)
-    let (columns, wide) = (workspace.columns.pointer, workspace.wideOutput.pointer)
-    let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)
-    for first in stride(from: 0, to: g.batch, by: images) {
-        let count = min(images, g.batch - first), width = count * plane
-        for group in 0..<g.groups {
-            Parallel.parallelFor(count, workers: workers) { i in
-                let image = x + ((first + i) * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
-                im2col(g, image: image, columns: columns + i * plane, rowStride: width)
-            }
-            target.multiply(
-                transA: false, m: kPerGroup, n: width, k: g.patchLength,
-                a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
-                b: columns, ldb: width, beta: 0, c: wide, ldc: width)
-            Parallel.parallelFor(count, workers: workers) { i in
-                for k in 0..<kPerGroup {
-                    let source = wide + k * width + i * plane
-                    let target = y + ((first + i) * g.outputChannels + group * kPerGroup + k) * plane
-                    applyActivation(source, target, count: plane, bias: b?[group * kPerGroup + k] ?? 0, activation)
-                }
-            }
-        }
-    }
-}
-
 /// dx = the gradient of the loss with respect to x, given dy = its gradient with respect to y.
 /// Overwrites dx: [N, C, H, W]. dy: [N, K, P, Q], w: [K, C/G, R, S].
 public func convolutionBackwardData(
@@ -215,6 +182,11 @@ private func storedBackwardData(
     weight w: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
     workspace: borrowing ConvolutionWorkspace
 ) {
+    let images = min(g.imagesPerProduct(workers: workspace.workers), workspace.imagesPerProduct)
+    if images > 1 {
+        return backwardDataSideBySide(
+            g, images: images, outputGradient: dy, weight: w, inputGradient: dx, workspace: workspace)
+    }
     let (kPerGroup, plane) = (g.outputChannelsPerGroup, g.outputPlane)
     forEachImage(g, workspace: workspace) { n, target, scratch in
         for group in 0..<g.groups {
@@ -284,6 +256,12 @@ private func storedBackwardFilter(
                 biasGradient: db, buffers: workspace.winograd,
                 packingSpace: workspace.gemm.storage.pointer, workers: workers)
         }
+    }
+    let images = min(g.imagesPerProduct(workers: workers), workspace.imagesPerProduct)
+    if images > 1 {
+        return filterGradientSideBySide(
+            g, images: images, input: x, outputGradient: dy, weightGradient: dw, biasGradient: db,
+            workspace: workspace)
     }
     guard g.splitsBatch(workers: workers) else {
         let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)

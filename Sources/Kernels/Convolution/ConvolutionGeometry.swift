@@ -75,17 +75,21 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
     /// small product being split: LeNet's conv1 is a 6 x 784 x 25 product per image.
     static let imageParallelThreshold = 1 << 22
 
-    /// Images whose forward products are run as one GEMM, side by side. One image of a 12x12
-    /// layer gives a product only 144 columns wide, and each product re-packs all the weights
-    /// (AlexNet's conv4: 1.3 million floats packed for 191 million multiply-adds); a few images
-    /// at once make it about 1,024 columns wide. Much wider, the im2col matrix (28 MB for conv4
-    /// at 2,048 columns) no longer stays in the caches.
+    /// Images whose products (forward, and the im2col backward passes) are run as one GEMM, side
+    /// by side. One image of a 12x12 layer gives a product only 144 columns wide, and each
+    /// product re-packs all the weights (AlexNet's conv4: 1.3 million floats packed for 191
+    /// million multiply-adds); a few images at once make it about 1,024 columns wide. Much
+    /// wider, the im2col matrix (28 MB for conv4 at 2,048 columns) no longer stays in the
+    /// caches. A layer whose products are small enough to split the batch over the workers
+    /// keeps that split unless its weights are many (NiN's 1x1 layers on 7x7 planes re-pack
+    /// 65,536 weights for 49 columns); thin layers such as LeNet's run best whole per worker.
     func imagesPerProduct(workers: Int) -> Int {
-        if isPointwise || splitsBatch(workers: workers) { return 1 }
+        if splitsBatch(workers: workers) && weightCount < Self.sideBySideWeights { return 1 }
         return max(1, min(batch, Self.wideProductColumns / outputPlane))
     }
 
     static let wideProductColumns = 1024
+    static let sideBySideWeights = 16_384
 
     /// Whether the kernels split this batch over `workers` rather than threading each product.
     func splitsBatch(workers: Int) -> Bool {
@@ -171,10 +175,10 @@ public struct ConvolutionWorkspace: ~Copyable {
     /// Per-worker partial weight and bias gradients, [workers][K * C/G * R * S + K], for the
     /// backward-filter pass when the batch is split over the workers (small images only).
     let partialGradients: AlignedBuffer
-    /// The forward product of several images at once, [K/G, images * P * Q], before it is
-    /// scattered into the NCHW output.
+    /// The product of several images at once, [K/G, images * P * Q]: the forward output before
+    /// it is scattered into NCHW, or the output gradient gathered for the backward passes.
     let wideOutput: AlignedBuffer
-    /// How many images a forward product may hold (see imagesPerProduct).
+    /// How many images an im2col product may hold (see imagesPerProduct).
     public let imagesPerProduct: Int
     public let passes: ConvolutionPasses
     let winograd: WinogradBuffers
@@ -190,8 +194,11 @@ public struct ConvolutionWorkspace: ~Copyable {
         direct = passes.uses(.direct) ? DirectBuffers(geometry, workers: workers) : DirectBuffers()
         let lowered = !passes.uses(.direct)
         columnsPerWorker = lowered ? geometry.columnCount : 0
-        imagesPerProduct = passes.forward == .im2col ? geometry.imagesPerProduct(workers: workers) : 1
-        columns = AlignedBuffer(count: columnsPerWorker * max(1, workers, imagesPerProduct))
+        imagesPerProduct = passes.uses(.im2col) ? geometry.imagesPerProduct(workers: workers) : 1
+        // Side by side, the matrix holds every image's columns, a pointwise layer's too (its
+        // images are gathered there rather than read in place).
+        let sideBySide = imagesPerProduct > 1 ? geometry.patchLength * geometry.outputPlane * imagesPerProduct : 0
+        columns = AlignedBuffer(count: max(columnsPerWorker * max(1, workers), sideBySide))
         wideOutput = AlignedBuffer(
             count: imagesPerProduct > 1
                 ? geometry.outputChannelsPerGroup * imagesPerProduct * geometry.outputPlane : 0)

@@ -9,9 +9,10 @@ public enum ExecutionRules {
     /// | rule | algorithm | why |
     /// |---|---|---|
     /// | 3x3 or 5x5, stride 1, one group, >= 16 channels each way | Winograd, all three passes | a quarter (3x3) or 36% (5x5) of the multiplies, in 36 products wide enough to run near peak |
+    /// | the same on a plane of < 64 positions | Winograd forward, im2col backward; im2col if tiles are mostly padding | few tiles per image: the backward products are narrow, and im2col puts several images in one |
     /// | stride 1, one group, < 16 channels on a side, not 1x1 | direct | products this thin cannot pay for im2col's copy and SGEMM's packing |
-    /// | 1x1 | im2col (none needed) | the input already is the matrix: one SGEMM per image |
-    /// | anything else (strided, grouped) | im2col | lowered to SGEMM |
+    /// | 1x1 | im2col (none needed) | the input already is the matrix: one SGEMM per image (several side by side on small planes) |
+    /// | anything else (strided, grouped, small planes) | im2col | lowered to SGEMM, small planes several images per product |
     ///
     /// `make bench` measures each Winograd layer's other choice too (Winograd forward, im2col
     /// backward): on AlexNet's conv2 the backward passes by Winograd ran 1.1-1.8x im2col's speed
@@ -19,15 +20,26 @@ public enum ExecutionRules {
     public static func convolution(_ g: ConvolutionGeometry) -> (passes: ConvolutionPasses, why: String) {
         let thin = g.inputChannels < 16 || g.outputChannels < 16
         if g.supportsWinograd && !thin {
-            return (
-                ConvolutionPasses(.winograd),
-                "\(g.kernelHeight)x\(g.kernelWidth), stride 1, >= 16 channels: fewer multiplies"
-            )
+            // Small planes (NiN's at 67 px: 7x7 and 3x3) give few tiles per image, and the
+            // backward passes' products are narrow; im2col runs several images per product.
+            guard g.outputPlane < Self.smallPlane else {
+                return (
+                    ConvolutionPasses(.winograd),
+                    "\(g.kernelHeight)x\(g.kernelWidth), stride 1, >= 16 channels: fewer multiplies"
+                )
+            }
+            if g.winogradTileWaste <= Self.winogradWasteLimit {
+                return (
+                    ConvolutionPasses(forward: .winograd, backwardData: .im2col, filterGradient: .im2col),
+                    "small plane: Winograd forward, backward side by side"
+                )
+            }
         }
+        if g.isPointwise { return (ConvolutionPasses(.im2col), "1x1: the input is the matrix, one SGEMM") }
+        if g.supportsWinograd && !thin { return (ConvolutionPasses(.im2col), "small plane, mostly tile padding") }
         if g.supportsDirect && thin && !g.isPointwise {
             return (ConvolutionPasses(.direct), "< 16 channels: too thin for a GEMM")
         }
-        if g.isPointwise { return (ConvolutionPasses(.im2col), "1x1: the input is the matrix, one SGEMM") }
         return (
             ConvolutionPasses(.im2col),
             g.strideHeight > 1 || g.strideWidth > 1
@@ -40,6 +52,13 @@ public enum ExecutionRules {
     /// runs its backward-data on the row tile: when that is a full correlation of 10-wide rows
     /// through 5 taps (LeNet's conv2), the tile adds each dy row into its 14 sums and reads none
     /// of the border's zeros, which the register tiles would spend 29% of their work on.
+    /// Output planes below this many positions count as small (8x8).
+    static let smallPlane = 64
+    /// On a small plane, the most tile padding Winograd's forward may compute
+    /// (ConvolutionGeometry.winogradTileWaste): 7x7 under F(2x2, 5x5) is 1.31, 3x3 under
+    /// F(4x4, 3x3) 1.78.
+    static let winogradWasteLimit = 1.5
+
     public static func laneBackwardDataUsesRowTile(width: Int, kernelSize: Int, padding: Int) -> Bool {
         let dyWidth = width + 2 * padding - kernelSize + 1
         return LaneCorrelation.rowTileFits(

@@ -64,28 +64,29 @@ private func im2colRows(
 }
 // end snippet: im2col
 
-/// dx[C/G, H, W] += the columns' gradients, each added back where im2col copied it from. With
-/// `workers` > 1 the channels are split over the workers (one channel's windows overlap, so
+/// dx[C/G, H, W] += the columns' gradients, each added back where im2col copied it from; the
+/// rows are `rowStride` floats apart (P * Q by default, wider side by side). With `workers` > 1 the channels are split over the workers (one channel's windows overlap, so
 /// its rows must be added by one worker).
 func col2imAccumulate(
     _ g: ConvolutionGeometry, columns col: UnsafePointer<Float>,
-    image dx: UnsafeMutablePointer<Float>, workers: Int = 1
+    image dx: UnsafeMutablePointer<Float>, rowStride: Int? = nil, workers: Int = 1
 ) {
     let channels = g.inputChannelsPerGroup, used = max(1, min(workers, channels))
+    let rowStride = rowStride ?? g.outputPlane
     Parallel.forEachWorker(used) { worker in
         for c in Parallel.chunk(worker, of: used, splitting: channels) {
-            col2imChannel(g, c, columns: col, image: dx)
+            col2imChannel(g, c, columns: col, image: dx, rowStride: rowStride)
         }
     }
 }
 
 private func col2imChannel(
     _ g: ConvolutionGeometry, _ c: Int, columns col: UnsafePointer<Float>,
-    image dx: UnsafeMutablePointer<Float>
+    image dx: UnsafeMutablePointer<Float>, rowStride: Int
 ) {
     let (P, Q) = (g.outputHeight, g.outputWidth)
     let plane = dx + c * g.inputPlane
-    var row = col + c * g.kernelHeight * g.kernelWidth * P * Q
+    var row = col + c * g.kernelHeight * g.kernelWidth * rowStride
     for r in 0..<g.kernelHeight {
         for s in 0..<g.kernelWidth {
             let valid = validOutputRange(
@@ -98,7 +99,7 @@ private func col2imChannel(
                 let source = row + p * Q
                 for q in valid { target[q * g.strideWidth] += source[q] }
             }
-            row += P * Q
+            row += rowStride
         }
     }
 }

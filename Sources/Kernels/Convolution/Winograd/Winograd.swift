@@ -452,3 +452,14 @@ public struct WinogradBuffers: ~Copyable {
         imagesPerChunk = 0
     }
 }
+
+extension ConvolutionGeometry {
+    /// Output positions Winograd computes per position wanted: whole m x m tiles cover the
+    /// plane, so a 3x3 plane under F(4x4, 3x3) costs a 4x4 tile (1.78) and a 7x7 plane under
+    /// F(2x2, 5x5) four by four 2x2 tiles (1.31). Only for geometries that support Winograd.
+    public var winogradTileWaste: Double {
+        let problem = WinogradProblem(forward: self)
+        let m = problem.tile.outputSize
+        return Double(problem.tilesPerImage * m * m) / Double(outputPlane)
+    }
+}
