@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "lenet", targets: ["lenet"]),
         .executable(name: "alexnet", targets: ["alexnet"]),
         .executable(name: "vgg", targets: ["vgg"]),
+        .executable(name: "nin", targets: ["nin"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
@@ -82,6 +83,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/05-vgg",
+            swiftSettings: nativeRelease),
+        .executableTarget(
+            name: "nin",
+            dependencies: [
+                "ModernCNN", "Notebook", "Kernels", "Exercises",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "chapters/06-nin",
             swiftSettings: nativeRelease),
         .executableTarget(
             name: "bench",

@@ -18,6 +18,8 @@ public struct ShortRun: Sendable {
     /// Where the loss became NaN or infinite (1-based epoch and step), if it did; the run
     /// stopped there and `history` holds the epochs before it.
     public let diverged: (epoch: Int, step: Int)?
+    /// The trainer's health readings, one per epoch, when the run asked for them.
+    public let health: [TrainingHealth]
     /// The last epoch's test accuracy; NaN when the run diverged, so no comparison counts it.
     public var finalTestAccuracy: Float { diverged == nil ? history.last?.testAccuracy ?? 0 : .nan }
     /// The final test accuracy as a table shows it, or where the run diverged.
@@ -33,7 +35,8 @@ public struct ShortRun: Sendable {
 /// the first `recipe.testLimit` test images, after every epoch or only after the last.
 public func shortRun(
     _ name: String, model: any Layer, optimizer: any Optimizer, recipe: Recipe,
-    data: FashionMNISTSplits, seed: UInt64, engine: Engine = .auto, testingEveryEpoch: Bool = true
+    data: FashionMNISTSplits, seed: UInt64, engine: Engine = .auto, testingEveryEpoch: Bool = true,
+    monitorsHealth: Bool = false
 ) throws -> ShortRun {
     var configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize,
@@ -41,6 +44,7 @@ public func shortRun(
         testLimit: recipe.testLimit)
     configuration.engine = engine
     configuration.evaluatesEveryEpoch = testingEveryEpoch
+    configuration.monitorsHealth = monitorsHealth
     let trainer = try Trainer(
         model: model, optimizer: optimizer, train: data.train, test: data.test,
         configuration: configuration)
@@ -64,7 +68,8 @@ public func shortRun(
     }
     return ShortRun(
         name: name, parameterCount: model.parameterCount, history: trainer.history,
-        firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan, diverged: diverged)
+        firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan, diverged: diverged,
+        health: trainer.health)
 }
 
 /// Whether two accuracies measured on `samples` test images each differ by more than two

@@ -14,6 +14,8 @@ public struct TrainingOutcome {
     public let metricsPath: String
     /// Wall-clock seconds of this process's part of the run.
     public let seconds: Double
+    /// The health monitor's readings, one per epoch of this run, when `health` was asked for.
+    public let health: [TrainingHealth]
     public var final: EpochMetrics? { history.last }
 }
 
@@ -91,7 +93,7 @@ public func runTraining(
     }
     return TrainingOutcome(
         history: trainer.history, checkpointPath: checkpoints ? checkpoint : nil, metricsPath: displayPath(metrics),
-        seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, health: trainer.health)
 }
 
 /// --profile's report: each block's time per step, what surrounds the steps, and the diagram

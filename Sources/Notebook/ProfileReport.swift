@@ -128,5 +128,4 @@ public struct ProfileReport {
         layers.count == 1 ? "\(layers.lowerBound)" : "\(layers.lowerBound)-\(layers.upperBound - 1)"
     }
 
-    private func percent(_ share: Double) -> String { formatted(100 * share, digits: 1) + "%" }
 }

@@ -10,10 +10,15 @@ import ModernCNN
 extension ModelProfile {
     /// One line per entry at `depth` (0: the model's own children, as d2l prints them; a larger
     /// depth opens blocks up), with the output-size arithmetic of convolutions and pools when
-    /// `arithmetic` is set.
-    public func shapeTrace(depth: Int = 0, arithmetic: Bool = false) -> String {
+    /// `arithmetic` is set. Each line starts with the layer's type, or with its name in the
+    /// model when `byName` is set, as a loop over PyTorch's `named_children()` prints it
+    /// ("0 output shape: [1, 96, 54, 54]").
+    public func shapeTrace(depth: Int = 0, arithmetic: Bool = false, byName: Bool = false) -> String {
         let lines = entries(toDepth: depth).map { entry in
-            ("\(entry.typeName) output shape: \(entry.outputShape)", arithmetic ? blockArithmetic(of: entry) : nil)
+            (
+                "\(byName ? entry.path : entry.typeName) output shape: \(entry.outputShape)",
+                arithmetic ? blockArithmetic(of: entry) : nil
+            )
         }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { text, note in

@@ -43,3 +43,6 @@ public struct TextTable {
 public func percent(_ part: Int, of whole: Int) -> String {
     formatted(100 * Double(part) / Double(max(whole, 1)), digits: 0) + "%"
 }
+
+/// A share between 0 and 1 as a percentage with one decimal: `percent(0.125)` is "12.5%".
+public func percent(_ share: Double) -> String { formatted(100 * share, digits: 1) + "%" }

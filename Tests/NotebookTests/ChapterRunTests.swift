@@ -263,3 +263,30 @@ func vggTranscript() throws {
     }
     _ = try elementNames(try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8))
 }
+
+@Test("chapter 06 in its fastest form: golden trace by name, summary and dense-head table, files, a page")
+func ninTranscript() throws {
+    let folder = try temporaryFolder("nin").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let run = try runExecutable(
+        "nin",
+        [
+            "--skip-experiments", "--train-limit", "256", "--test-limit", "64",
+            "--batch-size", "32", "--threads", "2", "--output", folder,
+        ])
+    #expect(run.status == 0, "nin failed: \(run.error)")
+    let stallStart = try #require(run.output.range(of: "\n## 6.4"))
+    let golden = try String(
+        contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/nin.txt"), encoding: .utf8)
+    #expect(String(run.output[..<stallStart.lowerBound]) + "\n" == golden)
+    // The health table is printed for NiN whatever the flags, and exercise 4 measured memory.
+    #expect(run.output.contains("epoch 1: ReLU") && run.output.contains("|update| / |weight|"))
+    #expect(run.output.contains("training memory (SGD), batch 32"))
+    for file in [
+        "nin.svg", "nin.png", "nin-blocks.svg", "nin-blocks.png", "nin-curves.svg", "checkpoint.safetensors",
+        "metrics.json", "index.md", "index.html",
+    ] {
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
+    }
+    _ = try elementNames(try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8))
+}

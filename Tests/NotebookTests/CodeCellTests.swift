@@ -47,6 +47,7 @@ func chapterSnippetsExist() throws {
     for required in [
         "lenet", "alexnet-d2l", "alexnet-paper", "alexnet-cpu", "conv2d-forward", "conv2d-backward", "microkernel",
         "im2col", "winograd-input-transform", "training-step", "vgg-block", "vgg", "receptive-field-recurrence",
+        "nin-block", "nin", "dead-units", "nin-stall-experiment",
     ] {
         #expect(names.contains(required), "\(required)")
     }

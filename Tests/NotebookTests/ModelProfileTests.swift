@@ -50,6 +50,16 @@ func shapeTraceText() throws {
     #expect(lines[11] == "Linear output shape: [1, 10]")
 }
 
+@Test("the trace by name prints the course note's NiN lines: the module's name, then its output")
+func shapeTraceByName() throws {
+    let trace = try ModelProfile(NiN.d2l(), inputShape: [1, 1, 224, 224]).shapeTrace(byName: true)
+    let lines = trace.split(separator: "\n").map(String.init)
+    #expect(lines.count == 10)
+    #expect(lines[0] == "0 output shape: [1, 96, 54, 54]")
+    #expect(lines[7] == "7 output shape: [1, 10, 5, 5]")
+    #expect(lines[9] == "9 output shape: [1, 10]")
+}
+
 @Test("nested blocks fold by depth; Concat branches all see the block's input")
 func nestedProfile() throws {
     var g = SeededGenerator(seed: 0)

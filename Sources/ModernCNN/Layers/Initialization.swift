@@ -7,6 +7,10 @@ public enum WeightInitialization: Sendable, Equatable {
     case pytorchDefault
     /// Xavier uniform weights and zero bias, as d2l initialises its CNNs.
     case xavierUniform
+    /// He (Kaiming) uniform weights for layers followed by ReLU, and zero bias: bound
+    /// sqrt(6 / fanIn), twice Xavier's variance when fan-in equals fan-out, because a ReLU
+    /// passes half of its input's variance on. PyTorch's kaiming_uniform_(nonlinearity="relu").
+    case kaimingUniform
     /// N(0, standardDeviation) weights and a constant bias, as the AlexNet paper (0.01, and bias
     /// 1 in conv2, conv4, conv5 and the hidden fully connected layers, 0 elsewhere).
     case normal(standardDeviation: Float, bias: Float)
@@ -24,6 +28,9 @@ public enum WeightInitialization: Sendable, Equatable {
             )
         case .xavierUniform:
             return (Tensor(xavierUniform: shape, generator: &generator), Tensor(zeros: [outputs]))
+        case .kaimingUniform:
+            let bound = (6 / Float(fanIn)).squareRoot()
+            return (Tensor(uniform: shape, in: -bound...bound, generator: &generator), Tensor(zeros: [outputs]))
         case let .normal(standardDeviation, bias):
             return (
                 Tensor(normal: shape, standardDeviation: standardDeviation, generator: &generator),

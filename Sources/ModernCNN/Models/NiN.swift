@@ -4,26 +4,68 @@
 // block has one output channel per class, and global average pooling turns each channel's
 // plane into that class's score. Parameter names follow d2l's nn.Sequential: "0.0.weight" is
 // the first block's convolution, "7.4.bias" the last block's second 1x1 convolution.
+//
+// `Design` holds what chapter 06's experiment and exercises change (the number and size of the
+// per-pixel convolutions, the initialisation, the last ReLU, the head); its default is d2l's.
 
 public enum NiN {
+    /// What a NiN variant changes from d2l's. The default builds d2l's network exactly.
+    public struct Design: Sendable, Equatable {
+        /// Convolutions after each block's first one (d2l: two).
+        public var pointwiseLayers = 2
+        /// Their kernel size: 1 in NiN; 3 turns each block into a stack of 3x3s (exercise 2).
+        public var pointwiseKernel = 1
+        public var initialization: WeightInitialization = .xavierUniform
+        /// Whether the class block's last convolution is followed by ReLU, as in d2l. With it, a
+        /// class whose channel dies scores 0 for every image; without it, scores can be negative.
+        public var finalReLU = true
+        public var head: Head = .globalAveragePooling
+        /// The dropout probability before the class block (d2l: 0.5; 0 leaves dropout out).
+        public var dropout: Float = 0.5
+
+        public init(
+            pointwiseLayers: Int = 2, pointwiseKernel: Int = 1, initialization: WeightInitialization = .xavierUniform,
+            finalReLU: Bool = true, head: Head = .globalAveragePooling, dropout: Float = 0.5
+        ) {
+            precondition(pointwiseLayers >= 0 && pointwiseKernel % 2 == 1, "NiN needs odd per-pixel kernels")
+            (self.pointwiseLayers, self.pointwiseKernel, self.initialization) =
+                (pointwiseLayers, pointwiseKernel, initialization)
+            (self.finalReLU, self.head, self.dropout) = (finalReLU, head, dropout)
+        }
+    }
+
+    /// How the network turns its last maps into class scores.
+    public enum Head: Sendable, Equatable {
+        /// d2l's: a last block with one channel per class, each channel's plane averaged.
+        case globalAveragePooling
+        /// The same last block, its class maps flattened into a dense layer (exercise 3: global
+        /// average pooling replaced by a fully connected layer).
+        case dense
+    }
+
     // snippet: nin-block
-    /// One NiN block: a `kernelSize` convolution with the given stride and padding, then two 1x1
-    /// convolutions, each of the three followed by ReLU. The 1x1 convolutions mix the channels
-    /// at each pixel without looking at its neighbours.
+    /// One NiN block: a `kernelSize` convolution with the given stride and padding, then
+    /// `pointwiseLayers` 1x1 convolutions (d2l: two), each of them followed by ReLU. The 1x1
+    /// convolutions mix the channels at each pixel without looking at its neighbours.
     public static func ninBlock(
         inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int, padding: Int,
-        generator g: inout SeededGenerator
+        pointwiseLayers: Int = 2, pointwiseKernel: Int = 1, initialization: WeightInitialization = .xavierUniform,
+        finalReLU: Bool = true, generator g: inout SeededGenerator
     ) -> Sequential {
-        Sequential(
+        var layers: [any Layer] = [
             Conv2d(
                 inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride,
-                padding: padding, initialization: .xavierUniform, generator: &g), ReLU(),
-            Conv2d(
-                inputChannels: outputChannels, outputChannels: outputChannels, kernelSize: 1,
-                initialization: .xavierUniform, generator: &g), ReLU(),
-            Conv2d(
-                inputChannels: outputChannels, outputChannels: outputChannels, kernelSize: 1,
-                initialization: .xavierUniform, generator: &g), ReLU())
+                padding: padding, initialization: initialization, generator: &g), ReLU(),
+        ]
+        for _ in 0..<pointwiseLayers {
+            layers += [
+                Conv2d(
+                    inputChannels: outputChannels, outputChannels: outputChannels, kernelSize: pointwiseKernel,
+                    padding: pointwiseKernel / 2, initialization: initialization, generator: &g), ReLU(),
+            ]
+        }
+        if !finalReLU { layers.removeLast() }
+        return Sequential(layers)
     }
     // end snippet: nin-block
 
@@ -32,18 +74,105 @@ public enum NiN {
     /// max pools with stride 2 between them, dropout, and a last block with one channel per
     /// class, averaged over its plane. [N, 1, 224, 224] -> [N, classes], 1,992,166 parameters.
     public static func d2l(classes: Int = 10, seed: UInt64 = 0) -> Sequential {
+        model(Design(), classes: classes, seed: seed)
+    }
+
+    /// d2l's NiN changed as `design` says; `inputSize` matters only to a dense head, whose
+    /// input is the class maps' plane.
+    public static func model(_ design: Design, classes: Int = 10, inputSize: Int = 224, seed: UInt64 = 0) -> Sequential
+    {
         var g = SeededGenerator(seed: seed)
-        return Sequential(
-            ninBlock(inputChannels: 1, outputChannels: 96, kernelSize: 11, stride: 4, padding: 0, generator: &g),
-            MaxPool2d(kernelSize: 3, stride: 2),
-            ninBlock(inputChannels: 96, outputChannels: 256, kernelSize: 5, stride: 1, padding: 2, generator: &g),
-            MaxPool2d(kernelSize: 3, stride: 2),
-            ninBlock(inputChannels: 256, outputChannels: 384, kernelSize: 3, stride: 1, padding: 1, generator: &g),
-            MaxPool2d(kernelSize: 3, stride: 2),
-            Dropout(probability: 0.5, seed: seed &+ 1),
-            // One channel per class: each 5x5 plane, averaged, is that class's score.
-            ninBlock(inputChannels: 384, outputChannels: classes, kernelSize: 3, stride: 1, padding: 1, generator: &g),
-            AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten())
+        func block(_ inputs: Int, _ outputs: Int, _ k: Int, _ s: Int, _ p: Int, last: Bool = false) -> Sequential {
+            ninBlock(
+                inputChannels: inputs, outputChannels: outputs, kernelSize: k, stride: s, padding: p,
+                pointwiseLayers: design.pointwiseLayers, pointwiseKernel: design.pointwiseKernel,
+                initialization: design.initialization, finalReLU: !last || design.finalReLU, generator: &g)
+        }
+        var layers: [any Layer] = [
+            block(1, 96, 11, 4, 0), MaxPool2d(kernelSize: 3, stride: 2),
+            block(96, 256, 5, 1, 2), MaxPool2d(kernelSize: 3, stride: 2),
+            block(256, 384, 3, 1, 1), MaxPool2d(kernelSize: 3, stride: 2),
+            Dropout(probability: design.dropout, seed: seed &+ 1),
+            // One channel per class: each plane, averaged, is that class's score.
+            block(384, classes, 3, 1, 1, last: true),
+        ]
+        switch design.head {
+        case .globalAveragePooling:
+            layers += [AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten()]
+        case .dense:
+            let side = classMapSide(inputSize: inputSize)
+            layers += [
+                Flatten(),
+                Linear(
+                    inputFeatures: classes * side * side, outputFeatures: classes,
+                    initialization: design.initialization,
+                    generator: &g),
+            ]
+        }
+        return Sequential(layers)
     }
     // end snippet: nin
+
+    /// One stage of a NiN family member: `blocks` NiN blocks of `channels`, the first with the
+    /// stage's kernel, stride and padding, the rest 3x3 with padding 1, which keeps the plane
+    /// (VGG's way of going deeper); a 3x3 stride-2 max pool follows every stage but the class
+    /// stage.
+    public struct Stage: Sendable, Equatable {
+        public let channels: Int, kernelSize: Int, stride: Int, padding: Int, blocks: Int
+    }
+
+    /// A NiN in the spirit of VGG-11/16/19: d2l's four stages with `blocks` NiN blocks each
+    /// (d2l's network is [1, 1, 1, 1]); the class stage keeps one block.
+    public static func stages(blocks: [Int], classes: Int = 10) -> [Stage] {
+        precondition(blocks.count == 3, "blocks are given for the three feature stages")
+        return [
+            Stage(channels: 96, kernelSize: 11, stride: 4, padding: 0, blocks: blocks[0]),
+            Stage(channels: 256, kernelSize: 5, stride: 1, padding: 2, blocks: blocks[1]),
+            Stage(channels: 384, kernelSize: 3, stride: 1, padding: 1, blocks: blocks[2]),
+            Stage(channels: classes, kernelSize: 3, stride: 1, padding: 1, blocks: 1),
+        ]
+    }
+
+    /// The family's members by weight layers: 12 (d2l's), 18 and 24, like VGG's A, D and E.
+    public static let family: [(name: String, blocks: [Int])] = [
+        ("NiN-12", [1, 1, 1]), ("NiN-18", [1, 2, 2]), ("NiN-24", [1, 3, 3]),
+    ]
+
+    /// A NiN built from `stages`: pools between stages, dropout before the class stage, global
+    /// average pooling. `stages(blocks: [1, 1, 1])` gives d2l's network.
+    public static func model(stages: [Stage], seed: UInt64 = 0) -> Sequential {
+        var g = SeededGenerator(seed: seed)
+        var layers: [any Layer] = []
+        var inputs = 1
+        for (index, stage) in stages.enumerated() {
+            let isClassStage = index == stages.count - 1
+            if isClassStage { layers.append(Dropout(probability: 0.5, seed: seed &+ 1)) }
+            for block in 0..<stage.blocks {
+                let first = block == 0
+                layers.append(
+                    ninBlock(
+                        inputChannels: inputs, outputChannels: stage.channels,
+                        kernelSize: first ? stage.kernelSize : 3, stride: first ? stage.stride : 1,
+                        padding: first ? stage.padding : 1, generator: &g))
+                inputs = stage.channels
+            }
+            if !isClassStage { layers.append(MaxPool2d(kernelSize: 3, stride: 2)) }
+        }
+        return Sequential(layers + [AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten()])
+    }
+
+    /// The side of the class maps for `inputSize`-pixel inputs: the 11x11 stride-4 convolution
+    /// and three 3x3 stride-2 pools (5 at 224). Below 1 the input is too small for NiN.
+    public static func classMapSide(inputSize: Int) -> Int {
+        guard inputSize >= 11 else { return 0 }
+        var side = (inputSize - 11) / 4 + 1
+        for _ in 0..<3 {
+            guard side >= 3 else { return 0 }
+            side = (side - 3) / 2 + 1
+        }
+        return side
+    }
+
+    /// The smallest input NiN accepts (67): each of the three pools needs a 3x3 plane.
+    public static var minimumInputSize: Int { (11...).first { classMapSide(inputSize: $0) >= 1 }! }
 }

@@ -19,4 +19,6 @@ cut_before() { sed "/^## ${1//./\\.}/,\$d"; }
     --output "$out/a" | cut_before 4.4 > "$golden/alexnet.txt"
 "$bin/vgg" --skip-experiments --train-limit 256 --test-limit 64 --batch-size 32 --threads 2 \
     --output "$out/v" | cut_before 5.5 > "$golden/vgg.txt"
+"$bin/nin" --skip-experiments --train-limit 256 --test-limit 64 --batch-size 32 --threads 2 \
+    --output "$out/n" | cut_before 6.4 > "$golden/nin.txt"
 git diff --stat -- "$golden"
