@@ -213,9 +213,10 @@ struct NiNChapter: ParsableCommand {
             AlexNet's dense layers alone hold \(grouped(alex.denseParameters)) parameters, \
             \(formatted(Double(alex.denseParameters) / Double(nin.parameters), digits: 0))x all of NiN's \
             \(grouped(nin.parameters)); VGG-11's, \(formatted(Double(vgg.denseParameters) / Double(nin.parameters), digits: 0))x. \
-            The work goes the other way: NiN does \
+            The work does not shrink with them: NiN does \
             \(formatted(Double(nin.multiplyAdds) / Double(alex.multiplyAdds), digits: 1))x AlexNet's \
-            multiply-adds per image, because its 1x1 layers run at every position of large planes. \
+            multiply-adds per image with \(percent(nin.parameters, of: alex.parameters)) of its \
+            parameters, because its 1x1 layers run at every position of large planes. \
             Each of its weights is used \(grouped(rounding: Double(nin.multiplyAdds) / Double(nin.parameters))) \
             times per image against AlexNet's \(grouped(rounding: Double(alex.multiplyAdds) / Double(alex.parameters))): \
             a small model that computes a lot is what a cache-friendly kernel wants, and what a \
