@@ -378,7 +378,8 @@ struct NiNChapter: ParsableCommand {
             \(quick.batchSize), which takes each weight's step from its own gradient's size and so \
             gets the deep stack of ReLUs moving sooner than SGD's steps, proportional to gradients \
             that are tiny at the start. And it trains on \(grouped(quick.trainLimit ?? 60_000)) \
-            images, two thirds of an epoch, to stay within three minutes here. `--full` runs \
+            images, \(percent(quick.trainLimit ?? 60_000, of: 60_000)) of an epoch, to keep the run \
+            near three minutes. `--full` runs \
             d2l's recipe with its network and SGD; `--recipe cpu --full` the course note's (Adam, \
             lr \(Recipes.cpuFull.learningRate), \(Recipes.cpuFull.epochs) epochs at \(Recipes.cpuFull.imageSize) px).
             """)
