@@ -308,18 +308,28 @@ private func accumulateFilterGradient(
         let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
         let gradient = dy + (n * g.outputChannels + group * kPerGroup) * plane
         let columns = lowered(g, image: image, scratch: scratch, workers: target.workers)
-        target.multiply(
-            transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: plane,
-            a: gradient, lda: plane, b: columns, ldb: plane,
-            beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength)
-        if let db {
-            for k in 0..<kPerGroup {
-                let row = gradient + k * plane
-                var sum: Float = 0
-                for i in 0..<plane { sum += row[i] }
-                db[group * kPerGroup + k] += sum
-            }
-        }
+        accumulateProductGradient(
+            g, group: group, gradient: gradient, columns: columns, width: plane, dw: dw, db: db, target: target)
+    }
+}
+
+/// dw_g += gradient[K_g, width] * columns[C/G*R*S, width]^T, and db_g += the gradient's row sums:
+/// the filter gradient of one product, one image's (width P*Q) or several side by side.
+func accumulateProductGradient(
+    _ g: ConvolutionGeometry, group: Int, gradient: UnsafePointer<Float>, columns: UnsafePointer<Float>,
+    width: Int, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?, target: GemmTarget
+) {
+    let kPerGroup = g.outputChannelsPerGroup
+    target.multiply(
+        transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: width,
+        a: gradient, lda: width, b: columns, ldb: width,
+        beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength)
+    guard let db else { return }
+    for k in 0..<kPerGroup {
+        let row = gradient + k * width
+        var sum: Float = 0
+        for i in 0..<width { sum += row[i] }
+        db[group * kPerGroup + k] += sum
     }
 }
 

@@ -24,25 +24,41 @@ func forwardSideBySide(
     let (kPerGroup, plane, workers) = (g.outputChannelsPerGroup, g.outputPlane, workspace.workers)
     let (columns, wide) = (workspace.columns.pointer, workspace.wideOutput.pointer)
     let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)
-    for first in stride(from: 0, to: g.batch, by: images) {
-        let count = min(images, g.batch - first), width = count * plane
-        for group in 0..<g.groups {
-            Parallel.parallelFor(count, workers: workers) { i in
-                let image = x + ((first + i) * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
-                im2col(g, image: image, columns: columns + i * plane, rowStride: width)
-            }
-            target.multiply(
-                transA: false, m: kPerGroup, n: width, k: g.patchLength,
-                a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
-                b: columns, ldb: width, beta: 0, c: wide, ldc: width)
-            Parallel.parallelFor(count, workers: workers) { i in
-                for k in 0..<kPerGroup {
-                    let source = wide + k * width + i * plane
-                    let target = y + ((first + i) * g.outputChannels + group * kPerGroup + k) * plane
-                    applyActivation(source, target, count: plane, bias: b?[group * kPerGroup + k] ?? 0, activation)
-                }
+    forEachProduct(g, images: images) { first, count, width, group in
+        lowerSideBySide(g, x, first: first, count: count, group: group, into: columns, workers: workers)
+        target.multiply(
+            transA: false, m: kPerGroup, n: width, k: g.patchLength,
+            a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
+            b: columns, ldb: width, beta: 0, c: wide, ldc: width)
+        Parallel.parallelFor(count, workers: workers) { i in
+            for k in 0..<kPerGroup {
+                let source = wide + k * width + i * plane
+                let target = y + ((first + i) * g.outputChannels + group * kPerGroup + k) * plane
+                applyActivation(source, target, count: plane, bias: b?[group * kPerGroup + k] ?? 0, activation)
             }
         }
+    }
+}
+
+/// Calls `body(first, count, width, group)` for each product: images first..<first+count
+/// (`images` at a time, the last product perhaps fewer), width = count * P * Q, each group.
+private func forEachProduct(_ g: ConvolutionGeometry, images: Int, _ body: (Int, Int, Int, Int) -> Void) {
+    for first in stride(from: 0, to: g.batch, by: images) {
+        let count = min(images, g.batch - first)
+        for group in 0..<g.groups { body(first, count, count * g.outputPlane, group) }
+    }
+}
+
+/// im2col of images first..<first+count, group `group`, side by side in `columns`: image i's
+/// columns at i*P*Q in every row (a pointwise layer's image copied as it is).
+private func lowerSideBySide(
+    _ g: ConvolutionGeometry, _ x: UnsafePointer<Float>, first: Int, count: Int, group: Int,
+    into columns: UnsafeMutablePointer<Float>, workers: Int
+) {
+    let width = count * g.outputPlane
+    Parallel.parallelFor(count, workers: workers) { i in
+        let image = x + ((first + i) * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
+        im2col(g, image: image, columns: columns + i * g.outputPlane, rowStride: width)
     }
 }
 
@@ -72,24 +88,21 @@ func backwardDataSideBySide(
     let (kPerGroup, plane, workers) = (g.outputChannelsPerGroup, g.outputPlane, workspace.workers)
     let (columns, wide) = (workspace.columns.pointer, workspace.wideOutput.pointer)
     let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)
-    for first in stride(from: 0, to: g.batch, by: images) {
-        let count = min(images, g.batch - first), width = count * plane
-        for group in 0..<g.groups {
-            gatherGradient(g, dy, first: first, count: count, group: group, into: wide, workers: workers)
-            target.multiply(
-                transA: true, m: g.patchLength, n: width, k: kPerGroup,
-                a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
-                b: wide, ldb: width, beta: 0, c: columns, ldc: width)
-            Parallel.parallelFor(count, workers: workers) { i in
-                let image = dx + ((first + i) * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
-                if g.isPointwise {
-                    for c in 0..<g.inputChannelsPerGroup {
-                        (image + c * plane).update(from: columns + c * width + i * plane, count: plane)
-                    }
-                } else {
-                    image.update(repeating: 0, count: g.inputChannelsPerGroup * g.inputPlane)
-                    col2imAccumulate(g, columns: columns + i * plane, image: image, rowStride: width)
+    forEachProduct(g, images: images) { first, count, width, group in
+        gatherGradient(g, dy, first: first, count: count, group: group, into: wide, workers: workers)
+        target.multiply(
+            transA: true, m: g.patchLength, n: width, k: kPerGroup,
+            a: w + group * kPerGroup * g.patchLength, lda: g.patchLength,
+            b: wide, ldb: width, beta: 0, c: columns, ldc: width)
+        Parallel.parallelFor(count, workers: workers) { i in
+            let image = dx + ((first + i) * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
+            if g.isPointwise {
+                for c in 0..<g.inputChannelsPerGroup {
+                    (image + c * plane).update(from: columns + c * width + i * plane, count: plane)
                 }
+            } else {
+                image.update(repeating: 0, count: g.inputChannelsPerGroup * g.inputPlane)
+                col2imAccumulate(g, columns: columns + i * plane, image: image, rowStride: width)
             }
         }
     }
@@ -102,29 +115,13 @@ func filterGradientSideBySide(
     outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>,
     biasGradient db: UnsafeMutablePointer<Float>?, workspace: borrowing ConvolutionWorkspace
 ) {
-    let (kPerGroup, plane, workers) = (g.outputChannelsPerGroup, g.outputPlane, workspace.workers)
+    let workers = workspace.workers
     let (columns, wide) = (workspace.columns.pointer, workspace.wideOutput.pointer)
     let target = GemmTarget(packingSpace: workspace.gemm.storage.pointer, workers: workers)
-    for first in stride(from: 0, to: g.batch, by: images) {
-        let count = min(images, g.batch - first), width = count * plane
-        for group in 0..<g.groups {
-            gatherGradient(g, dy, first: first, count: count, group: group, into: wide, workers: workers)
-            Parallel.parallelFor(count, workers: workers) { i in
-                let image = x + ((first + i) * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
-                im2col(g, image: image, columns: columns + i * plane, rowStride: width)
-            }
-            target.multiply(
-                transA: false, transB: true, m: kPerGroup, n: g.patchLength, k: width,
-                a: wide, lda: width, b: columns, ldb: width,
-                beta: 1, c: dw + group * kPerGroup * g.patchLength, ldc: g.patchLength)
-            if let db {
-                for k in 0..<kPerGroup {
-                    let row = wide + k * width
-                    var sum: Float = 0
-                    for i in 0..<width { sum += row[i] }
-                    db[group * kPerGroup + k] += sum
-                }
-            }
-        }
+    forEachProduct(g, images: images) { first, count, width, group in
+        gatherGradient(g, dy, first: first, count: count, group: group, into: wide, workers: workers)
+        lowerSideBySide(g, x, first: first, count: count, group: group, into: columns, workers: workers)
+        accumulateProductGradient(
+            g, group: group, gradient: wide, columns: columns, width: width, dw: dw, db: db, target: target)
     }
 }
