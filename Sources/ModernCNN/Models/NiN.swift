@@ -77,53 +77,16 @@ public enum NiN {
         model(Design(), classes: classes, seed: seed)
     }
 
-    /// d2l's NiN changed as `design` says; `inputSize` matters only to a dense head, whose
-    /// input is the class maps' plane.
-    public static func model(_ design: Design, classes: Int = 10, inputSize: Int = 224, seed: UInt64 = 0) -> Sequential
-    {
-        var g = SeededGenerator(seed: seed)
-        func block(_ inputs: Int, _ outputs: Int, _ k: Int, _ s: Int, _ p: Int, last: Bool = false) -> Sequential {
-            ninBlock(
-                inputChannels: inputs, outputChannels: outputs, kernelSize: k, stride: s, padding: p,
-                pointwiseLayers: design.pointwiseLayers, pointwiseKernel: design.pointwiseKernel,
-                initialization: design.initialization, finalReLU: !last || design.finalReLU, generator: &g)
-        }
-        var layers: [any Layer] = [
-            block(1, 96, 11, 4, 0), MaxPool2d(kernelSize: 3, stride: 2),
-            block(96, 256, 5, 1, 2), MaxPool2d(kernelSize: 3, stride: 2),
-            block(256, 384, 3, 1, 1), MaxPool2d(kernelSize: 3, stride: 2),
-            Dropout(probability: design.dropout, seed: seed &+ 1),
-            // One channel per class: each plane, averaged, is that class's score.
-            block(384, classes, 3, 1, 1, last: true),
-        ]
-        switch design.head {
-        case .globalAveragePooling:
-            layers += [AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten()]
-        case .dense:
-            let side = classMapSide(inputSize: inputSize)
-            layers += [
-                Flatten(),
-                Linear(
-                    inputFeatures: classes * side * side, outputFeatures: classes,
-                    initialization: design.initialization,
-                    generator: &g),
-            ]
-        }
-        return Sequential(layers)
-    }
-    // end snippet: nin
-
-    /// One stage of a NiN family member: `blocks` NiN blocks of `channels`, the first with the
-    /// stage's kernel, stride and padding, the rest 3x3 with padding 1, which keeps the plane
-    /// (VGG's way of going deeper); a 3x3 stride-2 max pool follows every stage but the class
-    /// stage.
+    /// One stage of NiN: `blocks` NiN blocks of `channels`, the first with the stage's kernel,
+    /// stride and padding, the rest 3x3 with padding 1, which keeps the plane (VGG's way of
+    /// going deeper, exercise 6); a 3x3 stride-2 max pool follows every stage but the last.
     public struct Stage: Sendable, Equatable {
         public let channels: Int, kernelSize: Int, stride: Int, padding: Int, blocks: Int
     }
 
-    /// A NiN in the spirit of VGG-11/16/19: d2l's four stages with `blocks` NiN blocks each
-    /// (d2l's network is [1, 1, 1, 1]); the class stage keeps one block.
-    public static func stages(blocks: [Int], classes: Int = 10) -> [Stage] {
+    /// d2l's four stages with `blocks` NiN blocks in each of the first three (d2l: [1, 1, 1]);
+    /// the class stage, one channel per class, keeps one block.
+    public static func stages(blocks: [Int] = [1, 1, 1], classes: Int = 10) -> [Stage] {
         precondition(blocks.count == 3, "blocks are given for the three feature stages")
         return [
             Stage(channels: 96, kernelSize: 11, stride: 4, padding: 0, blocks: blocks[0]),
@@ -133,33 +96,54 @@ public enum NiN {
         ]
     }
 
-    /// The family's members by weight layers: 12 (d2l's), 18 and 24, like VGG's A, D and E.
-    public static let family: [(name: String, blocks: [Int])] = [
-        ("NiN-12", [1, 1, 1]), ("NiN-18", [1, 2, 2]), ("NiN-24", [1, 3, 3]),
-    ]
-
-    /// A NiN built from `stages`: pools between stages, dropout before the class stage, global
-    /// average pooling. `stages(blocks: [1, 1, 1])` gives d2l's network.
-    public static func model(stages: [Stage], seed: UInt64 = 0) -> Sequential {
+    /// NiN from `stages` (d2l's by default) changed as `design` says: pools between stages,
+    /// dropout before the class stage, then the head. `inputSize` matters only to a dense head,
+    /// whose input is the class maps' plane.
+    public static func model(
+        _ design: Design = Design(), stages: [Stage]? = nil, classes: Int = 10, inputSize: Int = 224,
+        seed: UInt64 = 0
+    ) -> Sequential {
+        let stages = stages ?? Self.stages(classes: classes)
         var g = SeededGenerator(seed: seed)
         var layers: [any Layer] = []
         var inputs = 1
         for (index, stage) in stages.enumerated() {
             let isClassStage = index == stages.count - 1
-            if isClassStage { layers.append(Dropout(probability: 0.5, seed: seed &+ 1)) }
+            if isClassStage { layers.append(Dropout(probability: design.dropout, seed: seed &+ 1)) }
             for block in 0..<stage.blocks {
                 let first = block == 0
                 layers.append(
                     ninBlock(
                         inputChannels: inputs, outputChannels: stage.channels,
                         kernelSize: first ? stage.kernelSize : 3, stride: first ? stage.stride : 1,
-                        padding: first ? stage.padding : 1, generator: &g))
+                        padding: first ? stage.padding : 1, pointwiseLayers: design.pointwiseLayers,
+                        pointwiseKernel: design.pointwiseKernel, initialization: design.initialization,
+                        finalReLU: !isClassStage || design.finalReLU, generator: &g))
                 inputs = stage.channels
             }
             if !isClassStage { layers.append(MaxPool2d(kernelSize: 3, stride: 2)) }
         }
-        return Sequential(layers + [AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten()])
+        switch design.head {
+        case .globalAveragePooling:
+            // One channel per class: each plane, averaged, is that class's score.
+            layers += [AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten()]
+        case .dense:
+            let side = classMapSide(inputSize: inputSize)
+            layers += [
+                Flatten(),
+                Linear(
+                    inputFeatures: inputs * side * side, outputFeatures: inputs, initialization: design.initialization,
+                    generator: &g),
+            ]
+        }
+        return Sequential(layers)
     }
+    // end snippet: nin
+
+    /// The family's members by weight layers: 12 (d2l's), 18 and 24, like VGG's A, D and E.
+    public static let family: [(name: String, blocks: [Int])] = [
+        ("NiN-12", [1, 1, 1]), ("NiN-18", [1, 2, 2]), ("NiN-24", [1, 3, 3]),
+    ]
 
     /// The side of the class maps for `inputSize`-pixel inputs: the 11x11 stride-4 convolution
     /// and three 3x3 stride-2 pools (5 at 224). Below 1 the input is too small for NiN.
