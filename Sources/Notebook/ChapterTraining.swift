@@ -62,10 +62,11 @@ public func runTraining(
                 + "(--resume continues a run instead)")
     }
     if checkpoints {
-        // Weights and the optimizer's state, four bytes a number.
+        // Weights, buffers and the optimizer's state, four bytes a number.
         let shapes = model.namedParameters.map { (name: $0.name, shape: $0.parameter.value.shape) }
-        let numbers =
-            model.parameterCount + optimizer.stateShapes(for: shapes).values.reduce(0) { $0 + $1.reduce(1, *) }
+        let state: Int = model.stateShapes.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let optimizerState: Int = optimizer.stateShapes(for: shapes).values.reduce(0) { $0 + $1.reduce(1, *) }
+        let numbers = state + optimizerState
         book.note(
             "checkpoint: \(checkpoint), \(byteCount(4 * numbers)) (weights and optimizer state) written after every "
                 + "epoch; --no-checkpoint skips it")

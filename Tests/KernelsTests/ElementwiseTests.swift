@@ -105,6 +105,47 @@ func softmaxCrossEntropyMatches() {
     }
 }
 
+/// Cross-entropy against the smoothed target q = (1 - s) one_hot + s / K, in Double.
+func referenceSmoothedCrossEntropy(_ z: [Double], _ labels: [Int32], classes: Int, smoothing s: Double) -> Double {
+    var total = 0.0
+    for (b, label) in labels.enumerated() {
+        let row = Array(z[(b * classes)..<((b + 1) * classes)])
+        let logSum = log(row.map { exp($0) }.reduce(0, +))
+        for j in 0..<classes {
+            let q = (j == Int(label) ? 1 - s : 0) + s / Double(classes)
+            total -= q * (row[j] - logSum)
+        }
+    }
+    return total / Double(labels.count)
+}
+
+@Test("label smoothing: PyTorch's loss and its gradient by central differences; 0 is plain cross-entropy")
+func labelSmoothing() {
+    let (rows, classes) = (4, 10)
+    let z = testValues(rows * classes, seed: 35).map { $0 * 6 }
+    let labels: [Int32] = [3, 0, 9, 3]
+    var plain = [Float](repeating: .nan, count: z.count), smoothedZero = plain, dz = plain
+    let unsmoothed = softmaxCrossEntropy(logits: z, labels: labels, rows: rows, classes: classes, logitGradient: &plain)
+    let zero = softmaxCrossEntropy(
+        logits: z, labels: labels, rows: rows, classes: classes, labelSmoothing: 0, logitGradient: &smoothedZero)
+    #expect(unsmoothed.loss == zero.loss && plain == smoothedZero)
+    let s = 0.1
+    let (loss, correct) = softmaxCrossEntropy(
+        logits: z, labels: labels, rows: rows, classes: classes, labelSmoothing: Float(s), logitGradient: &dz)
+    let zd = z.map(Double.init)
+    #expect(abs(Double(loss) - referenceSmoothedCrossEntropy(zd, labels, classes: classes, smoothing: s)) <= 1e-5)
+    #expect(correct == unsmoothed.correct, "smoothing changes the target, not the prediction")
+    for i in z.indices {
+        var plus = zd, minus = zd
+        plus[i] += 1e-5
+        minus[i] -= 1e-5
+        let numeric =
+            (referenceSmoothedCrossEntropy(plus, labels, classes: classes, smoothing: s)
+                - referenceSmoothedCrossEntropy(minus, labels, classes: classes, smoothing: s)) / 2e-5
+        #expect(abs(numeric - Double(dz[i])) <= 1e-5, "dz[\(i)]")
+    }
+}
+
 @Test("softmax cross-entropy survives extreme logits")
 func extremeLogits() {
     let z: [Float] = [1e4, -1e4, 0, 3e4, 3e4, -3e4]

@@ -55,6 +55,36 @@ func stateDictTransfer() throws {
         ])
 }
 
+@Test("batch norm's running statistics travel with the weights, under PyTorch's names; a file without them is refused")
+func batchNormStateTransfer() throws {
+    let folder = try temporaryFolder(), path = folder + "/bn.safetensors"
+    func model(_ seed: UInt64) -> Sequential {
+        var g = SeededGenerator(seed: seed)
+        return Sequential(
+            Conv2d(inputChannels: 1, outputChannels: 3, kernelSize: 3, generator: &g), BatchNorm2d(channels: 3),
+            ReLU())
+    }
+    let source = model(1)
+    var g = SeededGenerator(seed: 2)
+    let x = Tensor(uniform: [4, 1, 6, 6], in: 0...1, generator: &g)
+    for _ in 0..<3 { _ = try source.forward(x, training: true) }
+    try SafeTensors.write(source.stateDict, to: path)
+    #expect(
+        source.stateDict.map(\.name) == [
+            "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
+        ])
+    let target = model(3)
+    try target.loadStateDict(try SafeTensors.read(from: path).tensors, from: path)
+    #expect(try target.forward(x, training: false) == source.forward(x, training: false))
+    #expect((target.layers[1] as! BatchNorm2d).batchesTracked.value.scalars == [3])
+    // Weights without the statistics: evaluation would silently use mean 0 and variance 1.
+    let weightsOnly = folder + "/weights-only.safetensors"
+    try SafeTensors.write(source.stateDict.filter { !$0.name.contains("running") }, to: weightsOnly)
+    #expect(throws: CheckpointError.missingParameter(path: weightsOnly, name: "1.running_mean")) {
+        try model(4).loadStateDict(try SafeTensors.read(from: weightsOnly).tensors, from: weightsOnly)
+    }
+}
+
 @Test("damaged files and mismatched models fail with the file's name and the problem")
 func damagedCheckpoints() throws {
     let folder = try temporaryFolder(), good = folder + "/good.safetensors"

@@ -2,6 +2,7 @@
 // The loss is L = sum(y * dy) for a fixed random dy, so dL/dx is exactly what backward(dy)
 // must return, and dL/dparameter what it must add to each gradient. Sums run in Double.
 
+import Foundation
 import Kernels
 import Testing
 
@@ -9,8 +10,12 @@ import Testing
 
 /// Checks backward against finite differences at up to `samples` positions of the input and of
 /// every parameter. `input` avoids kinks (ReLU at 0, max-pool ties) by construction.
+///
+/// The numeric side perturbs an evaluation forward, where the output is a function of the input
+/// alone; `perturbsInTraining` perturbs training forwards instead, for a layer whose training
+/// output is a different function (batch norm: the batch's own statistics).
 func checkGradients(
-    _ layer: any Layer, input x: Tensor, step h: Float = 1e-2, samples: Int = 40,
+    _ layer: any Layer, input x: Tensor, step h: Float = 1e-2, samples: Int = 40, perturbsInTraining: Bool = false,
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     var generator = SeededGenerator(seed: 99)
@@ -21,7 +26,7 @@ func checkGradients(
     #expect(dx.shape == x.shape, sourceLocation: sourceLocation)
 
     func loss() throws -> Double {
-        let output = try layer.forward(x, training: false)
+        let output = try layer.forward(x, training: perturbsInTraining)
         return zip(output.scalars, dy.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
     func expectMatches(_ analytic: Float, _ numeric: Double, _ what: String) {
@@ -35,7 +40,7 @@ func checkGradients(
         let original = input.scalars[i]
         func evaluate(_ value: Float) throws -> Double {
             input.withUnsafeMutableBufferPointer { $0[i] = value }
-            let output = try layer.forward(input, training: false)
+            let output = try layer.forward(input, training: perturbsInTraining)
             return zip(output.scalars, dy.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
         let numeric = (try evaluate(original + h) - evaluate(original - h)) / Double(2 * h)
@@ -180,6 +185,57 @@ func concatGradients() throws {
     #expect(try block.outputShape(for: [2, 3, 5, 5]) == [2, 7, 5, 5])
     try checkGradients(block, input: Tensor(uniform: [2, 3, 5, 5], in: -1...1, generator: &generator))
     #expect(block.namedParameters.map(\.name).prefix(3) == ["p1.weight", "p1.bias", "p2.0.weight"])
+}
+
+@Test("BatchNorm2d backward in training: input, weight and bias gradients", arguments: [(4, 3, 5, 5), (6, 4, 1, 1)])
+func batchNormGradients(shape: (n: Int, c: Int, h: Int, w: Int)) throws {
+    var generator = SeededGenerator(seed: 13)
+    let layer = BatchNorm2d(channels: shape.c)
+    layer.weight.value = Tensor(uniform: [shape.c], in: 0.5...2, generator: &generator)
+    layer.bias.value = Tensor(uniform: [shape.c], in: -1...1, generator: &generator)
+    try checkGradients(
+        layer, input: Tensor(uniform: [shape.n, shape.c, shape.h, shape.w], in: -2...3, generator: &generator),
+        step: 1e-2, perturbsInTraining: true)
+}
+
+@Test("BatchNorm2d: the batch's statistics in training, PyTorch's running updates, the running ones in evaluation")
+func batchNormStatistics() throws {
+    var generator = SeededGenerator(seed: 14)
+    let (n, c, pixels) = (3, 2, 4 * 5)
+    let layer = BatchNorm2d(channels: c)
+    let x = Tensor(uniform: [n, c, 4, 5], in: -1...5, generator: &generator)
+    let y = try layer.forward(x, training: true).scalars
+    let values = x.scalars
+    for channel in 0..<c {
+        let indices = (0..<n).flatMap { image in (0..<pixels).map { (image * c + channel) * pixels + $0 } }
+        let m = Double(indices.count)
+        let mean = indices.reduce(0.0) { $0 + Double(values[$1]) } / m
+        let variance = indices.reduce(0.0) { $0 + pow(Double(values[$1]) - mean, 2) } / m
+        // Normalised output: mean 0 and variance 1 (weight 1, bias 0).
+        let outMean = indices.reduce(0.0) { $0 + Double(y[$1]) } / m
+        let outVariance = indices.reduce(0.0) { $0 + pow(Double(y[$1]) - outMean, 2) } / m
+        #expect(abs(outMean) < 1e-5 && abs(outVariance - variance / (variance + 1e-5)) < 1e-4)
+        // momentum 0.1 from mean 0 and variance 1, the variance unbiased (m - 1).
+        #expect(abs(Double(layer.runningMean.value.scalars[channel]) - 0.1 * mean) < 1e-5)
+        #expect(abs(Double(layer.runningVariance.value.scalars[channel]) - (0.9 + 0.1 * variance * m / (m - 1))) < 1e-5)
+    }
+    #expect(layer.batchesTracked.value.scalars == [1])
+    // Evaluation: (x - running mean) / sqrt(running var + eps) * weight + bias, image by image.
+    layer.weight.value = try Tensor(shape: [c], values: [2, -1])
+    layer.bias.value = try Tensor(shape: [c], values: [0.5, 3])
+    let evaluated = try layer.forward(x, training: false).scalars
+    for i in values.indices {
+        let channel = (i / pixels) % c
+        let (mean, variance) = (layer.runningMean.value.scalars[channel], layer.runningVariance.value.scalars[channel])
+        let expected =
+            (values[i] - mean) / (variance + 1e-5).squareRoot() * layer.weight.value.scalars[channel]
+            + layer.bias.value.scalars[channel]
+        #expect(abs(evaluated[i] - expected) < 1e-5)
+    }
+    #expect(layer.batchesTracked.value.scalars == [1], "evaluation leaves the statistics alone")
+    #expect(layer.namedBuffers.map(\.name) == ["running_mean", "running_var", "num_batches_tracked"])
+    #expect(layer.namedParameters.map(\.name) == ["weight", "bias"])
+    #expect(throws: ShapeError.self) { try layer.forward(Tensor(zeros: [1, c, 1, 1]), training: true) }
 }
 
 @Test("Concat refuses branches whose spatial sizes differ")

@@ -6,6 +6,12 @@
 //   dz[b, j] = (softmax(z_b)_j - [j == label_b]) / B
 // Subtracting each row's maximum before exponentiating keeps every e^x in (0, 1]: logits of
 // 1e4 give finite results instead of inf - inf = NaN.
+//
+// Label smoothing (Szegedy et al., 2016, with PyTorch's `label_smoothing` convention) trains
+// toward q = (1 - s) * one_hot(label) + s / K instead of the one-hot target:
+//   loss = mean over rows of ( log(sum_j e^{z_j}) - sum_j q_j z_j )
+//   dz[b, j] = (softmax(z_b)_j - q_j) / B
+// so the loss no longer falls to 0 by pushing the label's logit ever higher.
 
 import Foundation
 
@@ -13,9 +19,12 @@ import Foundation
 /// gradient of the mean loss into `logitGradient` when given.
 public func softmaxCrossEntropy(
     logits z: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
-    rows: Int, classes: Int,
+    rows: Int, classes: Int, labelSmoothing: Float = 0,
     logitGradient dz: UnsafeMutablePointer<Float>?
 ) -> (loss: Float, correct: Int) {
+    precondition((0...1).contains(labelSmoothing), "label smoothing must be in [0, 1]")
+    // Each class's share of the smoothing, and what is left for the label.
+    let spread = labelSmoothing / Float(classes), onLabel = 1 - labelSmoothing
     var totalLoss = 0.0
     var correct = 0
     for b in 0..<rows {
@@ -27,16 +36,19 @@ public func softmaxCrossEntropy(
             largest = row[j]
             argmax = j
         }
-        var sum: Float = 0
-        for j in 0..<classes { sum += exp(row[j] - largest) }
+        var sum: Float = 0, shiftedSum: Float = 0
+        for j in 0..<classes {
+            sum += exp(row[j] - largest)
+            shiftedSum += row[j] - largest
+        }
         let logSum = log(sum)
-        totalLoss += Double(logSum - (row[label] - largest))
+        totalLoss += Double(logSum - onLabel * (row[label] - largest) - spread * shiftedSum)
         if argmax == label { correct += 1 }
         if let dz {
             let out = dz + b * classes
             let scale = 1 / Float(rows)
-            for j in 0..<classes { out[j] = exp(row[j] - largest - logSum) * scale }
-            out[label] -= scale
+            for j in 0..<classes { out[j] = (exp(row[j] - largest - logSum) - spread) * scale }
+            out[label] -= onLabel * scale
         }
     }
     return (Float(totalLoss / Double(rows)), correct)

@@ -5,12 +5,19 @@
 
 public final class Concat: Layer {
     public let branches: [(name: String, layer: any Layer)]
+    /// Whether the branches' names begin their parameters' names ("p2.0.weight"). PyTorch's
+    /// Inception module has no branch modules, only its layers ("p2_1.weight"); a Concat built
+    /// to load its state_dict leaves the branch names out, and its branches name their layers.
+    public let namesBranchesInState: Bool
     private var cachedChannels: [Int]?
 
-    public init(_ branches: [(name: String, layer: any Layer)]) {
+    public init(_ branches: [(name: String, layer: any Layer)], namesBranchesInState: Bool = true) {
         precondition(!branches.isEmpty, "Concat needs at least one branch")
         self.branches = branches
+        self.namesBranchesInState = namesBranchesInState
     }
+
+    public func statePrefix(forChild name: String) -> String { namesBranchesInState ? "\(name)." : "" }
 
     public var description: String { "Concat(\(branches.map(\.name).joined(separator: ", ")))" }
     public var children: [(name: String, layer: any Layer)] { branches }

@@ -15,8 +15,14 @@ public protocol Layer: AnyObject, CustomStringConvertible {
     func backward(_ dOutput: Tensor) -> Tensor
     /// This layer's own parameters (not its children's), named as in PyTorch ("weight", "bias").
     var parameters: [Parameter] { get }
+    /// State that is saved with the parameters but not learned by gradient descent: batch
+    /// normalisation's running statistics ("running_mean"), PyTorch's buffers.
+    var buffers: [Buffer] { get }
     /// Named sub-layers of a container ("0", "1", ... or "p1_1"); empty for a plain layer.
     var children: [(name: String, layer: any Layer)] { get }
+    /// What a child's state_dict names start with: "name." for most containers; "" for one whose
+    /// PyTorch module names its children's layers directly (Inception's branches, Concat.swift).
+    func statePrefix(forChild name: String) -> String
     /// Drops what the last training forward saved for backward (not the children's). A training
     /// forward calls it first on every layer below it (Sequential.forward).
     func releaseSavedTensors()
@@ -24,15 +30,37 @@ public protocol Layer: AnyObject, CustomStringConvertible {
 
 extension Layer {
     public var parameters: [Parameter] { [] }
+    public var buffers: [Buffer] { [] }
     public var children: [(name: String, layer: any Layer)] { [] }
     public func releaseSavedTensors() {}
+    public func statePrefix(forChild name: String) -> String { "\(name)." }
 
     /// Every parameter in this layer and below, with PyTorch state_dict names ("3.weight").
     public var namedParameters: [(name: String, parameter: Parameter)] {
         parameters.map { ($0.name, $0) }
             + children.flatMap { child in
-                child.layer.namedParameters.map { ("\(child.name).\($0.name)", $0.parameter) }
+                child.layer.namedParameters.map { (statePrefix(forChild: child.name) + $0.name, $0.parameter) }
             }
+    }
+
+    /// Every buffer in this layer and below, named as in PyTorch's state_dict ("1.running_mean").
+    public var namedBuffers: [(name: String, buffer: Buffer)] {
+        buffers.map { ($0.name, $0) }
+            + children.flatMap { child in
+                child.layer.namedBuffers.map { (statePrefix(forChild: child.name) + $0.name, $0.buffer) }
+            }
+    }
+
+    /// Names and shapes of everything a checkpoint of this model holds: parameters, then buffers.
+    public var stateShapes: [(name: String, shape: [Int])] {
+        namedParameters.map { ($0.name, $0.parameter.value.shape) }
+            + namedBuffers.map { ($0.name, $0.buffer.value.shape) }
+    }
+
+    /// Sets every parameter and buffer from `tensor(name)`, which the caller has checked.
+    func assignState(_ tensor: (String) -> Tensor) {
+        for (name, parameter) in namedParameters { parameter.value = tensor(name) }
+        for (name, buffer) in namedBuffers { buffer.value = tensor(name) }
     }
 
     /// This layer and every layer below it, depth first.
@@ -65,6 +93,17 @@ public final class Parameter {
 
     public func zeroGradient() {
         gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+}
+
+/// A tensor a layer keeps and a checkpoint saves, which no optimizer touches (it has no gradient).
+public final class Buffer {
+    public let name: String
+    public var value: Tensor
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
     }
 }
 

@@ -26,7 +26,7 @@ public struct CheckpointExpectation: Sendable {
         }
     }
 
-    /// The model's parameters: state_dict names and shapes.
+    /// The model's parameters and buffers: state_dict names and shapes.
     public var parameters: [(name: String, shape: [Int])]
     /// Every optimizer tensor this optimizer may keep, by its name in the file, with its shape.
     public var optimizerState: [String: [Int]]

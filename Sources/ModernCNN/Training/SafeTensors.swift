@@ -132,29 +132,28 @@ public final class SafeTensorsFile {
 }
 
 extension Layer {
-    /// The model's parameters as PyTorch's state_dict would name them.
+    /// The model's parameters and buffers as PyTorch's state_dict would name them.
     public var stateDict: [(name: String, tensor: Tensor)] {
-        namedParameters.map { ($0.name, $0.parameter.value) }
+        namedParameters.map { ($0.name, $0.parameter.value) } + namedBuffers.map { ($0.name, $0.buffer.value) }
     }
 
     /// Copies `tensors` into the model's parameters. Every parameter must be present with its
     /// shape; a tensor the model does not have is an error unless its name has one of
     /// `ignoringPrefixes` (for example "optimizer." in a training checkpoint).
     public func loadStateDict(_ tensors: [String: Tensor], from path: String, ignoringPrefixes: [String] = []) throws {
-        let parameters = namedParameters
-        for (name, parameter) in parameters {
+        let expected = stateShapes
+        for (name, shape) in expected {
             guard let tensor = tensors[name] else { throw CheckpointError.missingParameter(path: path, name: name) }
-            guard tensor.shape == parameter.value.shape else {
-                throw CheckpointError.shapeMismatch(
-                    path: path, name: name, expected: parameter.value.shape, found: tensor.shape)
+            guard tensor.shape == shape else {
+                throw CheckpointError.shapeMismatch(path: path, name: name, expected: shape, found: tensor.shape)
             }
         }
-        let known = Set(parameters.map(\.name))
+        let known = Set(expected.map(\.name))
         if let stray = tensors.keys.sorted().first(where: { name in
             !known.contains(name) && !ignoringPrefixes.contains { name.hasPrefix($0) }
         }) {
             throw CheckpointError.unexpectedParameter(path: path, name: stray)
         }
-        for (name, parameter) in parameters { parameter.value = tensors[name]! }
+        assignState { tensors[$0]! }
     }
 }

@@ -40,6 +40,9 @@ public struct TrainingConfiguration: Sendable {
     /// units on its batch and every parameter's |update| / |weight| (one copy of the weights
     /// and one layer-by-layer forward per epoch).
     public var monitorsHealth = false
+    /// The share of each target spread evenly over all classes (0: plain cross-entropy; see
+    /// Kernels/Elementwise/SoftmaxCrossEntropy.swift). The reported training loss is this loss.
+    public var labelSmoothing: Float = 0
 
     public init(
         epochs: Int, batchSize: Int, imageSize: Int = FashionMNIST.side, seed: UInt64 = 42,
@@ -168,7 +171,9 @@ public final class Trainer {
                 }
                 for (_, parameter) in parameters { parameter.zeroGradient() }
                 let logits = try plan.forward(data.images, training: true)
-                let (loss, right, gradient) = timed(.loss) { Self.loss(logits, labels: data.labels) }
+                let (loss, right, gradient) = timed(.loss) {
+                    Self.loss(logits, labels: data.labels, labelSmoothing: configuration.labelSmoothing)
+                }
                 guard loss.isFinite else { throw diverged("the loss became \(loss.isNaN ? "NaN" : "\(loss)")") }
                 _ = plan.backward(gradient)
                 // The epoch's last step, read for TrainingHealth: the weights before it.
@@ -271,7 +276,9 @@ public final class Trainer {
     }
 
     /// Mean softmax cross-entropy of a batch, how many it got right, and dL/dlogits.
-    public static func loss(_ logits: Tensor, labels: [Int32]) -> (loss: Float, correct: Int, gradient: Tensor) {
+    public static func loss(
+        _ logits: Tensor, labels: [Int32], labelSmoothing: Float = 0
+    ) -> (loss: Float, correct: Int, gradient: Tensor) {
         var gradient = Tensor(zeros: logits.shape)
         let (rows, classes) = (logits.shape[0], logits.shape[1])
         let (loss, correct) = logits.withUnsafeBufferPointer { z in
@@ -279,7 +286,7 @@ public final class Trainer {
                 labels.withUnsafeBufferPointer { y in
                     softmaxCrossEntropy(
                         logits: z.baseAddress!, labels: y.baseAddress!, rows: rows, classes: classes,
-                        logitGradient: dz.baseAddress!)
+                        labelSmoothing: labelSmoothing, logitGradient: dz.baseAddress!)
                 }
             }
         }
@@ -308,6 +315,9 @@ public final class Trainer {
             .init(key: "train_images", flag: "--train-limit", value: "\(trainBatches.limit)"),
             .init(key: "learning_rate", flag: "--lr", value: "\(learningRate)", optional: true),
             .init(key: "optimizer", flag: "the optimizer", value: optimizer.settings, optional: true),
+            .init(
+                key: "label_smoothing", flag: "--label-smoothing", value: "\(configuration.labelSmoothing)",
+                optional: true),
         ]
         return facts
     }
@@ -377,7 +387,7 @@ public final class Trainer {
         let parameters = model.namedParameters
         let shapes = parameters.map { (name: $0.name, shape: $0.parameter.value.shape) }
         let expectation = CheckpointExpectation(
-            parameters: shapes,
+            parameters: model.stateShapes,
             optimizerState: Dictionary(
                 uniqueKeysWithValues: optimizer.stateShapes(for: shapes).map {
                     (optimizerPrefix + $0.key, $0.value)
@@ -391,7 +401,7 @@ public final class Trainer {
         for entry in file.header.entries where entry.name.hasPrefix(optimizerPrefix) {
             state[String(entry.name.dropFirst(optimizerPrefix.count))] = file.tensor(entry)
         }
-        for (name, parameter) in parameters { parameter.value = file.tensor(file.header.entry(named: name)!) }
+        model.assignState { file.tensor(file.header.entry(named: $0)!) }
         optimizer.state = state
         (epoch, batch, lossSum, correct, seen) = (
             position.epoch, position.batch, position.lossSum, position.correct,
