@@ -189,3 +189,26 @@ func enginesAgreeOnVGG(engine: Engine) throws {
 func enginesAgreeOnNiN(engine: Engine) throws {
     try expectEngineMatchesLayers(engine, "NiN", input: [2, 1, 224, 224], classes: 10) { NiN.d2l(seed: 8) }
 }
+
+@Test(
+    "the engines every processor runs train GoogLeNet (and with batch norm) as the layers do",
+    arguments: [Engine.layers, .fused, .auto])
+func enginesAgreeOnGoogLeNet(engine: Engine) throws {
+    try expectEngineMatchesLayers(engine, "GoogLeNet", input: [3, 1, 96, 96], classes: 10) {
+        GoogLeNet.model(seed: 9)
+    }
+    try expectEngineMatchesLayers(engine, "GoogLeNet, 2 of 4", input: [2, 1, 64, 64], classes: 10, planned: 4) {
+        GoogLeNet.model(GoogLeNet.Design(batchNorm: true), seed: 10)
+    }
+}
+
+@Test("a plan runs each Inception branch as a plan of its own and prints it below the block")
+func inceptionPlan() throws {
+    let plan = try ExecutionPlan(GoogLeNet.model(), inputShape: [8, 1, 96, 96], engine: .fused)
+    let rows = plan.table.rows
+    #expect(rows.contains { $0[0] == "2.0" && $0[1] == "4 branches (below)" })
+    // The first block's 3x3 branch: 1x1 + ReLU fused, then the 3x3 + ReLU on a 12x12 plane.
+    #expect(rows.contains { $0[0] == "2.0.p2.0-1" && $0[1].hasPrefix("conv + ReLU") })
+    #expect(rows.contains { $0[0] == "2.0.p2.2-3" && $0[2].contains("winograd") })
+    #expect(rows.contains { $0[0] == "2.0.p4.0" && $0[1].hasPrefix("MaxPool2d") })
+}

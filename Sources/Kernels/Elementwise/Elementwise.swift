@@ -193,6 +193,11 @@ public func multiply(
     forEachChunk(count) { range in for i in range { y[i] = x[i] * mask[i] } }
 }
 
+/// y += x, elementwise: the input gradients of branches that read the same input (Concat).
+public func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    forEachChunk(count) { range in for i in range { y[i] += x[i] } }
+}
+
 /// sums[r] += the sum of matrix[r * stride + j] for j < columns: a bias's gradient from output
 /// gradients laid out [features][batch] (LaneDense's batch matrices). Sixteen columns at a time,
 /// then one sum across the lanes and the last columns one by one.

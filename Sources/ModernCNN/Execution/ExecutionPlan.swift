@@ -7,7 +7,9 @@
 //   layers after them, 16 images per vector), a fused convolution + activation (+ pool), or a
 //   layer on its own;
 // - which algorithm each convolution runs (Winograd, direct, im2col);
-// - that the first convolution computes no input gradient (the input is images).
+// - that the first convolution computes no input gradient (the input is images);
+// - for a multi-branch block (Concat: Inception), one plan per branch, each planned as a model of
+//   its own, whose outputs are stacked on channels and whose input gradients add.
 // Training and evaluation run the plan; the model's own forward stays the readable reference.
 // A plan takes any batch up to the one it was made for, with the buffers it made once.
 
@@ -23,6 +25,8 @@ public final class ExecutionPlan {
                 pool: (any ActivationFusingPool)?)
             case lanes(LaneBlock)
             case nested(ExecutionPlan)
+            /// A Concat's branches, each as its own plan, and the channels each one gives.
+            case branches([ExecutionPlan], names: [String], channels: [Int])
         }
         public let layers: Range<Int>
         let block: Block
@@ -116,6 +120,16 @@ public final class ExecutionPlan {
     }
 
     private static func single(_ layer: any Layer, at i: Int, inputShape shape: [Int], engine: Engine) throws -> Step {
+        if let concat = layer as? Concat {
+            let plans = try concat.branches.map {
+                try ExecutionPlan($0.layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
+            }
+            let channels = try concat.branches.map { try $0.layer.outputShape(for: shape)[1] }
+            return Step(
+                layers: i..<(i + 1), block: .branches(plans, names: concat.branches.map(\.name), channels: channels),
+                kind: "\(plans.count) branches (below)", algorithm: "",
+                why: "each branch planned as a model; outputs stacked on channels")
+        }
         if layer is Sequential {
             let plan = try ExecutionPlan(layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
             return Step(
@@ -180,6 +194,7 @@ public final class ExecutionPlan {
             switch step.block {
             case let .lanes(block): block.releaseSavedTensors()
             case let .nested(plan): plan.releaseSavedTensors()
+            case let .branches(plans, _, _): for plan in plans { plan.releaseSavedTensors() }
             case .layer, .fused: break
             }
         }
@@ -196,6 +211,8 @@ public final class ExecutionPlan {
             return block.forward(x, training: training)
         case let .nested(plan):
             return try plan.forward(x, training: training)
+        case let .branches(plans, _, _):
+            return Concat.stacked(try plans.map { try $0.forward(x, training: training) })
         case let .fused(convolution, activation, kind, pool?):
             var activations: Tensor?
             let y = try pool.forward(inputShape: try convolution.outputShape(for: x.shape), training: training) {
@@ -223,6 +240,8 @@ public final class ExecutionPlan {
             return block.backward(dy)
         case let .nested(plan):
             return plan.backward(dy)
+        case let .branches(plans, _, channels):
+            return Concat.summedGradients(of: dy, split: channels) { plans[$0].backward($1) }
         case let .fused(convolution, activation, _, pool?):
             return activation.backward(dy, throughPool: pool, andConvolution: convolution)
         case let .fused(convolution, activation, _, nil):
@@ -250,8 +269,14 @@ extension ExecutionPlan: CustomStringConvertible {
                 ? "\(prefix)\(step.layers.lowerBound)"
                 : "\(prefix)\(step.layers.lowerBound)-\(step.layers.upperBound - 1)"
             rows.append([range, step.kind, step.algorithm, step.why])
-            if case let .nested(plan) = step.block {
+            switch step.block {
+            case let .nested(plan):
                 rows += plan.tableRows(prefix: "\(prefix)\(step.layers.lowerBound).")
+            case let .branches(plans, names, _):
+                for (plan, name) in zip(plans, names) {
+                    rows += plan.tableRows(prefix: "\(prefix)\(step.layers.lowerBound).\(name).")
+                }
+            case .layer, .fused, .lanes: break
             }
         }
         return rows

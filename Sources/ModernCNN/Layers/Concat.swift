@@ -3,6 +3,8 @@
 // Backward splits dL/dy by channels, sends each slice back through its branch, and adds the
 // branches' input gradients: the input fed all of them.
 
+import Kernels
+
 public final class Concat: Layer {
     public let branches: [(name: String, layer: any Layer)]
     /// Whether the branches' names begin their parameters' names ("p2.0.weight"). PyTorch's
@@ -36,37 +38,58 @@ public final class Concat: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        let shape = try outputShape(for: x.shape)
+        _ = try outputShape(for: x.shape)
         let outputs = try branches.map { try $0.layer.forward(x, training: training) }
-        let plane = shape[2] * shape[3]
-        var y = Tensor(uninitializedShape: shape)
-        y.withUnsafeMutableBufferPointer { target in
-            var channelOffset = 0
-            for output in outputs {
-                let channels = output.shape[1]
-                output.withUnsafeBufferPointer { source in
-                    for n in 0..<shape[0] {
-                        (target.baseAddress! + (n * shape[1] + channelOffset) * plane)
-                            .update(from: source.baseAddress! + n * channels * plane, count: channels * plane)
-                    }
-                }
-                channelOffset += channels
-            }
-        }
         cachedChannels = training ? outputs.map { $0.shape[1] } : nil
-        return y
+        return Self.stacked(outputs)
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let channels = cachedChannels else {
             preconditionFailure("\(description): backward without a training forward")
         }
-        let (batch, total, plane) = (dOutput.shape[0], dOutput.shape[1], dOutput.shape[2] * dOutput.shape[3])
+        return Self.summedGradients(of: dOutput, split: channels) { branch, slice in
+            branches[branch].layer.backward(slice)
+        }
+    }
+
+    // MARK: the two halves of concatenation, shared with ExecutionPlan's branch steps
+
+    /// [N, C1, H, W], [N, C2, H, W], ... -> [N, C1 + C2 + ..., H, W]: each image's planes of
+    /// every output, one after another.
+    static func stacked(_ outputs: [Tensor]) -> Tensor {
+        let first = outputs[0].shape
+        let (batch, plane) = (first[0], first[2] * first[3])
+        let total = outputs.reduce(0) { $0 + $1.shape[1] }
+        var y = Tensor(uninitializedShape: [batch, total, first[2], first[3]])
+        y.withUnsafeMutableBufferPointer { target in
+            var channelOffset = 0
+            for output in outputs {
+                let channels = output.shape[1]
+                output.withUnsafeBufferPointer { source in
+                    for n in 0..<batch {
+                        (target.baseAddress! + (n * total + channelOffset) * plane)
+                            .update(from: source.baseAddress! + n * channels * plane, count: channels * plane)
+                    }
+                }
+                channelOffset += channels
+            }
+        }
+        return y
+    }
+
+    /// dL/dx of a concatenation whose branches gave `channels` each: dy cut into each branch's
+    /// channel slice, `backward(branch, slice)` for each, and their input gradients added,
+    /// because every branch read the same input.
+    static func summedGradients(
+        of dy: Tensor, split channels: [Int], _ backward: (_ branch: Int, _ slice: Tensor) -> Tensor
+    ) -> Tensor {
+        let (batch, total, plane) = (dy.shape[0], dy.shape[1], dy.shape[2] * dy.shape[3])
         var dx: Tensor?
         var channelOffset = 0
-        for (branch, count) in zip(branches, channels) {
-            var slice = Tensor(uninitializedShape: [batch, count, dOutput.shape[2], dOutput.shape[3]])
-            dOutput.withUnsafeBufferPointer { source in
+        for (branch, count) in channels.enumerated() {
+            var slice = Tensor(uninitializedShape: [batch, count, dy.shape[2], dy.shape[3]])
+            dy.withUnsafeBufferPointer { source in
                 slice.withUnsafeMutableBufferPointer { target in
                     for n in 0..<batch {
                         (target.baseAddress! + n * count * plane)
@@ -76,9 +99,16 @@ public final class Concat: Layer {
                 }
             }
             channelOffset += count
-            let branchGradient = branch.layer.backward(slice)
-            // Every branch read the same input, so their input gradients add.
-            dx = try! dx.map { try $0 + branchGradient } ?? branchGradient
+            let gradient = backward(branch, slice)
+            guard dx != nil else {
+                dx = gradient
+                continue
+            }
+            gradient.withUnsafeBufferPointer { source in
+                dx!.withUnsafeMutableBufferPointer { target in
+                    add(source.baseAddress!, into: target.baseAddress!, count: target.count)
+                }
+            }
         }
         return dx!
     }
