@@ -33,6 +33,12 @@ let poolings: [PoolingGeometry] = [
     // seven wide with an odd last row and column.
     .init(2, 3, 10, 10, window: 2, stride: 2),
     .init(1, 2, 9, 15, window: 2, stride: 2),
+    // Stride 1 by whole rows of sixteen: Inception's pool branch at GoogLeNet's 12, 6 and 3 px,
+    // a row of more than sixteen outputs, and windows of 2 and 5.
+    .init(2, 3, 12, 12, window: 3, stride: 1, padding: 1),
+    .init(1, 2, 3, 3, window: 3, stride: 1, padding: 1),
+    .init(1, 1, 9, 37, window: 3, stride: 1, padding: 1),
+    .init(1, 2, 8, 19, window: 5, stride: 1, padding: 2),
 ]
 
 /// Pools by building the zero- (average) or -inf- (max) padded plane first, then sliding the
@@ -101,6 +107,25 @@ func maxPoolGradient(g: PoolingGeometry) {
         let numeric = (loss(plus) - loss(minus)) / Double(2 * h)
         #expect(abs(numeric - Double(dx[i])) <= 1e-6, "d/dx[\(i)]: numeric \(numeric), kernel \(dx[i])")
     }
+}
+
+@Test(
+    "stride-1 max pooling by rows of sixteen gives the plane loop's values and winners, ties, NaNs and -inf included",
+    arguments: [(12, 12, 3, 1), (6, 6, 3, 1), (3, 3, 3, 1), (1, 1, 3, 1), (7, 33, 3, 1), (8, 19, 5, 2), (5, 17, 2, 0)])
+func stride1MaxPool(shape: (h: Int, w: Int, window: Int, padding: Int)) {
+    let g = PoolingGeometry(1, 1, shape.h, shape.w, window: shape.window, stride: 1, padding: shape.padding)
+    #expect(stride1MaxPoolFits(g))
+    // Few distinct values (ties everywhere), a NaN, and a corner of -infinity.
+    var x = testValues(g.inputCount, seed: 25).map { ($0 * 3).rounded() }
+    if x.count > 5 { x[x.count / 2] = .nan }
+    x[0] = -.infinity
+    if x.count > 1 { x[1] = -.infinity }
+    var (y, winners) = ([Float](repeating: 0, count: g.outputCount), [Int32](repeating: -1, count: g.outputCount))
+    var (yPlane, winnersPlane) = (y, winners)
+    stride1MaxPoolPlane(g, input: x, output: &y, winners: &winners)
+    maxPoolPlane(g, input: x, output: &yPlane, winners: &winnersPlane)
+    #expect(zip(y, yPlane).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    #expect(winners == winnersPlane)
 }
 
 @Test("overlapping windows that share a winner add their gradients")

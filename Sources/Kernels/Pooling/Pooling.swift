@@ -122,7 +122,11 @@ public struct PoolingForward {
         let g = geometry
         let (x, y) = (input + plane * g.inputPlane, output + plane * g.outputPlane)
         if let argmax {
-            maxPoolPlane(g, input: x, output: y, winners: argmax + plane * g.outputPlane)
+            if stride1MaxPoolFits(g) {
+                stride1MaxPoolPlane(g, input: x, output: y, winners: argmax + plane * g.outputPlane)
+            } else {
+                maxPoolPlane(g, input: x, output: y, winners: argmax + plane * g.outputPlane)
+            }
         } else if g.isUnpadded2x2 {
             averagePool2x2Plane(g, input: x, output: y)
         } else {
@@ -132,7 +136,7 @@ public struct PoolingForward {
 }
 
 /// One plane of max pooling, with each window's winner.
-private func maxPoolPlane(
+func maxPoolPlane(
     _ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
     winners: UnsafeMutablePointer<Int32>
 ) {

@@ -1,0 +1,77 @@
+// StrideOneMaxPool.swift: max pooling with stride 1 (Inception's pool branch: 3x3, padding 1),
+// sixteen outputs of a row at a time.
+//
+// The general plane loop (Pooling.swift) clips every window to the image and compares one value
+// at a time; at stride 1 the windows of neighbouring outputs overlap in all but one column, and
+// GoogLeNet's nine pool branches spent about a fifth of its inference there. Here the plane is
+// first copied into a scratch plane with the padding written as -infinity, so that every window
+// is whole and sixteen neighbouring outputs read sixteen neighbouring values per tap. The result
+// is the scalar loop's to the bit, winners included: taps are visited in the same row-major
+// order and a value wins only when it is greater, so padding, which is -infinity, never wins,
+// and a window of -infinity keeps its first in-image position. A plane with a NaN, which must
+// win its window, goes to the plane loop.
+
+/// Whether `stride1MaxPoolPlane` takes this geometry: stride 1, and a padded plane that fits the
+/// stack scratch.
+func stride1MaxPoolFits(_ g: PoolingGeometry) -> Bool {
+    g.strideHeight == 1 && g.strideWidth == 1
+        && (g.inputHeight + 2 * g.paddingHeight) * paddedRowStride(g) <= stride1MaxPoolScratchFloats
+}
+
+/// 64 KB of stack: a 96 x 96 plane padded by 1 with rows rounded up to whole vectors fits.
+let stride1MaxPoolScratchFloats = 16_384
+
+/// Scratch row stride: the padded width, and room for the last vector of outputs to read whole
+/// windows past the row's end (those lanes are computed and never stored).
+@inline(__always)
+private func paddedRowStride(_ g: PoolingGeometry) -> Int {
+    (g.outputWidth + 15) / 16 * 16 + g.windowWidth - 1
+}
+
+/// One plane of stride-1 max pooling with each window's winner, as maxPoolPlane computes them.
+func stride1MaxPoolPlane(
+    _ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    winners: UnsafeMutablePointer<Int32>
+) {
+    let rowStride = paddedRowStride(g), rows = g.inputHeight + 2 * g.paddingHeight
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * rowStride) { buffer in
+        let padded = buffer.baseAddress!
+        padded.initialize(repeating: -.infinity, count: rows * rowStride)
+        for h in 0..<g.inputHeight {
+            (padded + (h + g.paddingHeight) * rowStride + g.paddingWidth)
+                .update(from: input + h * g.inputWidth, count: g.inputWidth)
+        }
+        // Every value read, summed: NaN if any was NaN (or +inf met the padding's -inf). A NaN
+        // must win its window, which a comparison cannot tell; such a plane goes to the plane loop.
+        var total = SIMD16<Float>.zero
+        let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        let width = Int32(g.inputWidth)
+        for p in 0..<g.outputHeight {
+            // The window's first in-image row; the first in-image column is per lane.
+            let top = p - g.paddingHeight, firstRow = Int32(max(top, 0))
+            for q0 in stride(from: 0, to: g.outputWidth, by: 16) {
+                let left = lane &+ Int32(q0 - g.paddingWidth)
+                // max(left, 0) by arithmetic: a SIMD integer comparison here was built lane by lane.
+                let firstColumn = left & ~(left &>> 31)
+                var best = SIMD16<Float>(repeating: -.infinity)
+                var index = firstRow &* width &+ firstColumn
+                for r in 0..<g.windowHeight {
+                    let row = padded + (p + r) * rowStride + q0
+                    let inputRow = Int32(top + r) &* width
+                    for s in 0..<g.windowWidth {
+                        let value = UnsafeRawPointer(row + s).loadUnaligned(as: SIMD16<Float>.self)
+                        let wins = value .> best
+                        best.replace(with: value, where: wins)
+                        total += value
+                        index.replace(with: inputRow &+ left &+ Int32(s), where: wins)
+                    }
+                }
+                let count = min(16, g.outputWidth - q0)
+                let out = p * g.outputWidth + q0
+                for i in 0..<count { output[out + i] = best[i] }
+                for i in 0..<count { winners[out + i] = index[i] }
+            }
+        }
+        if total.sum().isNaN { maxPoolPlane(g, input: input, output: output, winners: winners) }
+    }
+}
