@@ -30,6 +30,9 @@ struct ModelWorkload: Sendable {
             name: "vgg", title: "VGG-11 (d2l's small)", batchSize: 128, imageSize: 224,
             build: { VGG.Variant.small.model() }),
         ModelWorkload(name: "nin", title: "NiN (d2l)", batchSize: 128, imageSize: 224, build: { NiN.d2l() }),
+        ModelWorkload(
+            name: "googlenet", title: "GoogLeNet (d2l)", batchSize: 128, imageSize: 96,
+            build: { GoogLeNet.model() }),
     ]
 }
 
@@ -267,7 +270,8 @@ extension Bench {
         }
         var table = TextTable(headers: ["layer", "type", "forward ms", "backward ms", "GFLOP/s (fwd+bwd)"])
         for (index, layer) in model.layers.enumerated() {
-            let macs = Double(profile.leaves[index].multiplyAdds * workload.batchSize)
+            // The model's own layers: for GoogLeNet, whole stages.
+            let macs = Double(profile.entries(toDepth: 0)[index].multiplyAdds * workload.batchSize)
             let seconds = forward[index] + backward[index]
             table.append([
                 "\(index)", layer.description, formatted(forward[index] * 1e3, digits: 1),

@@ -41,7 +41,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Measure only our kernels, without OpenBLAS beside them.")
     var noReference = false
 
-    @Flag(help: "Only the whole-model table (LeNet, AlexNet, small VGG, NiN).")
+    @Flag(help: "Only the whole-model table (LeNet, AlexNet, small VGG, NiN, GoogLeNet).")
     var models = false
 
     @Flag(help: "Only the per-layer convolution tables (AlexNet, LeNet); --only picks layers, e.g. 'LeNet' or 'conv2'.")
@@ -55,7 +55,7 @@ struct Bench: ParsableCommand {
 
     @Option(
         help:
-            "Per-layer forward and backward times of one model (lenet, alexnet, vgg or nin), then per fused block as it trains."
+            "Per-layer forward and backward times of one model (lenet, alexnet, vgg, nin or googlenet), then per block as it trains."
     )
     var layers: String?
 

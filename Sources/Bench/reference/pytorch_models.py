@@ -3,7 +3,7 @@ the CPU and (for inference) in onnxruntime from PyTorch's ONNX export.
 
 Prints one JSON object: images/s for training (forward, backward, SGD step) and inference, and
 the peak resident memory of this process. Run by `bench --compare`, never by the tests.
-usage: python pytorch_models.py MODEL THREADS REPEATS   (MODEL: lenet | alexnet | vgg | nin)
+usage: python pytorch_models.py MODEL THREADS REPEATS   (MODEL: lenet | alexnet | vgg | nin | googlenet)
 """
 import json
 import warnings
@@ -63,8 +63,49 @@ def nin():
         nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
 
 
+class Inception(nn.Module):
+    # d2l's Inception block: four branches on the same input, concatenated on channels.
+    def __init__(self, inputs, c1, c2, c3, c4):
+        super().__init__()
+        self.p1_1 = nn.Conv2d(inputs, c1, kernel_size=1)
+        self.p2_1 = nn.Conv2d(inputs, c2[0], kernel_size=1)
+        self.p2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)
+        self.p3_1 = nn.Conv2d(inputs, c3[0], kernel_size=1)
+        self.p3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+        self.p4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+        self.p4_2 = nn.Conv2d(inputs, c4, kernel_size=1)
+
+    def forward(self, x):
+        relu = torch.relu
+        p1 = relu(self.p1_1(x))
+        p2 = relu(self.p2_2(relu(self.p2_1(x))))
+        p3 = relu(self.p3_2(relu(self.p3_1(x))))
+        p4 = relu(self.p4_2(self.p4_1(x)))
+        return torch.cat((p1, p2, p3, p4), dim=1)
+
+
+def googlenet():
+    # d2l's GoogLeNet for 1x96x96: 5,977,530 parameters; its state_dict names are ours.
+    pool = lambda: nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+    b1 = nn.Sequential(nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3), nn.ReLU(), pool())
+    b2 = nn.Sequential(nn.Conv2d(64, 64, kernel_size=1), nn.ReLU(),
+                       nn.Conv2d(64, 192, kernel_size=3, padding=1), nn.ReLU(), pool())
+    b3 = nn.Sequential(Inception(192, 64, (96, 128), (16, 32), 32),
+                       Inception(256, 128, (128, 192), (32, 96), 64), pool())
+    b4 = nn.Sequential(Inception(480, 192, (96, 208), (16, 48), 64),
+                       Inception(512, 160, (112, 224), (24, 64), 64),
+                       Inception(512, 128, (128, 256), (24, 64), 64),
+                       Inception(512, 112, (144, 288), (32, 64), 64),
+                       Inception(528, 256, (160, 320), (32, 128), 128), pool())
+    b5 = nn.Sequential(Inception(832, 256, (160, 320), (32, 128), 128),
+                       Inception(832, 384, (192, 384), (48, 128), 128),
+                       nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
+    return nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(1024, 10))
+
+
 WORKLOADS = {
     "lenet": (lenet, 256, 28), "alexnet": (alexnet, 128, 224), "vgg": (vgg, 128, 224), "nin": (nin, 128, 224),
+    "googlenet": (googlenet, 128, 96),
 }
 
 
