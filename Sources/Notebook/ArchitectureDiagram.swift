@@ -12,8 +12,11 @@ public struct ArchitectureDiagram {
     public enum Style: Sendable {
         /// Every layer a node, blocks as clusters.
         case layers
-        /// Each of the model's own children one node (a VGG block, an Inception block).
+        /// Each of the model's own children one node (a VGG block, a NiN block).
         case folded
+        /// One level deeper: each child of the model's own children one node (GoogLeNet's
+        /// stages opened into their Inception blocks, pools and convolutions).
+        case blocks
         /// Every layer split over two GPUs: grouped layers stay in their tower, the others
         /// read both towers (the AlexNet paper's figure 2).
         case towers
@@ -90,8 +93,8 @@ private struct Builder {
         switch style {
         case .layers:
             exits = emit(entryIndex: 0, from: exits, indent: "  ", cluster: false)
-        case .folded:
-            for entry in profile.entries(toDepth: 0) {
+        case .folded, .blocks:
+            for entry in profile.entries(toDepth: style == .blocks ? 1 : 0) {
                 exits = connect(exits, to: addLayerNode(entry, indent: "  "), shape: entry.inputShape)
             }
         case .towers:
@@ -254,6 +257,15 @@ private struct Builder {
                 + (pool.stride > 1 ? " /\(pool.stride)" : "") + (pool.padding > 0 ? " pad \(pool.padding)" : "")
         case let linear as Linear:
             return "Linear \(linear.inputFeatures) → \(half ? linear.outputFeatures / 2 : linear.outputFeatures)"
+        case let block as Concat:
+            // A folded multi-branch block: one line per branch, its layers in order.
+            return "\n"
+                + block.branches.map { branch in
+                    branch.name + ": "
+                        + branch.layer.allLayers.filter {
+                            $0.children.isEmpty && ($0 is SlidingWindowLayer || $0 is Linear)
+                        }.map { hyperparameters($0, half: half) }.joined(separator: ", ")
+                }.joined(separator: "\n")
         case let block as Sequential:
             // A folded block: its layers with weights or windows, a run of equal ones counted
             // ("2 × Conv2d 3x3 pad 1 → 256"), one a line.

@@ -29,9 +29,21 @@ extension ModelProfile {
 
     /// A layer's arithmetic, or a block's: its windowed layers' in order, a repeated one once
     /// with its count ("2 x (28 + 2*1 - 3 + 1 = 28), then (28 - 2) / 2 + 1 = 14").
+    /// A multi-branch block inside it is one step, "4 branches keep 12" (its branches' own
+    /// arithmetic would be a line per branch layer).
     func blockArithmetic(of entry: Entry) -> String? {
         guard entry.isContainer else { return Self.arithmetic(of: entry) }
-        let runs = countedRuns(leaves.filter { $0.path.hasPrefix(entry.path + ".") }.compactMap(Self.arithmetic))
+        let inside = entries.filter { $0.path.hasPrefix(entry.path + ".") }
+        let branching = inside.filter { $0.layer is Concat }.map(\.path)
+        let steps = inside.compactMap { step -> String? in
+            if step.layer is Concat {
+                let side = step.outputShape.count == 4 ? " keep \(step.outputShape[2])" : ""
+                return "\(step.layer.children.count) branches\(side)"
+            }
+            let withinBranches = branching.contains { step.path.hasPrefix($0 + ".") }
+            return step.isContainer || withinBranches ? nil : Self.arithmetic(of: step)
+        }
+        let runs = countedRuns(steps)
         return runs.isEmpty
             ? nil : runs.map { $0.count == 1 ? $0.text : "\($0.count) x (\($0.text))" }.joined(separator: ", then ")
     }
