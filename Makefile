@@ -8,7 +8,7 @@ BIN        := .build/release
 TEST_FLAGS := --scratch-path .build-test -c release -Xswiftc -enable-testing
 TEST_BUILD := $(SWIFT) build $(TEST_FLAGS) --build-tests
 TEST_RUN   := MODERNCNN_BIN=.build-test/release $(SWIFT) test $(TEST_FLAGS) --skip-build
-CHAPTERS   := tensors convolutions lenet alexnet vgg nin
+CHAPTERS   := tensors convolutions lenet alexnet vgg nin googlenet
 # Debian packages the build, the chapters and the tests need. dataset-fashion-mnist is the real
 # Fashion-MNIST in /usr/share/datasets/fashion-mnist (no downloads at run time).
 # chromium, chromium-driver and python3-selenium check the chapters' pages (make check-pages).
@@ -106,7 +106,9 @@ check-pages-run:
 	  $$bin/vgg --skip-experiments --train-limit 256 --test-limit 64 --batch-size 32 \
 	    > transcripts/05-vgg.txt && \
 	  $$bin/nin --skip-experiments --train-limit 256 --test-limit 64 --batch-size 32 \
-	    > transcripts/06-nin.txt
+	    > transcripts/06-nin.txt && \
+	  $$bin/googlenet --train-limit 256 --test-limit 64 --batch-size 32 \
+	    > transcripts/07-googlenet.txt
 	/usr/bin/python3 Tests/Pages/check_pages.py $(PAGES_DIR)/output $(PAGES_DIR)/transcripts output/check-pages
 
 # swift format ships with the toolchain; .swift-format holds the style (lines up to 120 columns,

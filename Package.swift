@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "alexnet", targets: ["alexnet"]),
         .executable(name: "vgg", targets: ["vgg"]),
         .executable(name: "nin", targets: ["nin"]),
+        .executable(name: "googlenet", targets: ["googlenet"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
@@ -91,6 +92,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "chapters/06-nin",
+            swiftSettings: nativeRelease),
+        .executableTarget(
+            name: "googlenet",
+            dependencies: [
+                "ModernCNN", "Notebook", "Kernels", "Exercises",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "chapters/07-googlenet",
             swiftSettings: nativeRelease),
         .executableTarget(
             name: "bench",

@@ -29,7 +29,7 @@ public final class ChapterPage {
     /// between pages (a chapter joins the list when it exists, so no link leads nowhere).
     public static let chapters: [(folder: String, title: String)] = [
         ("01-tensors", "Tensors and the matmul ladder"), ("02-convolutions", "Convolutions"), ("03-lenet", "LeNet"),
-        ("04-alexnet", "AlexNet"), ("05-vgg", "VGG"), ("06-nin", "NiN"),
+        ("04-alexnet", "AlexNet"), ("05-vgg", "VGG"), ("06-nin", "NiN"), ("07-googlenet", "GoogLeNet"),
     ]
 
     public private(set) var blocks: [Block] = []

@@ -290,3 +290,26 @@ func ninTranscript() throws {
     }
     _ = try elementNames(try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8))
 }
+
+@Test("chapter 07 on a small slice: golden transcript to 7.4, diagrams, training files and a page")
+func googLeNetTranscript() throws {
+    let folder = try temporaryFolder("googlenet").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let run = try runExecutable(
+        "googlenet",
+        ["--train-limit", "256", "--test-limit", "64", "--batch-size", "32", "--threads", "2", "--output", folder])
+    #expect(run.status == 0, "googlenet failed: \(run.error)")
+    let trainingStart = try #require(run.output.range(of: "\n## 7.4"))
+    let golden = try String(
+        contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/googlenet.txt"), encoding: .utf8)
+    #expect(String(run.output[..<trainingStart.lowerBound]) + "\n" == golden)
+    #expect(run.output.contains("1 epoch over the first 256 of 60,000 training images at 48x48"))
+    #expect(run.output.contains("## 7.5 Exercises"))
+    for file in [
+        "inception.svg", "inception.png", "googlenet.svg", "googlenet-blocks.svg", "googlenet-blocks.png",
+        "googlenet-curves.svg", "checkpoint.safetensors", "metrics.json", "index.md", "index.html",
+    ] {
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "missing \(file)")
+    }
+    _ = try elementNames(try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8))
+}

@@ -14,6 +14,15 @@ public enum PublishedResults {
     /// 0.1, batch 128, 224 px): lowest, median and highest seen across the book's builds. About
     /// one build in four ended below 0.70, the lowest at 0.10, a constant guess.
     public static let d2lNiNTestAccuracy = (lowest: 0.10, median: 0.84, highest: 0.875)
+    /// The test accuracies d2l's builds of "Multi-Branch Networks (GoogLeNet)" print (10 epochs,
+    /// SGD lr 0.1, batch 128, 96 px), lowest and highest seen.
+    public static let d2lGoogLeNetTestAccuracyRange = (0.854, 0.902)
+    /// GoogLeNet's ILSVRC-2014 result as its paper reports it (Szegedy et al. 2014, table 3 and
+    /// section 1): top-5 error of the 7-model ensemble with 144 crops per image, and of one
+    /// model with one crop; the network has 22 layers with parameters.
+    public static let googLeNetPaper = (
+        ensembleTopFiveError: 6.67, singleModelOneCropTopFiveError: 10.07, layersWithParameters: 22
+    )
 
     /// One ImageNet (ILSVRC) classifier as its paper reports it.
     public struct ImageNetModel: Sendable {
