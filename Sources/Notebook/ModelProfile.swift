@@ -83,13 +83,13 @@ public struct ModelProfile {
         if layer.children.isEmpty {
             macs = multiplyAdds(of: layer, input: input, output: output)
         } else {
-            // A Concat feeds its input to every branch; any other container chains its children.
+            // A Concat or a Residual feeds its input to every child; any other container chains them.
             var flowing = input
             for child in layer.children {
                 let childPath = path.isEmpty ? child.name : "\(path).\(child.name)"
                 let childOutput = try walk(
                     child.layer, path: childPath, depth: depth + 1,
-                    input: layer is Concat ? input : flowing, into: &entries)
+                    input: layer.childrenReadTheSameInput ? input : flowing, into: &entries)
                 flowing = childOutput
             }
             macs = entries[(slot + 1)...].filter { !$0.isContainer }.reduce(0) { $0 + $1.multiplyAdds }

@@ -409,3 +409,30 @@ func blockTimerSeesFusedBlocks(lanes: Bool) throws {
     #expect(heard.filter(\.backward).map(\.layers) == forward.reversed())
     #expect(heard.allSatisfy { $0.seconds >= 0 } && heard.contains { $0.seconds > 0 })
 }
+
+@Test("Residual backward: the gradient reaches the input through the body and the shortcut", arguments: [true, false])
+func residualGradients(projected: Bool) throws {
+    var generator = SeededGenerator(seed: 12)
+    let body = Sequential(
+        Conv2d(inputChannels: 3, outputChannels: projected ? 4 : 3, kernelSize: 3, padding: 1, generator: &generator),
+        Sigmoid())
+    let shortcut: (any Layer)? =
+        projected ? Conv2d(inputChannels: 3, outputChannels: 4, kernelSize: 1, generator: &generator) : nil
+    let block = Residual(body, shortcut: shortcut)
+    let x = Tensor(uniform: [2, 3, 5, 5], in: -1...1, generator: &generator)
+    // The forward is the sum of the two paths run alone.
+    let alone = try body.forward(x, training: false).scalars
+    let other = try shortcut?.forward(x, training: false).scalars ?? x.scalars
+    #expect(try block.forward(x, training: false).scalars == zip(alone, other).map { $0 + $1 })
+    try checkGradients(block, input: x)
+    #expect(
+        block.namedParameters.map(\.name)
+            == ["body.0.weight", "body.0.bias"] + (projected ? ["shortcut.weight", "shortcut.bias"] : []))
+}
+
+@Test("Residual refuses a body and shortcut that disagree on the shape")
+func residualShapeMismatch() {
+    var generator = SeededGenerator(seed: 13)
+    let block = Residual(Conv2d(inputChannels: 3, outputChannels: 4, kernelSize: 1, generator: &generator))
+    #expect(throws: ShapeError.self) { try block.outputShape(for: [1, 3, 4, 4]) }
+}

@@ -27,6 +27,8 @@ public final class ExecutionPlan {
             case nested(ExecutionPlan)
             /// A Concat's branches, each as its own plan, and the channels each one gives.
             case branches([ExecutionPlan], names: [String], channels: [Int])
+            /// A Residual's body as a plan, and its shortcut's (nil: the identity); outputs summed.
+            case residual(body: ExecutionPlan, shortcut: ExecutionPlan?)
         }
         public let layers: Range<Int>
         let block: Block
@@ -130,6 +132,17 @@ public final class ExecutionPlan {
                 kind: "\(plans.count) branches (below)", algorithm: "",
                 why: "each branch planned as a model; outputs stacked on channels")
         }
+        if let residual = layer as? Residual {
+            let body = try ExecutionPlan(
+                residual.body, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
+            let shortcut = try residual.shortcut.map {
+                try ExecutionPlan($0, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
+            }
+            return Step(
+                layers: i..<(i + 1), block: .residual(body: body, shortcut: shortcut),
+                kind: shortcut == nil ? "body + identity" : "body + shortcut", algorithm: "",
+                why: "body and shortcut planned as models; outputs summed")
+        }
         if layer is Sequential {
             let plan = try ExecutionPlan(layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
             return Step(
@@ -195,6 +208,9 @@ public final class ExecutionPlan {
             case let .lanes(block): block.releaseSavedTensors()
             case let .nested(plan): plan.releaseSavedTensors()
             case let .branches(plans, _, _): for plan in plans { plan.releaseSavedTensors() }
+            case let .residual(body, shortcut):
+                body.releaseSavedTensors()
+                shortcut?.releaseSavedTensors()
             case .layer, .fused: break
             }
         }
@@ -213,6 +229,9 @@ public final class ExecutionPlan {
             return try plan.forward(x, training: training)
         case let .branches(plans, _, _):
             return Concat.stacked(try plans.map { try $0.forward(x, training: training) })
+        case let .residual(body, shortcut):
+            return Residual.sum(
+                try body.forward(x, training: training), try shortcut?.forward(x, training: training) ?? x)
         case let .fused(convolution, activation, kind, pool?):
             var activations: Tensor?
             let y = try pool.forward(inputShape: try convolution.outputShape(for: x.shape), training: training) {
@@ -242,6 +261,8 @@ public final class ExecutionPlan {
             return plan.backward(dy)
         case let .branches(plans, _, channels):
             return Concat.summedGradients(of: dy, split: channels) { plans[$0].backward($1) }
+        case let .residual(body, shortcut):
+            return Residual.sum(body.backward(dy), shortcut?.backward(dy) ?? dy)
         case let .fused(convolution, activation, _, pool?):
             return activation.backward(dy, throughPool: pool, andConvolution: convolution)
         case let .fused(convolution, activation, _, nil):
@@ -276,6 +297,9 @@ extension ExecutionPlan: CustomStringConvertible {
                 for (plan, name) in zip(plans, names) {
                     rows += plan.tableRows(prefix: "\(prefix)\(step.layers.lowerBound).\(name).")
                 }
+            case let .residual(body, shortcut):
+                rows += body.tableRows(prefix: "\(prefix)\(step.layers.lowerBound).body.")
+                rows += shortcut?.tableRows(prefix: "\(prefix)\(step.layers.lowerBound).shortcut.") ?? []
             case .layer, .fused, .lanes: break
             }
         }

@@ -20,6 +20,7 @@ public final class Concat: Layer {
     }
 
     public func statePrefix(forChild name: String) -> String { namesBranchesInState ? "\(name)." : "" }
+    public var childrenReadTheSameInput: Bool { true }
 
     public var description: String { "Concat(\(branches.map(\.name).joined(separator: ", ")))" }
     public var children: [(name: String, layer: any Layer)] { branches }

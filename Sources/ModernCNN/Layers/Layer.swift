@@ -23,6 +23,9 @@ public protocol Layer: AnyObject, CustomStringConvertible {
     /// What a child's state_dict names start with: "name." for most containers; "" for one whose
     /// PyTorch module names its children's layers directly (Inception's branches, Concat.swift).
     func statePrefix(forChild name: String) -> String
+    /// Whether every child reads this layer's input (Concat's branches, a Residual's body and
+    /// shortcut) rather than each the one before it (Sequential): what shape walks follow.
+    var childrenReadTheSameInput: Bool { get }
     /// Drops what the last training forward saved for backward (not the children's). A training
     /// forward calls it first on every layer below it (Sequential.forward).
     func releaseSavedTensors()
@@ -34,6 +37,7 @@ extension Layer {
     public var children: [(name: String, layer: any Layer)] { [] }
     public func releaseSavedTensors() {}
     public func statePrefix(forChild name: String) -> String { "\(name)." }
+    public var childrenReadTheSameInput: Bool { false }
 
     /// Every parameter in this layer and below, with PyTorch state_dict names ("3.weight").
     public var namedParameters: [(name: String, parameter: Parameter)] {

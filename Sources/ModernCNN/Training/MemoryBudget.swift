@@ -37,14 +37,14 @@ public enum MemoryBudget {
         return 4 * 4 * Double(model.parameterCount) + 2 * 4 * Double(perImage) * Double(batchSize)
     }
 
-    /// Floats of every plain layer's output for `input`, and the output's shape. A Concat feeds
-    /// its input to every branch; any other container chains its children.
+    /// Floats of every plain layer's output for `input`, and the output's shape. A Concat or a
+    /// Residual feeds its input to every child; any other container chains its children.
     static func activationCount(_ layer: any Layer, input: [Int]) throws -> (count: Int, output: [Int]) {
         let output = try layer.outputShape(for: input)
         if layer.children.isEmpty { return (output.reduce(1, *), output) }
         var (count, flowing) = (0, input)
         for child in layer.children {
-            let inner = try activationCount(child.layer, input: layer is Concat ? input : flowing)
+            let inner = try activationCount(child.layer, input: layer.childrenReadTheSameInput ? input : flowing)
             (count, flowing) = (count + inner.count, inner.output)
         }
         return (count, output)
