@@ -200,6 +200,21 @@ func enginesAgreeOnGoogLeNet(engine: Engine) throws {
     try expectEngineMatchesLayers(engine, "GoogLeNet, 2 of 4", input: [2, 1, 64, 64], classes: 10, planned: 4) {
         GoogLeNet.model(GoogLeNet.Design(batchNorm: true), seed: 10)
     }
+    try expectEngineMatchesLayers(engine, "residual GoogLeNet", input: [2, 1, 32, 32], classes: 10) {
+        GoogLeNet.model(GoogLeNet.Design(factorizedFiveByFive: true, residual: true), seed: 11)
+    }
+}
+
+@Test("a plan runs a Residual's body and shortcut as plans of their own and prints them below it")
+func residualPlan() throws {
+    let plan = try ExecutionPlan(
+        GoogLeNet.model(GoogLeNet.Design(residual: true)), inputShape: [4, 1, 96, 96], engine: .fused)
+    let rows = plan.table.rows
+    #expect(rows.contains { $0[0] == "2.0" && $0[1] == "body + shortcut" })
+    #expect(rows.contains { $0[0] == "2.0.body.0" && $0[1] == "4 branches (below)" })
+    #expect(rows.contains { $0[0] == "2.0.shortcut.0" && $0[2].contains("im2col") })
+    // 4b's 512 -> 512 keeps the identity.
+    #expect(rows.contains { $0[0] == "3.1" && $0[1] == "body + identity" })
 }
 
 @Test("a plan runs each Inception branch as a plan of its own and prints it below the block")

@@ -107,3 +107,36 @@ func inceptionIsItsBranches() throws {
     #expect(block.namedParameters.map(\.parameter.gradient.scalars) == blockGradients)
     #expect(block.namedParameters.map(\.name).first == "p1_1.weight")
 }
+
+@Test("GoogLeNet's exercise variants: two 3x3 for the 5x5, residual shortcuts, a 28 px stem, counted by hand")
+func googLeNetVariants() throws {
+    func conv(_ inputs: Int, _ outputs: Int, _ k: Int) -> Int { outputs * (inputs * k * k + 1) }
+    let blocks = GoogLeNet.stages.flatMap { $0 }
+    let inputs = [192] + blocks.dropLast().map(\.output)
+    // Two 3x3 instead of the 5x5: reduce -> reduce at 3x3, then reduce -> out at 3x3.
+    let factorized = GoogLeNet.model(GoogLeNet.Design(factorizedFiveByFive: true))
+    let saved = blocks.reduce(0) { total, c in
+        total + conv(c.c3.reduce, c.c3.out, 5) - conv(c.c3.reduce, c.c3.reduce, 3) - conv(c.c3.reduce, c.c3.out, 3)
+    }
+    #expect(saved > 0 && factorized.parameterCount == 5_977_530 - saved)
+    #expect(factorized.namedParameters.map(\.name).contains("2.0.p3_3.weight"))
+    #expect(try factorized.outputShape(for: [2, 1, 96, 96]) == [2, 10])
+    // Residual: a 1x1 shortcut wherever a block changes the channel count; 4b and 4c (512 -> 512)
+    // and 5a (832 -> 832) keep the identity.
+    let residual = GoogLeNet.model(GoogLeNet.Design(residual: true))
+    let shortcuts = zip(inputs, blocks).filter { $0.0 != $0.1.output }
+    #expect(shortcuts.count == 6)
+    #expect(residual.parameterCount == 5_977_530 + shortcuts.reduce(0) { $0 + conv($1.0, $1.1.output, 1) })
+    #expect(residual.namedParameters.map(\.name).contains("2.0.body.p1_1.weight"))
+    #expect(residual.namedParameters.map(\.name).contains("2.0.shortcut.weight"))
+    // The 28 px stem: a 3x3 convolution at stride 1 and the pool; the blocks see 7, 4 and 2.
+    let small = GoogLeNet.model(GoogLeNet.Design(smallImageStem: true))
+    #expect(small.parameterCount == 5_977_530 - conv(1, 64, 7) + conv(1, 64, 3))
+    var shape = [1, 1, 28, 28]
+    var trace: [[Int]] = []
+    for layer in small.layers {
+        shape = try layer.outputShape(for: shape)
+        trace.append(shape)
+    }
+    #expect(trace == [[1, 64, 14, 14], [1, 192, 7, 7], [1, 480, 4, 4], [1, 832, 2, 2], [1, 1024], [1, 10]])
+}

@@ -35,12 +35,25 @@ public enum GoogLeNet {
         public var stageTwoReLU = true
         /// Batch normalisation after every convolution, before its ReLU (an exercise).
         public var batchNorm = false
+        /// The 5x5 branch reshaped as two 3x3 convolutions that see the same 5x5 window (Inception
+        /// v3's factorisation; an exercise): p3_2 a 3x3 keeping the reduced channels r, p3_3 a 3x3
+        /// from r to the branch's output o, 9r² + 9ro weights where the 5x5 has 25ro.
+        public var factorizedFiveByFive = false
+        /// Each Inception block's output plus its input (through a 1x1 convolution where the
+        /// channel counts differ): a residual connection (an exercise).
+        public var residual = false
+        /// A stem for 28x28 images: a 3x3 convolution at stride 1 and the pool (28 -> 14 px), where
+        /// d2l's 7x7 stride-2 convolution and pool take 96 px to 24 (an exercise).
+        public var smallImageStem = false
         public var initialization: WeightInitialization = .xavierUniform
 
         public init(
-            stageTwoReLU: Bool = true, batchNorm: Bool = false, initialization: WeightInitialization = .xavierUniform
+            stageTwoReLU: Bool = true, batchNorm: Bool = false, factorizedFiveByFive: Bool = false,
+            residual: Bool = false, smallImageStem: Bool = false, initialization: WeightInitialization = .xavierUniform
         ) {
             (self.stageTwoReLU, self.batchNorm, self.initialization) = (stageTwoReLU, batchNorm, initialization)
+            (self.factorizedFiveByFive, self.residual, self.smallImageStem) =
+                (factorizedFiveByFive, residual, smallImageStem)
         }
     }
 
@@ -75,7 +88,10 @@ public enum GoogLeNet {
             convolution("p2_1", inputChannels, c.c2.reduce, kernel: 1)
                 + convolution("p2_2", c.c2.reduce, c.c2.out, kernel: 3),
             convolution("p3_1", inputChannels, c.c3.reduce, kernel: 1)
-                + convolution("p3_2", c.c3.reduce, c.c3.out, kernel: 5),
+                + (design.factorizedFiveByFive
+                    ? convolution("p3_2", c.c3.reduce, c.c3.reduce, kernel: 3)
+                        + convolution("p3_3", c.c3.reduce, c.c3.out, kernel: 3)
+                    : convolution("p3_2", c.c3.reduce, c.c3.out, kernel: 5)),
             pool + convolution("p4_2", inputChannels, c.c4, kernel: 1),
         ]
         return Concat(
@@ -100,7 +116,9 @@ public enum GoogLeNet {
         }
         func pool() -> MaxPool2d { MaxPool2d(kernelSize: 3, stride: 2, padding: 1) }
         var stageList: [Sequential] = [
-            Sequential(convolution(1, 64, kernel: 7, stride: 2) + [pool()]),
+            Sequential(
+                (design.smallImageStem ? convolution(1, 64, kernel: 3) : convolution(1, 64, kernel: 7, stride: 2))
+                    + [pool()]),
             Sequential(
                 convolution(64, 64, kernel: 1, relu: design.stageTwoReLU)
                     + convolution(64, 192, kernel: 3, relu: design.stageTwoReLU) + [pool()]),
@@ -109,7 +127,13 @@ public enum GoogLeNet {
         for (index, blocks) in stages.enumerated() {
             var layers: [any Layer] = []
             for channels in blocks {
-                layers.append(inception(inputChannels: inputs, channels, design: design, generator: &g))
+                let block = inception(inputChannels: inputs, channels, design: design, generator: &g)
+                layers.append(
+                    design.residual
+                        ? residual(
+                            block, inputChannels: inputs, outputChannels: channels.output,
+                            initialization: design.initialization, generator: &g)
+                        : block)
                 inputs = channels.output
             }
             let isLast = index == stages.count - 1
@@ -121,4 +145,21 @@ public enum GoogLeNet {
         return Sequential(stageList + [head])
     }
     // end snippet: googlenet
+
+    // snippet: inception-residual
+    /// An Inception block plus its input: y = block(x) + x, or y = block(x) + conv1x1(x) where
+    /// the block changes the channel count (six of d2l's nine blocks do; 4b, 4c and 5a do not).
+    public static func residual(
+        _ block: Concat, inputChannels: Int, outputChannels: Int, initialization: WeightInitialization,
+        generator g: inout SeededGenerator
+    ) -> Residual {
+        let shortcut =
+            outputChannels == inputChannels
+            ? nil
+            : Conv2d(
+                inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 1,
+                initialization: initialization, generator: &g)
+        return Residual(block, shortcut: shortcut)
+    }
+    // end snippet: inception-residual
 }
