@@ -32,13 +32,18 @@ public struct ArchitectureDiagram {
     public private(set) var edgeCount = 0
 
     /// With `measuredShares` (a layer's path -> its share of the measured time), nodes are
-    /// shaded by time instead of by multiply-adds (`--profile`).
-    public init(_ profile: ModelProfile, title: String, style: Style = .layers, measuredShares: [String: Double]? = nil)
-    {
+    /// shaded by time instead of by multiply-adds (`--profile`). Layers whose paths are in
+    /// `highlighted` (what an ArchitectureDiff found changed) get a thick green border, and so
+    /// does a folded node holding one of them.
+    public init(
+        _ profile: ModelProfile, title: String, style: Style = .layers, measuredShares: [String: Double]? = nil,
+        highlighted: Set<String> = []
+    ) {
         self.profile = profile
         self.title = title
         self.style = style
-        var builder = Builder(profile: profile, style: style, measuredShares: measuredShares)
+        var builder = Builder(
+            profile: profile, style: style, measuredShares: measuredShares, highlighted: highlighted)
         dot = builder.build(title: title)
         (nodeCount, edgeCount) = (builder.nodes, builder.edges)
     }
@@ -58,6 +63,9 @@ public struct ArchitectureDiagram {
         (0.2, "#f16913", "8% to 20%"), (1.01, "#a63603", "over 20%"),
     ]
 
+    /// The border of a layer an ArchitectureDiff marks as changed.
+    static let highlightColor = "#2ca02c"
+
     static func shade(_ share: Double) -> (fill: String, font: String) {
         let bucket = shades.firstIndex { share <= $0.upTo } ?? shades.count - 1
         return (shades[bucket].color, bucket >= 3 ? "white" : "black")
@@ -69,14 +77,19 @@ private struct Builder {
     let profile: ModelProfile
     let style: ArchitectureDiagram.Style
     let measuredShares: [String: Double]?
+    let highlighted: Set<String>
     var lines: [String] = []
     var nodes = 0, edges = 0
     var nextCluster = 0
 
-    init(profile: ModelProfile, style: ArchitectureDiagram.Style, measuredShares: [String: Double]?) {
+    init(
+        profile: ModelProfile, style: ArchitectureDiagram.Style, measuredShares: [String: Double]?,
+        highlighted: Set<String>
+    ) {
         self.profile = profile
         self.style = style
         self.measuredShares = measuredShares
+        self.highlighted = highlighted
     }
 
     mutating func build(title: String) -> String {
@@ -128,18 +141,24 @@ private struct Builder {
             body = indent + "  "
         }
         var exits: [String]
-        if entry.layer is Concat {
-            // Branches side by side, all fed by the block's input, joined at one node.
-            var branchExits: [String] = []
+        if entry.layer.childrenReadTheSameInput {
+            // Branches side by side, all fed by the block's input, joined at one node (a Concat
+            // stacks their channels; a Residual adds body and shortcut, an identity shortcut
+            // being the edge from the block's input itself).
+            var branchExits: [(node: String, shape: [Int])] = []
             for child in childIndices {
-                branchExits += emit(entryIndex: child, from: sources, indent: body, cluster: true)
+                let shape = profile.entries[child].outputShape
+                branchExits += emit(entryIndex: child, from: sources, indent: body, cluster: true).map { ($0, shape) }
+            }
+            let isSum = entry.layer is Residual
+            if let residual = entry.layer as? Residual, residual.shortcut == nil {
+                branchExits += sources.map { ($0, entry.inputShape) }
             }
             let join = addNode(
-                id: "concat_\(sanitize(entry.path))", label: "concatenate channels\n\(shapeText(entry.outputShape))",
+                id: "join_\(sanitize(entry.path))",
+                label: "\(isSum ? "add" : "concatenate channels")\n\(shapeText(entry.outputShape))",
                 fill: "#ffffff", font: "black", indent: body)
-            for (source, child) in zip(branchExits, childIndices) {
-                addEdge(source, join, shape: profile.entries[child].outputShape, indent: body)
-            }
+            for exit in branchExits { addEdge(exit.node, join, shape: exit.shape, indent: body) }
             exits = [join]
         } else {
             exits = sources
@@ -215,11 +234,17 @@ private struct Builder {
         if entry.parameterCount > 0 {
             label += "\n\(grouped(half ? entry.parameterCount / 2 : entry.parameterCount)) params"
         }
-        return addNode(id: "n\(sanitize(entry.path))\(suffix)", label: label, fill: fill, font: font, indent: indent)
+        let changed = highlighted.contains { $0 == entry.path || $0.hasPrefix(entry.path + ".") }
+        return addNode(
+            id: "n\(sanitize(entry.path))\(suffix)", label: label, fill: fill, font: font, indent: indent,
+            highlighted: changed)
     }
 
-    mutating func addNode(id: String, label: String, fill: String, font: String, indent: String = "  ") -> String {
-        lines.append("\(indent)\(id) [label=\(quote(label)), fillcolor=\"\(fill)\", fontcolor=\"\(font)\"];")
+    mutating func addNode(
+        id: String, label: String, fill: String, font: String, indent: String = "  ", highlighted: Bool = false
+    ) -> String {
+        let border = highlighted ? ", color=\"\(ArchitectureDiagram.highlightColor)\", penwidth=3" : ""
+        lines.append("\(indent)\(id) [label=\(quote(label)), fillcolor=\"\(fill)\", fontcolor=\"\(font)\"\(border)];")
         nodes += 1
         return id
     }
@@ -240,8 +265,13 @@ private struct Builder {
             "<tr><td bgcolor=\"\(shade.color)\" width=\"18\"> </td><td align=\"left\">\(shade.label)</td></tr>"
         }.joined()
         let heading = measuredShares == nil ? "share of multiply-adds" : "share of measured time"
+        let changed =
+            highlighted.isEmpty
+            ? ""
+            : "<tr><td border=\"3\" color=\"\(ArchitectureDiagram.highlightColor)\" width=\"18\"> </td>"
+                + "<td align=\"left\">changed by the diff</td></tr>"
         return "  legend [shape=plaintext, style=\"\", label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" "
-            + "cellpadding=\"3\"><tr><td colspan=\"2\"><b>\(heading)</b></td></tr>\(rows)</table>>];"
+            + "cellpadding=\"3\"><tr><td colspan=\"2\"><b>\(heading)</b></td></tr>\(rows)\(changed)</table>>];"
     }
 
     /// "Conv2d 11x11 /4 pad 1 → 96": what a reader needs to redo the shape arithmetic.

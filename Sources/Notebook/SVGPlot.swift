@@ -90,10 +90,36 @@ public struct BarChart {
     }
 
     public func svg(width: Int = 560) -> String {
+        let (body, frame) = drawing(width: width)
+        return frame.document(body)
+    }
+
+    /// Several charts in one SVG, `columns` to a row, each `width` wide: a figure that compares
+    /// networks on several quantities at once.
+    public static func grid(_ charts: [BarChart], columns: Int, width: Int = 420) -> String {
+        let drawings = charts.map { $0.drawing(width: width) }
+        let columns = max(1, columns)
+        var rowTops: [Int] = [0]
+        for row in stride(from: 0, to: drawings.count, by: columns) {
+            let tallest = drawings[row..<min(row + columns, drawings.count)].map(\.frame.height).max() ?? 0
+            rowTops.append(rowTops.last! + tallest)
+        }
+        var body = ""
+        for (index, drawing) in drawings.enumerated() {
+            let (x, y) = ((index % columns) * width, rowTops[index / columns])
+            body += "<g transform=\"translate(\(x),\(y))\">\n\(drawing.body)</g>\n"
+        }
+        let frame = PlotFrame(width: width * min(columns, max(drawings.count, 1)), height: rowTops.last!)
+        return frame.document(body)
+    }
+
+    /// The chart's elements and the frame they are drawn in.
+    func drawing(width: Int) -> (body: String, frame: PlotFrame) {
         let rowHeight = 28.0
         let height = Int(90 + rowHeight * Double(bars.count))
         var frame = PlotFrame(width: width, height: height)
         frame.left = 150
+        frame.right = 60
         let ticks = niceTicks(0, bars.map(\.value).max() ?? 1)
         let top = ticks.last!
         func px(_ value: Double) -> Double { frame.left + value / max(top, 1e-12) * frame.plotWidth }
@@ -107,8 +133,11 @@ public struct BarChart {
             body +=
                 "<text x=\"\(format(frame.left - 8))\" y=\"\(format(y + rowHeight / 2))\" text-anchor=\"end\">"
                 + "\(escapeXML(bar.label))</text>\n"
+            body +=
+                "<text x=\"\(format(px(bar.value) + 4))\" y=\"\(format(y + rowHeight / 2))\" font-size=\"11\">"
+                + "\(escapeXML(tickLabel(bar.value)))</text>\n"
         }
-        return frame.document(body)
+        return (body, frame)
     }
 }
 

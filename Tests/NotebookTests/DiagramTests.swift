@@ -101,3 +101,56 @@ func renderedDiagram() throws {
     #expect(abs(Double(word(16)) - Double(size.1)! * 4 / 3) <= 3)
     #expect(abs(Double(word(20)) - Double(size.2)! * 4 / 3) <= 3)
 }
+
+@Test("architecture diff: batch norm added after every convolution is found as added layers, nothing removed")
+func architectureDiffFindsInsertedLayers() throws {
+    let shape = [1, 1, 96, 96]
+    let before = try ModelProfile(GoogLeNet.model(), inputShape: shape)
+    let after = try ModelProfile(GoogLeNet.model(GoogLeNet.Design(batchNorm: true)), inputShape: shape)
+    let diff = ArchitectureDiff(from: before, to: after)
+    #expect(diff.added.count == 3 + 9 * 6)
+    #expect(diff.added.allSatisfy { $0.layer is BatchNorm2d })
+    #expect(diff.removed.isEmpty)
+    #expect(diff.summary == ["57 x BatchNorm2d added"])
+    // And back: the same layers, removed.
+    let back = ArchitectureDiff(from: after, to: before)
+    #expect(back.added.isEmpty && back.removed.count == 57)
+    // A changed layer is one removed and one added: a 5x5 that became two 3x3.
+    let reshaped = try ModelProfile(GoogLeNet.model(GoogLeNet.Design(factorizedFiveByFive: true)), inputShape: shape)
+    let change = ArchitectureDiff(from: before, to: reshaped)
+    #expect(change.removed.count == 9 && change.removed.allSatisfy { ($0.layer as? Conv2d)?.kernelSize == 5 })
+    #expect(change.added.count == 9 * 3)  // per block: two 3x3 convolutions and the new ReLU
+    #expect(change.summary == ["18 x Conv2d added", "9 x ReLU added", "9 x Conv2d removed"])
+}
+
+@Test("a diagram outlines the layers it is told are changed, and a folded node holding one")
+func diagramHighlights() throws {
+    let model = GoogLeNet.model(GoogLeNet.Design(batchNorm: true))
+    let profile = try ModelProfile(model, inputShape: [1, 1, 96, 96])
+    let diff = ArchitectureDiff(from: try ModelProfile(GoogLeNet.model(), inputShape: [1, 1, 96, 96]), to: profile)
+    let drawn = ArchitectureDiagram(profile, title: "with BN", highlighted: diff.addedPaths)
+    #expect(drawn.dot.components(separatedBy: "penwidth=3").count - 1 == 57)
+    #expect(drawn.dot.contains("changed by the diff"))
+    // Folded by stage: every stage holds a batch norm, the dense head does not.
+    let folded = ArchitectureDiagram(profile, title: "folded", style: .folded, highlighted: diff.addedPaths)
+    #expect(folded.dot.components(separatedBy: "penwidth=3").count - 1 == 5)
+    #expect(!ArchitectureDiagram(profile, title: "plain").dot.contains("penwidth=3"))
+}
+
+@Test("a residual block is drawn with its body and shortcut side by side, joined at an add node")
+func residualDiagram() throws {
+    var g = SeededGenerator(seed: 1)
+    let identity = Residual(
+        Sequential(Conv2d(inputChannels: 4, outputChannels: 4, kernelSize: 3, padding: 1, generator: &g), ReLU()))
+    let projected = Residual(
+        Conv2d(inputChannels: 4, outputChannels: 8, kernelSize: 3, padding: 1, generator: &g),
+        shortcut: Conv2d(inputChannels: 4, outputChannels: 8, kernelSize: 1, generator: &g))
+    let model = Sequential(identity, projected)
+    let profile = try ModelProfile(model, inputShape: [1, 4, 6, 6])
+    #expect(profile.model.multiplyAdds == 36 * (4 * 4 * 9 + 8 * 4 * 9 + 8 * 4))
+    let dot = ArchitectureDiagram(profile, title: "residual").dot
+    #expect(dot.components(separatedBy: "label=\"add\\n").count - 1 == 2)
+    // The identity block's add node is fed by its body and by the block's input itself.
+    #expect(dot.contains("input -> join_0"))
+    #expect(dot.contains("n1_shortcut -> join_1"))
+}

@@ -72,3 +72,19 @@ func pngEncoding() throws {
     #expect(bytes[24] == 8 && bytes[25] == 2)
     #expect(String(decoding: bytes.suffix(8).prefix(4), as: UTF8.self) == "IEND")
 }
+
+@Test("bar chart grid: every chart in one SVG, placed on a grid of two columns, values written beside the bars")
+func barChartGrid() throws {
+    let charts = (1...3).map { index in
+        BarChart(title: "chart \(index)", valueLabel: "units", bars: [("a", Double(index)), ("b", 2.5)])
+    }
+    let svg = BarChart.grid(charts, columns: 2, width: 400)
+    _ = try elementNames(svg)
+    #expect(svg.components(separatedBy: "class=\"bar\"").count - 1 == 6)
+    #expect(svg.contains("translate(0,0)") && svg.contains("translate(400,0)"))
+    // The third chart starts a second row, below the first row's height.
+    let rowHeight = 90 + 28 * 2
+    #expect(svg.contains("translate(0,\(rowHeight))"))
+    #expect(svg.contains("width=\"800\" height=\"\(2 * rowHeight)\""))
+    #expect(svg.contains(">2.5</text>"))
+}
