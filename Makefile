@@ -61,10 +61,11 @@ build: setup
 
 # Each chapter in order; the first failure stops the run and names the chapter.
 chapters: build
-	@for c in $(CHAPTERS); do \
-	  echo ">>> chapter $$c"; \
+	@all=$$(date +%s); for c in $(CHAPTERS); do \
+	  echo ">>> chapter $$c"; start=$$(date +%s); \
 	  $(BIN)/$$c || { echo "make chapters: chapter '$$c' failed"; exit 1; }; \
-	done
+	  echo "<<< chapter $$c: $$(( $$(date +%s) - start )) s"; \
+	done; echo "make chapters: all $(words $(CHAPTERS)) chapters in $$(( $$(date +%s) - all )) s"
 
 $(CHAPTERS): build
 	$(BIN)/$@ $(ARGS)
@@ -107,7 +108,7 @@ check-pages-run:
 	    > transcripts/05-vgg.txt && \
 	  $$bin/nin --skip-experiments --train-limit 256 --test-limit 64 --batch-size 32 \
 	    > transcripts/06-nin.txt && \
-	  $$bin/googlenet --train-limit 256 --test-limit 64 --batch-size 32 \
+	  $$bin/googlenet --skip-experiments --train-limit 256 --test-limit 64 --batch-size 32 \
 	    > transcripts/07-googlenet.txt
 	/usr/bin/python3 Tests/Pages/check_pages.py $(PAGES_DIR)/output $(PAGES_DIR)/transcripts output/check-pages
 

@@ -51,6 +51,108 @@ public enum GoogLeNetExercises {
         return (parts.reduce(0) { $0 + $1.0 }, parts.reduce(0) { $0 + $1.1 })
     }
 
+    // MARK: exercise 1: four variants, measured
+
+    /// One variant of exercise 1: what it changes from d2l's network, how it is built and trained.
+    public struct Variant: Sendable {
+        public let name: String
+        public let design: GoogLeNet.Design
+        /// Label smoothing of the loss (0: plain cross-entropy).
+        public let labelSmoothing: Float
+
+        /// d2l's network and the four changes the exercise asks about, each alone, all with
+        /// `initialization` (the quick run's He initialisation).
+        public static func exerciseOne(initialization: WeightInitialization) -> [Variant] {
+            let base = GoogLeNet.Design(initialization: initialization)
+            func changed(_ change: (inout GoogLeNet.Design) -> Void) -> GoogLeNet.Design {
+                var design = base
+                change(&design)
+                return design
+            }
+            return [
+                Variant(name: "d2l's GoogLeNet", design: base, labelSmoothing: 0),
+                Variant(name: "batch normalisation", design: changed { $0.batchNorm = true }, labelSmoothing: 0),
+                Variant(name: "5x5 as two 3x3", design: changed { $0.factorizedFiveByFive = true }, labelSmoothing: 0),
+                Variant(name: "label smoothing 0.1", design: base, labelSmoothing: 0.1),
+                Variant(name: "residual blocks", design: changed { $0.residual = true }, labelSmoothing: 0),
+            ]
+        }
+    }
+
+    /// A variant's short run beside its size and work per image at the run's input size.
+    public struct VariantRun: Sendable {
+        public let variant: Variant
+        public let run: ShortRun
+        public let parameters: Int
+        public let multiplyAdds: Int
+    }
+
+    // snippet: googlenet-exercise-1
+    /// Exercise 1. Each variant trained from the same seed on the same images with Adam, and
+    /// what it costs: parameters and multiply-adds per image at the recipe's input size.
+    public static func variants(
+        _ variants: [Variant], data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0
+    ) throws -> [VariantRun] {
+        try variants.map { variant in
+            let model = GoogLeNet.model(variant.design, seed: seed)
+            let profile = try ModelProfile(model, inputShape: [1, 1, recipe.imageSize, recipe.imageSize])
+            let run = try shortRun(
+                variant.name, model: model, optimizer: Adam(learningRate: recipe.learningRate), recipe: recipe,
+                data: data, seed: seed, testingEveryEpoch: false, labelSmoothing: variant.labelSmoothing)
+            return VariantRun(
+                variant: variant, run: run, parameters: model.parameterCount, multiplyAdds: profile.model.multiplyAdds)
+        }
+    }
+    // end snippet: googlenet-exercise-1
+
+    // MARK: exercise 3: a GoogLeNet for 28x28 images
+
+    /// A network for exercise 3 and the input size it runs at.
+    public struct SizedNetwork: Sendable {
+        public let name: String
+        public let design: GoogLeNet.Design
+        public let imageSize: Int
+    }
+
+    /// d2l's network at its 96 px and at `quickSize` (both upscaled from 28), and the small-image
+    /// stem at the images' own 28 px.
+    public static func sizedNetworks(initialization: WeightInitialization, quickSize: Int) -> [SizedNetwork] {
+        let d2l = GoogLeNet.Design(initialization: initialization)
+        var small = d2l
+        small.smallImageStem = true
+        return [
+            SizedNetwork(name: "d2l's stem at 96 px", design: d2l, imageSize: 96),
+            SizedNetwork(name: "d2l's stem at \(quickSize) px", design: d2l, imageSize: quickSize),
+            SizedNetwork(name: "3x3 stem at 28 px", design: small, imageSize: FashionMNIST.side),
+        ]
+    }
+
+    /// Each network's plane side entering stages 3, 4 and 5 (from its profile) and its
+    /// multiply-adds per image.
+    public static func stagePlanes(_ network: SizedNetwork) throws -> (sides: [Int], multiplyAdds: Int) {
+        let model = GoogLeNet.model(network.design)
+        let profile = try ModelProfile(model, inputShape: [1, 1, network.imageSize, network.imageSize])
+        let stages = profile.entries(toDepth: 0)
+        return (stages[2...4].map { $0.inputShape[2] }, profile.model.multiplyAdds)
+    }
+
+    // snippet: googlenet-exercise-3
+    /// Exercise 3. The networks of `sizedNetworks` trained on the same images, each at its own
+    /// input size, with the recipe's optimizer settings.
+    public static func smallImages(
+        _ networks: [SizedNetwork], data: FashionMNISTSplits, recipe: Recipe, seed: UInt64 = 0
+    ) throws -> [ShortRun] {
+        try networks.map { network in
+            var own = recipe
+            own.imageSize = network.imageSize
+            return try shortRun(
+                network.name, model: GoogLeNet.model(network.design, seed: seed),
+                optimizer: Adam(learningRate: recipe.learningRate), recipe: own, data: data, seed: seed,
+                testingEveryEpoch: false)
+        }
+    }
+    // end snippet: googlenet-exercise-3
+
     // MARK: exercise 2: the smallest input
 
     /// The smallest square input GoogLeNet's shapes allow, found by shape inference from 1 px up,

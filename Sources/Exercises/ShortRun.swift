@@ -15,6 +15,8 @@ public struct ShortRun: Sendable {
     /// Loss of the first and of the last training batch: did it learn at all?
     public let firstBatchLoss: Float
     public let lastBatchLoss: Float
+    /// Every training batch's own loss, in order (the last is NaN when the run diverged).
+    public let batchLosses: [Float]
     /// Where the loss became NaN or infinite (1-based epoch and step), if it did; the run
     /// stopped there and `history` holds the epochs before it.
     public let diverged: (epoch: Int, step: Int)?
@@ -29,6 +31,19 @@ public struct ShortRun: Sendable {
     }
     /// Best training speed over the epochs.
     public var imagesPerSecond: Double { history.map(\.imagesPerSecond).max() ?? 0 }
+
+    /// The first step (1-based) after which the mean loss of the last `window` batches is below
+    /// `threshold`, or nil if it never is: when a run left its starting plateau (at ln 10 =
+    /// 2.303 for ten classes) without one lucky batch deciding it.
+    public func firstStep(whereMeanLossOf window: Int, fallsBelow threshold: Float) -> Int? {
+        guard window > 0, batchLosses.count >= window else { return nil }
+        var sum = batchLosses[..<window].reduce(0, +)
+        for end in window...batchLosses.count {
+            if sum / Float(window) < threshold { return end }
+            if end < batchLosses.count { sum += batchLosses[end] - batchLosses[end - window] }
+        }
+        return nil
+    }
 }
 
 /// Trains `model` with `optimizer` on the first `recipe.trainLimit` training images and tests on
@@ -36,7 +51,7 @@ public struct ShortRun: Sendable {
 public func shortRun(
     _ name: String, model: any Layer, optimizer: any Optimizer, recipe: Recipe,
     data: FashionMNISTSplits, seed: UInt64, engine: Engine = .auto, testingEveryEpoch: Bool = true,
-    monitorsHealth: Bool = false
+    monitorsHealth: Bool = false, labelSmoothing: Float = 0
 ) throws -> ShortRun {
     var configuration = TrainingConfiguration(
         epochs: recipe.epochs, batchSize: recipe.batchSize,
@@ -45,6 +60,7 @@ public func shortRun(
     configuration.engine = engine
     configuration.evaluatesEveryEpoch = testingEveryEpoch
     configuration.monitorsHealth = monitorsHealth
+    configuration.labelSmoothing = labelSmoothing
     let trainer = try Trainer(
         model: model, optimizer: optimizer, train: data.train, test: data.test,
         configuration: configuration)
@@ -68,7 +84,8 @@ public func shortRun(
     }
     return ShortRun(
         name: name, parameterCount: model.parameterCount, history: trainer.history,
-        firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan, diverged: diverged,
+        firstBatchLoss: losses.first ?? .nan, lastBatchLoss: losses.last ?? .nan, batchLosses: losses,
+        diverged: diverged,
         health: trainer.health)
 }
 

@@ -11,7 +11,7 @@ import Notebook
 public enum VGGExercises {
     // MARK: 5.5 The cost against AlexNet
 
-    /// One network's size, work and measured time per image on 1x224x224 inputs.
+    /// One network's size, work and measured time per image, on the input it was measured at.
     public struct Cost: Sendable {
         public let name: String
         public let parameters: Int
@@ -22,6 +22,29 @@ public enum VGGExercises {
         public let trainingSeconds: Double, inferenceSeconds: Double
     }
 
+    /// `model`'s parameters, multiply-adds and activations on one image of `inputShape` ([C, H, W])
+    /// counted from its profile, and a training step and an inference pass of `batchSize` images
+    /// timed (best of two, after a first untimed one) through the execution plan the trainer runs.
+    public static func measuredCost(
+        _ name: String, _ model: any Layer, inputShape: [Int], batchSize: Int, seed: UInt64 = 0
+    ) throws -> Cost {
+        let profile = try ModelProfile(model, inputShape: [1] + inputShape)
+        let plan = try ExecutionPlan(model, inputShape: [batchSize] + inputShape)
+        var g = SeededGenerator(seed: seed)
+        let images = Tensor(uniform: [batchSize] + inputShape, in: 0...1, generator: &g)
+        let gradient = Tensor(
+            uniform: [batchSize] + Array(profile.model.outputShape.dropFirst()), in: -0.01...0.01, generator: &g)
+        let training = bestTime(repeats: 2) {
+            _ = try! plan.forward(images, training: true)  // the shapes are the plan's own
+            _ = plan.backward(gradient)
+        }
+        let inference = bestTime(repeats: 2) { _ = try! plan.forward(images, training: false) }
+        return Cost(
+            name: name, parameters: model.parameterCount, multiplyAdds: profile.model.multiplyAdds,
+            activationBytes: profile.activationBytes, trainingSeconds: training / Double(batchSize),
+            inferenceSeconds: inference / Double(batchSize))
+    }
+
     // snippet: vgg-cost
     /// What VGG costs against AlexNet: d2l's AlexNet and small VGG on 1x224x224, their
     /// parameters, multiply-adds and activations counted from the profile, and a training step
@@ -29,21 +52,7 @@ public enum VGGExercises {
     /// trainer runs.
     public static func costAgainstAlexNet(batchSize: Int, seed: UInt64 = 0) throws -> [Cost] {
         try [("AlexNet (d2l)", AlexNet.d2l(seed: seed)), ("VGG (small)", VGG.Variant.small.model(seed: seed))].map {
-            name, model in
-            let profile = try ModelProfile(model, inputShape: [1, 1, 224, 224])
-            let plan = try ExecutionPlan(model, inputShape: [batchSize, 1, 224, 224])
-            var g = SeededGenerator(seed: seed)
-            let images = Tensor(uniform: [batchSize, 1, 224, 224], in: 0...1, generator: &g)
-            let gradient = Tensor(uniform: [batchSize, 10], in: -0.01...0.01, generator: &g)
-            let training = bestTime(repeats: 2) {
-                _ = try! plan.forward(images, training: true)  // the shapes are the plan's own
-                _ = plan.backward(gradient)
-            }
-            let inference = bestTime(repeats: 2) { _ = try! plan.forward(images, training: false) }
-            return Cost(
-                name: name, parameters: model.parameterCount, multiplyAdds: profile.model.multiplyAdds,
-                activationBytes: profile.activationBytes, trainingSeconds: training / Double(batchSize),
-                inferenceSeconds: inference / Double(batchSize))
+            try measuredCost($0, $1, inputShape: [1, 224, 224], batchSize: batchSize, seed: seed)
         }
     }
     // end snippet: vgg-cost

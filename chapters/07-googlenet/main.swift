@@ -40,6 +40,9 @@ struct GoogLeNetChapter: ParsableCommand {
     )
     var initialization: InitializationChoice?
 
+    @Flag(help: "Skip the exercises' training runs (the computed answers are still printed).")
+    var skipExperiments = false
+
     func validate() throws {
         if let imageSize, !(16...224).contains(imageSize) {
             throw ValidationError("--image-size must be between 16 and 224, got \(imageSize)")
@@ -59,9 +62,13 @@ struct GoogLeNetChapter: ParsableCommand {
         let blocks = try inception(book, folder: folder)
         let profile = try network(book, folder: folder)
         allocation(book, blocks: blocks)
-        let outcome = try train(book, data: data, folder: folder)
-        try exercises(book)
-        summary(book, profile: profile, outcome: outcome)
+        let (outcome, run) = try train(book, data: data, folder: folder)
+        let variantRuns = try exercises(book, data: data)
+        let costs = try ClosingComparison(
+            book: book, folder: folder, seed: options.seed, ownRun: run, variantRuns: variantRuns,
+            initialization: quickInitialization.scheme
+        ).run()
+        summary(book, profile: profile, outcome: outcome, costs: costs)
         book.note(
             "This chapter's files (diagrams, curves, checkpoint, metrics, index.html) are in \(displayPath(folder.path))."
         )
@@ -250,7 +257,11 @@ struct GoogLeNetChapter: ParsableCommand {
 
     // MARK: 7.4
 
-    func train(_ book: Notebook, data: FashionMNISTSplits, folder: URL) throws -> TrainingOutcome {
+    /// The initialisation of the quick run and of the exercises' short runs, unless --initialization says otherwise.
+    var quickInitialization: InitializationChoice { initialization ?? .kaiming }
+
+    /// 7.4; returns the run and what it trained on, for 7.6.
+    func train(_ book: Notebook, data: FashionMNISTSplits, folder: URL) throws -> (TrainingOutcome, RecordedRun) {
         book.section("7.4 Training")
         let full = recipe == .cpu ? Recipes.cpuFull : Recipes.d2lFull
         var chosen = training.recipe(quick: Recipes.quick, full: full)
@@ -297,8 +308,9 @@ struct GoogLeNetChapter: ParsableCommand {
                 + (training.full
                     ? " (--full)"
                     : training.overridesRecipe || imageSize != nil ? " (changed by flags)" : " (quick default)"))
+        let name = scheme == .xavier ? "GoogLeNet (d2l)" : "GoogLeNet (d2l, Kaiming initialisation)"
         let outcome = try runTraining(
-            model, name: scheme == .xavier ? "GoogLeNet (d2l)" : "GoogLeNet (d2l, Kaiming initialisation)",
+            model, name: name,
             optimizer: optimizer, recipe: chosen, data: data, seed: options.seed,
             directory: folder, resume: training.resume, engine: training.engine, profile: training.profile,
             checkpoints: training.checkpoint, book: book)
@@ -334,17 +346,28 @@ struct GoogLeNetChapter: ParsableCommand {
             the work per image; at the same rate of work d2l's \(d2l.epochs) epochs would take about \
             \(formatted(Double(d2l.epochs * 60_000) / max(fullSpeed, 1e-9) / 3600, digits: 1)) hours here.
             """)
-        return outcome
+        let run = RecordedRun(
+            model: name, epochs: outcome.final?.epoch ?? 0, trainImages: trained, imageSize: chosen.imageSize,
+            batchSize: chosen.batchSize, optimizer: optimizer.settings, testAccuracy: Float(accuracy))
+        return (outcome, run)
     }
 
     // MARK: 7.5
 
-    func exercises(_ book: Notebook) throws {
-        book.section("7.5 Exercises, computed")
-        try GoogLeNetChapterExercises(book: book).run()
+    /// 7.5; returns exercise 1's runs, for 7.6's architecture diff.
+    func exercises(_ book: Notebook, data: FashionMNISTSplits) throws -> [GoogLeNetExercises.VariantRun] {
+        book.section("7.5 Exercises")
+        var exercises = GoogLeNetChapterExercises(
+            book: book, data: data, seed: options.seed, initialization: quickInitialization.scheme,
+            skipExperiments: skipExperiments, explore: training.full)
+        try exercises.run()
+        return exercises.variantRuns
     }
 
-    func summary(_ book: Notebook, profile: ModelProfile, outcome: TrainingOutcome) {
+    func summary(_ book: Notebook, profile: ModelProfile, outcome: TrainingOutcome, costs: [VGGExercises.Cost]) {
+        let most = costs.max { $0.parameters < $1.parameters }!,
+            busiest = costs.max { $0.multiplyAdds < $1.multiplyAdds }!
+        let last = costs[costs.count - 1]
         book.section("Summary")
         book.say(
             """
@@ -355,6 +378,10 @@ struct GoogLeNetChapter: ParsableCommand {
             \(formatted(Double(profile.model.multiplyAdds) / 1e9, digits: 2)) billion multiply-adds \
             per 96 px image, with NiN's global average pooling before one dense layer.
             - The execution plan runs each branch as a plan of its own and joins them on channels.
+            - Side by side (7.6), \(most.name) has the most parameters (\(grouped(most.parameters))) and \
+            \(busiest.name == most.name ? "does" : "\(busiest.name) does") the most work per image \
+            (\(formatted(Double(busiest.multiplyAdds) / 1e9, digits: 2)) billion multiply-adds); \
+            \(last.name) has \(percent(last.parameters, of: most.parameters)) of \(most.name)'s parameters.
             - Trained here: test accuracy \(formatted(Double(outcome.final?.testAccuracy ?? 0), digits: 3)) \
             (7.4 says on what).
             """)
