@@ -516,7 +516,7 @@ struct AlexNetChapter: ParsableCommand {
 
     /// Exercise 4: AlexNet's curves beside LeNet's over several epochs.
     func longerTraining(_ book: Notebook, data: FashionMNISTSplits) throws {
-        let (epochs, images, testImages) = (3, 1024, 512)
+        let (epochs, images, testImages) = (3, 768, 512)
         book.say(
             """
             4. More epochs: the 28x28 AlexNet of exercise 5 and d2l's LeNet, \(epochs) epochs each on \
@@ -608,7 +608,7 @@ struct AlexNetChapter: ParsableCommand {
     /// Exercise 6: batch size against throughput, accuracy and measured memory. Returns the
     /// 28x28 AlexNet's training speed at batch 64.
     func batchSizes(_ book: Notebook, data: FashionMNISTSplits) throws -> Double {
-        let (studyImages, studyTestImages) = (768, 512)
+        let (studyImages, studyTestImages) = (512, 512)
         book.say(
             "6. Batch size against throughput, accuracy and memory (the 28x28 AlexNet, one epoch of the first "
                 + "\(studyImages) images, tested on \(studyTestImages), lr scaled with the batch):")

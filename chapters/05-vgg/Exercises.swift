@@ -19,7 +19,7 @@ struct VGGChapterExercises {
     var experimentRecipe: Recipe {
         Recipe(
             epochs: 1, batchSize: 64, learningRate: Recipes.quick.learningRate, imageSize: Recipes.quick.imageSize,
-            trainLimit: explore ? 20_000 : 4_096, testLimit: explore ? 10_000 : 2_000)
+            trainLimit: explore ? 20_000 : 2_048, testLimit: explore ? 10_000 : 2_000)
     }
 
     func run() throws {
@@ -192,7 +192,7 @@ struct VGGChapterExercises {
     func inputSizes() throws {
         let sizes = explore ? [32, 56, 84, 112, 224] : [32, 56, 84]
         var recipe = experimentRecipe
-        recipe.trainLimit = explore ? 10_000 : 2_048
+        recipe.trainLimit = explore ? 10_000 : 1_536
         book.say(
             """
             6. Does the small VGG need 224 pixels? The same network trained with Adam on the same \

@@ -471,9 +471,9 @@ struct VGGChapter: ParsableCommand {
 enum Recipes {
     /// d2l's: small VGG, SGD lr 0.05, batch 128, 224 px, 10 epochs.
     static let d2lFull = Recipe(epochs: 10, batchSize: 128, learningRate: 0.05, imageSize: 224)
-    /// The quick default: the first 40,000 images at 32 px with Adam, lr 0.001 (section 5.6
+    /// The quick default: the first 32,000 images at 32 px with Adam, lr 0.001 (section 5.6
     /// says why each change).
-    static let quick = Recipe(epochs: 1, batchSize: 128, learningRate: 0.001, imageSize: 32, trainLimit: 40_000)
+    static let quick = Recipe(epochs: 1, batchSize: 128, learningRate: 0.001, imageSize: 32, trainLimit: 32_000)
     /// The course note's: Adam lr 0.001, batch 16, 5 epochs at 224, on the cpu variant.
     static let cpuFull = Recipe(epochs: 5, batchSize: 16, learningRate: 0.001, imageSize: 224)
 }
