@@ -60,8 +60,9 @@ public enum GoogLeNetExercises {
         /// Label smoothing of the loss (0: plain cross-entropy).
         public let labelSmoothing: Float
 
-        /// d2l's network and the four changes the exercise asks about, each alone, all with
-        /// `initialization` (the quick run's He initialisation).
+        /// d2l's network, the four changes the exercise asks about, each alone, and the course
+        /// note's network (stage 2 without its ReLUs), all with `initialization` (the quick run's
+        /// He initialisation).
         public static func exerciseOne(initialization: WeightInitialization) -> [Variant] {
             let base = GoogLeNet.Design(initialization: initialization)
             func changed(_ change: (inout GoogLeNet.Design) -> Void) -> GoogLeNet.Design {
@@ -75,6 +76,7 @@ public enum GoogLeNetExercises {
                 Variant(name: "5x5 as two 3x3", design: changed { $0.factorizedFiveByFive = true }, labelSmoothing: 0),
                 Variant(name: "label smoothing 0.1", design: base, labelSmoothing: 0.1),
                 Variant(name: "residual blocks", design: changed { $0.residual = true }, labelSmoothing: 0),
+                Variant(name: "stage 2 without ReLUs", design: changed { $0.stageTwoReLU = false }, labelSmoothing: 0),
             ]
         }
     }

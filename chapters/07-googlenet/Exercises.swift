@@ -58,7 +58,8 @@ struct GoogLeNetChapterExercises {
             9r² + 9ro weights where the 5x5 has 25ro), with label smoothing (each target keeps 0.9 of its \
             weight and spreads 0.1 over all ten classes), or with a residual connection around \
             every block (its input added to its output, through a 1x1 convolution where the \
-            channel counts differ)? Each change alone, from the same seed, on the same \
+            channel counts differ)? Each change alone, and the course note's network, whose stage 2 \
+            has no ReLUs, from the same seed, on the same \
             \(grouped(recipe.trainLimit ?? 60_000)) images for one epoch at \(recipe.imageSize) px \
             in batches of \(recipe.batchSize) (\((recipe.trainLimit ?? 60_000) / recipe.batchSize) \
             steps) with Adam, tested on \(grouped(recipe.testLimit ?? 10_000)) test images. "Leaves \
@@ -169,6 +170,13 @@ struct GoogLeNetChapterExercises {
                     + "(the 1x1 shortcuts of the \(projected) blocks that change their channel count) and their "
                     + "accuracy \(against(residual.run)); a gradient reaching a block's output flows straight to "
                     + "its input as well, which is what let ResNet (He et al., 2015) go to 152 layers.\(startNote)")
+        }
+        if let linear = runs.first(where: { !$0.variant.design.stageTwoReLU }) {
+            lines.append(
+                "The course note's code leaves out stage 2's two ReLUs (the sixth row): with the same "
+                    + "\(grouped(linear.parameters)) parameters, its 1x1 and 3x3 convolutions compose into one "
+                    + "linear map, a 3x3 from 64 to 192 channels passing through 64, so the stem has one "
+                    + "nonlinearity fewer to shape features with; its accuracy \(against(linear.run)).")
         }
         let best = runs.filter { $0.run.diverged == nil }.max { $0.run.finalTestAccuracy < $1.run.finalTestAccuracy }
         lines.append(
