@@ -20,6 +20,18 @@ extension Tensor {
     public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped { $0 / rhs } }
     public static prefix func - (operand: Tensor) -> Tensor { operand.mapped { -$0 } }
 
+    /// self += other, elementwise with the vector kernel, in place (copied first if shared): how
+    /// a layer joins what several paths gave (Concat's branch gradients, a Residual's two paths).
+    /// The shapes are the caller's to guarantee.
+    mutating func add(_ other: Tensor) {
+        precondition(shape == other.shape, "Tensor.add: \(shape) and \(other.shape) do not match")
+        other.withUnsafeBufferPointer { source in
+            withUnsafeMutableBufferPointer { target in
+                Kernels.add(source.baseAddress!, into: target.baseAddress!, count: target.count)
+            }
+        }
+    }
+
     /// A tensor of the same shape with `transform` applied to every element.
     public func mapped(_ transform: (Float) -> Float) -> Tensor {
         var result = Tensor(zeros: shape)

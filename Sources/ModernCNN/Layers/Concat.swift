@@ -3,8 +3,6 @@
 // Backward splits dL/dy by channels, sends each slice back through its branch, and adds the
 // branches' input gradients: the input fed all of them.
 
-import Kernels
-
 public final class Concat: Layer {
     public let branches: [(name: String, layer: any Layer)]
     /// Whether the branches' names begin their parameters' names ("p2.0.weight"). PyTorch's
@@ -105,11 +103,7 @@ public final class Concat: Layer {
                 dx = gradient
                 continue
             }
-            gradient.withUnsafeBufferPointer { source in
-                dx!.withUnsafeMutableBufferPointer { target in
-                    add(source.baseAddress!, into: target.baseAddress!, count: target.count)
-                }
-            }
+            dx!.add(gradient)
         }
         return dx!
     }

@@ -6,8 +6,6 @@
 // Backward: the sum passes dL/dy unchanged to both paths, and x's gradient is the sum of what
 // the two paths send back, because x fed both.
 
-import Kernels
-
 public final class Residual: Layer {
     public let body: any Layer
     /// nil: the identity.
@@ -51,13 +49,8 @@ public final class Residual: Layer {
 
     /// a + b for two tensors of the same shape, written into a's storage (copied first if shared).
     static func sum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "Residual.sum: \(a.shape) against \(b.shape)")
         var total = a
-        b.withUnsafeBufferPointer { source in
-            total.withUnsafeMutableBufferPointer { target in
-                add(source.baseAddress!, into: target.baseAddress!, count: target.count)
-            }
-        }
+        total.add(b)
         return total
     }
 }
