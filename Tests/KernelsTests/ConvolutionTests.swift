@@ -148,6 +148,37 @@ func convolutionForwardMatches(g: ConvolutionGeometry, passes: ConvolutionPasses
     }
 }
 
+@Test(
+    "forward into channels of a wider output (a concatenation's branch) writes only there, with its activation",
+    arguments: algorithmCases)
+func convolutionForwardIntoChannels(g: ConvolutionGeometry, passes: ConvolutionPasses) {
+    // The output has 2 channels before this convolution's K and 1 after, per image; the others
+    // hold a sentinel that must survive.
+    let (before, after, plane) = (2, 1, g.outputPlane)
+    let sentinel: Float = 777
+    let total = before + g.outputChannels + after
+    let wide = g.writing(intoImagesOf: total)
+    #expect(wide.outputImageStride == total * plane)
+    let x = testValues(g.inputCount, seed: 13), w = testValues(g.weightCount, seed: 14)
+    let b = testValues(g.outputChannels, seed: 15)
+    var y = [Float](repeating: sentinel, count: g.batch * total * plane)
+    y.withUnsafeMutableBufferPointer { output in
+        convolutionForward(
+            wide, input: x, weight: w, bias: b, output: output.baseAddress! + before * plane, activation: .relu,
+            workspace: ConvolutionWorkspace(g, workers: 2, passes: passes))
+    }
+    let reference = ConvolutionReference.forward(g, input: x, weight: w, bias: b).map { max(0, $0) }
+    let size = g.outputChannels * plane
+    var ours: [Float] = []
+    for n in 0..<g.batch {
+        let start = (n * total + before) * plane
+        ours += y[start..<(start + size)]
+        let outside = y[(n * total * plane)..<start] + y[(start + size)..<((n + 1) * total * plane)]
+        #expect(outside.allSatisfy { $0 == sentinel }, "\(g) \(passes): image \(n) wrote outside its channels")
+    }
+    expectClose(ours, reference, terms: g.patchLength, algorithm: passes.forward, "\(g) \(passes) into channels")
+}
+
 @Test("backward-data matches the direct definition and overwrites stale gradients", arguments: algorithmCases)
 func convolutionBackwardDataMatches(g: ConvolutionGeometry, passes: ConvolutionPasses) {
     let dy = testValues(g.outputCount, seed: 4), w = testValues(g.weightCount, seed: 5)

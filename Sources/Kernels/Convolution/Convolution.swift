@@ -54,7 +54,8 @@ private func forEachImage(
 }
 
 /// y = f(conv(x, w) + b) for the fused activation f (none, ReLU or sigmoid). x: [N, C, H, W],
-/// w: [K, C/G, R, S], b: [K] or nil, y: [N, K, P, Q]. The bias and the activation are applied to
+/// w: [K, C/G, R, S], b: [K] or nil, y: [N, K, P, Q], image n at y + n * g.outputImageStride
+/// (a concatenation's branch writes its channels of a wider output in place). The bias and the activation are applied to
 /// each image's output while it is still in the cache, rather than in passes of their own over
 /// the whole batch (for AlexNet's conv1 at batch 128 such a pass reads and writes 143 MB).
 /// afterImage(n) runs once image n's output is complete: right away, on the worker that wrote
@@ -99,7 +100,7 @@ private func storedForward(
             workspace: workspace)
     }
     forEachImage(g, workspace: workspace) { n, target, scratch in
-        let out = y + n * g.outputChannels * plane
+        let out = y + n * g.outputImageStride
         for group in 0..<g.groups {
             let image = x + (n * g.inputChannels + group * g.inputChannelsPerGroup) * g.inputPlane
             target.multiply(

@@ -13,6 +13,11 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
     public let strideHeight: Int, strideWidth: Int
     public let paddingHeight: Int, paddingWidth: Int
     public let groups: Int
+    /// Floats from one image's output to the next: K * P * Q when y is [N, K, P, Q] of its own.
+    /// A branch of a concatenation writes its K channels in place into a wider output
+    /// [N, K_total, P, Q], starting at its first channel: then K_total * P * Q. Read by the
+    /// forward pass only; backward passes read and write dense tensors.
+    public var outputImageStride: Int
 
     /// The caller (a layer) has checked the sizes; a geometry that cannot exist is a programming
     /// error here.
@@ -34,6 +39,7 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
         self.paddingHeight = paddingHeight
         self.paddingWidth = paddingWidth
         self.groups = groups
+        outputImageStride = 0
         precondition(
             groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
             "\(self): channels must divide into \(groups) groups")
@@ -41,6 +47,17 @@ public struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
             strideHeight >= 1 && strideWidth >= 1 && paddingHeight >= 0 && paddingWidth >= 0,
             "\(self): strides must be positive and padding non-negative")
         precondition(outputHeight >= 1 && outputWidth >= 1, "\(self): the kernel does not fit the padded input")
+        outputImageStride = outputChannels * outputPlane
+    }
+
+    /// This convolution writing its output into channels of a wider output with `channels`
+    /// channels per image (see outputImageStride).
+    public func writing(intoImagesOf channels: Int) -> ConvolutionGeometry {
+        precondition(
+            channels >= outputChannels, "\(self): a wider output cannot have fewer than its \(outputChannels) channels")
+        var g = self
+        g.outputImageStride = channels * outputPlane
+        return g
     }
 
     /// P = floor((H + 2 * padding - R) / stride) + 1, PyTorch's rounding.

@@ -75,7 +75,8 @@ func channelVectorConvolve(
                 // rows: [padded positions][padded channels], the output before its transpose.
                 let (image, rows) = (buffers.paddedImage(for: problem, worker: worker), buffers.flat[worker])
                 // The image's output lines, requested a few per tile (see OutputPlanes).
-                let out = y + n * K * plane, destination = OutputPlanes(start: out, size: K * plane, count: 1)
+                let out = y + n * problem.outputImageStride,
+                    destination = OutputPlanes(start: out, size: K * plane, count: 1)
                 problem.pad(x.image(n, size: problem.inputImageSize, scratch: buffers.madeImages[worker]), into: image)
                 var tile = 0
                 for k in stride(from: 0, to: kPadded, by: DirectProblem.lanes) {

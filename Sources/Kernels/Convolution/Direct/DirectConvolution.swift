@@ -42,6 +42,8 @@ struct DirectProblem {
     let outputHeight: Int, outputWidth: Int
     /// Whether the filters are read turned by 180 degrees with their channel axes swapped.
     let rotated: Bool
+    /// Floats from one image's output to the next (ConvolutionGeometry.outputImageStride).
+    let outputImageStride: Int
 
     /// x [N, C, H, W] -> y [N, K, P, Q]: x sits inside its padding, and flat output i is y at
     /// (i / rowStride, i % rowStride).
@@ -54,6 +56,7 @@ struct DirectProblem {
         inputOrigin = g.paddingHeight * rowStride + g.paddingWidth
         (flatRows, outputOrigin, outputHeight, outputWidth) = (g.outputHeight, 0, g.outputHeight, g.outputWidth)
         rotated = false
+        outputImageStride = g.outputImageStride
     }
 
     /// dy [N, K, P, Q] -> dx [N, C, H, W], computed over the padded input plane of the forward
@@ -73,6 +76,7 @@ struct DirectProblem {
         outputOrigin = g.paddingHeight * rowStride + g.paddingWidth
         (outputHeight, outputWidth) = (g.inputHeight, g.inputWidth)
         rotated = true
+        outputImageStride = g.inputChannels * g.inputPlane
     }
 
     static let lanes = 16
@@ -269,7 +273,7 @@ func directConvolve(
     let workers = max(1, min(workers, problem.batch))
     Parallel.forEachItem(problem.batch, workers: workers) { worker, n in
         let (image, rows) = (buffers.paddedImage(for: problem, worker: worker), buffers.flat[worker])
-        let out = y + n * problem.outputChannels * P * Q
+        let out = y + n * problem.outputImageStride
         problem.pad(x.image(n, size: problem.inputImageSize, scratch: buffers.madeImages[worker]), into: image)
         for block in 0..<problem.channelBlocks {
             let first = block * DirectProblem.channelBlock

@@ -33,7 +33,7 @@ func forwardSideBySide(
         Parallel.parallelFor(count, workers: workers) { i in
             for k in 0..<kPerGroup {
                 let source = wide + k * width + i * plane
-                let target = y + ((first + i) * g.outputChannels + group * kPerGroup + k) * plane
+                let target = y + (first + i) * g.outputImageStride + (group * kPerGroup + k) * plane
                 applyActivation(source, target, count: plane, bias: b?[group * kPerGroup + k] ?? 0, activation)
             }
         }

@@ -55,6 +55,8 @@ struct WinogradProblem {
     let batch: Int, inputChannels: Int, outputChannels: Int
     let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     let paddingHeight: Int, paddingWidth: Int
+    /// Floats from one image's output to the next (ConvolutionGeometry.outputImageStride).
+    let outputImageStride: Int
 
     static let inputTile = 6, positions = 36
 
@@ -68,6 +70,7 @@ struct WinogradProblem {
             g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth
         )
         (paddingHeight, paddingWidth) = (g.paddingHeight, g.paddingWidth)
+        outputImageStride = g.outputImageStride
     }
 
     /// Backward-data of `g`: dy [N, K, P, Q] convolved to dx [N, C, H, W] with padding r - 1 - pad.
@@ -81,6 +84,7 @@ struct WinogradProblem {
         )
         let reach = g.kernelHeight - 1
         (paddingHeight, paddingWidth) = (reach - g.paddingHeight, reach - g.paddingWidth)
+        outputImageStride = g.inputChannels * g.inputPlane
     }
 
     var tilesHigh: Int { (outputHeight + tile.outputSize - 1) / tile.outputSize }
@@ -261,7 +265,7 @@ func winogradConvolve(
         Parallel.forEachWorker(workers) { worker in
             for item in Parallel.chunk(worker, of: workers, splitting: count * K) {
                 let (i, k) = item.quotientAndRemainder(dividingBy: K)
-                let plane = y + ((first + i) * K + k) * s.outputPlane
+                let plane = y + (first + i) * s.outputImageStride + k * s.outputPlane
                 transformOutputTiles(
                     s, products: m + k * T + i * tiles, positionStride: K * T,
                     bias: bias?[k] ?? 0, into: plane)
