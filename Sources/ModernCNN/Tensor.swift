@@ -121,6 +121,10 @@ public struct Tensor {
         return try body(UnsafeMutableBufferPointer(start: storage.buffer.pointer, count: count))
     }
 
+    /// Whether both tensors read the same floats (one storage, shared copy-on-write): how a test
+    /// sees that an output is held once rather than copied.
+    func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) {
             storage = storage.copy()

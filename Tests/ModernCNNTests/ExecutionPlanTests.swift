@@ -227,3 +227,49 @@ func inceptionPlan() throws {
     #expect(rows.contains { $0[0] == "2.0.p2.2-3" && $0[2].contains("winograd") })
     #expect(rows.contains { $0[0] == "2.0.p4.0" && $0[1].hasPrefix("MaxPool2d") })
 }
+
+/// A Concat whose branches end four ways: a convolution + ReLU (fused by the fused engines), a
+/// ReLU after a batch norm, a max pool and a bare convolution. The first two write into their
+/// channels in place; the last two are copied there.
+private func mixedBranches(seed: UInt64) -> Sequential {
+    var g = SeededGenerator(seed: seed)
+    func conv(_ inputs: Int, _ outputs: Int, _ k: Int) -> Conv2d {
+        Conv2d(inputChannels: inputs, outputChannels: outputs, kernelSize: k, padding: k / 2, generator: &g)
+    }
+    let branches = Concat([
+        ("fused", Sequential(conv(4, 3, 3), ReLU())),
+        ("alone", Sequential(conv(4, 2, 1), BatchNorm2d(channels: 2), ReLU())),
+        ("pool", Sequential(MaxPool2d(kernelSize: 3, stride: 1, padding: 1))),
+        ("bare", conv(4, 5, 1)),
+    ])
+    let head = Linear(inputFeatures: 14 * 36, outputFeatures: 10, generator: &g)
+    return Sequential(conv(1, 4, 3), ReLU(), branches, ReLU(), Flatten(), head)
+}
+
+@Test(
+    "a plan writes each branch into its channels in place where the branch ends in an activation, copies the others, and trains as the layers do",
+    arguments: [Engine.layers, .fused, .auto])
+func concatenationInPlace(engine: Engine) throws {
+    try expectEngineMatchesLayers(engine, "mixed branches", input: [3, 1, 6, 6], classes: 10) {
+        mixedBranches(seed: 13)
+    }
+    let model = mixedBranches(seed: 14)
+    let plan = try ExecutionPlan(model, inputShape: [2, 1, 6, 6], engine: engine)
+    #expect(
+        plan.table.rows.contains {
+            $0[0] == "2"
+                && $0[3].hasSuffix("2 of 4 write their channels of the output in place, the others are copied there")
+        })
+    // The activations that wrote in place keep the step's whole output for backward: the
+    // concatenation is held once, not once more in each branch.
+    guard case let .branches(branchPlans, _, channels)? = plan.steps.first(where: { $0.layers == 2..<3 })?.block
+    else { return #expect(Bool(false), "the plan has no branches step for layer 2") }
+    var generator = SeededGenerator(seed: 15)
+    let x = Tensor(uniform: [2, 4, 6, 6], in: -1...1, generator: &generator)
+    let y = try ExecutionPlan.concatenated(branchPlans, channels: channels, x, training: true)
+    let writers = branchPlans.compactMap(\.activationWritingInPlace)
+    #expect(writers.count == 2)
+    for writer in writers { #expect(writer.savedOutput?.sharesStorage(with: y) == true) }
+    #expect(
+        try y.copying(channels: 0..<3).scalars == model.layers[2].children[0].layer.forward(x, training: false).scalars)
+}

@@ -189,13 +189,30 @@ struct GoogLeNetChapter: ParsableCommand {
         let blockRows = plan.table.rows.filter { $0[0].hasPrefix("2.0") }
         var planTable = TextTable(headers: plan.table.headers)
         for row in blockRows { planTable.append(row) }
+        // The block's output and where its second branch's channels begin, from the profile.
+        let block = profile.entries.first { $0.path == "2.0" }!.outputShape
+        let secondBranchStart = profile.entries.first { $0.path == "2.0.p1" }!.outputShape[1]
+        let inPlace = blockRows.contains { $0[3].hasSuffix("each writes its channels of the output in place") }
+        let concatenation =
+            inPlace
+            ? """
+            The block's output, \([128] + block.dropFirst()), is made once, and each \
+            branch's last convolution writes its channels straight into it (image n's planes of \
+            branch p2 start (n x \(block[1]) + \(secondBranchStart)) x \(block[2] * block[3]) \
+            floats in), so the concatenation copies nothing; in backward each branch's ReLU reads \
+            its channels of the gradient where they lie, and the four input gradients are added, \
+            since every branch read the same input:
+            """
+            : """
+            The block then copies the four outputs into its output, one after another on the \
+            channels, and in backward copies the gradient's four slices out and adds the four \
+            input gradients, since every branch read the same input:
+            """
         book.say(
             """
             How block \(GoogLeNetExercises.blockNames[0]) runs: the execution plan gives each branch \
             a plan of its own, as if it were a small model, so its convolution and ReLU fuse and \
-            each convolution gets the algorithm its shape suits; the block then stacks the four \
-            outputs on channels, and in backward cuts the gradient into the same four slices and \
-            adds the four input gradients, since every branch read the same input:
+            each convolution gets the algorithm its shape suits. \(concatenation)
             """)
         book.show(planTable)
         return profile

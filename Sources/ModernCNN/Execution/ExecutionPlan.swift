@@ -9,7 +9,8 @@
 // - which algorithm each convolution runs (Winograd, direct, im2col);
 // - that the first convolution computes no input gradient (the input is images);
 // - for a multi-branch block (Concat: Inception), one plan per branch, each planned as a model of
-//   its own, whose outputs are stacked on channels and whose input gradients add.
+//   its own, each writing its channels of the step's output in place (ConcatenationInPlace.swift),
+//   and whose input gradients add.
 // Training and evaluation run the plan; the model's own forward stays the readable reference.
 // A plan takes any batch up to the one it was made for, with the buffers it made once.
 
@@ -47,7 +48,7 @@ public final class ExecutionPlan {
     public var blockTimer: ((_ layers: Range<Int>, _ backward: Bool, _ seconds: Double) -> Void)?
     /// The batch of the last training forward, which backward works on; nil when the last
     /// forward was not a training one.
-    private var trainedBatch: Int?
+    var trainedBatch: Int?
 
     /// The plan for `model` on inputs of up to `inputShape`, run by `engine`. With `firstLayerNeedsGradient`
     /// false (the input is images, as in training), the first convolution skips its input gradient.
@@ -127,10 +128,15 @@ public final class ExecutionPlan {
                 try ExecutionPlan($0.layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
             }
             let channels = try concat.branches.map { try $0.layer.outputShape(for: shape)[1] }
+            let inPlace = plans.filter { $0.activationWritingInPlace != nil }.count
+            let writes =
+                inPlace == plans.count
+                ? "each writes its channels of the output in place"
+                : "\(inPlace) of \(plans.count) write their channels of the output in place, the others are copied there"
             return Step(
                 layers: i..<(i + 1), block: .branches(plans, names: concat.branches.map(\.name), channels: channels),
-                kind: "\(plans.count) branches (below)", algorithm: "",
-                why: "each branch planned as a model; outputs stacked on channels")
+                kind: "\(plans.count) branches (below)", algorithm: "", why: "each branch planned as a model; " + writes
+            )
         }
         if let residual = layer as? Residual {
             let body = try ExecutionPlan(
@@ -163,22 +169,12 @@ public final class ExecutionPlan {
 
     /// y = model(x) as planned. `x` may hold fewer images than the plan was made for.
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        guard x.shape.count == inputShape.count, (1...inputShape[0]).contains(x.shape[0]),
-            Array(x.shape.dropFirst()) == Array(inputShape.dropFirst())
-        else {
-            throw ShapeError(
-                layer: "ExecutionPlan for \(inputShape)", input: x.shape,
-                problem: "a plan takes batches of up to \(inputShape[0]) inputs of \(Array(inputShape.dropFirst()))")
-        }
+        try checkInput(x)
         // What the last training forward saved goes first: otherwise every layer still holds
         // last step's activations while it makes this step's, and the heap holds two sets.
         if training { releaseSavedTensors() }
         var value = x
-        for step in steps {
-            let start = blockTimer == nil ? nil : ContinuousClock.now
-            value = try run(step, value, training: training)
-            report(step.layers, backward: false, since: start)
-        }
+        for step in steps { value = try timed(step, backward: false) { try run(step, value, training: training) } }
         trainedBatch = training ? x.shape[0] : nil
         return value
     }
@@ -187,21 +183,31 @@ public final class ExecutionPlan {
     public func backward(_ dOutput: Tensor) -> Tensor {
         precondition(trainedBatch != nil, "ExecutionPlan: backward without a training forward")
         var gradient = dOutput
-        for step in steps.reversed() {
-            let start = blockTimer == nil ? nil : ContinuousClock.now
-            gradient = backward(step, gradient)
-            report(step.layers, backward: true, since: start)
-        }
+        for step in steps.reversed() { gradient = timed(step, backward: true) { backward(step, gradient) } }
         return gradient
     }
 
-    private func report(_ layers: Range<Int>, backward: Bool, since start: ContinuousClock.Instant?) {
-        guard let start, let blockTimer else { return }
-        let elapsed = (ContinuousClock.now - start).components
-        blockTimer(layers, backward, Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+    func checkInput(_ x: Tensor) throws {
+        guard x.shape.count == inputShape.count, (1...inputShape[0]).contains(x.shape[0]),
+            Array(x.shape.dropFirst()) == Array(inputShape.dropFirst())
+        else {
+            throw ShapeError(
+                layer: "ExecutionPlan for \(inputShape)", input: x.shape,
+                problem: "a plan takes batches of up to \(inputShape[0]) inputs of \(Array(inputShape.dropFirst()))")
+        }
     }
 
-    private func releaseSavedTensors() {
+    /// body(), its wall time told to blockTimer as `step`'s when one is set.
+    func timed<R>(_ step: Step, backward: Bool, _ body: () throws -> R) rethrows -> R {
+        guard let blockTimer else { return try body() }
+        let start = ContinuousClock.now
+        let result = try body()
+        let elapsed = (ContinuousClock.now - start).components
+        blockTimer(step.layers, backward, Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+        return result
+    }
+
+    func releaseSavedTensors() {
         for layer in model.allLayers { layer.releaseSavedTensors() }
         for step in steps {
             switch step.block {
@@ -219,7 +225,7 @@ public final class ExecutionPlan {
     /// One step forward. A fused convolution applies its activation as it writes each image and
     /// hands the image to the pool while it is still in L1; the activation layer keeps that
     /// output for its backward, as its own forward would have.
-    private func run(_ step: Step, _ x: Tensor, training: Bool) throws -> Tensor {
+    func run(_ step: Step, _ x: Tensor, training: Bool) throws -> Tensor {
         switch step.block {
         case let .layer(layer):
             return try layer.forward(x, training: training)
@@ -227,8 +233,8 @@ public final class ExecutionPlan {
             return block.forward(x, training: training)
         case let .nested(plan):
             return try plan.forward(x, training: training)
-        case let .branches(plans, _, _):
-            return Concat.stacked(try plans.map { try $0.forward(x, training: training) })
+        case let .branches(plans, _, channels):
+            return try Self.concatenated(plans, channels: channels, x, training: training)
         case let .residual(body, shortcut):
             return Residual.sum(
                 try body.forward(x, training: training), try shortcut?.forward(x, training: training) ?? x)
@@ -251,7 +257,7 @@ public final class ExecutionPlan {
     /// writes each plane of its gradient, and the convolution makes its dy from the pool's
     /// gradient where its kernels read it (ImageBatch.throughPool): the same arithmetic as the
     /// three layers' own backward passes, so the same result.
-    private func backward(_ step: Step, _ dy: Tensor) -> Tensor {
+    func backward(_ step: Step, _ dy: Tensor) -> Tensor {
         switch step.block {
         case let .layer(layer):
             return layer.backward(dy)
@@ -260,7 +266,7 @@ public final class ExecutionPlan {
         case let .nested(plan):
             return plan.backward(dy)
         case let .branches(plans, _, channels):
-            return Concat.summedGradients(of: dy, split: channels) { plans[$0].backward($1) }
+            return Self.concatenatedBackward(plans, channels: channels, dy)
         case let .residual(body, shortcut):
             return Residual.sum(body.backward(dy), shortcut?.backward(dy) ?? dy)
         case let .fused(convolution, activation, _, pool?):

@@ -1,7 +1,8 @@
 // Concat.swift: run several branches on the same input and stack their outputs along the channel
 // axis, [N, C1, H, W] ++ [N, C2, H, W] -> [N, C1 + C2, H, W]: Inception's four paths.
 // Backward splits dL/dy by channels, sends each slice back through its branch, and adds the
-// branches' input gradients: the input fed all of them.
+// branches' input gradients: the input fed all of them. This is the readable reference; an
+// ExecutionPlan runs the same block without the copies (ConcatenationInPlace.swift).
 
 public final class Concat: Layer {
     public let branches: [(name: String, layer: any Layer)]
@@ -47,64 +48,33 @@ public final class Concat: Layer {
         guard let channels = cachedChannels else {
             preconditionFailure("\(description): backward without a training forward")
         }
-        return Self.summedGradients(of: dOutput, split: channels) { branch, slice in
-            branches[branch].layer.backward(slice)
+        var dx: Tensor?
+        var first = 0
+        for (branch, count) in zip(branches, channels) {
+            let gradient = branch.layer.backward(dOutput.copying(channels: first..<(first + count)))
+            first += count
+            if dx == nil { dx = gradient } else { dx!.add(gradient) }
         }
+        return dx!
     }
 
-    // MARK: the two halves of concatenation, shared with ExecutionPlan's branch steps
-
     /// [N, C1, H, W], [N, C2, H, W], ... -> [N, C1 + C2 + ..., H, W]: each image's planes of
-    /// every output, one after another.
-    static func stacked(_ outputs: [Tensor]) -> Tensor {
+    /// every output, one after another. (ExecutionPlan has the branches write there directly.)
+    private static func stacked(_ outputs: [Tensor]) -> Tensor {
         let first = outputs[0].shape
-        let (batch, plane) = (first[0], first[2] * first[3])
         let total = outputs.reduce(0) { $0 + $1.shape[1] }
-        var y = Tensor(uninitializedShape: [batch, total, first[2], first[3]])
+        var y = Tensor(uninitializedShape: [first[0], total, first[2], first[3]])
         y.withUnsafeMutableBufferPointer { target in
             var channelOffset = 0
             for output in outputs {
-                let channels = output.shape[1]
-                output.withUnsafeBufferPointer { source in
-                    for n in 0..<batch {
-                        (target.baseAddress! + (n * total + channelOffset) * plane)
-                            .update(from: source.baseAddress! + n * channels * plane, count: channels * plane)
-                    }
-                }
-                channelOffset += channels
+                let channels = channelOffset..<(channelOffset + output.shape[1])
+                ChannelSlice(
+                    start: target.baseAddress!, batch: first[0], channels: channels, totalChannels: total,
+                    plane: first[2] * first[3]
+                ).update(from: output)
+                channelOffset = channels.upperBound
             }
         }
         return y
-    }
-
-    /// dL/dx of a concatenation whose branches gave `channels` each: dy cut into each branch's
-    /// channel slice, `backward(branch, slice)` for each, and their input gradients added,
-    /// because every branch read the same input.
-    static func summedGradients(
-        of dy: Tensor, split channels: [Int], _ backward: (_ branch: Int, _ slice: Tensor) -> Tensor
-    ) -> Tensor {
-        let (batch, total, plane) = (dy.shape[0], dy.shape[1], dy.shape[2] * dy.shape[3])
-        var dx: Tensor?
-        var channelOffset = 0
-        for (branch, count) in channels.enumerated() {
-            var slice = Tensor(uninitializedShape: [batch, count, dy.shape[2], dy.shape[3]])
-            dy.withUnsafeBufferPointer { source in
-                slice.withUnsafeMutableBufferPointer { target in
-                    for n in 0..<batch {
-                        (target.baseAddress! + n * count * plane)
-                            .update(
-                                from: source.baseAddress! + (n * total + channelOffset) * plane, count: count * plane)
-                    }
-                }
-            }
-            channelOffset += count
-            let gradient = backward(branch, slice)
-            guard dx != nil else {
-                dx = gradient
-                continue
-            }
-            dx!.add(gradient)
-        }
-        return dx!
     }
 }

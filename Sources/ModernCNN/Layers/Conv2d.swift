@@ -96,24 +96,45 @@ public final class Conv2d: SlidingWindowLayer {
         afterImage: ((_ y: UnsafePointer<Float>, _ image: Int) -> Void)? = nil
     ) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: x.shape))
-        let g = geometry(for: x.shape), scratch = scratch(for: g)
-        x.withUnsafeBufferPointer { input in
-            weight.value.withUnsafeBufferPointer { w in
-                y.withUnsafeMutableBufferPointer { output in
-                    let written = afterImage.map { body in { n in body(UnsafePointer(output.baseAddress!), n) } }
-                    bias.withValuePointer { b in
-                        convolutionForward(
-                            g, input: input.baseAddress!, weight: w.baseAddress!, bias: b,
-                            output: output.baseAddress!, activation: activation,
-                            workspace: scratch.workspace, afterImage: written)
-                    }
-                }
-            }
+        y.withUnsafeMutableBufferPointer { output in
+            let written = afterImage.map { body in { n in body(UnsafePointer(output.baseAddress!), n) } }
+            convolve(x, geometry(for: x.shape), activation: activation, into: output.baseAddress!, afterImage: written)
         }
         cachedInput = training ? x : nil
         return y
     }
+
+    /// The forward kernel on this layer's weights and scratch, image n written at
+    /// output + n * g.outputImageStride.
+    private func convolve(
+        _ x: Tensor, _ g: ConvolutionGeometry, activation: FusedActivation, into output: UnsafeMutablePointer<Float>,
+        afterImage: ((Int) -> Void)?
+    ) {
+        let scratch = scratch(for: g)
+        x.withUnsafeBufferPointer { input in
+            weight.value.withUnsafeBufferPointer { w in
+                bias.withValuePointer { b in
+                    convolutionForward(
+                        g, input: input.baseAddress!, weight: w.baseAddress!, bias: b, output: output,
+                        activation: activation, workspace: scratch.workspace, afterImage: afterImage)
+                }
+            }
+        }
+    }
     // end snippet: conv2d-forward
+
+    /// y = f(conv(x) + b) written into its channels of a concatenation's output (an
+    /// ExecutionPlan's branch step), where the branch would otherwise give its own tensor to be
+    /// copied there.
+    func forward(_ x: Tensor, training: Bool, activation: FusedActivation, into target: ChannelSlice) throws {
+        let shape = try outputShape(for: x.shape)
+        precondition(
+            shape[0] == target.batch && shape[1] == target.channels.count && shape[2] * shape[3] == target.plane,
+            "\(description): output \(shape) does not fit \(target)")
+        let g = geometry(for: x.shape).writing(intoImagesOf: target.totalChannels)
+        convolve(x, g, activation: activation, into: target.image(0), afterImage: nil)
+        cachedInput = training ? x : nil
+    }
 
     public func releaseSavedTensors() { cachedInput = nil }
 
