@@ -306,7 +306,7 @@ func googLeNetTranscript() throws {
     let golden = try String(
         contentsOf: packageRoot.appendingPathComponent("Tests/NotebookTests/Golden/googlenet.txt"), encoding: .utf8)
     #expect(String(run.output[..<trainingStart.lowerBound]) + "\n" == golden)
-    #expect(run.output.contains("1 epoch over the first 256 of 60,000 training images at 48x48"))
+    #expect(run.output.contains("1 epoch over the first 256 of 60,000 training images at 32x32"))
     #expect(run.output.contains("## 7.5 Exercises") && run.output.contains("skipped with --skip-experiments"))
     // The closing comparison: no other chapter ran into this folder's siblings, so each says how
     // to train it, and this run's own accuracy is there.
@@ -316,7 +316,7 @@ func googLeNetTranscript() throws {
     #expect(flowing.contains("- AlexNet: not trained yet (no readable checkpoint in "))
     #expect(flowing.contains("04-alexnet; `make alexnet`)."))
     #expect(
-        run.output.contains("- GoogLeNet: GoogLeNet (d2l, Kaiming initialisation), 1 epoch over 256 images at 48 px"))
+        run.output.contains("- GoogLeNet: GoogLeNet (d2l, Kaiming initialisation), 1 epoch over 256 images at 32 px"))
     #expect(flowing.contains("57 x BatchNorm2d added"))
     for file in [
         "inception.svg", "inception.png", "googlenet.svg", "googlenet-blocks.svg", "googlenet-blocks.png",

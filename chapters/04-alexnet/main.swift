@@ -516,7 +516,7 @@ struct AlexNetChapter: ParsableCommand {
 
     /// Exercise 4: AlexNet's curves beside LeNet's over several epochs.
     func longerTraining(_ book: Notebook, data: FashionMNISTSplits) throws {
-        let (epochs, images, testImages) = (3, 768, 512)
+        let (epochs, images, testImages) = (3, 512, 512)
         book.say(
             """
             4. More epochs: the 28x28 AlexNet of exercise 5 and d2l's LeNet, \(epochs) epochs each on \

@@ -475,7 +475,7 @@ enum Recipes {
         epochs: 1, batchSize: 128, learningRate: 0.1, imageSize: 67, trainLimit: 1_536, testLimit: 256)
     static let stallSeeds: [UInt64] = [0, 1, 2]
     /// Images each of the exercises' short runs trains on.
-    static let exerciseImages = 1_536
+    static let exerciseImages = 1_024
     /// The batch at which exercise 4 counts and measures memory.
     static let resourceBatch = 32
     static let stallSettings = [
