@@ -98,14 +98,7 @@ extension ExecutionPlan {
     /// A branches step backward: each branch's gradient taken from its channels of dy, and the
     /// branches' input gradients added, since every branch read the same input.
     static func concatenatedBackward(_ plans: [ExecutionPlan], channels: [Int], _ dy: Tensor) -> Tensor {
-        var dx: Tensor?
-        var first = 0
-        for (plan, count) in zip(plans, channels) {
-            let gradient = plan.backward(fromChannels: first..<(first + count), of: dy)
-            first += count
-            if dx == nil { dx = gradient } else { dx!.add(gradient) }
-        }
-        return dx!
+        Concat.summedGradients(split: channels) { plans[$0].backward(fromChannels: $1, of: dy) }
     }
 
     /// The plan run with its output written into `target`. Returns the last step's activation

@@ -48,12 +48,21 @@ public final class Concat: Layer {
         guard let channels = cachedChannels else {
             preconditionFailure("\(description): backward without a training forward")
         }
+        return Self.summedGradients(split: channels) { branches[$0].layer.backward(dOutput.copying(channels: $1)) }
+    }
+
+    /// dL/dx of a concatenation whose branches gave `channels` each: `gradient(branch, its
+    /// channels of the output)` for every branch, added, because every branch read the same
+    /// input. Shared with ExecutionPlan's branch steps, which read the channels in place.
+    static func summedGradients(
+        split channels: [Int], _ gradient: (_ branch: Int, _ channels: Range<Int>) -> Tensor
+    ) -> Tensor {
         var dx: Tensor?
         var first = 0
-        for (branch, count) in zip(branches, channels) {
-            let gradient = branch.layer.backward(dOutput.copying(channels: first..<(first + count)))
+        for (branch, count) in channels.enumerated() {
+            let branchGradient = gradient(branch, first..<(first + count))
             first += count
-            if dx == nil { dx = gradient } else { dx!.add(gradient) }
+            if dx == nil { dx = branchGradient } else { dx!.add(branchGradient) }
         }
         return dx!
     }
