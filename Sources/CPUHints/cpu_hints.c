@@ -6,14 +6,22 @@ static _Thread_local long *counterSlot = 0;
 long *moderncnnCounterSlot(void) { return counterSlot; }
 void moderncnnSetCounterSlot(long *slot) { counterSlot = slot; }
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-void moderncnnKeepLargeBlocksOnHeap(void) {
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#if defined(__linux__)
+#include <stddef.h>
+#include <sys/mman.h>
+
+void *moderncnnMapHugePages(long byteCount) {
+    void *block = mmap(NULL, (size_t)byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (block == MAP_FAILED) return NULL;
+    // Advice only: where transparent huge pages are off, the block still works with 4 KB pages.
+    madvise(block, (size_t)byteCount, MADV_HUGEPAGE);
+    return block;
 }
+
+void moderncnnUnmapPages(void *block, long byteCount) { munmap(block, (size_t)byteCount); }
 #else
-void moderncnnKeepLargeBlocksOnHeap(void) {}
+void *moderncnnMapHugePages(long byteCount) { return 0; }
+void moderncnnUnmapPages(void *block, long byteCount) {}
 #endif
 
 #if defined(__x86_64__)

@@ -10,25 +10,29 @@ public struct AlignedBuffer: ~Copyable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
 
-    /// glibc serves blocks over 32 MB with fresh mmap'd pages and unmaps them on free, so a
-    /// training step that allocates the same 143 MB activation every batch page-faults through
-    /// all of it every time (the kernel zeroes each 4 KB page; MEASUREMENTS.md has the cost).
-    /// Keeping large blocks on the heap lets the next batch reuse them, as PyTorch's caching
-    /// allocator does. Set once, before the first allocation.
-    static let heapConfigured: Bool = {
-        moderncnnKeepLargeBlocksOnHeap()
-        return true
-    }()
+    /// Whether the floats came from LargeBlocks (blocks of 32 MB and more, kept when freed for
+    /// the next request of their size: a training step asks for the same ones every batch)
+    /// rather than the allocator.
+    let large: Bool
 
     /// zeroed: for buffers whose zeros are read (borders that kernels never write).
     public init(count: Int, zeroed: Bool = false) {
-        _ = Self.heapConfigured
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Self.alignment)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        let byteCount = max(count, 1) * MemoryLayout<Float>.stride
+        if byteCount >= LargeBlocks.threshold, let block = LargeBlocks.take(byteCount: byteCount) {
+            (pointer, large) = (block.bindMemory(to: Float.self, capacity: max(count, 1)), true)
+        } else {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: Self.alignment)
+            (pointer, large) = (raw.bindMemory(to: Float.self, capacity: max(count, 1)), false)
+        }
         if zeroed { pointer.update(repeating: 0, count: count) }
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        if large {
+            LargeBlocks.give(pointer, byteCount: max(count, 1) * MemoryLayout<Float>.stride)
+        } else {
+            pointer.deallocate()
+        }
+    }
 }

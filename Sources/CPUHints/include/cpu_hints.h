@@ -1,4 +1,4 @@
-// What Swift cannot say itself: two processor hints, a thread-local slot, a malloc setting, and
+// What Swift cannot say itself: two processor hints, a thread-local slot, huge-page blocks, and
 // SGEMM's packing copies built from vector shuffles. The processor hints have no Swift
 // intrinsic. Each is a static inline function, which Swift imports and inlines, so each costs
 // one instruction.
@@ -59,8 +59,9 @@ long moderncnnPackLanesInEights(const float *source, long laneStride, long lanes
 // depends on it (GemmBlocking).
 int moderncnnHasAVX512(void);
 
-// Asks glibc to serve large blocks from the heap and keep them after free (see AlignedBuffer).
-// Does nothing on other C libraries.
-void moderncnnKeepLargeBlocksOnHeap(void);
+// A block of fresh zeroed pages with transparent huge pages asked for (see AlignedBuffer), or
+// NULL where it cannot be had; and its release.
+void *moderncnnMapHugePages(long byteCount);
+void moderncnnUnmapPages(void *block, long byteCount);
 
 #endif
