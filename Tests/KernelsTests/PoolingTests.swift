@@ -128,6 +128,30 @@ func stride1MaxPool(shape: (h: Int, w: Int, window: Int, padding: Int)) {
     #expect(winners == winnersPlane)
 }
 
+@Test(
+    "2x2 max pooling at stride 2 by eights gives the plane loop's values and winners, ties, NaNs and -inf included; without winners the same values",
+    arguments: [(2, 16), (4, 17), (6, 33), (7, 35), (5, 31), (3, 48), (9, 15), (224, 224)])
+func maxPool2x2ByEights(shape: (h: Int, w: Int)) {
+    let g = PoolingGeometry(1, 1, shape.h, shape.w, window: 2, stride: 2)
+    // Few distinct values (ties everywhere), NaNs in every position of a window, -infinity.
+    var x = testValues(g.inputCount, seed: 31).map { ($0 * 3).rounded() }
+    for (i, offset) in [0, 1, shape.w, shape.w + 1].enumerated() where 4 * i + offset < x.count {
+        x[4 * i + offset] = .nan
+    }
+    x[x.count - 1] = .nan
+    x[x.count / 2] = -.infinity
+    x[x.count / 2 + 1] = -.infinity
+    var (y, winners) = ([Float](repeating: 0, count: g.outputCount), [Int32](repeating: -1, count: g.outputCount))
+    var (yPlane, winnersPlane, yAlone) = (y, winners, y)
+    maxPool2x2Plane(g, input: x, output: &y, winners: &winners)
+    maxPoolPlane(g, input: x, output: &yPlane, winners: &winnersPlane)
+    maxPool2x2Plane(g, input: x, output: &yAlone, winners: nil)
+    let same = { (a: [Float], b: [Float]) in zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } }
+    #expect(same(y, yPlane))
+    #expect(winners == winnersPlane)
+    #expect(same(yAlone, yPlane))
+}
+
 @Test("overlapping windows that share a winner add their gradients")
 func sharedWinner() {
     // 1 x 1 x 3 x 5 input, 3x3 windows at stride 2: columns 0-2 and 2-4 overlap in column 2.

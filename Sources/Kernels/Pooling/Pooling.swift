@@ -69,7 +69,7 @@ public func maxPoolForward(
     _ g: PoolingGeometry, input x: UnsafePointer<Float>,
     output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
 ) {
-    PoolingForward(g, input: x, output: y, argmax: argmax).run()
+    PoolingForward(g, input: x, output: y, operation: .maximum(winners: argmax)).run()
 }
 
 /// dx = each output gradient sent back to the position that won its window (overwrites dx),
@@ -87,7 +87,7 @@ public func averagePoolForward(
     _ g: PoolingGeometry, input x: UnsafePointer<Float>,
     output y: UnsafeMutablePointer<Float>
 ) {
-    PoolingForward(g, input: x, output: y, argmax: nil).run()
+    PoolingForward(g, input: x, output: y, operation: .average).run()
 }
 
 /// A pooling layer's forward, plane by plane: what maxPoolForward and averagePoolForward run
@@ -97,17 +97,16 @@ public struct PoolingForward {
     let geometry: PoolingGeometry
     /// x: [N, C, H, W] and y: [N, C, P, Q].
     let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
-    /// Where max pooling writes its winners ([N, C, P, Q]); nil for average pooling.
-    let argmax: UnsafeMutablePointer<Int32>?
+    let operation: PoolingOperation
 
     public init(
         _ geometry: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        argmax: UnsafeMutablePointer<Int32>?
+        operation: PoolingOperation
     ) {
         self.geometry = geometry
         self.input = input
         self.output = output
-        self.argmax = argmax
+        self.operation = operation
     }
 
     /// Every plane, spread over the workers.
@@ -121,42 +120,106 @@ public struct PoolingForward {
     func plane(_ plane: Int) {
         let g = geometry
         let (x, y) = (input + plane * g.inputPlane, output + plane * g.outputPlane)
-        if let argmax {
-            if stride1MaxPoolFits(g) {
-                stride1MaxPoolPlane(g, input: x, output: y, winners: argmax + plane * g.outputPlane)
+        switch operation {
+        case let .maximum(argmax):
+            let winners = argmax.map { $0 + plane * g.outputPlane }
+            if g.isUnpadded2x2 && g.strideHeight == 2 && g.strideWidth == 2 {
+                maxPool2x2Plane(g, input: x, output: y, winners: winners)
+            } else if stride1MaxPoolFits(g) {
+                stride1MaxPoolPlane(g, input: x, output: y, winners: winners)
             } else {
-                maxPoolPlane(g, input: x, output: y, winners: argmax + plane * g.outputPlane)
+                maxPoolPlane(g, input: x, output: y, winners: winners)
             }
-        } else if g.isUnpadded2x2 {
-            averagePool2x2Plane(g, input: x, output: y)
-        } else {
-            averagePoolPlane(g, input: x, output: y)
+        case .average:
+            if g.isUnpadded2x2 {
+                averagePool2x2Plane(g, input: x, output: y)
+            } else {
+                averagePoolPlane(g, input: x, output: y)
+            }
         }
     }
 }
 
-/// One plane of max pooling, with each window's winner.
+/// What a pooling forward computes: the mean of each window, or its maximum, with each window's
+/// winner (its position h * W + w in the plane) written where backward needs it ([N, C, P, Q];
+/// nil in inference, where nothing will go backward).
+public enum PoolingOperation {
+    case average
+    case maximum(winners: UnsafeMutablePointer<Int32>?)
+}
+
+/// One plane of max pooling, with each window's winner when `winners` is given.
 func maxPoolPlane(
     _ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-    winners: UnsafeMutablePointer<Int32>
+    winners: UnsafeMutablePointer<Int32>?
 ) {
     for p in 0..<g.outputHeight {
-        for q in 0..<g.outputWidth {
-            let (rows, columns) = g.window(p, q)
-            var best = -Float.infinity, bestIndex = rows.lowerBound * g.inputWidth + columns.lowerBound
-            search: for h in rows {
-                for w in columns {
-                    let value = input[h * g.inputWidth + w]
-                    if value > best || value.isNaN {
-                        best = value
-                        bestIndex = h * g.inputWidth + w
-                        if value.isNaN { break search }
-                    }
-                }
+        for q in 0..<g.outputWidth { maxPoolWindow(g, input: input, output: output, winners: winners, p, q) }
+    }
+}
+
+/// Output (p, q) of max pooling: its window's values in row-major order, a later one winning
+/// only when it is greater, or when it is NaN (which ends the search, so NaN propagates).
+@inline(__always)
+private func maxPoolWindow(
+    _ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    winners: UnsafeMutablePointer<Int32>?, _ p: Int, _ q: Int
+) {
+    let (rows, columns) = g.window(p, q)
+    var best = -Float.infinity, bestIndex = rows.lowerBound * g.inputWidth + columns.lowerBound
+    search: for h in rows {
+        for w in columns {
+            let value = input[h * g.inputWidth + w]
+            if value > best || value.isNaN {
+                best = value
+                bestIndex = h * g.inputWidth + w
+                if value.isNaN { break search }
             }
-            output[p * g.outputWidth + q] = best
-            winners[p * g.outputWidth + q] = Int32(bestIndex)
         }
+    }
+    output[p * g.outputWidth + q] = best
+    winners?[p * g.outputWidth + q] = Int32(bestIndex)
+}
+
+/// One plane of 2x2 max pooling at stride 2 without padding (all of VGG's pools), eight outputs
+/// of a row at a time: a 16-float load from each of the two input rows, split into even and odd
+/// columns, gives the four values of eight windows. The same result as maxPoolWindow, winners
+/// included: the four in row-major order, each later one taking the window when it is greater or
+/// NaN, unless the window already holds a NaN. The general loop clipped and searched each window
+/// value by value. Outputs whose 16-float load would pass the row's end go through maxPoolWindow.
+func maxPool2x2Plane(
+    _ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    winners: UnsafeMutablePointer<Int32>?
+) {
+    let (W, Q) = (g.inputWidth, g.outputWidth)
+    // Outputs q < vectorEnd are computed eight at a time: for the last start q, outputs
+    // q ..< q + 8 exist and columns 2q ..< 2q + 16 lie in the row.
+    let lastStart = W >= 16 ? min(Q - 8, (W - 16) / 2) : -1
+    let vectorEnd = lastStart >= 0 ? (lastStart / 8 + 1) * 8 : 0
+    let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    for p in 0..<g.outputHeight {
+        let (top, bottom) = (input + 2 * p * W, input + (2 * p + 1) * W)
+        var q = 0
+        while q < vectorEnd {
+            let (upper, lower) = (loadVector(top + 2 * q), loadVector(bottom + 2 * q))
+            var best = upper.evenHalf, which = SIMD8<Int32>(repeating: 0)
+            @inline(__always) func consider(_ candidate: SIMD8<Float>, _ k: Int32) {
+                let takes = (candidate .> best .| candidate .!= candidate) .& (best .== best)
+                best.replace(with: candidate, where: takes)
+                which.replace(with: k, where: takes)
+            }
+            consider(upper.oddHalf, 1)
+            consider(lower.evenHalf, 2)
+            consider(lower.oddHalf, 3)
+            storeVector8(best, to: output + p * Q + q)
+            if let winners {
+                // Window k of the eight starts at (2p, 2(q + k)); which = 2 * row + column in it.
+                let index = (Int32(2 * p) &+ (which &>> 1)) &* Int32(W) &+ Int32(2 * q) &+ 2 &* lane &+ (which & 1)
+                UnsafeMutableRawPointer(winners + p * Q + q).storeBytes(of: index, as: SIMD8<Int32>.self)
+            }
+            q += 8
+        }
+        for q in vectorEnd..<Q { maxPoolWindow(g, input: input, output: output, winners: winners, p, q) }
     }
 }
 

@@ -28,10 +28,11 @@ private func paddedRowStride(_ g: PoolingGeometry) -> Int {
     (g.outputWidth + 15) / 16 * 16 + g.windowWidth - 1
 }
 
-/// One plane of stride-1 max pooling with each window's winner, as maxPoolPlane computes them.
+/// One plane of stride-1 max pooling (with each window's winner when `winners` is given), as
+/// maxPoolPlane computes it.
 func stride1MaxPoolPlane(
     _ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-    winners: UnsafeMutablePointer<Int32>
+    winners: UnsafeMutablePointer<Int32>?
 ) {
     let rowStride = paddedRowStride(g), rows = g.inputHeight + 2 * g.paddingHeight
     withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * rowStride) { buffer in
@@ -69,7 +70,7 @@ func stride1MaxPoolPlane(
                 let count = min(16, g.outputWidth - q0)
                 let out = p * g.outputWidth + q0
                 for i in 0..<count { output[out + i] = best[i] }
-                for i in 0..<count { winners[out + i] = index[i] }
+                if let winners { for i in 0..<count { winners[out + i] = index[i] } }
             }
         }
         if total.sum().isNaN { maxPoolPlane(g, input: input, output: output, winners: winners) }

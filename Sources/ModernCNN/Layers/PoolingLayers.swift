@@ -78,7 +78,7 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
     public var kernelSize: Int { window.kernelSize }
     public var stride: Int { window.stride }
     public var padding: Int { window.padding }
-    private var cached: (inputShape: [Int], argmax: [Int32])?
+    private var cached: (inputShape: [Int], winners: PoolWinners)?
 
     public func releaseSavedTensors() { cached = nil }
 
@@ -96,14 +96,13 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
     ) throws -> Tensor {
         var y = Tensor(uninitializedShape: try outputShape(for: inputShape))
         let g = window.geometry(for: inputShape)
-        var argmax = [Int32](repeating: 0, count: y.count)
+        // Winners only where backward will read them.
+        let winners = training ? PoolWinners(count: y.count) : nil
         try y.withUnsafeMutableBufferPointer { output in
-            try argmax.withUnsafeMutableBufferPointer { winners in
-                let (pooled, winners) = (output.baseAddress!, winners.baseAddress!)
-                try produce { PoolingForward(g, input: $0, output: pooled, argmax: winners) }
-            }
+            let pooled = output.baseAddress!
+            try produce { PoolingForward(g, input: $0, output: pooled, operation: .maximum(winners: winners?.pointer)) }
         }
-        cached = training ? (inputShape, argmax) : nil
+        cached = winners.map { (inputShape, $0) }
         return y
     }
 
@@ -113,12 +112,10 @@ public final class MaxPool2d: SlidingWindowLayer, ActivationFusingPool {
     ) -> Result {
         guard let cached else { preconditionFailure("\(description): backward without a training forward") }
         return dOutput.withUnsafeBufferPointer { dy in
-            cached.argmax.withUnsafeBufferPointer { argmax in
-                body(
-                    PooledGradient(
-                        window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
-                        argmax: argmax.baseAddress!, through: activation))
-            }
+            body(
+                PooledGradient(
+                    window.geometry(for: cached.inputShape), outputGradient: dy.baseAddress!,
+                    argmax: cached.winners.pointer, through: activation))
         }
     }
 }
@@ -146,7 +143,7 @@ public final class AvgPool2d: SlidingWindowLayer, ActivationFusingPool {
         let g = window.geometry(for: inputShape)
         try y.withUnsafeMutableBufferPointer { output in
             let pooled = output.baseAddress!
-            try produce { PoolingForward(g, input: $0, output: pooled, argmax: nil) }
+            try produce { PoolingForward(g, input: $0, output: pooled, operation: .average) }
         }
         cachedInputShape = training ? inputShape : nil
         return y
@@ -216,5 +213,18 @@ public final class AdaptiveAvgPool2d: Layer {
             }
         }
         return dx
+    }
+}
+
+/// A max pool's winners, kept for backward: one Int32 per output, in an AlignedBuffer so that
+/// the large ones are blocks reused batch after batch (LargeBlocks.swift). As a Swift array (VGG's
+/// first pool: 103 MB at batch 128) they were mapped, zeroed and page-faulted every step.
+final class PoolWinners {
+    private let buffer: AlignedBuffer
+    let pointer: UnsafeMutablePointer<Int32>
+
+    init(count: Int) {
+        buffer = AlignedBuffer(count: count)
+        pointer = UnsafeMutableRawPointer(buffer.pointer).bindMemory(to: Int32.self, capacity: max(count, 1))
     }
 }
