@@ -304,14 +304,21 @@ extension Bench {
             times[key, default: []].append(seconds)
         }
         // "forward|0-2|Conv2d + Sigmoid + AvgPool2d": the table's first three columns.
-        func name(_ layers: Range<Int>, backward: Bool) -> String {
+        func name(_ layers: Range<Int>, pass: String) -> String {
             let types = layers.map { String(describing: type(of: model.layers[$0])) }.joined(separator: " + ")
             let indices = layers.count == 1 ? "\(layers.lowerBound)" : "\(layers.lowerBound)-\(layers.upperBound - 1)"
-            return "\(backward ? "backward" : "forward")|\(indices)|\(types)"
+            return "\(pass)|\(indices)|\(types)"
         }
         func step() { trainingStep(plan, parameters, optimizer, on: batch) }
+        // An inference pass keeps nothing for backward (no pool winners, no saved inputs), so
+        // its blocks are timed apart from the training forward's.
+        func infer() { _ = try! plan.forward(batch.images, training: false) }
         _ = bestTime(repeats: 1, warmUpSeconds: modelWarmUpSeconds, step)
-        plan.blockTimer = { layers, backward, seconds in record(name(layers, backward: backward), seconds) }
+        var forwardPass = "forward"
+        let timer: (Range<Int>, Bool, Double) -> Void = { layers, backward, seconds in
+            record(name(layers, pass: backward ? "backward" : forwardPass), seconds)
+        }
+        plan.blockTimer = timer
         defer { plan.blockTimer = nil }
         var steps = 0
         let start = DispatchTime.now().uptimeNanoseconds
@@ -319,14 +326,22 @@ extension Bench {
             record("step||all, with the loss and SGD", bestTime(repeats: 1, warmUp: false, step))
             steps += 1
         }
+        // The first inference pass frees, block by block, what the last training step saved;
+        // it runs untimed, so that the rows below are inference alone.
+        plan.blockTimer = nil
+        infer()
+        (plan.blockTimer, forwardPass) = (timer, "inference")
+        for _ in 0..<steps { record("inference step||all, forward only", bestTime(repeats: 1, warmUp: false, infer)) }
         var table = TextTable(headers: ["pass", "layers", "block", "fastest ms", "median ms"])
-        for key in order.filter({ !$0.hasPrefix("step") }) + order.filter({ $0.hasPrefix("step") }) {
+        let totals = order.filter { $0.contains("step|") }
+        for key in order.filter({ !$0.contains("step|") }) + totals {
             let sorted = times[key]!.sorted()
             table.append(
                 key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
                     + [formatted(sorted[0] * 1e3, digits: 2), formatted(sorted[sorted.count / 2] * 1e3, digits: 2)])
         }
-        book.note("The same model as it trains, fused blocks and all, over \(steps) steps:")
+        book.note(
+            "The same model as it trains, fused blocks and all, over \(steps) steps, then as many inference passes:")
         book.show(table)
     }
 }
