@@ -1,5 +1,6 @@
-// LargeBlocks.swift: where buffers of 32 MB and more come from. Mapped pages, kept when freed for
-// the next request of the same size; released when a request of another size comes.
+// LargeBlocks.swift: where buffers of 32 MB and more come from. Mapped pages (transparent huge
+// pages asked for), kept when freed for the next request of the same size, and released only
+// when keeping them would take the process past its own peak.
 //
 // Why: glibc serves blocks this large with fresh mmap'd pages and unmaps them on free. A training
 // step allocates the same activations every batch (VGG's first block: 411 MB at batch 128), so
