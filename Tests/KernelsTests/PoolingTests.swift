@@ -110,22 +110,34 @@ func maxPoolGradient(g: PoolingGeometry) {
 }
 
 @Test(
-    "stride-1 max pooling by rows of sixteen gives the plane loop's values and winners, ties, NaNs and -inf included",
-    arguments: [(12, 12, 3, 1), (6, 6, 3, 1), (3, 3, 3, 1), (1, 1, 3, 1), (7, 33, 3, 1), (8, 19, 5, 2), (5, 17, 2, 0)])
-func stride1MaxPool(shape: (h: Int, w: Int, window: Int, padding: Int)) {
-    let g = PoolingGeometry(1, 1, shape.h, shape.w, window: shape.window, stride: 1, padding: shape.padding)
-    #expect(stride1MaxPoolFits(g))
+    "max pooling by rows of sixteen at stride 1 and 2 gives the plane loop's values and winners, ties, NaNs and -inf included",
+    arguments: [
+        (12, 12, 3, 1, 1), (6, 6, 3, 1, 1), (3, 3, 3, 1, 1), (1, 1, 3, 1, 1), (7, 33, 3, 1, 1), (8, 19, 5, 2, 1),
+        (5, 17, 2, 0, 1),
+        // Stride 2: AlexNet's and NiN's 3x3 pools (54 and 26 wide, no padding), GoogLeNet's
+        // (48, 24, 12 and 6 wide, padding 1), rows of more than sixteen outputs, and odd sizes.
+        (54, 54, 3, 0, 2), (13, 26, 3, 0, 2), (48, 48, 3, 1, 2), (6, 6, 3, 1, 2), (9, 71, 3, 1, 2), (7, 5, 3, 0, 2),
+    ])
+func rowMaxPool(shape: (h: Int, w: Int, window: Int, padding: Int, stride: Int)) {
+    let g = PoolingGeometry(1, 1, shape.h, shape.w, window: shape.window, stride: shape.stride, padding: shape.padding)
+    #expect(rowMaxPoolFits(g))
     // Few distinct values (ties everywhere), a NaN, and a corner of -infinity.
     var x = testValues(g.inputCount, seed: 25).map { ($0 * 3).rounded() }
-    if x.count > 5 { x[x.count / 2] = .nan }
+    var (y, winners) = ([Float](repeating: 0, count: g.outputCount), [Int32](repeating: -1, count: g.outputCount))
+    var (yPlane, winnersPlane, yAlone) = (y, winners, y)
     x[0] = -.infinity
     if x.count > 1 { x[1] = -.infinity }
-    var (y, winners) = ([Float](repeating: 0, count: g.outputCount), [Int32](repeating: -1, count: g.outputCount))
-    var (yPlane, winnersPlane) = (y, winners)
-    stride1MaxPoolPlane(g, input: x, output: &y, winners: &winners)
-    maxPoolPlane(g, input: x, output: &yPlane, winners: &winnersPlane)
-    #expect(zip(y, yPlane).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
-    #expect(winners == winnersPlane)
+    let same = { (a: [Float], b: [Float]) in zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } }
+    // Without a NaN the rows decide every window; with one, the plane loop takes the plane.
+    for withNaN in [false, true] {
+        if withNaN && x.count > 5 { x[x.count / 2] = .nan }
+        rowMaxPoolPlane(g, input: x, output: &y, winners: &winners)
+        maxPoolPlane(g, input: x, output: &yPlane, winners: &winnersPlane)
+        rowMaxPoolPlane(g, input: x, output: &yAlone, winners: nil)
+        #expect(same(y, yPlane))
+        #expect(winners == winnersPlane)
+        #expect(same(yAlone, yPlane))
+    }
 }
 
 @Test(

@@ -125,8 +125,8 @@ public struct PoolingForward {
             let winners = argmax.map { $0 + plane * g.outputPlane }
             if g.isUnpadded2x2 && g.strideHeight == 2 && g.strideWidth == 2 {
                 maxPool2x2Plane(g, input: x, output: y, winners: winners)
-            } else if stride1MaxPoolFits(g) {
-                stride1MaxPoolPlane(g, input: x, output: y, winners: winners)
+            } else if rowMaxPoolFits(g) {
+                rowMaxPoolPlane(g, input: x, output: y, winners: winners)
             } else {
                 maxPoolPlane(g, input: x, output: y, winners: winners)
             }
