@@ -123,20 +123,12 @@ func rowMaxPool(shape: (h: Int, w: Int, window: Int, padding: Int, stride: Int))
     #expect(rowMaxPoolFits(g))
     // Few distinct values (ties everywhere), a NaN, and a corner of -infinity.
     var x = testValues(g.inputCount, seed: 25).map { ($0 * 3).rounded() }
-    var (y, winners) = ([Float](repeating: 0, count: g.outputCount), [Int32](repeating: -1, count: g.outputCount))
-    var (yPlane, winnersPlane, yAlone) = (y, winners, y)
     x[0] = -.infinity
     if x.count > 1 { x[1] = -.infinity }
-    let same = { (a: [Float], b: [Float]) in zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } }
     // Without a NaN the rows decide every window; with one, the plane loop takes the plane.
     for withNaN in [false, true] {
         if withNaN && x.count > 5 { x[x.count / 2] = .nan }
-        rowMaxPoolPlane(g, input: x, output: &y, winners: &winners)
-        maxPoolPlane(g, input: x, output: &yPlane, winners: &winnersPlane)
-        rowMaxPoolPlane(g, input: x, output: &yAlone, winners: nil)
-        #expect(same(y, yPlane))
-        #expect(winners == winnersPlane)
-        #expect(same(yAlone, yPlane))
+        expectPlaneLoopResults(g, x, from: rowMaxPoolPlane)
     }
 }
 
@@ -153,11 +145,21 @@ func maxPool2x2ByEights(shape: (h: Int, w: Int)) {
     x[x.count - 1] = .nan
     x[x.count / 2] = -.infinity
     x[x.count / 2 + 1] = -.infinity
+    expectPlaneLoopResults(g, x, from: maxPool2x2Plane)
+}
+
+/// A faster max-pool plane kernel against the plane loop on one plane x: the same values (NaN
+/// where it has NaN) and the same winners, and, run without winners, the same values again.
+func expectPlaneLoopResults(
+    _ g: PoolingGeometry, _ x: [Float],
+    from kernel: (PoolingGeometry, UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>?) ->
+        Void
+) {
     var (y, winners) = ([Float](repeating: 0, count: g.outputCount), [Int32](repeating: -1, count: g.outputCount))
     var (yPlane, winnersPlane, yAlone) = (y, winners, y)
-    maxPool2x2Plane(g, input: x, output: &y, winners: &winners)
+    kernel(g, x, &y, &winners)
     maxPoolPlane(g, input: x, output: &yPlane, winners: &winnersPlane)
-    maxPool2x2Plane(g, input: x, output: &yAlone, winners: nil)
+    kernel(g, x, &yAlone, nil)
     let same = { (a: [Float], b: [Float]) in zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } }
     #expect(same(y, yPlane))
     #expect(winners == winnersPlane)

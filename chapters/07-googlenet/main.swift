@@ -292,9 +292,12 @@ struct GoogLeNetChapter: ParsableCommand {
         let (d2l, quick) = (Recipes.d2lFull, Recipes.quick)
         let profileFull = try ModelProfile(model, inputShape: [1, 1, d2l.imageSize, d2l.imageSize])
         let profileQuick = try ModelProfile(model, inputShape: [1, 1, quick.imageSize, quick.imageSize])
-        let lastPlane = profileQuick.entries(toDepth: 0)[3].outputShape[2]
+        // The last stage's input planes, [N, C, H, W], at each size.
+        let (quickLast, fullLast) = (
+            profileQuick.entries(toDepth: 0)[3].outputShape, profileFull.entries(toDepth: 0)[3].outputShape
+        )
         let centreOnly =
-            lastPlane == 1
+            quickLast[2] == 1
             ? " On a 1x1 plane the last stage's 3x3 and 5x5 filters meet only zero padding around "
                 + "their centre weight, so that stage works as 1x1 convolutions; exercise 3 measures "
                 + "a stem made for small images instead."
@@ -307,9 +310,8 @@ struct GoogLeNetChapter: ParsableCommand {
             multiply-adds per image-step, hours here. The quick default makes four stated \
             changes. The input is \(quick.imageSize)x\(quick.imageSize), \
             \(formatted(Double(profileFull.model.multiplyAdds) / Double(profileQuick.model.multiplyAdds), digits: 1))x \
-            less work per image (the last stage's planes are \
-            \(profileQuick.entries(toDepth: 0)[3].outputShape[2])x\(profileQuick.entries(toDepth: 0)[3].outputShape[3]) \
-            instead of \(profileFull.entries(toDepth: 0)[3].outputShape[2])x\(profileFull.entries(toDepth: 0)[3].outputShape[3])).\(centreOnly) \
+            less work per image (the last stage's planes are \(quickLast[2])x\(quickLast[3]) \
+            instead of \(fullLast[2])x\(fullLast[3])).\(centreOnly) \
             The weights start from He's (Kaiming) uniform initialisation instead of d2l's \
             Xavier: its bound, sqrt(6 / fan-in), is sized for layers followed by ReLU, which \
             pass on half their input's variance, so the signal keeps its size through GoogLeNet's \
