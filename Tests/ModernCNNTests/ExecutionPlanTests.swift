@@ -273,3 +273,68 @@ func concatenationInPlace(engine: Engine) throws {
     #expect(
         try y.copying(channels: 0..<3).scalars == model.layers[2].children[0].layer.forward(x, training: false).scalars)
 }
+
+/// Inference by `engine` against the model's own forward on the same weights; `channelsLast`:
+/// whether the plan should run some of its steps channels-last.
+private func expectInferenceMatchesLayers(
+    _ engine: Engine, _ what: String, input shape: [Int], planned: Int? = nil, channelsLast: Bool,
+    _ make: () -> Sequential
+) throws {
+    let (network, reference) = (make(), make())
+    let plan = try ExecutionPlan(network, inputShape: [planned ?? shape[0]] + shape.dropFirst(), engine: engine)
+    #expect((plan.channelsLast != nil) == channelsLast, "\(what), \(engine): channels-last or not")
+    var generator = SeededGenerator(seed: 22)
+    let x = Tensor(uniform: shape, in: 0...1, generator: &generator)
+    let y = try plan.forward(x, training: false)
+    #expect(relativeDifference(y, try reference.forward(x, training: false)) <= 1e-5, "\(what), \(engine): outputs")
+    // A training step after it runs every step channels-first, as before.
+    let trained = try plan.forward(x, training: true)
+    #expect(relativeDifference(trained, try reference.forward(x, training: true)) <= 1e-5, "\(what), \(engine)")
+}
+
+@Test(
+    "inference runs the small-plane steps channels-last where the engine fuses, and computes what the layers do",
+    arguments: [Engine.layers, .fused, .auto])
+func channelsLastInferenceAgrees(engine: Engine) throws {
+    let fuses = engine != .layers
+    try expectInferenceMatchesLayers(
+        engine, "GoogLeNet, 3 of 4", input: [3, 1, 96, 96], planned: 4, channelsLast: fuses
+    ) {
+        GoogLeNet.model(seed: 16)
+    }
+    try expectInferenceMatchesLayers(engine, "NiN", input: [2, 1, 224, 224], channelsLast: fuses) { NiN.d2l(seed: 17) }
+    // Its last block (14x14) channels-last, its 7x7 output turned back for the flatten.
+    try expectInferenceMatchesLayers(engine, "VGG cpu", input: [2, 1, 224, 224], channelsLast: fuses) {
+        VGG.Variant.cpu.model(seed: 20)
+    }
+    // Its first step alone runs channels-last (the branches hold a batch norm), and its 6x6
+    // output is turned back to channels-first.
+    try expectInferenceMatchesLayers(engine, "mixed branches", input: [3, 1, 6, 6], channelsLast: fuses) {
+        mixedBranches(seed: 18)
+    }
+    try expectInferenceMatchesLayers(engine, "GoogLeNet with batch norm", input: [2, 1, 96, 96], channelsLast: false) {
+        GoogLeNet.model(GoogLeNet.Design(batchNorm: true), seed: 19)
+    }
+}
+
+@Test(
+    "a plan says which steps inference runs channels-last: GoogLeNet's stages 3 to 5, by Winograd where 3x3 tiles fit")
+func channelsLastPlanRow() throws {
+    let plan = try ExecutionPlan(GoogLeNet.model(), inputShape: [8, 1, 96, 96], engine: .fused)
+    #expect(plan.channelsLast?.steps == 2..<5)
+    #expect(plan.table.rows.contains { $0[0] == "2-4" && $0[1] == "inference: channels-last" })
+    // The 3x3 convolutions on 12x12 and 6x6 by Winograd; on 3x3 (stage 5) lowered.
+    var algorithms: [ChannelsLastAlgorithm] = []
+    func collect(_ operations: [ChannelsLastInference.Operation]) {
+        for operation in operations {
+            switch operation {
+            case let .convolution(convolution, _, algorithm) where convolution.kernelSize == 3:
+                algorithms.append(algorithm)
+            case let .branches(branches, _): branches.forEach(collect)
+            default: break
+            }
+        }
+    }
+    plan.channelsLast?.programs.forEach(collect)
+    #expect(algorithms == Array(repeating: .winograd, count: 7) + [.lowered, .lowered])
+}

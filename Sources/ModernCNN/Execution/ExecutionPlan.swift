@@ -42,6 +42,9 @@ public final class ExecutionPlan {
     /// The largest input the plan takes: [N, C, H, W] with N the largest batch.
     public let inputShape: [Int]
     public let steps: [Step]
+    /// The steps that inference runs channels-last, and how (ChannelsLastInference.swift);
+    /// nil when none do. Training runs every step as it is.
+    let channelsLast: ChannelsLastInference?
     /// Told each step's wall time as a forward or backward pass runs it (the step's layers,
     /// whether it was the backward pass, the seconds): where a training step's time goes
     /// (`bench --layers`). nil, the default, reads no clock.
@@ -52,15 +55,27 @@ public final class ExecutionPlan {
 
     /// The plan for `model` on inputs of up to `inputShape`, run by `engine`. With `firstLayerNeedsGradient`
     /// false (the input is images, as in training), the first convolution skips its input gradient.
-    public init(
+    /// A plan made for a block of a larger plan (`nested`) leaves the channels-last decision to
+    /// that plan, which converts the batch once for all its blocks.
+    public convenience init(
         _ model: any Layer, inputShape: [Int], engine: Engine = .auto,
         firstLayerNeedsGradient: Bool = false
+    ) throws {
+        try self.init(
+            model, inputShape: inputShape, engine: engine, firstLayerNeedsGradient: firstLayerNeedsGradient,
+            nested: false)
+    }
+
+    init(
+        _ model: any Layer, inputShape: [Int], engine: Engine, firstLayerNeedsGradient: Bool, nested: Bool
     ) throws {
         if let reason = engine.unavailableReason { throw EngineError(engine: engine, reason: reason) }
         self.model = model
         self.engine = engine.resolved
         self.inputShape = inputShape
         steps = try Self.steps(for: model, inputShape: inputShape, engine: engine.resolved)
+        channelsLast =
+            nested || !engine.fuses ? nil : ChannelsLastInference.plan(steps, of: model, inputShape: inputShape)
         if !firstLayerNeedsGradient { (Self.firstLayer(of: model) as? Conv2d)?.computesInputGradient = false }
     }
 
@@ -125,7 +140,8 @@ public final class ExecutionPlan {
     private static func single(_ layer: any Layer, at i: Int, inputShape shape: [Int], engine: Engine) throws -> Step {
         if let concat = layer as? Concat {
             let plans = try concat.branches.map {
-                try ExecutionPlan($0.layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
+                try ExecutionPlan(
+                    $0.layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true, nested: true)
             }
             let channels = try concat.branches.map { try $0.layer.outputShape(for: shape)[1] }
             let inPlace = plans.filter { $0.activationWritingInPlace != nil }.count
@@ -140,9 +156,9 @@ public final class ExecutionPlan {
         }
         if let residual = layer as? Residual {
             let body = try ExecutionPlan(
-                residual.body, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
+                residual.body, inputShape: shape, engine: engine, firstLayerNeedsGradient: true, nested: true)
             let shortcut = try residual.shortcut.map {
-                try ExecutionPlan($0, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
+                try ExecutionPlan($0, inputShape: shape, engine: engine, firstLayerNeedsGradient: true, nested: true)
             }
             return Step(
                 layers: i..<(i + 1), block: .residual(body: body, shortcut: shortcut),
@@ -150,7 +166,8 @@ public final class ExecutionPlan {
                 why: "body and shortcut planned as models; outputs summed")
         }
         if layer is Sequential {
-            let plan = try ExecutionPlan(layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true)
+            let plan = try ExecutionPlan(
+                layer, inputShape: shape, engine: engine, firstLayerNeedsGradient: true, nested: true)
             return Step(
                 layers: i..<(i + 1), block: .nested(plan), kind: "\(plan.steps.count) steps (below)",
                 algorithm: "", why: "a container: planned as its own model")
@@ -173,8 +190,16 @@ public final class ExecutionPlan {
         // What the last training forward saved goes first: otherwise every layer still holds
         // last step's activations while it makes this step's, and the heap holds two sets.
         if training { releaseSavedTensors() }
-        var value = x
-        for step in steps { value = try timed(step, backward: false) { try run(step, value, training: training) } }
+        var (value, index) = (x, 0)
+        while index < steps.count {
+            if !training, let channelsLast, index == channelsLast.steps.lowerBound {
+                value = try channelsLast.run(value, plan: self)
+                index = channelsLast.steps.upperBound
+                continue
+            }
+            value = try timed(steps[index], backward: false) { try run(steps[index], value, training: training) }
+            index += 1
+        }
         trainedBatch = training ? x.shape[0] : nil
         return value
     }
@@ -308,6 +333,13 @@ extension ExecutionPlan: CustomStringConvertible {
                 rows += shortcut?.tableRows(prefix: "\(prefix)\(step.layers.lowerBound).shortcut.") ?? []
             case .layer, .fused, .lanes: break
             }
+        }
+        if let channelsLast {
+            let (first, last) = (steps[channelsLast.steps.lowerBound], steps[channelsLast.steps.upperBound - 1])
+            rows.append([
+                "\(prefix)\(first.layers.lowerBound)-\(last.layers.upperBound - 1)", "inference: channels-last",
+                "one SGEMM per conv", ExecutionRules.channelsLastWhy,
+            ])
         }
         return rows
     }

@@ -48,10 +48,6 @@ public enum ExecutionRules {
         )
     }
 
-    /// Whether a lane convolution (stride 1, R x R filters, padding p, on planes `width` wide)
-    /// runs its backward-data on the row tile: when that is a full correlation of 10-wide rows
-    /// through 5 taps (LeNet's conv2), the tile adds each dy row into its 14 sums and reads none
-    /// of the border's zeros, which the register tiles would spend 29% of their work on.
     /// Output planes below this many positions count as small (8x8).
     static let smallPlane = 64
     /// On a small plane, the most tile padding Winograd's forward may compute
@@ -59,6 +55,31 @@ public enum ExecutionRules {
     /// F(4x4, 3x3) 1.78.
     static let winogradWasteLimit = 1.5
 
+    /// Whether a run of steps with these convolutions runs channels-last in inference
+    /// (ChannelsLastInference.swift): when every one of them works on planes below 16x16, where a
+    /// channels-first product is one image's few positions wide (or several gathered side by
+    /// side) and channels-last makes it one product over the whole batch. Measured
+    /// (MEASUREMENTS.md): GoogLeNet's 12x12, 6x6 and 3x3 stages and VGG's 14x14 block faster,
+    /// AlexNet's and NiN's 12x12 layers no slower.
+    static func channelsLast(_ convolutions: [ConvolutionGeometry]) -> Bool {
+        convolutions.allSatisfy { $0.outputPlane < channelsLastPlane && $0.inputPlane < channelsLastPlane }
+    }
+    static let channelsLastPlane = 256
+    /// How a channels-last convolution runs: Winograd F(2x2, 3x3) for a stride-1 3x3 with >= 16
+    /// channels each way whose plane its 2x2 tiles cover with little padding (6x6: none; 3x3 would
+    /// compute 16 outputs for 9), otherwise lowered to SGEMM.
+    static func channelsLastAlgorithm(_ g: ConvolutionGeometry) -> ChannelsLastAlgorithm {
+        let thin = g.inputChannels < 16 || g.outputChannels < 16
+        return g.supportsChannelsLastWinograd && !thin && g.channelsLastWinogradTileWaste <= winogradWasteLimit
+            ? .winograd : .lowered
+    }
+    static let channelsLastWhy =
+        "planes < 16x16: each convolution one product over the batch's positions, channels-last"
+
+    /// Whether a lane convolution (stride 1, R x R filters, padding p, on planes `width` wide)
+    /// runs its backward-data on the row tile: when that is a full correlation of 10-wide rows
+    /// through 5 taps (LeNet's conv2), the tile adds each dy row into its 14 sums and reads none
+    /// of the border's zeros, which the register tiles would spend 29% of their work on.
     public static func laneBackwardDataUsesRowTile(width: Int, kernelSize: Int, padding: Int) -> Bool {
         let dyWidth = width + 2 * padding - kernelSize + 1
         return LaneCorrelation.rowTileFits(
