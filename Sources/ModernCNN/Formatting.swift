@@ -16,3 +16,9 @@ public func byteCount(_ bytes: Int) -> String {
     if bytes < 1 << 30 { return formatted(Double(bytes) / Double(1 << 20), digits: 1) + " MB" }
     return formatted(Double(bytes) / Double(1 << 30), digits: 1) + " GB"
 }
+
+/// Items as prose: "a", "a and b", "a, b and c".
+public func listed(_ items: [String]) -> String {
+    guard items.count > 1 else { return items.first ?? "" }
+    return items.dropLast().joined(separator: ", ") + " and " + items.last!
+}

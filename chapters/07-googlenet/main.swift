@@ -215,7 +215,42 @@ struct GoogLeNetChapter: ParsableCommand {
             each convolution gets the algorithm its shape suits. \(concatenation)
             """)
         book.show(planTable)
+        channelsLastInference(book, plan: plan, profile: profile, batch: 128)
         return profile
+    }
+
+    /// What the plan does differently in inference: the small-plane stages channels-last.
+    func channelsLastInference(_ book: Notebook, plan: ExecutionPlan, profile: ModelProfile, batch: Int) {
+        guard let run = plan.table.rows.first(where: { $0[1] == "inference: channels-last" }),
+            case let bounds = run[0].split(separator: "-").compactMap({ Int($0) }), bounds.count == 2
+        else {
+            return book.say("In inference this plan runs every step as it trains, channels-first.")
+        }
+        let stages = Array(bounds[0]...bounds[1])
+        let planes = stages.map { stage in profile.entries.first { $0.path == "\(stage)" }!.inputShape[2] }
+        // The 1x1 convolutions' product width per image, channels-first, on the run's middle plane.
+        let middle = planes[planes.count / 2]
+        var table = TextTable(headers: plan.table.headers)
+        table.append(run)
+        book.say(
+            """
+            In inference the plan does one thing more, for layers \(run[0]) (stages \(stages[0] + 1) \
+            to \(stages.last! + 1), on \(listed(planes.map { "\($0)x\($0)" })) planes). \
+            Stored channels-first, [N, C, H, W], a 1x1 convolution on a \(middle)x\(middle) plane is, \
+            for one image, a product only \(middle * middle) columns wide, and the kernels gather \
+            images side by side to widen it and scatter the result back. Stored channels-last, \
+            [N, H, W, C], each position is a row of C floats and the whole batch is one matrix: \
+            the 1x1 becomes a single product \(grouped(batch * middle * middle)) rows tall \
+            (\(batch) x \(middle * middle)) that reads its input where it lies, and each branch \
+            writes its columns of the block's rows in place. The 3x3 convolutions whose planes \
+            2x2 tiles cover exactly run as Winograd F(2x2, 3x3), 16 multiplies for a 2x2 block \
+            where the direct sum takes 36, on sixteen channels per vector. The batch is \
+            transposed once on the way in, and global average pooling leaves [N, C], the same \
+            floats in either layout. Training keeps the channels-first steps, whose saved \
+            tensors its backward passes read; the two give the same outputs up to rounding, \
+            which the tests check.
+            """)
+        book.show(table)
     }
 
     // MARK: 7.3

@@ -46,6 +46,25 @@ final class ChannelsLastInference {
     /// A convolution of the program as the workspace is sized for it.
     typealias Convolution = (geometry: ConvolutionGeometry, algorithm: ChannelsLastAlgorithm)
 
+    /// How its convolutions run, for the printed plan: "41 lowered to SGEMM, 7 Winograd F(2x2, 3x3)".
+    var algorithmSummary: String {
+        func algorithms(_ operations: [Operation]) -> [ChannelsLastAlgorithm] {
+            operations.flatMap { operation -> [ChannelsLastAlgorithm] in
+                switch operation {
+                case let .convolution(_, _, algorithm): [algorithm]
+                case let .branches(branches, _): branches.flatMap(algorithms)
+                default: []
+                }
+            }
+        }
+        let all = programs.flatMap(algorithms)
+        let (lowered, winograd) = (all.filter { $0 == .lowered }.count, all.filter { $0 == .winograd }.count)
+        return [
+            lowered > 0 ? "\(lowered) lowered to SGEMM" : nil, winograd > 0 ? "\(winograd) Winograd F(2x2, 3x3)" : nil,
+        ]
+        .compactMap { $0 }.joined(separator: ", ")
+    }
+
     // MARK: planning
 
     /// The longest run of `steps` (the first such, for inputs of `inputShape` at the first step)

@@ -338,7 +338,7 @@ extension ExecutionPlan: CustomStringConvertible {
             let (first, last) = (steps[channelsLast.steps.lowerBound], steps[channelsLast.steps.upperBound - 1])
             rows.append([
                 "\(prefix)\(first.layers.lowerBound)-\(last.layers.upperBound - 1)", "inference: channels-last",
-                "one SGEMM per conv", ExecutionRules.channelsLastWhy,
+                channelsLast.algorithmSummary, ExecutionRules.channelsLastWhy,
             ])
         }
         return rows
