@@ -302,14 +302,16 @@ func channelsLastInferenceAgrees(engine: Engine) throws {
     ) {
         GoogLeNet.model(seed: 16)
     }
+    // From the pool into 12x12 to the dropout; its 10-channel head on 5x5 channels-first, after
+    // the batch is turned back.
     try expectInferenceMatchesLayers(engine, "NiN", input: [2, 1, 224, 224], channelsLast: fuses) { NiN.d2l(seed: 17) }
     // Its last block (14x14) channels-last, its 7x7 output turned back for the flatten.
     try expectInferenceMatchesLayers(engine, "VGG cpu", input: [2, 1, 224, 224], channelsLast: fuses) {
         VGG.Variant.cpu.model(seed: 20)
     }
-    // Its first step alone runs channels-last (the branches hold a batch norm), and its 6x6
-    // output is turned back to channels-first.
-    try expectInferenceMatchesLayers(engine, "mixed branches", input: [3, 1, 6, 6], channelsLast: fuses) {
+    // Small planes, but convolutions of 4 or fewer output channels (and a batch norm): none
+    // channels-last.
+    try expectInferenceMatchesLayers(engine, "mixed branches", input: [3, 1, 6, 6], channelsLast: false) {
         mixedBranches(seed: 18)
     }
     try expectInferenceMatchesLayers(engine, "GoogLeNet with batch norm", input: [2, 1, 96, 96], channelsLast: false) {
@@ -337,4 +339,10 @@ func channelsLastPlanRow() throws {
     }
     plan.channelsLast?.programs.forEach(collect)
     #expect(algorithms == Array(repeating: .winograd, count: 7) + [.lowered, .lowered])
+}
+
+@Test("NiN's inference runs channels-last from the pool into 12x12 to the dropout, its 10-channel head channels-first")
+func ninChannelsLastRun() throws {
+    let plan = try ExecutionPlan(NiN.d2l(), inputShape: [4, 1, 224, 224], engine: .fused)
+    #expect(plan.channelsLast?.steps == 3..<7)
 }

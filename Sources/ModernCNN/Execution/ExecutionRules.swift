@@ -58,11 +58,15 @@ public enum ExecutionRules {
     /// Whether a run of steps with these convolutions runs channels-last in inference
     /// (ChannelsLastInference.swift): when every one of them works on planes below 16x16, where a
     /// channels-first product is one image's few positions wide (or several gathered side by
-    /// side) and channels-last makes it one product over the whole batch. Measured
+    /// side) and channels-last makes it one product over the whole batch; and when each gives at
+    /// least 16 channels, since channels-last the output channels are the product's columns, and
+    /// NiN's 10-channel head would fill a third of the 32-column register tile. Measured
     /// (MEASUREMENTS.md): GoogLeNet's 12x12, 6x6 and 3x3 stages and VGG's 14x14 block faster,
-    /// AlexNet's and NiN's 12x12 layers no slower.
+    /// AlexNet's and NiN's 12x12 layers no slower, NiN's head 2-4x slower.
     static func channelsLast(_ convolutions: [ConvolutionGeometry]) -> Bool {
-        convolutions.allSatisfy { $0.outputPlane < channelsLastPlane && $0.inputPlane < channelsLastPlane }
+        convolutions.allSatisfy {
+            $0.outputPlane < channelsLastPlane && $0.inputPlane < channelsLastPlane && $0.outputChannels >= 16
+        }
     }
     static let channelsLastPlane = 256
     /// How a channels-last convolution runs: Winograd F(2x2, 3x3) for a stride-1 3x3 with >= 16
