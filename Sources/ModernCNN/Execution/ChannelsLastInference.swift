@@ -46,7 +46,7 @@ final class ChannelsLastInference {
     /// A convolution of the program as the workspace is sized for it.
     typealias Convolution = (geometry: ConvolutionGeometry, algorithm: ChannelsLastAlgorithm)
 
-    /// How its convolutions run, for the printed plan: "41 lowered to SGEMM, 7 Winograd F(2x2, 3x3)".
+    /// How its convolutions run, for the printed plan: "47 lowered to SGEMM, 7 Winograd F(2x2, 3x3)".
     var algorithmSummary: String {
         func algorithms(_ operations: [Operation]) -> [ChannelsLastAlgorithm] {
             operations.flatMap { operation -> [ChannelsLastAlgorithm] in
@@ -67,9 +67,9 @@ final class ChannelsLastInference {
 
     // MARK: planning
 
-    /// The longest run of `steps` (the first such, for inputs of `inputShape` at the first step)
-    /// that ExecutionRules.channelsLast admits and every layer of which has a channels-last
-    /// form; nil when there is none.
+    /// The first run of consecutive `steps` (for inputs of `inputShape` at the first step) that
+    /// holds a convolution, whose every step ExecutionRules.channelsLast admits and every layer
+    /// of which has a channels-last form; nil when there is none.
     static func plan(_ steps: [ExecutionPlan.Step], of model: any Layer, inputShape: [Int]) -> ChannelsLastInference? {
         guard let sequential = model as? Sequential else { return nil }
         var shape = inputShape
