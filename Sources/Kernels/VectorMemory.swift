@@ -108,3 +108,20 @@ func loadVector32(_ p: UnsafePointer<Float>) -> SIMD32<Float> {
 func storeVector32(_ v: SIMD32<Float>, to p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD32<Float>.self)
 }
+
+/// p[0 ..< lanes] as one vector (lanes <= 16; the rest zero): a channels-last row's last, short
+/// group of channels, read one by one so that nothing past the row is touched.
+@inline(__always)
+func loadChannels(_ p: UnsafePointer<Float>, lanes: Int) -> SIMD16<Float> {
+    if lanes == 16 { return loadVector(p) }
+    var v = SIMD16<Float>()
+    for l in 0..<lanes { v[l] = p[l] }
+    return v
+}
+
+/// p[0 ..< lanes] = v[0 ..< lanes] (lanes <= 16), the store that goes with loadChannels.
+@inline(__always)
+func storeChannels(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Float>, lanes: Int) {
+    if lanes == 16 { return storeVector(v, to: p) }
+    for l in 0..<lanes { p[l] = v[l] }
+}

@@ -181,6 +181,15 @@ private func maxPoolWindow(
     winners?[p * g.outputWidth + q] = Int32(bestIndex)
 }
 
+/// Where a max pool's candidate values take their windows from `best`, lane by lane: when
+/// greater, or NaN, unless the window already holds a NaN, so that the first NaN wins and
+/// propagates as maxPoolWindow's search does. Every vector max-pool kernel decides by it.
+@inline(__always)
+func maxPoolTakes<Vector: SIMD>(_ candidate: Vector, over best: Vector) -> SIMDMask<Vector.MaskStorage>
+where Vector.Scalar: FloatingPoint {
+    (candidate .> best .| candidate .!= candidate) .& (best .== best)
+}
+
 /// One plane of 2x2 max pooling at stride 2 without padding (all of VGG's pools), eight outputs
 /// of a row at a time: a 16-float load from each of the two input rows, split into even and odd
 /// columns, gives the four values of eight windows. The same result as maxPoolWindow, winners
@@ -204,7 +213,7 @@ func maxPool2x2Plane(
             let (upper, lower) = (loadVector(top + 2 * q), loadVector(bottom + 2 * q))
             var best = upper.evenHalf, which = SIMD8<Int32>(repeating: 0)
             @inline(__always) func consider(_ candidate: SIMD8<Float>, _ k: Int32) {
-                let takes = (candidate .> best .| candidate .!= candidate) .& (best .== best)
+                let takes = maxPoolTakes(candidate, over: best)
                 best.replace(with: candidate, where: takes)
                 which.replace(with: k, where: takes)
             }

@@ -40,26 +40,15 @@ public func channelsLastMaxPool(
         var c = 0
         while c < C {
             let lanes = min(16, C - c)
-            @inline(__always) func load(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
-                if lanes == 16 { return loadVector(pointer) }
-                var v = SIMD16<Float>()
-                for l in 0..<lanes { v[l] = pointer[l] }
-                return v
-            }
-            var best = load(source(first.0, first.1) + c)
+            var best = loadChannels(source(first.0, first.1) + c, lanes: lanes)
             for h in window.rows {
                 for w in window.columns {
-                    let candidate = load(source(h, w) + c)
-                    // Take a larger value or a NaN, unless a NaN is already held.
-                    let takes = (candidate .> best .| candidate .!= candidate) .& (best .== best)
+                    let candidate = loadChannels(source(h, w) + c, lanes: lanes)
+                    let takes = maxPoolTakes(candidate, over: best)
                     best.replace(with: candidate, where: takes)
                 }
             }
-            if lanes == 16 {
-                storeVector(best, to: out + c)
-            } else {
-                for l in 0..<lanes { out[c + l] = best[l] }
-            }
+            storeChannels(best, to: out + c, lanes: lanes)
             c += lanes
         }
     }

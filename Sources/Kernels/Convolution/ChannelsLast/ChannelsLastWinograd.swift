@@ -127,21 +127,6 @@ private func transformFilters2x2(
     }
 }
 
-/// Channel vectors: sixteen at a time, the last `lanes` < 16 read and written one by one.
-@inline(__always)
-private func loadChannels(_ p: UnsafePointer<Float>, lanes: Int) -> SIMD16<Float> {
-    if lanes == 16 { return loadVector(p) }
-    var v = SIMD16<Float>()
-    for l in 0..<lanes { v[l] = p[l] }
-    return v
-}
-
-@inline(__always)
-private func storeChannels(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Float>, lanes: Int) {
-    if lanes == 16 { return storeVector(v, to: p) }
-    for l in 0..<lanes { p[l] = v[l] }
-}
-
 /// V = B^T d B for tile `tile` of image `image`: d[i][j] is input position (2 * tileRow - pad + i,
 /// 2 * tileColumn - pad + j), zero outside the image; V[xi] goes to v[xi * positionStride].
 @inline(__always)

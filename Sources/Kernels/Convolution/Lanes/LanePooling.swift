@@ -81,7 +81,7 @@ public struct LanePool: Sendable {
                         let row = first + a * input.rowStride * lanes
                         for b in 0..<window where a + b > 0 {
                             let value = loadVector(row + b * lanes)
-                            let takes = (value .> best) .| ((value .!= value) .& (best .== best))
+                            let takes = maxPoolTakes(value, over: best)
                             best.replace(with: value, where: takes)
                             index.replace(with: Float(a * window + b), where: takes)
                         }
