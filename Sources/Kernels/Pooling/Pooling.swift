@@ -184,9 +184,16 @@ private func maxPoolWindow(
 /// Where a max pool's candidate values take their windows from `best`, lane by lane: when
 /// greater, or NaN, unless the window already holds a NaN, so that the first NaN wins and
 /// propagates as maxPoolWindow's search does. Every vector max-pool kernel decides by it.
+/// One overload per concrete width, not one generic function: a generic SIMD's comparisons
+/// resolve to the standard library's lane-by-lane loops, which made the pools 20x slower.
 @inline(__always)
-func maxPoolTakes<Vector: SIMD>(_ candidate: Vector, over best: Vector) -> SIMDMask<Vector.MaskStorage>
-where Vector.Scalar: FloatingPoint {
+func maxPoolTakes(_ candidate: SIMD16<Float>, over best: SIMD16<Float>) -> SIMDMask<SIMD16<Int32>> {
+    (candidate .> best .| candidate .!= candidate) .& (best .== best)
+}
+
+/// maxPoolTakes on eight lanes (the 2x2 row kernel's eight windows).
+@inline(__always)
+func maxPoolTakes(_ candidate: SIMD8<Float>, over best: SIMD8<Float>) -> SIMDMask<SIMD8<Int32>> {
     (candidate .> best .| candidate .!= candidate) .& (best .== best)
 }
 
