@@ -1,7 +1,8 @@
 // ChannelsLastTests.swift: the channels-last kernels against the channels-first ones they stand
-// in for in inference: convolution against the direct definition, max pooling against the
-// plane loop (NaNs included), global average pooling against adaptive average pooling, and the
-// layout transposes against index arithmetic.
+// in for: convolution and its backward (dx, dw, db; lowered and Winograd) against the direct
+// definition, max pooling and its backward against the plane loop's (NaNs and ties included),
+// global average pooling against adaptive average pooling, and the layout transposes against
+// index arithmetic.
 
 import Testing
 
@@ -132,4 +133,72 @@ func channelsLastTransposes(batch: Int, channels: Int, plane: Int) {
     #expect(y == channelsLast(x, batch: batch, channels: channels, plane: plane))
     transposeChannels(y, into: &back, batch: batch, channels: channels, plane: plane, toChannelsLast: false, workers: 2)
     #expect(back == x)
+}
+
+@Test(
+    "a channels-last convolution's backward gives the definition's dx, dw and db, from input rows of a wider tensor",
+    arguments: channelsLastGeometries + [.init(3, 32, 12, 12, k: 96, kernel: (5, 5), padding: (2, 2))])
+func channelsLastBackwardMatches(g: ConvolutionGeometry) {
+    let x = testValues(g.inputCount, seed: 47), w = testValues(g.weightCount, seed: 48)
+    let dy = testValues(g.outputCount, seed: 49)
+    // Input rows with 3 floats after each position's channels, as a branch's slice would be.
+    let inputStride = g.inputChannels + 3
+    var input = [Float](repeating: .nan, count: g.batch * g.inputPlane * inputStride)
+    let dense = channelsLast(x, batch: g.batch, channels: g.inputChannels, plane: g.inputPlane)
+    for row in 0..<(g.batch * g.inputPlane) {
+        for c in 0..<g.inputChannels { input[row * inputStride + c] = dense[row * g.inputChannels + c] }
+    }
+    let gradient = channelsLast(dy, batch: g.batch, channels: g.outputChannels, plane: g.outputPlane)
+    let (weight, bias) = ConvolutionReference.backwardFilter(g, input: x, outputGradient: dy)
+    let reference = ConvolutionReference.backwardData(g, outputGradient: dy, weight: w)
+    let algorithms: [ChannelsLastAlgorithm] = g.supportsChannelsLastWinograd ? [.lowered, .winograd] : [.lowered]
+    let workspace = ChannelsLastWorkspace(for: algorithms.map { (g, $0) }, backward: true, workers: 2)
+    for algorithm in algorithms {
+        // The weight and bias gradients are added to: start them from a known value.
+        var dw = [Float](repeating: 1, count: g.weightCount), db = [Float](repeating: 1, count: g.outputChannels)
+        var dx = [Float](repeating: .nan, count: dense.count)
+        channelsLastConvolutionBackward(
+            g, algorithm: algorithm, input: input, inputRowStride: inputStride, weight: w, outputGradient: gradient,
+            inputGradient: &dx, weightGradient: &dw, biasGradient: &db, workspace: workspace)
+        let terms = g.batch * g.outputPlane
+        expectClose(dw, weight.map { $0 + 1 }, terms: terms, "\(g) \(algorithm): dw")
+        expectClose(db, bias.map { $0 + 1 }, terms: terms, "\(g) \(algorithm): db")
+        expectClose(
+            dx, channelsLast(reference, batch: g.batch, channels: g.inputChannels, plane: g.inputPlane),
+            terms: g.outputChannels * g.kernelHeight * g.kernelWidth,
+            algorithm: algorithm == .winograd ? .winograd : .im2col, "\(g) \(algorithm): dx")
+    }
+}
+
+@Test(
+    "channels-last max pooling sends each gradient to its window's winner, as the plane loop's backward does; global average pooling spreads it evenly",
+    arguments: [
+        PoolingGeometry(2, 35, 6, 6, window: 3, stride: 1, padding: 1),
+        PoolingGeometry(3, 16, 12, 12, window: 3, stride: 2, padding: 1),
+    ])
+func channelsLastPoolingBackwardMatches(p: PoolingGeometry) {
+    // Ties (zeros, as after a ReLU) go to the first position of the window, as channels-first.
+    let x = testValues(p.inputCount, seed: 50).map { max(0, $0) }
+    let dy = testValues(p.outputCount, seed: 51)
+    var y = [Float](repeating: 0, count: p.outputCount), argmax = [Int32](repeating: 0, count: p.outputCount)
+    maxPoolForward(p, input: x, output: &y, argmax: &argmax)
+    var expected = [Float](repeating: 0, count: p.inputCount)
+    maxPoolBackward(p, outputGradient: dy, argmax: argmax, inputGradient: &expected)
+    var ours = [Float](repeating: 0, count: p.outputCount), winners = [Int32](repeating: -1, count: p.outputCount)
+    channelsLastMaxPool(
+        p, input: channelsLast(x, batch: p.batch, channels: p.channels, plane: p.inputPlane), output: &ours,
+        winners: &winners, workers: 2)
+    var dx = [Float](repeating: .nan, count: p.inputCount)
+    channelsLastMaxPoolBackward(
+        p, outputGradient: channelsLast(dy, batch: p.batch, channels: p.channels, plane: p.outputPlane),
+        winners: winners, inputGradient: &dx, workers: 2)
+    #expect(dx == channelsLast(expected, batch: p.batch, channels: p.channels, plane: p.inputPlane), "\(p)")
+
+    let mean = testValues(p.planes, seed: 52)
+    var spread = [Float](repeating: .nan, count: p.inputCount)
+    channelsLastGlobalAveragePoolBackward(
+        mean, into: &spread, batch: p.batch, plane: p.inputPlane, channels: p.channels, workers: 2)
+    for (i, value) in spread.enumerated() {
+        #expect(abs(value - mean[(i / (p.inputPlane * p.channels)) * p.channels + i % p.channels] / Float(p.inputPlane)) <= 1e-7)
+    }
 }

@@ -194,8 +194,12 @@ func enginesAgreeOnNiN(engine: Engine) throws {
     "the engines every processor runs train GoogLeNet (and with batch norm) as the layers do",
     arguments: [Engine.layers, .fused, .auto])
 func enginesAgreeOnGoogLeNet(engine: Engine) throws {
+    // Stages 4 and 5 trained channels-last where the engine fuses; a short batch too.
     try expectEngineMatchesLayers(engine, "GoogLeNet", input: [3, 1, 96, 96], classes: 10) {
         GoogLeNet.model(seed: 9)
+    }
+    try expectEngineMatchesLayers(engine, "GoogLeNet, 2 of 3", input: [2, 1, 96, 96], classes: 10, planned: 3) {
+        GoogLeNet.model(seed: 12)
     }
     try expectEngineMatchesLayers(engine, "GoogLeNet, 2 of 4", input: [2, 1, 64, 64], classes: 10, planned: 4) {
         GoogLeNet.model(GoogLeNet.Design(batchNorm: true), seed: 10)
@@ -287,7 +291,7 @@ private func expectInferenceMatchesLayers(
     let x = Tensor(uniform: shape, in: 0...1, generator: &generator)
     let y = try plan.forward(x, training: false)
     #expect(relativeDifference(y, try reference.forward(x, training: false)) <= 1e-5, "\(what), \(engine): outputs")
-    // A training step after it runs every step channels-first, as before.
+    // A training forward after it, channels-last where the plan trains so.
     let trained = try plan.forward(x, training: true)
     #expect(relativeDifference(trained, try reference.forward(x, training: true)) <= 1e-5, "\(what), \(engine)")
 }
@@ -320,14 +324,17 @@ func channelsLastInferenceAgrees(engine: Engine) throws {
 }
 
 @Test(
-    "a plan says which steps inference runs channels-last: GoogLeNet's stages 3 to 5, by Winograd where 3x3 tiles fit")
+    "a plan says which steps run channels-last: GoogLeNet's stages 3 to 5 in inference, 4 and 5 in training, by Winograd where 3x3 tiles fit"
+)
 func channelsLastPlanRow() throws {
     let plan = try ExecutionPlan(GoogLeNet.model(), inputShape: [8, 1, 96, 96], engine: .fused)
     #expect(plan.channelsLast?.steps == 2..<5)
+    #expect(plan.channelsLastTraining?.steps == 3..<5)
     #expect(plan.table.rows.contains { $0[0] == "2-4" && $0[1] == "inference: channels-last" })
+    #expect(plan.table.rows.contains { $0[0] == "3-4" && $0[1] == "training: channels-last" })
     // The 3x3 convolutions on 12x12 and 6x6 by Winograd; on 3x3 (stage 5) lowered.
     var algorithms: [ChannelsLastAlgorithm] = []
-    func collect(_ operations: [ChannelsLastInference.Operation]) {
+    func collect(_ operations: [ChannelsLastRun.Operation]) {
         for operation in operations {
             switch operation {
             case let .convolution(convolution, _, algorithm) where convolution.kernelSize == 3:
@@ -341,8 +348,11 @@ func channelsLastPlanRow() throws {
     #expect(algorithms == Array(repeating: .winograd, count: 7) + [.lowered, .lowered])
 }
 
-@Test("NiN's inference runs channels-last from the pool into 12x12 to the dropout, its 10-channel head channels-first")
+@Test(
+    "NiN's inference runs channels-last from the pool into 12x12 to the dropout, its 10-channel head channels-first; its training none"
+)
 func ninChannelsLastRun() throws {
     let plan = try ExecutionPlan(NiN.d2l(), inputShape: [4, 1, 224, 224], engine: .fused)
     #expect(plan.channelsLast?.steps == 3..<7)
+    #expect(plan.channelsLastTraining == nil)
 }

@@ -42,9 +42,11 @@ public final class ExecutionPlan {
     /// The largest input the plan takes: [N, C, H, W] with N the largest batch.
     public let inputShape: [Int]
     public let steps: [Step]
-    /// The steps that inference runs channels-last, and how (ChannelsLastInference.swift);
-    /// nil when none do. Training runs every step as it is.
-    let channelsLast: ChannelsLastInference?
+    /// The steps that inference runs channels-last, and how (ChannelsLastRun.swift); nil when
+    /// none do.
+    let channelsLast: ChannelsLastRun?
+    /// The steps that training runs channels-last (inference's, unless dropout cuts them short).
+    let channelsLastTraining: ChannelsLastRun?
     /// Told each step's wall time as a forward or backward pass runs it (the step's layers,
     /// whether it was the backward pass, the seconds): where a training step's time goes
     /// (`bench --layers`). nil, the default, reads no clock.
@@ -74,8 +76,10 @@ public final class ExecutionPlan {
         self.engine = engine.resolved
         self.inputShape = inputShape
         steps = try Self.steps(for: model, inputShape: inputShape, engine: engine.resolved)
-        channelsLast =
-            nested || !engine.fuses ? nil : ChannelsLastInference.plan(steps, of: model, inputShape: inputShape)
+        let decides = !nested && engine.fuses
+        channelsLast = decides ? ChannelsLastRun.plan(steps, of: model, inputShape: inputShape, training: false) : nil
+        channelsLastTraining =
+            decides ? ChannelsLastRun.plan(steps, of: model, inputShape: inputShape, training: true) : nil
         if !firstLayerNeedsGradient { (Self.firstLayer(of: model) as? Conv2d)?.computesInputGradient = false }
     }
 
@@ -191,10 +195,11 @@ public final class ExecutionPlan {
         // last step's activations while it makes this step's, and the heap holds two sets.
         if training { releaseSavedTensors() }
         var (value, index) = (x, 0)
+        let channelsLastRun = training ? channelsLastTraining : channelsLast
         while index < steps.count {
-            if !training, let channelsLast, index == channelsLast.steps.lowerBound {
-                value = try channelsLast.run(value, plan: self)
-                index = channelsLast.steps.upperBound
+            if let channelsLastRun, index == channelsLastRun.steps.lowerBound {
+                value = try channelsLastRun.run(value, plan: self, training: training)
+                index = channelsLastRun.steps.upperBound
                 continue
             }
             value = try timed(steps[index], backward: false) { try run(steps[index], value, training: training) }
@@ -207,8 +212,16 @@ public final class ExecutionPlan {
     /// dL/dx for the last training forward, adding every parameter's gradient.
     public func backward(_ dOutput: Tensor) -> Tensor {
         precondition(trainedBatch != nil, "ExecutionPlan: backward without a training forward")
-        var gradient = dOutput
-        for step in steps.reversed() { gradient = timed(step, backward: true) { backward(step, gradient) } }
+        var (gradient, index) = (dOutput, steps.count - 1)
+        while index >= 0 {
+            if let channelsLastRun = channelsLastTraining, index == channelsLastRun.steps.upperBound - 1 {
+                gradient = channelsLastRun.backward(gradient, plan: self)
+                index = channelsLastRun.steps.lowerBound - 1
+                continue
+            }
+            gradient = timed(steps[index], backward: true) { backward(steps[index], gradient) }
+            index -= 1
+        }
         return gradient
     }
 
@@ -234,6 +247,7 @@ public final class ExecutionPlan {
 
     func releaseSavedTensors() {
         for layer in model.allLayers { layer.releaseSavedTensors() }
+        channelsLastTraining?.releaseSavedTensors()
         for step in steps {
             switch step.block {
             case let .lanes(block): block.releaseSavedTensors()
@@ -334,11 +348,20 @@ extension ExecutionPlan: CustomStringConvertible {
             case .layer, .fused, .lanes: break
             }
         }
-        if let channelsLast {
-            let (first, last) = (steps[channelsLast.steps.lowerBound], steps[channelsLast.steps.upperBound - 1])
+        // One row per channels-last run: one for both passes when they cover the same steps.
+        let runs: [(String, ChannelsLastRun)] =
+            switch (channelsLastTraining, channelsLast) {
+            case let (training?, inference?) where training.steps == inference.steps:
+                [("training and inference: channels-last", inference)]
+            default:
+                [channelsLastTraining.map { ("training: channels-last", $0) }, channelsLast.map { ("inference: channels-last", $0) }]
+                    .compactMap { $0 }
+            }
+        for (passes, run) in runs {
+            let (first, last) = (steps[run.steps.lowerBound], steps[run.steps.upperBound - 1])
             rows.append([
-                "\(prefix)\(first.layers.lowerBound)-\(last.layers.upperBound - 1)", "inference: channels-last",
-                channelsLast.algorithmSummary, ExecutionRules.channelsLastWhy,
+                "\(prefix)\(first.layers.lowerBound)-\(last.layers.upperBound - 1)", passes, run.algorithmSummary,
+                ExecutionRules.channelsLastWhy,
             ])
         }
         return rows

@@ -56,19 +56,26 @@ public enum ExecutionRules {
     static let winogradWasteLimit = 1.5
 
     /// Whether a run of steps with these convolutions runs channels-last in inference
-    /// (ChannelsLastInference.swift): when every one of them works on planes below 16x16, where a
+    /// (ChannelsLastRun.swift): when every one of them works on planes below 16x16, where a
     /// channels-first product is one image's few positions wide (or several gathered side by
     /// side) and channels-last makes it one product over the whole batch; and when each gives at
     /// least 16 channels, since channels-last the output channels are the product's columns, and
     /// NiN's 10-channel head would fill a third of the 32-column register tile. Measured
     /// (MEASUREMENTS.md): GoogLeNet's 12x12, 6x6 and 3x3 stages and VGG's 14x14 block faster,
     /// AlexNet's and NiN's 12x12 layers no slower, NiN's head 2-4x slower.
-    static func channelsLast(_ convolutions: [ConvolutionGeometry]) -> Bool {
-        convolutions.allSatisfy {
-            $0.outputPlane < channelsLastPlane && $0.inputPlane < channelsLastPlane && $0.outputChannels >= 16
+    /// Training (forward, and backward through the same products turned around) only on planes
+    /// below 10x10: GoogLeNet's 6x6 and 3x3 stages trained 1.9x faster forward and 1.35x
+    /// backward; on 12x12 to 14x14 (GoogLeNet's stage 3, NiN, AlexNet, VGG) backward was no
+    /// faster and on AlexNet's 13x13 1.45x slower, where channels-first Winograd also computes
+    /// the filter gradient and channels-last lowers it to im2col rows.
+    static func channelsLast(_ convolutions: [ConvolutionGeometry], training: Bool) -> Bool {
+        let plane = training ? channelsLastTrainingPlane : channelsLastPlane
+        return convolutions.allSatisfy {
+            $0.outputPlane < plane && $0.inputPlane < plane && $0.outputChannels >= 16
         }
     }
     static let channelsLastPlane = 256
+    static let channelsLastTrainingPlane = 100
     /// How a channels-last convolution runs: Winograd F(2x2, 3x3) for a stride-1 3x3 with >= 16
     /// channels each way whose plane its 2x2 tiles cover with little padding (6x6: none; 3x3 would
     /// compute 16 outputs for 9), otherwise lowered to SGEMM.

@@ -33,16 +33,21 @@ public struct ChannelsLastWorkspace: ~Copyable {
     let filters: AlignedBuffer
     let winograd: ChannelsLastWinogradBuffers
 
-    /// For `convolutions` (their batch the largest that will run), each by its algorithm.
+    /// For `convolutions` (their batch the largest that will run), each by its algorithm, and
+    /// with `backward` for channelsLastConvolutionBackward too, which lowers every R x S for its
+    /// filter gradient and runs a Winograd one's data gradient by Winograd.
     public init(
-        for convolutions: [(geometry: ConvolutionGeometry, algorithm: ChannelsLastAlgorithm)],
+        for convolutions: [(geometry: ConvolutionGeometry, algorithm: ChannelsLastAlgorithm)], backward: Bool = false,
         workers: Int = Parallel.threadCount
     ) {
         gemm = GemmWorkspace(workers: workers)
-        let lowered = convolutions.filter { $0.algorithm == .lowered && !$0.geometry.isPointwise }.map(\.geometry)
+        let lowered = convolutions.filter { (backward || $0.algorithm == .lowered) && !$0.geometry.isPointwise }
+            .map(\.geometry)
         columns = AlignedBuffer(count: lowered.map { Self.rowsPerChunk($0) * $0.patchLength }.max() ?? 0)
         filters = AlignedBuffer(count: lowered.map(\.weightCount).max() ?? 0)
-        winograd = ChannelsLastWinogradBuffers(for: convolutions.filter { $0.algorithm == .winograd }.map(\.geometry))
+        let winograd = convolutions.filter { $0.algorithm == .winograd }.map(\.geometry)
+        self.winograd = ChannelsLastWinogradBuffers(
+            for: winograd + (backward ? winograd.map(\.channelsLastDataGradient) : []))
     }
 
     /// Output rows per chunk: about chunkFloats floats of im2col, at least 64 rows.
@@ -113,7 +118,7 @@ public func channelsLastConvolutionForward(
 }
 
 /// w [K, C, R, S] -> w' [K, R, S, C]: each filter's taps reordered to run as im2col's rows do.
-private func reorderFiltersChannelsLast(
+func reorderFiltersChannelsLast(
     _ g: ConvolutionGeometry, _ w: UnsafePointer<Float>, into reordered: UnsafeMutablePointer<Float>, workers: Int
 ) {
     let (C, taps) = (g.inputChannels, g.kernelHeight * g.kernelWidth)

@@ -24,32 +24,56 @@ public func transposeChannels(
 }
 
 /// y = the maximum of each window, channels-last: x [N, H, W, C] -> y [N, P, Q, C], both dense.
-/// As maxPoolForward: padding never wins, and a NaN in a window wins (it propagates).
+/// As maxPoolForward: padding never wins, and a NaN in a window wins (it propagates). With
+/// `winners` ([N, P, Q, C], for training), each output's winning input position in its image
+/// (h * W + w), which channelsLastMaxPoolBackward sends the gradient to.
 public func channelsLastMaxPool(
     _ p: PoolingGeometry, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
-    workers: Int = Parallel.threadCount
+    winners: UnsafeMutablePointer<Int32>? = nil, workers: Int = Parallel.threadCount
 ) {
     let C = p.channels
     Parallel.parallelFor(p.batch * p.outputPlane, workers: workers) { row in
         let (n, position) = row.quotientAndRemainder(dividingBy: p.outputPlane)
         let window = p.window(position / p.outputWidth, position % p.outputWidth)
         let image = x + n * p.inputPlane * C, out = y + row * C
-        // Inputs at (h, w) of the window, in the plane loop's order.
-        func source(_ h: Int, _ w: Int) -> UnsafePointer<Float> { image + (h * p.inputWidth + w) * C }
-        let first = (window.rows.lowerBound, window.columns.lowerBound)
+        let first = window.rows.lowerBound * p.inputWidth + window.columns.lowerBound
         var c = 0
         while c < C {
             let lanes = min(16, C - c)
-            var best = loadChannels(source(first.0, first.1) + c, lanes: lanes)
+            var best = loadChannels(image + first * C + c, lanes: lanes)
+            var winner = SIMD16<Int32>(repeating: Int32(first))
             for h in window.rows {
                 for w in window.columns {
-                    let candidate = loadChannels(source(h, w) + c, lanes: lanes)
+                    let input = h * p.inputWidth + w
+                    let candidate = loadChannels(image + input * C + c, lanes: lanes)
                     let takes = maxPoolTakes(candidate, over: best)
                     best.replace(with: candidate, where: takes)
+                    winner.replace(with: Int32(input), where: takes)
                 }
             }
             storeChannels(best, to: out + c, lanes: lanes)
+            if let winners {
+                for l in 0..<lanes { winners[row * C + c + l] = winner[l] }
+            }
             c += lanes
+        }
+    }
+}
+
+/// dx for channelsLastMaxPool: each output's gradient added at its winner, dy [N, P, Q, C] ->
+/// dx [N, H, W, C] (overwritten). Windows overlap (3x3 at stride 1 or 2), so one worker takes
+/// a whole image.
+public func channelsLastMaxPoolBackward(
+    _ p: PoolingGeometry, outputGradient dy: UnsafePointer<Float>, winners: UnsafePointer<Int32>,
+    inputGradient dx: UnsafeMutablePointer<Float>, workers: Int = Parallel.threadCount
+) {
+    let C = p.channels
+    Parallel.parallelFor(p.batch, workers: workers) { n in
+        let image = dx + n * p.inputPlane * C
+        image.update(repeating: 0, count: p.inputPlane * C)
+        let first = n * p.outputPlane * C
+        for i in first..<(first + p.outputPlane * C) {
+            image[Int(winners[i]) * C + i % C] += dy[i]
         }
     }
 }
@@ -68,5 +92,21 @@ public func channelsLastGlobalAveragePool(
         }
         let scale = 1 / Float(plane)
         for c in 0..<channels { out[c] *= scale }
+    }
+}
+
+/// dx for channelsLastGlobalAveragePool: dy [N, C] -> dx [N, H*W, C], each position's gradient
+/// dy[n, c] / (H*W).
+public func channelsLastGlobalAveragePoolBackward(
+    _ dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, batch: Int, plane: Int, channels: Int,
+    workers: Int = Parallel.threadCount
+) {
+    let scale = 1 / Float(plane)
+    Parallel.parallelFor(batch, workers: workers) { n in
+        let (gradient, image) = (dy + n * channels, dx + n * plane * channels)
+        for position in 0..<plane {
+            let row = image + position * channels
+            for c in 0..<channels { row[c] = gradient[c] * scale }
+        }
     }
 }
