@@ -199,6 +199,8 @@ func channelsLastPoolingBackwardMatches(p: PoolingGeometry) {
     channelsLastGlobalAveragePoolBackward(
         mean, into: &spread, batch: p.batch, plane: p.inputPlane, channels: p.channels, workers: 2)
     for (i, value) in spread.enumerated() {
-        #expect(abs(value - mean[(i / (p.inputPlane * p.channels)) * p.channels + i % p.channels] / Float(p.inputPlane)) <= 1e-7)
+        #expect(
+            abs(value - mean[(i / (p.inputPlane * p.channels)) * p.channels + i % p.channels] / Float(p.inputPlane))
+                <= 1e-7)
     }
 }

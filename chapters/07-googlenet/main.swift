@@ -215,27 +215,53 @@ struct GoogLeNetChapter: ParsableCommand {
             each convolution gets the algorithm its shape suits. \(concatenation)
             """)
         book.show(planTable)
-        channelsLastInference(book, plan: plan, profile: profile, batch: 128)
+        channelsLast(book, plan: plan, profile: profile, batch: 128)
         return profile
     }
 
-    /// What the plan does differently in inference: the small-plane stages channels-last.
-    func channelsLastInference(_ book: Notebook, plan: ExecutionPlan, profile: ModelProfile, batch: Int) {
-        guard let run = plan.table.rows.first(where: { $0[1] == "inference: channels-last" }),
-            case let bounds = run[0].split(separator: "-").compactMap({ Int($0) }), bounds.count == 2
-        else {
-            return book.say("In inference this plan runs every step as it trains, channels-first.")
+    /// What the plan does with the small-plane stages: channels-last in inference, and in
+    /// training where its rule admits them.
+    func channelsLast(_ book: Notebook, plan: ExecutionPlan, profile: ModelProfile, batch: Int) {
+        let runs = plan.table.rows.filter { $0[1].hasSuffix(": channels-last") }
+        func stages(_ row: [String]) -> [Int] {
+            let bounds = row[0].split(separator: "-").compactMap { Int($0) }
+            return bounds.count == 2 ? Array(bounds[0]...bounds[1]) : []
         }
-        let stages = Array(bounds[0]...bounds[1])
-        let planes = stages.map { stage in profile.entries.first { $0.path == "\(stage)" }!.inputShape[2] }
+        guard let inference = runs.first(where: { $0[1].contains("inference") }), case let run = stages(inference),
+            !run.isEmpty
+        else {
+            return book.say("This plan runs every step channels-first, in training and in inference.")
+        }
+        let planes = run.map { stage in profile.entries.first { $0.path == "\(stage)" }!.inputShape[2] }
         // The 1x1 convolutions' product width per image, channels-first, on the run's middle plane.
         let middle = planes[planes.count / 2]
         var table = TextTable(headers: plan.table.headers)
-        table.append(run)
+        for row in runs { table.append(row) }
+        let training = runs.first { $0[1].contains("training") }.map(stages) ?? []
+        let trainingSentence =
+            training == run
+            ? """
+            Training runs the same stages channels-last too: each operation keeps what its backward \
+            needs, and the backward passes are the same products turned around over the whole \
+            batch (the filters' gradient dy^T x, the input's dy w).
+            """
+            : training.isEmpty
+                ? """
+                Training keeps every step channels-first: the rule admits no stage for it.
+                """
+                : """
+                Training runs stage\(training.count == 1 ? "" : "s") \(listed(training.map { "\($0 + 1)" })) \
+                channels-last too (planes below 10x10): each operation keeps what its backward needs, and \
+                the backward passes are the same products turned around over the whole batch (the \
+                filters' gradient dy^T x, the input's dy w). The rule leaves larger planes \
+                channels-first in training, where Winograd computes the filters' gradient too \
+                and channels-last would lower it to im2col rows (the timings behind the rule are \
+                in the kernels' MEASUREMENTS.md).
+                """
         book.say(
             """
-            In inference the plan does one thing more, for layers \(run[0]) (stages \(stages[0] + 1) \
-            to \(stages.last! + 1), on \(listed(planes.map { "\($0)x\($0)" })) planes). \
+            In inference the plan does one thing more, for layers \(inference[0]) (stages \(run[0] + 1) \
+            to \(run.last! + 1), on \(listed(planes.map { "\($0)x\($0)" })) planes). \
             Stored channels-first, [N, C, H, W], a 1x1 convolution on a \(middle)x\(middle) plane is, \
             for one image, a product only \(middle * middle) columns wide, and the kernels gather \
             images side by side to widen it and scatter the result back. Stored channels-last, \
@@ -246,9 +272,8 @@ struct GoogLeNetChapter: ParsableCommand {
             2x2 tiles cover exactly run as Winograd F(2x2, 3x3), 16 multiplies for a 2x2 block \
             where the direct sum takes 36, on sixteen channels per vector. The batch is \
             transposed once on the way in, and global average pooling leaves [N, C], the same \
-            floats in either layout. Training keeps the channels-first steps, whose saved \
-            tensors its backward passes read; the two give the same outputs up to rounding, \
-            which the tests check.
+            floats in either layout. \(trainingSentence) Both layouts give \
+            the same outputs and gradients up to rounding, which the tests check.
             """)
         book.show(table)
     }

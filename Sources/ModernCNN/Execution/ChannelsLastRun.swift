@@ -91,7 +91,9 @@ final class ChannelsLastRun {
                 training: training)
             // A lane block keeps its own layout (16 images per vector), made for such planes.
             let laneBlock = if case .lanes = step.block { true } else { false }
-            let admitted = program != nil && !laneBlock && ExecutionRules.channelsLast(convolutions.map(\.geometry), training: training)
+            let admitted =
+                program != nil && !laneBlock
+                && ExecutionRules.channelsLast(convolutions.map(\.geometry), training: training)
             if admitted, let program {
                 if run == nil { run = (index, [], []) }
                 run!.programs.append(program)
@@ -156,7 +158,8 @@ final class ChannelsLastRun {
                 var (branches, channels): ([[Operation]], [Int]) = ([], [])
                 for branch in concat.branches {
                     var branchShape = shape
-                    guard let program = try compile(
+                    guard
+                        let program = try compile(
                             [branch.layer], shape: &branchShape, convolutions: &convolutions, training: training)
                     else { return nil }
                     branches.append(program)
@@ -164,7 +167,8 @@ final class ChannelsLastRun {
                 }
                 operations.append(.branches(branches, channels: channels))
             case let sequential as Sequential:
-                guard let program = try compile(
+                guard
+                    let program = try compile(
                         sequential.layers, shape: &shape, convolutions: &convolutions, training: training)
                 else { return nil }
                 operations += program
@@ -265,7 +269,9 @@ extension ChannelsLastRun {
     /// dL/dx of the last training pass from dL/dy, both channels-first, adding every
     /// convolution's parameter gradients; each program's backward timed as its step's.
     func backward(_ dOutput: Tensor, plan: ExecutionPlan) -> Tensor {
-        guard let saved, let trainedShapes else { preconditionFailure("channels-last backward without a training pass") }
+        guard let saved, let trainedShapes else {
+            preconditionFailure("channels-last backward without a training pass")
+        }
         let shape = trainedShapes.output
         var gradient = Batch(
             values: Self.hasPlane(shape) ? Self.transposed(dOutput, toChannelsLast: true, shape: shape) : dOutput,
@@ -484,7 +490,9 @@ extension ChannelsLastRun {
                     continue
                 }
                 sum!.values.withUnsafeMutableBufferPointer { target in
-                    dx.values.withUnsafeBufferPointer { add($0.baseAddress!, into: target.baseAddress!, count: target.count) }
+                    dx.values.withUnsafeBufferPointer {
+                        add($0.baseAddress!, into: target.baseAddress!, count: target.count)
+                    }
                 }
             }
             return sum!
@@ -514,7 +522,8 @@ extension ChannelsLastRun {
                         convolution.bias.withGradientPointer { db in
                             dx.values.withUnsafeMutableBufferPointer { target in
                                 channelsLastConvolutionBackward(
-                                    g, algorithm: algorithm, input: input, inputRowStride: x.rowStride, weight: w.baseAddress!,
+                                    g, algorithm: algorithm, input: input, inputRowStride: x.rowStride,
+                                    weight: w.baseAddress!,
                                     outputGradient: gradient, inputGradient: wanted ? target.baseAddress! : nil,
                                     weightGradient: dw.baseAddress!, biasGradient: db, workspace: workspace)
                             }

@@ -349,19 +349,22 @@ extension ExecutionPlan: CustomStringConvertible {
             }
         }
         // One row per channels-last run: one for both passes when they cover the same steps.
-        let runs: [(String, ChannelsLastRun)] =
+        let runs: [(passes: String, run: ChannelsLastRun, training: Bool)] =
             switch (channelsLastTraining, channelsLast) {
             case let (training?, inference?) where training.steps == inference.steps:
-                [("training and inference: channels-last", inference)]
+                [("training and inference: channels-last", inference, true)]
             default:
-                [channelsLastTraining.map { ("training: channels-last", $0) }, channelsLast.map { ("inference: channels-last", $0) }]
-                    .compactMap { $0 }
+                [
+                    channelsLast.map { ("inference: channels-last", $0, false) },
+                    channelsLastTraining.map { ("training: channels-last", $0, true) },
+                ]
+                .compactMap { $0 }
             }
-        for (passes, run) in runs {
+        for (passes, run, training) in runs {
             let (first, last) = (steps[run.steps.lowerBound], steps[run.steps.upperBound - 1])
             rows.append([
                 "\(prefix)\(first.layers.lowerBound)-\(last.layers.upperBound - 1)", passes, run.algorithmSummary,
-                ExecutionRules.channelsLastWhy,
+                ExecutionRules.channelsLastWhy(training: training),
             ])
         }
         return rows

@@ -55,7 +55,8 @@ public enum ExecutionRules {
     /// F(4x4, 3x3) 1.78.
     static let winogradWasteLimit = 1.5
 
-    /// Whether a run of steps with these convolutions runs channels-last in inference
+    /// Whether a run of steps with these convolutions runs channels-last in inference (or, with
+    /// `training`, in training)
     /// (ChannelsLastRun.swift): when every one of them works on planes below 16x16, where a
     /// channels-first product is one image's few positions wide (or several gathered side by
     /// side) and channels-last makes it one product over the whole batch; and when each gives at
@@ -84,8 +85,11 @@ public enum ExecutionRules {
         return g.supportsChannelsLastWinograd && !thin && g.channelsLastWinogradTileWaste <= winogradWasteLimit
             ? .winograd : .lowered
     }
-    static let channelsLastWhy =
-        "planes < 16x16: each convolution one product over the batch's positions, channels-last"
+    /// The plan's "why" for a channels-last run of inference or of training.
+    static func channelsLastWhy(training: Bool) -> String {
+        let side = Int(Double(training ? channelsLastTrainingPlane : channelsLastPlane).squareRoot())
+        return "planes < \(side)x\(side): each convolution one product over the batch's positions, channels-last"
+    }
 
     /// Whether a lane convolution (stride 1, R x R filters, padding p, on planes `width` wide)
     /// runs its backward-data on the row tile: when that is a full correlation of 10-wide rows

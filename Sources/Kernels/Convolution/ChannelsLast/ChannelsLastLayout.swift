@@ -1,7 +1,7 @@
-// ChannelsLastLayout.swift: the rest of a channels-last inference pass: the batch turned from
-// [N, C, H, W] to [N, H, W, C] and back, max pooling and global average pooling. Each works on
-// whole rows of C floats, sixteen channels per vector, so a 3x3 pool on a 6x6 plane uses every
-// lane, where the channels-first kernels' rows are six floats wide.
+// ChannelsLastLayout.swift: the rest of a channels-last pass: the batch turned from
+// [N, C, H, W] to [N, H, W, C] and back, max pooling and global average pooling and their
+// gradients. Each works on whole rows of C floats, sixteen channels per vector, so a 3x3 pool on
+// a 6x6 plane uses every lane, where the channels-first kernels' rows are six floats wide.
 
 /// [N, C, H*W] -> [N, H*W, C] (`toChannelsLast`) or back; `plane` = H*W. Images over the workers.
 public func transposeChannels(
