@@ -335,15 +335,17 @@ func fusedConvolutionActivation(
             ] + pool + [Flatten()])
     }
     // The NCHW fusion under test; lane blocks (LaneBlockTests.swift) would take the small
-    // average-pooled cases and round differently.
+    // average-pooled cases and round differently, and planes below 10x10 would train
+    // channels-last (ExecutionPlanTests.swift checks those within rounding).
     let fused = network(), separate = network()
     var generator = SeededGenerator(seed: 10)
-    // 9x9 planes take the general 2x2 pooling path; 19x19 ones (a last odd row and column)
+    // 11x11 planes take the general 2x2 pooling path; 19x19 ones (a last odd row and column)
     // the vectorized one.
-    let size = config.channels == 2 ? 19 : 9
+    let size = config.channels == 2 ? 19 : 11
     let x = Tensor(uniform: [3, config.channels, size, size], in: -1...1, generator: &generator)
     let plan = try ExecutionPlan(fused, inputShape: x.shape, engine: .fused, firstLayerNeedsGradient: true)
     #expect(plan.steps.first?.layers == 0..<(config.pool == .none ? 2 : 3))
+    #expect(plan.channelsLastTraining == nil)
     let y = try plan.forward(x, training: true)
     let steps = try separate.layers.reduce(x) { try $1.forward($0, training: true) }
     #expect(y.shape == steps.shape && y.scalars == steps.scalars)
