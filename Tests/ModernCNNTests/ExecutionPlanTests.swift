@@ -201,6 +201,10 @@ func enginesAgreeOnGoogLeNet(engine: Engine) throws {
     try expectEngineMatchesLayers(engine, "GoogLeNet, 2 of 3", input: [2, 1, 96, 96], classes: 10, planned: 3) {
         GoogLeNet.model(seed: 12)
     }
+    // The chapter's quick input, 32 px: stages 2-5 on 8x8 down to 1x1 planes train channels-last.
+    try expectEngineMatchesLayers(engine, "GoogLeNet at 32 px", input: [4, 1, 32, 32], classes: 10) {
+        GoogLeNet.model(seed: 14)
+    }
     try expectEngineMatchesLayers(engine, "GoogLeNet, 2 of 4", input: [2, 1, 64, 64], classes: 10, planned: 4) {
         GoogLeNet.model(GoogLeNet.Design(batchNorm: true), seed: 10)
     }
@@ -332,6 +336,10 @@ func channelsLastPlanRow() throws {
     #expect(plan.channelsLastTraining?.steps == 3..<5)
     #expect(plan.table.rows.contains { $0[0] == "2-4" && $0[1] == "inference: channels-last" })
     #expect(plan.table.rows.contains { $0[0] == "3-4" && $0[1] == "training: channels-last" })
+    // At the chapter's quick 32 px, stage 2 (8x8) on: both passes, one row.
+    let quick = try ExecutionPlan(GoogLeNet.model(), inputShape: [8, 1, 32, 32], engine: .fused)
+    #expect(quick.channelsLastTraining?.steps == 1..<5)
+    #expect(quick.table.rows.contains { $0[0] == "1-4" && $0[1] == "training and inference: channels-last" })
     // The 3x3 convolutions on 12x12 and 6x6 by Winograd; on 3x3 (stage 5) lowered.
     var algorithms: [ChannelsLastAlgorithm] = []
     func collect(_ operations: [ChannelsLastRun.Operation]) {

@@ -45,7 +45,8 @@ public final class ExecutionPlan {
     /// The steps that inference runs channels-last, and how (ChannelsLastRun.swift); nil when
     /// none do.
     let channelsLast: ChannelsLastRun?
-    /// The steps that training runs channels-last (inference's, unless dropout cuts them short).
+    /// The steps that training runs channels-last: by a stricter rule than inference's (smaller
+    /// planes, no dropout), so fewer or none.
     let channelsLastTraining: ChannelsLastRun?
     /// Told each step's wall time as a forward or backward pass runs it (the step's layers,
     /// whether it was the backward pass, the seconds): where a training step's time goes
