@@ -62,7 +62,8 @@ public func channelsLastConvolutionBackward(
         workspace.columns.count >= chunk * depth && workspace.filters.count >= g.weightCount,
         "channels-last workspace too small for \(g)")
     let reordered = workspace.filters.pointer
-    // dx by Winograd, before the filters' buffer is taken by nothing else; or by dcol below.
+    // dx at once by Winograd (the filters buffer holds the turned filters), or chunk by chunk
+    // from dcol below (it holds w', the filters in col's order).
     var dcolumns = dx
     if algorithm == .winograd, let dx {
         turnFilters(g, w, into: reordered, workers: workers)
