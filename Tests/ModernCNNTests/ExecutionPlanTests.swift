@@ -339,6 +339,7 @@ func channelsLastPlanRow() throws {
     // At the chapter's quick 32 px, stage 2 (8x8) on: both passes, one row.
     let quick = try ExecutionPlan(GoogLeNet.model(), inputShape: [8, 1, 32, 32], engine: .fused)
     #expect(quick.channelsLastTraining?.steps == 1..<5)
+    #expect(quick.channelsLast === quick.channelsLastTraining, "one run serves both passes")
     #expect(quick.table.rows.contains { $0[0] == "1-4" && $0[1] == "training and inference: channels-last" })
     // The 3x3 convolutions on 12x12 and 6x6 by Winograd; on 3x3 (stage 5) lowered.
     var algorithms: [ChannelsLastAlgorithm] = []

@@ -78,9 +78,14 @@ public final class ExecutionPlan {
         self.inputShape = inputShape
         steps = try Self.steps(for: model, inputShape: inputShape, engine: engine.resolved)
         let decides = !nested && engine.fuses
-        channelsLast = decides ? ChannelsLastRun.plan(steps, of: model, inputShape: inputShape, training: false) : nil
+        let inference = decides ? ChannelsLastRun.plan(steps, of: model, inputShape: inputShape, training: false) : nil
         channelsLastTraining =
             decides ? ChannelsLastRun.plan(steps, of: model, inputShape: inputShape, training: true) : nil
+        // Over the same steps one run serves both passes: the training run's workspace holds
+        // everything inference needs, so the process keeps one set of buffers, not two.
+        channelsLast =
+            channelsLastTraining != nil && channelsLastTraining?.steps == inference?.steps
+            ? channelsLastTraining : inference
         if !firstLayerNeedsGradient { (Self.firstLayer(of: model) as? Conv2d)?.computesInputGradient = false }
     }
 

@@ -170,7 +170,9 @@ func raiseChannelsLast(
     }
 }
 
-/// target[0 ..< count] += source[0 ..< count], sixteen at a time.
+/// target[0 ..< count] += source[0 ..< count], sixteen at a time, on this thread: col2im calls
+/// it per run of C floats inside a worker, where Elementwise's `add` would ask the worker pool
+/// each time.
 @inline(__always)
 private func addFloats(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
     var c = 0
